@@ -1,1 +1,111 @@
-int main() { return 0; }
+// The `strata` command: `strata serve` runs the server; more subcommands (compact, backup,
+// restore, inspect) arrive with their features.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "base/duration.h"
+#include "base/log.h"
+#include "server/server.h"
+
+#ifndef STRATA_VERSION
+#define STRATA_VERSION "0.0.0"
+#endif
+
+namespace {
+
+int Serve(strata::server::ServerOptions options, const std::string& read_timeout,
+          const std::string& shutdown_grace) {
+  auto rt = strata::ParseDurationMillis(read_timeout);
+  auto sg = strata::ParseDurationMillis(shutdown_grace);
+  if (!rt.ok() || *rt <= 0) {
+    std::fprintf(stderr, "strata: --http.read-timeout: %s\n",
+                 rt.ok() ? "must be > 0" : rt.status().message().c_str());
+    return 2;
+  }
+  if (!sg.ok()) {
+    std::fprintf(stderr, "strata: --http.shutdown-grace: %s\n", sg.status().message().c_str());
+    return 2;
+  }
+  options.http.read_timeout = std::chrono::milliseconds(*rt);
+  options.http.shutdown_grace = std::chrono::milliseconds(*sg);
+
+  // Block the stop signals in every thread (threads inherit the mask), and wait for them here.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto server = strata::server::Server::Open(std::move(options));
+  if (!server.ok()) {
+    std::fprintf(stderr, "strata: %s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  strata::Status s = (*server)->Start();
+  if (!s.ok()) {
+    std::fprintf(stderr, "strata: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  STRATA_LOG(kInfo, "main") << "shutting down" << strata::LogKV("signal", strsignal(sig));
+  (*server)->Stop();
+  server->reset();
+  STRATA_LOG(kInfo, "main") << "bye";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Strata: a time-series database for Prometheus and OpenTelemetry data.", "strata"};
+  app.set_version_flag("--version", std::string("strata ") + STRATA_VERSION);
+  app.require_subcommand(1);
+
+  std::string log_level = "info";
+  app.add_option("--log.level", log_level, "Log level: debug, info, warn or error")
+      ->capture_default_str();
+
+  strata::server::ServerOptions options;
+  options.version = STRATA_VERSION;
+  std::string read_timeout = "60s";
+  std::string shutdown_grace = "10s";
+  CLI::App* serve = app.add_subcommand("serve", "Run the Strata server");
+  serve->add_option("--listen", options.http.listen_address, "Address to listen on (host:port)")
+      ->capture_default_str();
+  serve->add_option("--data-dir", options.data_dir, "Directory for all persistent data")
+      ->capture_default_str();
+  serve->add_option("--http.io-threads", options.http.io_threads,
+                    "Event-loop threads (0 = number of cores)")
+      ->capture_default_str();
+  serve->add_option("--http.workers", options.http.worker_threads,
+                    "Handler threads (0 = number of cores)")
+      ->capture_default_str();
+  serve->add_option("--http.max-body-bytes", options.http.max_body_bytes,
+                    "Largest accepted request body in bytes; larger ones get 413")
+      ->capture_default_str();
+  serve->add_option("--http.read-timeout", read_timeout,
+                    "Time to read one request, and idle keep-alive timeout (duration)")
+      ->capture_default_str();
+  serve->add_option("--http.shutdown-grace", shutdown_grace,
+                    "On SIGTERM, how long requests in flight may take (duration)")
+      ->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+
+  strata::LogLevel level;
+  if (!strata::ParseLogLevel(log_level, &level)) {
+    std::fprintf(stderr, "strata: --log.level: want debug, info, warn or error, got \"%s\"\n",
+                 log_level.c_str());
+    return 2;
+  }
+  strata::SetLogLevel(level);
+
+  if (serve->parsed()) return Serve(std::move(options), read_timeout, shutdown_grace);
+  return 0;
+}

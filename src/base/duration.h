@@ -1,0 +1,19 @@
+// Prometheus duration strings: "1h30m", "5m", "15s", "250ms", "2d", "1w", "1y" (units ms, s, m,
+// h, d, w, y; each unit at most once, in descending order). Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace strata {
+
+// Parses a duration into milliseconds. InvalidArgument for malformed text or overflow.
+Result<int64_t> ParseDurationMillis(std::string_view text);
+
+// Formats milliseconds the way Prometheus prints durations ("1h30m", "0s").
+std::string FormatDurationMillis(int64_t ms);
+
+}  // namespace strata

@@ -1,0 +1,458 @@
+// Each connection is a Session on its own strand: read header -> (100 Continue) -> read body
+// -> run the handler on the worker pool -> write the response on the strand -> next request.
+#include "server/http_server.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <charconv>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "base/log.h"
+
+namespace strata::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+Status HttpServerOptions::Validate() const {
+  std::string host;
+  uint16_t port = 0;
+  STRATA_RETURN_IF_ERROR(ParseHostPort(listen_address, &host, &port));
+  if (io_threads < 0 || worker_threads < 0) {
+    return Status::InvalidArgument("thread counts must be >= 0");
+  }
+  if (max_body_bytes == 0) return Status::InvalidArgument("max_body_bytes must be > 0");
+  if (read_timeout.count() <= 0) return Status::InvalidArgument("read_timeout must be > 0");
+  return Status::Ok();
+}
+
+Status ParseHostPort(const std::string& address, std::string* host, uint16_t* port) {
+  std::string_view a = address;
+  std::string_view h;
+  std::string_view p;
+  if (a.starts_with('[')) {
+    size_t close = a.find(']');
+    if (close == std::string_view::npos || close + 1 >= a.size() || a[close + 1] != ':') {
+      return Status::InvalidArgument("invalid listen address \"" + address +
+                                     "\": want [ipv6]:port");
+    }
+    h = a.substr(1, close - 1);
+    p = a.substr(close + 2);
+  } else {
+    size_t colon = a.rfind(':');
+    if (colon == std::string_view::npos) {
+      return Status::InvalidArgument("invalid listen address \"" + address +
+                                     "\": want host:port");
+    }
+    h = a.substr(0, colon);
+    p = a.substr(colon + 1);
+  }
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
+  if (p.empty() || ec != std::errc() || ptr != p.data() + p.size() || value > 65535) {
+    return Status::InvalidArgument("invalid port in listen address \"" + address + "\"");
+  }
+  *host = h.empty() ? "0.0.0.0" : std::string(h);
+  *port = static_cast<uint16_t>(value);
+  return Status::Ok();
+}
+
+class Session;
+
+class HttpServer::Impl {
+ public:
+  Impl(HttpServerOptions options, const Router* router, prometheus::Registry* registry)
+      : options_(std::move(options)),
+        router_(router),
+        acceptor_(ioc_),
+        requests_(prometheus::BuildCounter()
+                      .Name("strata_http_requests_total")
+                      .Help("HTTP requests served, by route and status code.")
+                      .Register(*registry)),
+        durations_(prometheus::BuildHistogram()
+                       .Name("strata_http_request_duration_seconds")
+                       .Help("Time spent in HTTP handlers, by route.")
+                       .Register(*registry)),
+        inflight_(prometheus::BuildGauge()
+                      .Name("strata_http_inflight_requests")
+                      .Help("HTTP requests being handled right now.")
+                      .Register(*registry)
+                      .Add({})),
+        internal_errors_(prometheus::BuildCounter()
+                             .Name("strata_internal_errors_total")
+                             .Help("Handler failures that reached the last-resort catch (bugs).")
+                             .Register(*registry)
+                             .Add({})),
+        bad_requests_(prometheus::BuildCounter()
+                          .Name("strata_http_malformed_requests_total")
+                          .Help("Requests rejected before routing: malformed, too large, or "
+                                "over the header limit.")
+                          .Register(*registry)
+                          .Add({})) {}
+
+  Status Start();
+  void Stop();
+  uint16_t port() const { return port_; }
+
+  // Called by sessions.
+  const HttpServerOptions& options() const { return options_; }
+  bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+  void RunHandler(const std::shared_ptr<Session>& session);
+  void Register(const std::shared_ptr<Session>& s);
+  void Unregister(Session* s);
+  void CountMalformed() { bad_requests_.Increment(); }
+
+ private:
+  void Accept();
+
+  // Declared first so they outlive ioc_: destroying ioc_ destroys queued handlers, which may
+  // hold the last reference to a Session, whose destructor calls Unregister().
+  std::mutex sessions_mu_;
+  std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions_;
+  std::atomic<int> live_sessions_{0};
+
+  HttpServerOptions options_;
+  const Router* router_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  std::optional<asio::thread_pool> workers_;
+  std::vector<std::thread> io_threads_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  bool started_ = false;
+  bool stopped_ = false;
+
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& durations_;
+  prometheus::Gauge& inflight_;
+  prometheus::Counter& internal_errors_;
+  prometheus::Counter& bad_requests_;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl* server)
+      : stream_(std::move(socket)), server_(server) {}
+
+  void Start() {
+    asio::dispatch(stream_.get_executor(),
+                   [self = shared_from_this()] { self->ReadHeader(); });
+  }
+
+  // Closes the connection if it is waiting for a new request; called on shutdown.
+  void CloseIfIdle() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->state_ == State::kWaitingForRequest && self->buffer_.size() == 0) {
+        self->Close();
+      }
+    });
+  }
+
+  // Handler-side access; only touched by one thread at a time (strand, then pool, then strand).
+  HttpRequest& request() { return request_; }
+  void Respond(HttpResponse res) {
+    asio::post(stream_.get_executor(), [self = shared_from_this(), res = std::move(res)]() mutable {
+      self->Write(std::move(res));
+    });
+  }
+
+ private:
+  enum class State { kWaitingForRequest, kReading, kHandling, kWriting, kClosed };
+
+  void ReadHeader() {
+    if (server_->stopping()) {
+      Close();
+      return;
+    }
+    state_ = State::kWaitingForRequest;
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(server_->options().max_header_bytes));
+    parser_->body_limit(server_->options().max_body_bytes);
+    stream_.expires_after(server_->options().read_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, size_t /*bytes*/) {
+    if (ec) return OnReadError(ec);
+    state_ = State::kReading;
+    auto length = parser_->content_length();
+    if (length && *length > server_->options().max_body_bytes) {
+      return OnReadError(http::error::body_limit);
+    }
+    auto expect = parser_->get()[http::field::expect];
+    if (beast::iequals(expect, "100-continue")) {
+      continue_.emplace(http::status::continue_, parser_->get().version());
+      http::async_write(stream_, *continue_,
+                        [self = shared_from_this()](beast::error_code wec, size_t) {
+                          if (wec) return self->Close();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::OnBody, shared_from_this()));
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+        ec == beast::error::timeout || ec == asio::error::bad_descriptor) {
+      return Close();
+    }
+    server_->CountMalformed();
+    HttpResponse res;
+    if (ec == http::error::body_limit) {
+      SetJsonError(&res, 413, "bad_data",
+                   "request body too large: limit is " +
+                       std::to_string(server_->options().max_body_bytes) + " bytes");
+    } else if (ec == http::error::header_limit) {
+      SetJsonError(&res, 431, "bad_data", "request headers too large");
+    } else {
+      SetJsonError(&res, 400, "bad_data", "malformed HTTP request: " + ec.message());
+    }
+    keep_alive_ = false;
+    version_ = 11;
+    Write(std::move(res));
+  }
+
+  void OnBody(beast::error_code ec, size_t /*bytes*/) {
+    if (ec) return OnReadError(ec);
+    http::request<http::string_body> req = parser_->release();
+    parser_.reset();
+    version_ = req.version();
+    keep_alive_ = req.keep_alive();
+    request_ = HttpRequest();
+    request_.method = std::string(req.method_string());
+    request_.target = std::string(req.target());
+    size_t q = request_.target.find('?');
+    request_.path = request_.target.substr(0, q);
+    if (q != std::string::npos) request_.query = request_.target.substr(q + 1);
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      request_.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    request_.body = std::move(req.body());
+    beast::error_code ep_ec;
+    auto ep = stream_.socket().remote_endpoint(ep_ec);
+    if (!ep_ec) request_.remote = ep.address().to_string();
+    head_request_ = request_.method == "HEAD";
+    state_ = State::kHandling;
+    stream_.expires_never();
+    server_->RunHandler(shared_from_this());
+  }
+
+  void Write(HttpResponse r) {
+    if (state_ == State::kClosed) return;
+    state_ = State::kWriting;
+    response_.emplace();
+    response_->version(version_);
+    response_->result(static_cast<unsigned>(r.status));
+    response_->set(http::field::server, "strata");
+    response_->set(http::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers) response_->set(k, v);
+    if (server_->stopping()) keep_alive_ = false;
+    response_->keep_alive(keep_alive_);
+    if (head_request_) {
+      response_->content_length(r.body.size());  // HEAD: length of the body we do not send.
+    } else {
+      response_->body() = std::move(r.body);
+      response_->prepare_payload();
+    }
+    stream_.expires_after(server_->options().read_timeout);
+    http::async_write(stream_, *response_,
+                      beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, size_t /*bytes*/) {
+    if (ec || !keep_alive_) return Close();
+    head_request_ = false;
+    ReadHeader();
+  }
+
+  void Close() {
+    if (state_ == State::kClosed) return;
+    state_ = State::kClosed;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+ public:
+  ~Session() { server_->Unregister(this); }
+
+ private:
+  beast::tcp_stream stream_;
+  HttpServer::Impl* server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::empty_body>> continue_;
+  std::optional<http::response<http::string_body>> response_;
+  HttpRequest request_;
+  State state_ = State::kWaitingForRequest;
+  unsigned version_ = 11;
+  bool keep_alive_ = true;
+  bool head_request_ = false;
+};
+
+void HttpServer::Impl::Register(const std::shared_ptr<Session>& s) {
+  live_sessions_.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(sessions_mu_);
+  sessions_.insert(s);
+}
+
+void HttpServer::Impl::Unregister(Session* /*s*/) {
+  // Expired weak_ptrs are pruned lazily; the counter is what Stop() waits on.
+  live_sessions_.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+void HttpServer::Impl::RunHandler(const std::shared_ptr<Session>& session) {
+  asio::post(*workers_, [this, session] {
+    const HttpRequest& req = session->request();
+    HttpResponse res;
+    const std::string& route = router_->RouteName(req);
+    inflight_.Increment();
+    auto start = std::chrono::steady_clock::now();
+    try {
+      router_->Dispatch(req, &res);
+    } catch (const std::exception& e) {
+      internal_errors_.Increment();
+      STRATA_LOG(kError, "http") << "handler threw" << LogKV("path", req.path)
+                                 << LogKV("error", e.what());
+      SetJsonError(&res, 500, "internal", "internal error");
+    } catch (...) {
+      internal_errors_.Increment();
+      STRATA_LOG(kError, "http") << "handler threw" << LogKV("path", req.path);
+      SetJsonError(&res, 500, "internal", "internal error");
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    inflight_.Decrement();
+    requests_.Add({{"handler", route}, {"code", std::to_string(res.status)}}).Increment();
+    durations_
+        .Add({{"handler", route}},
+             prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5,
+                                                     1, 5, 10, 60})
+        .Observe(secs);
+    session->Respond(std::move(res));
+  });
+}
+
+Status HttpServer::Impl::Start() {
+  STRATA_RETURN_IF_ERROR(options_.Validate());
+  std::string host;
+  uint16_t port = 0;
+  STRATA_RETURN_IF_ERROR(ParseHostPort(options_.listen_address, &host, &port));
+  beast::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) {
+    return Status::InvalidArgument("invalid listen host \"" + host + "\": " + ec.message());
+  }
+  tcp::endpoint endpoint(address, port);
+  auto fail = [&](const char* what) {
+    return Status::IOError(std::string(what) + " " + options_.listen_address + ": " +
+                           ec.message());
+  };
+  acceptor_.open(endpoint.protocol(), ec);
+  if (ec) return fail("cannot open socket for");
+  acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  acceptor_.bind(endpoint, ec);
+  if (ec) return fail("cannot bind");
+  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail("cannot listen on");
+  port_ = acceptor_.local_endpoint().port();
+
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  int io = options_.io_threads > 0 ? options_.io_threads : static_cast<int>(cores);
+  int workers = options_.worker_threads > 0 ? options_.worker_threads : static_cast<int>(cores);
+  workers_.emplace(static_cast<size_t>(workers));
+  work_.emplace(ioc_.get_executor());
+  Accept();
+  for (int i = 0; i < io; ++i) {
+    io_threads_.emplace_back([this] { ioc_.run(); });
+  }
+  started_ = true;
+  STRATA_LOG(kInfo, "http") << "listening" << LogKV("address", options_.listen_address)
+                            << LogKV("port", port_) << LogKV("io_threads", io)
+                            << LogKV("workers", workers);
+  return Status::Ok();
+}
+
+void HttpServer::Impl::Accept() {
+  acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      STRATA_LOG(kWarn, "http") << "accept failed" << LogKV("error", ec.message());
+    } else {
+      auto session = std::make_shared<Session>(std::move(s), this);
+      Register(session);
+      session->Start();
+    }
+    if (!stopping()) Accept();
+  });
+}
+
+void HttpServer::Impl::Stop() {
+  if (!started_ || stopped_) return;
+  stopped_ = true;
+  stopping_.store(true, std::memory_order_release);
+  asio::post(acceptor_.get_executor(), [this] {
+    beast::error_code ec;
+    acceptor_.close(ec);
+  });
+  auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
+  // Idle keep-alive connections are closed now; busy ones close after their response.
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard<std::mutex> lock(sessions_mu_);
+      for (const auto& weak : sessions_) {
+        if (auto s = weak.lock()) s->CloseIfIdle();
+      }
+    }
+    if (live_sessions_.load(std::memory_order_acquire) == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  work_.reset();
+  workers_->join();
+  ioc_.stop();
+  for (auto& t : io_threads_) t.join();
+  io_threads_.clear();
+  {
+    std::lock_guard<std::mutex> lock(sessions_mu_);
+    sessions_.clear();
+  }
+  STRATA_LOG(kInfo, "http") << "stopped";
+}
+
+HttpServer::HttpServer(HttpServerOptions options, const Router* router,
+                       prometheus::Registry* registry)
+    : impl_(std::make_unique<Impl>(std::move(options), router, registry)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Status HttpServer::Start() { return impl_->Start(); }
+uint16_t HttpServer::port() const { return impl_->port(); }
+void HttpServer::Stop() { impl_->Stop(); }
+
+}  // namespace strata::server

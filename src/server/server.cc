@@ -1,0 +1,81 @@
+#include "server/server.h"
+
+#include <prometheus/gauge.h>
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+#include "base/log.h"
+#include "server/process_metrics.h"
+
+namespace strata::server {
+
+Status ServerOptions::Validate() const {
+  if (data_dir.empty()) return Status::InvalidArgument("data directory must not be empty");
+  return http.Validate();
+}
+
+Server::Server(ServerOptions options)
+    : options_(std::move(options)), registry_(std::make_shared<prometheus::Registry>()) {}
+
+Server::~Server() { Stop(); }
+
+Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
+  STRATA_RETURN_IF_ERROR(options.Validate());
+  std::unique_ptr<Server> server(new Server(std::move(options)));
+  STRATA_RETURN_IF_ERROR(CreateDirs(server->options_.data_dir));
+  STRATA_ASSIGN_OR_RETURN(server->lock_, FileLock::Acquire(server->options_.data_dir + "/lock"));
+  prometheus::BuildGauge()
+      .Name("strata_build_info")
+      .Help("A metric with a constant '1' value labelled by the Strata version.")
+      .Register(*server->registry_)
+      .Add({{"version", server->options_.version}})
+      .Set(1);
+  server->collectors_.push_back(std::make_shared<ProcessCollector>());
+  server->AddRoutes();
+  server->http_ =
+      std::make_unique<HttpServer>(server->options_.http, &server->router_, server->registry_.get());
+  return server;
+}
+
+void Server::AddRoutes() {
+  router_.Add({"GET", "HEAD"}, "/-/healthy", [](const HttpRequest&, HttpResponse* res) {
+    res->content_type = "text/plain; charset=utf-8";
+    res->body = "Strata is Healthy.\n";
+  });
+  router_.Add({"GET", "HEAD"}, "/-/ready", [this](const HttpRequest&, HttpResponse* res) {
+    res->content_type = "text/plain; charset=utf-8";
+    if (ready_.load(std::memory_order_acquire)) {
+      res->body = "Strata is Ready.\n";
+    } else {
+      res->status = 503;
+      res->body = "Service Unavailable\n";
+    }
+  });
+  router_.Add({"GET"}, "/metrics", [this](const HttpRequest&, HttpResponse* res) {
+    std::ostringstream out;
+    std::vector<prometheus::MetricFamily> families = registry_->Collect();
+    for (const auto& c : collectors_) {
+      auto more = c->Collect();
+      families.insert(families.end(), more.begin(), more.end());
+    }
+    prometheus::TextSerializer().Serialize(out, families);
+    res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    res->body = out.str();
+  });
+}
+
+Status Server::Start() {
+  STRATA_RETURN_IF_ERROR(http_->Start());
+  ready_.store(true, std::memory_order_release);
+  STRATA_LOG(kInfo, "server") << "ready" << LogKV("data_dir", options_.data_dir)
+                              << LogKV("version", options_.version);
+  return Status::Ok();
+}
+
+void Server::Stop() {
+  ready_.store(false, std::memory_order_release);
+  if (http_) http_->Stop();
+}
+
+}  // namespace strata::server

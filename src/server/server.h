@@ -1,0 +1,59 @@
+// Server: the assembled Strata process minus flag parsing. It owns the data directory lock, the
+// metrics registry, the route table and the HTTP server. Open() does the fallible set-up,
+// Start() begins serving, Stop() shuts down gracefully. Thread-safe for Stop() from a signal
+// thread while serving.
+#pragma once
+
+#include <prometheus/registry.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/file_lock.h"
+#include "base/result.h"
+#include "server/http_server.h"
+#include "server/router.h"
+
+namespace strata::server {
+
+struct ServerOptions {
+  HttpServerOptions http;
+  // Where all persistent state lives; created if missing. Default: ./data
+  std::string data_dir = "./data";
+  // Reported by /api/v1/status/buildinfo and strata_build_info.
+  std::string version = "0.0.0";
+
+  Status Validate() const;
+};
+
+class Server {
+ public:
+  // Creates and locks the data directory and builds the routes. Unavailable when another
+  // process holds the directory; IOError when it cannot be created.
+  static Result<std::unique_ptr<Server>> Open(ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  Status Start();
+  void Stop();
+  uint16_t port() const { return http_->port(); }
+  prometheus::Registry& registry() { return *registry_; }
+
+ private:
+  explicit Server(ServerOptions options);
+  void AddRoutes();
+
+  ServerOptions options_;
+  std::unique_ptr<FileLock> lock_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  // Collected next to registry_ at scrape time (prometheus-cpp 1.0 registries cannot hold them).
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectors_;
+  Router router_;
+  std::unique_ptr<HttpServer> http_;
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace strata::server

@@ -1,0 +1,181 @@
+// Test-only child-process control: start the real `strata` binary (or any program) with its
+// stderr in a log file, wait for conditions with deadlines, stop it with a signal and collect
+// its exit status. Polls with short sleeps and always gives up at a deadline.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace strata::testutil {
+
+// A fresh directory under /tmp, removed when the object dies.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "strata-test-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data()) ? tmpl : "";
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Polls `cond` every 10 ms until it is true or `timeout` passes.
+inline bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return cond();
+}
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The path of the strata binary under test (CTest sets STRATA_BINARY).
+inline std::string StrataBinary() {
+  const char* p = std::getenv("STRATA_BINARY");
+  return p ? p : "strata";
+}
+
+class ChildProcess {
+ public:
+  ChildProcess() = default;
+  ~ChildProcess() { Kill(); }
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  // Starts `argv[0]` with arguments; stdout and stderr go to `log_path`.
+  bool Start(const std::vector<std::string>& argv, const std::string& log_path) {
+    log_path_ = log_path;
+    pid_ = ::fork();
+    if (pid_ < 0) return false;
+    if (pid_ == 0) {
+      FILE* f = std::fopen(log_path.c_str(), "a");
+      if (f) {
+        ::dup2(fileno(f), 1);
+        ::dup2(fileno(f), 2);
+      }
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+    return true;
+  }
+
+  pid_t pid() const { return pid_; }
+  bool running() const { return pid_ > 0; }
+  std::string Log() const { return ReadFile(log_path_); }
+
+  // Sends `sig` and waits up to `timeout` for the exit. Returns the exit code, 128+signal for a
+  // signal death, or -1 on timeout (the process is then killed).
+  int Stop(int sig = SIGTERM, std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, sig);
+    int status = 0;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      pid_t r = ::waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        pid_ = 0;
+        if (WIFEXITED(status)) return WEXITSTATUS(status);
+        if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+        return -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    Kill();
+    return -1;
+  }
+
+  void Kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = 0;
+  }
+
+  // True once the process has exited on its own (reaps it).
+  bool Exited(int* code) {
+    if (pid_ <= 0) return true;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = 0;
+      *code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return true;
+    }
+    return false;
+  }
+
+ private:
+  pid_t pid_ = 0;
+  std::string log_path_;
+};
+
+// Starts `strata serve` on 127.0.0.1 port 0 and learns the port from its "listening" log line.
+class StrataServer {
+ public:
+  // Returns false (with the log in `error`) if it did not come up within `timeout`.
+  bool Start(const std::string& data_dir, const std::vector<std::string>& extra_args = {},
+             std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+    log_path_ = data_dir + ".log";
+    std::vector<std::string> argv = {StrataBinary(), "serve", "--listen", "127.0.0.1:0",
+                                     "--data-dir", data_dir};
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    std::filesystem::remove(log_path_);
+    if (!proc_.Start(argv, log_path_)) return false;
+    std::regex port_re(R"(msg=listening .*port=(\d+))");
+    bool up = WaitFor(
+        [&] {
+          std::smatch m;
+          std::string log = proc_.Log();
+          if (std::regex_search(log, m, port_re)) {
+            port_ = static_cast<uint16_t>(std::stoi(m[1]));
+            return true;
+          }
+          int code = 0;
+          return proc_.Exited(&code);
+        },
+        timeout);
+    return up && port_ != 0;
+  }
+
+  uint16_t port() const { return port_; }
+  ChildProcess& process() { return proc_; }
+  std::string Log() const { return proc_.Log(); }
+
+ private:
+  ChildProcess proc_;
+  std::string log_path_;
+  uint16_t port_ = 0;
+};
+
+}  // namespace strata::testutil
