@@ -54,10 +54,17 @@ class LogLine {
   std::string kvs_;
 };
 
+// Turns `LogLine(...) << a << b` into a void expression for the ?: in STRATA_LOG.
+struct LogVoidify {
+  void operator&(const LogLine&) {}
+};
+
 }  // namespace internal
 }  // namespace strata
 
-#define STRATA_LOG(level, component)                                               \
-  if (::strata::LogLevel::level < ::strata::GetLogLevel()) {                      \
-  } else                                                                           \
-    ::strata::internal::LogLine(::strata::LogLevel::level, component)
+// An expression (not an if statement), so it is safe in unbraced if/else.
+#define STRATA_LOG(level, component)                             \
+  (::strata::LogLevel::level < ::strata::GetLogLevel())          \
+      ? (void)0                                                  \
+      : ::strata::internal::LogVoidify() &                       \
+            ::strata::internal::LogLine(::strata::LogLevel::level, component)

@@ -23,10 +23,10 @@ bool Contains(std::span<const std::string> names, std::string_view name) {
 }
 
 // Hashes the labels of `labels` for which keep(label) is true, in order.
-template <typename Pred>
-uint64_t HashIf(const std::vector<Label>& labels, Pred keep) {
+template <typename Container, typename Pred>
+uint64_t HashIf(const Container& labels, Pred keep) {
   size_t total = 0;
-  for (const Label& l : labels) {
+  for (const auto& l : labels) {
     if (keep(l)) total += l.name.size() + l.value.size() + 2;
   }
   // Fully written before XXH3 reads it; zeroing 1 KiB per hash would be waste.
@@ -38,7 +38,7 @@ uint64_t HashIf(const std::vector<Label>& labels, Pred keep) {
     buf = heap_buf.data();
   }
   char* p = buf;
-  for (const Label& l : labels) {
+  for (const auto& l : labels) {
     if (!keep(l)) continue;
     p = std::copy(l.name.begin(), l.name.end(), p);
     *p++ = kSep;
@@ -112,6 +112,10 @@ std::string_view Labels::Get(std::string_view name) const {
 }
 
 bool Labels::Has(std::string_view name) const { return Find(labels_, name) != labels_.end(); }
+
+uint64_t HashLabelViews(std::span<const LabelView> labels) {
+  return HashIf(labels, [](const LabelView&) { return true; });
+}
 
 uint64_t Labels::Hash() const {
   return HashIf(labels_, [](const Label&) { return true; });

@@ -98,6 +98,16 @@ class Labels {
   std::vector<Label> labels_;
 };
 
+// A borrowed label pair, e.g. pointing into a decoded remote-write request.
+struct LabelView {
+  std::string_view name;
+  std::string_view value;
+};
+
+// Labels::Hash() of the label set made of `labels`. REQUIRES: sorted by name, unique, no empty
+// values (as in a valid Labels); then HashLabelViews(views of l) == l.Hash().
+uint64_t HashLabelViews(std::span<const LabelView> labels);
+
 // For unordered containers keyed by Labels.
 struct LabelsHash {
   size_t operator()(const Labels& labels) const { return static_cast<size_t>(labels.Hash()); }

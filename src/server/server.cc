@@ -32,6 +32,12 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
       .Add({{"version", server->options_.version}})
       .Set(1);
   server->collectors_.push_back(std::make_shared<ProcessCollector>());
+  STRATA_ASSIGN_OR_RETURN(server->head_,
+                          storage::Head::Open(server->options_.data_dir, server->options_.head,
+                                              server->registry_.get()));
+  server->remote_write_ = std::make_unique<ingest::RemoteWriteReceiver>(
+      server->head_.get(), &server->metadata_, server->registry_.get(),
+      server->options_.remote_write);
   server->AddRoutes();
   server->http_ =
       std::make_unique<HttpServer>(server->options_.http, &server->router_, server->registry_.get());
@@ -52,7 +58,10 @@ void Server::AddRoutes() {
       res->body = "Service Unavailable\n";
     }
   });
+  router_.Add({"POST"}, "/api/v1/write",
+              [this](const HttpRequest& req, HttpResponse* res) { HandleWrite(req, res); });
   router_.Add({"GET"}, "/metrics", [this](const HttpRequest&, HttpResponse* res) {
+    head_->Stats();  // Refreshes the head's gauges.
     std::ostringstream out;
     std::vector<prometheus::MetricFamily> families = registry_->Collect();
     for (const auto& c : collectors_) {
@@ -63,6 +72,35 @@ void Server::AddRoutes() {
     res->content_type = "text/plain; version=0.0.4; charset=utf-8";
     res->body = out.str();
   });
+}
+
+void Server::HandleWrite(const HttpRequest& req, HttpResponse* res) {
+  ingest::WriteSummary summary;
+  Status s = remote_write_->Write(req.Header("content-type"), req.Header("content-encoding"),
+                                  req.body, &summary);
+  if (s.ok()) {
+    res->status = 204;
+    res->content_type = "text/plain; charset=utf-8";
+    return;
+  }
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument:
+      SetJsonError(res, 400, "bad_data", s.message());
+      return;
+    case StatusCode::kNotSupported:
+      SetJsonError(res, 415, "bad_data", s.message());
+      return;
+    case StatusCode::kResourceExhausted:
+      // 503 rather than 429: Prometheus retries 5xx always, 429 only when configured to.
+      SetJsonError(res, 503, "unavailable", s.message());
+      res->SetHeader("Retry-After", "1");
+      return;
+    default:
+      STRATA_LOG(kError, "ingest") << "remote write failed" << LogKV("error", s.ToString());
+      SetJsonError(res, 503, "unavailable", s.ToString());
+      res->SetHeader("Retry-After", "1");
+      return;
+  }
 }
 
 Status Server::Start() {
@@ -76,6 +114,10 @@ Status Server::Start() {
 void Server::Stop() {
   ready_.store(false, std::memory_order_release);
   if (http_) http_->Stop();
+  if (head_) {
+    Status s = head_->Close();
+    if (!s.ok()) STRATA_LOG(kError, "server") << "closing head" << LogKV("error", s.ToString());
+  }
 }
 
 }  // namespace strata::server

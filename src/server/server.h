@@ -12,6 +12,9 @@
 #include <vector>
 
 #include "base/file_lock.h"
+#include "ingest/remote_write.h"
+#include "storage/head.h"
+#include "storage/metadata_store.h"
 #include "base/result.h"
 #include "server/http_server.h"
 #include "server/router.h"
@@ -22,6 +25,8 @@ struct ServerOptions {
   HttpServerOptions http;
   // Where all persistent state lives; created if missing. Default: ./data
   std::string data_dir = "./data";
+  storage::HeadOptions head;
+  ingest::RemoteWriteOptions remote_write;
   // Reported by /api/v1/status/buildinfo and strata_build_info.
   std::string version = "0.0.0";
 
@@ -30,8 +35,9 @@ struct ServerOptions {
 
 class Server {
  public:
-  // Creates and locks the data directory and builds the routes. Unavailable when another
-  // process holds the directory; IOError when it cannot be created.
+  // Creates and locks the data directory, replays the WAL into the head and builds the routes.
+  // Unavailable when another process holds the directory; IOError when it cannot be created;
+  // Corruption when the WAL cannot be recovered.
   static Result<std::unique_ptr<Server>> Open(ServerOptions options);
   ~Server();
   Server(const Server&) = delete;
@@ -45,12 +51,16 @@ class Server {
  private:
   explicit Server(ServerOptions options);
   void AddRoutes();
+  void HandleWrite(const HttpRequest& req, HttpResponse* res);
 
   ServerOptions options_;
   std::unique_ptr<FileLock> lock_;
   std::shared_ptr<prometheus::Registry> registry_;
   // Collected next to registry_ at scrape time (prometheus-cpp 1.0 registries cannot hold them).
   std::vector<std::shared_ptr<prometheus::Collectable>> collectors_;
+  std::unique_ptr<storage::Head> head_;
+  storage::MetadataStore metadata_;
+  std::unique_ptr<ingest::RemoteWriteReceiver> remote_write_;
   Router router_;
   std::unique_ptr<HttpServer> http_;
   std::atomic<bool> ready_{false};

@@ -17,8 +17,35 @@
 
 namespace {
 
-int Serve(strata::server::ServerOptions options, const std::string& read_timeout,
-          const std::string& shutdown_grace) {
+struct ServeFlags {
+  std::string read_timeout = "60s";
+  std::string shutdown_grace = "10s";
+  std::string wal_fsync = "interval";
+  std::string wal_fsync_interval = "1s";
+};
+
+int Serve(strata::server::ServerOptions options, const ServeFlags& flags) {
+  const std::string& read_timeout = flags.read_timeout;
+  const std::string& shutdown_grace = flags.shutdown_grace;
+  using Fsync = strata::storage::WalOptions::FsyncPolicy;
+  if (flags.wal_fsync == "always") {
+    options.head.wal.fsync = Fsync::kAlways;
+  } else if (flags.wal_fsync == "interval") {
+    options.head.wal.fsync = Fsync::kInterval;
+  } else if (flags.wal_fsync == "never") {
+    options.head.wal.fsync = Fsync::kNever;
+  } else {
+    std::fprintf(stderr, "strata: --wal-fsync: want always, interval or never, got \"%s\"\n",
+                 flags.wal_fsync.c_str());
+    return 2;
+  }
+  auto fi = strata::ParseDurationMillis(flags.wal_fsync_interval);
+  if (!fi.ok() || *fi <= 0) {
+    std::fprintf(stderr, "strata: --wal.fsync-interval: %s\n",
+                 fi.ok() ? "must be > 0" : fi.status().message().c_str());
+    return 2;
+  }
+  options.head.wal.fsync_interval = std::chrono::milliseconds(*fi);
   auto rt = strata::ParseDurationMillis(read_timeout);
   auto sg = strata::ParseDurationMillis(shutdown_grace);
   if (!rt.ok() || *rt <= 0) {
@@ -73,8 +100,7 @@ int main(int argc, char** argv) {
 
   strata::server::ServerOptions options;
   options.version = STRATA_VERSION;
-  std::string read_timeout = "60s";
-  std::string shutdown_grace = "10s";
+  ServeFlags flags;
   CLI::App* serve = app.add_subcommand("serve", "Run the Strata server");
   serve->add_option("--listen", options.http.listen_address, "Address to listen on (host:port)")
       ->capture_default_str();
@@ -89,11 +115,30 @@ int main(int argc, char** argv) {
   serve->add_option("--http.max-body-bytes", options.http.max_body_bytes,
                     "Largest accepted request body in bytes; larger ones get 413")
       ->capture_default_str();
-  serve->add_option("--http.read-timeout", read_timeout,
+  serve->add_option("--http.read-timeout", flags.read_timeout,
                     "Time to read one request, and idle keep-alive timeout (duration)")
       ->capture_default_str();
-  serve->add_option("--http.shutdown-grace", shutdown_grace,
+  serve->add_option("--http.shutdown-grace", flags.shutdown_grace,
                     "On SIGTERM, how long requests in flight may take (duration)")
+      ->capture_default_str();
+  serve->add_option("--wal-fsync", flags.wal_fsync,
+                    "WAL fsync policy: always (fsync before every acknowledgement, group "
+                    "commit), interval (background fsync every --wal.fsync-interval; "
+                    "acknowledged samples survive a process crash, a machine crash loses at most "
+                    "one interval) or never (kernel writeback only)")
+      ->capture_default_str();
+  serve->add_option("--wal.fsync-interval", flags.wal_fsync_interval,
+                    "Time between background WAL fsyncs with --wal-fsync=interval (duration)")
+      ->capture_default_str();
+  serve->add_option("--wal.segment-size-bytes", options.head.wal.segment_size_bytes,
+                    "Target size of a WAL segment file")
+      ->capture_default_str();
+  serve->add_option("--remote-write.max-inflight-bytes", options.remote_write.max_inflight_bytes,
+                    "Uncompressed remote-write bytes processed at once; past it requests get "
+                    "503 + Retry-After")
+      ->capture_default_str();
+  serve->add_option("--remote-write.max-decoded-bytes", options.remote_write.max_decoded_bytes,
+                    "Largest accepted uncompressed remote-write request")
       ->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
@@ -106,6 +151,6 @@ int main(int argc, char** argv) {
   }
   strata::SetLogLevel(level);
 
-  if (serve->parsed()) return Serve(std::move(options), read_timeout, shutdown_grace);
+  if (serve->parsed()) return Serve(std::move(options), flags);
   return 0;
 }

@@ -1,0 +1,176 @@
+// Head: the hot tier. An in-memory, WAL-backed store of recent samples: a striped series map
+// (labels hash -> series), dense series ids, an inverted index of label pairs (roaring bitmaps),
+// interned label strings, and per-series Gorilla chunks. Thread-safe: many appenders and readers
+// run concurrently. Commit protocol: samples are validated, logged to the WAL, then published
+// to the chunks, in one order shared by WAL and memory, so WAL replay rebuilds exactly the
+// accepted samples. See docs/format/wal.md for the record payloads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/mutex.h"
+#include "base/result.h"
+#include "model/labels.h"
+#include "model/matcher.h"
+#include "model/sample.h"
+#include "storage/wal.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace strata::storage {
+
+namespace head {
+class MemSeries;
+class PostingsIndex;
+class SeriesMap;
+class SymbolTable;
+}  // namespace head
+
+struct HeadOptions {
+  // A chunk is closed after this many samples. Default: 120 (as Prometheus; about 30 minutes of
+  // 15 s scrapes). Larger chunks compress slightly better but cost more to decode per query.
+  int chunk_max_samples = 120;
+  // Chunks never span a multiple of this, so that they fall into exactly one time partition
+  // when compaction moves them out. Default: 2 h.
+  int64_t chunk_range_ms = 2 * 3600 * 1000;
+  // Samples up to this much older than a series' newest sample are accepted instead of being
+  // rejected as out of order. Default: 0 (Prometheus' default: reject).
+  int64_t out_of_order_window_ms = 0;
+  // Number of lock stripes of the series map; a power of two. Default: 4096.
+  int series_map_stripes = 4096;
+  // The WAL under <data_dir>/wal.
+  WalOptions wal;
+  // On start-up, cut a corrupt WAL at the first bad record and keep going (everything before
+  // it is recovered, the rest is reported and dropped) instead of refusing to start.
+  // Default: true. A torn tail (crash during a write) is always cut.
+  bool repair_corrupt_wal = true;
+
+  Status Validate() const;
+};
+
+// One series of an append batch. Borrowed: valid for the duration of Append(). The labels
+// must form a valid label set: sorted by name, unique, no empty values, validated for ingest.
+struct SeriesInput {
+  std::span<const model::LabelView> labels;
+  std::span<const model::Sample> samples;
+};
+
+// What happened to an append batch. Rejections are per sample; the rest is kept.
+struct AppendResult {
+  uint64_t accepted = 0;             // New samples stored.
+  uint64_t duplicates = 0;           // Exact resends (same timestamp and value): accepted, no-op.
+  uint64_t out_of_order = 0;         // Older than the series' newest sample (beyond the window).
+  uint64_t duplicate_timestamp = 0;  // Same timestamp as the newest sample, other value.
+  uint64_t series_created = 0;
+  // The first few rejection messages, for the HTTP 400 body.
+  std::vector<std::string> errors;
+  static constexpr size_t kMaxErrors = 10;
+  uint64_t rejected() const { return out_of_order + duplicate_timestamp; }
+};
+
+// A series' samples in a time range, materialized.
+struct SeriesSamples {
+  model::Labels labels;
+  std::vector<model::Sample> samples;
+};
+
+struct HeadStats {
+  uint64_t series = 0;
+  uint64_t samples_appended = 0;
+  uint64_t chunks = 0;
+  uint64_t chunk_bytes = 0;
+  uint64_t memory_bytes = 0;  // Estimate: chunks, series structs, index, symbols.
+  int64_t min_time = 0;       // Over all samples; 0/0 when empty.
+  int64_t max_time = 0;
+};
+
+class Head {
+ public:
+  // Opens <dir>/wal, replays it into memory, and starts logging. `registry` (may be null) gets
+  // the head's metrics. Corruption when the WAL is damaged and repair is disabled.
+  static Result<std::unique_ptr<Head>> Open(const std::string& dir, HeadOptions options,
+                                            prometheus::Registry* registry);
+  ~Head();
+  Head(const Head&) = delete;
+  Head& operator=(const Head&) = delete;
+
+  // Appends a batch: creates unknown series, checks each sample against the series' newest
+  // (duplicate / out-of-order rules), logs accepted samples to the WAL and publishes them.
+  // Returns OK with per-sample rejections in `result`; a non-OK Status means the WAL write
+  // failed and nothing of the batch was accepted. REQUIRES: every labels set is valid
+  // (see SeriesInput).
+  Status Append(std::span<const SeriesInput> batch, AppendResult* result);
+
+  // Series matching all `matchers` with at least one sample in [mint, maxt], with those
+  // samples, sorted by labels. InvalidArgument if no matcher selects anything non-empty.
+  Result<std::vector<SeriesSamples>> Select(const model::Matchers& matchers, int64_t mint,
+                                            int64_t maxt) const;
+  // Label sets of matching series with samples in [mint, maxt], sorted.
+  Result<std::vector<model::Labels>> Series(const model::Matchers& matchers, int64_t mint,
+                                            int64_t maxt) const;
+  // Sorted label names / values of one name, over series matching any of `selectors` (all
+  // series when empty) with samples in [mint, maxt].
+  Result<std::vector<std::string>> LabelNames(const std::vector<model::Matchers>& selectors,
+                                              int64_t mint, int64_t maxt) const;
+  Result<std::vector<std::string>> LabelValues(const std::string& name,
+                                               const std::vector<model::Matchers>& selectors,
+                                               int64_t mint, int64_t maxt) const;
+
+  HeadStats Stats() const;
+  const ReplayStats& replay_stats() const { return replay_stats_; }
+  double replay_seconds() const { return replay_seconds_; }
+
+  // Flushes and closes the WAL. Appends after Close() fail with Unavailable.
+  Status Close();
+
+ private:
+  explicit Head(HeadOptions options);
+  Status Replay(const std::string& wal_dir);
+  Status ApplyReplayRecord(std::string_view record);
+  // Finds or creates the series for `labels`; `created` tells which.
+  head::MemSeries* GetOrCreate(std::span<const model::LabelView> labels, bool* created);
+  head::MemSeries* CreateWithId(uint32_t id,
+                                const std::vector<std::pair<std::string_view, std::string_view>>&
+                                    labels);
+  head::MemSeries* SeriesById(uint32_t id) const;
+  // Checks a sample against the series' pending state and advances it. Returns true when the
+  // sample is new (to log and append); false for duplicates and rejections (counted).
+  bool CheckSample(head::MemSeries* s, int64_t t, double v, AppendResult* result);
+  void AppendToChunk(head::MemSeries* s, int64_t t, uint64_t v_bits);
+  std::vector<uint32_t> Postings(const model::Matchers& matchers) const;
+  Result<std::vector<uint32_t>> SelectIds(const model::Matchers& matchers) const;
+  model::Labels LabelsOf(const head::MemSeries& s) const;
+  bool HasSamplesIn(head::MemSeries* s, int64_t mint, int64_t maxt) const;
+  std::vector<std::pair<std::string_view, std::string_view>> LabelViews(
+      const head::MemSeries& s) const;
+
+  const HeadOptions options_;
+  std::unique_ptr<head::SymbolTable> symbols_;
+  std::unique_ptr<head::PostingsIndex> index_;
+  std::unique_ptr<head::SeriesMap> series_;
+  std::unique_ptr<Wal> wal_;
+
+  // Orders validation, WAL write and publication of whole batches; see the file comment.
+  Mutex commit_mu_;
+  std::string record_buf_ STRATA_GUARDED_BY(commit_mu_);
+  bool closed_ STRATA_GUARDED_BY(commit_mu_) = false;
+
+  std::atomic<uint64_t> samples_appended_{0};
+  std::atomic<uint64_t> chunks_cut_{0};
+  std::atomic<int64_t> min_time_{INT64_MAX};
+  std::atomic<int64_t> max_time_{INT64_MIN};
+  ReplayStats replay_stats_;
+  double replay_seconds_ = 0;
+
+  struct Metrics;
+  std::unique_ptr<Metrics> metrics_;
+};
+
+}  // namespace strata::storage

@@ -1,0 +1,58 @@
+// MemSeries: one series in the head: its interned labels, closed Gorilla chunks and the open
+// chunk being appended to. Fields above `mu` are immutable after construction. The `pending_*`
+// and `logged` fields belong to the head's commit protocol and are guarded by the head's commit
+// mutex; chunk state is guarded by `mu`, so readers never see a half-written chunk.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "base/mutex.h"
+#include "storage/xor_chunk.h"
+
+namespace strata::storage::head {
+
+using SymbolPair = std::pair<uint32_t, uint32_t>;  // (name symbol, value symbol)
+
+struct MemChunk {
+  int64_t min_t;
+  int64_t max_t;
+  XorChunk chunk;
+};
+
+class MemSeries {
+ public:
+  MemSeries(uint32_t id, uint64_t hash, std::vector<SymbolPair> labels)
+      : id_(id), hash_(hash), labels_(std::move(labels)) {}
+  MemSeries(const MemSeries&) = delete;
+  MemSeries& operator=(const MemSeries&) = delete;
+
+  uint32_t id() const { return id_; }
+  uint64_t hash() const { return hash_; }
+  const std::vector<SymbolPair>& labels() const { return labels_; }
+
+  // --- Commit protocol state (guarded by Head::commit_mu_). ---
+  bool logged = false;          // A series record for it is in the WAL.
+  bool has_pending = false;     // pending_t/pending_v describe the newest accepted sample.
+  int64_t pending_t = 0;
+  uint64_t pending_v_bits = 0;
+
+  // --- Chunk state. ---
+  Mutex mu;
+  std::vector<MemChunk> closed STRATA_GUARDED_BY(mu);
+  XorChunk open STRATA_GUARDED_BY(mu);
+  std::optional<XorAppender> appender STRATA_GUARDED_BY(mu);
+  int64_t open_min_t STRATA_GUARDED_BY(mu) = 0;
+  int64_t open_max_t STRATA_GUARDED_BY(mu) = 0;
+  int open_samples STRATA_GUARDED_BY(mu) = 0;
+
+ private:
+  const uint32_t id_;
+  const uint64_t hash_;
+  const std::vector<SymbolPair> labels_;
+};
+
+}  // namespace strata::storage::head

@@ -1,0 +1,87 @@
+#include "storage/head/series_map.h"
+
+#include "base/check.h"
+
+namespace strata::storage::head {
+
+SeriesMap::SeriesMap(int stripes)
+    : stripe_mask_(static_cast<uint64_t>(stripes) - 1),
+      stripes_(new Stripe[static_cast<size_t>(stripes)]),
+      blocks_(new std::atomic<Block*>[kBlocks]) {
+  STRATA_CHECK(stripes > 0 && (stripes & (stripes - 1)) == 0);
+  for (uint32_t i = 0; i < kBlocks; ++i) blocks_[i].store(nullptr, std::memory_order_relaxed);
+}
+
+SeriesMap::~SeriesMap() {
+  for (uint32_t i = 0; i < kBlocks; ++i) delete[] blocks_[i].load(std::memory_order_relaxed);
+}
+
+void SeriesMap::SetById(uint32_t id, MemSeries* s) {
+  uint32_t b = id >> kBlockBits;
+  Block* block = blocks_[b].load(std::memory_order_acquire);
+  if (block == nullptr) {
+    MutexLock lock(&block_alloc_mu_);
+    block = blocks_[b].load(std::memory_order_acquire);
+    if (block == nullptr) {
+      block = reinterpret_cast<Block*>(new std::atomic<MemSeries*>[kBlockSize]);
+      for (uint32_t i = 0; i < kBlockSize; ++i) {
+        (*block)[i].store(nullptr, std::memory_order_relaxed);
+      }
+      blocks_[b].store(block, std::memory_order_release);
+    }
+  }
+  (*block)[id & (kBlockSize - 1)].store(s, std::memory_order_release);
+  // Raise the id limit so iteration covers `id` (a CAS maximum).
+  uint32_t limit = next_id_.load(std::memory_order_acquire);
+  while (limit <= id &&
+         !next_id_.compare_exchange_weak(limit, id + 1, std::memory_order_acq_rel)) {
+  }
+}
+
+MemSeries* SeriesMap::ById(uint32_t id) const {
+  Block* block = blocks_[id >> kBlockBits].load(std::memory_order_acquire);
+  if (block == nullptr) return nullptr;
+  return (*block)[id & (kBlockSize - 1)].load(std::memory_order_acquire);
+}
+
+void SeriesMap::Alias(uint32_t id, MemSeries* series) { SetById(id, series); }
+
+MemSeries* SeriesMap::GetOrInsert(
+    uint64_t hash, const std::function<bool(const MemSeries&)>& eq,
+    const std::function<std::unique_ptr<MemSeries>(uint32_t id)>& make, int64_t wanted_id,
+    bool* created) {
+  Stripe& stripe = stripes_[hash & stripe_mask_];
+  MutexLock lock(&stripe.mu);
+  *created = false;
+  auto it = stripe.by_hash.find(hash);
+  if (it != stripe.by_hash.end()) {
+    if (eq(*it->second)) return it->second;
+    for (MemSeries* s : stripe.collisions) {
+      if (s->hash() == hash && eq(*s)) return s;
+    }
+  }
+  uint32_t id;
+  if (wanted_id >= 0) {
+    id = static_cast<uint32_t>(wanted_id);
+  } else {
+    // Ids handed out here are above every id seen so far (SetById raises the limit).
+    id = next_id_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  std::unique_ptr<MemSeries> series = make(id);
+  MemSeries* raw = series.get();
+  {
+    MutexLock owned(&owned_mu_);
+    owned_.push_back(std::move(series));
+  }
+  if (it == stripe.by_hash.end()) {
+    stripe.by_hash.emplace(hash, raw);
+  } else {
+    stripe.collisions.push_back(raw);
+  }
+  SetById(id, raw);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  *created = true;
+  return raw;
+}
+
+}  // namespace strata::storage::head
