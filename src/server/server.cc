@@ -38,6 +38,8 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
   server->remote_write_ = std::make_unique<ingest::RemoteWriteReceiver>(
       server->head_.get(), &server->metadata_, server->registry_.get(),
       server->options_.remote_write);
+  server->api_ = std::make_unique<Api>(server->head_.get(), &server->metadata_,
+                                       server->options_.version);
   server->AddRoutes();
   server->http_ =
       std::make_unique<HttpServer>(server->options_.http, &server->router_, server->registry_.get());
@@ -58,6 +60,7 @@ void Server::AddRoutes() {
       res->body = "Service Unavailable\n";
     }
   });
+  api_->Register(&router_);
   router_.Add({"POST"}, "/api/v1/write",
               [this](const HttpRequest& req, HttpResponse* res) { HandleWrite(req, res); });
   router_.Add({"GET"}, "/metrics", [this](const HttpRequest&, HttpResponse* res) {

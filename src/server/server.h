@@ -16,6 +16,7 @@
 #include "storage/head.h"
 #include "storage/metadata_store.h"
 #include "base/result.h"
+#include "server/api.h"
 #include "server/http_server.h"
 #include "server/router.h"
 
@@ -61,6 +62,7 @@ class Server {
   std::unique_ptr<storage::Head> head_;
   storage::MetadataStore metadata_;
   std::unique_ptr<ingest::RemoteWriteReceiver> remote_write_;
+  std::unique_ptr<Api> api_;
   Router router_;
   std::unique_ptr<HttpServer> http_;
   std::atomic<bool> ready_{false};
