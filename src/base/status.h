@@ -23,6 +23,9 @@ enum class StatusCode : uint8_t {
   kIOError,
   kNotSupported,
   kInternal,
+  // The input is well-formed but the operation cannot be carried out on it (PromQL evaluation
+  // errors such as duplicate output series; HTTP 422 "execution").
+  kFailedPrecondition,
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -54,6 +57,9 @@ class [[nodiscard]] Status {
     return {StatusCode::kNotSupported, std::move(msg)};
   }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
+  static Status FailedPrecondition(std::string msg) {
+    return {StatusCode::kFailedPrecondition, std::move(msg)};
+  }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

@@ -18,6 +18,7 @@
 #include "model/labels.h"
 #include "model/matcher.h"
 #include "model/sample.h"
+#include "storage/querier.h"
 #include "storage/wal.h"
 
 namespace prometheus {
@@ -75,11 +76,6 @@ struct AppendResult {
   uint64_t rejected() const { return out_of_order + duplicate_timestamp; }
 };
 
-// A series' samples in a time range, materialized.
-struct SeriesSamples {
-  model::Labels labels;
-  std::vector<model::Sample> samples;
-};
 
 struct HeadStats {
   uint64_t series = 0;
@@ -91,7 +87,7 @@ struct HeadStats {
   int64_t max_time = 0;
 };
 
-class Head {
+class Head final : public Querier {
  public:
   // Opens <dir>/wal, replays it into memory, and starts logging. `registry` (may be null) gets
   // the head's metrics. Corruption when the WAL is damaged and repair is disabled.
@@ -111,7 +107,7 @@ class Head {
   // Series matching all `matchers` with at least one sample in [mint, maxt], with those
   // samples, sorted by labels. InvalidArgument if no matcher selects anything non-empty.
   Result<std::vector<SeriesSamples>> Select(const model::Matchers& matchers, int64_t mint,
-                                            int64_t maxt) const;
+                                            int64_t maxt) const override;
   // Label sets of matching series with samples in [mint, maxt], sorted.
   Result<std::vector<model::Labels>> Series(const model::Matchers& matchers, int64_t mint,
                                             int64_t maxt) const;
