@@ -1,7 +1,9 @@
 // Node helpers: operator names, deep copy and structural equality.
 #include "query/ast.h"
 
+#include <algorithm>
 #include <cmath>
+#include <tuple>
 
 namespace strata::query {
 namespace {
@@ -24,6 +26,21 @@ std::unique_ptr<VectorSelector> CloneSelector(const VectorSelector& vs) {
 }
 
 ExprPtr CloneOrNull(const ExprPtr& e) { return e == nullptr ? nullptr : CloneExpr(*e); }
+
+// Matchers are a set: {a="1",b="2"} and {b="2",a="1"} select the same series.
+bool SameMatchers(const model::Matchers& a, const model::Matchers& b) {
+  if (a.size() != b.size()) return false;
+  auto key = [](const model::Matcher& m) {
+    return std::make_tuple(m.name(), static_cast<int>(m.type()), m.value());
+  };
+  std::vector<std::tuple<std::string, int, std::string>> x;
+  std::vector<std::tuple<std::string, int, std::string>> y;
+  for (const model::Matcher& m : a) x.push_back(key(m));
+  for (const model::Matcher& m : b) y.push_back(key(m));
+  std::sort(x.begin(), x.end());
+  std::sort(y.begin(), y.end());
+  return x == y;
+}
 
 }  // namespace
 
@@ -114,8 +131,8 @@ std::string_view AggregateOpString(AggregateOp op) {
 }
 
 bool AggregateOpTakesParam(AggregateOp op) {
-  return op == AggregateOp::kTopk || op == AggregateOp::kBottomk ||
-         op == AggregateOp::kQuantile || op == AggregateOp::kCountValues;
+  return op == AggregateOp::kTopk || op == AggregateOp::kBottomk || op == AggregateOp::kQuantile ||
+         op == AggregateOp::kCountValues;
 }
 
 ValueType BinaryExpr::Type() const {
@@ -208,8 +225,8 @@ bool ExprEqual(const Expr& a, const Expr& b) {
     case ExprKind::kVectorSelector: {
       const auto& x = a.As<VectorSelector>();
       const auto& y = b.As<VectorSelector>();
-      return x.name == y.name && x.matchers == y.matchers && x.offset_ms == y.offset_ms &&
-             x.at == y.at;
+      return x.name == y.name && SameMatchers(x.matchers, y.matchers) &&
+             x.offset_ms == y.offset_ms && x.at == y.at;
     }
     case ExprKind::kMatrixSelector: {
       const auto& x = a.As<MatrixSelector>();

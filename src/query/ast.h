@@ -256,9 +256,7 @@ class BinaryExpr final : public Expr {
   BinaryExpr() : Expr(kKind) {}
   // Scalar when both sides are scalars, else instant vector.
   ValueType Type() const override;
-  PositionRange Position() const override {
-    return {lhs->Position().start, rhs->Position().end};
-  }
+  PositionRange Position() const override { return {lhs->Position().start, rhs->Position().end}; }
 
   BinaryOp op = BinaryOp::kAdd;
   ExprPtr lhs;
@@ -299,7 +297,7 @@ class Call final : public Expr {
 ExprPtr CloneExpr(const Expr& expr);
 
 // Whether two trees are the same expression: same kinds, operators, values (NaN equals NaN),
-// matchers, modifiers and children. Positions are ignored.
+// matchers (in any order), modifiers and children. Positions are ignored.
 bool ExprEqual(const Expr& a, const Expr& b);
 
 }  // namespace strata::query

@@ -48,10 +48,9 @@ class Engine {
   explicit Engine(EngineOptions options) : options_(options) {}
 
   // Parses and evaluates `query` at `time_ms`. Errors: InvalidArgument for parse errors (with
-  // position) and bad arguments; ResourceExhausted past max_samples / max_series;
-  // DeadlineExceeded past the timeout; InvalidArgument "execution" errors are returned with
-  // StatusCode::kInternal? No: evaluation errors (duplicate series, many-to-many matching) are
-  // returned as StatusCode::kNotSupported-free kInvalidArgument? See QueryError below.
+  // position) and invalid arguments known before evaluation; FailedPrecondition for evaluation
+  // errors (duplicate output series, many-to-many matching, a bad regex in label_replace...);
+  // ResourceExhausted past max_samples / max_series; DeadlineExceeded past the timeout.
   Result<QueryValue> InstantQuery(const storage::Querier& querier, std::string_view query,
                                   int64_t time_ms, const QueryOptions& opts = {}) const;
 
@@ -71,12 +70,5 @@ class Engine {
  private:
   EngineOptions options_;
 };
-
-// Error classes of query failures, as the HTTP API reports them (errorType): parse and
-// argument errors are InvalidArgument ("bad_data"); evaluation errors such as duplicate output
-// series or invalid regexes in label_replace are Status code kInternal with a message prefixed
-// "execution: " ... see IsExecutionError().
-bool IsExecutionError(const Status& s);
-Status ExecutionError(std::string message);
 
 }  // namespace strata::query

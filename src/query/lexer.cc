@@ -103,7 +103,7 @@ std::string DescribeToken(const Token& token) {
     case TokenKind::kEof:
       return "end of input";
     case TokenKind::kError:
-      return token.error;
+      return std::string(token.error);
     case TokenKind::kComment:
       return "comment " + item_string();
     case TokenKind::kIdentifier:
@@ -169,7 +169,8 @@ Token Lexer::Error(std::string message) {
   Token t;
   t.kind = TokenKind::kError;
   t.pos = start_;
-  t.error = std::move(message);
+  error_ = std::move(message);
+  t.error = error_;
   done_ = true;
   return t;
 }

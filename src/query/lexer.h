@@ -85,7 +85,9 @@ struct Token {
   TokenKind kind = TokenKind::kEof;
   size_t pos = 0;         // Byte offset of the token's first byte in the input.
   std::string_view text;  // The token's bytes (borrowed from the input); empty for kEof.
-  std::string error;      // kError only: the message, e.g. `unexpected character: '.'`.
+  // kError only: the message, e.g. `unexpected character: '.'`. Owned by the Lexer, valid as
+  // long as it lives.
+  std::string_view error;
 
   size_t end() const { return pos + text.size(); }
 };
@@ -134,7 +136,8 @@ class Lexer {
   void SkipSpaces();
 
   std::string_view input_;
-  size_t pos_ = 0;    // Next byte to read.
+  std::string error_;  // The message of the error token, once there is one.
+  size_t pos_ = 0;     // Next byte to read.
   size_t start_ = 0;  // Start of the token being scanned.
   size_t width_ = 0;  // Byte width of the last rune read, for Backup().
   bool done_ = false;

@@ -277,6 +277,11 @@ class Parser {
   Result<Parsed> ParseExpr(int min_precedence);
   Result<Parsed> ParseUnary();
   Result<Parsed> ParsePrimary();
+  Result<Parsed> ParseNumberLiteral();
+  Result<Parsed> ParseStringLiteral();
+  Result<Parsed> ParseParen();
+  // An identifier or aggregation keyword: a call, an aggregation or a selector.
+  Result<Parsed> ParseWordExpr();
   Result<Parsed> ParsePostfix(Parsed p);
   Result<Parsed> ParseSubqueryOrRange(Parsed p);
   Status ParseOffset(Expr* e);
@@ -356,8 +361,8 @@ Status Parser::Unexpected(std::string_view context, std::string_view expected) {
 
 Status Parser::CheckDepth(int height, size_t pos) {
   if (height <= options_.max_depth && depth_ <= options_.max_depth) return Status::Ok();
-  return ErrorAt(pos, "expression nesting exceeds " + std::to_string(options_.max_depth) +
-                          " levels");
+  return ErrorAt(pos,
+                 "expression nesting exceeds " + std::to_string(options_.max_depth) + " levels");
 }
 
 Result<ExprPtr> Parser::ParseTopLevelExpr() {
@@ -444,58 +449,68 @@ Result<Parsed> Parser::ParseUnary() {
     return operand;
   }
   const UnaryOp uop = op.kind == TokenKind::kSub ? UnaryOp::kSub : UnaryOp::kAdd;
-  Parsed out{std::make_unique<UnaryExpr>(uop, std::move(operand.expr), op.pos),
-             operand.height + 1};
+  Parsed out{std::make_unique<UnaryExpr>(uop, std::move(operand.expr), op.pos), operand.height + 1};
   STRATA_RETURN_IF_ERROR(CheckDepth(out.height, op.pos));
   return out;
 }
 
 Result<Parsed> Parser::ParsePrimary() {
-  const Token& t = Peek();
-  switch (t.kind) {
-    case TokenKind::kNumber: {
-      Token n = Take();
-      STRATA_ASSIGN_OR_RETURN(double v, NumberToken(n));
-      return Parsed{std::make_unique<NumberLiteral>(v, PositionRange{n.pos, n.end()})};
-    }
-    case TokenKind::kString: {
-      Token s = Take();
-      STRATA_ASSIGN_OR_RETURN(std::string v, UnquoteToken(s));
-      return Parsed{std::make_unique<StringLiteral>(std::move(v), PositionRange{s.pos, s.end()})};
-    }
-    case TokenKind::kLeftParen: {
-      Token lp = Take();
-      STRATA_ASSIGN_OR_RETURN(Parsed inner, ParseExpr(kPrecOr));
-      if (Peek().kind != TokenKind::kRightParen) return UnexpectedHere();
-      Token rp = Take();
-      Parsed out{std::make_unique<ParenExpr>(std::move(inner.expr), PositionRange{lp.pos, rp.end()}),
-                 inner.height + 1};
-      STRATA_RETURN_IF_ERROR(CheckDepth(out.height, lp.pos));
-      return out;
-    }
+  // Every case lives in its own function: ParsePrimary is on the recursive path, so it keeps a
+  // small stack frame.
+  const TokenKind kind = Peek().kind;
+  switch (kind) {
+    case TokenKind::kNumber:
+      return ParseNumberLiteral();
+    case TokenKind::kString:
+      return ParseStringLiteral();
+    case TokenKind::kLeftParen:
+      return ParseParen();
     case TokenKind::kLeftBrace:
       return ParseSelector(nullptr);
-    case TokenKind::kIdentifier: {
-      Token name = Take();
-      if (Peek().kind == TokenKind::kLeftParen) return ParseCall(name);
-      return ParseSelector(&name);
-    }
     default:
       break;
   }
-  if (IsAggregatorToken(t.kind)) {
-    Token op = Take();
-    const TokenKind k = Peek().kind;
-    if (k == TokenKind::kLeftParen || k == TokenKind::kBy || k == TokenKind::kWithout) {
-      return ParseAggregate(op);
-    }
-    return ParseSelector(&op);  // E.g. a metric called "sum".
-  }
-  if (IsMetricIdentifierToken(t.kind)) {
-    Token name = Take();
+  if (kind == TokenKind::kIdentifier || IsAggregatorToken(kind)) return ParseWordExpr();
+  if (IsMetricIdentifierToken(kind)) {
+    const Token name = Take();
     return ParseSelector(&name);
   }
   return UnexpectedHere();
+}
+
+Result<Parsed> Parser::ParseNumberLiteral() {
+  const Token n = Take();
+  STRATA_ASSIGN_OR_RETURN(double v, NumberToken(n));
+  return Parsed{std::make_unique<NumberLiteral>(v, PositionRange{n.pos, n.end()})};
+}
+
+Result<Parsed> Parser::ParseStringLiteral() {
+  const Token s = Take();
+  STRATA_ASSIGN_OR_RETURN(std::string v, UnquoteToken(s));
+  return Parsed{std::make_unique<StringLiteral>(std::move(v), PositionRange{s.pos, s.end()})};
+}
+
+Result<Parsed> Parser::ParseParen() {
+  const Token lp = Take();
+  STRATA_ASSIGN_OR_RETURN(Parsed inner, ParseExpr(kPrecOr));
+  if (Peek().kind != TokenKind::kRightParen) return UnexpectedHere();
+  const Token rp = Take();
+  Parsed out{std::make_unique<ParenExpr>(std::move(inner.expr), PositionRange{lp.pos, rp.end()}),
+             inner.height + 1};
+  STRATA_RETURN_IF_ERROR(CheckDepth(out.height, lp.pos));
+  return out;
+}
+
+Result<Parsed> Parser::ParseWordExpr() {
+  const Token word = Take();
+  const TokenKind next = Peek().kind;
+  if (word.kind == TokenKind::kIdentifier) {
+    if (next == TokenKind::kLeftParen) return ParseCall(word);
+  } else if (next == TokenKind::kLeftParen || next == TokenKind::kBy ||
+             next == TokenKind::kWithout) {
+    return ParseAggregate(word);
+  }
+  return ParseSelector(&word);  // A metric, possibly named like an aggregation ("sum").
 }
 
 Result<Parsed> Parser::ParsePostfix(Parsed p) {
@@ -796,8 +811,9 @@ Result<Parsed> Parser::ParseAggregate(const Token& op) {
   if (args.empty()) return ErrorAt(op.pos, "no arguments for aggregate expression provided");
   const size_t want = AggregateOpTakesParam(agg->op) ? 2 : 1;
   if (args.size() != want) {
-    return ErrorAt(op.pos, "wrong number of arguments for aggregate expression provided, expected " +
-                               std::to_string(want) + ", got " + std::to_string(args.size()));
+    return ErrorAt(op.pos,
+                   "wrong number of arguments for aggregate expression provided, expected " +
+                       std::to_string(want) + ", got " + std::to_string(args.size()));
   }
   int height = 1 + args.back().height;
   if (want == 2) {
@@ -842,8 +858,8 @@ Result<std::vector<std::string>> Parser::ParseGroupingLabels() {
 Result<std::string> Parser::UnquoteToken(const Token& t) {
   Result<std::string> s = internal::Unquote(t.text);
   if (!s.ok()) {
-    return ErrorAt(t.pos, "error unquoting string " + model::Quote(t.text) + ": " +
-                              s.status().message());
+    return ErrorAt(t.pos,
+                   "error unquoting string " + model::Quote(t.text) + ": " + s.status().message());
   }
   return s;
 }

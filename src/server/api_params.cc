@@ -155,6 +155,7 @@ void SetStatusError(HttpResponse* res, const Status& s) {
     case StatusCode::kResourceExhausted:
       SetJsonError(res, 422, "execution", s.message());
       return;
+    case StatusCode::kFailedPrecondition: SetJsonError(res, 422, "execution", s.message()); return;
     case StatusCode::kNotFound: SetJsonError(res, 404, "not_found", s.message()); return;
     case StatusCode::kUnavailable: SetJsonError(res, 503, "unavailable", s.message()); return;
     default: SetJsonError(res, 500, "internal", s.message()); return;

@@ -38,6 +38,8 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
   server->remote_write_ = std::make_unique<ingest::RemoteWriteReceiver>(
       server->head_.get(), &server->metadata_, server->registry_.get(),
       server->options_.remote_write);
+  server->engine_ = std::make_unique<query::Engine>(server->options_.engine);
+  server->query_api_ = std::make_unique<QueryApi>(server->head_.get(), server->engine_.get());
   server->api_ = std::make_unique<Api>(server->head_.get(), &server->metadata_,
                                        server->options_.version);
   server->AddRoutes();
@@ -61,6 +63,7 @@ void Server::AddRoutes() {
     }
   });
   api_->Register(&router_);
+  query_api_->Register(&router_);
   router_.Add({"POST"}, "/api/v1/write",
               [this](const HttpRequest& req, HttpResponse* res) { HandleWrite(req, res); });
   router_.Add({"GET"}, "/metrics", [this](const HttpRequest&, HttpResponse* res) {

@@ -18,6 +18,8 @@
 #include "base/result.h"
 #include "server/api.h"
 #include "server/http_server.h"
+#include "server/query_api.h"
+#include "query/engine.h"
 #include "server/router.h"
 
 namespace strata::server {
@@ -27,6 +29,7 @@ struct ServerOptions {
   // Where all persistent state lives; created if missing. Default: ./data
   std::string data_dir = "./data";
   storage::HeadOptions head;
+  query::EngineOptions engine;
   ingest::RemoteWriteOptions remote_write;
   // Reported by /api/v1/status/buildinfo and strata_build_info.
   std::string version = "0.0.0";
@@ -63,6 +66,8 @@ class Server {
   storage::MetadataStore metadata_;
   std::unique_ptr<ingest::RemoteWriteReceiver> remote_write_;
   std::unique_ptr<Api> api_;
+  std::unique_ptr<query::Engine> engine_;
+  std::unique_ptr<QueryApi> query_api_;
   Router router_;
   std::unique_ptr<HttpServer> http_;
   std::atomic<bool> ready_{false};

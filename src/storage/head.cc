@@ -9,6 +9,7 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <map>
 
 #include "base/check.h"
 #include "base/log.h"
@@ -86,6 +87,24 @@ struct Head::Metrics {
   prometheus::Gauge& wal_fsyncs;
   prometheus::Gauge& replay_seconds;
   prometheus::Gauge& replay_records;
+
+  // Cache counters live in the caches; the metrics follow them by delta at scrape time.
+  void UpdateCache(const std::string& cache, const CacheStats& now) {
+    CacheStats& before = cache_seen[cache];
+    auto bump = [&](prometheus::Family<prometheus::Counter>& fam, uint64_t cur, uint64_t prev) {
+      if (cur > prev) fam.Add({{"cache", cache}}).Increment(static_cast<double>(cur - prev));
+    };
+    bump(*cache_hits, now.hits, before.hits);
+    bump(*cache_misses, now.misses, before.misses);
+    bump(*cache_evictions, now.evictions, before.evictions);
+    cache_bytes->Add({{"cache", cache}}).Set(static_cast<double>(now.used_bytes));
+    before = now;
+  }
+  prometheus::Family<prometheus::Counter>* cache_hits = nullptr;
+  prometheus::Family<prometheus::Counter>* cache_misses = nullptr;
+  prometheus::Family<prometheus::Counter>* cache_evictions = nullptr;
+  prometheus::Family<prometheus::Gauge>* cache_bytes = nullptr;
+  std::map<std::string, CacheStats> cache_seen;
 };
 
 Status HeadOptions::Validate() const {
@@ -106,7 +125,9 @@ Head::Head(HeadOptions options)
     : options_(std::move(options)),
       symbols_(std::make_unique<head::SymbolTable>()),
       index_(std::make_unique<head::PostingsIndex>()),
-      series_(std::make_unique<head::SeriesMap>(options_.series_map_stripes)) {}
+      series_(std::make_unique<head::SeriesMap>(options_.series_map_stripes)),
+      postings_cache_(options_.postings_cache_bytes),
+      chunk_cache_(options_.chunk_cache_bytes) {}
 
 Head::~Head() {
   Close().IgnoreError();  // Best effort; callers that care call Close() themselves.
@@ -116,7 +137,25 @@ Result<std::unique_ptr<Head>> Head::Open(const std::string& dir, HeadOptions opt
                                          prometheus::Registry* registry) {
   STRATA_RETURN_IF_ERROR(options.Validate());
   std::unique_ptr<Head> h(new Head(std::move(options)));
-  if (registry != nullptr) h->metrics_ = std::make_unique<Metrics>(registry);
+  if (registry != nullptr) {
+    h->metrics_ = std::make_unique<Metrics>(registry);
+    h->metrics_->cache_hits = &prometheus::BuildCounter()
+                                   .Name("strata_cache_hits_total")
+                                   .Help("Lookups served from a cache, by cache.")
+                                   .Register(*registry);
+    h->metrics_->cache_misses = &prometheus::BuildCounter()
+                                     .Name("strata_cache_misses_total")
+                                     .Help("Lookups not found in a cache, by cache.")
+                                     .Register(*registry);
+    h->metrics_->cache_evictions = &prometheus::BuildCounter()
+                                        .Name("strata_cache_evictions_total")
+                                        .Help("Entries evicted to stay within the byte budget.")
+                                        .Register(*registry);
+    h->metrics_->cache_bytes = &prometheus::BuildGauge()
+                                    .Name("strata_cache_bytes")
+                                    .Help("Bytes charged to a cache.")
+                                    .Register(*registry);
+  }
   std::string wal_dir = dir + "/wal";
   STRATA_RETURN_IF_ERROR(h->Replay(wal_dir));
   STRATA_ASSIGN_OR_RETURN(h->wal_, Wal::Open(wal_dir, h->options_.wal));
@@ -163,6 +202,7 @@ MemSeries* Head::GetOrCreate(std::span<const model::LabelView> labels, bool* cre
       pairs.emplace_back(symbols_->Intern(l.name), symbols_->Intern(l.value));
     }
     index_->Add(id, pairs);
+    series_generation_.fetch_add(1, std::memory_order_release);
     return std::make_unique<MemSeries>(id, hash, std::move(pairs));
   };
   return series_->GetOrInsert(hash, eq, make, -1, created);
@@ -183,6 +223,7 @@ MemSeries* Head::CreateWithId(
     syms.reserve(ls.size());
     for (const auto& l : ls) syms.emplace_back(symbols_->Intern(l.name), symbols_->Intern(l.value));
     index_->Add(new_id, syms);
+    series_generation_.fetch_add(1, std::memory_order_release);
     return std::make_unique<MemSeries>(new_id, hash, std::move(syms));
   };
   bool created = false;
@@ -432,6 +473,22 @@ Status Head::Replay(const std::string& wal_dir) {
 // Reads.
 
 Result<std::vector<uint32_t>> Head::SelectIds(const model::Matchers& matchers) const {
+  // Read the generation before resolving: a series created meanwhile makes the entry stale.
+  uint64_t generation = series_generation_.load(std::memory_order_acquire);
+  std::vector<std::string> parts;
+  parts.reserve(matchers.size());
+  for (const auto& m : matchers) parts.push_back(m.ToString());
+  std::sort(parts.begin(), parts.end());
+  std::string key = std::to_string(generation);
+  for (const auto& p : parts) key.append("\xff").append(p);
+  if (auto cached = postings_cache_.Get(key)) return *cached;
+  STRATA_ASSIGN_OR_RETURN(std::vector<uint32_t> ids, ResolvePostings(matchers));
+  postings_cache_.Put(key, std::make_shared<const std::vector<uint32_t>>(ids),
+                      ids.size() * sizeof(uint32_t) + key.size() + 64);
+  return ids;
+}
+
+Result<std::vector<uint32_t>> Head::ResolvePostings(const model::Matchers& matchers) const {
   bool any_non_empty = false;
   for (const auto& m : matchers) any_non_empty |= !m.MatchesEmpty();
   if (!any_non_empty) {
@@ -496,33 +553,57 @@ Result<std::vector<SeriesSamples>> Head::Select(const model::Matchers& matchers,
   for (uint32_t id : ids) {
     MemSeries* s = SeriesById(id);
     if (s == nullptr || s->id() != id) continue;
-    // Copy the chunk bytes under the series lock, decode outside it.
-    std::vector<std::string> chunks;
+    // Under the series lock: take cached decodings of closed chunks, copy the bytes of the
+    // others. Decode outside the lock. Closed chunks are immutable, so their decodings are
+    // cached by (series id, chunk index).
+    struct Piece {
+      std::shared_ptr<const std::vector<model::Sample>> decoded;
+      std::string bytes;
+      uint64_t cache_key = 0;
+      bool cacheable = false;
+    };
+    std::vector<Piece> pieces;
     {
       MutexLock lock(&s->mu);
-      for (const auto& c : s->closed) {
+      for (size_t ci = 0; ci < s->closed.size(); ++ci) {
+        const auto& c = s->closed[ci];
         if (c.max_t < mint || c.min_t > maxt) continue;
-        auto b = c.chunk.bytes();
-        chunks.emplace_back(reinterpret_cast<const char*>(b.data()), b.size());
+        Piece p;
+        p.cache_key = (static_cast<uint64_t>(id) << 32) | static_cast<uint64_t>(ci);
+        p.cacheable = true;
+        p.decoded = chunk_cache_.Get(p.cache_key);
+        if (!p.decoded) {
+          auto b = c.chunk.bytes();
+          p.bytes.assign(reinterpret_cast<const char*>(b.data()), b.size());
+        }
+        pieces.push_back(std::move(p));
       }
       if (s->appender.has_value() && s->open_max_t >= mint && s->open_min_t <= maxt) {
+        Piece p;
         auto b = s->open.bytes();
-        chunks.emplace_back(reinterpret_cast<const char*>(b.data()), b.size());
+        p.bytes.assign(reinterpret_cast<const char*>(b.data()), b.size());
+        pieces.push_back(std::move(p));
       }
     }
-    if (chunks.empty()) continue;
+    if (pieces.empty()) continue;
     SeriesSamples ss;
-    for (const std::string& c : chunks) {
-      XorIterator it(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(c.data()), c.size()));
-      if (!it.Seek(mint)) {
+    for (Piece& p : pieces) {
+      if (!p.decoded) {
+        auto decoded = std::make_shared<std::vector<model::Sample>>();
+        XorIterator it(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(p.bytes.data()),
+                                                p.bytes.size()));
+        while (it.Next()) decoded->push_back({it.t(), it.v()});
         if (!it.status().ok()) return it.status().WithContext("reading head chunk");
-        continue;
+        if (p.cacheable) {
+          chunk_cache_.Put(p.cache_key, decoded, decoded->size() * sizeof(model::Sample) + 64);
+        }
+        p.decoded = std::move(decoded);
       }
-      do {
-        if (it.t() > maxt) break;
-        ss.samples.push_back({it.t(), it.v()});
-      } while (it.Next());
-      if (!it.status().ok()) return it.status().WithContext("reading head chunk");
+      const auto& d = *p.decoded;
+      auto first = std::lower_bound(d.begin(), d.end(), mint, [](const model::Sample& a, int64_t t) {
+        return a.timestamp_ms < t;
+      });
+      for (auto it = first; it != d.end() && it->timestamp_ms <= maxt; ++it) ss.samples.push_back(*it);
     }
     if (ss.samples.empty()) continue;
     ss.labels = LabelsOf(*s);
@@ -630,7 +711,14 @@ HeadStats Head::Stats() const {
     st.min_time = lo;
     st.max_time = hi;
   }
+  auto cache_stats = [](const auto& c) {
+    return CacheStats{c.hits(), c.misses(), c.evictions(), c.used_bytes()};
+  };
+  st.postings_cache = cache_stats(postings_cache_);
+  st.chunk_cache = cache_stats(chunk_cache_);
   if (metrics_) {
+    metrics_->UpdateCache("postings", st.postings_cache);
+    metrics_->UpdateCache("chunks", st.chunk_cache);
     metrics_->series.Set(static_cast<double>(st.series));
     metrics_->memory_bytes.Set(static_cast<double>(st.memory_bytes));
     metrics_->bytes_per_series.Set(

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "base/lru_cache.h"
 #include "base/mutex.h"
 #include "base/result.h"
 #include "model/labels.h"
@@ -46,6 +47,12 @@ struct HeadOptions {
   int64_t out_of_order_window_ms = 0;
   // Number of lock stripes of the series map; a power of two. Default: 4096.
   int series_map_stripes = 4096;
+  // Byte budget of the postings cache (matcher set -> series ids). 0 disables it.
+  // Default: 64 MiB.
+  size_t postings_cache_bytes = size_t{64} << 20;
+  // Byte budget of the decoded-chunk cache (closed chunks as decoded samples, 16 bytes each).
+  // Repeated dashboard queries then skip Gorilla decoding. 0 disables it. Default: 256 MiB.
+  size_t chunk_cache_bytes = size_t{256} << 20;
   // The WAL under <data_dir>/wal.
   WalOptions wal;
   // On start-up, cut a corrupt WAL at the first bad record and keep going (everything before
@@ -77,6 +84,13 @@ struct AppendResult {
 };
 
 
+struct CacheStats {
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  uint64_t evictions = 0;
+  uint64_t used_bytes = 0;
+};
+
 struct HeadStats {
   uint64_t series = 0;
   uint64_t samples_appended = 0;
@@ -85,6 +99,8 @@ struct HeadStats {
   uint64_t memory_bytes = 0;  // Estimate: chunks, series structs, index, symbols.
   int64_t min_time = 0;       // Over all samples; 0/0 when empty.
   int64_t max_time = 0;
+  CacheStats postings_cache;
+  CacheStats chunk_cache;
 };
 
 class Head final : public Querier {
@@ -142,6 +158,7 @@ class Head final : public Querier {
   void AppendToChunk(head::MemSeries* s, int64_t t, uint64_t v_bits);
   std::vector<uint32_t> Postings(const model::Matchers& matchers) const;
   Result<std::vector<uint32_t>> SelectIds(const model::Matchers& matchers) const;
+  Result<std::vector<uint32_t>> ResolvePostings(const model::Matchers& matchers) const;
   model::Labels LabelsOf(const head::MemSeries& s) const;
   bool HasSamplesIn(head::MemSeries* s, int64_t mint, int64_t maxt) const;
   std::vector<std::pair<std::string_view, std::string_view>> LabelViews(
@@ -157,6 +174,11 @@ class Head final : public Querier {
   Mutex commit_mu_;
   std::string record_buf_ STRATA_GUARDED_BY(commit_mu_);
   bool closed_ STRATA_GUARDED_BY(commit_mu_) = false;
+
+  // Bumped whenever a series is created, so cached postings of older generations are stale.
+  std::atomic<uint64_t> series_generation_{0};
+  mutable LruCache<std::string, std::vector<uint32_t>> postings_cache_;
+  mutable LruCache<uint64_t, std::vector<model::Sample>> chunk_cache_;
 
   std::atomic<uint64_t> samples_appended_{0};
   std::atomic<uint64_t> chunks_cut_{0};

@@ -113,8 +113,8 @@ std::string FormatNumber(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
   std::array<char, 64> buf{};
-  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value,
-                                 std::chars_format::scientific);
+  auto [end, ec] =
+      std::to_chars(buf.data(), buf.data() + buf.size(), value, std::chars_format::scientific);
   if (ec != std::errc()) return "NaN";  // Cannot happen with 64 bytes.
   std::string_view sci(buf.data(), end - buf.data());
   std::string out;

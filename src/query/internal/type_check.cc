@@ -146,8 +146,8 @@ Result<ValueType> Checker::CheckBinary(BinaryExpr& e) {
     }
   }
   if ((lt == ValueType::kScalar || rt == ValueType::kScalar) && IsSetOp(e.op)) {
-    return Error(e.Position().start,
-                 "set operator " + model::Quote(op_name) + " not allowed in binary scalar expression");
+    return Error(e.Position().start, "set operator " + model::Quote(op_name) +
+                                         " not allowed in binary scalar expression");
   }
   return e.Type();
 }
@@ -171,9 +171,9 @@ Result<ValueType> Checker::CheckCall(Call& e) {
                                            std::to_string(got));
     }
     if (f.variadic > 0 && at_least + static_cast<size_t>(f.variadic) < got) {
-      return Error(e.Position().start,
-                   "expected at most " + std::to_string(at_least + f.variadic) +
-                       " argument(s) in call to " + name + ", got " + std::to_string(got));
+      return Error(e.Position().start, "expected at most " + std::to_string(at_least + f.variadic) +
+                                           " argument(s) in call to " + name + ", got " +
+                                           std::to_string(got));
     }
   }
   const std::string context = "call to function " + name;

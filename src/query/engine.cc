@@ -1,0 +1,385 @@
+// Engine entry points and the evaluator core: selectors, subqueries, windowing, dispatch.
+#include "query/engine.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "model/sample.h"
+#include "query/eval/evaluator.h"
+#include "query/parser.h"
+
+namespace strata::query {
+
+using eval::Evaluator;
+using eval::StepValue;
+
+Result<QueryValue> Engine::InstantQuery(const storage::Querier& querier, std::string_view query,
+                                        int64_t time_ms, const QueryOptions& opts) const {
+  ParseOptions po;
+  po.enable_experimental_functions = options_.enable_experimental_functions;
+  STRATA_ASSIGN_OR_RETURN(ExprPtr expr, ParseExpr(query, po));
+  return Evaluate(querier, *expr, time_ms, time_ms, 1, /*instant=*/true, opts);
+}
+
+Result<QueryValue> Engine::RangeQuery(const storage::Querier& querier, std::string_view query,
+                                      int64_t start_ms, int64_t end_ms, int64_t step_ms,
+                                      const QueryOptions& opts) const {
+  ParseOptions po;
+  po.enable_experimental_functions = options_.enable_experimental_functions;
+  STRATA_ASSIGN_OR_RETURN(ExprPtr expr, ParseExpr(query, po));
+  if (expr->Type() != ValueType::kScalar && expr->Type() != ValueType::kVector) {
+    return Status::InvalidArgument(
+        "invalid expression type \"" + std::string(DocumentedTypeName(expr->Type())) +
+        "\" for range query, must be Scalar or instant Vector");
+  }
+  return Evaluate(querier, *expr, start_ms, end_ms, step_ms, /*instant=*/false, opts);
+}
+
+Result<QueryValue> Engine::Evaluate(const storage::Querier& querier, const Expr& expr,
+                                    int64_t start_ms, int64_t end_ms, int64_t step_ms,
+                                    bool instant, const QueryOptions& opts) const {
+  if (step_ms <= 0) return Status::InvalidArgument("step must be positive");
+  if (end_ms < start_ms) return Status::InvalidArgument("end must not be before start");
+  auto timeout = opts.timeout.count() > 0 ? opts.timeout : options_.timeout;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  Evaluator ev(querier, options_, start_ms, end_ms, step_ms, deadline, start_ms, end_ms);
+  STRATA_ASSIGN_OR_RETURN(StepValue v, ev.Eval(expr));
+  if (options_.max_series > 0 && static_cast<int64_t>(v.series.size()) > options_.max_series) {
+    return Status::ResourceExhausted("query result has " + std::to_string(v.series.size()) +
+                                     " series, more than the limit of " +
+                                     std::to_string(options_.max_series));
+  }
+  switch (v.type) {
+    case ValueType::kScalar:
+      if (instant) return QueryValue(Scalar{start_ms, v.scalar[0]});
+      {
+        Matrix m(1);
+        m[0].points.reserve(v.scalar.size());
+        for (size_t i = 0; i < v.scalar.size(); ++i) {
+          m[0].points.push_back({ev.StepTime(i), v.scalar[i]});
+        }
+        return QueryValue(std::move(m));
+      }
+    case ValueType::kString:
+      return QueryValue(String{start_ms, std::move(v.str)});
+    case ValueType::kMatrix:
+      eval::SortMatrix(&v.series);
+      return QueryValue(std::move(v.series));
+    case ValueType::kVector:
+      if (instant) {
+        Vector out;
+        out.reserve(v.series.size());
+        for (auto& s : v.series) {
+          if (s.points.empty()) continue;
+          out.push_back({std::move(s.labels), start_ms, s.points[0].v});
+        }
+        return QueryValue(std::move(out));
+      } else {
+        Matrix m;
+        for (auto& s : v.series) {
+          if (!s.points.empty()) m.push_back(std::move(s));
+        }
+        eval::SortMatrix(&m);
+        return QueryValue(std::move(m));
+      }
+    case ValueType::kNone:
+      break;
+  }
+  return Status::Internal("expression evaluated to no value");
+}
+
+namespace eval {
+
+Status DuplicateLabelsetError() {
+  return Status::FailedPrecondition("vector cannot contain metrics with the same labelset");
+}
+
+void SortMatrix(Matrix* m) {
+  std::sort(m->begin(), m->end(),
+            [](const Series& a, const Series& b) { return a.labels < b.labels; });
+}
+
+size_t MatrixBuilder::SeriesFor(const model::Labels& labels) {
+  uint64_t h = labels.Hash();
+  auto& bucket = by_hash_[h];
+  for (size_t idx : bucket) {
+    if (series_[idx].labels == labels) return idx;
+  }
+  bucket.push_back(series_.size());
+  series_.push_back(Series{labels, {}});
+  return series_.size() - 1;
+}
+
+Status MatrixBuilder::Add(size_t series, int64_t t, double v) {
+  auto& pts = series_[series].points;
+  if (!pts.empty() && pts.back().t == t) return DuplicateLabelsetError();
+  pts.push_back({t, v});
+  return Status::Ok();
+}
+
+Matrix MatrixBuilder::Take() {
+  by_hash_.clear();
+  return std::move(series_);
+}
+
+Result<Matrix> DropMetricNames(Matrix m) {
+  bool any = false;
+  for (const auto& s : m) any |= s.labels.Has(model::kMetricNameLabel);
+  if (!any) return m;
+  MatrixBuilder b;
+  for (auto& s : m) {
+    size_t idx = b.SeriesFor(s.labels.WithoutMetricName());
+    for (const FPoint& p : s.points) STRATA_RETURN_IF_ERROR(b.Add(idx, p.t, p.v));
+  }
+  Matrix out = b.Take();
+  // Points from several inputs may interleave; keep each series sorted by time.
+  for (auto& s : out) {
+    if (!std::is_sorted(s.points.begin(), s.points.end(),
+                        [](const FPoint& a, const FPoint& b) { return a.t < b.t; })) {
+      std::sort(s.points.begin(), s.points.end(),
+                [](const FPoint& a, const FPoint& b) { return a.t < b.t; });
+      for (size_t i = 1; i < s.points.size(); ++i) {
+        if (s.points[i].t == s.points[i - 1].t) return DuplicateLabelsetError();
+      }
+    }
+  }
+  return out;
+}
+
+Evaluator::Evaluator(const storage::Querier& querier, const EngineOptions& options,
+                     int64_t start_ms, int64_t end_ms, int64_t interval_ms,
+                     std::chrono::steady_clock::time_point deadline, int64_t query_start_ms,
+                     int64_t query_end_ms)
+    : querier_(querier),
+      options_(options),
+      start_(start_ms),
+      end_(end_ms),
+      interval_(interval_ms),
+      steps_(static_cast<size_t>((end_ms - start_ms) / interval_ms) + 1),
+      deadline_(deadline),
+      query_start_(query_start_ms),
+      query_end_(query_end_ms) {}
+
+Status Evaluator::CheckDeadline() const {
+  if (std::chrono::steady_clock::now() > deadline_) {
+    return Status::DeadlineExceeded("query timed out in expression evaluation");
+  }
+  return Status::Ok();
+}
+
+Status Evaluator::AddSamples(int64_t n) {
+  samples_ += n;
+  if (samples_ > options_.max_samples) {
+    return Status::ResourceExhausted(
+        "query processing would load too many samples into memory in query execution");
+  }
+  return Status::Ok();
+}
+
+int64_t Evaluator::RefTime(int64_t t, const AtModifier& at, int64_t offset_ms) const {
+  int64_t base = t;
+  switch (at.kind) {
+    case AtKind::kNone: break;
+    case AtKind::kTimestamp: base = at.timestamp_ms; break;
+    case AtKind::kStart: base = query_start_; break;
+    case AtKind::kEnd: base = query_end_; break;
+  }
+  return base - offset_ms;
+}
+
+Result<std::vector<storage::SeriesSamples>> Evaluator::Select(const VectorSelector& vs,
+                                                              int64_t mint, int64_t maxt) {
+  STRATA_RETURN_IF_ERROR(CheckDeadline());
+  auto r = querier_.Select(vs.matchers, mint, maxt);
+  if (!r.ok()) return r.status();
+  int64_t n = 0;
+  for (const auto& s : *r) n += static_cast<int64_t>(s.samples.size());
+  STRATA_RETURN_IF_ERROR(AddSamples(n));
+  return r;
+}
+
+Result<StepValue> Evaluator::Eval(const Expr& expr) {
+  STRATA_RETURN_IF_ERROR(CheckDeadline());
+  switch (expr.kind()) {
+    case ExprKind::kNumberLiteral: {
+      StepValue v;
+      v.type = ValueType::kScalar;
+      v.scalar.assign(steps_, expr.As<NumberLiteral>().value);
+      return v;
+    }
+    case ExprKind::kStringLiteral: {
+      StepValue v;
+      v.type = ValueType::kString;
+      v.str = expr.As<StringLiteral>().value;
+      return v;
+    }
+    case ExprKind::kParen:
+      return Eval(*expr.As<ParenExpr>().expr);
+    case ExprKind::kVectorSelector:
+      return EvalVectorSelector(expr.As<VectorSelector>());
+    case ExprKind::kMatrixSelector:
+      return EvalMatrixSelectorInstant(expr.As<MatrixSelector>());
+    case ExprKind::kSubquery:
+      return EvalSubqueryInstant(expr.As<SubqueryExpr>());
+    case ExprKind::kUnary:
+      return EvalUnary(expr.As<UnaryExpr>());
+    case ExprKind::kBinary:
+      return EvalBinary(expr.As<BinaryExpr>());
+    case ExprKind::kAggregate:
+      return EvalAggregate(expr.As<AggregateExpr>());
+    case ExprKind::kCall:
+      return EvalCall(expr.As<Call>());
+  }
+  return Status::Internal("unknown expression kind");
+}
+
+Result<StepValue> Evaluator::EvalVectorSelector(const VectorSelector& vs) {
+  const int64_t lookback = options_.lookback_delta_ms;
+  int64_t first_ref = RefTime(start_, vs.at, vs.offset_ms);
+  int64_t last_ref = RefTime(end_, vs.at, vs.offset_ms);
+  STRATA_ASSIGN_OR_RETURN(auto raw, Select(vs, std::min(first_ref, last_ref) - lookback,
+                                           std::max(first_ref, last_ref)));
+  StepValue out;
+  out.type = ValueType::kVector;
+  out.series.reserve(raw.size());
+  for (auto& s : raw) {
+    Series series{std::move(s.labels), {}};
+    const auto& samples = s.samples;
+    size_t j = 0;  // First sample with timestamp > ref (ref is non-decreasing over steps).
+    for (size_t i = 0; i < steps_; ++i) {
+      int64_t t = StepTime(i);
+      int64_t ref = RefTime(t, vs.at, vs.offset_ms);
+      while (j < samples.size() && samples[j].timestamp_ms <= ref) ++j;
+      if (j == 0) continue;
+      const model::Sample& last = samples[j - 1];
+      if (last.timestamp_ms < ref - lookback || model::IsStaleNaN(last.value)) continue;
+      series.points.push_back({t, last.value});
+    }
+    if (!series.points.empty()) out.series.push_back(std::move(series));
+  }
+  return out;
+}
+
+Result<Evaluator::RangeInput> Evaluator::LoadRange(const Expr& range_expr) {
+  const Expr* e = &range_expr;
+  while (e->kind() == ExprKind::kParen) e = e->As<ParenExpr>().expr.get();
+  RangeInput in;
+  if (e->kind() == ExprKind::kMatrixSelector) {
+    const auto& ms = e->As<MatrixSelector>();
+    const VectorSelector& vs = *ms.selector;
+    in.range_ms = ms.range_ms;
+    in.offset_ms = vs.offset_ms;
+    in.at = vs.at;
+    int64_t first_ref = RefTime(start_, vs.at, vs.offset_ms);
+    int64_t last_ref = RefTime(end_, vs.at, vs.offset_ms);
+    STRATA_ASSIGN_OR_RETURN(auto raw, Select(vs, std::min(first_ref, last_ref) - ms.range_ms,
+                                             std::max(first_ref, last_ref)));
+    in.series.reserve(raw.size());
+    for (auto& s : raw) {
+      RawSeries rs{std::move(s.labels), {}};
+      rs.points.reserve(s.samples.size());
+      for (const auto& smp : s.samples) {
+        if (!model::IsStaleNaN(smp.value)) rs.points.push_back({smp.timestamp_ms, smp.value});
+      }
+      in.series.push_back(std::move(rs));
+    }
+    return in;
+  }
+  if (e->kind() != ExprKind::kSubquery) {
+    return Status::Internal("range-vector argument is neither a selector nor a subquery");
+  }
+  const auto& sq = e->As<SubqueryExpr>();
+  in.range_ms = sq.range_ms;
+  in.offset_ms = sq.offset_ms;
+  in.at = sq.at;
+  int64_t step = sq.step_ms > 0 ? sq.step_ms : options_.default_subquery_step_ms;
+  int64_t first_ref = RefTime(start_, sq.at, sq.offset_ms);
+  int64_t last_ref = RefTime(end_, sq.at, sq.offset_ms);
+  int64_t lo = std::min(first_ref, last_ref) - sq.range_ms;
+  int64_t hi = std::max(first_ref, last_ref);
+  // The first step-aligned time at or after lo (Prometheus aligns subquery steps to multiples
+  // of the step so that results do not depend on the outer evaluation times).
+  int64_t sub_start = step * (lo / step);
+  if (sub_start < lo) sub_start += step;
+  if (sub_start > hi) return in;  // No subquery step falls into any window.
+  Evaluator inner(querier_, options_, sub_start, hi, step, deadline_, query_start_, query_end_);
+  inner.samples_ = samples_;
+  STRATA_ASSIGN_OR_RETURN(StepValue v, inner.Eval(*sq.expr));
+  samples_ = inner.samples_;
+  if (v.type == ValueType::kScalar) {
+    RawSeries rs;
+    for (size_t i = 0; i < v.scalar.size(); ++i) {
+      rs.points.push_back({inner.StepTime(i), v.scalar[i]});
+    }
+    in.series.push_back(std::move(rs));
+  } else {
+    for (auto& s : v.series) {
+      RawSeries rs{std::move(s.labels), std::move(s.points)};
+      in.series.push_back(std::move(rs));
+    }
+  }
+  int64_t n = 0;
+  for (const auto& s : in.series) n += static_cast<int64_t>(s.points.size());
+  STRATA_RETURN_IF_ERROR(AddSamples(n));
+  return in;
+}
+
+Result<StepValue> Evaluator::EvalMatrixSelectorInstant(const MatrixSelector& ms) {
+  // Only valid as the whole expression of an instant query: the raw samples of the window.
+  STRATA_ASSIGN_OR_RETURN(RangeInput in, LoadRange(ms));
+  StepValue out;
+  out.type = ValueType::kMatrix;
+  int64_t ref = RefTime(start_, in.at, in.offset_ms);
+  for (auto& s : in.series) {
+    Series series{std::move(s.labels), {}};
+    for (const FPoint& p : s.points) {
+      if (p.t >= ref - in.range_ms && p.t <= ref) series.points.push_back(p);
+    }
+    if (!series.points.empty()) out.series.push_back(std::move(series));
+  }
+  return out;
+}
+
+Result<StepValue> Evaluator::EvalSubqueryInstant(const SubqueryExpr& sq) {
+  STRATA_ASSIGN_OR_RETURN(RangeInput in, LoadRange(sq));
+  StepValue out;
+  out.type = ValueType::kMatrix;
+  int64_t ref = RefTime(start_, in.at, in.offset_ms);
+  for (auto& s : in.series) {
+    Series series{std::move(s.labels), {}};
+    for (const FPoint& p : s.points) {
+      if (p.t >= ref - in.range_ms && p.t <= ref) series.points.push_back(p);
+    }
+    if (!series.points.empty()) out.series.push_back(std::move(series));
+  }
+  return out;
+}
+
+Result<StepValue> Evaluator::EvalUnary(const UnaryExpr& u) {
+  STRATA_ASSIGN_OR_RETURN(StepValue v, Eval(*u.expr));
+  if (u.op == UnaryOp::kAdd) return v;
+  if (v.type == ValueType::kScalar) {
+    for (double& x : v.scalar) x = -x;
+    return v;
+  }
+  for (auto& s : v.series) {
+    for (auto& p : s.points) p.v = -p.v;
+  }
+  STRATA_ASSIGN_OR_RETURN(v.series, DropMetricNames(std::move(v.series)));
+  return v;
+}
+
+Result<std::vector<double>> Evaluator::EvalScalarArg(const Expr& e) {
+  STRATA_ASSIGN_OR_RETURN(StepValue v, Eval(e));
+  if (v.type != ValueType::kScalar) return Status::Internal("expected a scalar argument");
+  return std::move(v.scalar);
+}
+
+Result<std::string> Evaluator::EvalStringArg(const Expr& e) {
+  STRATA_ASSIGN_OR_RETURN(StepValue v, Eval(e));
+  if (v.type != ValueType::kString) return Status::Internal("expected a string argument");
+  return std::move(v.str);
+}
+
+}  // namespace eval
+}  // namespace strata::query

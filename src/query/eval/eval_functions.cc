@@ -1,0 +1,528 @@
+// Function calls: windowing for range-vector functions, element-wise functions, and the
+// functions that need the whole vector or special inputs (absent, timestamp, sort*,
+// label_replace, label_join, histogram_quantile, scalar, vector, time).
+#include <absl/container/flat_hash_map.h>
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <numbers>
+
+#include "model/validation.h"
+#include "query/eval/evaluator.h"
+#include "query/funcs/function_impls.h"
+
+namespace strata::query::eval {
+namespace {
+
+const Expr& Unparen(const Expr& e) {
+  const Expr* p = &e;
+  while (p->kind() == ExprKind::kParen) p = p->As<ParenExpr>().expr.get();
+  return *p;
+}
+
+// Labels for absent()/absent_over_time(): the equality matchers of a selector argument.
+model::Labels AbsentLabels(const Expr& arg) {
+  const Expr& e = Unparen(arg);
+  const model::Matchers* ms = nullptr;
+  if (e.kind() == ExprKind::kVectorSelector) {
+    ms = &e.As<VectorSelector>().matchers;
+  } else if (e.kind() == ExprKind::kMatrixSelector) {
+    ms = &e.As<MatrixSelector>().selector->matchers;
+  } else {
+    return {};
+  }
+  model::LabelsBuilder b;
+  absl::flat_hash_map<std::string, bool> has;
+  for (const auto& m : *ms) {
+    if (m.name() == model::kMetricNameLabel) continue;
+    if (m.type() == model::MatchType::kEqual && !has[m.name()]) {
+      b.Set(m.name(), m.value());
+      has[m.name()] = true;
+    } else {
+      b.Del(m.name());
+    }
+  }
+  return b.Build();
+}
+
+// Natural ordering of label values (digit runs compare numerically), as sort_by_label uses.
+bool NatLess(std::string_view a, std::string_view b) {
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    bool da = is_digit(a[i]), db = is_digit(b[j]);
+    size_t ie = i, je = j;
+    while (ie < a.size() && is_digit(a[ie]) == da) ++ie;
+    while (je < b.size() && is_digit(b[je]) == db) ++je;
+    std::string_view ca = a.substr(i, ie - i), cb = b.substr(j, je - j);
+    if (da && db) {
+      std::string_view ta = ca, tb = cb;
+      while (ta.size() > 1 && ta[0] == '0') ta.remove_prefix(1);
+      while (tb.size() > 1 && tb[0] == '0') tb.remove_prefix(1);
+      if (ta.size() != tb.size()) return ta.size() < tb.size();
+      if (ta != tb) return ta < tb;
+    } else if (ca != cb) {
+      return ca < cb;
+    }
+    i = ie;
+    j = je;
+  }
+  return (a.size() - i) < (b.size() - j);
+}
+
+// Go regexp's Expand for label_replace: $1, ${1}, $name, ${name}, $$.
+std::string ExpandTemplate(const RE2& re, std::string_view tmpl, const std::vector<re2::StringPiece>& groups) {
+  const auto& named = re.NamedCapturingGroups();
+  std::string out;
+  for (size_t i = 0; i < tmpl.size(); ++i) {
+    char c = tmpl[i];
+    if (c != '$' || i + 1 >= tmpl.size()) {
+      out.push_back(c);
+      continue;
+    }
+    if (tmpl[i + 1] == '$') {
+      out.push_back('$');
+      ++i;
+      continue;
+    }
+    std::string name;
+    size_t next = i + 1;
+    auto is_name_char = [](char ch) {
+      return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+             ch == '_';
+    };
+    if (tmpl[next] == '{') {
+      size_t close = tmpl.find('}', next);
+      if (close == std::string_view::npos) {
+        out.push_back(c);
+        continue;
+      }
+      name = std::string(tmpl.substr(next + 1, close - next - 1));
+      bool valid = !name.empty() && std::all_of(name.begin(), name.end(), is_name_char);
+      if (!valid) {
+        out.push_back(c);
+        continue;
+      }
+      next = close + 1;
+    } else {
+      size_t e = next;
+      while (e < tmpl.size() && is_name_char(tmpl[e])) ++e;
+      if (e == next) {
+        out.push_back(c);
+        continue;
+      }
+      name = std::string(tmpl.substr(next, e - next));
+      next = e;
+    }
+    i = next - 1;
+    int index = -1;
+    if (std::all_of(name.begin(), name.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+      if (name.size() < 9) index = std::atoi(name.c_str());
+    } else {
+      auto it = named.find(name);
+      if (it != named.end()) index = it->second;
+    }
+    if (index >= 0 && static_cast<size_t>(index) < groups.size() && groups[index].data() != nullptr) {
+      out.append(groups[index].data(), groups[index].size());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<StepValue> Evaluator::EvalCall(const Call& c) {
+  const std::string_view name = c.func->name;
+  StepValue out;
+  out.type = ValueType::kVector;
+
+  if (name == "time") {
+    out.type = ValueType::kScalar;
+    out.scalar.resize(steps_);
+    for (size_t i = 0; i < steps_; ++i) out.scalar[i] = static_cast<double>(StepTime(i)) / 1000.0;
+    return out;
+  }
+  if (name == "pi") {
+    out.type = ValueType::kScalar;
+    out.scalar.assign(steps_, std::numbers::pi);
+    return out;
+  }
+  if (name == "vector") {
+    STRATA_ASSIGN_OR_RETURN(std::vector<double> v, EvalScalarArg(*c.args[0]));
+    Series s;
+    for (size_t i = 0; i < steps_; ++i) s.points.push_back({StepTime(i), v[i]});
+    out.series.push_back(std::move(s));
+    return out;
+  }
+  if (name == "scalar") {
+    STRATA_ASSIGN_OR_RETURN(StepValue v, Eval(*c.args[0]));
+    out.type = ValueType::kScalar;
+    out.scalar.assign(steps_, std::nan(""));
+    std::vector<int> count(steps_, 0);
+    for (const auto& s : v.series) {
+      for (const auto& p : s.points) {
+        size_t i = StepIndex(p.t);
+        if (++count[i] == 1) {
+          out.scalar[i] = p.v;
+        } else {
+          out.scalar[i] = std::nan("");
+        }
+      }
+    }
+    return out;
+  }
+  if (name == "absent") {
+    STRATA_ASSIGN_OR_RETURN(StepValue v, Eval(*c.args[0]));
+    std::vector<bool> present(steps_, false);
+    for (const auto& s : v.series) {
+      for (const auto& p : s.points) present[StepIndex(p.t)] = true;
+    }
+    Series s{AbsentLabels(*c.args[0]), {}};
+    for (size_t i = 0; i < steps_; ++i) {
+      if (!present[i]) s.points.push_back({StepTime(i), 1});
+    }
+    if (!s.points.empty()) out.series.push_back(std::move(s));
+    return out;
+  }
+  if (name == "absent_over_time") return EvalAbsentOverTime(c);
+  if (name == "timestamp") return EvalTimestamp(c);
+  if (name == "label_replace") return EvalLabelReplace(c);
+  if (name == "label_join") return EvalLabelJoin(c);
+  if (name == "histogram_quantile") return EvalHistogramQuantile(c);
+  if (name.starts_with("histogram_")) {
+    // Native-histogram functions ignore float samples; Strata stores floats only.
+    STRATA_ASSIGN_OR_RETURN(StepValue ignored, Eval(*c.args.back()));
+    return out;
+  }
+  if (name == "sort" || name == "sort_desc" || name == "sort_by_label" ||
+      name == "sort_by_label_desc") {
+    STRATA_ASSIGN_OR_RETURN(StepValue v, Eval(*c.args[0]));
+    if (steps_ != 1) return v;  // Range results are ordered by labels anyway.
+    bool desc = name.ends_with("_desc");
+    auto value_of = [](const Series& s) { return s.points.empty() ? 0.0 : s.points[0].v; };
+    // NaN sorts last either way.
+    std::stable_sort(v.series.begin(), v.series.end(), [&](const Series& a, const Series& b) {
+      double x = value_of(a), y = value_of(b);
+      if (std::isnan(x)) return false;
+      if (std::isnan(y)) return true;
+      return desc ? x > y : x < y;
+    });
+    if (name.starts_with("sort_by_label")) {
+      std::vector<std::string> labels;
+      for (size_t i = 1; i < c.args.size(); ++i) {
+        STRATA_ASSIGN_OR_RETURN(std::string l, EvalStringArg(*c.args[i]));
+        labels.push_back(std::move(l));
+      }
+      std::stable_sort(v.series.begin(), v.series.end(), [&](const Series& a, const Series& b) {
+        for (const auto& l : labels) {
+          std::string_view x = a.labels.Get(l), y = b.labels.Get(l);
+          if (x == y) continue;
+          return desc ? NatLess(y, x) : NatLess(x, y);
+        }
+        return false;
+      });
+    }
+    return v;
+  }
+
+  // Range-vector functions.
+  if (const funcs::RangeFunction* rf = funcs::LookupRangeFunction(name)) {
+    return EvalRangeFunctionCall(c, rf->matrix_arg);
+  }
+
+  // Element-wise functions of an instant vector (date functions default to vector(time())).
+  if (const funcs::ElementFunction* ef = funcs::LookupElementFunction(name)) {
+    StepValue v;
+    if (c.args.empty()) {
+      v.type = ValueType::kVector;
+      Series s;
+      for (size_t i = 0; i < steps_; ++i) {
+        s.points.push_back({StepTime(i), static_cast<double>(StepTime(i)) / 1000.0});
+      }
+      v.series.push_back(std::move(s));
+    } else {
+      STRATA_ASSIGN_OR_RETURN(v, Eval(*c.args[0]));
+    }
+    std::vector<std::vector<double>> extra;
+    for (size_t i = 1; i < c.args.size(); ++i) {
+      STRATA_ASSIGN_OR_RETURN(std::vector<double> a, EvalScalarArg(*c.args[i]));
+      extra.push_back(std::move(a));
+    }
+    std::vector<double> args(extra.size());
+    for (auto& s : v.series) {
+      std::vector<FPoint> kept;
+      kept.reserve(s.points.size());
+      for (auto& p : s.points) {
+        size_t step = StepIndex(p.t);
+        for (size_t k = 0; k < extra.size(); ++k) args[k] = extra[k][step];
+        // clamp with max < min yields nothing.
+        if (name == "clamp" && args.size() == 2 && args[1] < args[0]) continue;
+        kept.push_back({p.t, ef->fn(p.v, args)});
+      }
+      s.points = std::move(kept);
+    }
+    std::erase_if(v.series, [](const Series& s) { return s.points.empty(); });
+    if (ef->drops_metric_name) {
+      STRATA_ASSIGN_OR_RETURN(v.series, DropMetricNames(std::move(v.series)));
+    }
+    return v;
+  }
+  return Status::NotSupported("function \"" + std::string(name) + "\" is not supported");
+}
+
+Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg) {
+  const std::string_view name = c.func->name;
+  const funcs::RangeFunction* rf = funcs::LookupRangeFunction(name);
+  STRATA_ASSIGN_OR_RETURN(RangeInput in, LoadRange(*c.args[static_cast<size_t>(matrix_arg)]));
+  std::vector<std::vector<double>> scalar_args;
+  for (size_t i = 0; i < c.args.size(); ++i) {
+    if (static_cast<int>(i) == matrix_arg) continue;
+    STRATA_ASSIGN_OR_RETURN(std::vector<double> a, EvalScalarArg(*c.args[i]));
+    scalar_args.push_back(std::move(a));
+  }
+  if (name == "holt_winters") {
+    for (size_t i = 0; i < steps_; ++i) {
+      STRATA_RETURN_IF_ERROR(
+          funcs::ValidateHoltWintersArgs(scalar_args[0][i], scalar_args[1][i]));
+    }
+  }
+  const bool eval_time_based = name == "predict_linear";
+  StepValue out;
+  out.type = ValueType::kVector;
+  MatrixBuilder builder;
+  std::vector<double> args(scalar_args.size());
+  for (auto& s : in.series) {
+    STRATA_RETURN_IF_ERROR(CheckDeadline());
+    const auto& pts = s.points;
+    if (pts.empty()) continue;
+    size_t lo = 0, hi = 0;
+    size_t out_idx = SIZE_MAX;
+    for (size_t i = 0; i < steps_; ++i) {
+      int64_t t = StepTime(i);
+      int64_t ref = RefTime(t, in.at, in.offset_ms);
+      while (hi < pts.size() && pts[hi].t <= ref) ++hi;
+      while (lo < hi && pts[lo].t < ref - in.range_ms) ++lo;
+      if (lo >= hi) continue;
+      for (size_t k = 0; k < scalar_args.size(); ++k) args[k] = scalar_args[k][i];
+      int64_t fn_t = eval_time_based ? RefTime(t, in.at, 0) : ref;
+      std::optional<double> v = rf->fn(std::span<const FPoint>(pts.data() + lo, hi - lo), fn_t,
+                                       in.range_ms, args);
+      if (!v) continue;
+      if (out_idx == SIZE_MAX) {
+        out_idx = builder.SeriesFor(rf->drops_metric_name ? s.labels.WithoutMetricName()
+                                                          : s.labels);
+      }
+      STRATA_RETURN_IF_ERROR(builder.Add(out_idx, t, *v));
+    }
+  }
+  out.series = builder.Take();
+  std::erase_if(out.series, [](const Series& s) { return s.points.empty(); });
+  return out;
+}
+
+Result<StepValue> Evaluator::EvalAbsentOverTime(const Call& c) {
+  STRATA_ASSIGN_OR_RETURN(RangeInput in, LoadRange(*c.args[0]));
+  std::vector<bool> present(steps_, false);
+  for (const auto& s : in.series) {
+    const auto& pts = s.points;
+    size_t lo = 0, hi = 0;
+    for (size_t i = 0; i < steps_; ++i) {
+      int64_t ref = RefTime(StepTime(i), in.at, in.offset_ms);
+      while (hi < pts.size() && pts[hi].t <= ref) ++hi;
+      while (lo < hi && pts[lo].t < ref - in.range_ms) ++lo;
+      if (lo < hi) present[i] = true;
+    }
+  }
+  StepValue out;
+  out.type = ValueType::kVector;
+  Series s{AbsentLabels(*c.args[0]), {}};
+  for (size_t i = 0; i < steps_; ++i) {
+    if (!present[i]) s.points.push_back({StepTime(i), 1});
+  }
+  if (!s.points.empty()) out.series.push_back(std::move(s));
+  return out;
+}
+
+Result<StepValue> Evaluator::EvalTimestamp(const Call& c) {
+  const Expr& arg = Unparen(*c.args[0]);
+  StepValue out;
+  out.type = ValueType::kVector;
+  if (arg.kind() != ExprKind::kVectorSelector) {
+    STRATA_ASSIGN_OR_RETURN(out, Eval(arg));
+    for (auto& s : out.series) {
+      for (auto& p : s.points) p.v = static_cast<double>(p.t) / 1000.0;
+    }
+    STRATA_ASSIGN_OR_RETURN(out.series, DropMetricNames(std::move(out.series)));
+    return out;
+  }
+  // For a selector, the timestamp of the sample it picked, not the evaluation time.
+  const auto& vs = arg.As<VectorSelector>();
+  const int64_t lookback = options_.lookback_delta_ms;
+  int64_t first_ref = RefTime(start_, vs.at, vs.offset_ms);
+  int64_t last_ref = RefTime(end_, vs.at, vs.offset_ms);
+  STRATA_ASSIGN_OR_RETURN(auto raw, Select(vs, std::min(first_ref, last_ref) - lookback,
+                                           std::max(first_ref, last_ref)));
+  MatrixBuilder builder;
+  for (auto& s : raw) {
+    const auto& samples = s.samples;
+    size_t j = 0;
+    size_t idx = SIZE_MAX;
+    for (size_t i = 0; i < steps_; ++i) {
+      int64_t t = StepTime(i);
+      int64_t ref = RefTime(t, vs.at, vs.offset_ms);
+      while (j < samples.size() && samples[j].timestamp_ms <= ref) ++j;
+      if (j == 0) continue;
+      const model::Sample& last = samples[j - 1];
+      if (last.timestamp_ms < ref - lookback || model::IsStaleNaN(last.value)) continue;
+      if (idx == SIZE_MAX) idx = builder.SeriesFor(s.labels.WithoutMetricName());
+      STRATA_RETURN_IF_ERROR(builder.Add(idx, t, static_cast<double>(last.timestamp_ms) / 1000.0));
+    }
+  }
+  out.series = builder.Take();
+  return out;
+}
+
+Result<StepValue> Evaluator::EvalLabelReplace(const Call& c) {
+  STRATA_ASSIGN_OR_RETURN(StepValue v, Eval(*c.args[0]));
+  STRATA_ASSIGN_OR_RETURN(std::string dst, EvalStringArg(*c.args[1]));
+  STRATA_ASSIGN_OR_RETURN(std::string repl, EvalStringArg(*c.args[2]));
+  STRATA_ASSIGN_OR_RETURN(std::string src, EvalStringArg(*c.args[3]));
+  STRATA_ASSIGN_OR_RETURN(std::string regex, EvalStringArg(*c.args[4]));
+  RE2::Options ro;
+  ro.set_dot_nl(true);
+  ro.set_log_errors(false);
+  RE2 re("^(?s:" + regex + ")$", ro);
+  if (!re.ok()) {
+    return Status::FailedPrecondition("invalid regular expression in label_replace(): " + regex);
+  }
+  if (!model::IsValidLabelName(dst)) {
+    return Status::FailedPrecondition("invalid destination label name in label_replace(): " + dst);
+  }
+  std::vector<re2::StringPiece> groups(static_cast<size_t>(re.NumberOfCapturingGroups()) + 1);
+  MatrixBuilder builder;
+  for (auto& s : v.series) {
+    std::string_view src_val = s.labels.Get(src);
+    model::Labels labels = s.labels;
+    if (re.Match(re2::StringPiece(src_val.data(), src_val.size()), 0, src_val.size(),
+                 RE2::UNANCHORED, groups.data(), static_cast<int>(groups.size()))) {
+      std::string res = ExpandTemplate(re, repl, groups);
+      model::LabelsBuilder lb(s.labels);
+      lb.Set(dst, res);
+      labels = lb.Build();
+    }
+    size_t idx = builder.SeriesFor(labels);
+    for (const auto& p : s.points) STRATA_RETURN_IF_ERROR(builder.Add(idx, p.t, p.v));
+  }
+  v.series = builder.Take();
+  for (auto& s : v.series) {
+    std::sort(s.points.begin(), s.points.end(), [](const FPoint& a, const FPoint& b) { return a.t < b.t; });
+    for (size_t i = 1; i < s.points.size(); ++i) {
+      if (s.points[i].t == s.points[i - 1].t) return DuplicateLabelsetError();
+    }
+  }
+  return v;
+}
+
+Result<StepValue> Evaluator::EvalLabelJoin(const Call& c) {
+  STRATA_ASSIGN_OR_RETURN(StepValue v, Eval(*c.args[0]));
+  STRATA_ASSIGN_OR_RETURN(std::string dst, EvalStringArg(*c.args[1]));
+  STRATA_ASSIGN_OR_RETURN(std::string sep, EvalStringArg(*c.args[2]));
+  std::vector<std::string> srcs;
+  for (size_t i = 3; i < c.args.size(); ++i) {
+    STRATA_ASSIGN_OR_RETURN(std::string s, EvalStringArg(*c.args[i]));
+    if (!model::IsValidLabelName(s)) {
+      return Status::FailedPrecondition("invalid source label name in label_join(): " + s);
+    }
+    srcs.push_back(std::move(s));
+  }
+  if (!model::IsValidLabelName(dst)) {
+    return Status::FailedPrecondition("invalid destination label name in label_join(): " + dst);
+  }
+  MatrixBuilder builder;
+  for (auto& s : v.series) {
+    std::string joined;
+    for (size_t i = 0; i < srcs.size(); ++i) {
+      if (i > 0) joined += sep;
+      joined += s.labels.Get(srcs[i]);
+    }
+    model::LabelsBuilder lb(s.labels);
+    lb.Set(dst, joined);
+    size_t idx = builder.SeriesFor(lb.Build());
+    for (const auto& p : s.points) STRATA_RETURN_IF_ERROR(builder.Add(idx, p.t, p.v));
+  }
+  v.series = builder.Take();
+  for (auto& s : v.series) {
+    std::sort(s.points.begin(), s.points.end(), [](const FPoint& a, const FPoint& b) { return a.t < b.t; });
+    for (size_t i = 1; i < s.points.size(); ++i) {
+      if (s.points[i].t == s.points[i - 1].t) return DuplicateLabelsetError();
+    }
+  }
+  return v;
+}
+
+Result<StepValue> Evaluator::EvalHistogramQuantile(const Call& c) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<double> phi, EvalScalarArg(*c.args[0]));
+  STRATA_ASSIGN_OR_RETURN(StepValue v, Eval(*c.args[1]));
+  // Group buckets by all labels but `le` (the metric name included), once per series.
+  struct Group {
+    model::Labels out_labels;
+    std::vector<funcs::Bucket> buckets;
+  };
+  std::vector<Group> groups;
+  absl::flat_hash_map<uint64_t, size_t> group_index;
+  std::vector<size_t> group_of(v.series.size(), SIZE_MAX);
+  std::vector<double> upper(v.series.size(), 0);
+  for (size_t i = 0; i < v.series.size(); ++i) {
+    const model::Labels& l = v.series[i].labels;
+    std::string le(l.Get("le"));
+    char* end = nullptr;
+    double ub = std::strtod(le.c_str(), &end);
+    if (le.empty() || end != le.c_str() + le.size()) continue;  // No or malformed `le`: skip.
+    static const std::vector<std::string> kLe = {"le"};
+    uint64_t key = l.HashWithout(kLe) ^ (l.Has(model::kMetricNameLabel)
+                                              ? std::hash<std::string_view>()(l.MetricName())
+                                              : 0);
+    auto [it, fresh] = group_index.try_emplace(key, groups.size());
+    if (fresh) {
+      model::LabelsBuilder b(l);
+      b.Del("le");
+      b.Del(model::kMetricNameLabel);
+      groups.push_back(Group{b.Build(), {}});
+    }
+    group_of[i] = it->second;
+    upper[i] = ub;
+  }
+  MatrixBuilder builder;
+  std::vector<size_t> group_out(groups.size(), SIZE_MAX);
+  std::vector<size_t> pos(v.series.size(), 0);
+  std::vector<size_t> touched;
+  for (size_t step = 0; step < steps_; ++step) {
+    int64_t t = StepTime(step);
+    touched.clear();
+    for (size_t i = 0; i < v.series.size(); ++i) {
+      if (group_of[i] == SIZE_MAX) continue;
+      const auto& pts = v.series[i].points;
+      size_t& p = pos[i];
+      while (p < pts.size() && pts[p].t < t) ++p;
+      if (p >= pts.size() || pts[p].t != t) continue;
+      Group& g = groups[group_of[i]];
+      if (g.buckets.empty()) touched.push_back(group_of[i]);
+      g.buckets.push_back({upper[i], pts[p].v});
+    }
+    for (size_t gi : touched) {
+      Group& g = groups[gi];
+      double q = funcs::BucketQuantile(phi[step], &g.buckets);
+      g.buckets.clear();
+      if (group_out[gi] == SIZE_MAX) group_out[gi] = builder.SeriesFor(g.out_labels);
+      STRATA_RETURN_IF_ERROR(builder.Add(group_out[gi], t, q));
+    }
+  }
+  StepValue out;
+  out.type = ValueType::kVector;
+  out.series = builder.Take();
+  return out;
+}
+
+}  // namespace strata::query::eval

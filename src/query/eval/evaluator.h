@@ -1,0 +1,137 @@
+// Evaluator: evaluates one PromQL expression tree over all steps of a query at once (as
+// Prometheus' rangeEval does): every instant-vector node yields a Matrix whose series hold one
+// point per step at which they have a value; scalars yield one value per step. Range-vector
+// arguments are windowed per step. Private to query/. Confined to the calling thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/result.h"
+#include "query/ast.h"
+#include "query/engine.h"
+#include "query/value.h"
+#include "storage/querier.h"
+
+namespace strata::query::eval {
+
+// The value of a node over every step.
+struct StepValue {
+  ValueType type = ValueType::kNone;
+  std::vector<double> scalar;  // kScalar: one value per step.
+  Matrix series;               // kVector: points at step times. kMatrix: raw samples.
+  std::string str;             // kString.
+};
+
+// Raw samples of one series for windowing: a range selector's or a subquery's output.
+struct RawSeries {
+  model::Labels labels;
+  std::vector<FPoint> points;  // Sorted by time; stale markers removed.
+};
+
+class Evaluator {
+ public:
+  Evaluator(const storage::Querier& querier, const EngineOptions& options, int64_t start_ms,
+            int64_t end_ms, int64_t interval_ms, std::chrono::steady_clock::time_point deadline,
+            int64_t query_start_ms, int64_t query_end_ms);
+
+  Result<StepValue> Eval(const Expr& expr);
+
+  int64_t start() const { return start_; }
+  int64_t end() const { return end_; }
+  int64_t interval() const { return interval_; }
+  size_t steps() const { return steps_; }
+  int64_t StepTime(size_t i) const { return start_ + static_cast<int64_t>(i) * interval_; }
+  // Step index of time t (REQUIRES: t is a step time).
+  size_t StepIndex(int64_t t) const { return static_cast<size_t>((t - start_) / interval_); }
+
+  // Fails with DeadlineExceeded once the deadline passed.
+  Status CheckDeadline() const;
+  // Accounts `n` more samples held in memory; ResourceExhausted past the limit.
+  Status AddSamples(int64_t n);
+
+ private:
+  Result<StepValue> EvalVectorSelector(const VectorSelector& vs);
+  Result<StepValue> EvalMatrixSelectorInstant(const MatrixSelector& ms);
+  Result<StepValue> EvalSubqueryInstant(const SubqueryExpr& sq);
+  Result<StepValue> EvalUnary(const UnaryExpr& u);
+  Result<StepValue> EvalBinary(const BinaryExpr& b);
+  Result<StepValue> EvalAggregate(const AggregateExpr& a);
+  Result<StepValue> EvalCall(const Call& c);
+
+  // Binary operator helpers (eval_binary.cc).
+  Result<StepValue> ScalarScalar(const BinaryExpr& b, StepValue lhs, StepValue rhs);
+  Result<StepValue> VectorScalar(const BinaryExpr& b, StepValue vec, const StepValue& scalar,
+                                 bool scalar_on_left);
+  Result<StepValue> VectorVector(const BinaryExpr& b, StepValue lhs, StepValue rhs);
+
+  // Function helpers (eval_functions.cc).
+  Result<StepValue> EvalRangeFunctionCall(const Call& c, int matrix_arg);
+  Result<StepValue> EvalAbsentOverTime(const Call& c);
+  Result<StepValue> EvalHistogramQuantile(const Call& c);
+  Result<StepValue> EvalLabelReplace(const Call& c);
+  Result<StepValue> EvalLabelJoin(const Call& c);
+  Result<StepValue> EvalTimestamp(const Call& c);
+
+  // The raw series of a range-vector expression (MatrixSelector or SubqueryExpr) covering
+  // every window of this evaluation, plus the parameters to window them.
+  struct RangeInput {
+    std::vector<RawSeries> series;
+    int64_t range_ms = 0;
+    int64_t offset_ms = 0;
+    AtModifier at;
+  };
+  Result<RangeInput> LoadRange(const Expr& range_expr);
+  // Loads raw samples of a selector in [mint, maxt] (stale markers kept).
+  Result<std::vector<storage::SeriesSamples>> Select(const VectorSelector& vs, int64_t mint,
+                                                     int64_t maxt);
+  // The reference (sample-time) instant for step time t, after @ and offset.
+  int64_t RefTime(int64_t t, const AtModifier& at, int64_t offset_ms) const;
+
+  // Evaluates a scalar-typed argument to one value per step.
+  Result<std::vector<double>> EvalScalarArg(const Expr& e);
+  Result<std::string> EvalStringArg(const Expr& e);
+
+  const storage::Querier& querier_;
+  const EngineOptions& options_;
+  const int64_t start_;
+  const int64_t end_;
+  const int64_t interval_;
+  const size_t steps_;
+  const std::chrono::steady_clock::time_point deadline_;
+  const int64_t query_start_;  // For @ start() / @ end().
+  const int64_t query_end_;
+  int64_t samples_ = 0;
+};
+
+// Builds the output of per-step operations: series keyed by labels, with a check that no two
+// samples of one step share a label set (Prometheus: "vector cannot contain metrics with the
+// same labelset"). Steps must be added in increasing order.
+class MatrixBuilder {
+ public:
+  // Index of the output series with these labels (created when new).
+  size_t SeriesFor(const model::Labels& labels);
+  // REQUIRES: t >= every time added before for this series.
+  Status Add(size_t series, int64_t t, double v);
+  Matrix Take();
+  size_t size() const { return series_.size(); }
+
+ private:
+  Matrix series_;
+  std::unordered_map<uint64_t, std::vector<size_t>> by_hash_;
+};
+
+// Drops the metric name from every series of `m`, merging nothing: callers that can produce
+// duplicates use MatrixBuilder instead.
+Result<Matrix> DropMetricNames(Matrix m);
+
+// Prometheus' error for duplicate label sets in one step.
+Status DuplicateLabelsetError();
+
+// Sorts a matrix by labels (range query results).
+void SortMatrix(Matrix* m);
+
+}  // namespace strata::query::eval

@@ -1,0 +1,233 @@
+#include "server/query_api.h"
+
+#include <charconv>
+#include <chrono>
+#include <cmath>
+
+#include "base/clock.h"
+#include "query/parser.h"
+#include "query/printer.h"
+#include "server/api_params.h"
+#include "server/json_writer.h"
+
+namespace strata::server {
+namespace {
+
+void AppendLabels(JsonWriter* w, const model::Labels& labels) {
+  w->BeginObject();
+  for (const auto& l : labels) w->Key(l.name).String(l.value);
+  w->EndObject();
+}
+
+void AppendPoint(std::string* out, int64_t t, double v) {
+  out->push_back('[');
+  AppendTimestamp(out, t);
+  out->append(",\"");
+  out->append(FormatSampleValue(v));
+  out->append("\"]");
+}
+
+// Reads the optional `timeout` parameter; 0 when absent.
+Result<std::chrono::milliseconds> TimeoutParam(const Params& params) {
+  const std::string* v = params.Get("timeout");
+  if (v == nullptr || v->empty()) return std::chrono::milliseconds(0);
+  auto d = ParseDurationParamMillis(*v);
+  if (!d.ok()) {
+    return Status::InvalidArgument("invalid parameter \"timeout\": " + d.status().message());
+  }
+  if (*d <= 0) {
+    return Status::InvalidArgument("invalid parameter \"timeout\": timeout must be positive, got \"" +
+                                   *v + "\"");
+  }
+  return std::chrono::milliseconds(*d);
+}
+
+}  // namespace
+
+std::string FormatSampleValue(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  double a = std::fabs(v);
+  char buf[64];
+  std::to_chars_result r;
+  if (a != 0 && (a < 1e-6 || a >= 1e21)) {
+    r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  } else {
+    r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
+  }
+  return std::string(buf, r.ptr);
+}
+
+void AppendTimestamp(std::string* out, int64_t ms) {
+  uint64_t u = static_cast<uint64_t>(ms);
+  if (ms < 0) {
+    out->push_back('-');
+    u = 0 - u;
+  }
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof(buf), u / 1000);
+  out->append(buf, r.ptr);
+  uint64_t frac = u % 1000;
+  if (frac != 0) {
+    out->push_back('.');
+    if (frac < 100) out->push_back('0');
+    if (frac < 10) out->push_back('0');
+    r = std::to_chars(buf, buf + sizeof(buf), frac);
+    out->append(buf, r.ptr);
+  }
+}
+
+std::string EncodeQueryResult(const query::QueryValue& value) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  if (const auto* s = std::get_if<query::Scalar>(&value)) {
+    w.Key("resultType").String("scalar").Key("result");
+    std::string p;
+    AppendPoint(&p, s->t, s->v);
+    w.Raw(p);
+  } else if (const auto* str = std::get_if<query::String>(&value)) {
+    w.Key("resultType").String("string").Key("result");
+    std::string p = "[";
+    AppendTimestamp(&p, str->t);
+    p.push_back(',');
+    AppendJsonString(&p, str->v);
+    p.push_back(']');
+    w.Raw(p);
+  } else if (const auto* vec = std::get_if<query::Vector>(&value)) {
+    w.Key("resultType").String("vector").Key("result").BeginArray();
+    for (const auto& smp : *vec) {
+      w.BeginObject().Key("metric");
+      AppendLabels(&w, smp.labels);
+      std::string p;
+      AppendPoint(&p, smp.t, smp.v);
+      w.Key("value").Raw(p).EndObject();
+    }
+    w.EndArray();
+  } else {
+    const auto& m = std::get<query::Matrix>(value);
+    w.Key("resultType").String("matrix").Key("result").BeginArray();
+    for (const auto& s : m) {
+      w.BeginObject().Key("metric");
+      AppendLabels(&w, s.labels);
+      std::string pts = "[";
+      for (size_t i = 0; i < s.points.size(); ++i) {
+        if (i > 0) pts.push_back(',');
+        AppendPoint(&pts, s.points[i].t, s.points[i].v);
+      }
+      pts.push_back(']');
+      w.Key("values").Raw(pts).EndObject();
+    }
+    w.EndArray();
+  }
+  w.EndObject();
+  return out;
+}
+
+void QueryApi::Register(Router* router) {
+  router->Add({"GET", "POST"}, "/api/v1/query",
+              [this](const HttpRequest& q, HttpResponse* r) { Query(q, r); });
+  router->Add({"GET", "POST"}, "/api/v1/query_range",
+              [this](const HttpRequest& q, HttpResponse* r) { QueryRange(q, r); });
+  router->Add({"GET", "POST"}, "/api/v1/format_query",
+              [this](const HttpRequest& q, HttpResponse* r) { FormatQuery(q, r); });
+  router->Add({"GET", "POST"}, "/api/v1/query_exemplars",
+              [this](const HttpRequest& q, HttpResponse* r) { QueryExemplars(q, r); });
+  router->Add({"GET"}, "/api/v1/rules", [](const HttpRequest&, HttpResponse* r) {
+    SetJsonSuccess(r, R"({"groups":[]})");
+  });
+  router->Add({"GET"}, "/api/v1/alerts", [](const HttpRequest&, HttpResponse* r) {
+    SetJsonSuccess(r, R"({"alerts":[]})");
+  });
+}
+
+void QueryApi::Query(const HttpRequest& req, HttpResponse* res) const {
+  auto params = RequestParams(req);
+  if (!params.ok()) return SetStatusError(res, params.status());
+  const std::string* q = params->Get("query");
+  auto t = TimeParam(*params, "time", SystemClock::Default().NowMillis());
+  if (!t.ok()) return SetStatusError(res, t.status());
+  auto timeout = TimeoutParam(*params);
+  if (!timeout.ok()) return SetStatusError(res, timeout.status());
+  query::QueryOptions opts;
+  opts.timeout = std::min(*timeout, engine_->options().timeout);
+  if (opts.timeout.count() == 0) opts.timeout = engine_->options().timeout;
+  auto result = engine_->InstantQuery(*querier_, q ? *q : "", *t, opts);
+  if (!result.ok()) return SetStatusError(res, result.status());
+  SetJsonSuccess(res, EncodeQueryResult(*result));
+}
+
+void QueryApi::QueryRange(const HttpRequest& req, HttpResponse* res) const {
+  auto params = RequestParams(req);
+  if (!params.ok()) return SetStatusError(res, params.status());
+  auto parse_time = [&](const char* name) -> Result<int64_t> {
+    const std::string* v = params->Get(name);
+    auto t = ParseTimeMillis(v ? *v : "");
+    if (!t.ok()) {
+      return Status::InvalidArgument(std::string("invalid parameter \"") + name + "\": " +
+                                     t.status().message());
+    }
+    return t;
+  };
+  auto start = parse_time("start");
+  if (!start.ok()) return SetStatusError(res, start.status());
+  auto end = parse_time("end");
+  if (!end.ok()) return SetStatusError(res, end.status());
+  if (*end < *start) {
+    return SetJsonError(res, 400, "bad_data",
+                        "invalid parameter \"end\": end timestamp must not be before start time");
+  }
+  const std::string* step_text = params->Get("step");
+  auto step = ParseDurationParamMillis(step_text ? *step_text : "");
+  if (!step.ok()) {
+    return SetJsonError(res, 400, "bad_data", "invalid parameter \"step\": " + step.status().message());
+  }
+  if (*step <= 0) {
+    return SetJsonError(res, 400, "bad_data",
+                        "invalid parameter \"step\": zero or negative query resolution step "
+                        "widths are not accepted. Try a positive integer");
+  }
+  // Prometheus: (end - start) / step must not exceed 11,000 points.
+  if ((*end - *start) / *step > options_.max_points_per_series) {
+    return SetJsonError(res, 400, "bad_data",
+                        "invalid parameter \"step\": exceeded maximum resolution of 11,000 points "
+                        "per timeseries. Try decreasing the query resolution (?step=XX)");
+  }
+  auto timeout = TimeoutParam(*params);
+  if (!timeout.ok()) return SetStatusError(res, timeout.status());
+  query::QueryOptions opts;
+  opts.timeout = std::min(*timeout, engine_->options().timeout);
+  if (opts.timeout.count() == 0) opts.timeout = engine_->options().timeout;
+  const std::string* q = params->Get("query");
+  auto result = engine_->RangeQuery(*querier_, q ? *q : "", *start, *end, *step, opts);
+  if (!result.ok()) return SetStatusError(res, result.status());
+  SetJsonSuccess(res, EncodeQueryResult(*result));
+}
+
+void QueryApi::FormatQuery(const HttpRequest& req, HttpResponse* res) const {
+  auto params = RequestParams(req);
+  if (!params.ok()) return SetStatusError(res, params.status());
+  const std::string* q = params->Get("query");
+  auto expr = query::ParseExpr(q ? *q : "");
+  if (!expr.ok()) return SetStatusError(res, expr.status());
+  std::string data;
+  AppendJsonString(&data, query::ExprToString(**expr));
+  SetJsonSuccess(res, data);
+}
+
+void QueryApi::QueryExemplars(const HttpRequest& req, HttpResponse* res) const {
+  auto params = RequestParams(req);
+  if (!params.ok()) return SetStatusError(res, params.status());
+  // Grafana's start-up probe may send milliseconds; any parseable time is accepted.
+  auto start = TimeParam(*params, "start", kMinTimeMs);
+  if (!start.ok()) return SetStatusError(res, start.status());
+  auto end = TimeParam(*params, "end", kMaxTimeMs);
+  if (!end.ok()) return SetStatusError(res, end.status());
+  const std::string* q = params->Get("query");
+  auto expr = query::ParseExpr(q ? *q : "");
+  if (!expr.ok()) return SetStatusError(res, expr.status());
+  // Exemplars are accepted on ingest but not stored yet: the honest answer is an empty list.
+  SetJsonSuccess(res, "[]");
+}
+
+}  // namespace strata::server
