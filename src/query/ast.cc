@@ -15,7 +15,7 @@ bool ExprPtrEqual(const ExprPtr& a, const ExprPtr& b) {
   return ExprEqual(*a, *b);
 }
 
-std::unique_ptr<VectorSelector> CloneSelector(const VectorSelector& vs) {
+[[gnu::noinline]] std::unique_ptr<VectorSelector> CloneSelector(const VectorSelector& vs) {
   auto out = std::make_unique<VectorSelector>();
   out->name = vs.name;
   out->matchers = vs.matchers;
@@ -27,8 +27,33 @@ std::unique_ptr<VectorSelector> CloneSelector(const VectorSelector& vs) {
 
 ExprPtr CloneOrNull(const ExprPtr& e) { return e == nullptr ? nullptr : CloneExpr(*e); }
 
+// The recursive functions below keep small frames (deep trees recurse once per level); the
+// non-recursive work lives in these out-of-line helpers.
+[[gnu::noinline]] ExprPtr CloneLeaf(const Expr& expr) {
+  switch (expr.kind()) {
+    case ExprKind::kNumberLiteral: {
+      const auto& e = expr.As<NumberLiteral>();
+      return std::make_unique<NumberLiteral>(e.value, e.pos);
+    }
+    case ExprKind::kStringLiteral: {
+      const auto& e = expr.As<StringLiteral>();
+      return std::make_unique<StringLiteral>(e.value, e.pos);
+    }
+    case ExprKind::kVectorSelector:
+      return CloneSelector(expr.As<VectorSelector>());
+    default: {
+      const auto& e = expr.As<MatrixSelector>();
+      auto out = std::make_unique<MatrixSelector>();
+      out->selector = CloneSelector(*e.selector);
+      out->range_ms = e.range_ms;
+      out->end_pos = e.end_pos;
+      return out;
+    }
+  }
+}
+
 // Matchers are a set: {a="1",b="2"} and {b="2",a="1"} select the same series.
-bool SameMatchers(const model::Matchers& a, const model::Matchers& b) {
+[[gnu::noinline]] bool SameMatchers(const model::Matchers& a, const model::Matchers& b) {
   if (a.size() != b.size()) return false;
   auto key = [](const model::Matcher& m) {
     return std::make_tuple(m.name(), static_cast<int>(m.type()), m.value());
@@ -144,24 +169,11 @@ ValueType BinaryExpr::Type() const {
 
 ExprPtr CloneExpr(const Expr& expr) {
   switch (expr.kind()) {
-    case ExprKind::kNumberLiteral: {
-      const auto& e = expr.As<NumberLiteral>();
-      return std::make_unique<NumberLiteral>(e.value, e.pos);
-    }
-    case ExprKind::kStringLiteral: {
-      const auto& e = expr.As<StringLiteral>();
-      return std::make_unique<StringLiteral>(e.value, e.pos);
-    }
+    case ExprKind::kNumberLiteral:
+    case ExprKind::kStringLiteral:
     case ExprKind::kVectorSelector:
-      return CloneSelector(expr.As<VectorSelector>());
-    case ExprKind::kMatrixSelector: {
-      const auto& e = expr.As<MatrixSelector>();
-      auto out = std::make_unique<MatrixSelector>();
-      out->selector = CloneSelector(*e.selector);
-      out->range_ms = e.range_ms;
-      out->end_pos = e.end_pos;
-      return out;
-    }
+    case ExprKind::kMatrixSelector:
+      return CloneLeaf(expr);
     case ExprKind::kSubquery: {
       const auto& e = expr.As<SubqueryExpr>();
       auto out = std::make_unique<SubqueryExpr>();

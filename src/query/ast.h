@@ -46,6 +46,8 @@ class Expr {
   virtual ~Expr() = default;
   Expr(const Expr&) = delete;
   Expr& operator=(const Expr&) = delete;
+  Expr(Expr&&) = delete;
+  Expr& operator=(Expr&&) = delete;
 
   ExprKind kind() const { return kind_; }
   // The type the expression evaluates to (no deep checks: the parser did those).

@@ -102,9 +102,6 @@ class Lexer {
  public:
   explicit Lexer(std::string_view input) : input_(input) {}
 
-  Lexer(const Lexer&) = delete;
-  Lexer& operator=(const Lexer&) = delete;
-
   // The next token, comments included. After a kEof or kError token every further call returns
   // kEof. Unlike Prometheus, which may keep scanning after some errors, lexing stops at the
   // first error: the parser reports only the first error anyway.

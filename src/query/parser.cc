@@ -243,6 +243,8 @@ class Parser {
     ~DepthScope() { --p_->depth_; }
     DepthScope(const DepthScope&) = delete;
     DepthScope& operator=(const DepthScope&) = delete;
+    DepthScope(DepthScope&&) = delete;
+    DepthScope& operator=(DepthScope&&) = delete;
 
    private:
     Parser* p_;
@@ -255,6 +257,8 @@ class Parser {
     ~AggregationScope() { --p_->aggregation_depth_; }
     AggregationScope(const AggregationScope&) = delete;
     AggregationScope& operator=(const AggregationScope&) = delete;
+    AggregationScope(AggregationScope&&) = delete;
+    AggregationScope& operator=(AggregationScope&&) = delete;
 
    private:
     Parser* p_;
@@ -271,28 +275,35 @@ class Parser {
   // goyacc's `unexpected(context, expected)` for the lookahead token.
   Status Unexpected(std::string_view context, std::string_view expected);
   // A syntax error caught by no local rule: "unexpected X", or "... in aggregation" inside one.
-  Status UnexpectedHere() { return Unexpected(aggregation_depth_ > 0 ? "aggregation" : "", ""); }
-  Status CheckDepth(int height, size_t pos);
+  [[gnu::noinline]] Status UnexpectedHere() {
+    return Unexpected(aggregation_depth_ > 0 ? "aggregation" : "", "");
+  }
+  [[gnu::noinline]] Status CheckDepth(int height, size_t pos);
 
   Result<Parsed> ParseExpr(int min_precedence);
+  // The operator token (precedence `precedence`), its modifiers and right operand of a binary
+  // expression whose left operand is `lhs`.
+  [[gnu::noinline]] Result<Parsed> ParseBinaryRhs(Parsed lhs, int precedence);
+  // `bool`, `on(...)`/`ignoring(...)` and `group_left(...)`/`group_right(...)` after an operator.
+  [[gnu::noinline]] Status ParseBinaryModifiers(BinaryExpr* bin);
   Result<Parsed> ParseUnary();
   Result<Parsed> ParsePrimary();
-  Result<Parsed> ParseNumberLiteral();
-  Result<Parsed> ParseStringLiteral();
-  Result<Parsed> ParseParen();
+  [[gnu::noinline]] Result<Parsed> ParseNumberLiteral();
+  [[gnu::noinline]] Result<Parsed> ParseStringLiteral();
+  [[gnu::noinline]] Result<Parsed> ParseParen();
   // An identifier or aggregation keyword: a call, an aggregation or a selector.
-  Result<Parsed> ParseWordExpr();
-  Result<Parsed> ParsePostfix(Parsed p);
-  Result<Parsed> ParseSubqueryOrRange(Parsed p);
-  Status ParseOffset(Expr* e);
-  Status ParseAt(Expr* e);
-  Result<Parsed> ParseSelector(const Token* name);
+  [[gnu::noinline]] Result<Parsed> ParseWordExpr();
+  [[gnu::noinline]] Result<Parsed> ParsePostfix(Parsed p);
+  [[gnu::noinline]] Result<Parsed> ParseSubqueryOrRange(Parsed p);
+  [[gnu::noinline]] Status ParseOffset(Expr* e);
+  [[gnu::noinline]] Status ParseAt(Expr* e);
+  [[gnu::noinline]] Result<Parsed> ParseSelector(const Token* name);
   Status ParseMatchers(model::Matchers* out, size_t* end);
-  Result<Parsed> ParseCall(const Token& name);
-  Result<Parsed> ParseAggregate(const Token& op);
+  [[gnu::noinline]] Result<Parsed> ParseCall(const Token& name);
+  [[gnu::noinline]] Result<Parsed> ParseAggregate(const Token& op);
   // function_call_body: `(` [expr {`,` expr}] `)`. REQUIRES: Peek() is `(`.
   Result<std::vector<Parsed>> ParseCallBody();
-  Result<std::vector<std::string>> ParseGroupingLabels();
+  [[gnu::noinline]] Result<std::vector<std::string>> ParseGroupingLabels();
 
   Result<std::string> UnquoteToken(const Token& t);
   Result<double> NumberToken(const Token& t);
@@ -335,7 +346,7 @@ const Token& Parser::Peek() {
 Token Parser::Take() {
   Peek();
   have_lookahead_ = false;
-  return std::move(lookahead_);
+  return lookahead_;
 }
 
 Status Parser::ErrorAt(size_t pos, std::string_view message) {
@@ -394,43 +405,52 @@ Result<Parsed> Parser::ParseExpr(int min_precedence) {
   for (;;) {
     const int precedence = Precedence(Peek().kind);
     if (precedence == 0 || precedence < min_precedence) return lhs;
-    Token op = Take();
-    auto bin = std::make_unique<BinaryExpr>();
-    bin->op = ToBinaryOp(op.kind);
-    VectorMatching matching;
-    if (Peek().kind == TokenKind::kBool) {
+    STRATA_ASSIGN_OR_RETURN(lhs, ParseBinaryRhs(std::move(lhs), precedence));
+  }
+}
+
+Result<Parsed> Parser::ParseBinaryRhs(Parsed lhs, int precedence) {
+  Token op = Take();
+  auto bin = std::make_unique<BinaryExpr>();
+  bin->op = ToBinaryOp(op.kind);
+  STRATA_RETURN_IF_ERROR(ParseBinaryModifiers(bin.get()));
+  // `^` is right-associative; everything else left-associative.
+  const int rhs_min = bin->op == BinaryOp::kPow ? precedence : precedence + 1;
+  STRATA_ASSIGN_OR_RETURN(Parsed rhs, ParseExpr(rhs_min));
+  const int height = 1 + std::max(lhs.height, rhs.height);
+  bin->lhs = std::move(lhs.expr);
+  bin->rhs = std::move(rhs.expr);
+  STRATA_RETURN_IF_ERROR(CheckDepth(height, bin->Position().start));
+  return Parsed{std::move(bin), height};
+}
+
+Status Parser::ParseBinaryModifiers(BinaryExpr* bin) {
+  VectorMatching matching;
+  if (Peek().kind == TokenKind::kBool) {
+    Take();
+    bin->return_bool = true;
+  }
+  TokenKind k = Peek().kind;
+  if (k == TokenKind::kOn || k == TokenKind::kIgnoring) {
+    Take();
+    matching.on = k == TokenKind::kOn;
+    STRATA_ASSIGN_OR_RETURN(matching.matching_labels, ParseGroupingLabels());
+    k = Peek().kind;
+    if (k == TokenKind::kGroupLeft || k == TokenKind::kGroupRight) {
       Take();
-      bin->return_bool = true;
-    }
-    TokenKind k = Peek().kind;
-    if (k == TokenKind::kOn || k == TokenKind::kIgnoring) {
-      Take();
-      matching.on = k == TokenKind::kOn;
-      STRATA_ASSIGN_OR_RETURN(matching.matching_labels, ParseGroupingLabels());
-      k = Peek().kind;
-      if (k == TokenKind::kGroupLeft || k == TokenKind::kGroupRight) {
-        Take();
-        matching.card = k == TokenKind::kGroupLeft ? VectorMatchCardinality::kManyToOne
-                                                   : VectorMatchCardinality::kOneToMany;
-        // The label list is optional, but goyacc only skips it when an operand follows.
-        const TokenKind next = Peek().kind;
-        if (next == TokenKind::kLeftParen) {
-          STRATA_ASSIGN_OR_RETURN(matching.include, ParseGroupingLabels());
-        } else if (!CanStartExpr(next)) {
-          return Unexpected("grouping opts", "\"(\"");
-        }
+      matching.card = k == TokenKind::kGroupLeft ? VectorMatchCardinality::kManyToOne
+                                                 : VectorMatchCardinality::kOneToMany;
+      // The label list is optional, but goyacc only skips it when an operand follows.
+      const TokenKind next = Peek().kind;
+      if (next == TokenKind::kLeftParen) {
+        STRATA_ASSIGN_OR_RETURN(matching.include, ParseGroupingLabels());
+      } else if (!CanStartExpr(next)) {
+        return Unexpected("grouping opts", "\"(\"");
       }
     }
-    bin->matching = std::move(matching);
-    // `^` is right-associative; everything else left-associative.
-    const int rhs_min = bin->op == BinaryOp::kPow ? precedence : precedence + 1;
-    STRATA_ASSIGN_OR_RETURN(Parsed rhs, ParseExpr(rhs_min));
-    const int height = 1 + std::max(lhs.height, rhs.height);
-    bin->lhs = std::move(lhs.expr);
-    bin->rhs = std::move(rhs.expr);
-    STRATA_RETURN_IF_ERROR(CheckDepth(height, bin->Position().start));
-    lhs = Parsed{std::move(bin), height};
   }
+  bin->matching = std::move(matching);
+  return Status::Ok();
 }
 
 Result<Parsed> Parser::ParseUnary() {

@@ -20,7 +20,7 @@ void AppendJoined(std::string* out, const std::vector<std::string>& items, std::
 }
 
 // " @ 10.000", " @ start()", " @ end()" or "".
-void AppendAt(std::string* out, const AtModifier& at) {
+[[gnu::noinline]] void AppendAt(std::string* out, const AtModifier& at) {
   switch (at.kind) {
     case AtKind::kNone:
       return;
@@ -40,7 +40,7 @@ void AppendAt(std::string* out, const AtModifier& at) {
 }
 
 // " offset 5m", " offset -5m" or "".
-void AppendOffset(std::string* out, int64_t offset_ms) {
+[[gnu::noinline]] void AppendOffset(std::string* out, int64_t offset_ms) {
   if (offset_ms > 0) {
     out->append(" offset ");
     out->append(internal::FormatDuration(offset_ms));
@@ -51,7 +51,7 @@ void AppendOffset(std::string* out, int64_t offset_ms) {
 }
 
 // The selector without its modifiers: `name{a="b",c=~"d"}`.
-void AppendSelectorBody(std::string* out, const VectorSelector& vs) {
+[[gnu::noinline]] void AppendSelectorBody(std::string* out, const VectorSelector& vs) {
   std::vector<std::string> matchers;
   for (const model::Matcher& m : vs.matchers) {
     // The __name__ matcher implied by the name before the braces is not repeated.
@@ -69,7 +69,22 @@ void AppendSelectorBody(std::string* out, const VectorSelector& vs) {
   out->push_back('}');
 }
 
-void Append(std::string* out, const Expr& expr) {
+// " on (a) group_left (b)", " ignoring (a)" or "" (also for an empty ignoring()).
+[[gnu::noinline]] void AppendMatching(std::string* out, const VectorMatching& vm) {
+  if (vm.matching_labels.empty() && !vm.on) return;
+  out->append(vm.on ? " on (" : " ignoring (");
+  AppendJoined(out, vm.matching_labels, ", ");
+  out->push_back(')');
+  if (vm.card == VectorMatchCardinality::kManyToOne ||
+      vm.card == VectorMatchCardinality::kOneToMany) {
+    out->append(vm.card == VectorMatchCardinality::kManyToOne ? " group_left (" : " group_right (");
+    AppendJoined(out, vm.include, ", ");
+    out->push_back(')');
+  }
+}
+
+// Number and string literals and selectors, which have no sub-expressions.
+[[gnu::noinline]] void AppendLeaf(std::string* out, const Expr& expr) {
   switch (expr.kind()) {
     case ExprKind::kNumberLiteral:
       out->append(internal::FormatNumber(expr.As<NumberLiteral>().value));
@@ -84,7 +99,7 @@ void Append(std::string* out, const Expr& expr) {
       AppendOffset(out, vs.offset_ms);
       return;
     }
-    case ExprKind::kMatrixSelector: {
+    default: {
       const auto& ms = expr.As<MatrixSelector>();
       AppendSelectorBody(out, *ms.selector);
       out->push_back('[');
@@ -94,16 +109,48 @@ void Append(std::string* out, const Expr& expr) {
       AppendOffset(out, ms.selector->offset_ms);
       return;
     }
+  }
+}
+
+// "[5m:1m] @ 10.000 offset 1m" after a subquery's expression.
+[[gnu::noinline]] void AppendSubquerySuffix(std::string* out, const SubqueryExpr& sq) {
+  out->push_back('[');
+  out->append(internal::FormatDuration(sq.range_ms));
+  out->push_back(':');
+  if (sq.step_ms != 0) out->append(internal::FormatDuration(sq.step_ms));
+  out->push_back(']');
+  AppendAt(out, sq.at);
+  AppendOffset(out, sq.offset_ms);
+}
+
+// "sum by (a, b) (" or "count_values without () (" up to the first argument.
+[[gnu::noinline]] void AppendAggregateHead(std::string* out, const AggregateExpr& a) {
+  out->append(AggregateOpString(a.op));
+  if (a.without) {
+    out->append(" without (");
+    AppendJoined(out, a.grouping, ", ");
+    out->append(") ");
+  } else if (!a.grouping.empty()) {
+    out->append(" by (");
+    AppendJoined(out, a.grouping, ", ");
+    out->append(") ");
+  }
+  out->push_back('(');
+}
+
+// Recurses once per tree level, so it keeps a small frame; the rest is out of line.
+void Append(std::string* out, const Expr& expr) {
+  switch (expr.kind()) {
+    case ExprKind::kNumberLiteral:
+    case ExprKind::kStringLiteral:
+    case ExprKind::kVectorSelector:
+    case ExprKind::kMatrixSelector:
+      AppendLeaf(out, expr);
+      return;
     case ExprKind::kSubquery: {
       const auto& sq = expr.As<SubqueryExpr>();
       Append(out, *sq.expr);
-      out->push_back('[');
-      out->append(internal::FormatDuration(sq.range_ms));
-      out->push_back(':');
-      if (sq.step_ms != 0) out->append(internal::FormatDuration(sq.step_ms));
-      out->push_back(']');
-      AppendAt(out, sq.at);
-      AppendOffset(out, sq.offset_ms);
+      AppendSubquerySuffix(out, sq);
       return;
     }
     case ExprKind::kParen:
@@ -123,36 +170,14 @@ void Append(std::string* out, const Expr& expr) {
       out->push_back(' ');
       out->append(BinaryOpString(b.op));
       if (b.return_bool) out->append(" bool");
-      if (b.matching.has_value() && (!b.matching->matching_labels.empty() || b.matching->on)) {
-        const VectorMatching& vm = *b.matching;
-        out->append(vm.on ? " on (" : " ignoring (");
-        AppendJoined(out, vm.matching_labels, ", ");
-        out->push_back(')');
-        if (vm.card == VectorMatchCardinality::kManyToOne ||
-            vm.card == VectorMatchCardinality::kOneToMany) {
-          out->append(vm.card == VectorMatchCardinality::kManyToOne ? " group_left ("
-                                                                    : " group_right (");
-          AppendJoined(out, vm.include, ", ");
-          out->push_back(')');
-        }
-      }
+      if (b.matching.has_value()) AppendMatching(out, *b.matching);
       out->push_back(' ');
       Append(out, *b.rhs);
       return;
     }
     case ExprKind::kAggregate: {
       const auto& a = expr.As<AggregateExpr>();
-      out->append(AggregateOpString(a.op));
-      if (a.without) {
-        out->append(" without (");
-        AppendJoined(out, a.grouping, ", ");
-        out->append(") ");
-      } else if (!a.grouping.empty()) {
-        out->append(" by (");
-        AppendJoined(out, a.grouping, ", ");
-        out->append(") ");
-      }
-      out->push_back('(');
+      AppendAggregateHead(out, a);
       if (a.param != nullptr) {
         Append(out, *a.param);
         out->append(", ");

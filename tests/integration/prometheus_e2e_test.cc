@@ -10,8 +10,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -29,7 +31,7 @@ namespace {
 using testutil::Json;
 
 // The raw-sample query's range: longer than the whole run, so it returns every sample.
-constexpr int64_t kWindowMs = 10 * 60 * 1000;
+constexpr int64_t kWindowMs = int64_t{10} * 60 * 1000;
 // Scrapes of each target to wait for before picking the cutoff.
 constexpr int kMinScrapes = 12;
 
@@ -37,23 +39,42 @@ constexpr int kMinScrapes = 12;
 // Strata. A single shard sends samples in WAL order, so once a sample newer than the cutoff
 // (plus the scrape timeout) has been sent, every sample up to the cutoff has been sent.
 std::string PrometheusConfig(uint16_t prom_port, uint16_t strata_port) {
-  std::string p = std::to_string(prom_port);
-  std::string s = std::to_string(strata_port);
-  return "global:\n"
-         "  scrape_interval: 1s\n"
-         "  scrape_timeout: 1s\n"
-         "  evaluation_interval: 1s\n"
-         "scrape_configs:\n"
-         "  - job_name: prometheus\n"
-         "    static_configs: [{targets: ['127.0.0.1:" + p + "']}]\n"
-         "  - job_name: strata\n"
-         "    metrics_path: /metrics\n"
-         "    static_configs: [{targets: ['127.0.0.1:" + s + "']}]\n"
-         "remote_write:\n"
-         "  - url: http://127.0.0.1:" + s + "/api/v1/write\n"
-         "    queue_config: {min_shards: 1, max_shards: 1, batch_send_deadline: 1s,\n"
-         "                   min_backoff: 100ms, max_backoff: 1s}\n"
-         "    metadata_config: {send_interval: 1s}\n";
+  std::string config = R"(global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: prometheus
+    static_configs: [{targets: ['127.0.0.1:PROM_PORT']}]
+  - job_name: strata
+    metrics_path: /metrics
+    static_configs: [{targets: ['127.0.0.1:STRATA_PORT']}]
+remote_write:
+  - url: http://127.0.0.1:STRATA_PORT/api/v1/write
+    queue_config: {min_shards: 1, max_shards: 1, batch_send_deadline: 1s,
+                   min_backoff: 100ms, max_backoff: 1s}
+    metadata_config: {send_interval: 1s}
+)";
+  auto replace_all = [&](const std::string& from, const std::string& to) {
+    for (size_t at = config.find(from); at != std::string::npos; at = config.find(from, at)) {
+      config.replace(at, from.size(), to);
+    }
+  };
+  replace_all("PROM_PORT", std::to_string(prom_port));
+  replace_all("STRATA_PORT", std::to_string(strata_port));
+  return config;
+}
+
+// WaitFor polls every 10 ms; this evaluates `cond` at most once per `period` (false in
+// between), so that polling does not load Prometheus with thousands of queries.
+std::function<bool()> AtMostEvery(std::chrono::milliseconds period, std::function<bool()> cond) {
+  auto next = std::chrono::steady_clock::now();
+  return [period, next, cond = std::move(cond)]() mutable {
+    auto now = std::chrono::steady_clock::now();
+    if (now < next) return false;
+    next = now + period;
+    return cond();
+  };
 }
 
 int64_t NowMs() {
@@ -149,10 +170,17 @@ bool ParseMatrix(const Json& result, std::vector<PromSeries>* out, std::string* 
   return true;
 }
 
+// The shortest text that reads back as exactly `v`.
+std::string FormatValue(double v) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, r.ptr);
+}
+
 std::string FormatSamples(const std::vector<model::Sample>& samples, size_t max = 40) {
   std::ostringstream os;
   for (size_t i = 0; i < samples.size() && i < max; ++i) {
-    os << (i ? " " : "") << samples[i].timestamp_ms << ":" << samples[i].value;
+    os << (i ? " " : "") << samples[i].timestamp_ms << ":" << FormatValue(samples[i].value);
   }
   if (samples.size() > max) os << " ...(" << samples.size() << " samples)";
   return os.str();
@@ -166,11 +194,14 @@ std::string FirstDifference(const std::vector<model::Sample>& want,
     if (i >= want.size() || i >= got.size() || want[i].timestamp_ms != got[i].timestamp_ms ||
         !SameValue(want[i].value, got[i].value)) {
       std::ostringstream os;
-      os.precision(17);
       os << "first difference at index " << i << " (prometheus has " << want.size()
          << " samples, strata " << got.size() << ")";
-      if (i < want.size()) os << "; prometheus " << want[i].timestamp_ms << ":" << want[i].value;
-      if (i < got.size()) os << "; strata " << got[i].timestamp_ms << ":" << got[i].value;
+      if (i < want.size()) {
+        os << "; prometheus " << want[i].timestamp_ms << ":" << FormatValue(want[i].value);
+      }
+      if (i < got.size()) {
+        os << "; strata " << got[i].timestamp_ms << ":" << FormatValue(got[i].value);
+      }
       os << "\n  prometheus: " << FormatSamples(want) << "\n  strata:     " << FormatSamples(got);
       return os.str();
     }
@@ -224,36 +255,44 @@ TEST(PrometheusE2ETest, EverySeriesPrometheusSentIsStoredWithTheSameValues) {
     auto r = testutil::HttpGet(prom.port(), "/metrics");
     for (const char* name : kRemoteMetrics) {
       auto v = testutil::SumOfMetric(r.body, name);
-      os << "  " << name << " = " << (v ? std::to_string(*v) : "absent") << "\n";
+      os << "  " << name << " = ";
+      if (v) {
+        os << *v << "\n";
+      } else {
+        os << "absent\n";
+      }
     }
     return os.str();
   };
   auto diagnostics = [&] {
-    return "\nprometheus remote storage metrics:\n" + remote_metrics() +
-           "strata log tail:\n" + testutil::Tail(strata.Log()) + "\nprometheus log tail:\n" +
-           testutil::Tail(prom.Log());
+    return "\nprometheus remote storage metrics:\n" + remote_metrics() + "strata log tail:\n" +
+           testutil::Tail(strata.Log()) + "\nprometheus log tail:\n" + testutil::Tail(prom.Log());
   };
 
   // Both targets up and scraped kMinScrapes times (the first scrape waits for service
   // discovery, about 5 s).
-  bool scraped = testutil::WaitFor(
-      [&] {
-        auto up = prom.QueryValue("count(up == 1)");
-        auto n = prom.QueryValue("min(count_over_time(up[5m]))");
-        return up && *up == 2 && n && *n >= kMinScrapes;
-      },
-      std::chrono::seconds(60));
-  ASSERT_TRUE(scraped) << "prometheus did not scrape both targets " << kMinScrapes
-                       << " times" << diagnostics();
+  bool scraped =
+      testutil::WaitFor(AtMostEvery(std::chrono::milliseconds(200),
+                                    [&] {
+                                      auto up = prom.QueryValue("count(up == 1)");
+                                      auto n = prom.QueryValue("min(count_over_time(up[5m]))");
+                                      return up && *up == 2 && n && *n >= kMinScrapes;
+                                    }),
+                        std::chrono::seconds(60));
+  ASSERT_TRUE(scraped) << "prometheus did not scrape both targets " << kMinScrapes << " times"
+                       << diagnostics();
 
   // Everything up to the cutoff must reach Strata: wait until a sample well after it was sent.
   const int64_t cutoff_ms = NowMs() - 5000;
-  const double sent_goal_s = static_cast<double>(cutoff_ms / 1000 + 5);
+  // The metric is in whole seconds; the goal is at least 4 s past the cutoff.
+  const int64_t sent_goal_s = cutoff_ms / 1000 + 5;
   bool sent = testutil::WaitFor(
-      [&] {
-        auto s = prom.SelfMetric("prometheus_remote_storage_queue_highest_sent_timestamp_seconds");
-        return s && *s >= sent_goal_s;
-      },
+      AtMostEvery(std::chrono::milliseconds(100),
+                  [&] {
+                    auto s = prom.SelfMetric(
+                        "prometheus_remote_storage_queue_highest_sent_timestamp_seconds");
+                    return s && *s >= static_cast<double>(sent_goal_s);
+                  }),
       std::chrono::seconds(30));
   ASSERT_TRUE(sent) << "remote write did not get past " << sent_goal_s << diagnostics();
 
@@ -290,7 +329,7 @@ TEST(PrometheusE2ETest, EverySeriesPrometheusSentIsStoredWithTheSameValues) {
   ASSERT_TRUE(head.ok()) << head.status().ToString();
   const int64_t mint = cutoff_ms - kWindowMs + 1;
 
-  std::map<std::string, bool> prom_keys;  // labels.ToString() -> seen
+  std::set<std::string> prom_keys;  // labels.ToString()
   size_t compared = 0;
   size_t samples_compared = 0;
   size_t mismatches = 0;
@@ -298,10 +337,12 @@ TEST(PrometheusE2ETest, EverySeriesPrometheusSentIsStoredWithTheSameValues) {
   std::map<std::string, size_t> series_per_job;
   for (const PromSeries& ps : prom_series) {
     const std::string key = ps.labels.ToString();
-    prom_keys[key] = true;
+    prom_keys.insert(key);
     series_per_job[std::string(ps.labels.Get("job"))]++;
     model::Matchers matchers;
-    for (const model::Label& l : ps.labels) matchers.push_back(model::Matcher::Equal(l.name, l.value));
+    for (const model::Label& l : ps.labels) {
+      matchers.push_back(model::Matcher::Equal(l.name, l.value));
+    }
     auto sel = (*head)->Select(matchers, mint, cutoff_ms);
     ASSERT_TRUE(sel.ok()) << sel.status().ToString();
     std::vector<model::Sample> got;
@@ -312,7 +353,11 @@ TEST(PrometheusE2ETest, EverySeriesPrometheusSentIsStoredWithTheSameValues) {
     samples_compared += ps.samples.size();
     std::string diff = FirstDifference(ps.samples, got);
     if (!diff.empty()) {
-      if (mismatches++ == 0) first_mismatch = key + ": " + diff;
+      if (mismatches++ == 0) {
+        first_mismatch = key;
+        first_mismatch += ": ";
+        first_mismatch += diff;
+      }
     }
   }
 
@@ -342,8 +387,9 @@ TEST(PrometheusE2ETest, EverySeriesPrometheusSentIsStoredWithTheSameValues) {
   EXPECT_EQ(mismatches, 0u) << mismatches << " of " << compared
                             << " series differ; the first: " << first_mismatch
                             << stopped_diagnostics();
-  EXPECT_EQ(extra, 0u) << extra << " series in Strata are not in Prometheus; the first: "
-                       << first_extra << stopped_diagnostics();
+  EXPECT_EQ(extra, 0u) << extra
+                       << " series in Strata are not in Prometheus; the first: " << first_extra
+                       << stopped_diagnostics();
   EXPECT_EQ(strata_log.find("level=error"), std::string::npos) << testutil::Tail(strata_log);
 }
 

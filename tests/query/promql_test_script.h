@@ -1,8 +1,8 @@
 // Prometheus' PromQL test-script language (promql/promqltest at v2.53, documented in
 // shared/promql-testdata/README.md): load/clear/eval commands, series lines with value sequences,
-// and almost.Equal. Parsing follows upstream's rules (test.go, the series-description grammar,
-// strconv numbers); native histogram literals (`{{...}}`) are refused. Header-only so that the
-// query_test glob needs no extra sources. Pure functions; thread-safe.
+// and how query results are compared with expectations (almost.Equal, compareResult). Follows
+// upstream's rules (test.go, the series-description grammar, strconv numbers); native histogram
+// literals (`{{...}}`) are refused. Header-only: the query_test glob needs no extra sources. Pure.
 #pragma once
 
 #include <algorithm>
@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -23,6 +24,7 @@
 #include "base/result.h"
 #include "model/labels.h"
 #include "model/sample.h"
+#include "query/value.h"
 
 namespace strata::query::promqltest {
 
@@ -60,7 +62,8 @@ struct ExpectedSeries {
 };
 
 struct EvalCmd {
-  int line = 0;  // 1-based line of the `eval` command.
+  int line = 0;         // 1-based line of the `eval` command.
+  std::string command;  // That line, trimmed.
   std::string expr;
   bool is_range = false;
   bool fail = false;     // eval_fail: the query must fail.
@@ -141,8 +144,8 @@ inline std::optional<uint64_t> ParseUint10(std::string_view s) {
 // for octal. nullopt when `s` is not such an integer (or overflows).
 inline std::optional<double> ParseGoUnsignedInt(std::string_view s) {
   int base = 10;
-  if (s.size() > 2 && s[0] == '0' && (Lower(s[1]) == 'x' || Lower(s[1]) == 'o' ||
-                                      Lower(s[1]) == 'b')) {
+  if (s.size() > 2 && s[0] == '0' &&
+      (Lower(s[1]) == 'x' || Lower(s[1]) == 'o' || Lower(s[1]) == 'b')) {
     base = Lower(s[1]) == 'x' ? 16 : Lower(s[1]) == 'o' ? 8 : 2;
     s.remove_prefix(2);
   } else if (s.size() > 1 && s[0] == '0') {
@@ -249,15 +252,32 @@ inline Result<std::string> UnquoteAt(std::string_view s, size_t* pos) {
     char e = s[i + 1];
     i += 2;
     switch (e) {
-      case 'a': out.push_back('\a'); continue;
-      case 'b': out.push_back('\b'); continue;
-      case 'f': out.push_back('\f'); continue;
-      case 'n': out.push_back('\n'); continue;
-      case 'r': out.push_back('\r'); continue;
-      case 't': out.push_back('\t'); continue;
-      case 'v': out.push_back('\v'); continue;
-      case '\\': out.push_back('\\'); continue;
-      default: break;
+      case 'a':
+        out.push_back('\a');
+        continue;
+      case 'b':
+        out.push_back('\b');
+        continue;
+      case 'f':
+        out.push_back('\f');
+        continue;
+      case 'n':
+        out.push_back('\n');
+        continue;
+      case 'r':
+        out.push_back('\r');
+        continue;
+      case 't':
+        out.push_back('\t');
+        continue;
+      case 'v':
+        out.push_back('\v');
+        continue;
+      case '\\':
+        out.push_back('\\');
+        continue;
+      default:
+        break;
     }
     if (e == quote) {
       out.push_back(e);
@@ -633,9 +653,8 @@ inline Result<Script> ParseScript(std::string_view text) {
         ++i;
         auto series = ParseSeriesLine(lines[i]);
         if (!series.ok()) return with_line(i, series.status());
-        auto same = std::find_if(cmd.series.begin(), cmd.series.end(), [&](const SeriesLine& s) {
-          return s.labels == series->labels;
-        });
+        auto same = std::find_if(cmd.series.begin(), cmd.series.end(),
+                                 [&](const SeriesLine& s) { return s.labels == series->labels; });
         if (same != cmd.series.end()) {
           *same = std::move(*series);
         } else {
@@ -646,6 +665,7 @@ inline Result<Script> ParseScript(std::string_view text) {
     } else if (first.starts_with("eval")) {
       EvalCmd cmd;
       cmd.line = static_cast<int>(i + 1);
+      cmd.command = std::string(l);
       STRATA_RETURN_IF_ERROR(internal::ParseEvalHeader(l, i, &cmd));
       for (int j = 1; i + 1 < lines.size() && !lines[i + 1].empty(); ++j) {
         ++i;
@@ -656,8 +676,7 @@ inline Result<Script> ParseScript(std::string_view text) {
         auto series = ParseSeriesLine(lines[i]);
         if (!series.ok()) return with_line(i, series.status());
         if (series->values.empty()) {
-          return LineError(i, "expected series without a value: \"" + std::string(lines[i]) +
-                                  "\"");
+          return LineError(i, "expected series without a value: \"" + std::string(lines[i]) + "\"");
         }
         if (!cmd.is_range && series->values.size() > 1) {
           return LineError(i, "expecting multiple values in instant evaluation not allowed");
@@ -677,6 +696,197 @@ inline Result<Script> ParseScript(std::string_view text) {
     }
   }
   return script;
+}
+
+// Entries shown per side in an expected-vs-got listing.
+inline constexpr size_t kMaxListed = 12;
+
+// ---------------------------------------------------------------------------------------------
+// Rendering values for messages.
+
+inline std::string FormatLabels(const model::Labels& labels) { return labels.ToString(); }
+
+inline std::string FormatSequence(const std::vector<SequenceValue>& values) {
+  std::string out;
+  for (const SequenceValue& v : values) {
+    if (!out.empty()) out += ' ';
+    out += v.omitted ? "_" : FormatValue(v.value);
+  }
+  return out;
+}
+
+inline std::string DescribeExpected(const EvalCmd& ev) {
+  std::string out;
+  if (ev.expected_scalar) out += "      scalar " + FormatValue(*ev.expected_scalar) + "\n";
+  std::vector<const ExpectedSeries*> sorted;
+  for (const ExpectedSeries& e : ev.expected) sorted.push_back(&e);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const ExpectedSeries* a, const ExpectedSeries* b) { return a->pos < b->pos; });
+  size_t shown = 0;
+  for (const ExpectedSeries* e : sorted) {
+    if (shown++ == kMaxListed) {
+      out += "      ... (" + std::to_string(sorted.size() - kMaxListed) + " more)\n";
+      break;
+    }
+    out += "      " + FormatLabels(e->labels) + " " + FormatSequence(e->values) + "\n";
+  }
+  if (out.empty()) out = "      (nothing: empty result)\n";
+  return out;
+}
+
+inline std::string DescribeValue(const QueryValue& value) {
+  std::string out;
+  if (const auto* s = std::get_if<Scalar>(&value)) return "scalar " + FormatValue(s->v) + "\n";
+  if (const auto* s = std::get_if<String>(&value)) return "string \"" + s->v + "\"\n";
+  if (const auto* vec = std::get_if<Vector>(&value)) {
+    out = "vector (" + std::to_string(vec->size()) + "):\n";
+    for (size_t i = 0; i < vec->size(); ++i) {
+      if (i == kMaxListed) {
+        out += "      ... (" + std::to_string(vec->size() - kMaxListed) + " more)\n";
+        break;
+      }
+      out += "      " + FormatLabels((*vec)[i].labels) + " " + FormatValue((*vec)[i].v) + "\n";
+    }
+    return out;
+  }
+  const auto& mat = std::get<Matrix>(value);
+  out = "matrix (" + std::to_string(mat.size()) + " series):\n";
+  for (size_t i = 0; i < mat.size(); ++i) {
+    if (i == kMaxListed) {
+      out += "      ... (" + std::to_string(mat.size() - kMaxListed) + " more)\n";
+      break;
+    }
+    out += "      " + FormatLabels(mat[i].labels) + " =>";
+    size_t shown = 0;
+    for (const FPoint& p : mat[i].points) {
+      if (shown++ == kMaxListed) {
+        out += " ...";
+        break;
+      }
+      out += " " + FormatValue(p.v) + " @" + std::to_string(p.t);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+inline std::string_view TypeName(const QueryValue& value) {
+  switch (value.index()) {
+    case 0:
+      return "scalar";
+    case 1:
+      return "vector";
+    case 2:
+      return "matrix";
+    default:
+      return "string";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparing results with expectations (upstream evalCmd.compareResult).
+
+inline const ExpectedSeries* FindExpected(const EvalCmd& ev, const model::Labels& labels) {
+  for (const ExpectedSeries& e : ev.expected) {
+    if (e.labels == labels) return &e;
+  }
+  return nullptr;
+}
+
+inline std::optional<std::string> CheckSorted(const Matrix& m) {
+  for (size_t i = 0; i + 1 < m.size(); ++i) {
+    if (m[i].labels > m[i + 1].labels) {
+      return "matrix results should always be sorted by labels, but series " +
+             FormatLabels(m[i + 1].labels) + " comes after " + FormatLabels(m[i].labels);
+    }
+  }
+  return std::nullopt;
+}
+
+// An error message, or nullopt when `value` matches the expectations of `ev`.
+inline std::optional<std::string> CompareResult(const EvalCmd& ev, const QueryValue& value) {
+  if (const auto* mat = std::get_if<Matrix>(&value)) {
+    if (ev.ordered) return "expected ordered result, but query returned a matrix";
+    if (auto err = CheckSorted(*mat)) return err;
+    if (ev.expected_scalar) return "expected scalar, but query returned a matrix";
+    std::set<const ExpectedSeries*> seen;
+    for (const Series& s : *mat) {
+      const ExpectedSeries* exp = FindExpected(ev, s.labels);
+      if (exp == nullptr) return "unexpected metric " + FormatLabels(s.labels) + " in result";
+      if (!seen.insert(exp).second) return "duplicate series " + FormatLabels(s.labels);
+      std::vector<FPoint> want;
+      for (size_t i = 0; i < exp->values.size(); ++i) {
+        int64_t t = ev.start_ms + static_cast<int64_t>(i) * ev.step_ms;
+        if (t > ev.end_ms) {
+          return "expected " + std::to_string(exp->values.size()) + " points for " +
+                 FormatLabels(exp->labels) + ", but the time range cannot return this many";
+        }
+        if (!exp->values[i].omitted) want.push_back({t, exp->values[i].value});
+      }
+      if (want.size() != s.points.size()) {
+        return "expected " + std::to_string(want.size()) + " points for " + FormatLabels(s.labels) +
+               " but got " + std::to_string(s.points.size());
+      }
+      for (size_t i = 0; i < want.size(); ++i) {
+        if (want[i].t != s.points[i].t) {
+          return "expected point " + std::to_string(i) + " of " + FormatLabels(s.labels) +
+                 " at t=" + std::to_string(want[i].t) +
+                 " but it is at t=" + std::to_string(s.points[i].t);
+        }
+        if (!AlmostEqual(s.points[i].v, want[i].v)) {
+          return "expected " + FormatValue(want[i].v) + " at t=" + std::to_string(want[i].t) +
+                 " for " + FormatLabels(s.labels) + " but got " + FormatValue(s.points[i].v);
+        }
+      }
+    }
+    for (const ExpectedSeries& e : ev.expected) {
+      if (!seen.contains(&e)) return "expected metric " + FormatLabels(e.labels) + " not found";
+    }
+    return std::nullopt;
+  }
+  if (const auto* vec = std::get_if<Vector>(&value)) {
+    std::set<const ExpectedSeries*> seen;
+    for (size_t pos = 0; pos < vec->size(); ++pos) {
+      const VectorSample& s = (*vec)[pos];
+      const ExpectedSeries* exp = FindExpected(ev, s.labels);
+      if (exp == nullptr) {
+        return "unexpected metric " + FormatLabels(s.labels) + " in result, has value " +
+               FormatValue(s.v);
+      }
+      // Upstream lets a duplicate through; an engine must never return one.
+      if (!seen.insert(exp).second) return "duplicate series " + FormatLabels(s.labels);
+      if (ev.ordered && exp->pos != static_cast<int>(pos) + 1) {
+        return "expected metric " + FormatLabels(s.labels) + " at position " +
+               std::to_string(exp->pos) + " but it was at " + std::to_string(pos + 1);
+      }
+      if (!AlmostEqual(exp->values[0].value, s.v)) {
+        return "expected " + FormatValue(exp->values[0].value) + " for " + FormatLabels(s.labels) +
+               " but got " + FormatValue(s.v);
+      }
+    }
+    for (const ExpectedSeries& e : ev.expected) {
+      if (!seen.contains(&e)) {
+        return "expected metric " + FormatLabels(e.labels) + " with value " +
+               FormatSequence(e.values) + " not found";
+      }
+    }
+    if (ev.expected_scalar) {
+      return "expected scalar " + FormatValue(*ev.expected_scalar) +
+             ", but query returned a vector";
+    }
+    return std::nullopt;
+  }
+  if (const auto* s = std::get_if<Scalar>(&value)) {
+    if (!ev.expected_scalar || !ev.expected.empty()) {
+      return "expected vector result, but got scalar " + FormatValue(s->v);
+    }
+    if (!AlmostEqual(*ev.expected_scalar, s->v)) {
+      return "expected scalar " + FormatValue(*ev.expected_scalar) + " but got " +
+             FormatValue(s->v);
+    }
+    return std::nullopt;
+  }
+  return "unexpected result type string";
 }
 
 }  // namespace strata::query::promqltest

@@ -52,6 +52,57 @@ bool BottomkBefore(double a, double b) { return !std::isnan(a) && (std::isnan(b)
 
 }  // namespace
 
+// count_values sets the value label first and groups afterwards (so groups that become equal
+// once the label is overwritten are counted together), as Prometheus does.
+Result<StepValue> Evaluator::CountValues(const AggregateExpr& a, const std::string& value_label,
+                                         const Matrix& series) {
+  std::vector<std::string> by = a.grouping;
+  if (!a.without) by.push_back(value_label);
+  MatrixBuilder builder;
+  std::vector<size_t> pos(series.size(), 0);
+  struct Group {
+    model::Labels labels;
+    double count;
+  };
+  absl::flat_hash_map<uint64_t, size_t> index;
+  std::vector<Group> groups;
+  for (size_t step = 0; step < steps_; ++step) {
+    if ((step & 255) == 0) STRATA_RETURN_IF_ERROR(CheckDeadline());
+    int64_t t = StepTime(step);
+    index.clear();
+    groups.clear();
+    for (size_t i = 0; i < series.size(); ++i) {
+      const auto& pts = series[i].points;
+      size_t& p = pos[i];
+      while (p < pts.size() && pts[p].t < t) ++p;
+      if (p >= pts.size() || pts[p].t != t) continue;
+      model::LabelsBuilder lb(series[i].labels);
+      lb.Set(value_label, FormatValue(pts[p].v));
+      model::Labels l = lb.Build();
+      uint64_t key = a.without ? l.HashWithout(a.grouping) : l.HashFor(by);
+      auto [it, fresh] = index.try_emplace(key, groups.size());
+      if (fresh) {
+        model::LabelsBuilder gb(l);
+        if (a.without) {
+          gb.Del(a.grouping);
+          gb.Del(model::kMetricNameLabel);
+        } else {
+          gb.Keep(by);
+        }
+        groups.push_back(Group{gb.Build(), 0});
+      }
+      groups[it->second].count += 1;
+    }
+    for (const Group& g : groups) {
+      STRATA_RETURN_IF_ERROR(builder.Add(builder.SeriesFor(g.labels), t, g.count));
+    }
+  }
+  StepValue out;
+  out.type = ValueType::kVector;
+  out.series = builder.Take();
+  return out;
+}
+
 Result<StepValue> Evaluator::EvalAggregate(const AggregateExpr& a) {
   std::vector<double> param;
   std::string label_param;
@@ -65,6 +116,7 @@ Result<StepValue> Evaluator::EvalAggregate(const AggregateExpr& a) {
   }
   STRATA_ASSIGN_OR_RETURN(StepValue in, Eval(*a.expr));
   const Matrix& series = in.series;
+  if (a.op == AggregateOp::kCountValues) return CountValues(a, label_param, series);
 
   // Groups, once per series.
   std::vector<size_t> group_of(series.size());
@@ -96,8 +148,6 @@ Result<StepValue> Evaluator::EvalAggregate(const AggregateExpr& a) {
   std::vector<Acc> acc(group_labels.size());
   std::vector<size_t> touched;  // Groups with data at this step, in first-seen order.
   std::vector<size_t> pos(series.size(), 0);
-  absl::flat_hash_map<std::pair<size_t, std::string>, std::pair<size_t, double>> cv_counts;
-  std::vector<std::pair<size_t, std::string>> cv_order;
 
   for (size_t step = 0; step < steps_; ++step) {
     if ((step & 255) == 0) STRATA_RETURN_IF_ERROR(CheckDeadline());
@@ -143,13 +193,6 @@ Result<StepValue> Evaluator::EvalAggregate(const AggregateExpr& a) {
           case AggregateOp::kBottomk:
             ac.ranked.emplace_back(v, i);
             break;
-          case AggregateOp::kCountValues: {
-            std::pair<size_t, std::string> key{g, FormatValue(v)};
-            auto [it, fresh] = cv_counts.try_emplace(key, std::pair<size_t, double>{0, 0});
-            if (fresh) cv_order.push_back(key);
-            it->second.second += 1;
-            break;
-          }
           default:
             break;
         }
@@ -205,13 +248,8 @@ Result<StepValue> Evaluator::EvalAggregate(const AggregateExpr& a) {
         case AggregateOp::kBottomk:
           ac.ranked.emplace_back(v, i);
           break;
-        case AggregateOp::kCountValues: {
-          std::pair<size_t, std::string> key{g, FormatValue(v)};
-          auto [it, fresh] = cv_counts.try_emplace(key, std::pair<size_t, double>{0, 0});
-          if (fresh) cv_order.push_back(key);
-          it->second.second += 1;
+        case AggregateOp::kCountValues:
           break;
-        }
       }
     }
 
@@ -266,17 +304,6 @@ Result<StepValue> Evaluator::EvalAggregate(const AggregateExpr& a) {
       }
       if (group_out[g] == SIZE_MAX) group_out[g] = builder.SeriesFor(group_labels[g]);
       STRATA_RETURN_IF_ERROR(builder.Add(group_out[g], t, result));
-    }
-    if (a.op == AggregateOp::kCountValues) {
-      for (const auto& key : cv_order) {
-        auto& entry = cv_counts[key];
-        if (entry.second == 0) continue;
-        model::LabelsBuilder lb(group_labels[key.first]);
-        lb.Set(label_param, key.second);
-        size_t idx = builder.SeriesFor(lb.Build());
-        STRATA_RETURN_IF_ERROR(builder.Add(idx, t, entry.second));
-        entry.second = 0;
-      }
     }
   }
   out.series = builder.Take();

@@ -258,7 +258,7 @@ Result<StepValue> Evaluator::EvalCall(const Call& c) {
         size_t step = StepIndex(p.t);
         for (size_t k = 0; k < extra.size(); ++k) args[k] = extra[k][step];
         // clamp with max < min yields nothing.
-        if (name == "clamp" && args.size() == 2 && args[1] < args[0]) continue;
+        if (name == "clamp" && funcs::ClampArgsEmpty(args)) continue;
         kept.push_back({p.t, ef->fn(p.v, args)});
       }
       s.points = std::move(kept);
@@ -282,13 +282,8 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
     STRATA_ASSIGN_OR_RETURN(std::vector<double> a, EvalScalarArg(*c.args[i]));
     scalar_args.push_back(std::move(a));
   }
-  if (name == "holt_winters") {
-    for (size_t i = 0; i < steps_; ++i) {
-      STRATA_RETURN_IF_ERROR(
-          funcs::ValidateHoltWintersArgs(scalar_args[0][i], scalar_args[1][i]));
-    }
-  }
-  const bool eval_time_based = name == "predict_linear";
+  // Prometheus rejects bad holt_winters factors only when the function runs on data.
+  const bool holt_winters = name == "holt_winters";
   StepValue out;
   out.type = ValueType::kVector;
   MatrixBuilder builder;
@@ -306,7 +301,8 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
       while (lo < hi && pts[lo].t < ref - in.range_ms) ++lo;
       if (lo >= hi) continue;
       for (size_t k = 0; k < scalar_args.size(); ++k) args[k] = scalar_args[k][i];
-      int64_t fn_t = eval_time_based ? RefTime(t, in.at, 0) : ref;
+      if (holt_winters) STRATA_RETURN_IF_ERROR(funcs::ValidateHoltWintersArgs(args[0], args[1]));
+      int64_t fn_t = rf->t_is_step_time ? t : ref;
       std::optional<double> v = rf->fn(std::span<const FPoint>(pts.data() + lo, hi - lo), fn_t,
                                        in.range_ms, args);
       if (!v) continue;

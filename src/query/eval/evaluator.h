@@ -61,6 +61,8 @@ class Evaluator {
   Result<StepValue> EvalBinary(const BinaryExpr& b);
   Result<StepValue> EvalAggregate(const AggregateExpr& a);
   Result<StepValue> EvalCall(const Call& c);
+  Result<StepValue> CountValues(const AggregateExpr& a, const std::string& value_label,
+                                const Matrix& series);
 
   // Binary operator helpers (eval_binary.cc).
   Result<StepValue> ScalarScalar(const BinaryExpr& b, StepValue lhs, StepValue rhs);

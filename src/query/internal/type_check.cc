@@ -3,6 +3,7 @@
 // their arguments).
 #include "query/internal/type_check.h"
 
+#include <initializer_list>
 #include <string>
 
 #include "model/quote.h"
@@ -13,6 +14,14 @@ namespace {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
+// Joins message pieces. Kept out of line so that the recursive checking functions, which only
+// call it on their error paths, keep small stack frames.
+[[gnu::noinline]] std::string Concat(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (std::string_view p : parts) out.append(p);
+  return out;
+}
+
 class Checker {
  public:
   explicit Checker(std::string_view input) : input_(input) {}
@@ -20,11 +29,23 @@ class Checker {
   Result<ValueType> Check(Expr& e);
 
  private:
-  Status Error(size_t pos, std::string_view message) { return ParseError(input_, pos, message); }
+  [[gnu::noinline]] Status Error(size_t pos, std::string_view message) {
+    return ParseError(input_, pos, message);
+  }
+  [[gnu::noinline]] Status TypeError(const Expr& e, ValueType want, ValueType got,
+                                     std::string_view context) {
+    return Error(e.Position().start, Concat({"expected type ", DocumentedTypeName(want), " in ",
+                                             context, ", got ", DocumentedTypeName(got)}));
+  }
   Status ExpectType(Expr& e, ValueType want, std::string_view context);
-  Result<ValueType> CheckBinary(BinaryExpr& e);
-  Result<ValueType> CheckCall(Call& e);
-  Status CheckSelector(const VectorSelector& vs);
+  [[gnu::noinline]] Result<ValueType> CheckSubquery(SubqueryExpr& e);
+  [[gnu::noinline]] Result<ValueType> CheckUnary(UnaryExpr& e);
+  [[gnu::noinline]] Result<ValueType> CheckAggregate(AggregateExpr& e);
+  [[gnu::noinline]] Result<ValueType> CheckBinary(BinaryExpr& e);
+  [[gnu::noinline]] Status CheckBinaryOperator(BinaryExpr& e, ValueType lt, ValueType rt);
+  [[gnu::noinline]] Result<ValueType> CheckCall(Call& e);
+  [[gnu::noinline]] Status CheckArity(const Call& e);
+  [[gnu::noinline]] Status CheckSelector(const VectorSelector& vs);
 
   std::string_view input_;
 };
@@ -32,9 +53,7 @@ class Checker {
 Status Checker::ExpectType(Expr& e, ValueType want, std::string_view context) {
   STRATA_ASSIGN_OR_RETURN(ValueType got, Check(e));
   if (got == want) return Status::Ok();
-  return Error(e.Position().start, "expected type " + std::string(DocumentedTypeName(want)) +
-                                       " in " + std::string(context) + ", got " +
-                                       std::string(DocumentedTypeName(got)));
+  return TypeError(e, want, got, context);
 }
 
 Result<ValueType> Checker::Check(Expr& e) {
@@ -48,57 +67,69 @@ Result<ValueType> Checker::Check(Expr& e) {
     case ExprKind::kMatrixSelector:
       STRATA_RETURN_IF_ERROR(CheckSelector(*e.As<MatrixSelector>().selector));
       return e.Type();
-    case ExprKind::kSubquery: {
-      STRATA_ASSIGN_OR_RETURN(ValueType t, Check(*e.As<SubqueryExpr>().expr));
-      if (t != ValueType::kVector) {
-        return Error(e.Position().start, "subquery is only allowed on instant vector, got " +
-                                             std::string(ValueTypeName(t)) + " instead");
-      }
-      return e.Type();
-    }
+    case ExprKind::kSubquery:
+      return CheckSubquery(e.As<SubqueryExpr>());
     case ExprKind::kParen:
-      STRATA_RETURN_IF_ERROR(Check(*e.As<ParenExpr>().expr).status());
-      return e.Type();
-    case ExprKind::kUnary: {
-      STRATA_ASSIGN_OR_RETURN(ValueType t, Check(*e.As<UnaryExpr>().expr));
-      if (t != ValueType::kScalar && t != ValueType::kVector) {
-        return Error(e.Position().start,
-                     "unary expression only allowed on expressions of type scalar or instant "
-                     "vector, got " +
-                         model::Quote(DocumentedTypeName(t)));
-      }
-      return e.Type();
-    }
+      return Check(*e.As<ParenExpr>().expr);
+    case ExprKind::kUnary:
+      return CheckUnary(e.As<UnaryExpr>());
     case ExprKind::kBinary:
       return CheckBinary(e.As<BinaryExpr>());
-    case ExprKind::kAggregate: {
-      auto& agg = e.As<AggregateExpr>();
-      STRATA_RETURN_IF_ERROR(ExpectType(*agg.expr, ValueType::kVector, "aggregation expression"));
-      if (agg.op == AggregateOp::kTopk || agg.op == AggregateOp::kBottomk ||
-          agg.op == AggregateOp::kQuantile) {
-        STRATA_RETURN_IF_ERROR(ExpectType(*agg.param, ValueType::kScalar, "aggregation parameter"));
-      }
-      if (agg.op == AggregateOp::kCountValues) {
-        STRATA_RETURN_IF_ERROR(ExpectType(*agg.param, ValueType::kString, "aggregation parameter"));
-      }
-      return e.Type();
-    }
+    case ExprKind::kAggregate:
+      return CheckAggregate(e.As<AggregateExpr>());
     case ExprKind::kCall:
       return CheckCall(e.As<Call>());
   }
   return ValueType::kNone;
 }
 
+Result<ValueType> Checker::CheckSubquery(SubqueryExpr& e) {
+  STRATA_ASSIGN_OR_RETURN(ValueType t, Check(*e.expr));
+  if (t != ValueType::kVector) {
+    return Error(e.Position().start, Concat({"subquery is only allowed on instant vector, got ",
+                                             ValueTypeName(t), " instead"}));
+  }
+  return e.Type();
+}
+
+Result<ValueType> Checker::CheckUnary(UnaryExpr& e) {
+  STRATA_ASSIGN_OR_RETURN(ValueType t, Check(*e.expr));
+  if (t != ValueType::kScalar && t != ValueType::kVector) {
+    return Error(e.Position().start,
+                 Concat({"unary expression only allowed on expressions of type scalar or instant "
+                         "vector, got ",
+                         model::Quote(DocumentedTypeName(t))}));
+  }
+  return e.Type();
+}
+
+Result<ValueType> Checker::CheckAggregate(AggregateExpr& e) {
+  STRATA_RETURN_IF_ERROR(ExpectType(*e.expr, ValueType::kVector, "aggregation expression"));
+  if (e.op == AggregateOp::kTopk || e.op == AggregateOp::kBottomk ||
+      e.op == AggregateOp::kQuantile) {
+    STRATA_RETURN_IF_ERROR(ExpectType(*e.param, ValueType::kScalar, "aggregation parameter"));
+  }
+  if (e.op == AggregateOp::kCountValues) {
+    STRATA_RETURN_IF_ERROR(ExpectType(*e.param, ValueType::kString, "aggregation parameter"));
+  }
+  return e.Type();
+}
+
 Result<ValueType> Checker::CheckBinary(BinaryExpr& e) {
   STRATA_ASSIGN_OR_RETURN(ValueType lt, Check(*e.lhs));
   STRATA_ASSIGN_OR_RETURN(ValueType rt, Check(*e.rhs));
+  STRATA_RETURN_IF_ERROR(CheckBinaryOperator(e, lt, rt));
+  return e.Type();
+}
+
+Status Checker::CheckBinaryOperator(BinaryExpr& e, ValueType lt, ValueType rt) {
   // Where the operator starts: the first non-space byte after the left operand.
   auto op_pos = [&] {
     size_t p = e.lhs->Position().end;
     while (p < input_.size() && IsSpace(input_[p])) ++p;
     return p;
   };
-  const std::string op_name(BinaryOpString(e.op));
+  const std::string op_name = model::Quote(BinaryOpString(e.op));
   if (e.return_bool && !IsComparisonOp(e.op)) {
     return Error(op_pos(), "bool modifier can only be used on comparison operators");
   }
@@ -115,8 +146,8 @@ Result<ValueType> Checker::CheckBinary(BinaryExpr& e) {
       for (const std::string& l1 : vm.matching_labels) {
         for (const std::string& l2 : vm.include) {
           if (l1 == l2) {
-            return Error(op_pos(), "label " + model::Quote(l1) +
-                                       " must not occur in ON and GROUP clause at once");
+            return Error(op_pos(), Concat({"label ", model::Quote(l1),
+                                           " must not occur in ON and GROUP clause at once"}));
           }
         }
       }
@@ -138,46 +169,53 @@ Result<ValueType> Checker::CheckBinary(BinaryExpr& e) {
   } else if (IsSetOp(e.op) && e.matching.has_value()) {
     const VectorMatchCardinality card = e.matching->card;
     if (card == VectorMatchCardinality::kOneToMany || card == VectorMatchCardinality::kManyToOne) {
-      return Error(e.Position().start,
-                   "no grouping allowed for " + model::Quote(op_name) + " operation");
+      return Error(e.Position().start, Concat({"no grouping allowed for ", op_name, " operation"}));
     }
     if (card != VectorMatchCardinality::kManyToMany) {
       return Error(e.Position().start, "set operations must always be many-to-many");
     }
   }
   if ((lt == ValueType::kScalar || rt == ValueType::kScalar) && IsSetOp(e.op)) {
-    return Error(e.Position().start, "set operator " + model::Quote(op_name) +
-                                         " not allowed in binary scalar expression");
+    return Error(e.Position().start,
+                 Concat({"set operator ", op_name, " not allowed in binary scalar expression"}));
   }
-  return e.Type();
+  return Status::Ok();
 }
 
-Result<ValueType> Checker::CheckCall(Call& e) {
+Status Checker::CheckArity(const Call& e) {
   const Function& f = *e.func;
   const size_t nargs = f.arg_types.size();
   const std::string name = model::Quote(f.name);
   const size_t got = e.args.size();
+  const std::string got_text = std::to_string(got);
   if (f.variadic == 0) {
     if (nargs != got) {
-      return Error(e.Position().start, "expected " + std::to_string(nargs) +
-                                           " argument(s) in call to " + name + ", got " +
-                                           std::to_string(got));
+      return Error(e.Position().start,
+                   Concat({"expected ", std::to_string(nargs), " argument(s) in call to ", name,
+                           ", got ", got_text}));
     }
-  } else {
-    const size_t at_least = nargs - 1;
-    if (at_least > got) {
-      return Error(e.Position().start, "expected at least " + std::to_string(at_least) +
-                                           " argument(s) in call to " + name + ", got " +
-                                           std::to_string(got));
-    }
-    if (f.variadic > 0 && at_least + static_cast<size_t>(f.variadic) < got) {
-      return Error(e.Position().start, "expected at most " + std::to_string(at_least + f.variadic) +
-                                           " argument(s) in call to " + name + ", got " +
-                                           std::to_string(got));
-    }
+    return Status::Ok();
   }
-  const std::string context = "call to function " + name;
-  for (size_t i = 0; i < got; ++i) {
+  const size_t at_least = nargs - 1;
+  if (at_least > got) {
+    return Error(e.Position().start,
+                 Concat({"expected at least ", std::to_string(at_least), " argument(s) in call to ",
+                         name, ", got ", got_text}));
+  }
+  if (f.variadic > 0 && at_least + static_cast<size_t>(f.variadic) < got) {
+    return Error(e.Position().start,
+                 Concat({"expected at most ", std::to_string(at_least + f.variadic),
+                         " argument(s) in call to ", name, ", got ", got_text}));
+  }
+  return Status::Ok();
+}
+
+Result<ValueType> Checker::CheckCall(Call& e) {
+  STRATA_RETURN_IF_ERROR(CheckArity(e));
+  const Function& f = *e.func;
+  const size_t nargs = f.arg_types.size();
+  const std::string context = Concat({"call to function ", model::Quote(f.name)});
+  for (size_t i = 0; i < e.args.size(); ++i) {
     size_t type_index = i;
     if (i >= nargs) {
       if (f.variadic == 0) break;
@@ -194,8 +232,9 @@ Status Checker::CheckSelector(const VectorSelector& vs) {
     for (size_t i = 0; i + 1 < vs.matchers.size(); ++i) {
       const model::Matcher& m = vs.matchers[i];
       if (m.name() == model::kMetricNameLabel) {
-        return Error(vs.pos.start, "metric name must not be set twice: " + model::Quote(vs.name) +
-                                       " or " + model::Quote(m.value()));
+        return Error(vs.pos.start,
+                     Concat({"metric name must not be set twice: ", model::Quote(vs.name), " or ",
+                             model::Quote(m.value())}));
       }
     }
     return Status::Ok();  // An explicit metric name is a non-empty matcher.
