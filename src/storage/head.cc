@@ -237,7 +237,8 @@ MemSeries* Head::SeriesById(uint32_t id) const { return series_->ById(id); }
 // ----------------------------------------------------------------------------------------------
 // The commit protocol.
 
-bool Head::CheckSample(MemSeries* s, int64_t t, double v, AppendResult* result) {
+bool Head::CheckSample(MemSeries* s, int64_t t, double v, AppendResult* result, bool* ooo) {
+  *ooo = false;
   uint64_t bits = std::bit_cast<uint64_t>(v);
   if (s->has_pending) {
     if (t == s->pending_t) {
@@ -254,8 +255,11 @@ bool Head::CheckSample(MemSeries* s, int64_t t, double v, AppendResult* result) 
       return false;
     }
     if (t < s->pending_t) {
-      // Out-of-order samples inside the window are not supported by the chunk format yet; the
-      // window only turns rejections of exact resends into duplicates (handled above).
+      if (options_.out_of_order_window_ms > 0 &&
+          t >= s->pending_t - options_.out_of_order_window_ms) {
+        *ooo = true;
+        return CheckOutOfOrder(s, t, bits, result);
+      }
       ++result->out_of_order;
       if (result->errors.size() < AppendResult::kMaxErrors) {
         result->errors.push_back("out of order sample: timestamp " + std::to_string(t) +
@@ -270,6 +274,40 @@ bool Head::CheckSample(MemSeries* s, int64_t t, double v, AppendResult* result) 
   s->pending_t = t;
   s->pending_v_bits = bits;
   return true;
+}
+
+bool Head::CheckOutOfOrder(MemSeries* s, int64_t t, uint64_t v_bits, AppendResult* result) {
+  // Only out-of-order duplicates are detected; the commit lock orders all writers, so the
+  // buffer cannot change between this check and AppendOutOfOrder of the same batch except by
+  // this batch, which checks its own samples in order below.
+  MutexLock lock(&s->mu);
+  if (s->ooo) {
+    auto it = std::lower_bound(s->ooo->begin(), s->ooo->end(), t,
+                               [](const model::Sample& a, int64_t x) { return a.timestamp_ms < x; });
+    if (it != s->ooo->end() && it->timestamp_ms == t) {
+      if (std::bit_cast<uint64_t>(it->value) == v_bits) {
+        ++result->duplicates;
+      } else {
+        ++result->duplicate_timestamp;
+        if (result->errors.size() < AppendResult::kMaxErrors) {
+          result->errors.push_back("duplicate out-of-order sample for timestamp " +
+                                   std::to_string(t) + " with a different value");
+        }
+      }
+      return false;
+    }
+  }
+  ++result->out_of_order_accepted;
+  return true;
+}
+
+void Head::AppendOutOfOrder(MemSeries* s, int64_t t, uint64_t v_bits) {
+  MutexLock lock(&s->mu);
+  if (!s->ooo) s->ooo = std::make_unique<std::vector<model::Sample>>();
+  auto it = std::lower_bound(s->ooo->begin(), s->ooo->end(), t,
+                             [](const model::Sample& a, int64_t x) { return a.timestamp_ms < x; });
+  if (it != s->ooo->end() && it->timestamp_ms == t) return;  // Same batch resent it.
+  s->ooo->insert(it, model::Sample{t, std::bit_cast<double>(v_bits)});
 }
 
 void Head::AppendToChunk(MemSeries* s, int64_t t, uint64_t v_bits) {
@@ -322,6 +360,7 @@ Status Head::Append(std::span<const SeriesInput> batch, AppendResult* result) {
 
   std::vector<head::SeriesRecordEntry> new_series;
   std::vector<head::SampleRecordEntry> samples;
+  std::vector<bool> ooo_flags;  // Parallel to `samples` (shorter when the tail is in order).
   MutexLock lock(&commit_mu_);
   if (closed_) return Status::Unavailable("head is closed");
   // Snapshot pending state so a failed WAL write can be rolled back.
@@ -338,8 +377,13 @@ Status Head::Append(std::span<const SeriesInput> batch, AppendResult* result) {
     saved.push_back({s, s->has_pending, s->pending_t, s->pending_v_bits});
     size_t before = samples.size();
     for (const model::Sample& smp : batch[i].samples) {
-      if (CheckSample(s, smp.timestamp_ms, smp.value, result)) {
+      bool ooo = false;
+      if (CheckSample(s, smp.timestamp_ms, smp.value, result, &ooo)) {
         samples.push_back({s->id(), smp.timestamp_ms, std::bit_cast<uint64_t>(smp.value)});
+        if (ooo) {
+          ooo_flags.resize(samples.size(), false);
+          ooo_flags.back() = true;
+        }
       }
     }
     // A series record goes to the WAL with the series' first logged sample, never before.
@@ -369,12 +413,18 @@ Status Head::Append(std::span<const SeriesInput> batch, AppendResult* result) {
     }
     for (const auto& ns : new_series) SeriesById(ns.id)->logged = false;
     result->duplicates = 0;
+    result->out_of_order_accepted = 0;
     return st.WithContext("writing WAL");
   }
 
   int64_t lo = INT64_MAX, hi = INT64_MIN;
-  for (const auto& e : samples) {
-    AppendToChunk(SeriesById(e.id), e.t, e.v_bits);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const auto& e = samples[i];
+    if (i < ooo_flags.size() && ooo_flags[i]) {
+      AppendOutOfOrder(SeriesById(e.id), e.t, e.v_bits);
+    } else {
+      AppendToChunk(SeriesById(e.id), e.t, e.v_bits);
+    }
     lo = std::min(lo, e.t);
     hi = std::max(hi, e.t);
   }
@@ -422,8 +472,13 @@ Status Head::ApplyReplayRecord(std::string_view record) {
     if (s == nullptr) {
       return Status::Corruption("sample for unknown series id " + std::to_string(e.id));
     }
-    if (CheckSample(s, e.t, std::bit_cast<double>(e.v_bits), &ignored)) {
-      AppendToChunk(s, e.t, e.v_bits);
+    bool ooo = false;
+    if (CheckSample(s, e.t, std::bit_cast<double>(e.v_bits), &ignored, &ooo)) {
+      if (ooo) {
+        AppendOutOfOrder(s, e.t, e.v_bits);
+      } else {
+        AppendToChunk(s, e.t, e.v_bits);
+      }
       samples_appended_.fetch_add(1, std::memory_order_relaxed);
       int64_t cur = min_time_.load(std::memory_order_relaxed);
       if (e.t < cur) min_time_.store(e.t, std::memory_order_relaxed);
@@ -543,6 +598,10 @@ bool Head::HasSamplesIn(MemSeries* s, int64_t mint, int64_t maxt) const {
   for (const auto& c : s->closed) {
     if (c.max_t >= mint && c.min_t <= maxt) return true;
   }
+  if (s->ooo && !s->ooo->empty() && s->ooo->back().timestamp_ms >= mint &&
+      s->ooo->front().timestamp_ms <= maxt) {
+    return true;
+  }
   return s->appender.has_value() && s->open_max_t >= mint && s->open_min_t <= maxt;
 }
 
@@ -563,8 +622,14 @@ Result<std::vector<SeriesSamples>> Head::Select(const model::Matchers& matchers,
       bool cacheable = false;
     };
     std::vector<Piece> pieces;
+    std::vector<model::Sample> ooo;
     {
       MutexLock lock(&s->mu);
+      if (s->ooo) {
+        for (const auto& smp : *s->ooo) {
+          if (smp.timestamp_ms >= mint && smp.timestamp_ms <= maxt) ooo.push_back(smp);
+        }
+      }
       for (size_t ci = 0; ci < s->closed.size(); ++ci) {
         const auto& c = s->closed[ci];
         if (c.max_t < mint || c.min_t > maxt) continue;
@@ -585,7 +650,7 @@ Result<std::vector<SeriesSamples>> Head::Select(const model::Matchers& matchers,
         pieces.push_back(std::move(p));
       }
     }
-    if (pieces.empty()) continue;
+    if (pieces.empty() && ooo.empty()) continue;
     SeriesSamples ss;
     for (Piece& p : pieces) {
       if (!p.decoded) {
@@ -604,6 +669,22 @@ Result<std::vector<SeriesSamples>> Head::Select(const model::Matchers& matchers,
         return a.timestamp_ms < t;
       });
       for (auto it = first; it != d.end() && it->timestamp_ms <= maxt; ++it) ss.samples.push_back(*it);
+    }
+    if (!ooo.empty()) {
+      // Merge; on equal timestamps the in-order sample wins.
+      std::vector<model::Sample> merged;
+      merged.reserve(ss.samples.size() + ooo.size());
+      size_t a = 0, b = 0;
+      while (a < ss.samples.size() || b < ooo.size()) {
+        if (b == ooo.size() ||
+            (a < ss.samples.size() && ss.samples[a].timestamp_ms <= ooo[b].timestamp_ms)) {
+          if (b < ooo.size() && ss.samples[a].timestamp_ms == ooo[b].timestamp_ms) ++b;
+          merged.push_back(ss.samples[a++]);
+        } else {
+          merged.push_back(ooo[b++]);
+        }
+      }
+      ss.samples = std::move(merged);
     }
     if (ss.samples.empty()) continue;
     ss.labels = LabelsOf(*s);

@@ -43,7 +43,9 @@ struct HeadOptions {
   // when compaction moves them out. Default: 2 h.
   int64_t chunk_range_ms = 2 * 3600 * 1000;
   // Samples up to this much older than a series' newest sample are accepted instead of being
-  // rejected as out of order. Default: 0 (Prometheus' default: reject).
+  // rejected as out of order (kept in a per-series side buffer merged into reads; when a
+  // timestamp exists both in order and out of order, the in-order sample wins).
+  // Default: 0 (Prometheus' default: reject).
   int64_t out_of_order_window_ms = 0;
   // Number of lock stripes of the series map; a power of two. Default: 4096.
   int series_map_stripes = 4096;
@@ -75,6 +77,7 @@ struct AppendResult {
   uint64_t accepted = 0;             // New samples stored.
   uint64_t duplicates = 0;           // Exact resends (same timestamp and value): accepted, no-op.
   uint64_t out_of_order = 0;         // Older than the series' newest sample (beyond the window).
+  uint64_t out_of_order_accepted = 0;  // Older, but inside the out-of-order window: stored.
   uint64_t duplicate_timestamp = 0;  // Same timestamp as the newest sample, other value.
   uint64_t series_created = 0;
   // The first few rejection messages, for the HTTP 400 body.
@@ -154,7 +157,11 @@ class Head final : public Querier {
   head::MemSeries* SeriesById(uint32_t id) const;
   // Checks a sample against the series' pending state and advances it. Returns true when the
   // sample is new (to log and append); false for duplicates and rejections (counted).
-  bool CheckSample(head::MemSeries* s, int64_t t, double v, AppendResult* result);
+  // Samples inside the out-of-order window are reported with *ooo = true.
+  bool CheckSample(head::MemSeries* s, int64_t t, double v, AppendResult* result, bool* ooo);
+  // REQUIRES: the sample passed CheckSample with *ooo = true. Returns false for a duplicate.
+  bool CheckOutOfOrder(head::MemSeries* s, int64_t t, uint64_t v_bits, AppendResult* result);
+  void AppendOutOfOrder(head::MemSeries* s, int64_t t, uint64_t v_bits);
   void AppendToChunk(head::MemSeries* s, int64_t t, uint64_t v_bits);
   std::vector<uint32_t> Postings(const model::Matchers& matchers) const;
   Result<std::vector<uint32_t>> SelectIds(const model::Matchers& matchers) const;

@@ -332,6 +332,8 @@ TEST(PrometheusE2ETest, EverySeriesPrometheusSentIsStoredWithTheSameValues) {
   std::set<std::string> prom_keys;  // labels.ToString()
   size_t compared = 0;
   size_t samples_compared = 0;
+  size_t nan_samples = 0;  // Coverage of special values, for the summary line.
+  size_t inf_samples = 0;
   size_t mismatches = 0;
   std::string first_mismatch;
   std::map<std::string, size_t> series_per_job;
@@ -351,6 +353,10 @@ TEST(PrometheusE2ETest, EverySeriesPrometheusSentIsStoredWithTheSameValues) {
     }
     ++compared;
     samples_compared += ps.samples.size();
+    for (const auto& smp : ps.samples) {
+      nan_samples += std::isnan(smp.value) ? 1 : 0;
+      inf_samples += std::isinf(smp.value) ? 1 : 0;
+    }
     std::string diff = FirstDifference(ps.samples, got);
     if (!diff.empty()) {
       if (mismatches++ == 0) {
@@ -375,9 +381,10 @@ TEST(PrometheusE2ETest, EverySeriesPrometheusSentIsStoredWithTheSameValues) {
     }
   }
 
-  std::printf("[          ] compared %zu series (%zu samples) over (%lld, %lld]; jobs:", compared,
-              samples_compared, static_cast<long long>(mint - 1),
-              static_cast<long long>(cutoff_ms));
+  std::printf(
+      "[          ] compared %zu series (%zu samples, %zu NaN, %zu Inf) over (%lld, %lld]; jobs:",
+      compared, samples_compared, nan_samples, inf_samples, static_cast<long long>(mint - 1),
+      static_cast<long long>(cutoff_ms));
   for (const auto& [job, n] : series_per_job) std::printf(" %s=%zu", job.c_str(), n);
   std::printf("; strata series in range: %zu\n", all->size());
 

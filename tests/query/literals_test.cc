@@ -103,7 +103,7 @@ TEST(LiteralsTest, ParseDuration) {
       {"1w", 604800000},
       {"1y", 31536000000},
       {"1y2w3d4h5m6s7ms",
-       31536000000 + 2 * 604800000 + 3 * 86400000 + 4 * 3600000 + 5 * 60000 + 6 * 1000 + 7},
+       31536000000LL + 2 * 604800000LL + 3 * 86400000LL + 4 * 3600000LL + 5 * 60000LL + 6000LL + 7},
       {"292y", 292LL * 31536000000},
   };
   for (const Case& c : cases) {
@@ -136,7 +136,7 @@ TEST(LiteralsTest, FormatDuration) {
   EXPECT_EQ(FormatDuration(0), "0s");
   EXPECT_EQ(FormatDuration(1), "1ms");
   EXPECT_EQ(FormatDuration(1500), "1s500ms");
-  EXPECT_EQ(FormatDuration(90 * 60000), "1h30m");
+  EXPECT_EQ(FormatDuration(90LL * 60000), "1h30m");
   EXPECT_EQ(FormatDuration(90LL * 86400000), "90d");
   EXPECT_EQ(FormatDuration(14LL * 86400000), "2w");
   EXPECT_EQ(FormatDuration(365LL * 86400000), "1y");

@@ -681,8 +681,10 @@ TEST(ParserTest, DeepInputIsRejectedNotCrashing) {
   // exhausting the stack (this also runs in the sanitizer builds), and deeper input fails cleanly.
   std::string ors = "a";
   for (int i = 0; i < 990; ++i) ors += " or a";
-  std::string calls = "x";
-  for (int i = 0; i < 490; ++i) calls = "abs(" + calls + ")";
+  std::string calls;
+  for (int i = 0; i < 490; ++i) calls += "abs(";
+  calls += "x";
+  calls.append(490, ')');
   for (const std::string& input :
        {ors, calls, std::string(990, '(') + "x" + std::string(990, ')'),
         std::string(990, '-') + "1", "sum(" + std::string(980, '-') + "x)"}) {

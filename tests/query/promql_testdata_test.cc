@@ -22,6 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path TestdataDir() {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read once by the test thread; nothing sets it.
   if (const char* env = std::getenv("STRATA_PROMQL_TESTDATA"); env != nullptr && *env != '\0') {
     return env;
   }

@@ -119,6 +119,38 @@ TEST(HeadTest, DuplicateAndOutOfOrderRules) {
   EXPECT_EQ((*sel)[0].samples[2].value, 3);
 }
 
+TEST(HeadTest, OutOfOrderWindowAcceptsOlderSamplesAndSurvivesReplay) {
+  testutil::TempDir dir;
+  HeadOptions o = Options();
+  o.out_of_order_window_ms = 10'000;
+  {
+    auto head = Head::Open(dir.path(), o, nullptr);
+    ASSERT_TRUE(head.ok());
+    AppendResult r;
+    ASSERT_TRUE(AppendOne(head->get(), Series("m", {}, {{20'000, 20}, {30'000, 30}}), &r).ok());
+    AppendResult r2;
+    // 25s and 21s are inside the 10s window; 5s is not; 30s again is an exact duplicate.
+    ASSERT_TRUE(AppendOne(head->get(), Series("m", {}, {{25'000, 25}, {5'000, 5}, {21'000, 21}}), &r2).ok());
+    EXPECT_EQ(r2.out_of_order_accepted, 2u);
+    EXPECT_EQ(r2.out_of_order, 1u);
+    AppendResult r3;
+    ASSERT_TRUE(AppendOne(head->get(), Series("m", {}, {{25'000, 25}, {25'000, 26}}), &r3).ok());
+    EXPECT_EQ(r3.duplicates, 1u);
+    EXPECT_EQ(r3.duplicate_timestamp, 1u);
+    auto sel = (*head)->Select(Eq("m"), 0, 100'000);
+    ASSERT_EQ((*sel)[0].samples.size(), 4u);
+    ASSERT_TRUE((*head)->Close().ok());
+  }
+  auto head = Head::Open(dir.path(), o, nullptr);
+  ASSERT_TRUE(head.ok());
+  auto sel = (*head)->Select(Eq("m"), 0, 100'000);
+  ASSERT_EQ(sel->size(), 1u);
+  std::vector<int64_t> ts;
+  for (const auto& smp : (*sel)[0].samples) ts.push_back(smp.timestamp_ms);
+  EXPECT_EQ(ts, (std::vector<int64_t>{20'000, 21'000, 25'000, 30'000}));
+  EXPECT_EQ((*sel)[0].samples[2].value, 25);
+}
+
 TEST(HeadTest, NaNAndStaleMarkersKeepTheirBits) {
   testutil::TempDir dir;
   auto head = Head::Open(dir.path(), Options(), nullptr);

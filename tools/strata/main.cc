@@ -22,6 +22,9 @@ struct ServeFlags {
   std::string shutdown_grace = "10s";
   std::string wal_fsync = "interval";
   std::string wal_fsync_interval = "1s";
+  std::string ooo_window = "0s";
+  std::string lookback_delta = "5m";
+  std::string query_timeout = "2m";
 };
 
 int Serve(strata::server::ServerOptions options, const ServeFlags& flags) {
@@ -46,6 +49,27 @@ int Serve(strata::server::ServerOptions options, const ServeFlags& flags) {
     return 2;
   }
   options.head.wal.fsync_interval = std::chrono::milliseconds(*fi);
+  struct DurationFlag {
+    const char* name;
+    const std::string& text;
+    int64_t* out;
+    bool allow_zero;
+  };
+  int64_t ooo = 0, lookback = 0, timeout = 0;
+  for (const DurationFlag& f : {DurationFlag{"--ingest.out-of-order-window", flags.ooo_window, &ooo, true},
+                                DurationFlag{"--query.lookback-delta", flags.lookback_delta, &lookback, false},
+                                DurationFlag{"--query.timeout", flags.query_timeout, &timeout, false}}) {
+    auto d = strata::ParseDurationMillis(f.text);
+    if (!d.ok() || (*d == 0 && !f.allow_zero)) {
+      std::fprintf(stderr, "strata: %s: %s\n", f.name,
+                   d.ok() ? "must be > 0" : d.status().message().c_str());
+      return 2;
+    }
+    *f.out = *d;
+  }
+  options.head.out_of_order_window_ms = ooo;
+  options.engine.lookback_delta_ms = lookback;
+  options.engine.timeout = std::chrono::milliseconds(timeout);
   auto rt = strata::ParseDurationMillis(read_timeout);
   auto sg = strata::ParseDurationMillis(shutdown_grace);
   if (!rt.ok() || *rt <= 0) {
@@ -132,6 +156,28 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--wal.segment-size-bytes", options.head.wal.segment_size_bytes,
                     "Target size of a WAL segment file")
+      ->capture_default_str();
+  serve->add_option("--ingest.out-of-order-window", flags.ooo_window,
+                    "Accept samples up to this much older than a series' newest sample "
+                    "(duration; 0 rejects every out-of-order sample, as Prometheus does)")
+      ->capture_default_str();
+  serve->add_option("--query.lookback-delta", flags.lookback_delta,
+                    "How far back an instant selector looks for a sample (duration)")
+      ->capture_default_str();
+  serve->add_option("--query.timeout", flags.query_timeout,
+                    "Longest a query may run; also the cap for the timeout parameter (duration)")
+      ->capture_default_str();
+  serve->add_option("--query.max-samples", options.engine.max_samples,
+                    "Most samples a query may load into memory")
+      ->capture_default_str();
+  serve->add_option("--query.max-series", options.engine.max_series,
+                    "Most series a query result may have (0 = unlimited)")
+      ->capture_default_str();
+  serve->add_option("--storage.postings-cache-bytes", options.head.postings_cache_bytes,
+                    "Byte budget of the postings cache (0 disables it)")
+      ->capture_default_str();
+  serve->add_option("--storage.chunk-cache-bytes", options.head.chunk_cache_bytes,
+                    "Byte budget of the decoded-chunk cache (0 disables it)")
       ->capture_default_str();
   serve->add_option("--remote-write.max-inflight-bytes", options.remote_write.max_inflight_bytes,
                     "Uncompressed remote-write bytes processed at once; past it requests get "

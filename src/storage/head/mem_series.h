@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/mutex.h"
+#include "model/sample.h"
 #include "storage/xor_chunk.h"
 
 namespace strata::storage::head {
@@ -48,6 +49,9 @@ class MemSeries {
   int64_t open_min_t STRATA_GUARDED_BY(mu) = 0;
   int64_t open_max_t STRATA_GUARDED_BY(mu) = 0;
   int open_samples STRATA_GUARDED_BY(mu) = 0;
+  // Samples accepted inside the out-of-order window (older than the newest in-order sample),
+  // sorted by time, unique timestamps. Null until the first one. Merged into reads.
+  std::unique_ptr<std::vector<model::Sample>> ooo STRATA_GUARDED_BY(mu);
 
  private:
   const uint32_t id_;
