@@ -9,7 +9,11 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <deque>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "base/check.h"
 #include "base/log.h"
@@ -451,27 +455,49 @@ Status Head::Close() {
 // ----------------------------------------------------------------------------------------------
 // Replay.
 
-Status Head::ApplyReplayRecord(std::string_view record) {
-  STRATA_ASSIGN_OR_RETURN(head::RecordType type, head::PeekRecordType(record));
-  if (type == head::RecordType::kSeries) {
-    std::vector<head::SeriesRecordEntry> entries;
-    STRATA_RETURN_IF_ERROR(head::DecodeSeriesRecord(record, &entries));
-    for (const auto& e : entries) {
-      MemSeries* s = CreateWithId(e.id, e.labels);
-      if (s == nullptr) return Status::Corruption("series record with invalid labels");
-      s->logged = true;
-    }
-    return Status::Ok();
+namespace {
+
+// A bounded queue of sample batches for one replay worker.
+class ReplayQueue {
+ public:
+  void Push(std::vector<head::SampleRecordEntry> batch) {
+    std::unique_lock<std::mutex> lock(mu_);
+    not_full_.wait(lock, [&] { return batches_.size() < kMaxBatches; });
+    batches_.push_back(std::move(batch));
+    not_empty_.notify_one();
   }
-  std::vector<head::SampleRecordEntry> entries;
-  STRATA_RETURN_IF_ERROR(head::DecodeSamplesRecord(record, &entries));
+  // False once closed and drained.
+  bool Pop(std::vector<head::SampleRecordEntry>* batch) {
+    std::unique_lock<std::mutex> lock(mu_);
+    not_empty_.wait(lock, [&] { return !batches_.empty() || closed_; });
+    if (batches_.empty()) return false;
+    *batch = std::move(batches_.front());
+    batches_.pop_front();
+    not_full_.notify_one();
+    return true;
+  }
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    not_empty_.notify_all();
+  }
+
+ private:
+  static constexpr size_t kMaxBatches = 64;  // Bounds replay memory.
+  std::mutex mu_;
+  std::condition_variable not_empty_, not_full_;
+  std::deque<std::vector<head::SampleRecordEntry>> batches_;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+void Head::ApplyReplaySamples(const std::vector<head::SampleRecordEntry>& entries) {
   AppendResult ignored;
-  MutexLock lock(&commit_mu_);
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  uint64_t applied = 0;
   for (const auto& e : entries) {
     MemSeries* s = SeriesById(e.id);
-    if (s == nullptr) {
-      return Status::Corruption("sample for unknown series id " + std::to_string(e.id));
-    }
     bool ooo = false;
     if (CheckSample(s, e.t, std::bit_cast<double>(e.v_bits), &ignored, &ooo)) {
       if (ooo) {
@@ -479,35 +505,92 @@ Status Head::ApplyReplayRecord(std::string_view record) {
       } else {
         AppendToChunk(s, e.t, e.v_bits);
       }
-      samples_appended_.fetch_add(1, std::memory_order_relaxed);
-      int64_t cur = min_time_.load(std::memory_order_relaxed);
-      if (e.t < cur) min_time_.store(e.t, std::memory_order_relaxed);
-      cur = max_time_.load(std::memory_order_relaxed);
-      if (e.t > cur) max_time_.store(e.t, std::memory_order_relaxed);
+      ++applied;
+      lo = std::min(lo, e.t);
+      hi = std::max(hi, e.t);
     }
     ignored.errors.clear();
   }
-  return Status::Ok();
+  samples_appended_.fetch_add(applied, std::memory_order_relaxed);
+  int64_t cur = min_time_.load(std::memory_order_relaxed);
+  while (lo < cur && !min_time_.compare_exchange_weak(cur, lo, std::memory_order_relaxed)) {
+  }
+  cur = max_time_.load(std::memory_order_relaxed);
+  while (hi > cur && !max_time_.compare_exchange_weak(cur, hi, std::memory_order_relaxed)) {
+  }
 }
 
 Status Head::Replay(const std::string& wal_dir) {
   auto start = std::chrono::steady_clock::now();
   ReplayOptions ro;
   ro.truncate_corrupt_tail = options_.repair_corrupt_wal;
-  Status apply_status;
+  // The reading thread checks CRCs, decodes records and creates series (in WAL order, so a
+  // series exists before any sample that refers to it); workers append samples, each owning
+  // the series whose id falls into its partition, so per-series order is the WAL order.
+  const size_t workers = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+  std::vector<ReplayQueue> queues(workers);
+  std::vector<std::thread> threads;
+  for (size_t w = 0; w < workers; ++w) {
+    threads.emplace_back([this, &queues, w] {
+      std::vector<head::SampleRecordEntry> batch;
+      while (queues[w].Pop(&batch)) ApplyReplaySamples(batch);
+    });
+  }
+  std::vector<std::vector<head::SampleRecordEntry>> parts(workers);
+  std::vector<head::SeriesRecordEntry> series_entries;
+  std::vector<head::SampleRecordEntry> sample_entries;
+  uint64_t skipped = 0;
   auto stats = Wal::Replay(
       wal_dir,
       [&](std::string_view record) {
-        Status s = ApplyReplayRecord(record);
+        auto type = head::PeekRecordType(record);
+        Status s = type.status();
+        if (s.ok() && *type == head::RecordType::kSeries) {
+          s = head::DecodeSeriesRecord(record, &series_entries);
+          for (size_t i = 0; s.ok() && i < series_entries.size(); ++i) {
+            MemSeries* m = CreateWithId(series_entries[i].id, series_entries[i].labels);
+            if (m == nullptr) {
+              s = Status::Corruption("series record with invalid labels");
+            } else {
+              m->logged = true;
+            }
+          }
+        } else if (s.ok()) {
+          s = head::DecodeSamplesRecord(record, &sample_entries);
+          for (const auto& e : sample_entries) {
+            if (!s.ok()) break;
+            MemSeries* m = SeriesById(e.id);
+            if (m == nullptr) {
+              s = Status::Corruption("sample for unknown series id " + std::to_string(e.id));
+              break;
+            }
+            // Partition by the canonical id: aliases of one series go to one worker.
+            head::SampleRecordEntry canonical = e;
+            canonical.id = m->id();
+            parts[m->id() % workers].push_back(canonical);
+          }
+          for (size_t w = 0; w < workers; ++w) {
+            if (parts[w].size() >= 4096 || (!parts[w].empty() && !s.ok())) {
+              queues[w].Push(std::move(parts[w]));
+              parts[w].clear();
+            }
+          }
+        }
         if (!s.ok()) {
           // A record that passed its CRC but does not decode is a bug or a foreign file; skip
           // it loudly rather than refuse to start with everything else intact.
+          ++skipped;
           STRATA_LOG(kError, "head") << "skipping undecodable WAL record"
                                      << LogKV("error", s.ToString());
         }
         return Status::Ok();
       },
       ro);
+  for (size_t w = 0; w < workers; ++w) {
+    if (!parts[w].empty()) queues[w].Push(std::move(parts[w]));
+    queues[w].Close();
+  }
+  for (auto& t : threads) t.join();
   if (!stats.ok()) return stats.status().WithContext("replaying WAL in " + wal_dir);
   replay_stats_ = *stats;
   replay_seconds_ =
@@ -520,8 +603,9 @@ Status Head::Replay(const std::string& wal_dir) {
   STRATA_LOG(kInfo, "head") << "WAL replayed" << LogKV("records", replay_stats_.records)
                             << LogKV("series", series_->size())
                             << LogKV("samples", samples_appended_.load())
+                            << LogKV("skipped_records", skipped) << LogKV("workers", workers)
                             << LogKV("seconds", replay_seconds_);
-  return apply_status;
+  return Status::Ok();
 }
 
 // ----------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ class Registry;
 namespace strata::storage {
 
 namespace head {
+struct SampleRecordEntry;
 class MemSeries;
 class PostingsIndex;
 class SeriesMap;
@@ -148,7 +149,8 @@ class Head final : public Querier {
  private:
   explicit Head(HeadOptions options);
   Status Replay(const std::string& wal_dir);
-  Status ApplyReplayRecord(std::string_view record);
+  // Appends replayed samples. REQUIRES: only the replay worker owning these series calls it.
+  void ApplyReplaySamples(const std::vector<head::SampleRecordEntry>& entries);
   // Finds or creates the series for `labels`; `created` tells which.
   head::MemSeries* GetOrCreate(std::span<const model::LabelView> labels, bool* created);
   head::MemSeries* CreateWithId(uint32_t id,
