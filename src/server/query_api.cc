@@ -42,6 +42,15 @@ Result<std::chrono::milliseconds> TimeoutParam(const Params& params) {
   return std::chrono::milliseconds(*d);
 }
 
+// Prometheus reports query parse errors (and other errors known before evaluation) as
+// `invalid parameter "query": <error>`.
+void SetQueryError(HttpResponse* res, const Status& s) {
+  if (s.code() == StatusCode::kInvalidArgument) {
+    return SetJsonError(res, 400, "bad_data", "invalid parameter \"query\": " + s.message());
+  }
+  SetStatusError(res, s);
+}
+
 }  // namespace
 
 std::string FormatSampleValue(double v) {
@@ -153,7 +162,7 @@ void QueryApi::Query(const HttpRequest& req, HttpResponse* res) const {
   opts.timeout = std::min(*timeout, engine_->options().timeout);
   if (opts.timeout.count() == 0) opts.timeout = engine_->options().timeout;
   auto result = engine_->InstantQuery(*querier_, q ? *q : "", *t, opts);
-  if (!result.ok()) return SetStatusError(res, result.status());
+  if (!result.ok()) return SetQueryError(res, result.status());
   SetJsonSuccess(res, EncodeQueryResult(*result));
 }
 
@@ -190,8 +199,8 @@ void QueryApi::QueryRange(const HttpRequest& req, HttpResponse* res) const {
   // Prometheus: (end - start) / step must not exceed 11,000 points.
   if ((*end - *start) / *step > options_.max_points_per_series) {
     return SetJsonError(res, 400, "bad_data",
-                        "invalid parameter \"step\": exceeded maximum resolution of 11,000 points "
-                        "per timeseries. Try decreasing the query resolution (?step=XX)");
+                        "exceeded maximum resolution of 11,000 points per timeseries. Try "
+                        "decreasing the query resolution (?step=XX)");
   }
   auto timeout = TimeoutParam(*params);
   if (!timeout.ok()) return SetStatusError(res, timeout.status());
@@ -200,7 +209,7 @@ void QueryApi::QueryRange(const HttpRequest& req, HttpResponse* res) const {
   if (opts.timeout.count() == 0) opts.timeout = engine_->options().timeout;
   const std::string* q = params->Get("query");
   auto result = engine_->RangeQuery(*querier_, q ? *q : "", *start, *end, *step, opts);
-  if (!result.ok()) return SetStatusError(res, result.status());
+  if (!result.ok()) return SetQueryError(res, result.status());
   SetJsonSuccess(res, EncodeQueryResult(*result));
 }
 
@@ -209,7 +218,7 @@ void QueryApi::FormatQuery(const HttpRequest& req, HttpResponse* res) const {
   if (!params.ok()) return SetStatusError(res, params.status());
   const std::string* q = params->Get("query");
   auto expr = query::ParseExpr(q ? *q : "");
-  if (!expr.ok()) return SetStatusError(res, expr.status());
+  if (!expr.ok()) return SetQueryError(res, expr.status());
   std::string data;
   AppendJsonString(&data, query::ExprToString(**expr));
   SetJsonSuccess(res, data);
@@ -225,7 +234,7 @@ void QueryApi::QueryExemplars(const HttpRequest& req, HttpResponse* res) const {
   if (!end.ok()) return SetStatusError(res, end.status());
   const std::string* q = params->Get("query");
   auto expr = query::ParseExpr(q ? *q : "");
-  if (!expr.ok()) return SetStatusError(res, expr.status());
+  if (!expr.ok()) return SetQueryError(res, expr.status());
   // Exemplars are accepted on ingest but not stored yet: the honest answer is an empty list.
   SetJsonSuccess(res, "[]");
 }
