@@ -52,6 +52,8 @@ Result<Range> RangeParams(const Params& params) {
   return Range{start == kMinTimeMs ? INT64_MIN : start, end == kMaxTimeMs ? INT64_MAX : end};
 }
 
+constexpr const char* kTruncated = "results truncated due to limit";
+
 void WriteStrings(const std::vector<std::string>& values, int limit, HttpResponse* res) {
   std::string data;
   JsonWriter w(&data);
@@ -59,7 +61,9 @@ void WriteStrings(const std::vector<std::string>& values, int limit, HttpRespons
   size_t n = limit > 0 ? std::min(values.size(), static_cast<size_t>(limit)) : values.size();
   for (size_t i = 0; i < n; ++i) w.String(values[i]);
   w.EndArray();
-  SetJsonSuccess(res, data);
+  std::vector<std::string> warnings;
+  if (n < values.size()) warnings.emplace_back(kTruncated);
+  SetJsonSuccess(res, data, warnings);
 }
 
 }  // namespace
@@ -97,7 +101,11 @@ void Api::Series(const HttpRequest& req, HttpResponse* res) const {
   }
   std::sort(all.begin(), all.end());
   all.erase(std::unique(all.begin(), all.end()), all.end());
-  if (*limit > 0 && all.size() > static_cast<size_t>(*limit)) all.resize(static_cast<size_t>(*limit));
+  std::vector<std::string> warnings;
+  if (*limit > 0 && all.size() > static_cast<size_t>(*limit)) {
+    all.resize(static_cast<size_t>(*limit));
+    warnings.emplace_back(kTruncated);
+  }
   std::string data;
   JsonWriter w(&data);
   w.BeginArray();
@@ -107,7 +115,7 @@ void Api::Series(const HttpRequest& req, HttpResponse* res) const {
     w.EndObject();
   }
   w.EndArray();
-  SetJsonSuccess(res, data);
+  SetJsonSuccess(res, data, warnings);
 }
 
 void Api::LabelNames(const HttpRequest& req, HttpResponse* res) const {

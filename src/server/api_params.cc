@@ -147,6 +147,19 @@ void SetJsonSuccess(HttpResponse* res, std::string_view data_json) {
   res->body.push_back('}');
 }
 
+void SetJsonSuccess(HttpResponse* res, std::string_view data_json,
+                    const std::vector<std::string>& warnings) {
+  SetJsonSuccess(res, data_json);
+  if (warnings.empty()) return;
+  res->body.pop_back();  // The closing brace.
+  res->body.append(",\"warnings\":[");
+  for (size_t i = 0; i < warnings.size(); ++i) {
+    if (i > 0) res->body.push_back(',');
+    AppendJsonString(&res->body, warnings[i]);
+  }
+  res->body.append("]}");
+}
+
 void SetStatusError(HttpResponse* res, const Status& s) {
   switch (s.code()) {
     case StatusCode::kInvalidArgument: SetJsonError(res, 400, "bad_data", s.message()); return;

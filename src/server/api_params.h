@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "server/http_types.h"
@@ -32,6 +33,10 @@ Result<int64_t> TimeParam(const Params& params, std::string_view name, int64_t f
 
 // {"status":"success","data":<data_json>} with status 200.
 void SetJsonSuccess(HttpResponse* res, std::string_view data_json);
+// The same with a "warnings" array (omitted when empty), as Prometheus adds e.g.
+// "results truncated due to limit".
+void SetJsonSuccess(HttpResponse* res, std::string_view data_json,
+                    const std::vector<std::string>& warnings);
 
 // Maps a Status to Prometheus' errorType and HTTP status (InvalidArgument -> 400 bad_data,
 // DeadlineExceeded -> 503 timeout, Cancelled -> 503 canceled, ResourceExhausted -> 422

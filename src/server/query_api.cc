@@ -233,8 +233,11 @@ void QueryApi::QueryExemplars(const HttpRequest& req, HttpResponse* res) const {
   auto end = TimeParam(*params, "end", kMaxTimeMs);
   if (!end.ok()) return SetStatusError(res, end.status());
   const std::string* q = params->Get("query");
+  if (*end < *start) {
+    return SetJsonError(res, 400, "bad_data", "end timestamp must not be before start timestamp");
+  }
   auto expr = query::ParseExpr(q ? *q : "");
-  if (!expr.ok()) return SetQueryError(res, expr.status());
+  if (!expr.ok()) return SetStatusError(res, expr.status());  // No prefix here in Prometheus.
   // Exemplars are accepted on ingest but not stored yet: the honest answer is an empty list.
   SetJsonSuccess(res, "[]");
 }

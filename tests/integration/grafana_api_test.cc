@@ -56,23 +56,35 @@ struct LoadedSeries {
 
 const std::vector<LoadedSeries>& Loaded() {
   static const std::vector<LoadedSeries> kSeries = {
-      {{{"__name__", "http_requests_total"}, {"code", "200"}, {"instance", "host-a:9100"},
+      {{{"__name__", "http_requests_total"},
+        {"code", "200"},
+        {"instance", "host-a:9100"},
         {"job", "api"}},
        10},
-      {{{"__name__", "http_requests_total"}, {"code", "500"}, {"instance", "host-a:9100"},
+      {{{"__name__", "http_requests_total"},
+        {"code", "500"},
+        {"instance", "host-a:9100"},
         {"job", "api"}},
        1},
-      {{{"__name__", "http_requests_total"}, {"code", "200"}, {"instance", "host-b:9100"},
+      {{{"__name__", "http_requests_total"},
+        {"code", "200"},
+        {"instance", "host-b:9100"},
         {"job", "web"}},
        5},
-      {{{"__name__", "http_request_duration_seconds_bucket"}, {"instance", "host-a:9100"},
-        {"job", "api"}, {"le", "0.1"}},
+      {{{"__name__", "http_request_duration_seconds_bucket"},
+        {"instance", "host-a:9100"},
+        {"job", "api"},
+        {"le", "0.1"}},
        3},
-      {{{"__name__", "http_request_duration_seconds_bucket"}, {"instance", "host-a:9100"},
-        {"job", "api"}, {"le", "0.5"}},
+      {{{"__name__", "http_request_duration_seconds_bucket"},
+        {"instance", "host-a:9100"},
+        {"job", "api"},
+        {"le", "0.5"}},
        4},
-      {{{"__name__", "http_request_duration_seconds_bucket"}, {"instance", "host-a:9100"},
-        {"job", "api"}, {"le", "+Inf"}},
+      {{{"__name__", "http_request_duration_seconds_bucket"},
+        {"instance", "host-a:9100"},
+        {"job", "api"},
+        {"le", "+Inf"}},
        5},
   };
   return kSeries;
@@ -201,8 +213,8 @@ std::string Describe(const HttpResult& r) {
       return ::testing::AssertionFailure() << "label \"" << m.keys[i] << "\" is not a string";
     }
     if (i > 0 && !(m.keys[i - 1] < m.keys[i])) {
-      return ::testing::AssertionFailure() << "label names not strictly ascending at \""
-                                           << m.keys[i] << "\"";
+      return ::testing::AssertionFailure()
+             << "label names not strictly ascending at \"" << m.keys[i] << "\"";
     }
     out->emplace_back(m.keys[i], m.items[i].text);
   }
@@ -263,8 +275,8 @@ bool ParseValue(const Json& j, double* v) {
     return ::testing::AssertionFailure() << "bad timestamp \"" << p.items[0].text << "\"";
   }
   if (!ParseValue(p.items[1], v)) {
-    return ::testing::AssertionFailure() << "bad value (must be a string) \"" << p.items[1].text
-                                         << "\"";
+    return ::testing::AssertionFailure()
+           << "bad value (must be a string) \"" << p.items[1].text << "\"";
   }
   return ::testing::AssertionSuccess();
 }
@@ -308,7 +320,8 @@ bool SameObjectKeys(const Json& o, const std::set<std::string>& want) {
     if (auto r = IsLabelSet(*item.Find("metric"), &s.labels); !r) return r;
     const Json* values = item.Find("values");
     if (!values->is_array() || values->items.empty()) {
-      return ::testing::AssertionFailure() << LabelsText(s.labels) << ": values empty or not an array";
+      return ::testing::AssertionFailure()
+             << LabelsText(s.labels) << ": values empty or not an array";
     }
     for (const Json& p : values->items) {
       Point pt{};
@@ -319,14 +332,15 @@ bool SameObjectKeys(const Json& o, const std::set<std::string>& want) {
                                              << " ms is not start + k*step within [start, end]";
       }
       if (!s.points.empty() && pt.t_ms <= s.points.back().t_ms) {
-        return ::testing::AssertionFailure() << LabelsText(s.labels) << ": timestamps not ascending";
+        return ::testing::AssertionFailure()
+               << LabelsText(s.labels) << ": timestamps not ascending";
       }
       s.points.push_back(pt);
     }
     if (!out->empty() && CompareLabels(out->back().labels, s.labels) >= 0) {
-      return ::testing::AssertionFailure() << "series not sorted by labels: "
-                                           << LabelsText(out->back().labels) << " before "
-                                           << LabelsText(s.labels);
+      return ::testing::AssertionFailure()
+             << "series not sorted by labels: " << LabelsText(out->back().labels) << " before "
+             << LabelsText(s.labels);
     }
     out->push_back(std::move(s));
   }
@@ -362,9 +376,8 @@ bool SameObjectKeys(const Json& o, const std::set<std::string>& want) {
     s.points.push_back(pt);
     out->push_back(std::move(s));
   }
-  std::sort(out->begin(), out->end(), [](const Series& a, const Series& b) {
-    return CompareLabels(a.labels, b.labels) < 0;
-  });
+  std::sort(out->begin(), out->end(),
+            [](const Series& a, const Series& b) { return CompareLabels(a.labels, b.labels) < 0; });
   return ::testing::AssertionSuccess();
 }
 
@@ -417,8 +430,8 @@ class GrafanaApiTest : public ::testing::Test {
     histogram->set_metric_family_name("http_request_duration_seconds");
     histogram->set_help("HTTP request latency.");
     histogram->set_unit("seconds");
-    HttpResult w = HttpDo(port_, "POST", "/api/v1/write",
-                          testutil::Snappy(req.SerializeAsString()), kRemoteWriteHeaders);
+    HttpResult w = HttpDo(port_, "POST", "/api/v1/write", testutil::Snappy(req.SerializeAsString()),
+                          kRemoteWriteHeaders);
     ASSERT_EQ(w.status, 204) << Describe(w);
   }
 
@@ -437,16 +450,16 @@ class GrafanaApiTest : public ::testing::Test {
 // "Save & test": the instant query 1+1 at time 4, then buildinfo for the flavour and version.
 TEST_F(GrafanaApiTest, SaveAndTestHealthCheck) {
   Json data;
-  ASSERT_TRUE(ParseSuccess(PostForm(port_, "/api/v1/query", {{"query", "1+1"}, {"time", "4"}}),
-                           &data));
+  ASSERT_TRUE(
+      ParseSuccess(PostForm(port_, "/api/v1/query", {{"query", "1+1"}, {"time", "4"}}), &data));
   // The exact body Grafana sends: `+` must arrive percent-encoded.
   HttpResult raw = HttpDo(port_, "POST", "/api/v1/query", "query=1%2B1&time=4", kFormHeaders);
   Json raw_data;
   ASSERT_TRUE(ParseSuccess(raw, &raw_data));
   // Grafana falls back to GET when POST is refused; the answer must be the same.
   Json get_data;
-  ASSERT_TRUE(ParseSuccess(Get(port_, "/api/v1/query", {{"query", "1+1"}, {"time", "4"}}),
-                           &get_data));
+  ASSERT_TRUE(
+      ParseSuccess(Get(port_, "/api/v1/query", {{"query", "1+1"}, {"time", "4"}}), &get_data));
   for (const Json* d : {&data, &raw_data, &get_data}) {
     ASSERT_TRUE(SameObjectKeys(*d, {"resultType", "result"})) << raw.body;
     EXPECT_EQ(d->Find("resultType")->text, "scalar");
@@ -485,8 +498,11 @@ TEST_F(GrafanaApiTest, PanelRangeQueriesReturnAlignedSortedMatrices) {
   // Raw counter: one series per loaded series, each point the sample at that step.
   {
     HttpResult r = PostForm(port_, "/api/v1/query_range",
-                            {{"query", "http_requests_total"}, {"start", Secs(start)},
-                             {"end", Secs(end)}, {"step", "60"}, {"timeout", "30s"}});
+                            {{"query", "http_requests_total"},
+                             {"start", Secs(start)},
+                             {"end", Secs(end)},
+                             {"step", "60"},
+                             {"timeout", "30s"}});
     Json data;
     ASSERT_TRUE(ParseSuccess(r, &data));
     std::vector<Series> got;
@@ -515,7 +531,9 @@ TEST_F(GrafanaApiTest, PanelRangeQueriesReturnAlignedSortedMatrices) {
   {
     HttpResult r = PostForm(port_, "/api/v1/query_range",
                             {{"query", "sum by (job) (rate(http_requests_total[5m]))"},
-                             {"start", Secs(start)}, {"end", Secs(end)}, {"step", "60"},
+                             {"start", Secs(start)},
+                             {"end", Secs(end)},
+                             {"step", "60"},
                              {"timeout", "30s"}});
     Json data;
     ASSERT_TRUE(ParseSuccess(r, &data));
@@ -536,7 +554,9 @@ TEST_F(GrafanaApiTest, PanelRangeQueriesReturnAlignedSortedMatrices) {
   {
     HttpResult r = PostForm(port_, "/api/v1/query_range",
                             {{"query", "sum by (job) (rate(http_requests_total[5m]))"},
-                             {"start", Rfc3339(start)}, {"end", Rfc3339(end)}, {"step", "1m"}});
+                             {"start", Rfc3339(start)},
+                             {"end", Rfc3339(end)},
+                             {"step", "1m"}});
     Json data;
     ASSERT_TRUE(ParseSuccess(r, &data)) << Rfc3339(start);
     std::vector<Series> got;
@@ -559,7 +579,10 @@ TEST_F(GrafanaApiTest, PanelRangeQueriesReturnAlignedSortedMatrices) {
         port_, "/api/v1/query_range",
         {{"query",
           "histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))"},
-         {"start", Secs(start)}, {"end", Secs(end)}, {"step", "60"}, {"timeout", "30s"}});
+         {"start", Secs(start)},
+         {"end", Secs(end)},
+         {"step", "60"},
+         {"timeout", "30s"}});
     Json data;
     ASSERT_TRUE(ParseSuccess(r, &data));
     std::vector<Series> got;
@@ -575,8 +598,10 @@ TEST_F(GrafanaApiTest, PanelRangeQueriesReturnAlignedSortedMatrices) {
   {
     const int64_t fstart = start + 500;
     HttpResult r = PostForm(port_, "/api/v1/query_range",
-                            {{"query", "sum(http_requests_total)"}, {"start", Secs(fstart)},
-                             {"end", Secs(end)}, {"step", "60"}});
+                            {{"query", "sum(http_requests_total)"},
+                             {"start", Secs(fstart)},
+                             {"end", Secs(end)},
+                             {"step", "60"}});
     Json data;
     ASSERT_TRUE(ParseSuccess(r, &data));
     std::vector<Series> got;
@@ -591,7 +616,8 @@ TEST_F(GrafanaApiTest, InstantQueriesReturnVectors) {
   {
     HttpResult r = PostForm(port_, "/api/v1/query",
                             {{"query", "http_requests_total{job=\"api\"}"},
-                             {"time", Secs(last_ms_)}, {"timeout", "30s"}});
+                             {"time", Secs(last_ms_)},
+                             {"timeout", "30s"}});
     Json data;
     ASSERT_TRUE(ParseSuccess(r, &data));
     std::vector<Series> got;
@@ -605,9 +631,9 @@ TEST_F(GrafanaApiTest, InstantQueriesReturnVectors) {
   // A fractional evaluation time: the sample time echoes it with milliseconds.
   {
     const int64_t t = last_ms_ - 30'500;
-    HttpResult r = PostForm(port_, "/api/v1/query",
-                            {{"query", "sum by (job, code) (http_requests_total)"},
-                             {"time", Secs(t)}});
+    HttpResult r =
+        PostForm(port_, "/api/v1/query",
+                 {{"query", "sum by (job, code) (http_requests_total)"}, {"time", Secs(t)}});
     Json data;
     ASSERT_TRUE(ParseSuccess(r, &data));
     std::vector<Series> got;
@@ -623,9 +649,9 @@ TEST_F(GrafanaApiTest, InstantQueriesReturnVectors) {
   }
   // An empty vector is still a vector with an empty result array.
   {
-    HttpResult r = PostForm(port_, "/api/v1/query",
-                            {{"query", "http_requests_total{job=\"nope\"}"},
-                             {"time", Secs(last_ms_)}});
+    HttpResult r =
+        PostForm(port_, "/api/v1/query",
+                 {{"query", "http_requests_total{job=\"nope\"}"}, {"time", Secs(last_ms_)}});
     Json data;
     ASSERT_TRUE(ParseSuccess(r, &data));
     std::vector<Series> got;
@@ -652,7 +678,9 @@ TEST_F(GrafanaApiTest, AutocompleteLabelsSeriesAndValues) {
   }
   {
     HttpResult r = Get(port_, "/api/v1/label/job/values",
-                       {{"start", start}, {"end", end}, {"limit", "40000"},
+                       {{"start", start},
+                        {"end", end},
+                        {"limit", "40000"},
                         {"match[]", "{__name__=\"http_requests_total\"}"}});
     Json data;
     ASSERT_TRUE(ParseSuccess(r, &data));
@@ -661,7 +689,9 @@ TEST_F(GrafanaApiTest, AutocompleteLabelsSeriesAndValues) {
   }
   {
     HttpResult r = Get(port_, "/api/v1/label/le/values",
-                       {{"start", start}, {"end", end}, {"limit", "40000"},
+                       {{"start", start},
+                        {"end", end},
+                        {"limit", "40000"},
                         {"match[]", "http_request_duration_seconds_bucket{job=\"api\"}"}});
     Json data;
     ASSERT_TRUE(ParseSuccess(r, &data));
@@ -672,7 +702,8 @@ TEST_F(GrafanaApiTest, AutocompleteLabelsSeriesAndValues) {
     HttpResult r = PostForm(port_, "/api/v1/labels",
                             {{"match[]", "http_requests_total"},
                              {"match[]", "{__name__=\"http_request_duration_seconds_bucket\"}"},
-                             {"start", start}, {"end", end}});
+                             {"start", start},
+                             {"end", end}});
     Json data;
     ASSERT_TRUE(ParseSuccess(r, &data));
     ASSERT_TRUE(IsSortedStrings(data, &got)) << r.body;
@@ -680,9 +711,9 @@ TEST_F(GrafanaApiTest, AutocompleteLabelsSeriesAndValues) {
         << r.body;
   }
   {
-    HttpResult r = PostForm(port_, "/api/v1/labels",
-                            {{"match[]", "http_requests_total{job=\"web\"}"},
-                             {"start", start}, {"end", end}});
+    HttpResult r =
+        PostForm(port_, "/api/v1/labels",
+                 {{"match[]", "http_requests_total{job=\"web\"}"}, {"start", start}, {"end", end}});
     Json data;
     ASSERT_TRUE(ParseSuccess(r, &data));
     ASSERT_TRUE(IsSortedStrings(data, &got)) << r.body;
@@ -693,7 +724,8 @@ TEST_F(GrafanaApiTest, AutocompleteLabelsSeriesAndValues) {
                             {{"match[]", "http_requests_total{job=\"api\"}"},
                              {"match[]", "http_request_duration_seconds_bucket"},
                              {"match[]", "http_requests_total{code=\"500\"}"},  // Overlaps.
-                             {"start", start}, {"end", end}});
+                             {"start", start},
+                             {"end", end}});
     Json data;
     ASSERT_TRUE(ParseSuccess(r, &data));
     ASSERT_TRUE(data.is_array()) << r.body;
@@ -711,6 +743,55 @@ TEST_F(GrafanaApiTest, AutocompleteLabelsSeriesAndValues) {
     }
     EXPECT_EQ(series, want) << r.body;
   }
+}
+
+// Grafana's limit=40000 guards against huge answers: past the limit Prometheus truncates the
+// sorted list and says so in "warnings".
+TEST_F(GrafanaApiTest, AutocompleteLimitTruncatesWithWarning) {
+  const std::string start = Secs(last_ms_ - kHourMs);
+  const std::string end = Secs(last_ms_);
+  struct Case {
+    std::string path;
+    LabelPairs params;
+    std::vector<std::string> want;
+  };
+  const std::vector<Case> cases = {
+      {"/api/v1/label/job/values",
+       {{"start", start},
+        {"end", end},
+        {"limit", "1"},
+        {"match[]", "{__name__=\"http_requests_total\"}"}},
+       {"api"}},
+      {"/api/v1/labels",
+       {{"start", start}, {"end", end}, {"limit", "2"}, {"match[]", "http_requests_total"}},
+       {"__name__", "code"}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.path);
+    HttpResult r = Get(port_, c.path, c.params);
+    Json data;
+    ASSERT_TRUE(ParseSuccess(r, &data));
+    std::vector<std::string> got;
+    ASSERT_TRUE(IsSortedStrings(data, &got)) << r.body;
+    EXPECT_EQ(got, c.want) << r.body;
+    Json doc;
+    std::string error;
+    ASSERT_TRUE(JsonParser::Parse(r.body, &doc, &error)) << error;
+    const Json* warnings = doc.Find("warnings");
+    ASSERT_NE(warnings, nullptr)
+        << "expected \"warnings\":[\"results truncated due to limit\"], got: " << r.body;
+    ASSERT_TRUE(warnings->is_array() && warnings->items.size() == 1) << r.body;
+    EXPECT_EQ(warnings->items[0].text, "results truncated due to limit") << r.body;
+  }
+  // At or under the limit: the whole list and no warning.
+  HttpResult r =
+      Get(port_, "/api/v1/label/job/values", {{"start", start}, {"end", end}, {"limit", "2"}});
+  Json data;
+  ASSERT_TRUE(ParseSuccess(r, &data));
+  std::vector<std::string> got;
+  ASSERT_TRUE(IsSortedStrings(data, &got)) << r.body;
+  EXPECT_EQ(got, (std::vector<std::string>{"api", "web"})) << r.body;
+  EXPECT_EQ(r.body.find("warnings"), std::string::npos) << r.body;
 }
 
 // The metrics browser's metadata: an object keyed by metric family, each a list of
@@ -775,6 +856,16 @@ TEST_F(GrafanaApiTest, ExemplarProbeAcceptsMilliseconds) {
   }
 }
 
+// The query editor's "Format query" button.
+TEST_F(GrafanaApiTest, FormatQueryPrettyPrints) {
+  HttpResult r = PostForm(port_, "/api/v1/format_query",
+                          {{"query", "sum(rate(http_requests_total[5m]))by(job)"}});
+  Json data;
+  ASSERT_TRUE(ParseSuccess(r, &data));
+  ASSERT_TRUE(data.is_string()) << r.body;
+  EXPECT_EQ(data.text, "sum by (job) (rate(http_requests_total[5m]))");
+}
+
 // The alerting and recording-rules views.
 TEST_F(GrafanaApiTest, RulesAndAlertsAreEmpty) {
   HttpResult rules = Get(port_, "/api/v1/rules", {});
@@ -786,8 +877,7 @@ TEST_F(GrafanaApiTest, RulesAndAlertsAreEmpty) {
   HttpResult alerts = Get(port_, "/api/v1/alerts", {});
   ASSERT_TRUE(ParseSuccess(alerts, &data));
   ASSERT_TRUE(SameObjectKeys(data, {"alerts"})) << alerts.body;
-  EXPECT_TRUE(data.Find("alerts")->is_array() && data.Find("alerts")->items.empty())
-      << alerts.body;
+  EXPECT_TRUE(data.Find("alerts")->is_array() && data.Find("alerts")->items.empty()) << alerts.body;
 }
 
 // Errors Grafana shows to users verbatim: status code, errorType and message as Prometheus
@@ -802,63 +892,102 @@ TEST_F(GrafanaApiTest, BadRequestsGetPrometheusErrors) {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {"malformed instant query", "/api/v1/query",
+      {"malformed instant query",
+       "/api/v1/query",
        {{"query", "sum(rate(http_requests_total[5m])"}, {"time", e}},
        "invalid parameter \"query\": 1:34: parse error: unclosed left parenthesis"},
-      {"malformed range query", "/api/v1/query_range",
-       {{"query", "sum(rate(http_requests_total[5m])))"}, {"start", s}, {"end", e},
-        {"step", "60"}},
+      {"malformed range query",
+       "/api/v1/query_range",
+       {{"query", "sum(rate(http_requests_total[5m])))"}, {"start", s}, {"end", e}, {"step", "60"}},
        "invalid parameter \"query\": 1:36: parse error: unexpected right parenthesis ')'"},
-      {"malformed matcher", "/api/v1/query",
+      {"malformed matcher",
+       "/api/v1/query",
        {{"query", "http_requests_total{job=}"}, {"time", e}},
        "invalid parameter \"query\": 1:25: parse error: unexpected \"}\" in label matching, "
        "expected string"},
-      {"zero step", "/api/v1/query_range",
+      {"zero step",
+       "/api/v1/query_range",
        {{"query", "http_requests_total"}, {"start", s}, {"end", e}, {"step", "0"}},
        "invalid parameter \"step\": zero or negative query resolution step widths are not "
        "accepted. Try a positive integer"},
-      {"negative step", "/api/v1/query_range",
+      {"negative step",
+       "/api/v1/query_range",
        {{"query", "http_requests_total"}, {"start", s}, {"end", e}, {"step", "-15"}},
        "invalid parameter \"step\": zero or negative query resolution step widths are not "
        "accepted. Try a positive integer"},
-      {"start after end", "/api/v1/query_range",
+      {"start after end",
+       "/api/v1/query_range",
        {{"query", "http_requests_total"}, {"start", e}, {"end", s}, {"step", "60"}},
        "invalid parameter \"end\": end timestamp must not be before start time"},
-      {"11,001 points", "/api/v1/query_range",
-       {{"query", "http_requests_total"}, {"start", s}, {"end", Secs(first_ms_ + 11'001'000)},
+      {"11,001 points",
+       "/api/v1/query_range",
+       {{"query", "http_requests_total"},
+        {"start", s},
+        {"end", Secs(first_ms_ + 11'001'000)},
         {"step", "1"}},
        "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query "
        "resolution (?step=XX)"},
-      {"negative timeout", "/api/v1/query_range",
-       {{"query", "http_requests_total"}, {"start", s}, {"end", e}, {"step", "60"},
+      {"negative timeout",
+       "/api/v1/query_range",
+       {{"query", "http_requests_total"},
+        {"start", s},
+        {"end", e},
+        {"step", "60"},
         {"timeout", "-5s"}},
        "invalid parameter \"timeout\": cannot parse \"-5s\" to a valid duration"},
-      {"garbage timeout (range)", "/api/v1/query_range",
-       {{"query", "http_requests_total"}, {"start", s}, {"end", e}, {"step", "60"},
+      {"garbage timeout (range)",
+       "/api/v1/query_range",
+       {{"query", "http_requests_total"},
+        {"start", s},
+        {"end", e},
+        {"step", "60"},
         {"timeout", "abc"}},
        "invalid parameter \"timeout\": cannot parse \"abc\" to a valid duration"},
-      {"garbage timeout (instant)", "/api/v1/query",
+      {"garbage timeout (instant)",
+       "/api/v1/query",
        {{"query", "http_requests_total"}, {"time", e}, {"timeout", "abc"}},
        "invalid parameter \"timeout\": cannot parse \"abc\" to a valid duration"},
-      {"garbage step", "/api/v1/query_range",
+      {"garbage step",
+       "/api/v1/query_range",
        {{"query", "http_requests_total"}, {"start", s}, {"end", e}, {"step", "abc"}},
        "invalid parameter \"step\": cannot parse \"abc\" to a valid duration"},
-      {"garbage start", "/api/v1/query_range",
+      {"garbage start",
+       "/api/v1/query_range",
        {{"query", "http_requests_total"}, {"start", "yesterday"}, {"end", e}, {"step", "60"}},
        "invalid parameter \"start\": cannot parse \"yesterday\" to a valid timestamp"},
-      {"unknown function", "/api/v1/query",
+      {"unknown function",
+       "/api/v1/query",
        {{"query", "foo(http_requests_total)"}, {"time", e}},
        "invalid parameter \"query\": 1:1: parse error: unknown function with name \"foo\""},
-      {"unknown function (range)", "/api/v1/query_range",
+      {"unknown function (range)",
+       "/api/v1/query_range",
        {{"query", "foo(http_requests_total)"}, {"start", s}, {"end", e}, {"step", "60"}},
        "invalid parameter \"query\": 1:1: parse error: unknown function with name \"foo\""},
-      {"wrong argument type", "/api/v1/query",
+      {"wrong argument type",
+       "/api/v1/query",
        {{"query", "rate(http_requests_total)"}, {"time", e}},
        "invalid parameter \"query\": 1:6: parse error: expected type range vector in call to "
        "function \"rate\", got instant vector"},
-      {"series without match[]", "/api/v1/series", {{"start", s}, {"end", e}},
+      {"series without match[]",
+       "/api/v1/series",
+       {{"start", s}, {"end", e}},
        "no match[] parameter provided"},
-      {"series with a bad match[]", "/api/v1/series",
+      {"exemplars with start after end",
+       "/api/v1/query_exemplars",
+       {{"query", "http_requests_total"}, {"start", e}, {"end", s}},
+       "end timestamp must not be before start timestamp"},
+      // Prometheus prefixes query errors with `invalid parameter "query": ` on /query,
+      // /query_range and /format_query, but not on /query_exemplars.
+      {"malformed exemplar query",
+       "/api/v1/query_exemplars",
+       {{"query", "sum(rate(http_requests_total[5m])"}, {"start", s}, {"end", e}},
+       "1:34: parse error: unclosed left parenthesis"},
+      {"malformed query to format",
+       "/api/v1/format_query",
+       {{"query", "sum(rate(http_requests_total[5m])"}},
+       "invalid parameter \"query\": 1:34: parse error: unclosed left parenthesis"},
+      {"series with a bad match[]",
+       "/api/v1/series",
        {{"match[]", "http_requests_total{"}, {"start", s}, {"end", e}},
        "invalid parameter \"match[]\": 1:21: parse error: unexpected end of input inside braces"},
   };
@@ -869,8 +998,10 @@ TEST_F(GrafanaApiTest, BadRequestsGetPrometheusErrors) {
 
   // The boundary: exactly 11,000 steps is allowed.
   HttpResult ok = PostForm(port_, "/api/v1/query_range",
-                           {{"query", "sum(http_requests_total)"}, {"start", s},
-                            {"end", Secs(first_ms_ + 11'000'000)}, {"step", "1"}});
+                           {{"query", "sum(http_requests_total)"},
+                            {"start", s},
+                            {"end", Secs(first_ms_ + 11'000'000)},
+                            {"step", "1"}});
   Json data;
   ASSERT_TRUE(ParseSuccess(ok, &data));
   std::vector<Series> got;
