@@ -496,7 +496,14 @@ void Head::ApplyReplaySamples(const std::vector<head::SampleRecordEntry>& entrie
   AppendResult ignored;
   int64_t lo = INT64_MAX, hi = INT64_MIN;
   uint64_t applied = 0;
-  for (const auto& e : entries) {
+  // Series state is cold: fetch the series a few entries ahead so its misses overlap.
+  constexpr size_t kAhead = 8;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i + kAhead < entries.size()) {
+      const char* next = reinterpret_cast<const char*>(SeriesById(entries[i + kAhead].id));
+      for (size_t off = 0; off < sizeof(MemSeries); off += 64) __builtin_prefetch(next + off);
+    }
+    const auto& e = entries[i];
     MemSeries* s = SeriesById(e.id);
     bool ooo = false;
     if (CheckSample(s, e.t, std::bit_cast<double>(e.v_bits), &ignored, &ooo)) {

@@ -108,6 +108,7 @@ Result<XorAppender> XorAppender::Open(XorChunk* chunk) {
   if (a.free_bits_ != 0) {
     const auto last = static_cast<uint8_t>(bytes.back());
     bytes.back() = static_cast<char>(last & ~LowBitMask(a.free_bits_));
+    a.last_byte_ = static_cast<uint8_t>(bytes.back());
   }
   a.num_samples_ = it.num_read_;
   a.t_ = it.t_;
@@ -173,7 +174,7 @@ Status XorAppender::Append(int64_t t_ms, double v) {
                                    " ms is before the chunk's last, " + std::to_string(t_) + " ms");
   }
 
-  BitWriter w(&chunk_->bytes_, free_bits_);
+  BitWriter w(&chunk_->bytes_, free_bits_, last_byte_);
   const auto v_bits = std::bit_cast<uint64_t>(v);
   if (num_samples_ == 0) {
     WriteVarint(&w, ZigZagEncode(t_ms));
@@ -190,6 +191,7 @@ Status XorAppender::Append(int64_t t_ms, double v) {
     AppendValue(&w, v_bits);
   }
   free_bits_ = w.Finish();
+  if (free_bits_ != 0) last_byte_ = static_cast<uint8_t>(chunk_->bytes_.back());  // Just written.
   t_ = t_ms;
   v_bits_ = v_bits;
   ++num_samples_;

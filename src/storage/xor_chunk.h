@@ -82,6 +82,7 @@ class XorAppender {
   XorChunk* chunk_;
   int num_samples_ = 0;
   int free_bits_ = 0;            // Unused low bits of the chunk's last byte.
+  uint8_t last_byte_ = 0;        // Copy of the chunk's last byte when free_bits_ > 0.
   int64_t t_ = 0;                // The last timestamp.
   uint64_t delta_ = 0;           // The last timestamp delta, modulo 2^64.
   uint64_t v_bits_ = 0;          // The last value's bits.

@@ -58,6 +58,18 @@ class BitWriter {
       bit_pos_ = 8 - free_bits;
     }
   }
+  // Same, with the caller's copy of the last byte: avoids reading it back from `*out`, which is
+  // a dependent cache miss per append when many chunks are written round-robin.
+  // REQUIRES: last_byte == out->back() when free_bits > 0.
+  BitWriter(std::string* out, int free_bits, uint8_t last_byte) : out_(out) {
+    STRATA_DCHECK(free_bits >= 0 && free_bits < 8);
+    if (free_bits > 0) {
+      STRATA_DCHECK(!out->empty() && static_cast<uint8_t>(out->back()) == last_byte);
+      buf_[0] = last_byte;
+      out->pop_back();
+      bit_pos_ = 8 - free_bits;
+    }
+  }
   ~BitWriter() = default;
   BitWriter(const BitWriter&) = delete;
   BitWriter& operator=(const BitWriter&) = delete;

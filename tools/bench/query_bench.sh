@@ -1,0 +1,295 @@
+#!/usr/bin/env bash
+# query_bench.sh: end-to-end PromQL benchmark of Strata beside Prometheus. Starts both on
+# 127.0.0.1 with fresh temp data dirs, remote-writes the identical fixed workload into both
+# (query_bench load), waits until Prometheus has finished compacting its head, checks that both
+# hold the same number of series and samples, then times dashboard query_range queries against
+# each (query_bench query) and compares the answers. Prints a Markdown table of ratios.
+# Parameters are environment variables (defaults below); see QUERY_BENCH.md.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SERIES=${SERIES:-10000}        # Rounded to whole hosts of 100 series.
+HOURS=${HOURS:-6}              # Span of the data and of every query range.
+STEP=${STEP:-60}               # query_range step, seconds.
+RUNS=${RUNS:-5}                # Timed runs per query and server; the table shows the median.
+WARMUP=${WARMUP:-1}            # Untimed runs first.
+INTERVAL_MS=${INTERVAL_MS:-15000}
+SEED=${SEED:-1}
+REBOOT_EVERY=${REBOOT_EVERY:-25}  # Host h reboots mid-range if h % N == 7 (0: never).
+QUERIES_FILE=${QUERIES_FILE:-}    # One PromQL expression per line; default: the built-in set.
+REL_TOL=${REL_TOL:-1e-6}
+STRATA_BIN=${STRATA_BIN:-$root/build/strata}
+PROMETHEUS_BIN=${PROMETHEUS_BIN:-/usr/bin/prometheus}
+QUERY_BENCH_BIN=${QUERY_BENCH_BIN:-$root/build/query_bench_driver}  # Built into the temp dir if missing.
+STRATA_FLAGS=${STRATA_FLAGS:-}
+PROMETHEUS_FLAGS=${PROMETHEUS_FLAGS:-}
+READY_TIMEOUT_S=${READY_TIMEOUT_S:-120}
+LOAD_TIMEOUT_S=${LOAD_TIMEOUT_S:-1800}
+SETTLE_TIMEOUT_S=${SETTLE_TIMEOUT_S:-300}
+CHECK_TIMEOUT_S=${CHECK_TIMEOUT_S:-120}
+QUERY_TIMEOUT_S=${QUERY_TIMEOUT_S:-3600}  # The whole query phase.
+STOP_TIMEOUT_S=${STOP_TIMEOUT_S:-60}
+KEEP_TMP=${KEEP_TMP:-0}        # 1: keep data dirs and logs (the path is printed).
+RESULTS_MD=${RESULTS_MD:-}     # If set, the report is also written to this file.
+
+invocation="SERIES=$SERIES HOURS=$HOURS STEP=$STEP RUNS=$RUNS WARMUP=$WARMUP"
+invocation+=" INTERVAL_MS=$INTERVAL_MS SEED=$SEED REBOOT_EVERY=$REBOOT_EVERY"
+[ -n "$QUERIES_FILE" ] && invocation+=" QUERIES_FILE=$QUERIES_FILE"
+[ -n "$STRATA_FLAGS" ] && invocation+=" STRATA_FLAGS='$STRATA_FLAGS'"
+[ -n "$PROMETHEUS_FLAGS" ] && invocation+=" PROMETHEUS_FLAGS='$PROMETHEUS_FLAGS'"
+invocation+=" $0${*:+ $*}"
+
+die() { echo "query_bench: $*" >&2; exit 1; }
+log() { echo "query_bench: $*" >&2; }
+
+[ -x "$STRATA_BIN" ] || die "no Strata binary at $STRATA_BIN (cmake --build build --target strata)"
+[ -x "$PROMETHEUS_BIN" ] || die "no Prometheus at $PROMETHEUS_BIN (apt-get install prometheus)"
+for bin in curl awk timeout; do command -v "$bin" > /dev/null || die "missing $bin"; done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/query_bench.XXXXXX")
+declare -A pid port
+load_start=$(cut -d" " -f1-3 /proc/loadavg)
+# shellcheck disable=SC2317  # Invoked by the trap.
+cleanup() {
+  local p
+  for p in "${pid[@]}"; do
+    if [ -n "$p" ] && kill -0 "$p" 2> /dev/null; then
+      kill -KILL "$p" 2> /dev/null || true
+      wait "$p" 2> /dev/null || true
+    fi
+  done
+  if [ "$KEEP_TMP" = 1 ]; then log "kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- The driver binary ----
+if [ ! -x "$QUERY_BENCH_BIN" ]; then
+  proto_cc=$root/build/proto/proto/remote.pb.cc
+  [ -f "$proto_cc" ] || die "no $proto_cc (cmake --build build --target strata_proto)"
+  QUERY_BENCH_BIN=$tmp/query_bench_driver
+  log "building $QUERY_BENCH_BIN (no build/query_bench_driver)"
+  g++ -std=c++20 -O2 -I"$root/src" -I"$root/build/proto" "$root/tools/bench/query_bench.cc" \
+    "$proto_cc" -lprotobuf -lsnappy -lpthread -o "$QUERY_BENCH_BIN" || die "build failed"
+fi
+# A private copy of Strata, so that a concurrent rebuild cannot swap it mid-run.
+mkdir -p "$tmp/bin" && cp "$STRATA_BIN" "$tmp/bin/strata"
+
+# A TCP port on 127.0.0.1 that no socket uses, below the ephemeral range.
+free_port() {
+  local lo p
+  read -r lo _ < /proc/sys/net/ipv4/ip_local_port_range
+  [ "$lo" -gt 11000 ] || lo=32768
+  for _ in $(seq 200); do
+    p=$((10000 + RANDOM % (lo - 10000)))
+    [ "$p" = "${port[strata]:-}" ] && continue
+    if command -v ss > /dev/null; then
+      [ -z "$(ss -Htan "( sport = :$p )" 2> /dev/null)" ] && { echo "$p"; return; }
+    elif ! (exec 3<> "/dev/tcp/127.0.0.1/$p") 2> /dev/null; then
+      echo "$p"; return
+    fi
+  done
+  die "no free port found"
+}
+
+proc_mib() {  # VmRSS / VmHWM of a process in MiB.
+  awk -v f="$2:" '$1 == f { printf "%.0f", $2 / 1024 }' "/proc/$1/status"
+}
+proc_cpu_s() {
+  local tck
+  tck=$(getconf CLK_TCK)
+  sed 's/.*) //' "/proc/$1/stat" | awk -v t="$tck" '{ printf "%.1f", ($12 + $13) / t }'
+}
+# Sum of every sample of metric $2 (any labels) in server $1's /metrics.
+metric() {
+  curl -sf --max-time 10 "http://127.0.0.1:${port[$1]}/metrics" |
+    awk -v m="$2" '($1 == m || index($1, m "{") == 1) { s += $2; n++ } END { if (n) printf "%.0f", s }'
+}
+json_get() { grep '^{"tool":"query_bench"' "$1" | head -1 | sed -E "s/.*\"$2\":(\"[^\"]*\"|[^,}]*).*/\1/" | tr -d '"'; }
+
+# Starts server $1 on a free port (retrying if the port was taken) and waits for /-/ready.
+launch() {
+  local name=$1 dir="$tmp/$1" deadline p
+  mkdir -p "$dir/data"
+  local -a cmd
+  for _ in 1 2 3 4 5; do
+    p=$(free_port)
+    case $name in
+      strata)
+        # shellcheck disable=SC2206  # STRATA_FLAGS is a word list on purpose.
+        cmd=("$tmp/bin/strata" serve --listen "127.0.0.1:$p" --data-dir "$dir/data" $STRATA_FLAGS) ;;
+      prometheus)
+        printf 'global:\n  scrape_interval: 15s\nscrape_configs: []\n' > "$dir/prometheus.yml"
+        # shellcheck disable=SC2206
+        cmd=("$PROMETHEUS_BIN" --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data"
+             --web.listen-address="127.0.0.1:$p" --web.enable-remote-write-receiver
+             $PROMETHEUS_FLAGS) ;;
+    esac
+    echo "${cmd[*]}" > "$dir/cmdline"
+    "${cmd[@]}" >> "$dir/server.log" 2>&1 &
+    pid[$name]=$!
+    port[$name]=$p
+    deadline=$(($(date +%s) + READY_TIMEOUT_S))
+    while :; do
+      if curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$p/-/ready"; then return 0; fi
+      kill -0 "${pid[$name]}" 2> /dev/null || break
+      [ "$(date +%s)" -lt "$deadline" ] || die "$name not ready after ${READY_TIMEOUT_S}s"
+      sleep 0.05
+    done
+    wait "${pid[$name]}" 2> /dev/null || true
+    pid[$name]=""
+    if tail -5 "$dir/server.log" | grep -qi 'address already in use'; then
+      log "$name: port $p was taken; trying another"
+      continue
+    fi
+    tail -20 "$dir/server.log" >&2
+    die "$name exited before it was ready (log: $dir/server.log)"
+  done
+  die "$name: no usable port in 5 attempts"
+}
+
+stop() {
+  local name=$1 p=${pid[$1]:-} deadline
+  [ -n "$p" ] || return 0
+  deadline=$(($(date +%s) + STOP_TIMEOUT_S))
+  kill -TERM "$p" 2> /dev/null || true
+  while kill -0 "$p" 2> /dev/null; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      log "$name (pid $p) still alive ${STOP_TIMEOUT_S}s after SIGTERM; SIGKILL"
+      kill -KILL "$p" 2> /dev/null || true
+    fi
+    sleep 0.05
+  done
+  wait "$p" 2> /dev/null || true
+  pid[$name]=""
+}
+
+alive() {
+  local s
+  for s in strata prometheus; do
+    if ! kill -0 "${pid[$s]}" 2> /dev/null; then
+      tail -20 "$tmp/$s/server.log" >&2
+      die "$s died (log: $tmp/$s/server.log)"
+    fi
+  done
+}
+
+# ---- Start, load ----
+log "starting Strata and Prometheus"
+launch strata
+launch prometheus
+cpu0_strata=$(proc_cpu_s "${pid[strata]}")
+cpu0_prom=$(proc_cpu_s "${pid[prometheus]}")
+
+load_cmd=("$QUERY_BENCH_BIN" load --url "http://127.0.0.1:${port[strata]}/api/v1/write"
+          --url "http://127.0.0.1:${port[prometheus]}/api/v1/write" --series "$SERIES"
+          --hours "$HOURS" --interval-ms "$INTERVAL_MS" --seed "$SEED" --reboot-every "$REBOOT_EVERY")
+log "loading both at once: ${load_cmd[*]}"
+rc=0
+timeout --kill-after=10 "$LOAD_TIMEOUT_S" "${load_cmd[@]}" > "$tmp/load.out" 2>&1 || rc=$?
+sed 's/^/    /' "$tmp/load.out" >&2
+alive
+grep -q '^{"tool":"query_bench"' "$tmp/load.out" || die "load produced no result (exit $rc)"
+[ "$rc" = 0 ] || die "load failed (exit $rc): not every request was acknowledged by both servers"
+series=$(json_get "$tmp/load.out" series)
+hosts=$(json_get "$tmp/load.out" hosts)
+steps=$(json_get "$tmp/load.out" steps)
+samples=$(json_get "$tmp/load.out" samples)
+non_stale=$(json_get "$tmp/load.out" non_stale_samples)
+first_ms=$(json_get "$tmp/load.out" first_ms)
+last_ms=$(json_get "$tmp/load.out" last_ms)
+rebooting=$(json_get "$tmp/load.out" rebooting_hosts)
+load_s=$(json_get "$tmp/load.out" elapsed_s)
+
+# ---- Let Prometheus finish compacting its head (it cuts 2 h blocks while the head spans more
+# than 3 h), so that no compaction runs while queries are timed. ----
+log "waiting for Prometheus' head compaction to settle"
+deadline=$(($(date +%s) + SETTLE_TIMEOUT_S))
+prev="" stable=0
+while :; do
+  alive
+  span=$(awk -v a="$(metric prometheus prometheus_tsdb_head_max_time)" \
+             -v b="$(metric prometheus prometheus_tsdb_head_min_time)" 'BEGIN { printf "%.0f", a - b }')
+  cur="$(metric prometheus prometheus_tsdb_compactions_total) $(metric prometheus prometheus_tsdb_head_truncations_total) $(metric prometheus prometheus_tsdb_blocks_loaded)"
+  if [ "$cur" = "$prev" ] && [ "$span" -le 10800000 ]; then
+    stable=$((stable + 1))
+    [ "$stable" -ge 5 ] && break
+  else
+    stable=0
+  fi
+  prev=$cur
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    log "Prometheus still compacting after ${SETTLE_TIMEOUT_S}s (head span ${span} ms); going on"
+    break
+  fi
+  sleep 1
+done
+prom_blocks=$(metric prometheus prometheus_tsdb_blocks_loaded)
+prom_head_series=$(metric prometheus prometheus_tsdb_head_series)
+prom_appended=$(metric prometheus prometheus_tsdb_head_samples_appended_total)
+strata_appended=$(metric strata strata_head_samples_appended_total)
+strata_series=$(metric strata strata_head_series)
+prom_head_h=$(awk -v s="$span" 'BEGIN { printf "%.1f", s / 3600000 }')
+rss_strata=$(proc_mib "${pid[strata]}" VmRSS)
+rss_prom=$(proc_mib "${pid[prometheus]}" VmRSS)
+load_cpu_strata=$(awk -v a="$(proc_cpu_s "${pid[strata]}")" -v b="$cpu0_strata" 'BEGIN { printf "%.1f", a - b }')
+load_cpu_prom=$(awk -v a="$(proc_cpu_s "${pid[prometheus]}")" -v b="$cpu0_prom" 'BEGIN { printf "%.1f", a - b }')
+
+# ---- Queries ----
+end_s=$((last_ms / 1000 / STEP * STEP))
+start_s=$((end_s - $(awk -v h="$HOURS" 'BEGIN { printf "%.0f", h * 3600 }')))
+query_cmd=("$QUERY_BENCH_BIN" query --strata "http://127.0.0.1:${port[strata]}"
+           --prometheus "http://127.0.0.1:${port[prometheus]}" --start "$start_s" --end "$end_s"
+           --step "$STEP" --runs "$RUNS" --warmup "$WARMUP" --rel-tol "$REL_TOL"
+           --expect-series "$series" --expect-samples "$non_stale" --data-first-ms "$first_ms"
+           --data-last-ms "$last_ms" --check-timeout-s "$CHECK_TIMEOUT_S")
+[ -n "$QUERIES_FILE" ] && query_cmd+=(--queries-file "$QUERIES_FILE")
+log "querying: ${query_cmd[*]}"
+qrc=0
+timeout --kill-after=10 "$QUERY_TIMEOUT_S" "${query_cmd[@]}" > "$tmp/query.out" 2> "$tmp/query.err" || qrc=$?
+sed 's/^/    /' "$tmp/query.err" >&2
+alive
+cpu_strata=$(proc_cpu_s "${pid[strata]}")
+cpu_prom=$(proc_cpu_s "${pid[prometheus]}")
+hwm_strata=$(proc_mib "${pid[strata]}" VmHWM)
+hwm_prom=$(proc_mib "${pid[prometheus]}" VmHWM)
+strata_cmdline=$(cat "$tmp/strata/cmdline")
+prom_cmdline=$(cat "$tmp/prometheus/cmdline")
+stop strata
+stop prometheus
+grep -q '^{"tool":"query_bench","phase":"query"' "$tmp/query.out" ||
+  die "query phase produced no result (exit $qrc)"
+
+# ---- Report ----
+commit=$(git -C "$root" rev-parse --short HEAD 2> /dev/null || echo unknown)
+git -C "$root" diff --quiet HEAD -- src 2> /dev/null || commit+=" (src/ has uncommitted changes)"
+{
+  echo
+  echo "## Query benchmark: Strata vs Prometheus"
+  echo
+  echo "Workload: $series series ($hosts hosts: node_exporter metrics, node_uname_info, up, a classic"
+  echo "http_request_duration_seconds histogram) x $steps scrapes every ${INTERVAL_MS} ms = $samples samples"
+  echo "over ${HOURS} h ending at $(date -u -d "@$((last_ms / 1000))" '+%F %T') UTC; $rebooting hosts reboot mid-range"
+  echo "(staleness markers, a gap, counter resets). Identical remote-write requests to both, loaded at"
+  echo "once in ${load_s} s (server CPU for load and compaction wait: Strata ${load_cpu_strata} s,"
+  echo "Prometheus ${load_cpu_prom} s)."
+  echo "After load: Strata $strata_series head series, ${strata_appended:-?} samples appended, RSS ${rss_strata} MiB;"
+  echo "Prometheus ${prom_blocks:-?} persisted 2 h blocks + head (${prom_head_h} h, $prom_head_series series),"
+  echo "${prom_appended:-?} samples appended, RSS ${rss_prom} MiB. Strata $commit."
+  echo "Host: $(nproc) cores, $(uname -sr); load average at start $load_start, at end"
+  echo "$(cut -d" " -f1-3 /proc/loadavg). Other work on the host skews wall-clock timings."
+  echo
+  grep -v '^{"tool":"query_bench"' "$tmp/query.out"
+  echo
+  echo "Server CPU during the query phase: Strata $(awk -v a="$cpu_strata" -v b="$cpu0_strata" -v l="$load_cpu_strata" 'BEGIN { printf "%.1f", a - b - l }') s,"
+  echo "Prometheus $(awk -v a="$cpu_prom" -v b="$cpu0_prom" -v l="$load_cpu_prom" 'BEGIN { printf "%.1f", a - b - l }') s. Peak RSS: Strata $hwm_strata MiB, Prometheus $hwm_prom MiB."
+  echo
+  echo "Command line:"
+  echo
+  echo "    $invocation"
+  echo "    Strata: $strata_cmdline"
+  echo "    Prometheus: $prom_cmdline"
+  echo "    load: ${load_cmd[*]}"
+  echo "    query: ${query_cmd[*]}"
+} | tee ${RESULTS_MD:+"$RESULTS_MD"}
+exit "$qrc"

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# run_micro.sh BUILD_DIR: runs every Google Benchmark binary BUILD_DIR/*_bench with
+# --benchmark_min_time=0.2, then the end-to-end remote-write comparison (rw_bench.sh) with the
+# binaries of BUILD_DIR. `make bench` calls it with `build`. Exit status: non-zero if any step
+# failed (every step still runs).
+# Environment: BENCH_ARGS (extra Google Benchmark flags, e.g. --benchmark_filter=Encode),
+# SKIP_E2E=1 (micro-benchmarks only), and everything rw_bench.sh reads (SERIES, SAMPLES, ...).
+set -euo pipefail
+
+build_dir=${1:?usage: run_micro.sh BUILD_DIR}
+build_dir=$(cd "$build_dir" && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+read -r -a extra <<< "${BENCH_ARGS:-}"
+failed=()
+
+mapfile -t benches < <(find "$build_dir" -maxdepth 1 -type f -name '*_bench' -perm -u+x | sort)
+if [ "${#benches[@]}" -eq 0 ]; then
+  echo "run_micro: no *_bench binaries in $build_dir" >&2
+fi
+# Only Google Benchmark binaries: other *_bench tools (end-to-end drivers) take other flags.
+is_gbench() {
+  grep -qa 'benchmark_min_time' "$1" || ldd "$1" 2> /dev/null | grep -q 'libbenchmark'
+}
+for b in "${benches[@]}"; do
+  if ! is_gbench "$b"; then
+    echo "run_micro: skipping $(basename "$b"): not a Google Benchmark binary" >&2
+    continue
+  fi
+  echo "==== $(basename "$b") ===="
+  "$b" --benchmark_min_time=0.2 "${extra[@]}" || failed+=("$(basename "$b")")
+done
+
+if [ "${SKIP_E2E:-0}" != 1 ]; then
+  echo "==== rw_bench.sh (Strata vs Prometheus, remote write) ===="
+  STRATA_BIN=${STRATA_BIN:-$build_dir/strata} LOADGEN_BIN=${LOADGEN_BIN:-$build_dir/rw_loadgen} \
+    "$here/rw_bench.sh" || failed+=(rw_bench.sh)
+fi
+
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "run_micro: failed: ${failed[*]}" >&2
+  exit 1
+fi
