@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "base/clock.h"
+#include "base/float_format.h"
 #include "query/parser.h"
 #include "query/printer.h"
 #include "server/api_params.h"
@@ -54,17 +55,9 @@ void SetQueryError(HttpResponse* res, const Status& s) {
 }  // namespace
 
 std::string FormatSampleValue(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   double a = std::fabs(v);
-  char buf[64];
-  std::to_chars_result r;
-  if (a != 0 && (a < 1e-6 || a >= 1e21)) {
-    r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
-  } else {
-    r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
-  }
-  return std::string(buf, r.ptr);
+  // Prometheus (jsonutil.MarshalValue): exponent form for tiny and huge magnitudes.
+  return FormatFloatGo(v, a != 0 && (a < 1e-6 || a >= 1e21) ? 'e' : 'f');
 }
 
 void AppendTimestamp(std::string* out, int64_t ms) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "base/float_format.h"
 #include "model/validation.h"
 #include "query/eval/evaluator.h"
 #include "query/funcs/function_impls.h"
@@ -38,13 +39,7 @@ struct Acc {
 };
 
 // Go's strconv.FormatFloat(v, 'f', -1, 64), as count_values prints values.
-std::string FormatValue(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[400];
-  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
-  return std::string(buf, r.ptr);
-}
+std::string FormatValue(double v) { return FormatFloatGo(v, 'f'); }
 
 // NaN-aware orders for topk (NaN smallest) and bottomk (NaN largest).
 bool TopkBefore(double a, double b) { return !std::isnan(a) && (std::isnan(b) || a > b); }
