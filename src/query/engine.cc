@@ -218,9 +218,8 @@ Result<StepValue> Evaluator::Eval(const Expr& expr) {
     case ExprKind::kVectorSelector:
       return EvalVectorSelector(expr.As<VectorSelector>());
     case ExprKind::kMatrixSelector:
-      return EvalMatrixSelectorInstant(expr.As<MatrixSelector>());
     case ExprKind::kSubquery:
-      return EvalSubqueryInstant(expr.As<SubqueryExpr>());
+      return EvalRangeInstant(expr);
     case ExprKind::kUnary:
       return EvalUnary(expr.As<UnaryExpr>());
     case ExprKind::kBinary:
@@ -324,24 +323,10 @@ Result<Evaluator::RangeInput> Evaluator::LoadRange(const Expr& range_expr) {
   return in;
 }
 
-Result<StepValue> Evaluator::EvalMatrixSelectorInstant(const MatrixSelector& ms) {
-  // Only valid as the whole expression of an instant query: the raw samples of the window.
-  STRATA_ASSIGN_OR_RETURN(RangeInput in, LoadRange(ms));
-  StepValue out;
-  out.type = ValueType::kMatrix;
-  int64_t ref = RefTime(start_, in.at, in.offset_ms);
-  for (auto& s : in.series) {
-    Series series{std::move(s.labels), {}};
-    for (const FPoint& p : s.points) {
-      if (p.t >= ref - in.range_ms && p.t <= ref) series.points.push_back(p);
-    }
-    if (!series.points.empty()) out.series.push_back(std::move(series));
-  }
-  return out;
-}
-
-Result<StepValue> Evaluator::EvalSubqueryInstant(const SubqueryExpr& sq) {
-  STRATA_ASSIGN_OR_RETURN(RangeInput in, LoadRange(sq));
+// A range-vector expression is only valid as the whole expression of an instant query: its
+// result is the raw samples of the window at the query time.
+Result<StepValue> Evaluator::EvalRangeInstant(const Expr& range_expr) {
+  STRATA_ASSIGN_OR_RETURN(RangeInput in, LoadRange(range_expr));
   StepValue out;
   out.type = ValueType::kMatrix;
   int64_t ref = RefTime(start_, in.at, in.offset_ms);

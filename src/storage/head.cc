@@ -188,6 +188,11 @@ model::Labels Head::LabelsOf(const MemSeries& s) const {
 }
 
 MemSeries* Head::GetOrCreate(std::span<const model::LabelView> labels, bool* created) {
+  return GetOrCreateWithId(labels, -1, created);
+}
+
+MemSeries* Head::GetOrCreateWithId(std::span<const model::LabelView> labels, int64_t wanted_id,
+                                   bool* created) {
   uint64_t hash = model::HashLabelViews(labels);
   auto eq = [&](const MemSeries& s) {
     if (s.labels().size() != labels.size()) return false;
@@ -209,29 +214,22 @@ MemSeries* Head::GetOrCreate(std::span<const model::LabelView> labels, bool* cre
     series_generation_.fetch_add(1, std::memory_order_release);
     return std::make_unique<MemSeries>(id, hash, std::move(pairs));
   };
-  return series_->GetOrInsert(hash, eq, make, -1, created);
+  return series_->GetOrInsert(hash, eq, make, wanted_id, created);
 }
 
 MemSeries* Head::CreateWithId(
     uint32_t id, const std::vector<std::pair<std::string_view, std::string_view>>& labels) {
+  // Replayed labels are validated like fresh ones: they must form a valid label set.
   std::vector<model::Label> pairs;
   pairs.reserve(labels.size());
   for (const auto& [n, v] : labels) pairs.push_back({std::string(n), std::string(v)});
   auto parsed = model::Labels::FromSorted(std::move(pairs));
-  if (!parsed.ok()) return nullptr;
-  const model::Labels& ls = *parsed;
-  uint64_t hash = ls.Hash();
-  auto eq = [&](const MemSeries& s) { return LabelsOf(s) == ls; };
-  auto make = [&](uint32_t new_id) {
-    std::vector<SymbolPair> syms;
-    syms.reserve(ls.size());
-    for (const auto& l : ls) syms.emplace_back(symbols_->Intern(l.name), symbols_->Intern(l.value));
-    index_->Add(new_id, syms);
-    series_generation_.fetch_add(1, std::memory_order_release);
-    return std::make_unique<MemSeries>(new_id, hash, std::move(syms));
-  };
+  if (!parsed.ok() || parsed->size() != labels.size()) return nullptr;
+  std::vector<model::LabelView> views;
+  views.reserve(labels.size());
+  for (const auto& [n, v] : labels) views.push_back({n, v});
   bool created = false;
-  MemSeries* s = series_->GetOrInsert(hash, eq, make, id, &created);
+  MemSeries* s = GetOrCreateWithId(views, id, &created);
   if (!created && s->id() != id) series_->Alias(id, s);
   return s;
 }

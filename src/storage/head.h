@@ -153,6 +153,9 @@ class Head final : public Querier {
   void ApplyReplaySamples(const std::vector<head::SampleRecordEntry>& entries);
   // Finds or creates the series for `labels`; `created` tells which.
   head::MemSeries* GetOrCreate(std::span<const model::LabelView> labels, bool* created);
+  // wanted_id >= 0: the id a new series gets (WAL replay); -1: the next free id.
+  head::MemSeries* GetOrCreateWithId(std::span<const model::LabelView> labels, int64_t wanted_id,
+                                     bool* created);
   head::MemSeries* CreateWithId(uint32_t id,
                                 const std::vector<std::pair<std::string_view, std::string_view>>&
                                     labels);

@@ -54,7 +54,7 @@ Result<StepValue> Evaluator::CountValues(const AggregateExpr& a, const std::stri
   std::vector<std::string> by = a.grouping;
   if (!a.without) by.push_back(value_label);
   MatrixBuilder builder;
-  std::vector<size_t> pos(series.size(), 0);
+  StepCursor cursor(series);
   struct Group {
     model::Labels labels;
     double count;
@@ -66,13 +66,9 @@ Result<StepValue> Evaluator::CountValues(const AggregateExpr& a, const std::stri
     int64_t t = StepTime(step);
     index.clear();
     groups.clear();
-    for (size_t i = 0; i < series.size(); ++i) {
-      const auto& pts = series[i].points;
-      size_t& p = pos[i];
-      while (p < pts.size() && pts[p].t < t) ++p;
-      if (p >= pts.size() || pts[p].t != t) continue;
+    cursor.ForEachAt(t, [&](size_t i, double v) {
       model::LabelsBuilder lb(series[i].labels);
-      lb.Set(value_label, FormatValue(pts[p].v));
+      lb.Set(value_label, FormatValue(v));
       model::Labels l = lb.Build();
       uint64_t key = a.without ? l.HashWithout(a.grouping) : l.HashFor(by);
       auto [it, fresh] = index.try_emplace(key, groups.size());
@@ -87,7 +83,7 @@ Result<StepValue> Evaluator::CountValues(const AggregateExpr& a, const std::stri
         groups.push_back(Group{gb.Build(), 0});
       }
       groups[it->second].count += 1;
-    }
+    });
     for (const Group& g : groups) {
       STRATA_RETURN_IF_ERROR(builder.Add(builder.SeriesFor(g.labels), t, g.count));
     }
@@ -142,7 +138,8 @@ Result<StepValue> Evaluator::EvalAggregate(const AggregateExpr& a) {
   std::vector<size_t> series_out(keeps_series ? series.size() : 0, SIZE_MAX);
   std::vector<Acc> acc(group_labels.size());
   std::vector<size_t> touched;  // Groups with data at this step, in first-seen order.
-  std::vector<size_t> pos(series.size(), 0);
+  StepCursor cursor(series);
+  const bool min_or_max = a.op == AggregateOp::kMin || a.op == AggregateOp::kMax;
 
   for (size_t step = 0; step < steps_; ++step) {
     if ((step & 255) == 0) STRATA_RETURN_IF_ERROR(CheckDeadline());
@@ -151,7 +148,7 @@ Result<StepValue> Evaluator::EvalAggregate(const AggregateExpr& a) {
     // Per-step parameter.
     int64_t k = 0;
     double phi = 0;
-    if (a.op == AggregateOp::kTopk || a.op == AggregateOp::kBottomk) {
+    if (keeps_series) {
       double p = param[step];
       if (std::isnan(p) || p >= 9.2e18 || p <= -9.2e18) {
         return Status::FailedPrecondition("Scalar value " + FormatValue(p) + " overflows int64");
@@ -161,37 +158,15 @@ Result<StepValue> Evaluator::EvalAggregate(const AggregateExpr& a) {
     } else if (a.op == AggregateOp::kQuantile) {
       phi = param[step];
     }
-    for (size_t i = 0; i < series.size(); ++i) {
-      const auto& pts = series[i].points;
-      size_t& p = pos[i];
-      while (p < pts.size() && pts[p].t < t) ++p;
-      if (p >= pts.size() || pts[p].t != t) continue;
-      double v = pts[p].v;
+    cursor.ForEachAt(t, [&](size_t i, double v) {
       size_t g = group_of[i];
       Acc& ac = acc[g];
       if (!ac.active) {
+        // Start from neutral values; the update below then takes in the first sample.
         ac = Acc();
         ac.active = true;
+        if (min_or_max) ac.value = std::nan("");
         touched.push_back(g);
-        ac.value = v;
-        ac.count = 1;
-        ac.mean = v;
-        switch (a.op) {
-          case AggregateOp::kStddev:
-          case AggregateOp::kStdvar:
-            ac.value = 0;
-            break;
-          case AggregateOp::kQuantile:
-            ac.values.push_back(v);
-            break;
-          case AggregateOp::kTopk:
-          case AggregateOp::kBottomk:
-            ac.ranked.emplace_back(v, i);
-            break;
-          default:
-            break;
-        }
-        continue;
       }
       ac.count += 1;
       switch (a.op) {
@@ -202,7 +177,7 @@ Result<StepValue> Evaluator::EvalAggregate(const AggregateExpr& a) {
           if (!ac.incremental_mean) {
             double sum = ac.value, c = ac.kahan;
             KahanInc(v, &sum, &c);
-            if (!std::isinf(sum)) {
+            if (!std::isinf(sum) || ac.count == 1) {
               ac.value = sum;
               ac.kahan = c;
               break;
@@ -222,6 +197,7 @@ Result<StepValue> Evaluator::EvalAggregate(const AggregateExpr& a) {
         }
         case AggregateOp::kCount:
         case AggregateOp::kGroup:
+        case AggregateOp::kCountValues:  // Handled by CountValues().
           break;
         case AggregateOp::kMin:
           if (ac.value > v || std::isnan(ac.value)) ac.value = v;
@@ -243,10 +219,8 @@ Result<StepValue> Evaluator::EvalAggregate(const AggregateExpr& a) {
         case AggregateOp::kBottomk:
           ac.ranked.emplace_back(v, i);
           break;
-        case AggregateOp::kCountValues:
-          break;
       }
-    }
+    });
 
     // Emit this step.
     for (size_t g : touched) {

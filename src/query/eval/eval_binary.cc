@@ -66,26 +66,6 @@ model::Labels GroupLabels(const model::Labels& l, const VectorMatching& m) {
   return b.Build();
 }
 
-// Walks the points of every series of a step-aligned matrix in step order.
-class StepCursor {
- public:
-  explicit StepCursor(const Matrix& m) : m_(m), pos_(m.size(), 0) {}
-  // Calls fn(series index, value) for every series with a point at time t.
-  template <typename Fn>
-  void ForEachAt(int64_t t, Fn fn) {
-    for (size_t i = 0; i < m_.size(); ++i) {
-      const auto& pts = m_[i].points;
-      size_t& p = pos_[i];
-      while (p < pts.size() && pts[p].t < t) ++p;
-      if (p < pts.size() && pts[p].t == t) fn(i, pts[p].v);
-    }
-  }
-
- private:
-  const Matrix& m_;
-  std::vector<size_t> pos_;
-};
-
 }  // namespace
 
 Result<StepValue> Evaluator::EvalBinary(const BinaryExpr& b) {

@@ -492,21 +492,17 @@ Result<StepValue> Evaluator::EvalHistogramQuantile(const Call& c) {
   }
   MatrixBuilder builder;
   std::vector<size_t> group_out(groups.size(), SIZE_MAX);
-  std::vector<size_t> pos(v.series.size(), 0);
+  StepCursor cursor(v.series);
   std::vector<size_t> touched;
   for (size_t step = 0; step < steps_; ++step) {
     int64_t t = StepTime(step);
     touched.clear();
-    for (size_t i = 0; i < v.series.size(); ++i) {
-      if (group_of[i] == SIZE_MAX) continue;
-      const auto& pts = v.series[i].points;
-      size_t& p = pos[i];
-      while (p < pts.size() && pts[p].t < t) ++p;
-      if (p >= pts.size() || pts[p].t != t) continue;
+    cursor.ForEachAt(t, [&](size_t i, double value) {
+      if (group_of[i] == SIZE_MAX) return;
       Group& g = groups[group_of[i]];
       if (g.buckets.empty()) touched.push_back(group_of[i]);
-      g.buckets.push_back({upper[i], pts[p].v});
-    }
+      g.buckets.push_back({upper[i], value});
+    });
     for (size_t gi : touched) {
       Group& g = groups[gi];
       double q = funcs::BucketQuantile(phi[step], &g.buckets);

@@ -55,8 +55,7 @@ class Evaluator {
 
  private:
   Result<StepValue> EvalVectorSelector(const VectorSelector& vs);
-  Result<StepValue> EvalMatrixSelectorInstant(const MatrixSelector& ms);
-  Result<StepValue> EvalSubqueryInstant(const SubqueryExpr& sq);
+  Result<StepValue> EvalRangeInstant(const Expr& range_expr);
   Result<StepValue> EvalUnary(const UnaryExpr& u);
   Result<StepValue> EvalBinary(const BinaryExpr& b);
   Result<StepValue> EvalAggregate(const AggregateExpr& a);
@@ -124,6 +123,27 @@ class MatrixBuilder {
  private:
   Matrix series_;
   std::unordered_map<uint64_t, std::vector<size_t>> by_hash_;
+};
+
+// Walks the points of every series of a step-aligned matrix in step order; times passed to
+// ForEachAt must not decrease. Borrows the matrix.
+class StepCursor {
+ public:
+  explicit StepCursor(const Matrix& m) : m_(m), pos_(m.size(), 0) {}
+  // Calls fn(series index, value) for every series with a point at time t.
+  template <typename Fn>
+  void ForEachAt(int64_t t, Fn fn) {
+    for (size_t i = 0; i < m_.size(); ++i) {
+      const auto& pts = m_[i].points;
+      size_t& p = pos_[i];
+      while (p < pts.size() && pts[p].t < t) ++p;
+      if (p < pts.size() && pts[p].t == t) fn(i, pts[p].v);
+    }
+  }
+
+ private:
+  const Matrix& m_;
+  std::vector<size_t> pos_;
 };
 
 // Drops the metric name from every series of `m`, merging nothing: callers that can produce
