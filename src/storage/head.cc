@@ -741,6 +741,15 @@ Result<std::vector<SeriesSamples>> Head::Select(const model::Matchers& matchers,
     }
     if (pieces.empty() && ooo.empty()) continue;
     SeriesSamples ss;
+    // Upper bound of the result size, so the vector grows once.
+    size_t bound = ooo.size();
+    for (const Piece& p : pieces) {
+      bound += p.decoded ? p.decoded->size()
+                         : (p.bytes.size() >= 2 ? (static_cast<uint8_t>(p.bytes[0]) << 8 |
+                                                   static_cast<uint8_t>(p.bytes[1]))
+                                                : 0);
+    }
+    ss.samples.reserve(bound);
     for (Piece& p : pieces) {
       if (!p.decoded) {
         auto decoded = std::make_shared<std::vector<model::Sample>>();

@@ -6,6 +6,7 @@
 //          of --runs), compare both answers and print a Markdown table of ratios.
 // Each subcommand ends its output with one JSON line starting with {"tool":"query_bench".
 #include <snappy.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -23,6 +24,7 @@
 #include <cstdlib>
 #include <deque>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -185,7 +187,8 @@ class HttpClient {
       if (auto ra = res.find(http::field::retry_after); ra != res.end()) {
         int seconds = 0;
         const std::string v(ra->value());
-        if (std::sscanf(v.c_str(), "%d", &seconds) == 1 && seconds >= 0) out.retry_after_s = seconds;
+        if (std::sscanf(v.c_str(), "%d", &seconds) == 1 && seconds >= 0)
+          out.retry_after_s = seconds;
       }
       if (!res.keep_alive()) connected_ = false;
       out.body = std::move(res.body());
@@ -268,14 +271,23 @@ std::vector<Template> NodeTemplate() {
   }
   for (const char* dev : {"eth0", "ens3", "lo"}) {
     const double f = dev[0] == 'l' ? 0.1 : 1;
-    t.push_back({"node_network_receive_bytes_total", {{"device", dev}}, Model::kIntCounter, 1e12,
-                 2e5 * f});
-    t.push_back({"node_network_transmit_bytes_total", {{"device", dev}}, Model::kIntCounter, 1e12,
+    t.push_back(
+        {"node_network_receive_bytes_total", {{"device", dev}}, Model::kIntCounter, 1e12, 2e5 * f});
+    t.push_back({"node_network_transmit_bytes_total",
+                 {{"device", dev}},
+                 Model::kIntCounter,
+                 1e12,
                  1e5 * f});
-    t.push_back({"node_network_receive_packets_total", {{"device", dev}}, Model::kIntCounter, 1e9,
+    t.push_back({"node_network_receive_packets_total",
+                 {{"device", dev}},
+                 Model::kIntCounter,
+                 1e9,
                  300 * f});
-    t.push_back({"node_network_transmit_packets_total", {{"device", dev}}, Model::kIntCounter,
-                 1e9, 200 * f});
+    t.push_back({"node_network_transmit_packets_total",
+                 {{"device", dev}},
+                 Model::kIntCounter,
+                 1e9,
+                 200 * f});
     t.push_back({"node_network_up", {{"device", dev}}, Model::kConstant, 1, 0});
   }
   for (const char* dev : {"sda", "sdb"}) {
@@ -414,7 +426,7 @@ class Group {
       // The scrape fails: Prometheus writes up=0 and staleness markers for the target's series
       // at the first failed scrape, then nothing until the target is back.
       for (size_t i = 0; i < size(); ++i) {
-        out[i] = model_ == Model::kUp ? 0
+        out[i] = model_ == Model::kUp  ? 0
                  : step == down_.start ? std::bit_cast<double>(kStaleNaNBits)
                                        : std::bit_cast<double>(kAbsentBits);
       }
@@ -554,8 +566,8 @@ struct WorkloadOptions {
   int64_t interval_ms = 15000;
   std::optional<int64_t> end_ms;  // Default: now.
   uint64_t seed = 1;
-  int64_t down_every = 25;       // Host h reboots if h % down_every == 7; 0: none.
-  int64_t window_steps = 20;     // Samples per TimeSeries in a request.
+  int64_t down_every = 25;        // Host h reboots if h % down_every == 7; 0: none.
+  int64_t window_steps = 20;      // Samples per TimeSeries in a request.
   int64_t batch_samples = 20000;  // Samples per request (about).
 };
 
@@ -586,13 +598,16 @@ Workload MakeWorkload(const WorkloadOptions& o) {
     const std::string api_instance = std::string(host) + ":8080";
     Rng host_rng{o.seed * 1000003 + static_cast<uint64_t>(h)};
     // Targets are scraped at fixed offsets within the interval, as Prometheus spreads them.
-    const auto node_offset = static_cast<int64_t>(host_rng.Next() % static_cast<uint64_t>(o.interval_ms));
-    const auto api_offset = static_cast<int64_t>(host_rng.Next() % static_cast<uint64_t>(o.interval_ms));
-    const Downtime down = o.down_every > 0 && h % o.down_every == 7 % o.down_every ? reboot
-                                                                                     : Downtime{};
+    const auto node_offset =
+        static_cast<int64_t>(host_rng.Next() % static_cast<uint64_t>(o.interval_ms));
+    const auto api_offset =
+        static_cast<int64_t>(host_rng.Next() % static_cast<uint64_t>(o.interval_ms));
+    const Downtime down =
+        o.down_every > 0 && h % o.down_every == 7 % o.down_every ? reboot : Downtime{};
     if (down.start >= 0) w.rebooting_hosts++;
     auto seed = [&](size_t k) {
-      return (o.seed << 32) ^ (static_cast<uint64_t>(h * kSeriesPerHost) + k) * 0x2545F4914F6CDD1DULL;
+      return (o.seed << 32) ^
+             (static_cast<uint64_t>(h * kSeriesPerHost) + k) * 0x2545F4914F6CDD1DULL;
     };
     for (const Template& t : node) {
       LabelList l = t.labels;
@@ -684,7 +699,7 @@ class BodyQueue {
 
 struct EncodeStats {
   int64_t requests = 0;
-  int64_t samples = 0;        // Including staleness markers.
+  int64_t samples = 0;  // Including staleness markers.
   int64_t stale_markers = 0;
   int64_t first_ms = std::numeric_limits<int64_t>::max();
   int64_t last_ms = std::numeric_limits<int64_t>::min();
@@ -896,8 +911,8 @@ int RunLoad(const LoadOptions& o) {
   {
     std::vector<std::jthread> senders;
     for (size_t i = 0; i < urls.size(); ++i) {
-      senders.emplace_back(SendAll, std::cref(urls[i]), o.max_retries, o.timeout_s,
-                           queues[i].get(), &send_stats[i]);
+      senders.emplace_back(SendAll, std::cref(urls[i]), o.max_retries, o.timeout_s, queues[i].get(),
+                           &send_stats[i]);
     }
     Encode(o.workload, &w, queue_ptrs, &es);
   }  // Joins the senders.
@@ -925,8 +940,8 @@ int RunLoad(const LoadOptions& o) {
                 o.urls[i].c_str(), static_cast<long long>(s.requests_ok),
                 static_cast<long long>(es.requests), s.elapsed_s,
                 s.elapsed_s > 0 && url_ok ? static_cast<double>(es.samples) / s.elapsed_s : 0.0,
-                static_cast<long long>(s.retries), s.first_error.empty() ? "" : "; first error: ",
-                s.first_error.c_str());
+                static_cast<long long>(s.retries),
+                s.first_error.empty() ? "" : "; first error: ", s.first_error.c_str());
     if (!per_url.empty()) per_url += ",";
     char buf[256];
     std::snprintf(buf, sizeof(buf),
@@ -1072,9 +1087,9 @@ class JsonParser {
     }
     const size_t start = pos_;
     if (pos_ < in_.size() && in_[pos_] == '-') ++pos_;
-    while (pos_ < in_.size() && (std::isdigit(static_cast<unsigned char>(in_[pos_])) ||
-                                 in_[pos_] == '.' || in_[pos_] == 'e' || in_[pos_] == 'E' ||
-                                 in_[pos_] == '+' || in_[pos_] == '-')) {
+    while (pos_ < in_.size() &&
+           (std::isdigit(static_cast<unsigned char>(in_[pos_])) || in_[pos_] == '.' ||
+            in_[pos_] == 'e' || in_[pos_] == 'E' || in_[pos_] == '+' || in_[pos_] == '-')) {
       ++pos_;
     }
     if (pos_ == start) return Fail("unexpected character");
@@ -1378,8 +1393,8 @@ Comparison Compare(const QueryResult& a, const QueryResult& b, const Tolerance& 
     while (p < x.t_ms.size() || q < y.t_ms.size()) {
       std::string what;
       if (q == y.t_ms.size() || (p < x.t_ms.size() && x.t_ms[p] < y.t_ms[q])) {
-        what = "t=" + FormatTime(x.t_ms[p]) + ": only Strata has a point (" +
-               FormatValue(x.v[p]) + ")";
+        what = "t=" + FormatTime(x.t_ms[p]) + ": only Strata has a point (" + FormatValue(x.v[p]) +
+               ")";
         ++p;
       } else if (p == x.t_ms.size() || y.t_ms[q] < x.t_ms[p]) {
         what = "t=" + FormatTime(y.t_ms[q]) + ": only Prometheus has a point (" +
@@ -1432,6 +1447,10 @@ struct QueryOptions {
   std::string queries_file;
   Tolerance tol;
   int timeout_s = 300;
+  // Idle time after every request, off the clock, so that one server's background work (Go's
+  // garbage collector) does not land in the other's timing on a small host.
+  int pause_ms = 200;
+  int64_t pids[2] = {0, 0};  // Strata, Prometheus: for CPU time per query (0: not measured).
   // Ingest check (0: skip).
   int64_t expect_series = 0;
   int64_t expect_samples = 0;  // Non-stale samples: what count_over_time sees.
@@ -1451,10 +1470,9 @@ struct Timed {
 };
 
 Timed TimedRangeQuery(HttpClient& c, const std::string& expr, const QueryOptions& o) {
-  const std::string target = "/api/v1/query_range?query=" + UrlEncode(expr) +
-                             "&start=" + std::to_string(o.start_s) +
-                             "&end=" + std::to_string(o.end_s) +
-                             "&step=" + std::to_string(o.step_s);
+  const std::string target =
+      "/api/v1/query_range?query=" + UrlEncode(expr) + "&start=" + std::to_string(o.start_s) +
+      "&end=" + std::to_string(o.end_s) + "&step=" + std::to_string(o.step_s);
   const auto t0 = Clock::now();
   HttpResponse res = c.Get(target);
   const auto t1 = Clock::now();
@@ -1514,10 +1532,9 @@ IngestCount CountIngested(HttpClient& c, double eval_s, int64_t range_s) {
   if (!series.ok) n.error = series.error;
   std::string error;
   for (const std::string& name : MetricNames(c, &error)) {
-    const QueryResult r = InstantQuery(c,
-                                       "sum(count_over_time({__name__=\"" + name + "\"}[" +
-                                           std::to_string(range_s) + "s]))",
-                                       eval_s);
+    const QueryResult r = InstantQuery(
+        c, "sum(count_over_time({__name__=\"" + name + "\"}[" + std::to_string(range_s) + "s]))",
+        eval_s);
     const double v = SingleValue(r);
     if (!r.ok && error.empty()) error = name + ": " + r.error;
     n.per_name.emplace_back(name, v);
@@ -1545,8 +1562,9 @@ bool CheckIngest(std::vector<Server>& servers, const QueryOptions& o, std::strin
       const IngestCount& n = counts.back();
       const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
       char buf[256];
-      std::snprintf(buf, sizeof(buf), "- %s: %.0f series, %.0f samples in %zu metric names (%.0f ms)",
-                    s.name, n.series, n.samples, n.per_name.size(), ms);
+      std::snprintf(buf, sizeof(buf),
+                    "- %s: %.0f series, %.0f samples in %zu metric names (%.0f ms)", s.name,
+                    n.series, n.samples, n.per_name.size(), ms);
       lines += buf;
       if (!n.error.empty()) lines += "; error: " + n.error;
       lines += "\n";
@@ -1559,11 +1577,12 @@ bool CheckIngest(std::vector<Server>& servers, const QueryOptions& o, std::strin
       for (size_t i = 0; i < std::max(counts[0].per_name.size(), counts[1].per_name.size()); ++i) {
         auto get = [&](size_t k) {
           return i < counts[k].per_name.size() ? counts[k].per_name[i]
-                                                : std::pair<std::string, double>{"(none)", 0};
+                                               : std::pair<std::string, double>{"(none)", 0};
         };
         if (get(0) != get(1)) {
           char buf[512];
-          std::snprintf(buf, sizeof(buf), "- first difference: Strata %s %.0f, Prometheus %s %.0f\n",
+          std::snprintf(buf, sizeof(buf),
+                        "- first difference: Strata %s %.0f, Prometheus %s %.0f\n",
                         get(0).first.c_str(), get(0).second, get(1).first.c_str(), get(1).second);
           lines += buf;
           break;
@@ -1610,10 +1629,38 @@ std::string MdCode(const std::string& s) {
   return out + "`";
 }
 
+// utime + stime of a process in ms from /proc, or NaN. Resolution: one clock tick (10 ms).
+double ProcCpuMs(int64_t pid) {
+  if (pid <= 0) return std::numeric_limits<double>::quiet_NaN();
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return std::numeric_limits<double>::quiet_NaN();
+  // After "pid (comm)": state is field 3; utime and stime are fields 14 and 15.
+  const char* p = stat.c_str() + paren + 1;
+  double utime = 0, stime = 0;
+  for (int field = 3; field <= 15; ++field) {
+    while (*p == ' ') ++p;
+    if (field == 14) utime = std::strtod(p, nullptr);
+    if (field == 15) stime = std::strtod(p, nullptr);
+    while (*p != ' ' && *p != '\0') ++p;
+  }
+  static const double kTickMs = 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+  return (utime + stime) * kTickMs;
+}
+
+double Mean(const std::vector<double>& v) {
+  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+  double sum = 0;
+  for (double x : v) sum += x;
+  return sum / static_cast<double>(v.size());
+}
+
 struct QueryReport {
   std::string expr;
   std::vector<double> ms[2];
-  QueryResult first[2];  // The first answer of each server (compared).
+  std::vector<double> cpu_ms[2];  // Server CPU per timed run, request + pause.
+  QueryResult first[2];           // The first answer of each server (compared).
   Comparison cmp;
   bool compared = false;
 };
@@ -1666,7 +1713,10 @@ int RunQuery(const QueryOptions& o) {
       for (int k = 0; k < 2; ++k) {
         const int s = run % 2 == 0 ? k : 1 - k;
         if (have[s] && !rep.first[s].ok) continue;  // It failed once; don't time errors.
+        const double cpu0 = ProcCpuMs(o.pids[s]);
         Timed t = TimedRangeQuery(*servers[static_cast<size_t>(s)].client, expr, o);
+        std::this_thread::sleep_for(std::chrono::milliseconds(o.pause_ms));
+        const double cpu = ProcCpuMs(o.pids[s]) - cpu0;
         if (!have[s]) {
           rep.first[s] = std::move(t.result);
           have[s] = true;
@@ -1675,7 +1725,10 @@ int RunQuery(const QueryOptions& o) {
           rep.first[s] = std::move(t.result);  // Report the later failure.
           continue;
         }
-        if (run >= o.warmup) rep.ms[s].push_back(t.ms);
+        if (run >= o.warmup) {
+          rep.ms[s].push_back(t.ms);
+          if (!std::isnan(cpu)) rep.cpu_ms[s].push_back(cpu);
+        }
       }
     }
     if (rep.first[0].ok && rep.first[1].ok) {
@@ -1684,7 +1737,7 @@ int RunQuery(const QueryOptions& o) {
     }
     std::fprintf(stderr, "  Strata %s ms, Prometheus %s ms%s\n", Ms(Median(rep.ms[0])).c_str(),
                  Ms(Median(rep.ms[1])).c_str(),
-                 !rep.compared ? ", not compared (error)"
+                 !rep.compared  ? ", not compared (error)"
                  : rep.cmp.same ? ", same answer"
                                 : ", DIFFERENT answers");
     reports.push_back(std::move(rep));
@@ -1724,10 +1777,29 @@ int RunQuery(const QueryOptions& o) {
   std::snprintf(buf, sizeof(buf),
                 "\nAim (Strata <= 0.5x Prometheus): met by %d of %zu queries. Ratio = Strata / "
                 "Prometheus median wall-clock time of the whole HTTP request (%d warm-up + %d "
-                "timed runs per server, alternating), range %lld..%lld, step %llds.\n",
-                met, reports.size(), o.warmup, o.runs, static_cast<long long>(o.start_s),
-                static_cast<long long>(o.end_s), static_cast<long long>(o.step_s));
+                "timed runs per server, alternating, %d ms pause after each), range "
+                "%lld..%lld, step %llds.\n",
+                met, reports.size(), o.warmup, o.runs, o.pause_ms,
+                static_cast<long long>(o.start_s), static_cast<long long>(o.end_s),
+                static_cast<long long>(o.step_s));
   md += buf;
+  if (o.pids[0] > 0 && o.pids[1] > 0) {
+    md +=
+        "\nServer CPU time (user + sys) per query, mean of the timed runs, counted from the "
+        "request to the end of the pause after it, so background work such as garbage "
+        "collection is included:\n\n";
+    md += "| query | Strata CPU ms | Prometheus CPU ms | ratio |\n|---|---:|---:|---:|\n";
+    for (const QueryReport& r : reports) {
+      const double a = Mean(r.cpu_ms[0]);
+      const double b = Mean(r.cpu_ms[1]);
+      std::string ratio = "n/a";
+      if (!std::isnan(a) && !std::isnan(b) && b > 0) {
+        std::snprintf(buf, sizeof(buf), "%.2f", a / b);
+        ratio = buf;
+      }
+      md += "| " + MdCode(r.expr) + " | " + Ms(a) + " | " + Ms(b) + " | " + ratio + " |\n";
+    }
+  }
   md += "\nResult sizes and every run (ms):\n\n";
   for (const QueryReport& r : reports) {
     md += "- " + MdCode(r.expr) + "\n";
@@ -1741,8 +1813,8 @@ int RunQuery(const QueryOptions& o) {
                       static_cast<long long>(q.points), static_cast<double>(q.bytes) / 1024);
         md += buf + runs + "\n";
       } else {
-        md += "  - " + std::string(servers[static_cast<size_t>(s)].name) +
-              ": error: " + q.error + "\n";
+        md += "  - " + std::string(servers[static_cast<size_t>(s)].name) + ": error: " + q.error +
+              "\n";
       }
     }
     if (r.compared && !r.cmp.same) {
@@ -1770,9 +1842,10 @@ int RunQuery(const QueryOptions& o) {
             "\",\"prometheus_error\":\"" + JsonEscape(r.first[1].ok ? "" : r.first[1].error) +
             "\",\"query\":\"" + JsonEscape(r.expr) + "\"}";
   }
-  std::printf("{\"tool\":\"query_bench\",\"phase\":\"query\",\"ok\":%s,\"met\":%d,\"timed\":%d,"
-              "\"queries\":[%s]}\n",
-              all_ok ? "true" : "false", met, timed, json.c_str());
+  std::printf(
+      "{\"tool\":\"query_bench\",\"phase\":\"query\",\"ok\":%s,\"met\":%d,\"timed\":%d,"
+      "\"queries\":[%s]}\n",
+      all_ok ? "true" : "false", met, timed, json.c_str());
   std::fflush(stdout);
   return all_ok ? 0 : 1;
 }
@@ -1787,8 +1860,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   LoadOptions lo;
-  CLI::App* load = app.add_subcommand("load", "Generate the workload and remote-write it to every --url");
-  load->add_option("--url", lo.urls, "Remote-write endpoint (repeatable): http://host:port/api/v1/write");
+  CLI::App* load =
+      app.add_subcommand("load", "Generate the workload and remote-write it to every --url");
+  load->add_option("--url", lo.urls,
+                   "Remote-write endpoint (repeatable): http://host:port/api/v1/write");
   load->add_option("--series", lo.workload.series, "Series, rounded to whole hosts of 100")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -1839,6 +1914,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   query->add_option("--timeout-s", qo.timeout_s, "Socket timeout per request")
       ->capture_default_str();
+  query->add_option("--pause-ms", qo.pause_ms, "Idle time after every request (not timed)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  query->add_option("--strata-pid", qo.pids[0], "Strata's pid, to report its CPU time");
+  query->add_option("--prometheus-pid", qo.pids[1], "Prometheus' pid, to report its CPU time");
   query->add_option("--expect-series", qo.expect_series, "Ingest check: series (0: skip)");
   query->add_option("--expect-samples", qo.expect_samples, "Ingest check: non-stale samples");
   query->add_option("--data-first-ms", qo.data_first_ms, "First sample timestamp");

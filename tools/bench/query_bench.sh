@@ -13,6 +13,7 @@ HOURS=${HOURS:-6}              # Span of the data and of every query range.
 STEP=${STEP:-60}               # query_range step, seconds.
 RUNS=${RUNS:-5}                # Timed runs per query and server; the table shows the median.
 WARMUP=${WARMUP:-1}            # Untimed runs first.
+PAUSE_MS=${PAUSE_MS:-100}      # Idle time after every request (not timed).
 INTERVAL_MS=${INTERVAL_MS:-15000}
 SEED=${SEED:-1}
 REBOOT_EVERY=${REBOOT_EVERY:-25}  # Host h reboots mid-range if h % N == 7 (0: never).
@@ -32,7 +33,7 @@ STOP_TIMEOUT_S=${STOP_TIMEOUT_S:-60}
 KEEP_TMP=${KEEP_TMP:-0}        # 1: keep data dirs and logs (the path is printed).
 RESULTS_MD=${RESULTS_MD:-}     # If set, the report is also written to this file.
 
-invocation="SERIES=$SERIES HOURS=$HOURS STEP=$STEP RUNS=$RUNS WARMUP=$WARMUP"
+invocation="SERIES=$SERIES HOURS=$HOURS STEP=$STEP RUNS=$RUNS WARMUP=$WARMUP PAUSE_MS=$PAUSE_MS"
 invocation+=" INTERVAL_MS=$INTERVAL_MS SEED=$SEED REBOOT_EVERY=$REBOOT_EVERY"
 [ -n "$QUERIES_FILE" ] && invocation+=" QUERIES_FILE=$QUERIES_FILE"
 [ -n "$STRATA_FLAGS" ] && invocation+=" STRATA_FLAGS='$STRATA_FLAGS'"
@@ -240,7 +241,8 @@ end_s=$((last_ms / 1000 / STEP * STEP))
 start_s=$((end_s - $(awk -v h="$HOURS" 'BEGIN { printf "%.0f", h * 3600 }')))
 query_cmd=("$QUERY_BENCH_BIN" query --strata "http://127.0.0.1:${port[strata]}"
            --prometheus "http://127.0.0.1:${port[prometheus]}" --start "$start_s" --end "$end_s"
-           --step "$STEP" --runs "$RUNS" --warmup "$WARMUP" --rel-tol "$REL_TOL"
+           --step "$STEP" --runs "$RUNS" --warmup "$WARMUP" --pause-ms "$PAUSE_MS" --rel-tol "$REL_TOL"
+           --strata-pid "${pid[strata]}" --prometheus-pid "${pid[prometheus]}"
            --expect-series "$series" --expect-samples "$non_stale" --data-first-ms "$first_ms"
            --data-last-ms "$last_ms" --check-timeout-s "$CHECK_TIMEOUT_S")
 [ -n "$QUERIES_FILE" ] && query_cmd+=(--queries-file "$QUERIES_FILE")
@@ -281,7 +283,7 @@ git -C "$root" diff --quiet HEAD -- src 2> /dev/null || commit+=" (src/ has unco
   echo
   grep -v '^{"tool":"query_bench"' "$tmp/query.out"
   echo
-  echo "Server CPU during the query phase: Strata $(awk -v a="$cpu_strata" -v b="$cpu0_strata" -v l="$load_cpu_strata" 'BEGIN { printf "%.1f", a - b - l }') s,"
+  echo "Server CPU during the ingest check and query phase: Strata $(awk -v a="$cpu_strata" -v b="$cpu0_strata" -v l="$load_cpu_strata" 'BEGIN { printf "%.1f", a - b - l }') s,"
   echo "Prometheus $(awk -v a="$cpu_prom" -v b="$cpu0_prom" -v l="$load_cpu_prom" 'BEGIN { printf "%.1f", a - b - l }') s. Peak RSS: Strata $hwm_strata MiB, Prometheus $hwm_prom MiB."
   echo
   echo "Command line:"

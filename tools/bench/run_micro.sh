@@ -34,6 +34,12 @@ if [ "${SKIP_E2E:-0}" != 1 ]; then
   echo "==== rw_bench.sh (Strata vs Prometheus, remote write) ===="
   STRATA_BIN=${STRATA_BIN:-$build_dir/strata} LOADGEN_BIN=${LOADGEN_BIN:-$build_dir/rw_loadgen} \
     "$here/rw_bench.sh" || failed+=(rw_bench.sh)
+  echo "==== query_bench.sh (Strata vs Prometheus, PromQL query_range) ===="
+  # REBOOT_EVERY=0: no counter resets after gaps, where Prometheus 2.42's rate() extrapolation
+  # order differs from 2.53's (which Strata follows); see tools/bench/QUERY_BENCH.md.
+  REBOOT_EVERY=${REBOOT_EVERY:-0} STRATA_BIN=${STRATA_BIN:-$build_dir/strata} \
+    QUERY_BENCH_BIN=${QUERY_BENCH_BIN:-$build_dir/query_bench_driver} \
+    "$here/query_bench.sh" || failed+=(query_bench.sh)
 fi
 
 if [ "${#failed[@]}" -gt 0 ]; then

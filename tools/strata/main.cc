@@ -1,6 +1,8 @@
 // The `strata` command: `strata serve` runs the server; more subcommands (compact, backup,
 // restore, inspect) arrive with their features.
 #include <CLI/CLI.hpp>
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -114,6 +116,10 @@ int Serve(strata::server::ServerOptions options, const ServeFlags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Queries allocate and free large sample buffers; keep freed memory in the heap instead of
+  // unmapping it after every query (which cost page faults on the next one), within limits.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   CLI::App app{"Strata: a time-series database for Prometheus and OpenTelemetry data.", "strata"};
   app.set_version_flag("--version", std::string("strata ") + STRATA_VERSION);
   app.require_subcommand(1);

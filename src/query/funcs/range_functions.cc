@@ -232,6 +232,20 @@ MaybeValue HoltWinters(Window w, int64_t, int64_t, Args args) {
 // An incremental mean, so that large values do not overflow, with special cases so that
 // infinities do not turn into NaN through Inf - Inf.
 MaybeValue AvgOverTime(Window w, int64_t, int64_t, Args) {
+  // Fast path: a compensated sum divided once. Only when the sum overflows (or meets an
+  // infinity) does it fall back to Prometheus' incremental mean, which never overflows. Both
+  // agree far inside PromQL's 1e-6 test tolerance; the fast path avoids two divisions per
+  // sample (Prometheus 3 made the same change).
+  {
+    KahanSum k;
+    for (const FPoint& p : w) k.Add(p.v);
+    if (std::isfinite(k.sum)) return k.Value() / static_cast<double>(w.size());
+    if (std::isnan(k.sum)) {
+      bool any_inf = false;
+      for (const FPoint& p : w) any_inf |= std::isinf(p.v);
+      if (!any_inf) return k.sum;  // A NaN input: the mean is NaN either way.
+    }
+  }
   double mean = 0;
   double c = 0;
   double count = 0;
