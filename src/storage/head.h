@@ -56,6 +56,11 @@ struct HeadOptions {
   // Byte budget of the decoded-chunk cache (closed chunks as decoded samples, 16 bytes each).
   // Repeated dashboard queries then skip Gorilla decoding. 0 disables it. Default: 256 MiB.
   size_t chunk_cache_bytes = size_t{256} << 20;
+  // Threads appending replayed samples at start-up (the reading thread comes on top).
+  // 1 applies samples on the reading thread itself. 0 = automatic: 1 for a WAL under 64 MiB
+  // (handing samples over costs more than it saves), else the number of cores, at most 4.
+  // Default: 0.
+  int replay_workers = 0;
   // The WAL under <data_dir>/wal.
   WalOptions wal;
   // On start-up, cut a corrupt WAL at the first bad record and keep going (everything before

@@ -269,6 +269,47 @@ TEST(HeadTest, ReplayRestoresEverySampleAfterReopen) {
   EXPECT_EQ(r.series_created, 0u);
 }
 
+TEST(HeadTest, ParallelReplayMatchesSerialReplay) {
+  testutil::TempDir dir;
+  {
+    auto head = Head::Open(dir.path(), Options(), nullptr);
+    ASSERT_TRUE(head.ok());
+    for (int step = 0; step < 200; ++step) {
+      std::vector<TestSeries> series;
+      for (int s = 0; s < 50; ++s) {
+        series.push_back(Series("p", {{"s", std::to_string(s)}},
+                                {{step * 1000LL, static_cast<double>(step * 50 + s)}}));
+      }
+      std::vector<SeriesInput> inputs;
+      for (auto& s : series) inputs.push_back(s.Input());
+      AppendResult r;
+      ASSERT_TRUE((*head)->Append(inputs, &r).ok());
+    }
+    ASSERT_TRUE((*head)->Close().ok());
+  }
+  auto read_all = [&](int workers) {
+    HeadOptions o = Options();
+    o.replay_workers = workers;
+    auto head = Head::Open(dir.path(), o, nullptr);
+    EXPECT_TRUE(head.ok());
+    auto sel = (*head)->Select(Eq("p"), INT64_MIN, INT64_MAX);
+    EXPECT_TRUE((*head)->Close().ok());
+    return std::move(sel).value();
+  };
+  auto serial = read_all(1);
+  auto parallel = read_all(3);
+  ASSERT_EQ(serial.size(), 50u);
+  ASSERT_EQ(parallel.size(), 50u);
+  for (size_t i = 0; i < serial.size(); ++i) {
+    EXPECT_EQ(serial[i].labels, parallel[i].labels);
+    ASSERT_EQ(parallel[i].samples.size(), 200u);
+    for (size_t k = 0; k < 200; ++k) {
+      EXPECT_EQ(serial[i].samples[k].timestamp_ms, parallel[i].samples[k].timestamp_ms);
+      EXPECT_EQ(serial[i].samples[k].value, parallel[i].samples[k].value);
+    }
+  }
+}
+
 TEST(HeadTest, ReplaySurvivesATornWalTail) {
   testutil::TempDir dir;
   {
