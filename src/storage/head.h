@@ -56,11 +56,11 @@ struct HeadOptions {
   // Byte budget of the decoded-chunk cache (closed chunks as decoded samples, 16 bytes each).
   // Repeated dashboard queries then skip Gorilla decoding. 0 disables it. Default: 256 MiB.
   size_t chunk_cache_bytes = size_t{256} << 20;
-  // Threads appending replayed samples at start-up (the reading thread comes on top).
-  // 1 applies samples on the reading thread itself. 0 = automatic: 1 for a WAL under 64 MiB
+  // Threads appending replayed samples at start-up, besides the thread reading the WAL.
+  // 0: the reading thread applies samples itself. -1 = automatic: 0 for a WAL under 64 MiB
   // (handing samples over costs more than it saves), else the number of cores, at most 4.
-  // Default: 0.
-  int replay_workers = 0;
+  // Default: -1.
+  int replay_workers = -1;
   // The WAL under <data_dir>/wal.
   WalOptions wal;
   // On start-up, cut a corrupt WAL at the first bad record and keep going (everything before
@@ -197,6 +197,9 @@ class Head final : public Querier {
   mutable LruCache<std::string, std::vector<uint32_t>> postings_cache_;
   mutable LruCache<uint64_t, std::vector<model::Sample>> chunk_cache_;
 
+  // Set when WAL replay met a series id that aliases another series' id (rare): replay then
+  // has to look up canonical ids.
+  bool replay_has_aliases_ = false;
   std::atomic<uint64_t> samples_appended_{0};
   std::atomic<uint64_t> chunks_cut_{0};
   std::atomic<int64_t> min_time_{INT64_MAX};

@@ -190,8 +190,7 @@ Status XorAppender::Append(int64_t t_ms, double v) {
     delta_ = delta;
     AppendValue(&w, v_bits);
   }
-  free_bits_ = w.Finish();
-  if (free_bits_ != 0) last_byte_ = static_cast<uint8_t>(chunk_->bytes_.back());  // Just written.
+  free_bits_ = w.Finish(&last_byte_);
   t_ = t_ms;
   v_bits_ = v_bits;
   ++num_samples_;

@@ -296,7 +296,7 @@ TEST(HeadTest, ParallelReplayMatchesSerialReplay) {
     EXPECT_TRUE((*head)->Close().ok());
     return std::move(sel).value();
   };
-  auto serial = read_all(1);
+  auto serial = read_all(0);
   auto parallel = read_all(3);
   ASSERT_EQ(serial.size(), 50u);
   ASSERT_EQ(parallel.size(), 50u);

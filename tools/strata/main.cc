@@ -180,8 +180,8 @@ int main(int argc, char** argv) {
                     "Most series a query result may have (0 = unlimited)")
       ->capture_default_str();
   serve->add_option("--storage.replay-workers", options.head.replay_workers,
-                    "Threads applying WAL samples at start-up (0 = automatic: one below 64 MiB "
-                    "of WAL, else cores up to 4; 1 = the reading thread alone)")
+                    "Threads applying WAL samples at start-up besides the reader (-1 = automatic: "
+                    "none below 64 MiB of WAL, else cores up to 4; 0 = the reader alone)")
       ->capture_default_str();
   serve->add_option("--storage.postings-cache-bytes", options.head.postings_cache_bytes,
                     "Byte budget of the postings cache (0 disables it)")

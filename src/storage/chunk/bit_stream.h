@@ -82,16 +82,10 @@ class BitWriter {
   void WriteBits(uint64_t v, int n) {
     STRATA_DCHECK(n >= 0 && n <= 64);
     if (n > kMaxBitsPerStore) {
-      WriteBits(v >> 32, n - 32);
+      Put(v >> 32, n - 32);
       n = 32;
     }
-    if (n == 0) return;
-    if (bit_pos_ > kDrainBits) Drain();
-    uint8_t* p = buf_ + bit_pos_ / 8;
-    const int offset = static_cast<int>(bit_pos_ % 8);
-    const uint64_t word = LoadBigEndian64(p) | (v & LowBitMask(n)) << (64 - offset - n);
-    StoreBigEndian64(p, word);  // offset + n <= 63 above, so the shift is in range.
-    bit_pos_ += static_cast<size_t>(n);
+    Put(v, n);
   }
 
   // Appends the pending bits to `*out`, zero-padding the last byte, and returns how many of
@@ -100,9 +94,27 @@ class BitWriter {
     out_->append(reinterpret_cast<const char*>(buf_), (bit_pos_ + 7) / 8);
     return static_cast<int>((8 - bit_pos_ % 8) % 8);
   }
+  // The same, also returning the last byte written from the local buffer: reading it back from
+  // `*out` would wait for the store to a possibly cold cache line.
+  int Finish(uint8_t* last_byte) {
+    const size_t n = (bit_pos_ + 7) / 8;
+    *last_byte = n > 0 ? buf_[n - 1] : 0;
+    return Finish();
+  }
 
  private:
   static constexpr int kMaxBitsPerStore = 56;
+
+  // Writes the low n <= kMaxBitsPerStore bits of v. Not recursive, so it inlines.
+  [[gnu::always_inline]] void Put(uint64_t v, int n) {
+    if (n == 0) return;
+    if (bit_pos_ > kDrainBits) Drain();
+    uint8_t* p = buf_ + bit_pos_ / 8;
+    const int offset = static_cast<int>(bit_pos_ % 8);
+    const uint64_t word = LoadBigEndian64(p) | (v & LowBitMask(n)) << (64 - offset - n);
+    StoreBigEndian64(p, word);  // offset + n <= 63 above, so the shift is in range.
+    bit_pos_ += static_cast<size_t>(n);
+  }
   static constexpr size_t kBufBytes = 32;
   // Drain above this, so that a store at bit_pos_ (byte <= 16) spans bytes < 24 + 8.
   static constexpr size_t kDrainBits = 128;

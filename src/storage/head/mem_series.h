@@ -32,6 +32,13 @@ class MemSeries {
   MemSeries& operator=(const MemSeries&) = delete;
 
   uint32_t id() const { return id_; }
+
+  // Address of the open chunk's last byte, for prefetching by the thread that owns appends to
+  // this series (WAL replay); a hint only, so it reads without the lock.
+  const void* ChunkTailHint() const STRATA_NO_THREAD_SAFETY_ANALYSIS {
+    auto b = open.bytes();
+    return b.empty() ? nullptr : b.data() + b.size() - 1;
+  }
   uint64_t hash() const { return hash_; }
   const std::vector<SymbolPair>& labels() const { return labels_; }
 
