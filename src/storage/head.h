@@ -57,7 +57,7 @@ struct HeadOptions {
   // Repeated dashboard queries then skip Gorilla decoding. 0 disables it. Default: 256 MiB.
   size_t chunk_cache_bytes = size_t{256} << 20;
   // Threads appending replayed samples at start-up, besides the thread reading the WAL.
-  // 0: the reading thread applies samples itself. -1 = automatic: 0 for a WAL under 64 MiB
+  // 0: the reading thread applies samples itself. -1 = automatic: 0 for a WAL under 4 MiB
   // (handing samples over costs more than it saves), else the number of cores, at most 4.
   // Default: -1.
   int replay_workers = -1;
@@ -173,6 +173,10 @@ class Head final : public Querier {
   bool CheckOutOfOrder(head::MemSeries* s, int64_t t, uint64_t v_bits, AppendResult* result);
   void AppendOutOfOrder(head::MemSeries* s, int64_t t, uint64_t v_bits);
   void AppendToChunk(head::MemSeries* s, int64_t t, uint64_t v_bits);
+  // REQUIRES: s->mu held, or the calling thread is the only one that can touch `s` (WAL
+  // replay, before the head is shared).
+  void AppendToChunkUnlocked(head::MemSeries* s, int64_t t, uint64_t v_bits)
+      STRATA_NO_THREAD_SAFETY_ANALYSIS;
   std::vector<uint32_t> Postings(const model::Matchers& matchers) const;
   Result<std::vector<uint32_t>> SelectIds(const model::Matchers& matchers) const;
   Result<std::vector<uint32_t>> ResolvePostings(const model::Matchers& matchers) const;

@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--storage.replay-workers", options.head.replay_workers,
                     "Threads applying WAL samples at start-up besides the reader (-1 = automatic: "
-                    "none below 64 MiB of WAL, else cores up to 4; 0 = the reader alone)")
+                    "none below 4 MiB of WAL, else cores up to 4; 0 = the reader alone)")
       ->capture_default_str();
   serve->add_option("--storage.postings-cache-bytes", options.head.postings_cache_bytes,
                     "Byte budget of the postings cache (0 disables it)")
