@@ -232,7 +232,7 @@ Result<StepValue> Evaluator::Eval(const Expr& expr) {
   return Status::Internal("unknown expression kind");
 }
 
-Result<StepValue> Evaluator::EvalVectorSelector(const VectorSelector& vs) {
+Result<StepValue> Evaluator::EvalVectorSelector(const VectorSelector& vs, bool sample_times) {
   const int64_t lookback = options_.lookback_delta_ms;
   int64_t first_ref = RefTime(start_, vs.at, vs.offset_ms);
   int64_t last_ref = RefTime(end_, vs.at, vs.offset_ms);
@@ -252,7 +252,8 @@ Result<StepValue> Evaluator::EvalVectorSelector(const VectorSelector& vs) {
       if (j == 0) continue;
       const model::Sample& last = samples[j - 1];
       if (last.timestamp_ms < ref - lookback || model::IsStaleNaN(last.value)) continue;
-      series.points.push_back({t, last.value});
+      series.points.push_back(
+          {t, sample_times ? static_cast<double>(last.timestamp_ms) / 1000.0 : last.value});
     }
     if (!series.points.empty()) out.series.push_back(std::move(series));
   }

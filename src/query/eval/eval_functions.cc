@@ -354,29 +354,8 @@ Result<StepValue> Evaluator::EvalTimestamp(const Call& c) {
     return out;
   }
   // For a selector, the timestamp of the sample it picked, not the evaluation time.
-  const auto& vs = arg.As<VectorSelector>();
-  const int64_t lookback = options_.lookback_delta_ms;
-  int64_t first_ref = RefTime(start_, vs.at, vs.offset_ms);
-  int64_t last_ref = RefTime(end_, vs.at, vs.offset_ms);
-  STRATA_ASSIGN_OR_RETURN(auto raw, Select(vs, std::min(first_ref, last_ref) - lookback,
-                                           std::max(first_ref, last_ref)));
-  MatrixBuilder builder;
-  for (auto& s : raw) {
-    const auto& samples = s.samples;
-    size_t j = 0;
-    size_t idx = SIZE_MAX;
-    for (size_t i = 0; i < steps_; ++i) {
-      int64_t t = StepTime(i);
-      int64_t ref = RefTime(t, vs.at, vs.offset_ms);
-      while (j < samples.size() && samples[j].timestamp_ms <= ref) ++j;
-      if (j == 0) continue;
-      const model::Sample& last = samples[j - 1];
-      if (last.timestamp_ms < ref - lookback || model::IsStaleNaN(last.value)) continue;
-      if (idx == SIZE_MAX) idx = builder.SeriesFor(s.labels.WithoutMetricName());
-      STRATA_RETURN_IF_ERROR(builder.Add(idx, t, static_cast<double>(last.timestamp_ms) / 1000.0));
-    }
-  }
-  out.series = builder.Take();
+  STRATA_ASSIGN_OR_RETURN(out, EvalVectorSelector(arg.As<VectorSelector>(), /*sample_times=*/true));
+  STRATA_ASSIGN_OR_RETURN(out.series, DropMetricNames(std::move(out.series)));
   return out;
 }
 

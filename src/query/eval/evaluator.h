@@ -54,7 +54,9 @@ class Evaluator {
   Status AddSamples(int64_t n);
 
  private:
-  Result<StepValue> EvalVectorSelector(const VectorSelector& vs);
+  // With sample_times, each point's value is the picked sample's timestamp in seconds (for
+  // timestamp()) instead of its value.
+  Result<StepValue> EvalVectorSelector(const VectorSelector& vs, bool sample_times = false);
   Result<StepValue> EvalRangeInstant(const Expr& range_expr);
   Result<StepValue> EvalUnary(const UnaryExpr& u);
   Result<StepValue> EvalBinary(const BinaryExpr& b);
