@@ -5,7 +5,7 @@ JOBS ?= 2
 LISTEN ?= 127.0.0.1:9201
 DATA_DIR ?= ./data
 
-.PHONY: all deps configure build run test bench clean format
+.PHONY: all deps configure build run test bench asan clean format
 
 all: build
 
@@ -26,6 +26,14 @@ test: build
 
 bench: build
 	tools/bench/run_micro.sh $(BUILD_DIR)
+
+# Every test under AddressSanitizer + UndefinedBehaviorSanitizer (Debug build in build-asan/).
+asan: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=address,undefined \
+		-DSTRATA_BUILD_BENCH=OFF > /dev/null
+	@cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
 clean:
 	rm -rf $(BUILD_DIR)
