@@ -241,7 +241,10 @@ Result<StepValue> Evaluator::EvalVectorSelector(const VectorSelector& vs, bool s
   StepValue out;
   out.type = ValueType::kVector;
   out.series.reserve(raw.size());
+  int64_t raw_count = 0;
+  int64_t points = 0;
   for (auto& s : raw) {
+    raw_count += static_cast<int64_t>(s.samples.size());
     Series series{std::move(s.labels), {}};
     const auto& samples = s.samples;
     size_t j = 0;  // First sample with timestamp > ref (ref is non-decreasing over steps).
@@ -255,8 +258,11 @@ Result<StepValue> Evaluator::EvalVectorSelector(const VectorSelector& vs, bool s
       series.points.push_back(
           {t, sample_times ? static_cast<double>(last.timestamp_ms) / 1000.0 : last.value});
     }
+    points += static_cast<int64_t>(series.points.size());
     if (!series.points.empty()) out.series.push_back(std::move(series));
   }
+  ReleaseSamples(raw_count);
+  STRATA_RETURN_IF_ERROR(AddSamples(points));
   return out;
 }
 
@@ -276,6 +282,7 @@ Result<Evaluator::RangeInput> Evaluator::LoadRange(const Expr& range_expr) {
                                              std::max(first_ref, last_ref)));
     in.series.reserve(raw.size());
     for (auto& s : raw) {
+      in.counted += static_cast<int64_t>(s.samples.size());
       RawSeries rs{std::move(s.labels), {}};
       rs.points.reserve(s.samples.size());
       for (const auto& smp : s.samples) {
@@ -318,9 +325,7 @@ Result<Evaluator::RangeInput> Evaluator::LoadRange(const Expr& range_expr) {
       in.series.push_back(std::move(rs));
     }
   }
-  int64_t n = 0;
-  for (const auto& s : in.series) n += static_cast<int64_t>(s.points.size());
-  STRATA_RETURN_IF_ERROR(AddSamples(n));
+  // The inner evaluation already accounted its step values (now moved into `in`).
   return in;
 }
 
@@ -331,13 +336,17 @@ Result<StepValue> Evaluator::EvalRangeInstant(const Expr& range_expr) {
   StepValue out;
   out.type = ValueType::kMatrix;
   int64_t ref = RefTime(start_, in.at, in.offset_ms);
+  int64_t points = 0;
   for (auto& s : in.series) {
     Series series{std::move(s.labels), {}};
     for (const FPoint& p : s.points) {
       if (p.t >= ref - in.range_ms && p.t <= ref) series.points.push_back(p);
     }
+    points += static_cast<int64_t>(series.points.size());
     if (!series.points.empty()) out.series.push_back(std::move(series));
   }
+  ReleaseSamples(in.counted);
+  STRATA_RETURN_IF_ERROR(AddSamples(points));
   return out;
 }
 

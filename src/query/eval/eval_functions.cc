@@ -315,6 +315,10 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
   }
   out.series = builder.Take();
   std::erase_if(out.series, [](const Series& s) { return s.points.empty(); });
+  ReleaseSamples(in.counted);
+  int64_t points = 0;
+  for (const auto& s : out.series) points += static_cast<int64_t>(s.points.size());
+  STRATA_RETURN_IF_ERROR(AddSamples(points));
   return out;
 }
 
@@ -338,6 +342,7 @@ Result<StepValue> Evaluator::EvalAbsentOverTime(const Call& c) {
     if (!present[i]) s.points.push_back({StepTime(i), 1});
   }
   if (!s.points.empty()) out.series.push_back(std::move(s));
+  ReleaseSamples(in.counted);
   return out;
 }
 

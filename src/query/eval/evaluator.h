@@ -50,8 +50,11 @@ class Evaluator {
 
   // Fails with DeadlineExceeded once the deadline passed.
   Status CheckDeadline() const;
-  // Accounts `n` more samples held in memory; ResourceExhausted past the limit.
+  // Accounts `n` more samples held in memory; ResourceExhausted past the limit. Raw samples
+  // loaded from storage are released (ReleaseSamples) once turned into step values; step
+  // values stay counted until the query ends, so the count tracks memory held at once.
   Status AddSamples(int64_t n);
+  void ReleaseSamples(int64_t n) { samples_ -= n; }
 
  private:
   // With sample_times, each point's value is the picked sample's timestamp in seconds (for
@@ -86,6 +89,7 @@ class Evaluator {
     int64_t range_ms = 0;
     int64_t offset_ms = 0;
     AtModifier at;
+    int64_t counted = 0;  // Samples accounted by AddSamples, for ReleaseSamples.
   };
   Result<RangeInput> LoadRange(const Expr& range_expr);
   // Loads raw samples of a selector in [mint, maxt] (stale markers kept).
