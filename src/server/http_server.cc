@@ -9,6 +9,7 @@
 #include <prometheus/registry.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -108,6 +109,7 @@ class HttpServer::Impl {
   Status Start();
   void Stop();
   uint16_t port() const { return port_; }
+  void SetRouter(const Router* router) { router_.store(router, std::memory_order_release); }
 
   // Called by sessions.
   const HttpServerOptions& options() const { return options_; }
@@ -127,7 +129,7 @@ class HttpServer::Impl {
   std::atomic<int> live_sessions_{0};
 
   HttpServerOptions options_;
-  const Router* router_;
+  std::atomic<const Router*> router_;
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
   std::optional<asio::thread_pool> workers_;
@@ -232,8 +234,29 @@ class Session : public std::enable_shared_from_this<Session> {
       SetJsonError(&res, 400, "bad_data", "malformed HTTP request: " + ec.message());
     }
     keep_alive_ = false;
+    linger_ = true;  // The client may still be sending the body we refused.
     version_ = 11;
     Write(std::move(res));
+  }
+
+  // Lingering close: stop sending, then read and discard what the client still sends (bounded
+  // in bytes and time) so that it sees our error response instead of a connection reset.
+  void LingerAndClose() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return Close();
+    stream_.expires_after(std::chrono::seconds(2));
+    Drain();
+  }
+
+  void Drain() {
+    stream_.async_read_some(
+        asio::buffer(drain_buf_),
+        [self = shared_from_this()](beast::error_code ec, size_t n) {
+          self->drained_ += n;
+          if (ec || self->drained_ > kMaxDrainBytes) return self->Close();
+          self->Drain();
+        });
   }
 
   void OnBody(beast::error_code ec, size_t /*bytes*/) {
@@ -287,6 +310,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnWrite(beast::error_code ec, size_t /*bytes*/) {
+    if (!ec && linger_) return LingerAndClose();
     if (ec || !keep_alive_) return Close();
     head_request_ = false;
     ReadHeader();
@@ -315,6 +339,10 @@ class Session : public std::enable_shared_from_this<Session> {
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool head_request_ = false;
+  bool linger_ = false;
+  static constexpr size_t kMaxDrainBytes = size_t{64} << 20;
+  size_t drained_ = 0;
+  std::array<char, 16384> drain_buf_{};
 };
 
 void HttpServer::Impl::Register(const std::shared_ptr<Session>& s) {
@@ -332,11 +360,12 @@ void HttpServer::Impl::RunHandler(const std::shared_ptr<Session>& session) {
   asio::post(*workers_, [this, session] {
     const HttpRequest& req = session->request();
     HttpResponse res;
-    const std::string& route = router_->RouteName(req);
+    const Router* router = router_.load(std::memory_order_acquire);
+    const std::string& route = router->RouteName(req);
     inflight_.Increment();
     auto start = std::chrono::steady_clock::now();
     try {
-      router_->Dispatch(req, &res);
+      router->Dispatch(req, &res);
     } catch (const std::exception& e) {
       internal_errors_.Increment();
       STRATA_LOG(kError, "http") << "handler threw" << LogKV("path", req.path)
@@ -453,6 +482,7 @@ HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Start() { return impl_->Start(); }
 uint16_t HttpServer::port() const { return impl_->port(); }
+void HttpServer::SetRouter(const Router* router) { impl_->SetRouter(router); }
 void HttpServer::Stop() { impl_->Stop(); }
 
 }  // namespace strata::server

@@ -59,6 +59,10 @@ class HttpServer {
   // The bound port (useful with port 0). REQUIRES: Start() returned OK.
   uint16_t port() const;
 
+  // Routes later requests through `router` (which must outlive the server), e.g. to switch
+  // from a start-up router to the full one once the data is loaded. Thread-safe.
+  void SetRouter(const Router* router);
+
   // Graceful shutdown: stops accepting, closes idle connections, waits up to shutdown_grace
   // for requests in flight, then stops all threads. Idempotent.
   void Stop();

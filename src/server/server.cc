@@ -32,20 +32,44 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
       .Add({{"version", server->options_.version}})
       .Set(1);
   server->collectors_.push_back(std::make_shared<ProcessCollector>());
-  STRATA_ASSIGN_OR_RETURN(server->head_,
-                          storage::Head::Open(server->options_.data_dir, server->options_.head,
-                                              server->registry_.get()));
-  server->remote_write_ = std::make_unique<ingest::RemoteWriteReceiver>(
-      server->head_.get(), &server->metadata_, server->registry_.get(),
-      server->options_.remote_write);
-  server->engine_ = std::make_unique<query::Engine>(server->options_.engine);
-  server->query_api_ = std::make_unique<QueryApi>(server->head_.get(), server->engine_.get());
-  server->api_ = std::make_unique<Api>(server->head_.get(), &server->metadata_,
-                                       server->options_.version);
-  server->AddRoutes();
-  server->http_ =
-      std::make_unique<HttpServer>(server->options_.http, &server->router_, server->registry_.get());
+  server->AddBootRoutes();
+  server->http_ = std::make_unique<HttpServer>(server->options_.http, &server->boot_router_,
+                                               server->registry_.get());
   return server;
+}
+
+void Server::ServeMetrics(HttpResponse* res) {
+  if (head_ && ready_.load(std::memory_order_acquire)) head_->Stats();  // Refreshes gauges.
+  std::ostringstream out;
+  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  for (const auto& c : collectors_) {
+    auto more = c->Collect();
+    families.insert(families.end(), more.begin(), more.end());
+  }
+  prometheus::TextSerializer().Serialize(out, families);
+  res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+  res->body = out.str();
+}
+
+void Server::AddBootRoutes() {
+  boot_router_.Add({"GET", "HEAD"}, "/-/healthy", [](const HttpRequest&, HttpResponse* res) {
+    res->content_type = "text/plain; charset=utf-8";
+    res->body = "Strata is Healthy.\n";
+  });
+  boot_router_.Add({"GET", "HEAD"}, "/-/ready", [](const HttpRequest&, HttpResponse* res) {
+    res->status = 503;
+    res->content_type = "text/plain; charset=utf-8";
+    res->body = "Service Unavailable\n";
+  });
+  boot_router_.Add({"GET"}, "/metrics",
+                   [this](const HttpRequest&, HttpResponse* res) { ServeMetrics(res); });
+  // Everything else waits for the replay; 503 + Retry-After makes Prometheus retry writes.
+  boot_router_.AddPrefix({"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"}, "/",
+                         [](const HttpRequest&, HttpResponse* res) {
+                           SetJsonError(res, 503, "unavailable",
+                                        "Strata is starting: replaying the write-ahead log");
+                           res->SetHeader("Retry-After", "1");
+                         });
 }
 
 void Server::AddRoutes() {
@@ -66,18 +90,8 @@ void Server::AddRoutes() {
   query_api_->Register(&router_);
   router_.Add({"POST"}, "/api/v1/write",
               [this](const HttpRequest& req, HttpResponse* res) { HandleWrite(req, res); });
-  router_.Add({"GET"}, "/metrics", [this](const HttpRequest&, HttpResponse* res) {
-    head_->Stats();  // Refreshes the head's gauges.
-    std::ostringstream out;
-    std::vector<prometheus::MetricFamily> families = registry_->Collect();
-    for (const auto& c : collectors_) {
-      auto more = c->Collect();
-      families.insert(families.end(), more.begin(), more.end());
-    }
-    prometheus::TextSerializer().Serialize(out, families);
-    res->content_type = "text/plain; version=0.0.4; charset=utf-8";
-    res->body = out.str();
-  });
+  router_.Add({"GET"}, "/metrics",
+              [this](const HttpRequest&, HttpResponse* res) { ServeMetrics(res); });
 }
 
 void Server::HandleWrite(const HttpRequest& req, HttpResponse* res) {
@@ -111,6 +125,19 @@ void Server::HandleWrite(const HttpRequest& req, HttpResponse* res) {
 
 Status Server::Start() {
   STRATA_RETURN_IF_ERROR(http_->Start());
+  auto head = storage::Head::Open(options_.data_dir, options_.head, registry_.get());
+  if (!head.ok()) {
+    http_->Stop();
+    return head.status();
+  }
+  head_ = std::move(head).value();
+  remote_write_ = std::make_unique<ingest::RemoteWriteReceiver>(
+      head_.get(), &metadata_, registry_.get(), options_.remote_write);
+  engine_ = std::make_unique<query::Engine>(options_.engine);
+  query_api_ = std::make_unique<QueryApi>(head_.get(), engine_.get());
+  api_ = std::make_unique<Api>(head_.get(), &metadata_, options_.version);
+  AddRoutes();
+  http_->SetRouter(&router_);
   ready_.store(true, std::memory_order_release);
   STRATA_LOG(kInfo, "server") << "ready" << LogKV("data_dir", options_.data_dir)
                               << LogKV("version", options_.version);

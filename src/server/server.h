@@ -39,14 +39,17 @@ struct ServerOptions {
 
 class Server {
  public:
-  // Creates and locks the data directory, replays the WAL into the head and builds the routes.
-  // Unavailable when another process holds the directory; IOError when it cannot be created;
-  // Corruption when the WAL cannot be recovered.
+  // Creates and locks the data directory and prepares the HTTP server. Unavailable when another
+  // process holds the directory; IOError when it cannot be created.
   static Result<std::unique_ptr<Server>> Open(ServerOptions options);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
+  // Starts listening at once (/-/healthy answers 200, /-/ready and the data endpoints 503
+  // while the WAL replays), then replays the WAL into the head, then serves everything.
+  // Returns the replay's error (Corruption when the WAL cannot be recovered); the server is
+  // then stopped.
   Status Start();
   void Stop();
   uint16_t port() const { return http_->port(); }
@@ -54,7 +57,9 @@ class Server {
 
  private:
   explicit Server(ServerOptions options);
+  void AddBootRoutes();
   void AddRoutes();
+  void ServeMetrics(HttpResponse* res);
   void HandleWrite(const HttpRequest& req, HttpResponse* res);
 
   ServerOptions options_;
@@ -68,6 +73,7 @@ class Server {
   std::unique_ptr<Api> api_;
   std::unique_ptr<query::Engine> engine_;
   std::unique_ptr<QueryApi> query_api_;
+  Router boot_router_;  // While the WAL replays.
   Router router_;
   std::unique_ptr<HttpServer> http_;
   std::atomic<bool> ready_{false};

@@ -3,7 +3,10 @@
 // its exit status. Polls with short sleeps and always gives up at a deadline.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -165,8 +168,19 @@ class StrataServer {
           return proc_.Exited(&code);
         },
         timeout);
-    return up && port_ != 0;
+    if (!up || port_ == 0) return false;
+    // The server listens during WAL replay; wait until it is ready (or has exited).
+    return WaitFor(
+        [&] {
+          int code = 0;
+          if (proc_.Exited(&code)) return true;
+          return ReadyStatus() == 200;
+        },
+        timeout) && proc_.running();
   }
+
+  // GET /-/ready over a raw socket (this header does not depend on the HTTP client helper).
+  int ReadyStatus() const;
 
   uint16_t port() const { return port_; }
   ChildProcess& process() { return proc_; }
@@ -177,5 +191,27 @@ class StrataServer {
   std::string log_path_;
   uint16_t port_ = 0;
 };
+
+inline int StrataServer::ReadyStatus() const {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port_);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  int status = 0;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    const char req[] = "GET /-/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    if (::send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof(req) - 1)) {
+      char buf[64] = {};
+      ssize_t n = ::recv(fd, buf, sizeof(buf) - 1, 0);
+      if (n > 12 && std::string_view(buf, 9) == "HTTP/1.1 ") status = std::atoi(buf + 9);
+    }
+  }
+  ::close(fd);
+  return status;
+}
 
 }  // namespace strata::testutil
