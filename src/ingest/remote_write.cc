@@ -163,7 +163,7 @@ struct RemoteWriteReceiver::Metrics {
 RemoteWriteReceiver::RemoteWriteReceiver(storage::Head* head, storage::MetadataStore* metadata,
                                          prometheus::Registry* registry,
                                          RemoteWriteOptions options)
-    : head_(head), metadata_(metadata), options_(options) {
+    : head_(head), metadata_(metadata), options_(options), inflight_(options.max_inflight_bytes) {
   if (registry != nullptr) metrics_ = std::make_unique<Metrics>(registry);
 }
 
@@ -204,25 +204,24 @@ Status RemoteWriteReceiver::Write(std::string_view content_type,
                                    " bytes is over the limit of " +
                                    std::to_string(options_.max_decoded_bytes) + " bytes"));
   }
-  // Admission: account the uncompressed size for the duration of the request.
-  size_t prev = inflight_bytes_.fetch_add(decoded_len, std::memory_order_acq_rel);
-  struct Release {
+  // Admission: the uncompressed size counts against the budget for the whole request. The
+  // gauge guard is declared first so that it runs after the ticket is released.
+  struct GaugeRefresh {
     RemoteWriteReceiver* self;
-    size_t n;
-    ~Release() {
-      self->inflight_bytes_.fetch_sub(n, std::memory_order_acq_rel);
+    ~GaugeRefresh() {
       if (self->metrics_) {
-        self->metrics_->inflight.Set(
-            static_cast<double>(self->inflight_bytes_.load(std::memory_order_relaxed)));
+        self->metrics_->inflight.Set(static_cast<double>(self->inflight_.inflight_bytes()));
       }
     }
-  } release{this, decoded_len};
-  if (prev > 0 && prev + decoded_len > options_.max_inflight_bytes) {
+  } refresh{this};
+  std::optional<InflightLimiter::Ticket> ticket = inflight_.TryAcquire(decoded_len);
+  if (!ticket) {
     return refuse("overloaded",
                   Status::ResourceExhausted("too many remote-write bytes in flight (" +
-                                            std::to_string(prev) + " bytes); retry later"));
+                                            std::to_string(inflight_.inflight_bytes()) +
+                                            " bytes); retry later"));
   }
-  if (metrics_) metrics_->inflight.Set(static_cast<double>(prev + decoded_len));
+  if (metrics_) metrics_->inflight.Set(static_cast<double>(inflight_.inflight_bytes()));
 
   Scratch& scratch = ThreadScratch();
   scratch.decoded.resize(decoded_len);

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "ingest/inflight_limiter.h"
 #include "storage/head.h"
 #include "storage/metadata_store.h"
 
@@ -60,7 +61,7 @@ class RemoteWriteReceiver {
   storage::Head* head_;
   storage::MetadataStore* metadata_;
   RemoteWriteOptions options_;
-  std::atomic<size_t> inflight_bytes_{0};
+  InflightLimiter inflight_;
   std::unique_ptr<Metrics> metrics_;
 };
 
