@@ -122,28 +122,32 @@ Matrix MatrixBuilder::Take() {
   return std::move(series_);
 }
 
+Result<Matrix> Relabel(Matrix m,
+                       const std::function<model::Labels(const model::Labels&)>& relabel) {
+  MatrixBuilder b;
+  for (auto& s : m) {
+    size_t idx = b.SeriesFor(relabel(s.labels));
+    for (const FPoint& p : s.points) STRATA_RETURN_IF_ERROR(b.Add(idx, p.t, p.v));
+  }
+  Matrix out = b.Take();
+  // Points from several inputs may interleave; keep each series sorted by time, and reject two
+  // inputs that now share a label set at the same step.
+  auto by_time = [](const FPoint& a, const FPoint& b) { return a.t < b.t; };
+  for (auto& s : out) {
+    if (std::is_sorted(s.points.begin(), s.points.end(), by_time)) continue;
+    std::sort(s.points.begin(), s.points.end(), by_time);
+    for (size_t i = 1; i < s.points.size(); ++i) {
+      if (s.points[i].t == s.points[i - 1].t) return DuplicateLabelsetError();
+    }
+  }
+  return out;
+}
+
 Result<Matrix> DropMetricNames(Matrix m) {
   bool any = false;
   for (const auto& s : m) any |= s.labels.Has(model::kMetricNameLabel);
   if (!any) return m;
-  MatrixBuilder b;
-  for (auto& s : m) {
-    size_t idx = b.SeriesFor(s.labels.WithoutMetricName());
-    for (const FPoint& p : s.points) STRATA_RETURN_IF_ERROR(b.Add(idx, p.t, p.v));
-  }
-  Matrix out = b.Take();
-  // Points from several inputs may interleave; keep each series sorted by time.
-  for (auto& s : out) {
-    if (!std::is_sorted(s.points.begin(), s.points.end(),
-                        [](const FPoint& a, const FPoint& b) { return a.t < b.t; })) {
-      std::sort(s.points.begin(), s.points.end(),
-                [](const FPoint& a, const FPoint& b) { return a.t < b.t; });
-      for (size_t i = 1; i < s.points.size(); ++i) {
-        if (s.points[i].t == s.points[i - 1].t) return DuplicateLabelsetError();
-      }
-    }
-  }
-  return out;
+  return Relabel(std::move(m), [](const model::Labels& l) { return l.WithoutMetricName(); });
 }
 
 Evaluator::Evaluator(const storage::Querier& querier, const EngineOptions& options,

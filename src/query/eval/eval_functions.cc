@@ -381,27 +381,16 @@ Result<StepValue> Evaluator::EvalLabelReplace(const Call& c) {
     return Status::FailedPrecondition("invalid destination label name in label_replace(): " + dst);
   }
   std::vector<re2::StringPiece> groups(static_cast<size_t>(re.NumberOfCapturingGroups()) + 1);
-  MatrixBuilder builder;
-  for (auto& s : v.series) {
-    std::string_view src_val = s.labels.Get(src);
-    model::Labels labels = s.labels;
-    if (re.Match(re2::StringPiece(src_val.data(), src_val.size()), 0, src_val.size(),
-                 RE2::UNANCHORED, groups.data(), static_cast<int>(groups.size()))) {
-      std::string res = ExpandTemplate(re, repl, groups);
-      model::LabelsBuilder lb(s.labels);
-      lb.Set(dst, res);
-      labels = lb.Build();
+  STRATA_ASSIGN_OR_RETURN(v.series, Relabel(std::move(v.series), [&](const model::Labels& l) {
+    std::string_view src_val = l.Get(src);
+    if (!re.Match(re2::StringPiece(src_val.data(), src_val.size()), 0, src_val.size(),
+                  RE2::UNANCHORED, groups.data(), static_cast<int>(groups.size()))) {
+      return l;
     }
-    size_t idx = builder.SeriesFor(labels);
-    for (const auto& p : s.points) STRATA_RETURN_IF_ERROR(builder.Add(idx, p.t, p.v));
-  }
-  v.series = builder.Take();
-  for (auto& s : v.series) {
-    std::sort(s.points.begin(), s.points.end(), [](const FPoint& a, const FPoint& b) { return a.t < b.t; });
-    for (size_t i = 1; i < s.points.size(); ++i) {
-      if (s.points[i].t == s.points[i - 1].t) return DuplicateLabelsetError();
-    }
-  }
+    model::LabelsBuilder lb(l);
+    lb.Set(dst, ExpandTemplate(re, repl, groups));
+    return lb.Build();
+  }));
   return v;
 }
 
@@ -420,25 +409,16 @@ Result<StepValue> Evaluator::EvalLabelJoin(const Call& c) {
   if (!model::IsValidLabelName(dst)) {
     return Status::FailedPrecondition("invalid destination label name in label_join(): " + dst);
   }
-  MatrixBuilder builder;
-  for (auto& s : v.series) {
+  STRATA_ASSIGN_OR_RETURN(v.series, Relabel(std::move(v.series), [&](const model::Labels& l) {
     std::string joined;
     for (size_t i = 0; i < srcs.size(); ++i) {
       if (i > 0) joined += sep;
-      joined += s.labels.Get(srcs[i]);
+      joined += l.Get(srcs[i]);
     }
-    model::LabelsBuilder lb(s.labels);
+    model::LabelsBuilder lb(l);
     lb.Set(dst, joined);
-    size_t idx = builder.SeriesFor(lb.Build());
-    for (const auto& p : s.points) STRATA_RETURN_IF_ERROR(builder.Add(idx, p.t, p.v));
-  }
-  v.series = builder.Take();
-  for (auto& s : v.series) {
-    std::sort(s.points.begin(), s.points.end(), [](const FPoint& a, const FPoint& b) { return a.t < b.t; });
-    for (size_t i = 1; i < s.points.size(); ++i) {
-      if (s.points[i].t == s.points[i - 1].t) return DuplicateLabelsetError();
-    }
-  }
+    return lb.Build();
+  }));
   return v;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -151,6 +152,12 @@ class StepCursor {
   const Matrix& m_;
   std::vector<size_t> pos_;
 };
+
+// Gives every series of `m` the labels relabel(labels), merging series that end up equal;
+// FailedPrecondition "vector cannot contain metrics with the same labelset" when two of them
+// have a point at the same step.
+Result<Matrix> Relabel(Matrix m,
+                       const std::function<model::Labels(const model::Labels&)>& relabel);
 
 // Drops the metric name from every series of `m`, merging nothing: callers that can produce
 // duplicates use MatrixBuilder instead.
