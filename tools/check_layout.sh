@@ -15,7 +15,7 @@ declare -A allowed=(
   [ingest]="storage model base"
   [query]="storage model base"
   [rules]="query storage model base"
-  [server]="ingest query rules storage model base"
+  [server]="ingest query rules compaction storage model base"
 )
 
 for dir in src/*/; do

@@ -1,5 +1,8 @@
 #include "base/duration.h"
 
+#include <cctype>
+#include <utility>
+
 #include <array>
 #include <limits>
 
@@ -57,6 +60,40 @@ Result<int64_t> ParseDurationMillis(std::string_view text) {
     total += add;
   }
   return total;
+}
+
+Result<uint64_t> ParseByteSize(std::string_view text) {
+  size_t i = 0;
+  uint64_t n = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+    uint64_t d = static_cast<uint64_t>(text[i] - '0');
+    if (n > (UINT64_MAX - d) / 10) {
+      return Status::InvalidArgument("byte size \"" + std::string(text) + "\" is too large");
+    }
+    n = n * 10 + d;
+    ++i;
+  }
+  if (i == 0) {
+    return Status::InvalidArgument("invalid byte size \"" + std::string(text) +
+                                   "\": want a number with an optional unit (B, KB, MB, GB, TB)");
+  }
+  std::string unit(text.substr(i));
+  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (unit.size() == 3 && unit[1] == 'I' && unit[2] == 'B') unit = std::string(1, unit[0]) + "B";
+  static constexpr std::pair<std::string_view, int> kUnits[] = {
+      {"", 0}, {"B", 0}, {"KB", 1}, {"MB", 2}, {"GB", 3}, {"TB", 4}, {"PB", 5}, {"EB", 6}};
+  for (const auto& [name, power] : kUnits) {
+    if (unit != name) continue;
+    for (int p = 0; p < power; ++p) {
+      if (n > UINT64_MAX / 1024) {
+        return Status::InvalidArgument("byte size \"" + std::string(text) + "\" is too large");
+      }
+      n *= 1024;
+    }
+    return n;
+  }
+  return Status::InvalidArgument("invalid byte size \"" + std::string(text) +
+                                 "\": unknown unit (want B, KB, MB, GB, TB, PB or EB)");
 }
 
 std::string FormatDurationMillis(int64_t ms) {

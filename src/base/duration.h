@@ -13,6 +13,11 @@ namespace strata {
 // Parses a duration into milliseconds. InvalidArgument for malformed text or overflow.
 Result<int64_t> ParseDurationMillis(std::string_view text);
 
+// Parses a byte size as Prometheus' --storage.tsdb.retention.size does: an integer with an
+// optional unit B, KB, MB, GB, TB, PB, EB (powers of 1024; KiB, MiB... are accepted too).
+// InvalidArgument for malformed text or overflow.
+Result<uint64_t> ParseByteSize(std::string_view text);
+
 // Formats milliseconds the way Prometheus prints durations ("1h30m", "0s").
 std::string FormatDurationMillis(int64_t ms);
 

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <condition_variable>
+#include <pthread.h>
+
 #include <mutex>
 #include <shared_mutex>
 
@@ -39,19 +41,32 @@ class STRATA_SCOPED_CAPABILITY MutexLock {
   Mutex* const mu_;
 };
 
+// A reader-writer lock. By default new readers may pass a waiting writer (glibc's choice),
+// which can starve writers under a steady stream of readers; kWriters makes waiting writers
+// block new readers. REQUIRES for kWriters: a thread never takes the shared lock twice.
 class STRATA_CAPABILITY("shared_mutex") SharedMutex {
  public:
-  SharedMutex() = default;
+  enum class Preference { kReaders, kWriters };
+  explicit SharedMutex(Preference preference = Preference::kReaders) {
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, preference == Preference::kWriters
+                                             ? PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP
+                                             : PTHREAD_RWLOCK_PREFER_READER_NP);
+    pthread_rwlock_init(&mu_, &attr);
+    pthread_rwlockattr_destroy(&attr);
+  }
+  ~SharedMutex() { pthread_rwlock_destroy(&mu_); }
   SharedMutex(const SharedMutex&) = delete;
   SharedMutex& operator=(const SharedMutex&) = delete;
 
-  void Lock() STRATA_ACQUIRE() { mu_.lock(); }
-  void Unlock() STRATA_RELEASE() { mu_.unlock(); }
-  void LockShared() STRATA_ACQUIRE_SHARED() { mu_.lock_shared(); }
-  void UnlockShared() STRATA_RELEASE_SHARED() { mu_.unlock_shared(); }
+  void Lock() STRATA_ACQUIRE() { pthread_rwlock_wrlock(&mu_); }
+  void Unlock() STRATA_RELEASE() { pthread_rwlock_unlock(&mu_); }
+  void LockShared() STRATA_ACQUIRE_SHARED() { pthread_rwlock_rdlock(&mu_); }
+  void UnlockShared() STRATA_RELEASE_SHARED() { pthread_rwlock_unlock(&mu_); }
 
  private:
-  std::shared_mutex mu_;
+  pthread_rwlock_t mu_;
 };
 
 class STRATA_SCOPED_CAPABILITY WriterLock {

@@ -191,15 +191,18 @@ int64_t Evaluator::RefTime(int64_t t, const AtModifier& at, int64_t offset_ms) c
   return base - offset_ms;
 }
 
-Result<std::vector<storage::SeriesSamples>> Evaluator::Select(const VectorSelector& vs,
-                                                              int64_t mint, int64_t maxt) {
+Result<std::unique_ptr<storage::SeriesSet>> Evaluator::Select(const VectorSelector& vs,
+                                                              int64_t mint, int64_t maxt,
+                                                              int64_t range_ms,
+                                                              std::string_view func) {
   STRATA_RETURN_IF_ERROR(CheckDeadline());
-  auto r = querier_.Select(vs.matchers, mint, maxt);
-  if (!r.ok()) return r.status();
-  int64_t n = 0;
-  for (const auto& s : *r) n += static_cast<int64_t>(s.samples.size());
-  STRATA_RETURN_IF_ERROR(AddSamples(n));
-  return r;
+  storage::SelectHints hints;
+  hints.start_ms = mint;
+  hints.end_ms = maxt;
+  hints.step_ms = steps_ > 1 ? interval_ : 0;
+  hints.range_ms = range_ms;
+  hints.func = std::string(func);
+  return querier_.Select(vs.matchers, hints);
 }
 
 Result<StepValue> Evaluator::Eval(const Expr& expr) {
@@ -240,17 +243,18 @@ Result<StepValue> Evaluator::EvalVectorSelector(const VectorSelector& vs, bool s
   const int64_t lookback = options_.lookback_delta_ms;
   int64_t first_ref = RefTime(start_, vs.at, vs.offset_ms);
   int64_t last_ref = RefTime(end_, vs.at, vs.offset_ms);
-  STRATA_ASSIGN_OR_RETURN(auto raw, Select(vs, std::min(first_ref, last_ref) - lookback,
-                                           std::max(first_ref, last_ref)));
+  STRATA_ASSIGN_OR_RETURN(auto set, Select(vs, std::min(first_ref, last_ref) - lookback,
+                                           std::max(first_ref, last_ref), 0,
+                                           sample_times ? "timestamp" : ""));
   StepValue out;
   out.type = ValueType::kVector;
-  out.series.reserve(raw.size());
-  int64_t raw_count = 0;
-  int64_t points = 0;
-  for (auto& s : raw) {
-    raw_count += static_cast<int64_t>(s.samples.size());
-    Series series{std::move(s.labels), {}};
-    const auto& samples = s.samples;
+  std::vector<model::Sample> samples;
+  while (set->Next()) {
+    STRATA_RETURN_IF_ERROR(CheckDeadline());
+    STRATA_RETURN_IF_ERROR(set->ReadSamples(&samples));
+    // As in Prometheus, a selector counts one sample per series and step (the step values
+    // below); the raw samples of one series are held only while they are turned into those.
+    Series series{set->labels(), {}};
     size_t j = 0;  // First sample with timestamp > ref (ref is non-decreasing over steps).
     for (size_t i = 0; i < steps_; ++i) {
       int64_t t = StepTime(i);
@@ -262,15 +266,36 @@ Result<StepValue> Evaluator::EvalVectorSelector(const VectorSelector& vs, bool s
       series.points.push_back(
           {t, sample_times ? static_cast<double>(last.timestamp_ms) / 1000.0 : last.value});
     }
-    points += static_cast<int64_t>(series.points.size());
+    STRATA_RETURN_IF_ERROR(AddSamples(static_cast<int64_t>(series.points.size())));
     if (!series.points.empty()) out.series.push_back(std::move(series));
   }
-  ReleaseSamples(raw_count);
-  STRATA_RETURN_IF_ERROR(AddSamples(points));
+  STRATA_RETURN_IF_ERROR(set->status());
   return out;
 }
 
-Result<Evaluator::RangeInput> Evaluator::LoadRange(const Expr& range_expr) {
+Result<bool> Evaluator::NextRange(RangeInput* in, RawSeries* out) {
+  if (in->set) {
+    if (!in->set->Next()) {
+      STRATA_RETURN_IF_ERROR(in->set->status());
+      return false;
+    }
+    STRATA_RETURN_IF_ERROR(CheckDeadline());
+    STRATA_RETURN_IF_ERROR(in->set->ReadSamples(&in->scratch));
+    out->labels = in->set->labels();
+    out->points.clear();
+    out->points.reserve(in->scratch.size());
+    for (const auto& smp : in->scratch) {
+      if (!model::IsStaleNaN(smp.value)) out->points.push_back({smp.timestamp_ms, smp.value});
+    }
+    return true;
+  }
+  if (in->next >= in->series.size()) return false;
+  // Subquery output: already accounted as the inner evaluation's step values.
+  *out = std::move(in->series[in->next++]);
+  return true;
+}
+
+Result<Evaluator::RangeInput> Evaluator::LoadRange(const Expr& range_expr, std::string_view func) {
   const Expr* e = &range_expr;
   while (e->kind() == ExprKind::kParen) e = e->As<ParenExpr>().expr.get();
   RangeInput in;
@@ -282,18 +307,8 @@ Result<Evaluator::RangeInput> Evaluator::LoadRange(const Expr& range_expr) {
     in.at = vs.at;
     int64_t first_ref = RefTime(start_, vs.at, vs.offset_ms);
     int64_t last_ref = RefTime(end_, vs.at, vs.offset_ms);
-    STRATA_ASSIGN_OR_RETURN(auto raw, Select(vs, std::min(first_ref, last_ref) - ms.range_ms,
-                                             std::max(first_ref, last_ref)));
-    in.series.reserve(raw.size());
-    for (auto& s : raw) {
-      in.counted += static_cast<int64_t>(s.samples.size());
-      RawSeries rs{std::move(s.labels), {}};
-      rs.points.reserve(s.samples.size());
-      for (const auto& smp : s.samples) {
-        if (!model::IsStaleNaN(smp.value)) rs.points.push_back({smp.timestamp_ms, smp.value});
-      }
-      in.series.push_back(std::move(rs));
-    }
+    STRATA_ASSIGN_OR_RETURN(in.set, Select(vs, std::min(first_ref, last_ref) - ms.range_ms,
+                                           std::max(first_ref, last_ref), ms.range_ms, func));
     return in;
   }
   if (e->kind() != ExprKind::kSubquery) {
@@ -336,12 +351,15 @@ Result<Evaluator::RangeInput> Evaluator::LoadRange(const Expr& range_expr) {
 // A range-vector expression is only valid as the whole expression of an instant query: its
 // result is the raw samples of the window at the query time.
 Result<StepValue> Evaluator::EvalRangeInstant(const Expr& range_expr) {
-  STRATA_ASSIGN_OR_RETURN(RangeInput in, LoadRange(range_expr));
+  STRATA_ASSIGN_OR_RETURN(RangeInput in, LoadRange(range_expr, ""));
   StepValue out;
   out.type = ValueType::kMatrix;
   int64_t ref = RefTime(start_, in.at, in.offset_ms);
   int64_t points = 0;
-  for (auto& s : in.series) {
+  RawSeries s;
+  for (;;) {
+    STRATA_ASSIGN_OR_RETURN(bool more, NextRange(&in, &s));
+    if (!more) break;
     Series series{std::move(s.labels), {}};
     for (const FPoint& p : s.points) {
       if (p.t >= ref - in.range_ms && p.t <= ref) series.points.push_back(p);
@@ -349,9 +367,18 @@ Result<StepValue> Evaluator::EvalRangeInstant(const Expr& range_expr) {
     points += static_cast<int64_t>(series.points.size());
     if (!series.points.empty()) out.series.push_back(std::move(series));
   }
-  ReleaseSamples(in.counted);
   STRATA_RETURN_IF_ERROR(AddSamples(points));
   return out;
+}
+
+Status Evaluator::StepLoad::Add(size_t step, int64_t n, const Evaluator& ev) {
+  int64_t& v = per_step[step];
+  v += n;
+  if (ev.samples_ + v > ev.options_.max_samples) {
+    return Status::ResourceExhausted(
+        "query processing would load too many samples into memory in query execution");
+  }
+  return Status::Ok();
 }
 
 Result<StepValue> Evaluator::EvalUnary(const UnaryExpr& u) {

@@ -48,7 +48,7 @@ Result<Range> RangeParams(const Params& params) {
     return Status::InvalidArgument("invalid parameter \"end\": end timestamp must not be before "
                                    "start time");
   }
-  // Head queries use the full int64 range for "unbounded".
+  // Queriers use the full int64 range for "unbounded".
   return Range{start == kMinTimeMs ? INT64_MIN : start, end == kMaxTimeMs ? INT64_MAX : end};
 }
 
@@ -95,7 +95,7 @@ void Api::Series(const HttpRequest& req, HttpResponse* res) const {
   if (!limit.ok()) return SetStatusError(res, limit.status());
   std::vector<model::Labels> all;
   for (const auto& m : *matches) {
-    auto series = head_->Series(m, range->start, range->end);
+    auto series = querier_->Series(m, range->start, range->end);
     if (!series.ok()) return SetStatusError(res, series.status());
     all.insert(all.end(), series->begin(), series->end());
   }
@@ -127,7 +127,7 @@ void Api::LabelNames(const HttpRequest& req, HttpResponse* res) const {
   if (!range.ok()) return SetStatusError(res, range.status());
   auto limit = LimitParam(*params);
   if (!limit.ok()) return SetStatusError(res, limit.status());
-  auto names = head_->LabelNames(*matches, range->start, range->end);
+  auto names = querier_->LabelNames(*matches, range->start, range->end);
   if (!names.ok()) return SetStatusError(res, names.status());
   WriteStrings(*names, *limit, res);
 }
@@ -152,7 +152,7 @@ void Api::LabelValues(const HttpRequest& req, HttpResponse* res) const {
   if (!range.ok()) return SetStatusError(res, range.status());
   auto limit = LimitParam(*params);
   if (!limit.ok()) return SetStatusError(res, limit.status());
-  auto values = head_->LabelValues(*name, *matches, range->start, range->end);
+  auto values = querier_->LabelValues(*name, *matches, range->start, range->end);
   if (!values.ok()) return SetStatusError(res, values.status());
   WriteStrings(*values, *limit, res);
 }

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "server/router.h"
-#include "storage/head.h"
+#include "storage/querier.h"
 #include "storage/metadata_store.h"
 
 namespace strata::server {
@@ -15,8 +15,8 @@ namespace strata::server {
 class Api {
  public:
   // Borrows everything; all must outlive the Api.
-  Api(const storage::Head* head, const storage::MetadataStore* metadata, std::string version)
-      : head_(head), metadata_(metadata), version_(std::move(version)) {}
+  Api(const storage::Querier* querier, const storage::MetadataStore* metadata, std::string version)
+      : querier_(querier), metadata_(metadata), version_(std::move(version)) {}
 
   void Register(Router* router);
 
@@ -27,7 +27,7 @@ class Api {
   void BuildInfo(const HttpRequest& req, HttpResponse* res) const;
 
  private:
-  const storage::Head* head_;
+  const storage::Querier* querier_;  // Every tier, merged.
   const storage::MetadataStore* metadata_;
   std::string version_;
 };

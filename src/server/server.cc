@@ -7,11 +7,20 @@
 
 #include "base/log.h"
 #include "server/process_metrics.h"
+#include "storage/data_dir.h"
 
 namespace strata::server {
 
 Status ServerOptions::Validate() const {
   if (data_dir.empty()) return Status::InvalidArgument("data directory must not be empty");
+  STRATA_RETURN_IF_ERROR(head.Validate());
+  STRATA_RETURN_IF_ERROR(warm.Validate());
+  compaction::CompactorOptions c = compaction;
+  c.chunk_range_ms = head.chunk_range_ms;
+  STRATA_RETURN_IF_ERROR(c.Validate());
+  if (warm.partition_ms % head.chunk_range_ms != 0) {
+    return Status::InvalidArgument("the warm partition width must be a multiple of the chunk range");
+  }
   return http.Validate();
 }
 
@@ -25,6 +34,12 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
   std::unique_ptr<Server> server(new Server(std::move(options)));
   STRATA_RETURN_IF_ERROR(CreateDirs(server->options_.data_dir));
   STRATA_ASSIGN_OR_RETURN(server->lock_, FileLock::Acquire(server->options_.data_dir + "/lock"));
+  bool migrated = false;
+  STRATA_RETURN_IF_ERROR(storage::PrepareDataDir(server->options_.data_dir, &migrated));
+  if (migrated) {
+    STRATA_LOG(kInfo, "server") << "migrated a WAL-only data directory to format version "
+                                << LogKV("version", storage::kDataDirFormatVersion);
+  }
   prometheus::BuildGauge()
       .Name("strata_build_info")
       .Help("A metric with a constant '1' value labelled by the Strata version.")
@@ -39,7 +54,10 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
 }
 
 void Server::ServeMetrics(HttpResponse* res) {
-  if (head_ && ready_.load(std::memory_order_acquire)) head_->Stats();  // Refreshes gauges.
+  if (head_ && ready_.load(std::memory_order_acquire)) {
+    head_->Stats();  // Refreshes gauges.
+    if (warm_) warm_->Stats();
+  }
   std::ostringstream out;
   std::vector<prometheus::MetricFamily> families = registry_->Collect();
   for (const auto& c : collectors_) {
@@ -131,11 +149,28 @@ Status Server::Start() {
     return head.status();
   }
   head_ = std::move(head).value();
+  auto warm = storage::WarmStore::Open(options_.data_dir + "/warm", options_.warm, registry_.get());
+  if (!warm.ok()) {
+    http_->Stop();
+    return warm.status().WithContext("opening the warm tier");
+  }
+  warm_ = std::move(warm).value();
+  // Everything before covered_until is durable in the warm tier; the head may still hold some
+  // of it (a crash before the WAL checkpoint), which the next move writes again.
+  head_->SetMinValidTime(warm_->covered_until());
+  querier_ = std::make_unique<storage::MergeQuerier>(
+      std::vector<const storage::Querier*>{head_.get(), warm_.get()});
   remote_write_ = std::make_unique<ingest::RemoteWriteReceiver>(
       head_.get(), &metadata_, registry_.get(), options_.remote_write);
   engine_ = std::make_unique<query::Engine>(options_.engine);
-  query_api_ = std::make_unique<QueryApi>(head_.get(), engine_.get());
-  api_ = std::make_unique<Api>(head_.get(), &metadata_, options_.version);
+  query_api_ = std::make_unique<QueryApi>(querier_.get(), engine_.get());
+  api_ = std::make_unique<Api>(querier_.get(), &metadata_, options_.version);
+  compaction::CompactorOptions copts = options_.compaction;
+  copts.chunk_range_ms = options_.head.chunk_range_ms;
+  copts.wal_dir = options_.data_dir + "/wal";
+  compactor_ = std::make_unique<compaction::Compactor>(head_.get(), warm_.get(), std::move(copts),
+                                                       registry_.get());
+  if (options_.enable_compaction) compactor_->Start();
   AddRoutes();
   http_->SetRouter(&router_);
   ready_.store(true, std::memory_order_release);
@@ -147,9 +182,14 @@ Status Server::Start() {
 void Server::Stop() {
   ready_.store(false, std::memory_order_release);
   if (http_) http_->Stop();
+  if (compactor_) compactor_->Stop();
   if (head_) {
     Status s = head_->Close();
     if (!s.ok()) STRATA_LOG(kError, "server") << "closing head" << LogKV("error", s.ToString());
+  }
+  if (warm_) {
+    Status s = warm_->Close();
+    if (!s.ok()) STRATA_LOG(kError, "server") << "closing warm tier" << LogKV("error", s.ToString());
   }
 }
 

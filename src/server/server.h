@@ -13,7 +13,10 @@
 
 #include "base/file_lock.h"
 #include "ingest/remote_write.h"
+#include "compaction/compactor.h"
 #include "storage/head.h"
+#include "storage/merge_querier.h"
+#include "storage/warm_store.h"
 #include "storage/metadata_store.h"
 #include "base/result.h"
 #include "server/api.h"
@@ -29,6 +32,12 @@ struct ServerOptions {
   // Where all persistent state lives; created if missing. Default: ./data
   std::string data_dir = "./data";
   storage::HeadOptions head;
+  // The warm tier under <data_dir>/warm.
+  storage::WarmOptions warm;
+  // Moves and retention; chunk_range_ms follows head.chunk_range_ms.
+  compaction::CompactorOptions compaction;
+  // Run the compactor in the background. Default: true.
+  bool enable_compaction = true;
   query::EngineOptions engine;
   ingest::RemoteWriteOptions remote_write;
   // Reported by /api/v1/status/buildinfo and strata_build_info.
@@ -47,7 +56,8 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Starts listening at once (/-/healthy answers 200, /-/ready and the data endpoints 503
-  // while the WAL replays), then replays the WAL into the head, then serves everything.
+  // while the WAL replays), then replays the WAL into the head, opens the warm tier, starts
+  // the compactor, then serves everything.
   // Returns the replay's error (Corruption when the WAL cannot be recovered); the server is
   // then stopped.
   Status Start();
@@ -68,6 +78,9 @@ class Server {
   // Collected next to registry_ at scrape time (prometheus-cpp 1.0 registries cannot hold them).
   std::vector<std::shared_ptr<prometheus::Collectable>> collectors_;
   std::unique_ptr<storage::Head> head_;
+  std::unique_ptr<storage::WarmStore> warm_;
+  std::unique_ptr<storage::MergeQuerier> querier_;  // Head, then warm.
+  std::unique_ptr<compaction::Compactor> compactor_;
   storage::MetadataStore metadata_;
   std::unique_ptr<ingest::RemoteWriteReceiver> remote_write_;
   std::unique_ptr<Api> api_;

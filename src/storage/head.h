@@ -3,7 +3,10 @@
 // interned label strings, and per-series Gorilla chunks. Thread-safe: many appenders and readers
 // run concurrently. Commit protocol: samples are validated, logged to the WAL, then published
 // to the chunks, in one order shared by WAL and memory, so WAL replay rebuilds exactly the
-// accepted samples. See docs/format/wal.md for the record payloads.
+// accepted samples. Compaction protocol (one caller at a time, see compaction/): raise the
+// lower bound, collect a range, make it durable elsewhere, then Truncate. Files: head.cc (set-up,
+// series), head_append.cc, head_read.cc, head_replay.cc, head_compact.cc. Record payloads:
+// docs/format/wal.md.
 #pragma once
 
 #include <atomic>
@@ -21,6 +24,7 @@
 #include "model/sample.h"
 #include "storage/querier.h"
 #include "storage/wal.h"
+#include "storage/warm_store.h"
 
 namespace prometheus {
 class Registry;
@@ -85,11 +89,12 @@ struct AppendResult {
   uint64_t out_of_order = 0;         // Older than the series' newest sample (beyond the window).
   uint64_t out_of_order_accepted = 0;  // Older, but inside the out-of-order window: stored.
   uint64_t duplicate_timestamp = 0;  // Same timestamp as the newest sample, other value.
+  uint64_t out_of_bounds = 0;        // Older than the head's lower bound (data moved out).
   uint64_t series_created = 0;
   // The first few rejection messages, for the HTTP 400 body.
   std::vector<std::string> errors;
   static constexpr size_t kMaxErrors = 10;
-  uint64_t rejected() const { return out_of_order + duplicate_timestamp; }
+  uint64_t rejected() const { return out_of_order + duplicate_timestamp + out_of_bounds; }
 };
 
 
@@ -106,8 +111,11 @@ struct HeadStats {
   uint64_t chunks = 0;
   uint64_t chunk_bytes = 0;
   uint64_t memory_bytes = 0;  // Estimate: chunks, series structs, index, symbols.
-  int64_t min_time = 0;       // Over all samples; 0/0 when empty.
-  int64_t max_time = 0;
+  int64_t min_time = 0;       // Over the samples in memory (approximate after a truncation);
+  int64_t max_time = 0;       // 0/0 when empty.
+  int64_t min_valid_time = INT64_MIN;  // Appends older than this are out of bounds.
+  uint64_t series_removed = 0;  // By truncation, since start-up.
+  uint64_t chunks_removed = 0;
   CacheStats postings_cache;
   CacheStats chunk_cache;
 };
@@ -129,20 +137,40 @@ class Head final : public Querier {
   // (see SeriesInput).
   Status Append(std::span<const SeriesInput> batch, AppendResult* result);
 
-  // Series matching all `matchers` with at least one sample in [mint, maxt], with those
-  // samples, sorted by labels. InvalidArgument if no matcher selects anything non-empty.
-  Result<std::vector<SeriesSamples>> Select(const model::Matchers& matchers, int64_t mint,
-                                            int64_t maxt) const override;
-  // Label sets of matching series with samples in [mint, maxt], sorted.
+  // Querier. Select snapshots the matching series' chunk bytes (compressed) when called and
+  // decodes a series when its samples are read, so a later truncation never changes what an
+  // open SeriesSet returns.
+  Result<std::unique_ptr<SeriesSet>> Select(const model::Matchers& matchers,
+                                            const SelectHints& hints) const override;
   Result<std::vector<model::Labels>> Series(const model::Matchers& matchers, int64_t mint,
-                                            int64_t maxt) const;
-  // Sorted label names / values of one name, over series matching any of `selectors` (all
-  // series when empty) with samples in [mint, maxt].
+                                            int64_t maxt) const override;
   Result<std::vector<std::string>> LabelNames(const std::vector<model::Matchers>& selectors,
-                                              int64_t mint, int64_t maxt) const;
+                                              int64_t mint, int64_t maxt) const override;
   Result<std::vector<std::string>> LabelValues(const std::string& name,
                                                const std::vector<model::Matchers>& selectors,
-                                               int64_t mint, int64_t maxt) const;
+                                               int64_t mint, int64_t maxt) const override;
+
+  // --- Compaction protocol. One caller at a time; appends and reads go on meanwhile. ---
+  // Oldest sample in memory (INT64_MAX when empty) and newest sample ever appended (INT64_MIN
+  // when none).
+  int64_t MinTime() const;
+  int64_t MaxTime() const;
+  int64_t min_valid_time() const { return min_valid_time_.load(std::memory_order_acquire); }
+  // Step 1: from now on samples older than `t` are rejected as out of bounds. Never lowers the
+  // bound. Returns once no append in flight can still add a sample older than `t`.
+  void SetMinValidTime(int64_t t);
+  // Step 2: the data of every series in [mint, maxt): closed chunks as they are, open chunks
+  // that end before maxt (closed by this call), with the out-of-order samples of the range
+  // merged in (those series' chunks are re-encoded). REQUIRES: min_valid_time() >= maxt and
+  // both bounds are multiples of chunk_range_ms. Chunks before mint are not returned.
+  std::vector<WarmSeriesData> CollectRange(int64_t mint, int64_t maxt);
+  // Step 3, once everything before `t` is durable in another tier: writes a WAL checkpoint
+  // (series records of the series in memory, samples at or after `t`), deletes the segments
+  // it covers, then drops every chunk and out-of-order sample before `t` from memory and
+  // removes series left without samples from the series map, the postings and the symbol
+  // table. REQUIRES: min_valid_time() >= t. IOError when the checkpoint fails (memory is then
+  // left as it was; retrying is safe).
+  Status Truncate(int64_t t);
 
   HeadStats Stats() const;
   const ReplayStats& replay_stats() const { return replay_stats_; }
@@ -177,6 +205,8 @@ class Head final : public Querier {
   // replay, before the head is shared).
   void AppendToChunkUnlocked(head::MemSeries* s, int64_t t, uint64_t v_bits)
       STRATA_NO_THREAD_SAFETY_ANALYSIS;
+  // Moves the open chunk to the closed ones. REQUIRES: s->mu held (or replay), an open chunk.
+  void CloseOpenChunk(head::MemSeries* s) STRATA_NO_THREAD_SAFETY_ANALYSIS;
   std::vector<uint32_t> Postings(const model::Matchers& matchers) const;
   Result<std::vector<uint32_t>> SelectIds(const model::Matchers& matchers) const;
   Result<std::vector<uint32_t>> ResolvePostings(const model::Matchers& matchers) const;
@@ -184,6 +214,11 @@ class Head final : public Querier {
   bool HasSamplesIn(head::MemSeries* s, int64_t mint, int64_t maxt) const;
   std::vector<std::pair<std::string_view, std::string_view>> LabelViews(
       const head::MemSeries& s) const;
+  // Compaction helpers (head_compact.cc).
+  Status CheckpointWal(int64_t t);
+  void DropBefore(int64_t t);
+  // Adds one sample to `result`'s error list (bounded).
+  void AddError(AppendResult* result, std::string msg) const;
 
   const HeadOptions options_;
   std::unique_ptr<head::SymbolTable> symbols_;
@@ -191,6 +226,9 @@ class Head final : public Querier {
   std::unique_ptr<head::SeriesMap> series_;
   std::unique_ptr<Wal> wal_;
 
+  // Held shared by appends (series lookup through publication) and reads that touch MemSeries
+  // pointers, exclusively by the truncation step that frees series. Taken before commit_mu_.
+  mutable SharedMutex gc_mu_{SharedMutex::Preference::kWriters};
   // Orders validation, WAL write and publication of whole batches; see the file comment.
   Mutex commit_mu_;
   std::string record_buf_ STRATA_GUARDED_BY(commit_mu_);
@@ -199,6 +237,8 @@ class Head final : public Querier {
   // Bumped whenever a series is created, so cached postings of older generations are stale.
   std::atomic<uint64_t> series_generation_{0};
   mutable LruCache<std::string, std::vector<uint32_t>> postings_cache_;
+  // Keyed by (series id, chunk sequence number): ids and sequence numbers are never reused, so
+  // truncation cannot make an entry stale.
   mutable LruCache<uint64_t, std::vector<model::Sample>> chunk_cache_;
 
   // Set when WAL replay met a series id that aliases another series' id (rare): replay then
@@ -208,6 +248,9 @@ class Head final : public Querier {
   std::atomic<uint64_t> chunks_cut_{0};
   std::atomic<int64_t> min_time_{INT64_MAX};
   std::atomic<int64_t> max_time_{INT64_MIN};
+  std::atomic<int64_t> min_valid_time_{INT64_MIN};
+  std::atomic<uint64_t> series_removed_{0};
+  std::atomic<uint64_t> chunks_removed_{0};
   ReplayStats replay_stats_;
   double replay_seconds_ = 0;
 

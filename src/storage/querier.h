@@ -1,8 +1,15 @@
-// Querier: what the query engine reads from. Implemented by the head today, and later by the
-// tier-merging querier. Thread-safe implementations only.
+// Querier: the storage seam. Every tier (head, warm, and the cold tier to come) implements it,
+// and MergeQuerier (merge_querier.h) combines tiers behind it; the query engine, the HTTP API
+// and the rule evaluator see only this interface. Series come out one at a time, sorted by
+// labels, and a series' samples are read only when asked for, so a query over a long range
+// never holds every raw sample at once. Implementations are thread-safe; a SeriesSet is
+// confined to the thread that iterates it.
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -12,20 +19,71 @@
 
 namespace strata::storage {
 
-// A series' samples in a time range, materialized, sorted by timestamp.
-struct SeriesSamples {
-  model::Labels labels;
-  std::vector<model::Sample> samples;
+// What a selector needs, passed down by the engine so a tier can choose what to read (a later
+// downsampling tier picks its resolution from step_ms and range_ms).
+struct SelectHints {
+  // Samples with start_ms <= t <= end_ms are wanted (lookback and range windows included).
+  int64_t start_ms = INT64_MIN;
+  int64_t end_ms = INT64_MAX;
+  // Step of the evaluation; 0 for instant queries and metadata calls.
+  int64_t step_ms = 0;
+  // Range of the enclosing range-vector selector (`x[5m]` -> 300000); 0 for an instant selector.
+  int64_t range_ms = 0;
+  // Name of the function the selector is an argument of ("rate"); empty when none.
+  std::string func;
+};
+
+// The series a Select matched, in increasing label order. Protocol: call Next() until it
+// returns false, then check status(); labels() and ReadSamples() refer to the current series.
+class SeriesSet {
+ public:
+  virtual ~SeriesSet() = default;
+  // Advances to the next series. False at the end or on error (see status()).
+  virtual bool Next() = 0;
+  // REQUIRES: the last Next() returned true.
+  virtual const model::Labels& labels() const = 0;
+  // Replaces *out with the current series' samples in [hints.start_ms, hints.end_ms], sorted by
+  // time with unique timestamps, stale markers included. May be empty. Corruption or IOError
+  // when stored data cannot be read. REQUIRES: the last Next() returned true.
+  virtual Status ReadSamples(std::vector<model::Sample>* out) = 0;
+  // OK, or why iteration stopped early.
+  virtual Status status() const = 0;
 };
 
 class Querier {
  public:
   virtual ~Querier() = default;
-  // Series matching all `matchers` with at least one sample in [mint, maxt], with those samples
-  // (stale markers included), sorted by labels. InvalidArgument if no matcher selects anything
-  // non-empty.
-  virtual Result<std::vector<SeriesSamples>> Select(const model::Matchers& matchers, int64_t mint,
+  // Series matching all `matchers` with at least one sample in [hints.start_ms, hints.end_ms]
+  // (a tier may also return a series whose samples turn out to lie outside; ReadSamples then
+  // yields nothing). InvalidArgument if no matcher selects anything non-empty.
+  virtual Result<std::unique_ptr<SeriesSet>> Select(const model::Matchers& matchers,
+                                                    const SelectHints& hints) const = 0;
+  // Sorted, unique label sets of the series matching `matchers` with samples in [mint, maxt].
+  virtual Result<std::vector<model::Labels>> Series(const model::Matchers& matchers, int64_t mint,
                                                     int64_t maxt) const = 0;
+  // Sorted, unique label names / values of one name, over series matching any of `selectors`
+  // (all series when empty) with samples in [mint, maxt].
+  virtual Result<std::vector<std::string>> LabelNames(
+      const std::vector<model::Matchers>& selectors, int64_t mint, int64_t maxt) const = 0;
+  virtual Result<std::vector<std::string>> LabelValues(
+      const std::string& name, const std::vector<model::Matchers>& selectors, int64_t mint,
+      int64_t maxt) const = 0;
 };
+
+// InvalidArgument unless some matcher rejects the empty value (PromQL's rule for selectors).
+Status CheckSelectorMatchers(const model::Matchers& matchers);
+
+// A SeriesSet over series already materialized (small results, tests). Sorts them by labels.
+struct MaterializedSeries {
+  model::Labels labels;
+  std::vector<model::Sample> samples;
+};
+std::unique_ptr<SeriesSet> MakeMaterializedSeriesSet(std::vector<MaterializedSeries> series);
+
+// Reads a whole selection into memory (tests, tools, small results): the series with at least
+// one sample in [mint, maxt], sorted by labels.
+Result<std::vector<MaterializedSeries>> SelectAll(const Querier& querier,
+                                                  const model::Matchers& matchers, int64_t mint,
+                                                  int64_t maxt);
 
 }  // namespace strata::storage

@@ -397,4 +397,9 @@ Status Wal::WriteCheckpoint(const std::string& dir, int upto_segment,
   return wal::WriteCheckpointDir(dir, upto_segment, records);
 }
 
+Status Wal::ReadFinished(const std::string& dir, int upto_segment,
+                         const std::function<Status(std::string_view record)>& fn) {
+  return wal::ReadFinishedSegments(dir, upto_segment, fn);
+}
+
 }  // namespace strata::storage

@@ -207,6 +207,12 @@ class Wal {
   // exist, AlreadyExists if that checkpoint exists, IOError.
   static Status WriteCheckpoint(const std::string& dir, int upto_segment,
                                 std::span<const std::string> records);
+  // Reads, without changing anything, the records that a checkpoint covering `upto_segment`
+  // must summarize: those of the newest checkpoint numbered <= upto_segment, then of every
+  // segment above it up to and including `upto_segment`. For compaction while the Wal is open
+  // (it holds the lock). REQUIRES: those segments are finished. Corruption on any damage.
+  static Status ReadFinished(const std::string& dir, int upto_segment,
+                             const std::function<Status(std::string_view record)>& fn);
 
  private:
   struct PrivateTag {

@@ -36,7 +36,7 @@ class RemoteWriteTest : public ::testing::Test {
   }
 
   size_t Stored(const std::string& metric) {
-    auto sel = head_->Select({model::Matcher::Equal("__name__", metric)}, INT64_MIN, INT64_MAX);
+    auto sel = storage::SelectAll(*head_, {model::Matcher::Equal("__name__", metric)}, INT64_MIN, INT64_MAX);
     size_t n = 0;
     if (sel.ok()) {
       for (const auto& s : *sel) n += s.samples.size();

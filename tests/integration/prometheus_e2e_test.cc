@@ -345,7 +345,7 @@ TEST(PrometheusE2ETest, EverySeriesPrometheusSentIsStoredWithTheSameValues) {
     for (const model::Label& l : ps.labels) {
       matchers.push_back(model::Matcher::Equal(l.name, l.value));
     }
-    auto sel = (*head)->Select(matchers, mint, cutoff_ms);
+    auto sel = storage::SelectAll(**head, matchers, mint, cutoff_ms);
     ASSERT_TRUE(sel.ok()) << sel.status().ToString();
     std::vector<model::Sample> got;
     for (const auto& ss : *sel) {
@@ -370,7 +370,7 @@ TEST(PrometheusE2ETest, EverySeriesPrometheusSentIsStoredWithTheSameValues) {
   // The other way round: nothing in Strata that Prometheus does not have.
   auto any_name = model::Matcher::Make(model::MatchType::kRegexMatch, "__name__", ".+");
   ASSERT_TRUE(any_name.ok());
-  auto all = (*head)->Select({*any_name}, mint, cutoff_ms);
+  auto all = storage::SelectAll(**head, {*any_name}, mint, cutoff_ms);
   ASSERT_TRUE(all.ok()) << all.status().ToString();
   size_t extra = 0;
   std::string first_extra;

@@ -10,6 +10,7 @@
 #include "testutil/http_client.h"
 #include "testutil/process.h"
 #include "testutil/remote_write.h"
+#include "testutil/tiers.h"
 
 namespace strata {
 namespace {
@@ -26,19 +27,10 @@ testutil::HttpResult Send(uint16_t port, const std::string& body) {
   return HttpDo(port, "POST", "/api/v1/write", body, kRwHeaders);
 }
 
-// Samples stored for metric `name` in a data directory, read with the storage library.
+// Samples stored for metric `name` in a data directory, every tier merged.
 std::map<std::string, std::vector<model::Sample>> ReadBack(const std::string& data_dir,
                                                            const std::string& name) {
-  std::map<std::string, std::vector<model::Sample>> out;
-  storage::HeadOptions o;
-  o.series_map_stripes = 16;
-  auto head = storage::Head::Open(data_dir, o, nullptr);
-  EXPECT_TRUE(head.ok()) << head.status().ToString();
-  if (!head.ok()) return out;
-  auto sel = (*head)->Select({model::Matcher::Equal("__name__", name)}, INT64_MIN, INT64_MAX);
-  EXPECT_TRUE(sel.ok());
-  for (auto& s : *sel) out[s.labels.ToString()] = s.samples;
-  return out;
+  return testutil::ReadMetric(data_dir, name);
 }
 
 TEST(RemoteWriteHttpTest, BadInputGetsClear4xxAndKeepsAcceptedData) {

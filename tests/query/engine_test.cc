@@ -12,29 +12,47 @@ namespace {
 // An in-memory Querier over fixed series; optionally slow, to exercise timeouts.
 class FakeQuerier : public storage::Querier {
  public:
-  std::vector<storage::SeriesSamples> data;
+  std::vector<storage::MaterializedSeries> data;
   std::chrono::milliseconds delay{0};
+  // The hints of every Select, for the hint tests.
+  mutable std::vector<storage::SelectHints> hints_seen;
 
-  Result<std::vector<storage::SeriesSamples>> Select(const model::Matchers& matchers, int64_t mint,
-                                                     int64_t maxt) const override {
+  Result<std::unique_ptr<storage::SeriesSet>> Select(
+      const model::Matchers& matchers, const storage::SelectHints& hints) const override {
+    hints_seen.push_back(hints);
     if (delay.count() > 0) std::this_thread::sleep_for(delay);
-    std::vector<storage::SeriesSamples> out;
+    std::vector<storage::MaterializedSeries> out;
     for (const auto& s : data) {
       if (!model::MatchesLabels(matchers, s.labels)) continue;
-      storage::SeriesSamples ss{s.labels, {}};
+      storage::MaterializedSeries ss{s.labels, {}};
       for (const auto& smp : s.samples) {
-        if (smp.timestamp_ms >= mint && smp.timestamp_ms <= maxt) ss.samples.push_back(smp);
+        if (smp.timestamp_ms >= hints.start_ms && smp.timestamp_ms <= hints.end_ms) {
+          ss.samples.push_back(smp);
+        }
       }
       if (!ss.samples.empty()) out.push_back(std::move(ss));
     }
-    return out;
+    return storage::MakeMaterializedSeriesSet(std::move(out));
+  }
+  Result<std::vector<model::Labels>> Series(const model::Matchers&, int64_t,
+                                            int64_t) const override {
+    return std::vector<model::Labels>{};
+  }
+  Result<std::vector<std::string>> LabelNames(const std::vector<model::Matchers>&, int64_t,
+                                              int64_t) const override {
+    return std::vector<std::string>{};
+  }
+  Result<std::vector<std::string>> LabelValues(const std::string&,
+                                               const std::vector<model::Matchers>&, int64_t,
+                                               int64_t) const override {
+    return std::vector<std::string>{};
   }
 };
 
 FakeQuerier Data(int series, int samples) {
   FakeQuerier q;
   for (int i = 0; i < series; ++i) {
-    storage::SeriesSamples s;
+    storage::MaterializedSeries s;
     s.labels = *model::Labels::FromPairs({{"__name__", "m"}, {"i", std::to_string(i)}});
     for (int k = 0; k < samples; ++k) s.samples.push_back({k * 15000LL, static_cast<double>(k)});
     q.data.push_back(std::move(s));

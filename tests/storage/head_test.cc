@@ -65,7 +65,7 @@ TEST(HeadTest, AppendSelectAndChunkCuts) {
   EXPECT_EQ(r.accepted, 1000u);
   EXPECT_EQ(r.series_created, 1u);
 
-  auto sel = (*head)->Select(Eq("up"), 0, 1000 * 15000LL);
+  auto sel = SelectAll(**head, Eq("up"), 0, 1000 * 15000LL);
   ASSERT_TRUE(sel.ok());
   ASSERT_EQ(sel->size(), 1u);
   ASSERT_EQ((*sel)[0].samples.size(), 1000u);
@@ -75,7 +75,7 @@ TEST(HeadTest, AppendSelectAndChunkCuts) {
   }
   EXPECT_EQ((*sel)[0].labels.ToString(), R"({__name__="up", job="a"})");
   // Range restriction is inclusive at both ends.
-  sel = (*head)->Select(Eq("up"), 15000, 45000);
+  sel = SelectAll(**head, Eq("up"), 15000, 45000);
   ASSERT_EQ((*sel)[0].samples.size(), 3u);
   HeadStats st = (*head)->Stats();
   EXPECT_EQ(st.series, 1u);
@@ -93,7 +93,7 @@ TEST(HeadTest, ChunksNeverSpanTheRangeBoundary) {
   AppendResult r;
   ASSERT_TRUE(AppendOne(head->get(), Series("m", {}, {{900, 1}, {999, 2}, {1000, 3}, {2500, 4}}), &r).ok());
   EXPECT_EQ((*head)->Stats().chunks, 3u);
-  auto sel = (*head)->Select(Eq("m"), 0, 5000);
+  auto sel = SelectAll(**head, Eq("m"), 0, 5000);
   ASSERT_EQ((*sel)[0].samples.size(), 4u);
 }
 
@@ -114,7 +114,7 @@ TEST(HeadTest, DuplicateAndOutOfOrderRules) {
   ASSERT_EQ(r2.errors.size(), 2u);
   EXPECT_NE(r2.errors[0].find("duplicate sample for timestamp 2000"), std::string::npos);
   EXPECT_NE(r2.errors[1].find("out of order sample"), std::string::npos);
-  auto sel = (*head)->Select(Eq("m"), 0, 10000);
+  auto sel = SelectAll(**head, Eq("m"), 0, 10000);
   ASSERT_EQ((*sel)[0].samples.size(), 3u);
   EXPECT_EQ((*sel)[0].samples[2].value, 3);
 }
@@ -137,13 +137,13 @@ TEST(HeadTest, OutOfOrderWindowAcceptsOlderSamplesAndSurvivesReplay) {
     ASSERT_TRUE(AppendOne(head->get(), Series("m", {}, {{25'000, 25}, {25'000, 26}}), &r3).ok());
     EXPECT_EQ(r3.duplicates, 1u);
     EXPECT_EQ(r3.duplicate_timestamp, 1u);
-    auto sel = (*head)->Select(Eq("m"), 0, 100'000);
+    auto sel = SelectAll(**head, Eq("m"), 0, 100'000);
     ASSERT_EQ((*sel)[0].samples.size(), 4u);
     ASSERT_TRUE((*head)->Close().ok());
   }
   auto head = Head::Open(dir.path(), o, nullptr);
   ASSERT_TRUE(head.ok());
-  auto sel = (*head)->Select(Eq("m"), 0, 100'000);
+  auto sel = SelectAll(**head, Eq("m"), 0, 100'000);
   ASSERT_EQ(sel->size(), 1u);
   std::vector<int64_t> ts;
   for (const auto& smp : (*sel)[0].samples) ts.push_back(smp.timestamp_ms);
@@ -166,7 +166,7 @@ TEST(HeadTest, NaNAndStaleMarkersKeepTheirBits) {
   AppendResult r3;
   ASSERT_TRUE(AppendOne(head->get(), Series("m", {}, {{3, 0.0}}), &r3).ok());
   EXPECT_EQ(r3.duplicate_timestamp, 1u);
-  auto sel = (*head)->Select(Eq("m"), 0, 10);
+  auto sel = SelectAll(**head, Eq("m"), 0, 10);
   ASSERT_EQ((*sel)[0].samples.size(), 3u);
   EXPECT_EQ(std::bit_cast<uint64_t>((*sel)[0].samples[0].value), model::kNormalNaNBits);
   EXPECT_TRUE(model::IsStaleNaN((*sel)[0].samples[1].value));
@@ -248,7 +248,7 @@ TEST(HeadTest, ReplayRestoresEverySampleAfterReopen) {
   EXPECT_EQ((*head)->Stats().samples_appended, 5000u);
   int checked = 0;
   for (int m = 0; m < 4; ++m) {
-    auto sel = (*head)->Select(Eq("metric_" + std::to_string(m)), INT64_MIN, INT64_MAX);
+    auto sel = SelectAll(**head, Eq("metric_" + std::to_string(m)), INT64_MIN, INT64_MAX);
     ASSERT_TRUE(sel.ok());
     for (const auto& ss : *sel) {
       const auto& e = expected["metric_" + std::to_string(m) + "/" + std::string(ss.labels.Get("s"))];
@@ -292,7 +292,7 @@ TEST(HeadTest, ParallelReplayMatchesSerialReplay) {
     o.replay_workers = workers;
     auto head = Head::Open(dir.path(), o, nullptr);
     EXPECT_TRUE(head.ok());
-    auto sel = (*head)->Select(Eq("p"), INT64_MIN, INT64_MAX);
+    auto sel = SelectAll(**head, Eq("p"), INT64_MIN, INT64_MAX);
     EXPECT_TRUE((*head)->Close().ok());
     return std::move(sel).value();
   };
@@ -335,7 +335,7 @@ TEST(HeadTest, ReplaySurvivesATornWalTail) {
   auto head = Head::Open(dir.path(), Options(), nullptr);
   ASSERT_TRUE(head.ok()) << head.status().ToString();
   EXPECT_TRUE((*head)->replay_stats().torn_tail);
-  auto sel = (*head)->Select(Eq("m"), INT64_MIN, INT64_MAX);
+  auto sel = SelectAll(**head, Eq("m"), INT64_MIN, INT64_MAX);
   ASSERT_EQ(sel->size(), 1u);
   EXPECT_EQ((*sel)[0].samples.size(), 9u);
 }
@@ -348,7 +348,7 @@ TEST(HeadTest, ConcurrentAppendersAndReaders) {
   std::atomic<int> bad_reads{0};
   std::thread reader([&] {
     while (!stop.load()) {
-      auto sel = (*head)->Select(Eq("c"), INT64_MIN, INT64_MAX);
+      auto sel = SelectAll(**head, Eq("c"), INT64_MIN, INT64_MAX);
       if (!sel.ok()) {
         ++bad_reads;
         continue;

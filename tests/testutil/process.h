@@ -73,8 +73,10 @@ class ChildProcess {
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
-  // Starts `argv[0]` with arguments; stdout and stderr go to `log_path`.
-  bool Start(const std::vector<std::string>& argv, const std::string& log_path) {
+  // Starts `argv[0]` with arguments and extra environment variables; stdout and stderr go to
+  // `log_path`.
+  bool Start(const std::vector<std::string>& argv, const std::string& log_path,
+             const std::vector<std::pair<std::string, std::string>>& env = {}) {
     log_path_ = log_path;
     pid_ = ::fork();
     if (pid_ < 0) return false;
@@ -84,6 +86,7 @@ class ChildProcess {
         ::dup2(fileno(f), 1);
         ::dup2(fileno(f), 2);
       }
+      for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
       std::vector<char*> args;
       for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
       args.push_back(nullptr);
@@ -154,7 +157,7 @@ class StrataServer {
                                      "--data-dir", data_dir};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     std::filesystem::remove(log_path_);
-    if (!proc_.Start(argv, log_path_)) return false;
+    if (!proc_.Start(argv, log_path_, env_)) return false;
     std::regex port_re(R"(msg=listening .*port=(\d+))");
     bool up = WaitFor(
         [&] {
@@ -179,6 +182,9 @@ class StrataServer {
         timeout) && proc_.running();
   }
 
+  // Environment variables for the next Start() (e.g. STRATA_CRASH_AT).
+  void SetEnv(std::vector<std::pair<std::string, std::string>> env) { env_ = std::move(env); }
+
   // GET /-/ready over a raw socket (this header does not depend on the HTTP client helper).
   int ReadyStatus() const;
 
@@ -190,6 +196,7 @@ class StrataServer {
   ChildProcess proc_;
   std::string log_path_;
   uint16_t port_ = 0;
+  std::vector<std::pair<std::string, std::string>> env_;
 };
 
 inline int StrataServer::ReadyStatus() const {

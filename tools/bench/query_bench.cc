@@ -569,6 +569,10 @@ struct WorkloadOptions {
   int64_t down_every = 25;        // Host h reboots if h % down_every == 7; 0: none.
   int64_t window_steps = 20;      // Samples per TimeSeries in a request.
   int64_t batch_samples = 20000;  // Samples per request (about).
+  // Send only steps [from_step, to_step) (default: all). Values are still generated from step 0,
+  // so a load split into consecutive step ranges sends exactly the samples of one whole load.
+  int64_t from_step = 0;
+  std::optional<int64_t> to_step;
 };
 
 struct Workload {
@@ -732,8 +736,9 @@ void Encode(const WorkloadOptions& o, Workload* w, const std::vector<BodyQueue*>
   std::vector<double> values;
   std::vector<int64_t> times(window);
   std::string samples;
-  for (int64_t s0 = 0; s0 < w->steps; s0 += o.window_steps) {
-    const auto n = static_cast<size_t>(std::min(o.window_steps, w->steps - s0));
+  const int64_t to_step = std::min(w->steps, o.to_step.value_or(w->steps));
+  for (int64_t s0 = 0; s0 < to_step; s0 += o.window_steps) {
+    const auto n = static_cast<size_t>(std::min(o.window_steps, to_step - s0));
     for (Group& g : w->groups) {
       values.resize(n * g.size());
       for (size_t i = 0; i < n; ++i) {
@@ -747,7 +752,7 @@ void Encode(const WorkloadOptions& o, Workload* w, const std::vector<BodyQueue*>
         for (size_t i = 0; i < n; ++i) {
           const double v = values[i * g.size() + k];
           const uint64_t bits = std::bit_cast<uint64_t>(v);
-          if (bits == kAbsentBits) continue;
+          if (bits == kAbsentBits || s0 + static_cast<int64_t>(i) < o.from_step) continue;
           if (bits == kStaleNaNBits) stats->stale_markers++;
           std::string sample;
           sample.push_back(0x09);  // Sample.value: field 1, fixed64.
@@ -889,14 +894,19 @@ int RunLoad(const LoadOptions& o) {
     std::fprintf(stderr, "query_bench load: need --url (or --dry-run)\n");
     return 2;
   }
+  if (o.workload.from_step >= o.workload.to_step.value_or(std::numeric_limits<int64_t>::max())) {
+    std::fprintf(stderr, "query_bench load: --from-step must be below --to-step\n");
+    return 2;
+  }
   Workload w = MakeWorkload(o.workload);
   std::printf(
       "workload: %lld hosts x %d = %lld series, %lld steps of %lld ms from %lld, seed %llu, "
-      "%lld rebooting hosts\n",
+      "%lld rebooting hosts; sending steps [%lld, %lld)\n",
       static_cast<long long>(w.hosts), kSeriesPerHost, static_cast<long long>(w.series),
       static_cast<long long>(w.steps), static_cast<long long>(o.workload.interval_ms),
       static_cast<long long>(w.start_ms), static_cast<unsigned long long>(o.workload.seed),
-      static_cast<long long>(w.rebooting_hosts));
+      static_cast<long long>(w.rebooting_hosts), static_cast<long long>(o.workload.from_step),
+      static_cast<long long>(std::min(w.steps, o.workload.to_step.value_or(w.steps))));
   std::fflush(stdout);
 
   std::vector<std::unique_ptr<BodyQueue>> queues;
@@ -956,14 +966,17 @@ int RunLoad(const LoadOptions& o) {
       "{\"tool\":\"query_bench\",\"phase\":\"load\",\"ok\":%s,\"hosts\":%lld,\"series\":%lld,"
       "\"steps\":%lld,\"interval_ms\":%lld,\"start_ms\":%lld,\"first_ms\":%lld,\"last_ms\":%lld,"
       "\"samples\":%lld,\"stale_markers\":%lld,\"non_stale_samples\":%lld,\"requests\":%lld,"
-      "\"rebooting_hosts\":%lld,\"elapsed_s\":%.3f,\"urls\":[%s]}\n",
+      "\"rebooting_hosts\":%lld,\"from_step\":%lld,\"to_step\":%lld,\"elapsed_s\":%.3f,"
+      "\"urls\":[%s]}\n",
       ok ? "true" : "false", static_cast<long long>(w.hosts), static_cast<long long>(w.series),
       static_cast<long long>(w.steps), static_cast<long long>(o.workload.interval_ms),
       static_cast<long long>(w.start_ms), static_cast<long long>(es.first_ms),
       static_cast<long long>(es.last_ms), static_cast<long long>(es.samples),
       static_cast<long long>(es.stale_markers),
       static_cast<long long>(es.samples - es.stale_markers), static_cast<long long>(es.requests),
-      static_cast<long long>(w.rebooting_hosts), elapsed, per_url.c_str());
+      static_cast<long long>(w.rebooting_hosts), static_cast<long long>(o.workload.from_step),
+      static_cast<long long>(std::min(w.steps, o.workload.to_step.value_or(w.steps))), elapsed,
+      per_url.c_str());
   std::fflush(stdout);
   return ok ? 0 : 1;
 }
@@ -1885,6 +1898,12 @@ int main(int argc, char** argv) {
   load->add_option("--batch-samples", lo.workload.batch_samples, "Samples per request (about)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  load->add_option("--from-step", lo.workload.from_step,
+                   "Send only steps >= N (values are still generated from step 0)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  load->add_option("--to-step", lo.workload.to_step, "Send only steps < N (default: all)")
+      ->check(CLI::PositiveNumber);
   load->add_option("--max-retries", lo.max_retries, "Retries per request on 5xx/429/transport")
       ->capture_default_str();
   load->add_option("--timeout-s", lo.timeout_s, "Socket timeout")->capture_default_str();

@@ -1,7 +1,9 @@
-// The `strata` command: `strata serve` runs the server; more subcommands (compact, backup,
-// restore, inspect) arrive with their features.
+// The `strata` command: `strata serve` runs the server; `strata compact` runs the compaction
+// planner once on a stopped server's data directory. More subcommands (backup, restore,
+// inspect) arrive with their features. Exit codes: 0 done, 1 runtime error, 2 usage error.
 #include <CLI/CLI.hpp>
 #include <malloc.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -10,8 +12,13 @@
 #include <thread>
 
 #include "base/duration.h"
+#include "base/file_lock.h"
 #include "base/log.h"
+#include "compaction/compactor.h"
 #include "server/server.h"
+#include "storage/data_dir.h"
+#include "storage/head.h"
+#include "storage/warm_store.h"
 
 #ifndef STRATA_VERSION
 #define STRATA_VERSION "0.0.0"
@@ -27,7 +34,77 @@ struct ServeFlags {
   std::string ooo_window = "0s";
   std::string lookback_delta = "5m";
   std::string query_timeout = "2m";
+  std::string retention = "15d";
+  std::string retention_size = "0";
 };
+
+// Parses the retention flags into `options`; prints the error and returns false when bad.
+bool ParseRetention(const std::string& retention, const std::string& retention_size,
+                    strata::compaction::CompactorOptions* options) {
+  auto r = strata::ParseDurationMillis(retention);
+  if (!r.ok()) {
+    std::fprintf(stderr, "strata: --storage.retention: %s\n", r.status().message().c_str());
+    return false;
+  }
+  auto b = strata::ParseByteSize(retention_size);
+  if (!b.ok()) {
+    std::fprintf(stderr, "strata: --storage.retention.size: %s\n", b.status().message().c_str());
+    return false;
+  }
+  options->retention_ms = *r;
+  options->retention_bytes = *b;
+  return true;
+}
+
+// `strata compact`: the planner of `strata serve`, once, on a stopped server's data.
+int Compact(const std::string& data_dir, strata::compaction::CompactorOptions copts,
+            strata::storage::HeadOptions hopts, strata::storage::WarmOptions wopts) {
+  auto fail = [](const std::string& what, const strata::Status& s) {
+    std::fprintf(stderr, "strata compact: %s: %s\n", what.c_str(), s.ToString().c_str());
+    return 1;
+  };
+  if (access(data_dir.c_str(), F_OK) != 0) {
+    std::fprintf(stderr, "strata compact: data directory %s does not exist\n", data_dir.c_str());
+    return 1;
+  }
+  auto lock = strata::FileLock::Acquire(data_dir + "/lock");
+  if (!lock.ok()) {
+    std::fprintf(stderr,
+                 "strata compact: data directory %s is in use (is a strata server running on "
+                 "it? stop it first): %s\n",
+                 data_dir.c_str(), lock.status().ToString().c_str());
+    return 1;
+  }
+  strata::Status s = strata::storage::PrepareDataDir(data_dir, nullptr);
+  if (!s.ok()) return fail("checking the data directory", s);
+  hopts.wal.fsync = strata::storage::WalOptions::FsyncPolicy::kInterval;
+  auto head = strata::storage::Head::Open(data_dir, hopts, nullptr);
+  if (!head.ok()) return fail("opening the head", head.status());
+  auto warm = strata::storage::WarmStore::Open(data_dir + "/warm", wopts, nullptr);
+  if (!warm.ok()) return fail("opening the warm tier", warm.status());
+  (*head)->SetMinValidTime((*warm)->covered_until());
+  copts.chunk_range_ms = hopts.chunk_range_ms;
+  copts.wal_dir = data_dir + "/wal";
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  strata::compaction::Compactor compactor(head->get(), warm->get(), copts, nullptr);
+  auto report = compactor.RunOnce([&](const std::string& line) {
+    if (tty) {
+      std::fprintf(stderr, "\r\033[K%s", line.c_str());
+      std::fflush(stderr);
+    }
+  });
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  strata::Status close_head = (*head)->Close();
+  strata::Status close_warm = (*warm)->Close();
+  if (!report.ok()) return fail("compacting", report.status());
+  if (!close_head.ok()) return fail("closing the head", close_head);
+  if (!close_warm.ok()) return fail("closing the warm tier", close_warm);
+  std::printf("moved %d head range(s) to the warm tier: %llu series ranges, %llu chunks; "
+              "retention dropped %d partition(s)\n",
+              report->moves, static_cast<unsigned long long>(report->series),
+              static_cast<unsigned long long>(report->chunks), report->partitions_dropped);
+  return 0;
+}
 
 int Serve(strata::server::ServerOptions options, const ServeFlags& flags) {
   const std::string& read_timeout = flags.read_timeout;
@@ -70,6 +147,11 @@ int Serve(strata::server::ServerOptions options, const ServeFlags& flags) {
     *f.out = *d;
   }
   options.head.out_of_order_window_ms = ooo;
+  if (!ParseRetention(flags.retention, flags.retention_size, &options.compaction)) return 2;
+  if (strata::Status v = options.Validate(); !v.ok()) {
+    std::fprintf(stderr, "strata: %s\n", v.message().c_str());
+    return 2;
+  }
   options.engine.lookback_delta_ms = lookback;
   options.engine.timeout = std::chrono::milliseconds(timeout);
   auto rt = strata::ParseDurationMillis(read_timeout);
@@ -196,8 +278,38 @@ int main(int argc, char** argv) {
   serve->add_option("--remote-write.max-decoded-bytes", options.remote_write.max_decoded_bytes,
                     "Largest accepted uncompressed remote-write request")
       ->capture_default_str();
+  serve->add_option("--storage.retention", flags.retention,
+                    "Drop warm data older than this, measured back from the newest sample "
+                    "(duration; 0 keeps everything)")
+      ->capture_default_str();
+  serve->add_option("--storage.retention.size", flags.retention_size,
+                    "Drop the oldest warm partitions while the warm tier and WAL take more than "
+                    "this (bytes, or with a unit: KB, MB, GB, TB; 0 = no limit)")
+      ->capture_default_str();
+  serve->add_option("--storage.warm.block-cache-bytes", options.warm.block_cache_bytes,
+                    "RocksDB block cache of the warm tier")
+      ->capture_default_str();
 
-  CLI11_PARSE(app, argc, argv);
+  std::string compact_dir = "./data";
+  std::string compact_retention = "15d";
+  std::string compact_retention_size = "0";
+  CLI::App* compact = app.add_subcommand(
+      "compact", "Run the compaction planner once on a stopped server's data directory");
+  compact->add_option("--data-dir", compact_dir, "The data directory")->capture_default_str();
+  compact->add_option("--storage.retention", compact_retention,
+                      "As for strata serve (duration; 0 keeps everything)")
+      ->capture_default_str();
+  compact->add_option("--storage.retention.size", compact_retention_size,
+                      "As for strata serve (bytes or with a unit; 0 = no limit)")
+      ->capture_default_str();
+
+  // CLI11 reports through exceptions; usage errors exit with 2, --help/--version with 0.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
 
   strata::LogLevel level;
   if (!strata::ParseLogLevel(log_level, &level)) {
@@ -208,5 +320,15 @@ int main(int argc, char** argv) {
   strata::SetLogLevel(level);
 
   if (serve->parsed()) return Serve(std::move(options), flags);
+  if (compact->parsed()) {
+    strata::compaction::CompactorOptions copts;
+    if (!ParseRetention(compact_retention, compact_retention_size, &copts)) return 2;
+    if (strata::Status v = copts.Validate(); !v.ok()) {
+      std::fprintf(stderr, "strata compact: %s\n", v.message().c_str());
+      return 2;
+    }
+    return Compact(compact_dir, copts, strata::storage::HeadOptions{},
+                   strata::storage::WarmOptions{});
+  }
   return 0;
 }

@@ -275,7 +275,8 @@ Result<StepValue> Evaluator::EvalCall(const Call& c) {
 Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg) {
   const std::string_view name = c.func->name;
   const funcs::RangeFunction* rf = funcs::LookupRangeFunction(name);
-  STRATA_ASSIGN_OR_RETURN(RangeInput in, LoadRange(*c.args[static_cast<size_t>(matrix_arg)]));
+  STRATA_ASSIGN_OR_RETURN(RangeInput in,
+                          LoadRange(*c.args[static_cast<size_t>(matrix_arg)], name));
   std::vector<std::vector<double>> scalar_args;
   for (size_t i = 0; i < c.args.size(); ++i) {
     if (static_cast<int>(i) == matrix_arg) continue;
@@ -288,8 +289,11 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
   out.type = ValueType::kVector;
   MatrixBuilder builder;
   std::vector<double> args(scalar_args.size());
-  for (auto& s : in.series) {
-    STRATA_RETURN_IF_ERROR(CheckDeadline());
+  StepLoad load(steps_);
+  RawSeries s;
+  for (;;) {
+    STRATA_ASSIGN_OR_RETURN(bool more, NextRange(&in, &s));
+    if (!more) break;
     const auto& pts = s.points;
     if (pts.empty()) continue;
     size_t lo = 0, hi = 0;
@@ -300,6 +304,7 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
       while (hi < pts.size() && pts[hi].t <= ref) ++hi;
       while (lo < hi && pts[lo].t < ref - in.range_ms) ++lo;
       if (lo >= hi) continue;
+      STRATA_RETURN_IF_ERROR(load.Add(i, static_cast<int64_t>(hi - lo), *this));
       for (size_t k = 0; k < scalar_args.size(); ++k) args[k] = scalar_args[k][i];
       if (holt_winters) STRATA_RETURN_IF_ERROR(funcs::ValidateHoltWintersArgs(args[0], args[1]));
       int64_t fn_t = rf->t_is_step_time ? t : ref;
@@ -315,7 +320,6 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
   }
   out.series = builder.Take();
   std::erase_if(out.series, [](const Series& s) { return s.points.empty(); });
-  ReleaseSamples(in.counted);
   int64_t points = 0;
   for (const auto& s : out.series) points += static_cast<int64_t>(s.points.size());
   STRATA_RETURN_IF_ERROR(AddSamples(points));
@@ -323,9 +327,13 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
 }
 
 Result<StepValue> Evaluator::EvalAbsentOverTime(const Call& c) {
-  STRATA_ASSIGN_OR_RETURN(RangeInput in, LoadRange(*c.args[0]));
+  STRATA_ASSIGN_OR_RETURN(RangeInput in, LoadRange(*c.args[0], "absent_over_time"));
   std::vector<bool> present(steps_, false);
-  for (const auto& s : in.series) {
+  RawSeries rs;
+  for (;;) {
+    STRATA_ASSIGN_OR_RETURN(bool more, NextRange(&in, &rs));
+    if (!more) break;
+    const RawSeries& s = rs;
     const auto& pts = s.points;
     size_t lo = 0, hi = 0;
     for (size_t i = 0; i < steps_; ++i) {
@@ -342,7 +350,6 @@ Result<StepValue> Evaluator::EvalAbsentOverTime(const Call& c) {
     if (!present[i]) s.points.push_back({StepTime(i), 1});
   }
   if (!s.points.empty()) out.series.push_back(std::move(s));
-  ReleaseSamples(in.counted);
   return out;
 }
 

@@ -57,6 +57,16 @@ class Evaluator {
   Status AddSamples(int64_t n);
   void ReleaseSamples(int64_t n) { samples_ -= n; }
 
+  // Prometheus' accounting of range windows: the samples in every series' window at one step
+  // count together (plus what the query already holds), so a wide selection fails at the
+  // same point as in Prometheus, while only one series' raw data is in memory here.
+  struct StepLoad {
+    explicit StepLoad(size_t steps) : per_step(steps, 0) {}
+    // Adds n window samples at `step`; ResourceExhausted past the limit.
+    Status Add(size_t step, int64_t n, const Evaluator& ev);
+    std::vector<int64_t> per_step;
+  };
+
  private:
   // With sample_times, each point's value is the picked sample's timestamp in seconds (for
   // timestamp()) instead of its value.
@@ -84,18 +94,26 @@ class Evaluator {
   Result<StepValue> EvalTimestamp(const Call& c);
 
   // The raw series of a range-vector expression (MatrixSelector or SubqueryExpr) covering
-  // every window of this evaluation, plus the parameters to window them.
+  // every window of this evaluation, one series at a time (NextRange), plus the parameters to
+  // window them. A selector's series are read from storage as they are asked for, so only one
+  // series' raw samples are held at once.
   struct RangeInput {
-    std::vector<RawSeries> series;
+    std::unique_ptr<storage::SeriesSet> set;  // Matrix selector.
+    std::vector<RawSeries> series;            // Subquery output.
+    size_t next = 0;
     int64_t range_ms = 0;
     int64_t offset_ms = 0;
     AtModifier at;
-    int64_t counted = 0;  // Samples accounted by AddSamples, for ReleaseSamples.
+    std::vector<model::Sample> scratch;
   };
-  Result<RangeInput> LoadRange(const Expr& range_expr);
-  // Loads raw samples of a selector in [mint, maxt] (stale markers kept).
-  Result<std::vector<storage::SeriesSamples>> Select(const VectorSelector& vs, int64_t mint,
-                                                     int64_t maxt);
+  // `func`: the function the range is an argument of (a select hint), empty for none.
+  Result<RangeInput> LoadRange(const Expr& range_expr, std::string_view func);
+  // Moves to the next series of `in` into *out (stale markers removed). False at the end.
+  Result<bool> NextRange(RangeInput* in, RawSeries* out);
+  // Selects the series of a selector reading samples in [mint, maxt] (stale markers kept).
+  Result<std::unique_ptr<storage::SeriesSet>> Select(const VectorSelector& vs, int64_t mint,
+                                                     int64_t maxt, int64_t range_ms,
+                                                     std::string_view func);
   // The reference (sample-time) instant for step time t, after @ and offset.
   int64_t RefTime(int64_t t, const AtModifier& at, int64_t offset_ms) const;
 

@@ -51,6 +51,9 @@ class MemSeries {
   // --- Chunk state. ---
   Mutex mu;
   std::vector<MemChunk> closed STRATA_GUARDED_BY(mu);
+  // Sequence number of closed[0]: the chunks ever closed in this series before it, truncated
+  // ones included. Names a closed chunk for the decoded-chunk cache.
+  uint64_t closed_base STRATA_GUARDED_BY(mu) = 0;
   XorChunk open STRATA_GUARDED_BY(mu);
   std::optional<XorAppender> appender STRATA_GUARDED_BY(mu);
   int64_t open_min_t STRATA_GUARDED_BY(mu) = 0;

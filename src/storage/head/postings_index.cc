@@ -8,6 +8,20 @@ void PostingsIndex::Add(uint32_t id, std::span<const std::pair<uint32_t, uint32_
   all_.add(id);
 }
 
+void PostingsIndex::Remove(uint32_t id, std::span<const std::pair<uint32_t, uint32_t>> pairs) {
+  WriterLock lock(&mu_);
+  for (const auto& [name, value] : pairs) {
+    auto n = postings_.find(name);
+    if (n == postings_.end()) continue;
+    auto v = n->second.find(value);
+    if (v == n->second.end()) continue;
+    v->second.remove(id);
+    if (v->second.isEmpty()) n->second.erase(v);
+    if (n->second.empty()) postings_.erase(n);
+  }
+  all_.remove(id);
+}
+
 Roaring PostingsIndex::All() const {
   ReaderLock lock(&mu_);
   return all_;

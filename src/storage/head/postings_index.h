@@ -20,6 +20,8 @@ class PostingsIndex {
  public:
   // Indexes series `id` under each (name, value) symbol pair.
   void Add(uint32_t id, std::span<const std::pair<uint32_t, uint32_t>> pairs);
+  // Removes series `id` from each pair's postings; pairs and names left empty disappear.
+  void Remove(uint32_t id, std::span<const std::pair<uint32_t, uint32_t>> pairs);
 
   // All series ids.
   Roaring All() const;

@@ -1,5 +1,7 @@
 #include "storage/head/series_map.h"
 
+#include <algorithm>
+
 #include "base/check.h"
 
 namespace strata::storage::head {
@@ -44,7 +46,42 @@ MemSeries* SeriesMap::ById(uint32_t id) const {
   return (*block)[id & (kBlockSize - 1)].load(std::memory_order_acquire);
 }
 
-void SeriesMap::Alias(uint32_t id, MemSeries* series) { SetById(id, series); }
+void SeriesMap::Alias(uint32_t id, MemSeries* series) {
+  SetById(id, series);
+  MutexLock owned(&owned_mu_);
+  aliases_[series->id()].push_back(id);
+}
+
+void SeriesMap::Remove(MemSeries* series) {
+  const uint64_t hash = series->hash();
+  {
+    Stripe& stripe = stripes_[hash & stripe_mask_];
+    MutexLock lock(&stripe.mu);
+    auto it = stripe.by_hash.find(hash);
+    if (it != stripe.by_hash.end() && it->second == series) {
+      // Promote a collision with the same hash, so lookups by hash still find it.
+      auto c = std::find_if(stripe.collisions.begin(), stripe.collisions.end(),
+                            [&](MemSeries* o) { return o->hash() == hash; });
+      if (c != stripe.collisions.end()) {
+        it->second = *c;
+        stripe.collisions.erase(c);
+      } else {
+        stripe.by_hash.erase(it);
+      }
+    } else {
+      std::erase(stripe.collisions, series);
+    }
+  }
+  const uint32_t id = series->id();
+  SetById(id, nullptr);
+  MutexLock owned(&owned_mu_);
+  if (auto a = aliases_.find(id); a != aliases_.end()) {
+    for (uint32_t alias : a->second) SetById(alias, nullptr);
+    aliases_.erase(a);
+  }
+  owned_.erase(id);
+  count_.fetch_sub(1, std::memory_order_relaxed);
+}
 
 MemSeries* SeriesMap::GetOrInsert(
     uint64_t hash, const std::function<bool(const MemSeries&)>& eq,
@@ -71,7 +108,7 @@ MemSeries* SeriesMap::GetOrInsert(
   MemSeries* raw = series.get();
   {
     MutexLock owned(&owned_mu_);
-    owned_.push_back(std::move(series));
+    owned_.emplace(id, std::move(series));
   }
   if (it == stripe.by_hash.end()) {
     stripe.by_hash.emplace(hash, raw);

@@ -32,6 +32,10 @@ class SeriesMap {
   // Makes `id` another name of `series` (a replayed duplicate series record).
   void Alias(uint32_t id, MemSeries* series);
 
+  // Unlinks `series` (and its aliases) from both views and destroys it. Its id is never handed
+  // out again. REQUIRES: nothing else can hold a pointer to it (the head's truncation lock).
+  void Remove(MemSeries* series);
+
   // nullptr when no series has this id.
   MemSeries* ById(uint32_t id) const;
 
@@ -60,7 +64,9 @@ class SeriesMap {
   std::atomic<uint32_t> next_id_{0};
   std::atomic<size_t> count_{0};
   Mutex owned_mu_;
-  std::vector<std::unique_ptr<MemSeries>> owned_ STRATA_GUARDED_BY(owned_mu_);
+  absl::flat_hash_map<uint32_t, std::unique_ptr<MemSeries>> owned_ STRATA_GUARDED_BY(owned_mu_);
+  // Canonical id -> other ids naming the same series (rare).
+  absl::flat_hash_map<uint32_t, std::vector<uint32_t>> aliases_ STRATA_GUARDED_BY(owned_mu_);
 };
 
 }  // namespace strata::storage::head

@@ -79,6 +79,25 @@ Status DeleteSegments(const std::string& dir, const std::vector<int>& segments, 
 
 }  // namespace
 
+Status ReadFinishedSegments(const std::string& dir, int upto_segment, const RecordFn& fn) {
+  STRATA_ASSIGN_OR_RETURN(DirContents contents, ListDir(dir));
+  ReplayStats stats;
+  int checkpoint = -1;
+  for (int c : contents.checkpoints) {
+    if (c <= upto_segment) checkpoint = c;
+  }
+  if (checkpoint >= 0) STRATA_RETURN_IF_ERROR(ReplayCheckpoint(dir, checkpoint, fn, &stats));
+  for (int s : contents.segments) {
+    if (s <= checkpoint || s > upto_segment) continue;
+    auto scan = ReadSegment(JoinPath(dir, SegmentName(s)), /*may_be_torn=*/false, fn);
+    if (!scan.ok()) return scan.status().WithContext("reading wal " + Where(s, 0));
+    if (scan->tail != SegmentScan::Tail::kClean) {
+      return Status::Corruption("wal " + Where(s, scan->bad_offset) + ": " + scan->reason);
+    }
+  }
+  return Status::Ok();
+}
+
 Result<ReplayStats> ReplayDir(const std::string& dir, const RecordFn& fn,
                               const ReplayOptions& options) {
   ReplayStats stats;

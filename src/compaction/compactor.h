@@ -1,0 +1,94 @@
+// Compactor: the planner that moves data down the tiers and applies retention. A move takes
+// the head's oldest whole chunk range once the head spans more than 1.5 ranges: raise the
+// head's lower bound, collect the range, write it to the warm store (durable), then truncate
+// the head (memory, WAL checkpoint, segment deletion). Retention drops whole warm partitions
+// older than the newest sample minus --storage.retention, and the oldest ones while the data
+// directory is over --storage.retention.size. Every age is measured back from the newest
+// sample time held, never from the wall clock. Thread-safe: RunOnce() calls serialize; Start()
+// runs them on a background thread until Stop().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "base/mutex.h"
+#include "base/result.h"
+#include "storage/head.h"
+#include "storage/warm_store.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace strata::compaction {
+
+struct CompactorOptions {
+  // The head's chunk range: moves take one aligned range at a time. Must equal
+  // HeadOptions::chunk_range_ms. Default: 2 h.
+  int64_t chunk_range_ms = 2 * 3600 * 1000;
+  // Warm data older than the newest sample minus this is dropped, a whole partition at a time
+  // (a partition goes once all of it is older). 0 = keep forever. Default: 15 d (Prometheus).
+  int64_t retention_ms = int64_t{15} * 24 * 3600 * 1000;
+  // Oldest partitions are dropped while the warm store plus the WAL take more bytes than this.
+  // 0 = no size limit. Default: 0.
+  uint64_t retention_bytes = 0;
+  // How often the background thread checks for work (a check is two atomic loads when there is
+  // none). Default: 1 s, so a backfill at full speed never lets the head grow far past 3 h.
+  std::chrono::milliseconds check_interval{1000};
+  // After a failed move, wait this long before trying again. Default: 30 s.
+  std::chrono::milliseconds retry_after_failure{30'000};
+  // Directory whose size counts for retention_bytes besides the warm store (the WAL).
+  std::string wal_dir;
+  // Tests only: called before the warm write; a non-OK Status fails the move as a write error
+  // would.
+  std::function<Status()> before_warm_write;
+
+  Status Validate() const;
+};
+
+struct CompactionReport {
+  int moves = 0;
+  uint64_t series = 0;  // Series-ranges written to the warm tier.
+  uint64_t chunks = 0;
+  int partitions_dropped = 0;
+};
+
+class Compactor {
+ public:
+  // Borrows head and warm; both outlive the compactor. registry may be null.
+  Compactor(storage::Head* head, storage::WarmStore* warm, CompactorOptions options,
+            prometheus::Registry* registry);
+  ~Compactor();
+  Compactor(const Compactor&) = delete;
+  Compactor& operator=(const Compactor&) = delete;
+
+  // Moves every range that is due, then applies retention. `progress` (may be empty) is called
+  // after each step with a one-line description. Returns the first error (what was done
+  // before it stays done; the failed move is retried by the next call).
+  Result<CompactionReport> RunOnce(const std::function<void(const std::string&)>& progress = {});
+
+  // Background thread: RunOnce() every check_interval. Stop() joins it.
+  void Start();
+  void Stop();
+
+ private:
+  Status MoveOne(bool* moved, CompactionReport* report,
+                 const std::function<void(const std::string&)>& progress);
+  Status ApplyRetention(CompactionReport* report,
+                        const std::function<void(const std::string&)>& progress);
+
+  storage::Head* const head_;
+  storage::WarmStore* const warm_;
+  const CompactorOptions options_;
+  Mutex run_mu_;  // Serializes RunOnce().
+  std::jthread thread_;
+
+  struct Metrics;
+  std::unique_ptr<Metrics> metrics_;
+};
+
+}  // namespace strata::compaction

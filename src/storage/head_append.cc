@@ -1,0 +1,252 @@
+// Head: the commit protocol: sample checks, WAL logging, publication to chunks.
+#include "storage/head.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+#include "base/check.h"
+#include "base/log.h"
+#include "storage/head/head_metrics.h"
+#include "storage/head/mem_series.h"
+#include "storage/head/postings_index.h"
+#include "storage/head/series_map.h"
+#include "storage/head/symbol_table.h"
+#include "storage/head/wal_records.h"
+
+namespace strata::storage {
+
+using head::MemSeries;
+using head::SymbolPair;
+
+// ----------------------------------------------------------------------------------------------
+// The commit protocol.
+
+bool Head::CheckSample(MemSeries* s, int64_t t, double v, AppendResult* result, bool* ooo) {
+  *ooo = false;
+  uint64_t bits = std::bit_cast<uint64_t>(v);
+  // Relaxed: the bound only changes under commit_mu_, which the caller holds (or replay, which
+  // runs before the bound is set).
+  const int64_t min_valid = min_valid_time_.load(std::memory_order_relaxed);
+  if (t < min_valid) {
+    ++result->out_of_bounds;
+    AddError(result, "out of bounds: sample timestamp " + std::to_string(t) +
+                         " is older than the head's lower bound " + std::to_string(min_valid) +
+                         " (older data has been moved out of memory) in series " +
+                         LabelsOf(*s).ToString());
+    return false;
+  }
+  if (s->has_pending) {
+    if (t == s->pending_t) {
+      if (bits == s->pending_v_bits) {
+        ++result->duplicates;
+        return false;
+      }
+      ++result->duplicate_timestamp;
+      if (result->errors.size() < AppendResult::kMaxErrors) {
+        result->errors.push_back("duplicate sample for timestamp " + std::to_string(t) +
+                                 " with a different value in series " +
+                                 LabelsOf(*s).ToString());
+      }
+      return false;
+    }
+    if (t < s->pending_t) {
+      if (options_.out_of_order_window_ms > 0 &&
+          t >= s->pending_t - options_.out_of_order_window_ms) {
+        *ooo = true;
+        return CheckOutOfOrder(s, t, bits, result);
+      }
+      ++result->out_of_order;
+      if (result->errors.size() < AppendResult::kMaxErrors) {
+        result->errors.push_back("out of order sample: timestamp " + std::to_string(t) +
+                                 " is older than the newest sample " +
+                                 std::to_string(s->pending_t) + " of series " +
+                                 LabelsOf(*s).ToString());
+      }
+      return false;
+    }
+  }
+  s->has_pending = true;
+  s->pending_t = t;
+  s->pending_v_bits = bits;
+  return true;
+}
+
+bool Head::CheckOutOfOrder(MemSeries* s, int64_t t, uint64_t v_bits, AppendResult* result) {
+  // Only out-of-order duplicates are detected; the commit lock orders all writers, so the
+  // buffer cannot change between this check and AppendOutOfOrder of the same batch except by
+  // this batch, which checks its own samples in order below.
+  MutexLock lock(&s->mu);
+  if (s->ooo) {
+    auto it = std::lower_bound(s->ooo->begin(), s->ooo->end(), t,
+                               [](const model::Sample& a, int64_t x) { return a.timestamp_ms < x; });
+    if (it != s->ooo->end() && it->timestamp_ms == t) {
+      if (std::bit_cast<uint64_t>(it->value) == v_bits) {
+        ++result->duplicates;
+      } else {
+        ++result->duplicate_timestamp;
+        if (result->errors.size() < AppendResult::kMaxErrors) {
+          result->errors.push_back("duplicate out-of-order sample for timestamp " +
+                                   std::to_string(t) + " with a different value");
+        }
+      }
+      return false;
+    }
+  }
+  ++result->out_of_order_accepted;
+  return true;
+}
+
+void Head::AppendOutOfOrder(MemSeries* s, int64_t t, uint64_t v_bits) {
+  MutexLock lock(&s->mu);
+  if (!s->ooo) s->ooo = std::make_unique<std::vector<model::Sample>>();
+  auto it = std::lower_bound(s->ooo->begin(), s->ooo->end(), t,
+                             [](const model::Sample& a, int64_t x) { return a.timestamp_ms < x; });
+  if (it != s->ooo->end() && it->timestamp_ms == t) return;  // Same batch resent it.
+  s->ooo->insert(it, model::Sample{t, std::bit_cast<double>(v_bits)});
+}
+
+void Head::AppendToChunk(MemSeries* s, int64_t t, uint64_t v_bits) {
+  MutexLock lock(&s->mu);
+  AppendToChunkUnlocked(s, t, v_bits);
+}
+
+void Head::CloseOpenChunk(MemSeries* s) {
+  auto b = s->open.bytes();
+  // Re-allocate at the exact size: the open chunk's buffer grew by doubling.
+  auto closed = XorChunk::FromBytes(std::string(reinterpret_cast<const char*>(b.data()), b.size()));
+  STRATA_CHECK(closed.ok()) << closed.status().ToString();
+  s->closed.push_back(head::MemChunk{s->open_min_t, s->open_max_t, std::move(closed).value()});
+  s->appender.reset();
+  s->open = XorChunk();
+  chunks_cut_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Head::AppendToChunkUnlocked(MemSeries* s, int64_t t, uint64_t v_bits) {
+  bool cut = false;
+  if (s->appender.has_value()) {
+    int64_t range = options_.chunk_range_ms;
+    // Floor division so that negative timestamps fall into the right partition.
+    int64_t part = s->open_min_t / range - ((s->open_min_t % range) < 0 ? 1 : 0);
+    int64_t boundary = (part + 1) * range;
+    cut = s->open_samples >= options_.chunk_max_samples || t >= boundary;
+  }
+  if (cut) CloseOpenChunk(s);
+  if (!s->appender.has_value()) {
+    s->open = XorChunk();
+    auto app = XorAppender::Open(&s->open);
+    STRATA_CHECK(app.ok()) << app.status().ToString();
+    s->appender.emplace(std::move(app).value());
+    s->open_min_t = t;
+    s->open_samples = 0;
+  }
+  Status st = s->appender->Append(t, std::bit_cast<double>(v_bits));
+  // CheckSample guarantees increasing timestamps and the cut guarantees room.
+  STRATA_CHECK(st.ok()) << st.ToString();
+  s->open_max_t = t;
+  ++s->open_samples;
+}
+
+void Head::AddError(AppendResult* result, std::string msg) const {
+  if (result->errors.size() < AppendResult::kMaxErrors) result->errors.push_back(std::move(msg));
+}
+
+Status Head::Append(std::span<const SeriesInput> batch, AppendResult* result) {
+  // Truncation may not free a series between its lookup and the publication of its samples.
+  ReaderLock gc_lock(&gc_mu_);
+  // Series lookup and creation happen outside the commit lock: they only take stripe locks.
+  std::vector<MemSeries*> refs;
+  refs.reserve(batch.size());
+  for (const SeriesInput& in : batch) {
+    bool created = false;
+    MemSeries* s = GetOrCreate(in.labels, &created);
+    if (created) {
+      ++result->series_created;
+      if (metrics_) metrics_->series_created.Increment();
+    }
+    refs.push_back(s);
+  }
+
+  std::vector<head::SeriesRecordEntry> new_series;
+  std::vector<head::SampleRecordEntry> samples;
+  std::vector<bool> ooo_flags;  // Parallel to `samples` (shorter when the tail is in order).
+  MutexLock lock(&commit_mu_);
+  if (closed_) return Status::Unavailable("head is closed");
+  // Snapshot pending state so a failed WAL write can be rolled back.
+  struct Saved {
+    MemSeries* s;
+    bool has;
+    int64_t t;
+    uint64_t v;
+  };
+  std::vector<Saved> saved;
+  saved.reserve(refs.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    MemSeries* s = refs[i];
+    saved.push_back({s, s->has_pending, s->pending_t, s->pending_v_bits});
+    size_t before = samples.size();
+    for (const model::Sample& smp : batch[i].samples) {
+      bool ooo = false;
+      if (CheckSample(s, smp.timestamp_ms, smp.value, result, &ooo)) {
+        samples.push_back({s->id(), smp.timestamp_ms, std::bit_cast<uint64_t>(smp.value)});
+        if (ooo) {
+          ooo_flags.resize(samples.size(), false);
+          ooo_flags.back() = true;
+        }
+      }
+    }
+    // A series record goes to the WAL with the series' first logged sample, never before.
+    if (!s->logged && samples.size() > before) {
+      s->logged = true;
+      new_series.push_back({s->id(), LabelViews(*s)});
+    }
+  }
+  if (samples.empty()) return Status::Ok();
+
+  record_buf_.clear();
+  std::string series_rec;
+  if (!new_series.empty()) head::EncodeSeriesRecord(new_series, &series_rec);
+  head::EncodeSamplesRecord(samples, &record_buf_);
+  std::string_view recs[2];
+  size_t n = 0;
+  if (!series_rec.empty()) recs[n++] = series_rec;
+  recs[n++] = record_buf_;
+  Status st = wal_->Append(std::span<const std::string_view>(recs, n));
+  if (!st.ok()) {
+    // Nothing of this batch is acknowledged: restore the pending state. Series records may or
+    // may not have reached the disk; logging them again later is harmless (replay dedups).
+    for (auto it = saved.rbegin(); it != saved.rend(); ++it) {
+      it->s->has_pending = it->has;
+      it->s->pending_t = it->t;
+      it->s->pending_v_bits = it->v;
+    }
+    for (const auto& ns : new_series) SeriesById(ns.id)->logged = false;
+    result->duplicates = 0;
+    result->out_of_order_accepted = 0;
+    return st.WithContext("writing WAL");
+  }
+
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const auto& e = samples[i];
+    if (i < ooo_flags.size() && ooo_flags[i]) {
+      AppendOutOfOrder(SeriesById(e.id), e.t, e.v_bits);
+    } else {
+      AppendToChunk(SeriesById(e.id), e.t, e.v_bits);
+    }
+    lo = std::min(lo, e.t);
+    hi = std::max(hi, e.t);
+  }
+  result->accepted += samples.size();
+  samples_appended_.fetch_add(samples.size(), std::memory_order_relaxed);
+  if (metrics_) metrics_->samples_appended.Increment(static_cast<double>(samples.size()));
+  int64_t cur = min_time_.load(std::memory_order_relaxed);
+  while (lo < cur && !min_time_.compare_exchange_weak(cur, lo, std::memory_order_relaxed)) {
+  }
+  cur = max_time_.load(std::memory_order_relaxed);
+  while (hi > cur && !max_time_.compare_exchange_weak(cur, hi, std::memory_order_relaxed)) {
+  }
+  return Status::Ok();
+}
+
+}  // namespace strata::storage

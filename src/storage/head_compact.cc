@@ -1,0 +1,244 @@
+// Head: the compaction protocol: raising the lower bound, collecting a range for the warm tier,
+// and truncation (memory first, then the WAL checkpoint and segment deletion). Crash points
+// (base/crash_point.h) name each step for the kill tests.
+#include <algorithm>
+#include <bit>
+
+#include "base/crash_point.h"
+#include "base/log.h"
+#include "storage/head.h"
+#include "storage/head/head_metrics.h"
+#include "storage/head/mem_series.h"
+#include "storage/head/postings_index.h"
+#include "storage/head/series_map.h"
+#include "storage/head/symbol_table.h"
+#include "storage/head/wal_records.h"
+#include "storage/wal/checkpoint.h"
+
+namespace strata::storage {
+
+using head::MemSeries;
+
+int64_t Head::MinTime() const { return min_time_.load(std::memory_order_acquire); }
+int64_t Head::MaxTime() const { return max_time_.load(std::memory_order_acquire); }
+
+void Head::SetMinValidTime(int64_t t) {
+  // Appends validate, log and publish under commit_mu_: once we hold it, none in flight can
+  // still add a sample older than t.
+  MutexLock lock(&commit_mu_);
+  if (t > min_valid_time_.load(std::memory_order_relaxed)) {
+    min_valid_time_.store(t, std::memory_order_release);
+  }
+}
+
+namespace {
+
+// Re-encodes `samples` (sorted, unique timestamps) into chunks of at most `max_samples`.
+void EncodeChunks(const std::vector<model::Sample>& samples, int max_samples,
+                  std::vector<WarmChunk>* out) {
+  size_t i = 0;
+  while (i < samples.size()) {
+    XorChunk chunk;
+    auto app = XorAppender::Open(&chunk);
+    STRATA_CHECK(app.ok()) << app.status().ToString();
+    WarmChunk wc;
+    wc.min_t = samples[i].timestamp_ms;
+    size_t end = std::min(samples.size(), i + static_cast<size_t>(max_samples));
+    for (; i < end; ++i) {
+      Status st = app->Append(samples[i].timestamp_ms, samples[i].value);
+      STRATA_CHECK(st.ok()) << st.ToString();
+      wc.max_t = samples[i].timestamp_ms;
+    }
+    auto b = chunk.bytes();
+    wc.bytes.assign(reinterpret_cast<const char*>(b.data()), b.size());
+    out->push_back(std::move(wc));
+  }
+}
+
+}  // namespace
+
+std::vector<WarmSeriesData> Head::CollectRange(int64_t mint, int64_t maxt) {
+  std::vector<WarmSeriesData> out;
+  ReaderLock gc_lock(&gc_mu_);
+  const uint32_t limit = series_->id_limit();
+  std::vector<model::Sample> ooo;
+  for (uint32_t id = 0; id < limit; ++id) {
+    MemSeries* s = SeriesById(id);
+    if (s == nullptr || s->id() != id) continue;
+    WarmSeriesData d;
+    ooo.clear();
+    {
+      MutexLock lock(&s->mu);
+      // No sample older than maxt can arrive any more, so an open chunk that starts before
+      // maxt (and so lies wholly before it: chunks never span a chunk range) is complete.
+      if (s->appender.has_value() && s->open_min_t < maxt) CloseOpenChunk(s);
+      for (const auto& c : s->closed) {
+        if (c.min_t < mint || c.min_t >= maxt) continue;
+        auto b = c.chunk.bytes();
+        d.chunks.push_back(
+            WarmChunk{c.min_t, c.max_t, std::string(reinterpret_cast<const char*>(b.data()),
+                                                    b.size())});
+      }
+      if (s->ooo) {
+        for (const auto& smp : *s->ooo) {
+          if (smp.timestamp_ms >= mint && smp.timestamp_ms < maxt) ooo.push_back(smp);
+        }
+      }
+    }
+    if (!ooo.empty()) {
+      // Merge the out-of-order samples in (the in-order sample wins on equal timestamps) and
+      // re-encode this series' chunks of the range.
+      std::vector<model::Sample> merged;
+      for (const WarmChunk& c : d.chunks) {
+        XorIterator it(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(c.bytes.data()),
+                                                c.bytes.size()));
+        while (it.Next()) merged.push_back({it.t(), it.v()});
+      }
+      std::vector<model::Sample> all;
+      all.reserve(merged.size() + ooo.size());
+      std::merge(merged.begin(), merged.end(), ooo.begin(), ooo.end(), std::back_inserter(all),
+                 [](const model::Sample& a, const model::Sample& b) {
+                   return a.timestamp_ms < b.timestamp_ms;
+                 });
+      // std::merge puts equal elements of the first range (in-order samples) first.
+      all.erase(std::unique(all.begin(), all.end(),
+                            [](const model::Sample& a, const model::Sample& b) {
+                              return a.timestamp_ms == b.timestamp_ms;
+                            }),
+                all.end());
+      d.chunks.clear();
+      EncodeChunks(all, options_.chunk_max_samples, &d.chunks);
+    }
+    if (d.chunks.empty()) continue;
+    d.labels = LabelsOf(*s);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+void Head::DropBefore(int64_t t) {
+  std::vector<MemSeries*> emptied;
+  uint64_t chunks_removed = 0;
+  const uint32_t limit = series_->id_limit();
+  // Only this thread (the single compaction caller) removes series, so the pointers read here
+  // stay valid without the truncation lock until the exclusive section below.
+  for (uint32_t id = 0; id < limit; ++id) {
+    MemSeries* s = SeriesById(id);
+    if (s == nullptr || s->id() != id) continue;
+    MutexLock lock(&s->mu);
+    size_t k = 0;
+    while (k < s->closed.size() && s->closed[k].max_t < t) ++k;
+    if (k > 0) {
+      s->closed.erase(s->closed.begin(), s->closed.begin() + static_cast<ptrdiff_t>(k));
+      s->closed.shrink_to_fit();
+      s->closed_base += k;
+      chunks_removed += k;
+    }
+    if (s->appender.has_value() && s->open_max_t < t) {
+      s->appender.reset();
+      s->open = XorChunk();
+      ++chunks_removed;
+    }
+    if (s->ooo) {
+      std::erase_if(*s->ooo, [t](const model::Sample& smp) { return smp.timestamp_ms < t; });
+      if (s->ooo->empty()) s->ooo.reset();
+    }
+    if (s->closed.empty() && !s->appender.has_value() && !s->ooo) emptied.push_back(s);
+  }
+  // The oldest sample left is at or after t (exact value unknown without a scan).
+  int64_t cur = min_time_.load(std::memory_order_relaxed);
+  while (cur < t && !min_time_.compare_exchange_weak(cur, t, std::memory_order_acq_rel)) {
+  }
+  uint64_t removed = 0;
+  if (!emptied.empty()) {
+    // Exclusive: no append holds a series pointer and no reader is snapshotting.
+    WriterLock gc_lock(&gc_mu_);
+    for (MemSeries* s : emptied) {
+      {
+        MutexLock lock(&s->mu);
+        // A sample at or after t may have arrived since the pass above.
+        if (!s->closed.empty() || s->appender.has_value() || s->ooo) continue;
+      }
+      index_->Remove(s->id(), s->labels());
+      for (const auto& [n, v] : s->labels()) {
+        symbols_->Release(n);
+        symbols_->Release(v);
+      }
+      series_->Remove(s);
+      ++removed;
+    }
+    if (removed > 0) series_generation_.fetch_add(1, std::memory_order_release);
+  }
+  chunks_removed_.fetch_add(chunks_removed, std::memory_order_relaxed);
+  series_removed_.fetch_add(removed, std::memory_order_relaxed);
+  STRATA_LOG(kInfo, "head") << "truncated head" << LogKV("before", t)
+                            << LogKV("chunks_removed", chunks_removed)
+                            << LogKV("series_removed", removed)
+                            << LogKV("series", series_->size());
+}
+
+Status Head::CheckpointWal(int64_t t) {
+  auto n = wal_->NextSegmentForCheckpoint();
+  if (!n.ok()) {
+    if (n.status().code() == StatusCode::kNotFound) return Status::Ok();  // Nothing logged.
+    return n.status().WithContext("checkpointing the WAL");
+  }
+  STRATA_ASSIGN_OR_RETURN(auto writer, wal::CheckpointWriter::Begin(wal_->dir(), *n));
+  std::vector<head::SeriesRecordEntry> series;
+  std::vector<head::SampleRecordEntry> samples;
+  std::vector<head::SeriesRecordEntry> kept_series;
+  std::vector<head::SampleRecordEntry> kept_samples;
+  std::string buf;
+  uint64_t skipped = 0;
+  Status st = Wal::ReadFinished(wal_->dir(), *n, [&](std::string_view record) -> Status {
+    auto type = head::PeekRecordType(record);
+    Status s = type.status();
+    if (s.ok() && *type == head::RecordType::kSeries) {
+      s = head::DecodeSeriesRecord(record, &series);
+      if (s.ok()) {
+        kept_series.clear();
+        // Series still in memory keep their record; removed ones have no sample at or after
+        // t anywhere in the log, so nothing left refers to them.
+        for (const auto& e : series) {
+          if (SeriesById(e.id) != nullptr) kept_series.push_back(e);
+        }
+        if (kept_series.empty()) return Status::Ok();
+        buf.clear();
+        head::EncodeSeriesRecord(kept_series, &buf);
+        return writer->Add(buf);
+      }
+    } else if (s.ok()) {
+      s = head::DecodeSamplesRecord(record, &samples);
+      if (s.ok()) {
+        kept_samples.clear();
+        for (const auto& e : samples) {
+          if (e.t >= t) kept_samples.push_back(e);
+        }
+        if (kept_samples.empty()) return Status::Ok();
+        buf.clear();
+        head::EncodeSamplesRecord(kept_samples, &buf);
+        return writer->Add(buf);
+      }
+    }
+    // Replay skips such a record too (it passed its CRC, so it is a bug or a foreign file).
+    ++skipped;
+    STRATA_LOG(kError, "head") << "checkpoint: skipping undecodable WAL record"
+                               << LogKV("error", s.ToString());
+    return Status::Ok();
+  });
+  if (!st.ok()) return st.WithContext("reading the WAL for a checkpoint");
+  CrashPoint("compact-checkpoint-before-commit");
+  STRATA_RETURN_IF_ERROR(writer->Commit());
+  CrashPoint("compact-checkpoint-written");
+  STRATA_RETURN_IF_ERROR(wal_->TruncateBefore(*n + 1));
+  CrashPoint("compact-segments-deleted");
+  return Status::Ok();
+}
+
+Status Head::Truncate(int64_t t) {
+  DropBefore(t);
+  CrashPoint("compact-memory-truncated");
+  return CheckpointWal(t);
+}
+
+}  // namespace strata::storage

@@ -1,0 +1,241 @@
+// Head: WAL replay at start-up, with parallel workers partitioned by series.
+#include "storage/head.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+#include "base/check.h"
+#include "base/log.h"
+#include "storage/head/head_metrics.h"
+#include "storage/head/mem_series.h"
+#include "storage/head/postings_index.h"
+#include "storage/head/series_map.h"
+#include "storage/head/symbol_table.h"
+#include "storage/head/wal_records.h"
+
+namespace strata::storage {
+
+using head::MemSeries;
+using head::SymbolPair;
+
+// ----------------------------------------------------------------------------------------------
+// Replay.
+
+namespace {
+
+// A bounded queue of sample batches for one replay worker.
+class ReplayQueue {
+ public:
+  void Push(std::vector<head::SampleRecordEntry> batch) {
+    std::unique_lock<std::mutex> lock(mu_);
+    not_full_.wait(lock, [&] { return batches_.size() < kMaxBatches; });
+    batches_.push_back(std::move(batch));
+    not_empty_.notify_one();
+  }
+  // False once closed and drained.
+  bool Pop(std::vector<head::SampleRecordEntry>* batch) {
+    std::unique_lock<std::mutex> lock(mu_);
+    not_empty_.wait(lock, [&] { return !batches_.empty() || closed_; });
+    if (batches_.empty()) return false;
+    *batch = std::move(batches_.front());
+    batches_.pop_front();
+    not_full_.notify_one();
+    return true;
+  }
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    not_empty_.notify_all();
+  }
+
+ private:
+  static constexpr size_t kMaxBatches = 64;  // Bounds replay memory.
+  std::mutex mu_;
+  std::condition_variable not_empty_, not_full_;
+  std::deque<std::vector<head::SampleRecordEntry>> batches_;
+  bool closed_ = false;
+};
+
+// Total size of the regular files under `dir` (0 if it does not exist).
+uint64_t DirectoryBytes(const std::string& dir) {
+  std::error_code ec;
+  uint64_t total = 0;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code size_ec;
+    if (it->is_regular_file(size_ec)) total += it->file_size(size_ec);
+  }
+  return total;
+}
+
+}  // namespace
+
+void Head::ApplyReplaySamples(const std::vector<head::SampleRecordEntry>& entries) {
+  AppendResult ignored;
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  uint64_t applied = 0;
+  // Series state is cold: fetch the series a few entries ahead so its misses overlap. Two
+  // stages: the series struct kAhead entries ahead, then (once it has arrived) the tail of its
+  // open chunk kTailAhead entries ahead, which the append will write. Looked-up series wait in
+  // a ring so each id is resolved once.
+  constexpr size_t kAhead = 16;
+  constexpr size_t kTailAhead = 8;
+  MemSeries* ring[kAhead] = {};
+  const size_t n = entries.size();
+  for (size_t i = 0; i < std::min(n, kAhead); ++i) ring[i] = SeriesById(entries[i].id);
+  for (size_t i = 0; i < n; ++i) {
+    MemSeries* s = ring[i % kAhead];
+    if (i + kAhead < n) {
+      MemSeries* next = SeriesById(entries[i + kAhead].id);
+      ring[i % kAhead] = next;
+      const char* p = reinterpret_cast<const char*>(next);
+      for (size_t off = 0; off < sizeof(MemSeries); off += 64) __builtin_prefetch(p + off);
+    }
+    if (i + kTailAhead < n) {
+      if (const void* tail = ring[(i + kTailAhead) % kAhead]->ChunkTailHint()) {
+        __builtin_prefetch(tail, 1);
+      }
+    }
+    const auto& e = entries[i];
+    bool ooo = false;
+    if (CheckSample(s, e.t, std::bit_cast<double>(e.v_bits), &ignored, &ooo)) {
+      if (ooo) {
+        AppendOutOfOrder(s, e.t, e.v_bits);
+      } else {
+        // No lock: replay runs before the head serves anyone, each series has exactly one
+        // applying thread, and joining the replay threads publishes their writes.
+        AppendToChunkUnlocked(s, e.t, e.v_bits);
+      }
+      ++applied;
+      lo = std::min(lo, e.t);
+      hi = std::max(hi, e.t);
+    }
+    ignored.errors.clear();
+  }
+  samples_appended_.fetch_add(applied, std::memory_order_relaxed);
+  int64_t cur = min_time_.load(std::memory_order_relaxed);
+  while (lo < cur && !min_time_.compare_exchange_weak(cur, lo, std::memory_order_relaxed)) {
+  }
+  cur = max_time_.load(std::memory_order_relaxed);
+  while (hi > cur && !max_time_.compare_exchange_weak(cur, hi, std::memory_order_relaxed)) {
+  }
+}
+
+Status Head::Replay(const std::string& wal_dir) {
+  auto start = std::chrono::steady_clock::now();
+  ReplayOptions ro;
+  ro.truncate_corrupt_tail = options_.repair_corrupt_wal;
+  // The reading thread checks CRCs, decodes records and creates series (in WAL order, so a
+  // series exists before any sample that refers to it); workers append samples, each owning
+  // the series whose id falls into its partition, so per-series order is the WAL order.
+  // Auto: workers unless the log is tiny (then starting threads costs more than it saves).
+  // Measured (rw_bench, 2 cores): 15 MB of WAL: 0.070 s on the reading thread, 0.057 s with
+  // two workers; 150 MB: 1.46 s vs 0.88 s.
+  // workers == 0: the reading thread applies samples itself.
+  size_t workers = 0;
+  if (options_.replay_workers >= 0) {
+    workers = static_cast<size_t>(options_.replay_workers);
+  } else if (DirectoryBytes(wal_dir) >= (uint64_t{4} << 20)) {
+    // As many workers as cores: the reading thread is light enough to share them.
+    workers = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+  }
+  const bool inline_apply = workers == 0;
+  if (inline_apply) workers = 1;
+  std::vector<ReplayQueue> queues(workers);
+  std::vector<std::thread> threads;
+  for (size_t w = 0; w < workers && !inline_apply; ++w) {
+    threads.emplace_back([this, &queues, w] {
+      std::vector<head::SampleRecordEntry> batch;
+      while (queues[w].Pop(&batch)) ApplyReplaySamples(batch);
+    });
+  }
+  std::vector<std::vector<head::SampleRecordEntry>> parts(workers);
+  std::vector<head::SeriesRecordEntry> series_entries;
+  std::vector<head::SampleRecordEntry> sample_entries;
+  uint64_t skipped = 0;
+  auto stats = Wal::Replay(
+      wal_dir,
+      [&](std::string_view record) {
+        auto type = head::PeekRecordType(record);
+        Status s = type.status();
+        if (s.ok() && *type == head::RecordType::kSeries) {
+          s = head::DecodeSeriesRecord(record, &series_entries);
+          for (size_t i = 0; s.ok() && i < series_entries.size(); ++i) {
+            MemSeries* m = CreateWithId(series_entries[i].id, series_entries[i].labels);
+            if (m == nullptr) {
+              s = Status::Corruption("series record with invalid labels");
+            } else {
+              m->logged = true;
+            }
+          }
+        } else if (s.ok()) {
+          s = head::DecodeSamplesRecord(record, &sample_entries);
+          for (const auto& e : sample_entries) {
+            if (!s.ok()) break;
+            MemSeries* m = SeriesById(e.id);
+            if (m == nullptr) {
+              s = Status::Corruption("sample for unknown series id " + std::to_string(e.id));
+              break;
+            }
+            // Partition by the canonical id, so aliases of one series go to one worker; only
+            // read the series (a cache miss) when aliases exist at all.
+            head::SampleRecordEntry canonical = e;
+            if (replay_has_aliases_) canonical.id = m->id();
+            parts[canonical.id % workers].push_back(canonical);
+          }
+          for (size_t w = 0; w < workers; ++w) {
+            if (inline_apply && !parts[w].empty()) {
+              ApplyReplaySamples(parts[w]);
+              parts[w].clear();
+            } else if (parts[w].size() >= 4096 || (!parts[w].empty() && !s.ok())) {
+              queues[w].Push(std::move(parts[w]));
+              parts[w].clear();
+            }
+          }
+        }
+        if (!s.ok()) {
+          // A record that passed its CRC but does not decode is a bug or a foreign file; skip
+          // it loudly rather than refuse to start with everything else intact.
+          ++skipped;
+          STRATA_LOG(kError, "head") << "skipping undecodable WAL record"
+                                     << LogKV("error", s.ToString());
+        }
+        return Status::Ok();
+      },
+      ro);
+  for (size_t w = 0; w < workers; ++w) {
+    if (!parts[w].empty()) queues[w].Push(std::move(parts[w]));
+    queues[w].Close();
+  }
+  if (inline_apply) {
+    std::vector<head::SampleRecordEntry> rest;
+    while (queues[0].Pop(&rest)) ApplyReplaySamples(rest);
+  }
+  for (auto& t : threads) t.join();
+  if (!stats.ok()) return stats.status().WithContext("replaying WAL in " + wal_dir);
+  replay_stats_ = *stats;
+  replay_seconds_ =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (metrics_) {
+    metrics_->replay_seconds.Set(replay_seconds_);
+    metrics_->replay_records.Set(static_cast<double>(replay_stats_.records));
+    metrics_->series.Set(static_cast<double>(series_->size()));
+  }
+  STRATA_LOG(kInfo, "head") << "WAL replayed" << LogKV("records", replay_stats_.records)
+                            << LogKV("series", series_->size())
+                            << LogKV("samples", samples_appended_.load())
+                            << LogKV("skipped_records", skipped)
+                            << LogKV("workers", inline_apply ? 0 : workers)
+                            << LogKV("seconds", replay_seconds_);
+  return Status::Ok();
+}
+
+}  // namespace strata::storage

@@ -1,0 +1,154 @@
+// MergeQuerier: k-way merge of tier SeriesSets by labels, and of samples by time.
+#include "storage/merge_querier.h"
+
+#include <algorithm>
+
+namespace strata::storage {
+
+void MergeSamplesNewerWins(std::vector<model::Sample>* newer,
+                           const std::vector<model::Sample>& older) {
+  if (older.empty()) return;
+  if (newer->empty()) {
+    *newer = older;
+    return;
+  }
+  // Fast paths: disjoint in time (the usual case: an older tier ends where a newer begins).
+  if (older.back().timestamp_ms < newer->front().timestamp_ms) {
+    newer->insert(newer->begin(), older.begin(), older.end());
+    return;
+  }
+  if (older.front().timestamp_ms > newer->back().timestamp_ms) {
+    newer->insert(newer->end(), older.begin(), older.end());
+    return;
+  }
+  std::vector<model::Sample> out;
+  out.reserve(newer->size() + older.size());
+  const auto& a = *newer;
+  size_t i = 0, j = 0;
+  while (i < a.size() || j < older.size()) {
+    if (j == older.size() || (i < a.size() && a[i].timestamp_ms <= older[j].timestamp_ms)) {
+      if (j < older.size() && a[i].timestamp_ms == older[j].timestamp_ms) ++j;
+      out.push_back(a[i++]);
+    } else {
+      out.push_back(older[j++]);
+    }
+  }
+  *newer = std::move(out);
+}
+
+namespace {
+
+class MergeSeriesSet final : public SeriesSet {
+ public:
+  explicit MergeSeriesSet(std::vector<std::unique_ptr<SeriesSet>> sets)
+      : sets_(std::move(sets)), active_(sets_.size(), false) {
+    for (size_t i = 0; i < sets_.size(); ++i) Advance(i);
+  }
+
+  bool Next() override {
+    // Move past the group returned last time.
+    for (size_t i : group_) Advance(i);
+    group_.clear();
+    if (!status_.ok()) return false;
+    const model::Labels* min = nullptr;
+    for (size_t i = 0; i < sets_.size(); ++i) {
+      if (active_[i] && (min == nullptr || sets_[i]->labels() < *min)) min = &sets_[i]->labels();
+    }
+    if (min == nullptr) return false;
+    for (size_t i = 0; i < sets_.size(); ++i) {
+      if (active_[i] && sets_[i]->labels() == *min) group_.push_back(i);  // Newest first.
+    }
+    return true;
+  }
+
+  const model::Labels& labels() const override { return sets_[group_.front()]->labels(); }
+
+  Status ReadSamples(std::vector<model::Sample>* out) override {
+    STRATA_RETURN_IF_ERROR(sets_[group_[0]]->ReadSamples(out));
+    for (size_t k = 1; k < group_.size(); ++k) {
+      STRATA_RETURN_IF_ERROR(sets_[group_[k]]->ReadSamples(&scratch_));
+      MergeSamplesNewerWins(out, scratch_);
+    }
+    return Status::Ok();
+  }
+
+  Status status() const override { return status_; }
+
+ private:
+  void Advance(size_t i) {
+    active_[i] = sets_[i]->Next();
+    if (!active_[i] && !sets_[i]->status().ok() && status_.ok()) status_ = sets_[i]->status();
+  }
+
+  std::vector<std::unique_ptr<SeriesSet>> sets_;
+  std::vector<bool> active_;
+  std::vector<size_t> group_;
+  std::vector<model::Sample> scratch_;
+  Status status_;
+};
+
+template <typename T>
+void SortUnique(std::vector<T>* v) {
+  std::sort(v->begin(), v->end());
+  v->erase(std::unique(v->begin(), v->end()), v->end());
+}
+
+}  // namespace
+
+MergeQuerier::MergeQuerier(std::vector<const Querier*> tiers) {
+  for (const Querier* q : tiers) {
+    if (q != nullptr) tiers_.push_back(q);
+  }
+}
+
+Result<std::unique_ptr<SeriesSet>> MergeQuerier::Select(const model::Matchers& matchers,
+                                                        const SelectHints& hints) const {
+  STRATA_RETURN_IF_ERROR(CheckSelectorMatchers(matchers));
+  if (tiers_.size() == 1) return tiers_[0]->Select(matchers, hints);
+  std::vector<std::unique_ptr<SeriesSet>> sets;
+  sets.reserve(tiers_.size());
+  for (const Querier* q : tiers_) {
+    STRATA_ASSIGN_OR_RETURN(auto set, q->Select(matchers, hints));
+    sets.push_back(std::move(set));
+  }
+  return std::unique_ptr<SeriesSet>(std::make_unique<MergeSeriesSet>(std::move(sets)));
+}
+
+Result<std::vector<model::Labels>> MergeQuerier::Series(const model::Matchers& matchers,
+                                                        int64_t mint, int64_t maxt) const {
+  std::vector<model::Labels> out;
+  for (const Querier* q : tiers_) {
+    STRATA_ASSIGN_OR_RETURN(auto part, q->Series(matchers, mint, maxt));
+    out.insert(out.end(), std::make_move_iterator(part.begin()),
+               std::make_move_iterator(part.end()));
+  }
+  SortUnique(&out);
+  return out;
+}
+
+Result<std::vector<std::string>> MergeQuerier::LabelNames(
+    const std::vector<model::Matchers>& selectors, int64_t mint, int64_t maxt) const {
+  std::vector<std::string> out;
+  for (const Querier* q : tiers_) {
+    STRATA_ASSIGN_OR_RETURN(auto part, q->LabelNames(selectors, mint, maxt));
+    out.insert(out.end(), std::make_move_iterator(part.begin()),
+               std::make_move_iterator(part.end()));
+  }
+  SortUnique(&out);
+  return out;
+}
+
+Result<std::vector<std::string>> MergeQuerier::LabelValues(
+    const std::string& name, const std::vector<model::Matchers>& selectors, int64_t mint,
+    int64_t maxt) const {
+  std::vector<std::string> out;
+  for (const Querier* q : tiers_) {
+    STRATA_ASSIGN_OR_RETURN(auto part, q->LabelValues(name, selectors, mint, maxt));
+    out.insert(out.end(), std::make_move_iterator(part.begin()),
+               std::make_move_iterator(part.end()));
+  }
+  SortUnique(&out);
+  return out;
+}
+
+}  // namespace strata::storage

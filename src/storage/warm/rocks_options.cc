@@ -1,0 +1,81 @@
+// RocksDB options of the warm store (docs/format/warm.md, "RocksDB options") and status
+// mapping. Compression types are chosen among those the linked RocksDB supports.
+#include "storage/warm/rocks_options.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
+#include <rocksdb/statistics.h>
+#include <rocksdb/table.h>
+
+#include <algorithm>
+#include <string>
+
+#include "storage/warm/keys.h"
+#include "storage/warm/postings_merge.h"
+
+namespace strata::storage::warm {
+
+namespace {
+
+bool Supported(const std::vector<rocksdb::CompressionType>& all, rocksdb::CompressionType t) {
+  return std::find(all.begin(), all.end(), t) != all.end();
+}
+
+}  // namespace
+
+RocksSetup MakeRocksSetup(size_t block_cache_bytes) {
+  RocksSetup setup;
+  rocksdb::DBOptions& db = setup.db;
+  db.create_if_missing = true;
+  db.create_missing_column_families = true;
+  db.paranoid_checks = true;
+  db.statistics = rocksdb::CreateDBStatistics();
+  // Moves are rare and large; flushing the rarely written families (series, meta) when the log
+  // passes this size keeps old log files from piling up. RocksDB's default would be several
+  // GiB with five families.
+  db.max_total_wal_size = uint64_t{256} << 20;
+  db.keep_log_file_num = 4;
+
+  const std::vector<rocksdb::CompressionType> supported = rocksdb::GetSupportedCompressions();
+  rocksdb::CompressionType upper = rocksdb::kNoCompression;
+  if (Supported(supported, rocksdb::kLZ4Compression)) {
+    upper = rocksdb::kLZ4Compression;
+  } else if (Supported(supported, rocksdb::kSnappyCompression)) {
+    upper = rocksdb::kSnappyCompression;
+  }
+  rocksdb::CompressionType bottom = Supported(supported, rocksdb::kZSTD) ? rocksdb::kZSTD : upper;
+
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(block_cache_bytes);
+  for (size_t i = 0; i < kNumCfs; ++i) {
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = cache;
+    rocksdb::ColumnFamilyOptions cf;
+    cf.compression = upper;
+    cf.bottommost_compression = bottom;
+    if (i == kChunksCf) {
+      table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      cf.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(kChunkPrefixBytes));
+      cf.memtable_prefix_bloom_size_ratio = 0.05;
+    }
+    if (i == kPostingsCf) cf.merge_operator = NewRoaringUnionMergeOperator();
+    cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    setup.families.emplace_back(kCfNames[i], cf);
+  }
+  return setup;
+}
+
+Status FromRocks(const rocksdb::Status& s, std::string_view dir, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  std::string msg =
+      "warm store " + std::string(dir) + ": " + std::string(what) + ": " + s.ToString();
+  if (s.IsCorruption()) return Status::Corruption(std::move(msg));
+  if (s.IsNotSupported()) return Status::NotSupported(std::move(msg));
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(std::move(msg));
+  if (s.IsBusy() || s.IsTryAgain()) return Status::Unavailable(std::move(msg));
+  if (s.IsNoSpace()) return Status::ResourceExhausted(std::move(msg));
+  return Status::IOError(std::move(msg));
+}
+
+}  // namespace strata::storage::warm

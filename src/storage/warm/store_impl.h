@@ -1,0 +1,126 @@
+// WarmStore::Impl, shared by the write path (warm_store.cc) and the read path
+// (warm_store_read.cc). Lock order: write_mu_, then life_mu_, then state_mu_. Every RocksDB call
+// runs under life_mu_ (shared; Close takes it exclusively), never under state_mu_.
+// Layout: docs/format/warm.md.
+#pragma once
+
+#include <absl/container/flat_hash_map.h>
+#include <rocksdb/db.h>
+#include <rocksdb/statistics.h>
+#include <rocksdb/write_batch.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <roaring/roaring.hh>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/mutex.h"
+#include "base/result.h"
+#include "base/thread_annotations.h"
+#include "model/labels.h"
+#include "model/matcher.h"
+#include "storage/warm/rocks_options.h"
+#include "storage/warm_store.h"
+
+namespace strata::storage {
+
+class WarmStore::Impl {
+ public:
+  // No I/O; Open() does it.
+  Impl(std::string dir, WarmOptions options);
+  ~Impl();
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  Impl(Impl&&) = delete;
+  Impl& operator=(Impl&&) = delete;
+
+  // Opens RocksDB and loads (or, for a fresh store, writes) the meta entries. Called once.
+  Status Open();
+  Status Close();
+
+  Status WriteRange(int64_t range_min, int64_t range_max, std::span<const WarmSeriesData> series);
+  Result<int> DropPartitionsBefore(int64_t t);
+  Result<bool> DropOldestPartition();
+  WarmStats Stats() const;
+  int64_t covered_until() const;
+  int64_t max_time() const;
+
+  Result<std::unique_ptr<SeriesSet>> Select(const model::Matchers& matchers,
+                                            const SelectHints& hints) const;
+  Result<std::vector<model::Labels>> Series(const model::Matchers& matchers, int64_t mint,
+                                            int64_t maxt) const;
+  Result<std::vector<std::string>> LabelNames(const std::vector<model::Matchers>& selectors,
+                                              int64_t mint, int64_t maxt) const;
+  Result<std::vector<std::string>> LabelValues(const std::string& name,
+                                               const std::vector<model::Matchers>& selectors,
+                                               int64_t mint, int64_t maxt) const;
+
+  // The samples of series `id` in [start, end], read from the partitions starting at `parts`
+  // (ascending), merged by time with repeated timestamps dropped (the first one read wins).
+  // Takes life_mu_ itself: Unavailable after Close.
+  Status ReadSeriesSamples(uint64_t id, std::span<const int64_t> parts, int64_t start, int64_t end,
+                           std::vector<model::Sample>* out) const;
+
+ private:
+  struct PendingIds;
+
+  // --- write path helpers; REQUIRES: write_mu_ and life_mu_ (shared) held, db_ open. ---
+  // Writes one self-contained batch; group_samples[i] counts the samples of group[i].
+  Status WriteGroup(int64_t part, int64_t range_max, std::span<const WarmSeriesData> group,
+                    std::span<const uint64_t> group_samples, bool last) STRATA_REQUIRES(write_mu_);
+  Result<uint64_t> FindOrAllocateId(const model::Labels& labels, rocksdb::WriteBatch* batch,
+                                    PendingIds* pending) STRATA_REQUIRES(write_mu_);
+  Status DropPartition(int64_t part) STRATA_REQUIRES(write_mu_);
+
+  // --- read path helpers; REQUIRES: life_mu_ held (shared), db_ open. ---
+  std::vector<WarmPartitionInfo> Overlapping(int64_t mint, int64_t maxt) const;
+  Result<Roaring> GetPostings(int64_t part, std::string_view name, std::string_view value) const;
+  Result<Roaring> UnionPostingsWhere(int64_t part, std::string_view name,
+                                     const std::function<bool(std::string_view)>& pred) const;
+  // Head::ResolvePostings' semantics within one partition.
+  // REQUIRES: CheckSelectorMatchers(matchers).ok().
+  Result<Roaring> ResolveInPartition(int64_t part, const model::Matchers& matchers) const;
+  // Keeps the ids having a chunk whose bounds overlap [mint, maxt] in partition `p`; every id
+  // when the partition lies inside the range.
+  Result<Roaring> FilterByTime(const WarmPartitionInfo& p, Roaring ids, int64_t mint,
+                               int64_t maxt) const;
+  Result<bool> HasChunkIn(rocksdb::Iterator* it, int64_t part, uint64_t id, int64_t mint,
+                          int64_t maxt) const;
+  // Union over overlapping partitions of the ids matching and having data in [mint, maxt].
+  Result<Roaring> MatchingIds(const model::Matchers& matchers, int64_t mint, int64_t maxt) const;
+  // Labels of `ids`, in the same order. Corruption when an id has no labels entry.
+  Result<std::vector<model::Labels>> LoadLabels(std::span<const uint64_t> ids) const;
+  Status ClosedError() const;
+
+  rocksdb::ColumnFamilyHandle* cf(warm::CfIndex i) const { return handles_[i]; }
+
+  const std::string dir_;
+  const WarmOptions options_;
+
+  // Writers (WriteRange, Drop*, Close) serialize on write_mu_.
+  Mutex write_mu_;
+  // db_ and handles_ are set by Open() before the Impl is shared and reset only by Close()
+  // holding life_mu_ exclusively; everyone else uses them holding it shared.
+  mutable SharedMutex life_mu_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::shared_ptr<rocksdb::Statistics> statistics_;
+
+  // Series ids known to be on disk, to skip the series lookup of a repeated series. Cleared
+  // when it reaches kMaxCachedIds entries, so its memory stays bounded.
+  absl::flat_hash_map<model::Labels, uint64_t, model::LabelsHash> id_cache_
+      STRATA_GUARDED_BY(write_mu_);
+
+  // The meta entries as last written; readers copy what they need.
+  mutable Mutex state_mu_;
+  std::map<int64_t, WarmPartitionInfo> partitions_ STRATA_GUARDED_BY(state_mu_);
+  int64_t covered_until_ STRATA_GUARDED_BY(state_mu_) = INT64_MIN;
+  uint64_t next_series_id_ STRATA_GUARDED_BY(state_mu_) = 0;
+};
+
+}  // namespace strata::storage
