@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/text_serializer.h>
 
@@ -22,6 +23,56 @@ Status ServerOptions::Validate() const {
     return Status::InvalidArgument("the warm partition width must be a multiple of the chunk range");
   }
   return http.Validate();
+}
+
+struct Server::WarmMetrics {
+  explicit WarmMetrics(prometheus::Registry* r)
+      : bytes(G(r, "strata_warm_bytes", "Bytes on disk of the warm tier (RocksDB files).")),
+        partitions(G(r, "strata_warm_partitions", "Partitions (UTC days) in the warm tier.")),
+        series(G(r, "strata_warm_series", "Series ids allocated in the warm tier.")),
+        covered(G(r, "strata_warm_covered_until_seconds",
+                  "Everything before this time has been moved out of the head.")),
+        cache_hits(prometheus::BuildCounter()
+                       .Name("strata_warm_block_cache_hits_total")
+                       .Help("RocksDB block cache hits of the warm tier.")
+                       .Register(*r)
+                       .Add({})),
+        cache_misses(prometheus::BuildCounter()
+                         .Name("strata_warm_block_cache_misses_total")
+                         .Help("RocksDB block cache misses of the warm tier.")
+                         .Register(*r)
+                         .Add({})) {}
+  static prometheus::Gauge& G(prometheus::Registry* r, const char* name, const char* help) {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(*r).Add({});
+  }
+  prometheus::Gauge& bytes;
+  prometheus::Gauge& partitions;
+  prometheus::Gauge& series;
+  prometheus::Gauge& covered;
+  prometheus::Counter& cache_hits;
+  prometheus::Counter& cache_misses;
+  Mutex mu;  // Scrapes may run concurrently.
+  uint64_t seen_hits STRATA_GUARDED_BY(mu) = 0;
+  uint64_t seen_misses STRATA_GUARDED_BY(mu) = 0;
+};
+
+void Server::UpdateWarmMetrics() {
+  if (!warm_ || !warm_metrics_) return;
+  storage::WarmStats st = warm_->Stats();
+  auto& m = *warm_metrics_;
+  MutexLock lock(&m.mu);
+  m.bytes.Set(static_cast<double>(st.disk_bytes));
+  m.partitions.Set(static_cast<double>(st.partitions.size()));
+  m.series.Set(static_cast<double>(st.series));
+  if (st.covered_until != INT64_MIN) m.covered.Set(static_cast<double>(st.covered_until) / 1000.0);
+  if (st.block_cache_hits > m.seen_hits) {
+    m.cache_hits.Increment(static_cast<double>(st.block_cache_hits - m.seen_hits));
+    m.seen_hits = st.block_cache_hits;
+  }
+  if (st.block_cache_misses > m.seen_misses) {
+    m.cache_misses.Increment(static_cast<double>(st.block_cache_misses - m.seen_misses));
+    m.seen_misses = st.block_cache_misses;
+  }
 }
 
 Server::Server(ServerOptions options)
@@ -56,7 +107,7 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
 void Server::ServeMetrics(HttpResponse* res) {
   if (head_ && ready_.load(std::memory_order_acquire)) {
     head_->Stats();  // Refreshes gauges.
-    if (warm_) warm_->Stats();
+    UpdateWarmMetrics();
   }
   std::ostringstream out;
   std::vector<prometheus::MetricFamily> families = registry_->Collect();
@@ -155,6 +206,7 @@ Status Server::Start() {
     return warm.status().WithContext("opening the warm tier");
   }
   warm_ = std::move(warm).value();
+  warm_metrics_ = std::make_unique<WarmMetrics>(registry_.get());
   // Everything before covered_until is durable in the warm tier; the head may still hold some
   // of it (a crash before the WAL checkpoint), which the next move writes again.
   head_->SetMinValidTime(warm_->covered_until());

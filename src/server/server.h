@@ -90,6 +90,10 @@ class Server {
   Router router_;
   std::unique_ptr<HttpServer> http_;
   std::atomic<bool> ready_{false};
+  // Warm-tier gauges, refreshed at scrape time from WarmStore::Stats().
+  struct WarmMetrics;
+  std::unique_ptr<WarmMetrics> warm_metrics_;
+  void UpdateWarmMetrics();
 };
 
 }  // namespace strata::server

@@ -75,6 +75,19 @@ Result<std::unique_ptr<Head>> Head::Open(const std::string& dir, HeadOptions opt
                                         .Name("strata_cache_evictions_total")
                                         .Help("Entries evicted to stay within the byte budget.")
                                         .Register(*registry);
+    auto& m = *h->metrics_;
+    m.min_time = &m.Gauge(registry, "strata_head_min_time_seconds",
+                          "Oldest sample time in the head (approximate after a truncation).");
+    m.max_time = &m.Gauge(registry, "strata_head_max_time_seconds", "Newest sample time in the head.");
+    m.min_valid_time = &m.Gauge(registry, "strata_head_min_valid_time_seconds",
+                                "Appends older than this are rejected as out of bounds.");
+    m.series_removed = &m.Gauge(registry, "strata_head_series_removed_total",
+                                "Series removed from the head by truncation since start-up.");
+    m.chunks_removed = &m.Gauge(registry, "strata_head_chunks_removed_total",
+                                "Chunks removed from the head by truncation since start-up.");
+    m.longest_stall = &m.Gauge(registry, "strata_head_longest_append_stall_seconds",
+                               "Longest time one append waited for the head's locks (other "
+                               "appends and compaction) since start-up.");
     h->metrics_->cache_bytes = &prometheus::BuildGauge()
                                     .Name("strata_cache_bytes")
                                     .Help("Bytes charged to a cache.")
@@ -197,6 +210,7 @@ HeadStats Head::Stats() const {
   st.min_valid_time = min_valid_time_.load(std::memory_order_relaxed);
   st.series_removed = series_removed_.load(std::memory_order_relaxed);
   st.chunks_removed = chunks_removed_.load(std::memory_order_relaxed);
+  st.longest_append_stall_ns = longest_stall_ns_.load(std::memory_order_relaxed);
   auto cache_stats = [](const auto& c) {
     return CacheStats{c.hits(), c.misses(), c.evictions(), c.used_bytes()};
   };
@@ -210,6 +224,16 @@ HeadStats Head::Stats() const {
     metrics_->bytes_per_series.Set(
         st.series ? static_cast<double>(st.memory_bytes) / static_cast<double>(st.series) : 0);
     metrics_->chunks.Set(static_cast<double>(st.chunks));
+    if (lo <= hi) {
+      metrics_->min_time->Set(static_cast<double>(lo) / 1000.0);
+      metrics_->max_time->Set(static_cast<double>(hi) / 1000.0);
+    }
+    if (st.min_valid_time != INT64_MIN) {
+      metrics_->min_valid_time->Set(static_cast<double>(st.min_valid_time) / 1000.0);
+    }
+    metrics_->series_removed->Set(static_cast<double>(st.series_removed));
+    metrics_->chunks_removed->Set(static_cast<double>(st.chunks_removed));
+    metrics_->longest_stall->Set(static_cast<double>(st.longest_append_stall_ns) / 1e9);
     if (wal_) {
       metrics_->wal_bytes.Set(static_cast<double>(wal_->bytes_written()));
       metrics_->wal_fsyncs.Set(static_cast<double>(wal_->fsyncs()));

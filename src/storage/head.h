@@ -116,6 +116,7 @@ struct HeadStats {
   int64_t min_valid_time = INT64_MIN;  // Appends older than this are out of bounds.
   uint64_t series_removed = 0;  // By truncation, since start-up.
   uint64_t chunks_removed = 0;
+  int64_t longest_append_stall_ns = 0;  // Longest wait of one Append for the head's locks.
   CacheStats postings_cache;
   CacheStats chunk_cache;
 };
@@ -251,6 +252,9 @@ class Head final : public Querier {
   std::atomic<int64_t> min_valid_time_{INT64_MIN};
   std::atomic<uint64_t> series_removed_{0};
   std::atomic<uint64_t> chunks_removed_{0};
+  std::atomic<int64_t> longest_stall_ns_{0};
+  // Number of the newest WAL checkpoint written by Truncate (compaction thread only).
+  int last_checkpoint_ = -1;
   ReplayStats replay_stats_;
   double replay_seconds_ = 0;
 

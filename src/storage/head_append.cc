@@ -2,6 +2,7 @@
 #include "storage/head.h"
 
 #include <algorithm>
+#include <chrono>
 #include <bit>
 #include <cmath>
 
@@ -153,7 +154,11 @@ void Head::AddError(AppendResult* result, std::string msg) const {
 
 Status Head::Append(std::span<const SeriesInput> batch, AppendResult* result) {
   // Truncation may not free a series between its lookup and the publication of its samples.
+  const auto wait_start = std::chrono::steady_clock::now();
   ReaderLock gc_lock(&gc_mu_);
+  int64_t waited_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now() - wait_start)
+                          .count();
   // Series lookup and creation happen outside the commit lock: they only take stripe locks.
   std::vector<MemSeries*> refs;
   refs.reserve(batch.size());
@@ -170,7 +175,15 @@ Status Head::Append(std::span<const SeriesInput> batch, AppendResult* result) {
   std::vector<head::SeriesRecordEntry> new_series;
   std::vector<head::SampleRecordEntry> samples;
   std::vector<bool> ooo_flags;  // Parallel to `samples` (shorter when the tail is in order).
+  const auto commit_wait_start = std::chrono::steady_clock::now();
   MutexLock lock(&commit_mu_);
+  waited_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(
+                   std::chrono::steady_clock::now() - commit_wait_start)
+                   .count();
+  int64_t longest = longest_stall_ns_.load(std::memory_order_relaxed);
+  while (waited_ns > longest &&
+         !longest_stall_ns_.compare_exchange_weak(longest, waited_ns, std::memory_order_relaxed)) {
+  }
   if (closed_) return Status::Unavailable("head is closed");
   // Snapshot pending state so a failed WAL write can be rolled back.
   struct Saved {

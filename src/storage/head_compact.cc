@@ -183,6 +183,14 @@ Status Head::CheckpointWal(int64_t t) {
     if (n.status().code() == StatusCode::kNotFound) return Status::Ok();  // Nothing logged.
     return n.status().WithContext("checkpointing the WAL");
   }
+  if (*n <= last_checkpoint_) {
+    // Nothing was logged since the checkpoint covering segment n (several moves in a row).
+    // An empty record (a no-op for replay, docs/format/wal.md) gives the current segment
+    // content, so it can be finished and a newer checkpoint written over it.
+    STRATA_RETURN_IF_ERROR(wal_->Log(std::string_view()));
+    n = wal_->NextSegmentForCheckpoint();
+    if (!n.ok()) return n.status().WithContext("checkpointing the WAL");
+  }
   STRATA_ASSIGN_OR_RETURN(auto writer, wal::CheckpointWriter::Begin(wal_->dir(), *n));
   std::vector<head::SeriesRecordEntry> series;
   std::vector<head::SampleRecordEntry> samples;
@@ -191,6 +199,7 @@ Status Head::CheckpointWal(int64_t t) {
   std::string buf;
   uint64_t skipped = 0;
   Status st = Wal::ReadFinished(wal_->dir(), *n, [&](std::string_view record) -> Status {
+    if (record.empty()) return Status::Ok();  // A no-op record.
     auto type = head::PeekRecordType(record);
     Status s = type.status();
     if (s.ok() && *type == head::RecordType::kSeries) {
@@ -229,6 +238,7 @@ Status Head::CheckpointWal(int64_t t) {
   if (!st.ok()) return st.WithContext("reading the WAL for a checkpoint");
   CrashPoint("compact-checkpoint-before-commit");
   STRATA_RETURN_IF_ERROR(writer->Commit());
+  last_checkpoint_ = *n;
   CrashPoint("compact-checkpoint-written");
   STRATA_RETURN_IF_ERROR(wal_->TruncateBefore(*n + 1));
   CrashPoint("compact-segments-deleted");

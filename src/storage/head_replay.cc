@@ -164,6 +164,7 @@ Status Head::Replay(const std::string& wal_dir) {
   auto stats = Wal::Replay(
       wal_dir,
       [&](std::string_view record) {
+        if (record.empty()) return Status::Ok();  // A no-op record (written by compaction).
         auto type = head::PeekRecordType(record);
         Status s = type.status();
         if (s.ok() && *type == head::RecordType::kSeries) {

@@ -77,6 +77,17 @@ struct Head::Metrics {
   prometheus::Gauge& replay_seconds;
   prometheus::Gauge& replay_records;
 
+  // Set at scrape time from the head's own counters.
+  prometheus::Gauge& Gauge(prometheus::Registry* r, const char* name, const char* help) {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(*r).Add({});
+  }
+  prometheus::Gauge* min_time = nullptr;
+  prometheus::Gauge* max_time = nullptr;
+  prometheus::Gauge* min_valid_time = nullptr;
+  prometheus::Gauge* series_removed = nullptr;
+  prometheus::Gauge* chunks_removed = nullptr;
+  prometheus::Gauge* longest_stall = nullptr;
+
   // Cache counters live in the caches; the metrics follow them by delta at scrape time.
   void UpdateCache(const std::string& cache, const CacheStats& now) {
     CacheStats& before = cache_seen[cache];

@@ -51,7 +51,19 @@ RocksSetup MakeRocksSetup(size_t block_cache_bytes) {
   for (size_t i = 0; i < kNumCfs; ++i) {
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = cache;
+    // Index and filter blocks live in the block cache too, so the warm tier's memory stays
+    // within its byte budget however much data it holds; L0's are pinned (read on every get).
+    table.cache_index_and_filter_blocks = true;
+    table.pin_l0_filter_and_index_blocks_in_cache = true;
+    // A chunk record is about 1 KiB (one series, one 2 h move); larger blocks keep the index
+    // small.
+    table.block_size = 16 << 10;
     rocksdb::ColumnFamilyOptions cf;
+    // Memtables: moves arrive as one large batch every chunk range, so the chunks family gets
+    // a modest buffer (RocksDB's 64 MiB default per family would dominate the process' RSS);
+    // the others are small.
+    cf.write_buffer_size = i == kChunksCf ? (size_t{16} << 20) : (size_t{4} << 20);
+    cf.max_write_buffer_number = 2;
     cf.compression = upper;
     cf.bottommost_compression = bottom;
     if (i == kChunksCf) {

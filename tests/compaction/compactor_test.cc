@@ -1,0 +1,324 @@
+// The compaction planner over a real head and warm store in a temp directory: when moves
+// happen, what the merged tiers answer afterwards, out-of-bounds rejection, series removal,
+// restart, retention (time and size, with disk space coming back), and a failing warm write.
+#include "compaction/compactor.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+
+#include "storage/data_dir.h"
+#include "storage/merge_querier.h"
+#include "testutil/process.h"
+
+namespace strata::compaction {
+namespace {
+
+using storage::Head;
+using storage::MergeQuerier;
+using storage::WarmStore;
+
+constexpr int64_t kHour = 3600 * 1000;
+constexpr int64_t kStep = 15000;
+
+struct Db {
+  std::unique_ptr<Head> head;
+  std::unique_ptr<WarmStore> warm;
+  std::unique_ptr<MergeQuerier> querier;
+  std::unique_ptr<Compactor> compactor;
+};
+
+Db Open(const std::string& dir, CompactorOptions copts = {}) {
+  Db db;
+  storage::HeadOptions ho;
+  ho.series_map_stripes = 16;
+  ho.wal.fsync = storage::WalOptions::FsyncPolicy::kNever;
+  ho.wal.segment_size_bytes = 64 << 10;
+  auto head = Head::Open(dir, ho, nullptr);
+  EXPECT_TRUE(head.ok()) << head.status().ToString();
+  storage::WarmOptions wo;
+  wo.sync = false;
+  auto warm = WarmStore::Open(dir + "/warm", wo, nullptr);
+  EXPECT_TRUE(warm.ok()) << warm.status().ToString();
+  db.head = std::move(head).value();
+  db.warm = std::move(warm).value();
+  db.head->SetMinValidTime(db.warm->covered_until());
+  db.querier = std::make_unique<MergeQuerier>(
+      std::vector<const storage::Querier*>{db.head.get(), db.warm.get()});
+  copts.wal_dir = dir + "/wal";
+  db.compactor = std::make_unique<Compactor>(db.head.get(), db.warm.get(), copts, nullptr);
+  return db;
+}
+
+double Value(int series, int64_t t) { return static_cast<double>(t / kStep) * 1.5 + series; }
+
+// Appends samples [from, to) at 15 s for series 0..n-1 of metric `name`, in time order.
+void Write(Head* head, const std::string& name, int n, int64_t from, int64_t to,
+           storage::AppendResult* result = nullptr) {
+  storage::AppendResult local;
+  if (result == nullptr) result = &local;
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i) ids.push_back(std::to_string(i));
+  for (int64_t t = from; t < to; t += 20 * kStep) {
+    std::vector<std::vector<model::LabelView>> views(static_cast<size_t>(n));
+    std::vector<std::vector<model::Sample>> samples(static_cast<size_t>(n));
+    std::vector<storage::SeriesInput> batch;
+    for (int i = 0; i < n; ++i) {
+      auto& v = views[static_cast<size_t>(i)];
+      v = {{"__name__", name}, {"series", ids[static_cast<size_t>(i)]}};
+      for (int64_t k = t; k < std::min(to, t + 20 * kStep); k += kStep) {
+        samples[static_cast<size_t>(i)].push_back({k, Value(i, k)});
+      }
+      batch.push_back({v, samples[static_cast<size_t>(i)]});
+    }
+    ASSERT_TRUE(head->Append(batch, result).ok());
+  }
+}
+
+std::map<std::string, std::vector<model::Sample>> ReadAll(const storage::Querier& q,
+                                                          const std::string& name) {
+  std::map<std::string, std::vector<model::Sample>> out;
+  auto sel = storage::SelectAll(q, {model::Matcher::Equal("__name__", name)}, INT64_MIN,
+                                INT64_MAX);
+  EXPECT_TRUE(sel.ok()) << sel.status().ToString();
+  if (!sel.ok()) return out;
+  for (auto& s : *sel) out[s.labels.ToString()] = std::move(s.samples);
+  return out;
+}
+
+void ExpectComplete(const storage::Querier& q, const std::string& name, int n, int64_t from,
+                    int64_t to) {
+  auto all = ReadAll(q, name);
+  ASSERT_EQ(all.size(), static_cast<size_t>(n));
+  for (const auto& [key, samples] : all) {
+    int i = std::stoi(key.substr(key.find("series=\"") + 8));
+    ASSERT_EQ(samples.size(), static_cast<size_t>((to - from) / kStep)) << key;
+    for (size_t k = 0; k < samples.size(); ++k) {
+      int64_t t = from + static_cast<int64_t>(k) * kStep;
+      ASSERT_EQ(samples[k].timestamp_ms, t) << key;
+      ASSERT_EQ(samples[k].value, Value(i, t)) << key;
+    }
+  }
+}
+
+TEST(CompactorTest, NothingMovesUntilTheHeadSpansMoreThanOneAndAHalfRanges) {
+  testutil::TempDir tmp;
+  Db db = Open(tmp.path());
+  Write(db.head.get(), "m", 5, 0, 3 * kHour);  // Spans 3 h - 15 s: not more than 1.5 ranges.
+  auto r = db.compactor->RunOnce();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->moves, 0);
+  Write(db.head.get(), "m", 5, 3 * kHour, 3 * kHour + 2 * kStep);
+  r = db.compactor->RunOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->moves, 1);
+  EXPECT_EQ(db.head->min_valid_time(), 2 * kHour);
+  EXPECT_GE(db.head->MinTime(), 2 * kHour);
+  EXPECT_EQ(db.warm->covered_until(), 2 * kHour);
+  ExpectComplete(*db.querier, "m", 5, 0, 3 * kHour + 2 * kStep);
+  // The warm tier alone holds exactly the first 2 h.
+  ExpectComplete(*db.warm, "m", 5, 0, 2 * kHour);
+}
+
+TEST(CompactorTest, SamplesBeforeTheLowerBoundAreOutOfBoundsAndTheRestOfTheBatchIsKept) {
+  testutil::TempDir tmp;
+  Db db = Open(tmp.path());
+  Write(db.head.get(), "m", 2, 0, 4 * kHour);
+  ASSERT_TRUE(db.compactor->RunOnce().ok());
+  ASSERT_EQ(db.head->min_valid_time(), 2 * kHour);
+  std::vector<model::LabelView> old_labels = {{"__name__", "late"}, {"series", "0"}};
+  std::vector<model::Sample> old_samples = {{kHour, 1}};
+  std::vector<model::LabelView> new_labels = {{"__name__", "late"}, {"series", "1"}};
+  std::vector<model::Sample> new_samples = {{4 * kHour, 2}};
+  std::vector<storage::SeriesInput> batch = {{old_labels, old_samples}, {new_labels, new_samples}};
+  storage::AppendResult r;
+  ASSERT_TRUE(db.head->Append(batch, &r).ok());
+  EXPECT_EQ(r.out_of_bounds, 1u);
+  EXPECT_EQ(r.accepted, 1u);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].find("out of bounds"), std::string::npos) << r.errors[0];
+  auto late = ReadAll(*db.querier, "late");
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late.begin()->second.size(), 1u);
+}
+
+TEST(CompactorTest, SeriesThatStoppedLeaveTheHeadButStayQueryable) {
+  testutil::TempDir tmp;
+  Db db = Open(tmp.path());
+  Write(db.head.get(), "gone", 10, 0, kHour);  // Stops after 1 h.
+  Write(db.head.get(), "live", 3, 0, 6 * kHour);
+  auto before = db.head->Stats();
+  EXPECT_EQ(before.series, 13u);
+  ASSERT_TRUE(db.compactor->RunOnce().ok());
+  auto after = db.head->Stats();
+  EXPECT_EQ(after.series, 3u);
+  EXPECT_EQ(after.series_removed, 10u);
+  EXPECT_GT(after.chunks_removed, 0u);
+  ExpectComplete(*db.querier, "gone", 10, 0, kHour);
+  ExpectComplete(*db.querier, "live", 3, 0, 6 * kHour);
+  // Metadata endpoints span the tiers: the removed series' label values still come back.
+  auto values = db.querier->LabelValues("__name__", {}, INT64_MIN, INT64_MAX);
+  ASSERT_TRUE(values.ok());
+  EXPECT_EQ(*values, (std::vector<std::string>{"gone", "live"}));
+  auto head_only = db.head->LabelValues("__name__", {}, INT64_MIN, INT64_MAX);
+  ASSERT_TRUE(head_only.ok());
+  EXPECT_EQ(*head_only, (std::vector<std::string>{"live"}));
+  auto series = db.querier->Series({model::Matcher::Equal("__name__", "gone")}, 0, kHour);
+  ASSERT_TRUE(series.ok());
+  EXPECT_EQ(series->size(), 10u);
+  auto names = db.querier->LabelNames({}, 0, kHour);
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(*names, (std::vector<std::string>{"__name__", "series"}));
+  // A series that comes back after removal gets a new id and is whole again.
+  Write(db.head.get(), "gone", 1, 5 * kHour, 6 * kHour);
+  auto back = ReadAll(*db.querier, "gone");
+  EXPECT_EQ(back["{__name__=\"gone\", series=\"0\"}"].size(),
+            static_cast<size_t>(2 * kHour / kStep));
+}
+
+TEST(CompactorTest, RestartAfterMovesReplaysOnlyTheCheckpointAndNewSegments) {
+  testutil::TempDir tmp;
+  uint64_t wal_before = 0;
+  {
+    Db db = Open(tmp.path());
+    Write(db.head.get(), "m", 20, 0, 12 * kHour);
+    for (const auto& e : std::filesystem::recursive_directory_iterator(tmp.path() + "/wal")) {
+      if (e.is_regular_file()) wal_before += e.file_size();
+    }
+    auto r = db.compactor->RunOnce();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->moves, 5);  // 0-2h ... 8-10h; 10-12h stays.
+    ASSERT_TRUE(db.head->Close().ok());
+    ASSERT_TRUE(db.warm->Close().ok());
+  }
+  uint64_t wal_after = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(tmp.path() + "/wal")) {
+    if (e.is_regular_file()) wal_after += e.file_size();
+  }
+  EXPECT_LT(wal_after, wal_before / 3) << wal_before << " -> " << wal_after;
+  Db db = Open(tmp.path());
+  EXPECT_EQ(db.warm->covered_until(), 10 * kHour);
+  EXPECT_EQ(db.head->min_valid_time(), 10 * kHour);
+  EXPECT_GE(db.head->MinTime(), 10 * kHour);
+  ExpectComplete(*db.querier, "m", 20, 0, 12 * kHour);
+}
+
+TEST(CompactorTest, AFailedWarmWriteKeepsTheDataInTheHeadAndIsRetried) {
+  testutil::TempDir tmp;
+  bool fail = true;
+  CompactorOptions o;
+  o.before_warm_write = [&] {
+    return fail ? Status::IOError("injected: no space left on device") : Status::Ok();
+  };
+  Db db = Open(tmp.path(), o);
+  Write(db.head.get(), "m", 4, 0, 4 * kHour);
+  auto r = db.compactor->RunOnce();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("no space"), std::string::npos);
+  EXPECT_EQ(db.warm->covered_until(), INT64_MIN);
+  ExpectComplete(*db.head, "m", 4, 0, 4 * kHour);
+  // Ingestion goes on meanwhile.
+  Write(db.head.get(), "m", 4, 4 * kHour, 5 * kHour);
+  fail = false;
+  r = db.compactor->RunOnce();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->moves, 1);
+  ExpectComplete(*db.querier, "m", 4, 0, 5 * kHour);
+}
+
+TEST(CompactorTest, RetentionDropsWholePartitionsMeasuredFromTheNewestSample) {
+  testutil::TempDir tmp;
+  CompactorOptions o;
+  o.retention_ms = 2 * 24 * kHour;  // 2 days.
+  Db db = Open(tmp.path(), o);
+  // 5 days of data written long ago (timestamps from 0): nothing is deleted on arrival.
+  Write(db.head.get(), "m", 50, 0, 5 * 24 * kHour);
+  auto r = db.compactor->RunOnce();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // Newest sample ~120 h; cut at ~72 h: days 0, 1 and 2 end at or before it.
+  EXPECT_EQ(r->partitions_dropped, 2);
+  auto all = ReadAll(*db.querier, "m");
+  ASSERT_EQ(all.size(), 50u);
+  EXPECT_EQ(all.begin()->second.front().timestamp_ms, 2 * 24 * kHour);
+  EXPECT_EQ(all.begin()->second.back().timestamp_ms, 5 * 24 * kHour - kStep);
+  auto dropped = storage::SelectAll(*db.querier, {model::Matcher::Equal("__name__", "m")}, 0,
+                                    2 * 24 * kHour - 1);
+  ASSERT_TRUE(dropped.ok());
+  EXPECT_TRUE(dropped->empty());
+}
+
+TEST(CompactorTest, SizeRetentionDropsOldestPartitionsAndTheSpaceComesBack) {
+  testutil::TempDir tmp;
+  uint64_t full = 0;
+  {
+    Db db = Open(tmp.path());
+    Write(db.head.get(), "m", 200, 0, 4 * 24 * kHour);
+    ASSERT_TRUE(db.compactor->RunOnce().ok());
+    full = db.warm->Stats().disk_bytes;
+    EXPECT_EQ(db.warm->Stats().partitions.size(), 4u);
+    ASSERT_TRUE(db.head->Close().ok());
+    ASSERT_TRUE(db.warm->Close().ok());
+  }
+  CompactorOptions o;
+  o.retention_ms = 0;
+  o.retention_bytes = full / 2;
+  Db db = Open(tmp.path(), o);
+  auto r = db.compactor->RunOnce();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_GE(r->partitions_dropped, 1);
+  uint64_t wal = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(tmp.path() + "/wal")) {
+    if (e.is_regular_file()) wal += e.file_size();
+  }
+  auto st = db.warm->Stats();
+  EXPECT_LE(st.disk_bytes + wal, full / 2) << full << " -> " << st.disk_bytes << " + " << wal;
+  EXPECT_EQ(st.partitions.size(), 4u - static_cast<size_t>(r->partitions_dropped));
+  auto all = ReadAll(*db.querier, "m");
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all.begin()->second.front().timestamp_ms, r->partitions_dropped * 24 * kHour);
+}
+
+TEST(CompactorTest, OptionsAreValidated) {
+  CompactorOptions o;
+  o.retention_ms = 1000;
+  EXPECT_EQ(o.Validate().code(), StatusCode::kInvalidArgument);
+  o.retention_ms = -1;
+  EXPECT_EQ(o.Validate().code(), StatusCode::kInvalidArgument);
+  o.retention_ms = 0;
+  EXPECT_TRUE(o.Validate().ok());
+}
+
+// The data directory's format marker.
+TEST(DataDirTest, NewAndWalOnlyDirectoriesGetTheMarkerNewerOnesAreRefused) {
+  testutil::TempDir tmp;
+  bool migrated = true;
+  ASSERT_TRUE(storage::PrepareDataDir(tmp.path(), &migrated).ok());
+  EXPECT_FALSE(migrated);
+  EXPECT_TRUE(std::filesystem::exists(tmp.path() + "/FORMAT"));
+  ASSERT_TRUE(storage::PrepareDataDir(tmp.path(), &migrated).ok());
+
+  testutil::TempDir old;
+  std::filesystem::create_directories(old.path() + "/wal");
+  ASSERT_TRUE(storage::PrepareDataDir(old.path(), &migrated).ok());
+  EXPECT_TRUE(migrated);
+
+  testutil::TempDir newer;
+  {
+    std::ofstream f(newer.path() + "/FORMAT");
+    f << "strata-data 7\n";
+  }
+  Status s = storage::PrepareDataDir(newer.path(), nullptr);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("format version 7"), std::string::npos) << s.ToString();
+
+  testutil::TempDir junk;
+  {
+    std::ofstream f(junk.path() + "/FORMAT");
+    f << "\x01\x02garbage";
+  }
+  EXPECT_EQ(storage::PrepareDataDir(junk.path(), nullptr).code(), StatusCode::kCorruption);
+}
+
+}  // namespace
+}  // namespace strata::compaction
