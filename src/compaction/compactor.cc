@@ -93,13 +93,20 @@ Status Compactor::MoveOne(bool* moved, CompactionReport* report,
                           const std::function<void(const std::string&)>& progress) {
   *moved = false;
   const int64_t range = options_.chunk_range_ms;
-  const int64_t head_min = head_->MinTime();
   const int64_t head_max = head_->MaxTime();
-  if (head_min > head_max) return Status::Ok();  // Empty head.
-  const int64_t lo = FloorTo(head_min, range);
   // Like Prometheus: move once the head spans more than 1.5 chunk ranges, so at least half a
-  // range stays in memory behind the newest sample.
-  if (head_max - lo <= range / 2 * 3) return Status::Ok();
+  // range stays in memory behind the newest sample. The cheap lower bound rules most checks
+  // out; the exact oldest time (a pass over the series) then picks the range, so a head with a
+  // gap (old samples, then nothing for days) does not walk through empty ranges.
+  auto due = [&](int64_t min_t) {
+    // 128-bit: timestamps may be anywhere in int64.
+    return min_t <= head_max && static_cast<__int128>(head_max) - FloorTo(min_t, range) >
+                                    static_cast<__int128>(range / 2 * 3);
+  };
+  if (!due(head_->MinTimeLowerBound())) return Status::Ok();
+  const int64_t head_min = head_->MinTime();
+  if (!due(head_min)) return Status::Ok();
+  const int64_t lo = FloorTo(head_min, range);
   const int64_t hi = lo + range;
   auto start = std::chrono::steady_clock::now();
   head_->SetMinValidTime(hi);

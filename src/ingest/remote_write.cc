@@ -133,6 +133,7 @@ struct RemoteWriteReceiver::Metrics {
                             .Register(*r)),
         out_of_order(rejected_family.Add({{"reason", "out_of_order"}})),
         duplicate_ts(rejected_family.Add({{"reason", "duplicate_timestamp"}})),
+        out_of_bounds(rejected_family.Add({{"reason", "out_of_bounds"}})),
         invalid_labels(rejected_family.Add({{"reason", "invalid_labels"}})),
         histograms(rejected_family.Add({{"reason", "native_histogram"}})),
         duplicates(prometheus::BuildCounter()
@@ -153,6 +154,7 @@ struct RemoteWriteReceiver::Metrics {
   prometheus::Family<prometheus::Counter>& rejected_family;
   prometheus::Counter& out_of_order;
   prometheus::Counter& duplicate_ts;
+  prometheus::Counter& out_of_bounds;
   prometheus::Counter& invalid_labels;
   prometheus::Counter& histograms;
   prometheus::Counter& duplicates;
@@ -280,6 +282,7 @@ Status RemoteWriteReceiver::Write(std::string_view content_type,
   if (metrics_) {
     metrics_->out_of_order.Increment(static_cast<double>(result.out_of_order));
     metrics_->duplicate_ts.Increment(static_cast<double>(result.duplicate_timestamp));
+    metrics_->out_of_bounds.Increment(static_cast<double>(result.out_of_bounds));
     metrics_->duplicates.Increment(static_cast<double>(result.duplicates));
   }
   rejected += result.rejected();

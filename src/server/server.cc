@@ -85,12 +85,7 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
   std::unique_ptr<Server> server(new Server(std::move(options)));
   STRATA_RETURN_IF_ERROR(CreateDirs(server->options_.data_dir));
   STRATA_ASSIGN_OR_RETURN(server->lock_, FileLock::Acquire(server->options_.data_dir + "/lock"));
-  bool migrated = false;
-  STRATA_RETURN_IF_ERROR(storage::PrepareDataDir(server->options_.data_dir, &migrated));
-  if (migrated) {
-    STRATA_LOG(kInfo, "server") << "migrated a WAL-only data directory to format version "
-                                << LogKV("version", storage::kDataDirFormatVersion);
-  }
+  STRATA_ASSIGN_OR_RETURN(server->dir_state_, storage::CheckDataDir(server->options_.data_dir));
   prometheus::BuildGauge()
       .Name("strata_build_info")
       .Help("A metric with a constant '1' value labelled by the Strata version.")
@@ -207,6 +202,18 @@ Status Server::Start() {
   }
   warm_ = std::move(warm).value();
   warm_metrics_ = std::make_unique<WarmMetrics>(registry_.get());
+  if (dir_state_ != storage::DataDirState::kCurrent) {
+    Status m = storage::WriteDataDirMarker(options_.data_dir);
+    if (!m.ok()) {
+      http_->Stop();
+      return m.WithContext("writing the data directory's format marker");
+    }
+    if (dir_state_ == storage::DataDirState::kWalOnly) {
+      STRATA_LOG(kInfo, "server") << "migrated a WAL-only data directory"
+                                  << LogKV("format_version", storage::kDataDirFormatVersion);
+    }
+    dir_state_ = storage::DataDirState::kCurrent;
+  }
   // Everything before covered_until is durable in the warm tier; the head may still hold some
   // of it (a crash before the WAL checkpoint), which the next move writes again.
   head_->SetMinValidTime(warm_->covered_until());

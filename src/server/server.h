@@ -14,6 +14,7 @@
 #include "base/file_lock.h"
 #include "ingest/remote_write.h"
 #include "compaction/compactor.h"
+#include "storage/data_dir.h"
 #include "storage/head.h"
 #include "storage/merge_querier.h"
 #include "storage/warm_store.h"
@@ -74,6 +75,7 @@ class Server {
 
   ServerOptions options_;
   std::unique_ptr<FileLock> lock_;
+  storage::DataDirState dir_state_ = storage::DataDirState::kNew;  // Until the marker is written.
   std::shared_ptr<prometheus::Registry> registry_;
   // Collected next to registry_ at scrape time (prometheus-cpp 1.0 registries cannot hold them).
   std::vector<std::shared_ptr<prometheus::Collectable>> collectors_;

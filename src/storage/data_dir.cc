@@ -15,7 +15,9 @@ namespace {
 
 constexpr std::string_view kMagic = "strata-data";
 
-Status WriteMarker(const std::string& dir) {
+}  // namespace
+
+Status WriteDataDirMarker(const std::string& dir) {
   const std::string tmp = dir + "/FORMAT.tmp";
   const std::string path = dir + "/FORMAT";
   const std::string body = std::string(kMagic) + " " + std::to_string(kDataDirFormatVersion) + "\n";
@@ -37,15 +39,11 @@ Status WriteMarker(const std::string& dir) {
   return Status::Ok();
 }
 
-}  // namespace
-
-Status PrepareDataDir(const std::string& dir, bool* migrated) {
-  if (migrated != nullptr) *migrated = false;
+Result<DataDirState> CheckDataDir(const std::string& dir) {
   const std::string path = dir + "/FORMAT";
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
-    if (migrated != nullptr) *migrated = std::filesystem::exists(dir + "/wal", ec);
-    return WriteMarker(dir);
+    return std::filesystem::exists(dir + "/wal", ec) ? DataDirState::kWalOnly : DataDirState::kNew;
   }
   std::ifstream in(path);
   if (!in) return Status::IOError("cannot read " + path);
@@ -69,7 +67,13 @@ Status PrepareDataDir(const std::string& dir, bool* migrated) {
         ", newer than this release understands (" + std::to_string(kDataDirFormatVersion) +
         "); run a newer Strata");
   }
-  return Status::Ok();
+  if (!std::filesystem::exists(dir + "/warm/CURRENT", ec)) {
+    return Status::Corruption("data directory " + dir +
+                              " is marked as format version 1 but its warm tier (" + dir +
+                              "/warm) is missing or empty; restore it from a backup, or remove " +
+                              dir + "/FORMAT to start with an empty warm tier");
+  }
+  return DataDirState::kCurrent;
 }
 
 }  // namespace strata::storage

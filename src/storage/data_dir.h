@@ -1,21 +1,32 @@
 // The data directory's format marker, `<data-dir>/FORMAT`: one line "strata-data <version>".
 // Version 1: `wal/` (docs/format/wal.md) and `warm/` (docs/format/warm.md). A directory with
-// no marker is from the first release (WAL only) and is migrated by writing the marker. Layout:
-// docs/format/data_dir.md. Stateless; call with the directory lock held.
+// no marker is new or from the first release (WAL only) and is migrated: open the tiers, then
+// write the marker. Layout: docs/format/data_dir.md. Stateless; call with the directory lock
+// held.
 #pragma once
 
 #include <string>
 
+#include "base/result.h"
 #include "base/status.h"
 
 namespace strata::storage {
 
 inline constexpr int kDataDirFormatVersion = 1;
 
-// Checks the marker and writes it when missing (new or WAL-only directory). Returns
-// FailedPrecondition for a newer or unknown version (naming it and the directory),
-// Corruption for an unreadable marker, IOError on write failure. `migrated` (may be null) is
-// set when a marker was written to a directory that already held data.
-Status PrepareDataDir(const std::string& dir, bool* migrated);
+enum class DataDirState {
+  kNew,      // No marker, no data: a fresh directory.
+  kWalOnly,  // No marker, a `wal/`: the first release's layout, to migrate.
+  kCurrent,  // Marker with this release's version.
+};
+
+// Reads and checks the marker. FailedPrecondition for a newer version (naming it and the
+// directory), Corruption for an unreadable marker or for a current directory whose warm tier
+// has vanished (`warm/CURRENT` missing: never answered as silently empty). IOError.
+Result<DataDirState> CheckDataDir(const std::string& dir);
+
+// Writes the marker (atomically: temp file, fsync, rename, directory fsync). Called once the
+// tiers of a new or migrated directory exist, so a crash before it just repeats the migration.
+Status WriteDataDirMarker(const std::string& dir);
 
 }  // namespace strata::storage

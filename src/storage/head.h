@@ -152,9 +152,12 @@ class Head final : public Querier {
                                                int64_t mint, int64_t maxt) const override;
 
   // --- Compaction protocol. One caller at a time; appends and reads go on meanwhile. ---
-  // Oldest sample in memory (INT64_MAX when empty) and newest sample ever appended (INT64_MIN
-  // when none).
+  // Oldest sample in memory, INT64_MAX when empty. Cost: a pass over every series.
   int64_t MinTime() const;
+  // A lower bound of MinTime() at the cost of one atomic load (exact until a truncation; then
+  // the truncation time).
+  int64_t MinTimeLowerBound() const;
+  // Newest sample ever appended (INT64_MIN when none).
   int64_t MaxTime() const;
   int64_t min_valid_time() const { return min_valid_time_.load(std::memory_order_acquire); }
   // Step 1: from now on samples older than `t` are rejected as out of bounds. Never lowers the

@@ -19,7 +19,22 @@ namespace strata::storage {
 
 using head::MemSeries;
 
-int64_t Head::MinTime() const { return min_time_.load(std::memory_order_acquire); }
+int64_t Head::MinTimeLowerBound() const { return min_time_.load(std::memory_order_acquire); }
+
+int64_t Head::MinTime() const {
+  int64_t lo = INT64_MAX;
+  ReaderLock gc_lock(&gc_mu_);
+  const uint32_t limit = series_->id_limit();
+  for (uint32_t id = 0; id < limit; ++id) {
+    MemSeries* s = SeriesById(id);
+    if (s == nullptr || s->id() != id) continue;
+    MutexLock lock(&s->mu);
+    if (!s->closed.empty()) lo = std::min(lo, s->closed.front().min_t);
+    if (s->appender.has_value()) lo = std::min(lo, s->open_min_t);
+    if (s->ooo && !s->ooo->empty()) lo = std::min(lo, s->ooo->front().timestamp_ms);
+  }
+  return lo;
+}
 int64_t Head::MaxTime() const { return max_time_.load(std::memory_order_acquire); }
 
 void Head::SetMinValidTime(int64_t t) {
@@ -145,7 +160,7 @@ void Head::DropBefore(int64_t t) {
     }
     if (s->closed.empty() && !s->appender.has_value() && !s->ooo) emptied.push_back(s);
   }
-  // The oldest sample left is at or after t (exact value unknown without a scan).
+  // The oldest sample left is at or after t: t stays a lower bound (MinTime() scans).
   int64_t cur = min_time_.load(std::memory_order_relaxed);
   while (cur < t && !min_time_.compare_exchange_weak(cur, t, std::memory_order_acq_rel)) {
   }

@@ -121,6 +121,20 @@ TEST(CompactorTest, NothingMovesUntilTheHeadSpansMoreThanOneAndAHalfRanges) {
   ExpectComplete(*db.warm, "m", 5, 0, 2 * kHour);
 }
 
+TEST(CompactorTest, AGapInTheHeadIsSkippedNotWalkedRangeByRange) {
+  testutil::TempDir tmp;
+  Db db = Open(tmp.path());
+  Write(db.head.get(), "m", 3, 0, kHour);
+  Write(db.head.get(), "m", 3, 100 * kHour, 104 * kHour);
+  auto r = db.compactor->RunOnce();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->moves, 2);  // [0, 2 h) and [100 h, 102 h); nothing in between.
+  EXPECT_EQ(db.warm->covered_until(), 102 * kHour);
+  auto all = ReadAll(*db.querier, "m");
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all.begin()->second.size(), static_cast<size_t>(5 * kHour / kStep));
+}
+
 TEST(CompactorTest, SamplesBeforeTheLowerBoundAreOutOfBoundsAndTheRestOfTheBatchIsKept) {
   testutil::TempDir tmp;
   Db db = Open(tmp.path());
@@ -250,13 +264,26 @@ TEST(CompactorTest, RetentionDropsWholePartitionsMeasuredFromTheNewestSample) {
 
 TEST(CompactorTest, SizeRetentionDropsOldestPartitionsAndTheSpaceComesBack) {
   testutil::TempDir tmp;
-  uint64_t full = 0;
+  auto wal_bytes = [&] {
+    uint64_t wal = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(tmp.path() + "/wal")) {
+      if (e.is_regular_file()) wal += e.file_size();
+    }
+    return wal;
+  };
   {
     Db db = Open(tmp.path());
     Write(db.head.get(), "m", 200, 0, 4 * 24 * kHour);
     ASSERT_TRUE(db.compactor->RunOnce().ok());
-    full = db.warm->Stats().disk_bytes;
     EXPECT_EQ(db.warm->Stats().partitions.size(), 4u);
+    ASSERT_TRUE(db.head->Close().ok());
+    ASSERT_TRUE(db.warm->Close().ok());
+  }
+  uint64_t full = 0;
+  {
+    // Measured once RocksDB has flushed everything to table files.
+    Db db = Open(tmp.path());
+    full = db.warm->Stats().disk_bytes + wal_bytes();
     ASSERT_TRUE(db.head->Close().ok());
     ASSERT_TRUE(db.warm->Close().ok());
   }
@@ -267,10 +294,7 @@ TEST(CompactorTest, SizeRetentionDropsOldestPartitionsAndTheSpaceComesBack) {
   auto r = db.compactor->RunOnce();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_GE(r->partitions_dropped, 1);
-  uint64_t wal = 0;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(tmp.path() + "/wal")) {
-    if (e.is_regular_file()) wal += e.file_size();
-  }
+  uint64_t wal = wal_bytes();
   auto st = db.warm->Stats();
   EXPECT_LE(st.disk_bytes + wal, full / 2) << full << " -> " << st.disk_bytes << " + " << wal;
   EXPECT_EQ(st.partitions.size(), 4u - static_cast<size_t>(r->partitions_dropped));
@@ -290,34 +314,46 @@ TEST(CompactorTest, OptionsAreValidated) {
 }
 
 // The data directory's format marker.
-TEST(DataDirTest, NewAndWalOnlyDirectoriesGetTheMarkerNewerOnesAreRefused) {
+TEST(DataDirTest, NewAndWalOnlyDirectoriesAreMigratedNewerOnesAreRefused) {
   testutil::TempDir tmp;
-  bool migrated = true;
-  ASSERT_TRUE(storage::PrepareDataDir(tmp.path(), &migrated).ok());
-  EXPECT_FALSE(migrated);
-  EXPECT_TRUE(std::filesystem::exists(tmp.path() + "/FORMAT"));
-  ASSERT_TRUE(storage::PrepareDataDir(tmp.path(), &migrated).ok());
+  auto st = storage::CheckDataDir(tmp.path());
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(*st, storage::DataDirState::kNew);
 
   testutil::TempDir old;
   std::filesystem::create_directories(old.path() + "/wal");
-  ASSERT_TRUE(storage::PrepareDataDir(old.path(), &migrated).ok());
-  EXPECT_TRUE(migrated);
+  st = storage::CheckDataDir(old.path());
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(*st, storage::DataDirState::kWalOnly);
+  {
+    Db db = Open(old.path());  // Creates warm/.
+  }
+  ASSERT_TRUE(storage::WriteDataDirMarker(old.path()).ok());
+  st = storage::CheckDataDir(old.path());
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ(*st, storage::DataDirState::kCurrent);
+  // A current directory whose warm tier vanished is an error, not an empty answer.
+  std::filesystem::remove_all(old.path() + "/warm");
+  st = storage::CheckDataDir(old.path());
+  EXPECT_EQ(st.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(st.status().message().find("warm tier"), std::string::npos) << st.status().ToString();
 
   testutil::TempDir newer;
   {
     std::ofstream f(newer.path() + "/FORMAT");
     f << "strata-data 7\n";
   }
-  Status s = storage::PrepareDataDir(newer.path(), nullptr);
-  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(s.message().find("format version 7"), std::string::npos) << s.ToString();
+  st = storage::CheckDataDir(newer.path());
+  EXPECT_EQ(st.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.status().message().find("format version 7"), std::string::npos)
+      << st.status().ToString();
 
   testutil::TempDir junk;
   {
     std::ofstream f(junk.path() + "/FORMAT");
     f << "\x01\x02garbage";
   }
-  EXPECT_EQ(storage::PrepareDataDir(junk.path(), nullptr).code(), StatusCode::kCorruption);
+  EXPECT_EQ(storage::CheckDataDir(junk.path()).status().code(), StatusCode::kCorruption);
 }
 
 }  // namespace

@@ -30,6 +30,9 @@
 #include "query/promql_test_script.h"
 #include "query/value.h"
 #include "storage/head.h"
+#include "storage/merge_querier.h"
+#include "storage/warm_store.h"
+#include "storage/xor_chunk.h"
 #include "testutil/process.h"
 
 namespace strata::query::promqltest {
@@ -306,8 +309,11 @@ struct FileReport {
 
 class ScriptRunner {
  public:
-  ScriptRunner(std::string file, const Exclusions& exclusions)
-      : file_(std::move(file)), exclusions_(exclusions), engine_(Options()) {}
+  // `tiered`: each load is split by time between a warm store (the older half, plus one
+  // range of overlap) and the head, and evals read both through a MergeQuerier, so every
+  // answer must equal the all-in-head one.
+  ScriptRunner(std::string file, const Exclusions& exclusions, bool tiered = false)
+      : file_(std::move(file)), exclusions_(exclusions), engine_(Options()), tiered_(tiered) {}
 
   static EngineOptions Options() {
     EngineOptions o;
@@ -360,6 +366,8 @@ class ScriptRunner {
  private:
   bool ResetStorage(int line) {
     if (head_) head_->Close().IgnoreError();  // Test data only; the directory is dropped next.
+    merged_.reset();
+    warm_.reset();
     head_.reset();
     dir_ = std::make_unique<testutil::TempDir>();
     storage::HeadOptions opts;
@@ -372,7 +380,72 @@ class ScriptRunner {
       return false;
     }
     head_ = std::move(*head);
+    if (tiered_) {
+      storage::WarmOptions wo;
+      wo.partition_ms = kWarmPartitionMs;
+      wo.sync = false;
+      auto warm = storage::WarmStore::Open(dir_->path() + "/warm", wo, nullptr);
+      if (!warm.ok()) {
+        ADD_FAILURE() << file_ << ":" << line << ": cannot open a warm store: "
+                      << warm.status().ToString();
+        return false;
+      }
+      warm_ = std::move(*warm);
+      merged_ = std::make_unique<storage::MergeQuerier>(
+          std::vector<const storage::Querier*>{head_.get(), warm_.get()});
+    }
     return true;
+  }
+
+  const storage::Querier& Q() const {
+    if (merged_) return *merged_;
+    return *head_;
+  }
+
+  static constexpr int64_t kWarmRangeMs = 10 * kMinuteMs;
+  static constexpr int64_t kWarmPartitionMs = 6 * kWarmRangeMs;
+
+  // Tiered mode: writes the samples before `cut` + one range to the warm store, in aligned
+  // ranges, and leaves the caller to append the samples from `cut` on to the head.
+  void WriteWarm(const std::vector<std::vector<model::LabelView>>& views,
+                 const std::vector<std::vector<model::Sample>>& samples, int64_t cut, int line) {
+    std::map<int64_t, std::vector<storage::WarmSeriesData>> by_range;
+    for (size_t i = 0; i < views.size(); ++i) {
+      std::vector<model::Label> pairs;
+      for (const auto& v : views[i]) pairs.push_back({std::string(v.name), std::string(v.value)});
+      auto labels = model::Labels::FromPairs(std::move(pairs));
+      if (!labels.ok()) continue;
+      std::map<int64_t, std::vector<model::Sample>> ranges;
+      for (const auto& smp : samples[i]) {
+        if (smp.timestamp_ms >= cut + kWarmRangeMs) break;
+        int64_t r = smp.timestamp_ms >= 0 ? smp.timestamp_ms / kWarmRangeMs * kWarmRangeMs
+                                          : -((-smp.timestamp_ms + kWarmRangeMs - 1) /
+                                              kWarmRangeMs * kWarmRangeMs);
+        ranges[r].push_back(smp);
+      }
+      for (auto& [r, pts] : ranges) {
+        storage::WarmSeriesData d;
+        d.labels = *labels;
+        for (size_t k = 0; k < pts.size(); k += 120) {
+          storage::XorChunk chunk;
+          auto app = storage::XorAppender::Open(&chunk);
+          storage::WarmChunk wc;
+          wc.min_t = pts[k].timestamp_ms;
+          for (size_t j = k; j < std::min(pts.size(), k + 120); ++j) {
+            (void)app->Append(pts[j].timestamp_ms, pts[j].value);
+            wc.max_t = pts[j].timestamp_ms;
+          }
+          auto b = chunk.bytes();
+          wc.bytes.assign(reinterpret_cast<const char*>(b.data()), b.size());
+          d.chunks.push_back(std::move(wc));
+        }
+        by_range[r].push_back(std::move(d));
+      }
+    }
+    for (const auto& [r, data] : by_range) {
+      Status s = warm_->WriteRange(r, r + kWarmRangeMs, data);
+      if (!s.ok()) ADD_FAILURE() << file_ << ":" << line << ": warm write: " << s.ToString();
+    }
   }
 
   void Load(const LoadCmd& load) {
@@ -396,8 +469,23 @@ class ScriptRunner {
       views.push_back(std::move(lv));
       samples.push_back(std::move(points));
     }
+    if (tiered_ && !samples.empty()) {
+      int64_t lo = INT64_MAX, hi = INT64_MIN;
+      for (const auto& pts : samples) {
+        lo = std::min(lo, pts.front().timestamp_ms);
+        hi = std::max(hi, pts.back().timestamp_ms);
+      }
+      int64_t mid = lo + (hi - lo) / 2;
+      int64_t cut = mid >= 0 ? mid / kWarmRangeMs * kWarmRangeMs : lo;
+      WriteWarm(views, samples, cut, load.line);
+      for (auto& pts : samples) {
+        std::erase_if(pts, [cut](const model::Sample& smp) { return smp.timestamp_ms < cut; });
+      }
+    }
     std::vector<storage::SeriesInput> batch;
-    for (size_t i = 0; i < views.size(); ++i) batch.push_back({views[i], samples[i]});
+    for (size_t i = 0; i < views.size(); ++i) {
+      if (!samples[i].empty()) batch.push_back({views[i], samples[i]});
+    }
     storage::AppendResult result;
     Status s = head_->Append(batch, &result);
     if (!s.ok()) {
@@ -418,7 +506,7 @@ class ScriptRunner {
   void RunInstantCase(const EvalCmd& ev, const std::string& query, int64_t t,
                       std::string_view instant_cat, std::string_view range_cat,
                       const std::string& where, EvalResult* out) {
-    auto res = engine_.InstantQuery(*head_, query, t);
+    auto res = engine_.InstantQuery(Q(), query, t);
     if (!res.ok()) {
       if (!ev.fail) out->Add(instant_cat, where + "query failed: " + res.status().ToString());
       return;
@@ -433,7 +521,7 @@ class ScriptRunner {
                                 DescribeValue(*res));
     }
     if (!kCheckRangeMode) return;
-    auto range = engine_.RangeQuery(*head_, query, t - kMinuteMs, t + kMinuteMs, kMinuteMs);
+    auto range = engine_.RangeQuery(Q(), query, t - kMinuteMs, t + kMinuteMs, kMinuteMs);
     if (!range.ok()) {
       out->Add(range_cat, where + "range query " + std::to_string(t - kMinuteMs) + ".." +
                               std::to_string(t + kMinuteMs) +
@@ -478,7 +566,7 @@ class ScriptRunner {
   }
 
   void RunRangeEval(const EvalCmd& ev, EvalResult* out) {
-    auto res = engine_.RangeQuery(*head_, ev.expr, ev.start_ms, ev.end_ms, ev.step_ms);
+    auto res = engine_.RangeQuery(Q(), ev.expr, ev.start_ms, ev.end_ms, ev.step_ms);
     if (!res.ok()) {
       if (!ev.fail) out->Add(kCatRangeEval, "query failed: " + res.status().ToString());
       return;
@@ -547,6 +635,9 @@ class ScriptRunner {
   const Engine engine_;
   std::unique_ptr<testutil::TempDir> dir_;
   std::unique_ptr<storage::Head> head_;
+  const bool tiered_;
+  std::unique_ptr<storage::WarmStore> warm_;
+  std::unique_ptr<storage::MergeQuerier> merged_;
   FileReport report_;
 };
 
@@ -651,6 +742,27 @@ TEST_P(ConformanceTest, File) {
   Reports().push_back(report);
 }
 
+// The same scripts with every load split between the warm store and the head (see
+// ScriptRunner): a query spanning tiers must answer exactly as the data all in the head.
+class TieredConformanceTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TieredConformanceTest, File) {
+  const std::string& file = GetParam();
+  TestdataLocation loc = FindTestdata();
+  if (file.empty() || loc.dir.empty()) GTEST_SKIP() << loc.note;
+  Exclusions exclusions = LoadExclusions();
+  if (exclusions.files.contains(file)) GTEST_SKIP() << file << " is excluded";
+  bool ok = false;
+  std::string text = ReadWholeFile(loc.dir / file, &ok);
+  ASSERT_TRUE(ok) << "cannot read " << (loc.dir / file).string();
+  auto script = ParseScript(text);
+  ASSERT_TRUE(script.ok()) << script.status().ToString();
+  ScriptRunner runner(file, exclusions, /*tiered=*/true);
+  FileReport report = runner.Run(*script);
+  std::cout << "tiered: " << FormatReport(report) << "\n" << std::flush;
+  EXPECT_EQ(report.failed, 0);
+}
+
 std::string ScriptTestName(const ::testing::TestParamInfo<std::string>& info) {
   if (info.param.empty()) return "NoTestdata";
   std::string name = std::filesystem::path(info.param).stem().string();
@@ -662,6 +774,8 @@ std::string ScriptTestName(const ::testing::TestParamInfo<std::string>& info) {
 
 INSTANTIATE_TEST_SUITE_P(PromqlConformance, ConformanceTest, ::testing::ValuesIn(ListScriptFiles()),
                          ScriptTestName);
+INSTANTIATE_TEST_SUITE_P(PromqlConformanceTiered, TieredConformanceTest,
+                         ::testing::ValuesIn(ListScriptFiles()), ScriptTestName);
 
 // ---------------------------------------------------------------------------------------------
 // The script parser.

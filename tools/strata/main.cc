@@ -75,13 +75,17 @@ int Compact(const std::string& data_dir, strata::compaction::CompactorOptions co
                  data_dir.c_str(), lock.status().ToString().c_str());
     return 1;
   }
-  strata::Status s = strata::storage::PrepareDataDir(data_dir, nullptr);
-  if (!s.ok()) return fail("checking the data directory", s);
+  auto state = strata::storage::CheckDataDir(data_dir);
+  if (!state.ok()) return fail("checking the data directory", state.status());
   hopts.wal.fsync = strata::storage::WalOptions::FsyncPolicy::kInterval;
   auto head = strata::storage::Head::Open(data_dir, hopts, nullptr);
   if (!head.ok()) return fail("opening the head", head.status());
   auto warm = strata::storage::WarmStore::Open(data_dir + "/warm", wopts, nullptr);
   if (!warm.ok()) return fail("opening the warm tier", warm.status());
+  if (*state != strata::storage::DataDirState::kCurrent) {
+    strata::Status m = strata::storage::WriteDataDirMarker(data_dir);
+    if (!m.ok()) return fail("writing the format marker", m);
+  }
   (*head)->SetMinValidTime((*warm)->covered_until());
   copts.chunk_range_ms = hopts.chunk_range_ms;
   copts.wal_dir = data_dir + "/wal";
