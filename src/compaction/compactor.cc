@@ -5,6 +5,8 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <malloc.h>
+
 #include <condition_variable>
 #include <filesystem>
 
@@ -181,6 +183,11 @@ Result<CompactionReport> Compactor::RunOnce(
       return s;
     }
     if (!moved) break;
+  }
+  if (report.moves > 0) {
+    // A move frees its collected chunks and the head's truncated chunks; hand the free heap
+    // back to the kernel (strata serve raises glibc's trim threshold for query buffers).
+    malloc_trim(0);
   }
   Status s = ApplyRetention(&report, progress);
   if (!s.ok()) {

@@ -5,6 +5,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <sstream>
+#include <thread>
 
 #include "base/log.h"
 #include "server/process_metrics.h"
@@ -30,6 +31,10 @@ struct Server::WarmMetrics {
       : bytes(G(r, "strata_warm_bytes", "Bytes on disk of the warm tier (RocksDB files).")),
         partitions(G(r, "strata_warm_partitions", "Partitions (UTC days) in the warm tier.")),
         series(G(r, "strata_warm_series", "Series ids allocated in the warm tier.")),
+        memory(prometheus::BuildGauge()
+                   .Name("strata_warm_memory_bytes")
+                   .Help("Memory of the warm tier's RocksDB, by part.")
+                   .Register(*r)),
         covered(G(r, "strata_warm_covered_until_seconds",
                   "Everything before this time has been moved out of the head.")),
         cache_hits(prometheus::BuildCounter()
@@ -48,6 +53,7 @@ struct Server::WarmMetrics {
   prometheus::Gauge& bytes;
   prometheus::Gauge& partitions;
   prometheus::Gauge& series;
+  prometheus::Family<prometheus::Gauge>& memory;
   prometheus::Gauge& covered;
   prometheus::Counter& cache_hits;
   prometheus::Counter& cache_misses;
@@ -64,6 +70,9 @@ void Server::UpdateWarmMetrics() {
   m.bytes.Set(static_cast<double>(st.disk_bytes));
   m.partitions.Set(static_cast<double>(st.partitions.size()));
   m.series.Set(static_cast<double>(st.series));
+  m.memory.Add({{"part", "block_cache"}}).Set(static_cast<double>(st.block_cache_bytes));
+  m.memory.Add({{"part", "memtables"}}).Set(static_cast<double>(st.memtable_bytes));
+  m.memory.Add({{"part", "table_readers"}}).Set(static_cast<double>(st.table_reader_bytes));
   if (st.covered_until != INT64_MIN) m.covered.Set(static_cast<double>(st.covered_until) / 1000.0);
   if (st.block_cache_hits > m.seen_hits) {
     m.cache_hits.Increment(static_cast<double>(st.block_cache_hits - m.seen_hits));
@@ -189,13 +198,18 @@ void Server::HandleWrite(const HttpRequest& req, HttpResponse* res) {
 
 Status Server::Start() {
   STRATA_RETURN_IF_ERROR(http_->Start());
+  // The warm tier opens (RocksDB reads its manifest and table files) while the WAL replays.
+  Result<std::unique_ptr<storage::WarmStore>> warm = Status::Internal("warm tier not opened");
+  std::thread warm_opener([&] {
+    warm = storage::WarmStore::Open(options_.data_dir + "/warm", options_.warm, registry_.get());
+  });
   auto head = storage::Head::Open(options_.data_dir, options_.head, registry_.get());
+  warm_opener.join();
   if (!head.ok()) {
     http_->Stop();
     return head.status();
   }
   head_ = std::move(head).value();
-  auto warm = storage::WarmStore::Open(options_.data_dir + "/warm", options_.warm, registry_.get());
   if (!warm.ok()) {
     http_->Stop();
     return warm.status().WithContext("opening the warm tier");

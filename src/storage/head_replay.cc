@@ -1,6 +1,8 @@
 // Head: WAL replay at start-up, with parallel workers partitioned by series.
 #include "storage/head.h"
 
+#include <malloc.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -230,6 +232,9 @@ Status Head::Replay(const std::string& wal_dir) {
     metrics_->replay_records.Set(static_cast<double>(replay_stats_.records));
     metrics_->series.Set(static_cast<double>(series_->size()));
   }
+  // Replay's record and batch buffers are freed now; return the heap to the kernel (the
+  // server raises glibc's trim threshold for query buffers).
+  malloc_trim(0);
   STRATA_LOG(kInfo, "head") << "WAL replayed" << LogKV("records", replay_stats_.records)
                             << LogKV("series", series_->size())
                             << LogKV("samples", samples_appended_.load())

@@ -14,6 +14,7 @@
 #include <system_error>
 #include <utility>
 
+#include "base/log.h"
 #include "storage/warm/keys.h"
 #include "storage/warm/postings_merge.h"
 #include "storage/warm/rocks_options.h"
@@ -266,7 +267,9 @@ Result<uint64_t> WarmStore::Impl::FindOrAllocateId(const model::Labels& labels,
   }
   const std::string key = warm::SeriesByLabelsKey(labels);
   std::string value;
-  rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), cf(warm::kSeriesCf), key, &value);
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;  // Write-path lookups must not push query data out of the cache.
+  rocksdb::Status rs = db_->Get(ro, cf(warm::kSeriesCf), key, &value);
   if (rs.ok()) {
     uint64_t id = 0;
     if (!warm::DecodeSeriesId(value, &id)) {
@@ -329,8 +332,19 @@ Status WarmStore::Impl::WriteRange(int64_t range_min, int64_t range_max,
       bytes = 0;
     }
   }
-  return WriteGroup(part, range_max, series.subspan(begin), all_samples.subspan(begin),
-                    /*last=*/true);
+  STRATA_RETURN_IF_ERROR(WriteGroup(part, range_max, series.subspan(begin),
+                                    all_samples.subspan(begin), /*last=*/true));
+  // A move is large and comes once per chunk range: flush it to table files now, so RocksDB's
+  // own log (uncompressed) is released at once instead of piling up to max_total_wal_size on
+  // disk, and the memtables do not hold it in memory. The data was durable before (synced
+  // batches); a failed flush is retried by RocksDB and does not fail the move.
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  rocksdb::Status fs = db_->Flush(fo, handles_);
+  if (!fs.ok()) {
+    STRATA_LOG(kWarn, "warm") << "flush after a move failed" << LogKV("error", fs.ToString());
+  }
+  return Status::Ok();
 }
 
 Status WarmStore::Impl::WriteGroup(int64_t part, int64_t range_max,
@@ -374,7 +388,9 @@ Status WarmStore::Impl::WriteGroup(int64_t part, int64_t range_max,
     const std::string key = warm::ChunkKey(part, id, s.chunks.front().min_t);
     // An overwritten record (a replayed move) must not be counted twice.
     std::string old;
-    rocksdb::Status gs = db_->Get(rocksdb::ReadOptions(), cf(warm::kChunksCf), key, &old);
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;  // Write-path lookups must not push query data out of the cache.
+    rocksdb::Status gs = db_->Get(ro, cf(warm::kChunksCf), key, &old);
     if (gs.ok()) {
       info.chunks = SaturatingSub(info.chunks, 1);
       info.samples = SaturatingSub(info.samples, RecordSamples(old));
@@ -523,6 +539,14 @@ WarmStats WarmStore::Impl::Stats() const {
   rocksdb::VectorLogPtr wal_files;
   if (db_->GetSortedWalFiles(wal_files).ok()) {
     for (const auto& f : wal_files) stats.disk_bytes += f->SizeFileBytes();
+  }
+  uint64_t v = 0;
+  if (db_->GetIntProperty(handles_[0], "rocksdb.block-cache-usage", &v)) stats.block_cache_bytes = v;
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    if (db_->GetIntProperty(h, "rocksdb.cur-size-all-mem-tables", &v)) stats.memtable_bytes += v;
+    if (db_->GetIntProperty(h, "rocksdb.estimate-table-readers-mem", &v)) {
+      stats.table_reader_bytes += v;
+    }
   }
   if (statistics_ != nullptr) {
     stats.block_cache_hits = statistics_->getTickerCount(rocksdb::BLOCK_CACHE_HIT);

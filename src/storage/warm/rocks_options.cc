@@ -51,10 +51,9 @@ RocksSetup MakeRocksSetup(size_t block_cache_bytes) {
   for (size_t i = 0; i < kNumCfs; ++i) {
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = cache;
-    // Index and filter blocks live in the block cache too, so the warm tier's memory stays
-    // within its byte budget however much data it holds; L0's are pinned (read on every get).
+    // Index and filter blocks live in the block cache too (not pinned), so the warm tier's
+    // memory stays within its byte budget however many table files it has.
     table.cache_index_and_filter_blocks = true;
-    table.pin_l0_filter_and_index_blocks_in_cache = true;
     // A chunk record is about 1 KiB (one series, one 2 h move); larger blocks keep the index
     // small.
     table.block_size = 16 << 10;
