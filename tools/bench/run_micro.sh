@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # run_micro.sh BUILD_DIR: runs every Google Benchmark binary BUILD_DIR/*_bench with
-# --benchmark_min_time=0.2, then the end-to-end remote-write comparison (rw_bench.sh) with the
-# binaries of BUILD_DIR. `make bench` calls it with `build`. Exit status: non-zero if any step
+# --benchmark_min_time=0.2, then the end-to-end comparisons with Prometheus (rw_bench.sh,
+# query_bench.sh, tier_bench.sh) with the binaries of BUILD_DIR. `make bench` calls it with `build`. Exit status: non-zero if any step
 # failed (every step still runs).
 # Environment: BENCH_ARGS (extra Google Benchmark flags, e.g. --benchmark_filter=Encode),
-# SKIP_E2E=1 (micro-benchmarks only), and everything rw_bench.sh reads (SERIES, SAMPLES, ...).
+# SKIP_E2E=1 (micro-benchmarks only), SKIP_TIER=1 (no 7-day tier benchmark), and everything
+# rw_bench.sh reads (SERIES, SAMPLES, ...).
 set -euo pipefail
 
 build_dir=${1:?usage: run_micro.sh BUILD_DIR}
@@ -40,6 +41,14 @@ if [ "${SKIP_E2E:-0}" != 1 ]; then
   REBOOT_EVERY=${REBOOT_EVERY:-0} STRATA_BIN=${STRATA_BIN:-$build_dir/strata} \
     QUERY_BENCH_BIN=${QUERY_BENCH_BIN:-$build_dir/query_bench_driver} \
     "$here/query_bench.sh" || failed+=(query_bench.sh)
+  if [ "${SKIP_TIER:-0}" != 1 ]; then
+    echo "==== tier_bench.sh (Strata vs Prometheus, 7 days through head compaction) ===="
+    # About 12 minutes on 2 cores. TIER_SERIES / TIER_HOURS override the workload.
+    SERIES=${TIER_SERIES:-5000} HOURS=${TIER_HOURS:-168} REBOOT_EVERY=${REBOOT_EVERY:-0} \
+      STRATA_BIN=${STRATA_BIN:-$build_dir/strata} \
+      DRIVER_BIN=${QUERY_BENCH_BIN:-$build_dir/query_bench_driver} \
+      "$here/tier_bench.sh" || failed+=(tier_bench.sh)
+  fi
 fi
 
 if [ "${#failed[@]}" -gt 0 ]; then
