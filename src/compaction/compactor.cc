@@ -8,9 +8,9 @@
 #include <malloc.h>
 
 #include <condition_variable>
-#include <filesystem>
 
 #include "base/crash_point.h"
+#include "base/dir_size.h"
 #include "base/log.h"
 
 namespace strata::compaction {
@@ -75,18 +75,6 @@ int64_t FloorTo(int64_t t, int64_t range) {
   int64_t q = t / range;
   if (t % range < 0) --q;
   return q * range;
-}
-
-uint64_t DirBytes(const std::string& dir) {
-  std::error_code ec;
-  uint64_t total = 0;
-  if (dir.empty()) return 0;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    std::error_code size_ec;
-    if (it->is_regular_file(size_ec)) total += it->file_size(size_ec);
-  }
-  return total;
 }
 
 }  // namespace
@@ -154,7 +142,7 @@ Status Compactor::ApplyRetention(CompactionReport* report,
   }
   if (options_.retention_bytes > 0) {
     for (;;) {
-      uint64_t bytes = warm_->Stats().disk_bytes + DirBytes(options_.wal_dir);
+      uint64_t bytes = warm_->Stats().disk_bytes + DirectoryBytes(options_.wal_dir);
       if (bytes <= options_.retention_bytes) break;
       STRATA_ASSIGN_OR_RETURN(bool any, warm_->DropOldestPartition());
       if (!any) break;

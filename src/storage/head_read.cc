@@ -1,5 +1,6 @@
 // Head: reads: postings resolution, the SeriesSet over head chunks, series and label listings.
 #include "storage/head.h"
+#include "storage/index/match_postings.h"
 
 #include <algorithm>
 #include <bit>
@@ -39,50 +40,19 @@ Result<std::vector<uint32_t>> Head::SelectIds(const model::Matchers& matchers) c
 }
 
 Result<std::vector<uint32_t>> Head::ResolvePostings(const model::Matchers& matchers) const {
-  bool any_non_empty = false;
-  for (const auto& m : matchers) any_non_empty |= !m.MatchesEmpty();
-  if (!any_non_empty) {
-    return Status::InvalidArgument(
-        "vector selector must contain at least one non-empty matcher");
-  }
-  // Matchers that reject the empty value select by union of matching values; the others by
-  // subtracting the non-matching values from the current candidates.
-  std::vector<const model::Matcher*> ordered;
-  for (const auto& m : matchers) {
-    if (!m.MatchesEmpty()) ordered.push_back(&m);
-  }
-  for (const auto& m : matchers) {
-    if (m.MatchesEmpty()) ordered.push_back(&m);
-  }
-  Roaring result;
-  bool first = true;
-  for (const model::Matcher* m : ordered) {
+  STRATA_RETURN_IF_ERROR(CheckSelectorMatchers(matchers));
+  auto get = [&](std::string_view name, std::string_view value) -> Result<Roaring> {
+    uint32_t name_sym = 0, value_sym = 0;
+    if (!symbols_->Find(name, &name_sym) || !symbols_->Find(value, &value_sym)) return Roaring();
+    return index_->Get(name_sym, value_sym);
+  };
+  auto union_where = [&](std::string_view name,
+                         const std::function<bool(std::string_view)>& pred) -> Result<Roaring> {
     uint32_t name_sym = 0;
-    bool name_known = symbols_->Find(m->name(), &name_sym);
-    if (!m->MatchesEmpty()) {
-      Roaring part;
-      if (name_known) {
-        if (m->type() == model::MatchType::kEqual) {
-          uint32_t value_sym = 0;
-          if (symbols_->Find(m->value(), &value_sym)) part = index_->Get(name_sym, value_sym);
-        } else {
-          part = index_->UnionWhere(
-              name_sym, [&](uint32_t v) { return m->Matches(symbols_->Lookup(v)); });
-        }
-      }
-      if (first) {
-        result = std::move(part);
-        first = false;
-      } else {
-        result &= part;
-      }
-    } else if (name_known) {
-      Roaring excluded = index_->UnionWhere(
-          name_sym, [&](uint32_t v) { return !m->Matches(symbols_->Lookup(v)); });
-      result -= excluded;
-    }
-    if (!first && result.isEmpty()) break;
-  }
+    if (!symbols_->Find(name, &name_sym)) return Roaring();
+    return index_->UnionWhere(name_sym, [&](uint32_t v) { return pred(symbols_->Lookup(v)); });
+  };
+  STRATA_ASSIGN_OR_RETURN(Roaring result, index::MatchPostings(matchers, get, union_where));
   std::vector<uint32_t> ids(result.cardinality());
   if (!ids.empty()) result.toUint32Array(ids.data());
   return ids;

@@ -15,6 +15,7 @@
 #include <cmath>
 
 #include "base/check.h"
+#include "base/dir_size.h"
 #include "base/log.h"
 #include "storage/head/head_metrics.h"
 #include "storage/head/mem_series.h"
@@ -65,18 +66,6 @@ class ReplayQueue {
   std::deque<std::vector<head::SampleRecordEntry>> batches_;
   bool closed_ = false;
 };
-
-// Total size of the regular files under `dir` (0 if it does not exist).
-uint64_t DirectoryBytes(const std::string& dir) {
-  std::error_code ec;
-  uint64_t total = 0;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    std::error_code size_ec;
-    if (it->is_regular_file(size_ec)) total += it->file_size(size_ec);
-  }
-  return total;
-}
 
 }  // namespace
 

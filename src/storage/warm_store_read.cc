@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "storage/index/match_postings.h"
 #include "storage/warm/keys.h"
 #include "storage/warm/postings_merge.h"
 #include "storage/warm/store_impl.h"
@@ -122,42 +123,14 @@ Result<Roaring> WarmStore::Impl::UnionPostingsWhere(
 
 Result<Roaring> WarmStore::Impl::ResolveInPartition(int64_t part,
                                                     const model::Matchers& matchers) const {
-  // Matchers rejecting "" select by union of matching values, intersected; the others then
-  // subtract the series whose value they reject (absent labels match "" and stay).
-  std::vector<const model::Matcher*> ordered;
-  for (const auto& m : matchers) {
-    if (!m.MatchesEmpty()) ordered.push_back(&m);
-  }
-  for (const auto& m : matchers) {
-    if (m.MatchesEmpty()) ordered.push_back(&m);
-  }
-  Roaring result;
-  bool first = true;
-  for (const model::Matcher* m : ordered) {
-    if (!m->MatchesEmpty()) {
-      Roaring part_ids;
-      if (m->type() == model::MatchType::kEqual) {
-        STRATA_ASSIGN_OR_RETURN(part_ids, GetPostings(part, m->name(), m->value()));
-      } else {
-        STRATA_ASSIGN_OR_RETURN(
-            part_ids,
-            UnionPostingsWhere(part, m->name(), [m](std::string_view v) { return m->Matches(v); }));
-      }
-      if (first) {
-        result = std::move(part_ids);
-        first = false;
-      } else {
-        result &= part_ids;
-      }
-    } else {
-      STRATA_ASSIGN_OR_RETURN(
-          Roaring excluded,
-          UnionPostingsWhere(part, m->name(), [m](std::string_view v) { return !m->Matches(v); }));
-      result -= excluded;
-    }
-    if (result.isEmpty()) break;
-  }
-  return result;
+  return index::MatchPostings(
+      matchers,
+      [&](std::string_view name, std::string_view value) {
+        return GetPostings(part, name, value);
+      },
+      [&](std::string_view name, const std::function<bool(std::string_view)>& pred) {
+        return UnionPostingsWhere(part, name, pred);
+      });
 }
 
 Result<bool> WarmStore::Impl::HasChunkIn(rocksdb::Iterator* it, int64_t part, uint64_t id,

@@ -19,10 +19,7 @@ namespace {
 using testutil::HttpDo;
 using testutil::RwSeries;
 
-const std::vector<std::pair<std::string, std::string>> kRwHeaders = {
-    {"Content-Type", "application/x-protobuf"},
-    {"Content-Encoding", "snappy"},
-    {"X-Prometheus-Remote-Write-Version", "0.1.0"}};
+const std::vector<std::pair<std::string, std::string>>& kRwHeaders = testutil::RemoteWriteHeaders();
 
 constexpr int kSeries = 20;
 constexpr int kSamplesPerBatch = 20;   // Per series: 5 minutes at 15 s.

@@ -18,10 +18,7 @@ namespace {
 using testutil::HttpDo;
 using testutil::RwSeries;
 
-const std::vector<std::pair<std::string, std::string>> kRwHeaders = {
-    {"Content-Type", "application/x-protobuf"},
-    {"Content-Encoding", "snappy"},
-    {"X-Prometheus-Remote-Write-Version", "0.1.0"}};
+const std::vector<std::pair<std::string, std::string>>& kRwHeaders = testutil::RemoteWriteHeaders();
 
 testutil::HttpResult Send(uint16_t port, const std::string& body) {
   return HttpDo(port, "POST", "/api/v1/write", body, kRwHeaders);

@@ -45,4 +45,13 @@ inline std::string SnappyWriteRequest(const std::vector<RwSeries>& series) {
   return Snappy(EncodeWriteRequest(series));
 }
 
+// The headers Prometheus sends with a remote-write 1.0 request.
+inline const std::vector<std::pair<std::string, std::string>>& RemoteWriteHeaders() {
+  static const std::vector<std::pair<std::string, std::string>> headers = {
+      {"Content-Type", "application/x-protobuf"},
+      {"Content-Encoding", "snappy"},
+      {"X-Prometheus-Remote-Write-Version", "0.1.0"}};
+  return headers;
+}
+
 }  // namespace strata::testutil
