@@ -80,6 +80,17 @@ TEST(DataDirIntegrationTest, AWalOnlyDirectoryIsMigratedWithEverySample) {
   EXPECT_NE(series.body.find("\"series\":\"2\""), std::string::npos) << series.body;
   auto values = HttpDo(server.port(), "GET", "/api/v1/label/series/values?start=0&end=3600");
   EXPECT_NE(values.body.find("[\"0\",\"1\",\"2\"]"), std::string::npos) << values.body;
+  // A sample older than the moved range is out of bounds (400, named); the rest of the batch
+  // is kept.
+  auto w = HttpDo(server.port(), "POST", "/api/v1/write",
+                  testutil::SnappyWriteRequest({{{{"__name__", "old"}, {"series", "0"}}, {{60000, 7}}},
+                                                {{{"__name__", "fresh"}}, {{5 * kHour, 1}}}}),
+                  testutil::RemoteWriteHeaders());
+  EXPECT_EQ(w.status, 400) << w.body;
+  EXPECT_NE(w.body.find("out of bounds"), std::string::npos) << w.body;
+  auto fresh = HttpDo(server.port(), "GET",
+                      "/api/v1/query?query=fresh&time=" + std::to_string(5 * 3600));
+  EXPECT_NE(fresh.body.find("\"fresh\""), std::string::npos) << fresh.body;
   EXPECT_EQ(server.process().Stop(SIGTERM), 0) << server.Log();
   auto back = testutil::ReadMetric(data, "old");
   ASSERT_EQ(back.size(), 3u);
@@ -101,6 +112,28 @@ TEST(DataDirIntegrationTest, ANewerFormatIsRefusedWithAClearMessage) {
   code = RunCli({"compact", "--data-dir", data}, &log);
   EXPECT_EQ(code, 1) << log;
   EXPECT_NE(log.find("format version 9"), std::string::npos) << log;
+}
+
+TEST(DataDirIntegrationTest, BadStorageFlagsAreUsageErrors) {
+  testutil::TempDir tmp;
+  const std::string data = tmp.path() + "/data";
+  struct Case {
+    std::vector<std::string> flags;
+    std::string fragment;
+  };
+  const std::vector<Case> cases = {
+      {{"--ingest.out-of-order-window", "2h"}, "out-of-order window"},
+      {{"--storage.retention", "soon"}, "--storage.retention"},
+      {{"--storage.retention", "1m"}, "retention"},
+      {{"--storage.retention.size", "12XB"}, "unknown unit"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> args = {"serve", "--listen", "127.0.0.1:0", "--data-dir", data};
+    args.insert(args.end(), c.flags.begin(), c.flags.end());
+    std::string log;
+    EXPECT_EQ(RunCli(args, &log), 2) << c.flags[0] << ": " << log;
+    EXPECT_NE(log.find(c.fragment), std::string::npos) << c.flags[0] << ": " << log;
+  }
 }
 
 TEST(DataDirIntegrationTest, ACorruptWarmTierIsAStartUpError) {
