@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "base/check.h"
+#include "base/crash_point.h"
 #include "base/log.h"
 #include "storage/head/head_metrics.h"
 #include "storage/head/mem_series.h"
@@ -63,6 +64,7 @@ Result<std::unique_ptr<Head>> Head::Open(const std::string& dir, HeadOptions opt
   std::unique_ptr<Head> h(new Head(std::move(options)));
   if (registry != nullptr) {
     h->metrics_ = std::make_unique<Metrics>(registry);
+    h->metrics_->registry = registry;
     h->metrics_->cache_hits = &prometheus::BuildCounter()
                                    .Name("strata_cache_hits_total")
                                    .Help("Lookups served from a cache, by cache.")
@@ -96,6 +98,15 @@ Result<std::unique_ptr<Head>> Head::Open(const std::string& dir, HeadOptions opt
   std::string wal_dir = dir + "/wal";
   STRATA_RETURN_IF_ERROR(h->Replay(wal_dir));
   STRATA_ASSIGN_OR_RETURN(h->wal_, Wal::Open(wal_dir, h->options_.wal));
+  if (h->salvage_.ranges > 0 || h->salvage_.samples_dropped > 0) {
+    // Make the log consistent: a checkpoint of everything replayed (read the same salvaging
+    // way, orphaned samples dropped) replaces the damaged files, so the next start is clean.
+    // A crash before its rename repeats the salvage; after it, the damage is gone.
+    CrashPoint("salvage-replayed");
+    STRATA_RETURN_IF_ERROR(
+        h->CheckpointWal(INT64_MIN, /*salvage=*/true).WithContext("rewriting a salvaged WAL"));
+    STRATA_LOG(kInfo, "head") << "salvaged WAL rewritten as a checkpoint";
+  }
   return h;
 }
 

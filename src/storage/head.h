@@ -67,10 +67,17 @@ struct HeadOptions {
   int replay_workers = -1;
   // The WAL under <data_dir>/wal.
   WalOptions wal;
-  // On start-up, cut a corrupt WAL at the first bad record and keep going (everything before
-  // it is recovered, the rest is reported and dropped) instead of refusing to start.
-  // Default: true. A torn tail (crash during a write) is always cut.
-  bool repair_corrupt_wal = true;
+  // What start-up does with a WAL damaged anywhere but a torn tail (a torn tail of the last
+  // segment, a crash during a write, is always cut). Never renumber: flag values map to it.
+  //   kSalvage:  keep a copy of each damaged file under <wal>/damaged-<time>/, skip only the
+  //              damaged pages (resynchronising at the next valid page), replay everything
+  //              else, drop samples whose series record was lost (counted), then write a
+  //              checkpoint over the damage so the next start finds a clean log.
+  //   kTruncate: cut the log at the first damage (that segment truncated, later ones deleted).
+  //   kOff:      refuse to start, naming the segment and offset.
+  // Default: kSalvage (loses only the damaged bytes).
+  enum class WalRepair : uint8_t { kOff = 0, kTruncate = 1, kSalvage = 2 };
+  WalRepair wal_repair = WalRepair::kSalvage;
 
   Status Validate() const;
 };
@@ -103,6 +110,16 @@ struct CacheStats {
   uint64_t misses = 0;
   uint64_t evictions = 0;
   uint64_t used_bytes = 0;
+};
+
+// What a salvaging start-up skipped (all zero when the WAL was clean).
+struct SalvageStats {
+  uint64_t ranges = 0;          // Damaged ranges skipped.
+  uint64_t bytes = 0;           // Bytes skipped.
+  uint64_t records = 0;         // Records lost (at least).
+  uint64_t samples_dropped = 0;  // Samples whose series record was lost.
+  uint64_t series_dropped = 0;   // Distinct series ids of those samples.
+  std::string damaged_dir;       // Where copies of the damaged files are.
 };
 
 struct HeadStats {
@@ -178,6 +195,7 @@ class Head final : public Querier {
 
   HeadStats Stats() const;
   const ReplayStats& replay_stats() const { return replay_stats_; }
+  const SalvageStats& salvage_stats() const { return salvage_; }
   double replay_seconds() const { return replay_seconds_; }
 
   // Flushes and closes the WAL. Appends after Close() fail with Unavailable.
@@ -219,7 +237,8 @@ class Head final : public Querier {
   std::vector<std::pair<std::string_view, std::string_view>> LabelViews(
       const head::MemSeries& s) const;
   // Compaction helpers (head_compact.cc).
-  Status CheckpointWal(int64_t t);
+  // `salvage`: read the log as a salvaging replay does and drop samples of unknown series.
+  Status CheckpointWal(int64_t t, bool salvage = false);
   void DropBefore(int64_t t);
   // Adds one sample to `result`'s error list (bounded).
   void AddError(AppendResult* result, std::string msg) const;
@@ -259,6 +278,7 @@ class Head final : public Querier {
   // Number of the newest WAL checkpoint written by Truncate (compaction thread only).
   int last_checkpoint_ = -1;
   ReplayStats replay_stats_;
+  SalvageStats salvage_;
   double replay_seconds_ = 0;
 
   struct Metrics;

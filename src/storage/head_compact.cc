@@ -192,7 +192,10 @@ void Head::DropBefore(int64_t t) {
                             << LogKV("series", series_->size());
 }
 
-Status Head::CheckpointWal(int64_t t) {
+Status Head::CheckpointWal(int64_t t, bool salvage) {
+  // A salvage rewrite must cover the damaged files however recent they are: give the current
+  // segment content so that a new checkpoint number exists.
+  if (salvage) STRATA_RETURN_IF_ERROR(wal_->Log(std::string_view()));
   auto n = wal_->NextSegmentForCheckpoint();
   if (!n.ok()) {
     if (n.status().code() == StatusCode::kNotFound) return Status::Ok();  // Nothing logged.
@@ -236,7 +239,9 @@ Status Head::CheckpointWal(int64_t t) {
       if (s.ok()) {
         kept_samples.clear();
         for (const auto& e : samples) {
-          if (e.t >= t) kept_samples.push_back(e);
+          // Samples of series no longer in memory: before t (truncation), or orphans whose
+          // series record was lost to damage (salvage).
+          if (e.t >= t && SeriesById(e.id) != nullptr) kept_samples.push_back(e);
         }
         if (kept_samples.empty()) return Status::Ok();
         buf.clear();
@@ -249,9 +254,9 @@ Status Head::CheckpointWal(int64_t t) {
     STRATA_LOG(kError, "head") << "checkpoint: skipping undecodable WAL record"
                                << LogKV("error", s.ToString());
     return Status::Ok();
-  });
+  }, salvage);
   if (!st.ok()) return st.WithContext("reading the WAL for a checkpoint");
-  CrashPoint("compact-checkpoint-before-commit");
+  CrashPoint(salvage ? "salvage-checkpoint-before-commit" : "compact-checkpoint-before-commit");
   STRATA_RETURN_IF_ERROR(writer->Commit());
   last_checkpoint_ = *n;
   CrashPoint("compact-checkpoint-written");

@@ -123,7 +123,9 @@ void Head::ApplyReplaySamples(const std::vector<head::SampleRecordEntry>& entrie
 Status Head::Replay(const std::string& wal_dir) {
   auto start = std::chrono::steady_clock::now();
   ReplayOptions ro;
-  ro.truncate_corrupt_tail = options_.repair_corrupt_wal;
+  ro.truncate_corrupt_tail = options_.wal_repair == HeadOptions::WalRepair::kTruncate;
+  ro.salvage = options_.wal_repair == HeadOptions::WalRepair::kSalvage;
+  absl::flat_hash_map<uint32_t, bool> orphan_ids;
   // The reading thread checks CRCs, decodes records and creates series (in WAL order, so a
   // series exists before any sample that refers to it); workers append samples, each owning
   // the series whose id falls into its partition, so per-series order is the WAL order.
@@ -174,8 +176,10 @@ Status Head::Replay(const std::string& wal_dir) {
             if (!s.ok()) break;
             MemSeries* m = SeriesById(e.id);
             if (m == nullptr) {
-              s = Status::Corruption("sample for unknown series id " + std::to_string(e.id));
-              break;
+              // Its series record was lost (salvaged damage): drop just this sample.
+              ++salvage_.samples_dropped;
+              orphan_ids.emplace(e.id, true);
+              continue;
             }
             // Partition by the canonical id, so aliases of one series go to one worker; only
             // read the series (a cache miss) when aliases exist at all.
@@ -214,6 +218,23 @@ Status Head::Replay(const std::string& wal_dir) {
   for (auto& t : threads) t.join();
   if (!stats.ok()) return stats.status().WithContext("replaying WAL in " + wal_dir);
   replay_stats_ = *stats;
+  salvage_.series_dropped = orphan_ids.size();
+  salvage_.damaged_dir = replay_stats_.damaged_dir;
+  for (const SalvageReport& r : replay_stats_.salvaged) {
+    ++salvage_.ranges;
+    salvage_.bytes += r.bytes;
+    salvage_.records += r.records;
+  }
+  if (salvage_.ranges > 0 || salvage_.samples_dropped > 0) {
+    STRATA_LOG(kWarn, "head") << "WAL salvaged: damaged ranges skipped"
+                              << LogKV("ranges", salvage_.ranges)
+                              << LogKV("bytes_skipped", salvage_.bytes)
+                              << LogKV("records_skipped", salvage_.records)
+                              << LogKV("samples_dropped", salvage_.samples_dropped)
+                              << LogKV("series_dropped", salvage_.series_dropped)
+                              << LogKV("damaged_copies", salvage_.damaged_dir);
+  }
+  if (metrics_) metrics_->SetSalvage(salvage_);
   replay_seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (metrics_) {

@@ -398,8 +398,9 @@ Status Wal::WriteCheckpoint(const std::string& dir, int upto_segment,
 }
 
 Status Wal::ReadFinished(const std::string& dir, int upto_segment,
-                         const std::function<Status(std::string_view record)>& fn) {
-  return wal::ReadFinishedSegments(dir, upto_segment, fn);
+                         const std::function<Status(std::string_view record)>& fn,
+                         bool salvage) {
+  return wal::ReadFinishedSegments(dir, upto_segment, fn, salvage);
 }
 
 }  // namespace strata::storage

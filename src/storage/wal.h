@@ -85,6 +85,24 @@ struct ReplayOptions {
   // a server told to start anyway. Checkpoint damage is Corruption in both modes.
   // Default: false.
   bool truncate_corrupt_tail = false;
+  // Salvage mode (takes precedence over truncate_corrupt_tail): damage that valid data follows
+  // is skipped instead: each damaged file (segment or checkpoint segment) is first copied to
+  // `<dir>/damaged-<UTC time>/`, then reading resynchronises at the next page that starts with
+  // a valid fragment, and every later segment is replayed. Nothing is deleted or truncated
+  // except a torn tail of the last segment; ReplayStats::salvaged lists what was skipped. The
+  // caller makes the log consistent afterwards (Head writes a checkpoint over the damage).
+  // Default: false.
+  bool salvage = false;
+};
+
+// One damaged range a salvaging replay skipped.
+struct SalvageReport {
+  std::string file;        // Path relative to the WAL directory ("00000003",
+                           // "checkpoint.00000002/00000000").
+  uint64_t offset = 0;     // First bad byte.
+  uint64_t bytes = 0;      // Bytes skipped.
+  uint64_t records = 0;    // Records lost (at least).
+  std::string reason;
 };
 
 struct ReplayStats {
@@ -110,6 +128,9 @@ struct ReplayStats {
   uint64_t corrupt_bytes_dropped = 0;  // Cut from that segment plus all deleted later segments.
   int segments_deleted = 0;
   std::string corruption;  // What was wrong, for the operator.
+  // Only with salvage: the damaged ranges skipped, and where copies of the damaged files went.
+  std::vector<SalvageReport> salvaged;
+  std::string damaged_dir;
 };
 
 // Appends records durably (per WalOptions::fsync) and manages the segment directory.
@@ -211,8 +232,10 @@ class Wal {
   // must summarize: those of the newest checkpoint numbered <= upto_segment, then of every
   // segment above it up to and including `upto_segment`. For compaction while the Wal is open
   // (it holds the lock). REQUIRES: those segments are finished. Corruption on any damage.
+  // `salvage`: skip damage as a salvaging Replay does (the same ranges, deterministically).
   static Status ReadFinished(const std::string& dir, int upto_segment,
-                             const std::function<Status(std::string_view record)>& fn);
+                             const std::function<Status(std::string_view record)>& fn,
+                             bool salvage = false);
 
  private:
   struct PrivateTag {

@@ -1078,3 +1078,206 @@ TEST(WalTest, NextSegmentForCheckpointOnAFreshLog) {
 
 }  // namespace
 }  // namespace strata::storage
+
+namespace strata::storage {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Salvage: damage in the middle of the log loses only the records in the damaged page.
+
+struct Span {
+  int segment;
+  uint64_t first;  // First fragment header.
+  uint64_t end;    // Past the last fragment.
+};
+
+// Each record's byte span, from the same rules as Layout().
+std::vector<Span> Spans(const std::vector<std::string>& records, uint64_t segment_size) {
+  auto encode = [](uint64_t o, size_t n, uint64_t* first) {
+    bool first_fragment = true;
+    do {
+      uint64_t page_left = kPage - o % kPage;
+      if (page_left < kFragHeader) {
+        o += page_left;
+        page_left = kPage;
+      }
+      if (first_fragment) *first = o;
+      const size_t f = std::min<uint64_t>(n, page_left - kFragHeader);
+      o += kFragHeader + f;
+      n -= f;
+      first_fragment = false;
+    } while (n > 0);
+    return o;
+  };
+  std::vector<Span> out;
+  int segment = 0;
+  uint64_t offset = kSegHeader;
+  for (const std::string& r : records) {
+    uint64_t first = 0;
+    uint64_t end = encode(offset, r.size(), &first);
+    if (end > segment_size && offset > kSegHeader) {
+      ++segment;
+      offset = kSegHeader;
+      end = encode(offset, r.size(), &first);
+    }
+    out.push_back({segment, first, end});
+    offset = end;
+  }
+  return out;
+}
+
+ReplayOptions Salvage() {
+  ReplayOptions o;
+  o.salvage = true;
+  return o;
+}
+
+TEST(WalSalvageTest, RandomDamageLosesOnlyTheRecordsOfTheDamagedPage) {
+  const uint64_t seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  constexpr size_t kSegment = 256 << 10;
+  for (int round = 0; round < 12; ++round) {
+    TempDir dir;
+    std::vector<std::string> records;
+    for (int i = 0; i < 1500; ++i) {
+      std::string r = "rec" + std::to_string(i) + ":";
+      r += RandomBytes(&rng, 50 + rng() % 3000);
+      records.push_back(std::move(r));
+    }
+    {
+      auto w = MustOpen(dir.path(), NoSync(kSegment));
+      LogAll(w.get(), records);
+      ASSERT_TRUE(w->Close().ok());
+    }
+    const std::vector<Span> spans = Spans(records, kSegment);
+    const std::vector<int> segs = SegmentsIn(dir.path());
+    ASSERT_GE(segs.size(), 4u);
+    // A random segment that is not the last, a random page of it, a random kind of damage.
+    const int seg = segs[rng() % (segs.size() - 1)];
+    const std::string path = dir.path() + "/" + SegName(seg);
+    std::string bytes = ReadBytes(path);
+    const uint64_t pages = (bytes.size() + kPage - 1) / kPage;
+    const uint64_t page = rng() % pages;
+    const uint64_t page_lo = std::max<uint64_t>(page * kPage, kSegHeader);
+    const uint64_t page_hi = std::min<uint64_t>((page + 1) * kPage, bytes.size());
+    uint64_t bad_lo = 0, bad_hi = 0;  // Damaged bytes [bad_lo, bad_hi).
+    switch (round % 3) {
+      case 0:  // Flipped bytes.
+        bad_lo = page_lo + rng() % (page_hi - page_lo);
+        bad_hi = bad_lo + 1;
+        bytes[bad_lo] = static_cast<char>(bytes[bad_lo] ^ (1 + rng() % 255));
+        break;
+      case 1: {  // A zeroed run inside the page.
+        bad_lo = page_lo + rng() % (page_hi - page_lo);
+        bad_hi = std::min<uint64_t>(page_hi, bad_lo + 1 + rng() % 200);
+        bool changed = false;
+        for (uint64_t i = bad_lo; i < bad_hi; ++i) {
+          changed |= bytes[i] != 0;
+          bytes[i] = 0;
+        }
+        if (!changed) continue;  // Zeroed padding that was zero already: no damage.
+        break;
+      }
+      default:  // The whole page overwritten with garbage.
+        bad_lo = page_lo;
+        bad_hi = page_hi;
+        for (uint64_t i = bad_lo; i < bad_hi; ++i) bytes[i] = static_cast<char>(rng());
+        break;
+    }
+    WriteBytes(path, bytes);
+
+    std::vector<std::string> got;
+    auto r = ReplayInto(dir.path(), &got, Salvage());
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_FALSE(r->salvaged.empty()) << "round " << round;
+    EXPECT_EQ(r->salvaged[0].file, SegName(seg));
+    EXPECT_FALSE(r->damaged_dir.empty());
+    EXPECT_TRUE(fs::exists(r->damaged_dir + "/" + SegName(seg)));
+    // Expected: every record except those in the damaged segment that end after the first
+    // damaged record starts and begin before the next page; at most those.
+    const uint64_t resume = (page + 1) * kPage;
+    std::vector<std::string> must_have;
+    size_t may_lose = 0;
+    for (size_t i = 0; i < records.size(); ++i) {
+      const Span& s = spans[i];
+      const bool touches = s.segment == seg && s.end > bad_lo && s.first < resume;
+      if (touches) {
+        ++may_lose;
+      } else {
+        must_have.push_back(records[i]);
+      }
+    }
+    // Delivered records: exactly the originals, in order, and a superset of must_have.
+    size_t k = 0, m = 0;
+    for (size_t i = 0; i < records.size() && k < got.size(); ++i) {
+      if (got[k] == records[i]) {
+        ++k;
+        if (m < must_have.size() && must_have[m] == records[i]) ++m;
+      } else {
+        ASSERT_FALSE(m < must_have.size() && must_have[m] == records[i])
+            << "round " << round << ": record " << i << " was lost outside the damaged page";
+      }
+    }
+    EXPECT_EQ(k, got.size()) << "a delivered record is not an original, or out of order";
+    EXPECT_EQ(m, must_have.size());
+    EXPECT_GE(got.size() + may_lose, records.size());
+    EXPECT_LE(may_lose, 40u);  // A page holds at most ~30 of these records.
+  }
+}
+
+TEST(WalSalvageTest, AGarbageSegmentHeaderSkipsThatSegmentOnly) {
+  TempDir dir;
+  auto records = NumberedRecords(400, 2000);
+  {
+    auto w = MustOpen(dir.path(), NoSync(64 << 10));
+    LogAll(w.get(), records);
+    ASSERT_TRUE(w->Close().ok());
+  }
+  const std::vector<Span> spans = Spans(records, 64 << 10);
+  FlipByte(dir.path() + "/" + SegName(2), 0);
+  std::vector<std::string> got;
+  auto r = ReplayInto(dir.path(), &got, Salvage());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  size_t in_seg2 = 0;
+  for (const Span& s : spans) in_seg2 += s.segment == 2;
+  EXPECT_EQ(got.size(), records.size() - in_seg2);
+  ASSERT_EQ(r->salvaged.size(), 1u);
+  EXPECT_NE(r->salvaged[0].reason.find("bad magic"), std::string::npos) << r->salvaged[0].reason;
+}
+
+TEST(WalSalvageTest, TruncateAndOffModesBehaveAsBefore) {
+  TempDir dir;
+  auto records = NumberedRecords(400, 2000);
+  {
+    auto w = MustOpen(dir.path(), NoSync(64 << 10));
+    LogAll(w.get(), records);
+    ASSERT_TRUE(w->Close().ok());
+  }
+  const std::vector<Span> spans = Spans(records, 64 << 10);
+  size_t first_in_3 = 0;
+  while (spans[first_in_3].segment < 3) ++first_in_3;
+  FlipByte(dir.path() + "/" + SegName(3), spans[first_in_3].first + 20);
+  // Off: Corruption naming segment and offset, nothing changed.
+  std::vector<std::string> got;
+  auto off = ReplayInto(dir.path(), &got, ReplayOptions{});
+  ASSERT_FALSE(off.ok());
+  EXPECT_EQ(off.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(off.status().message().find("segment 00000003"), std::string::npos);
+  // Salvage keeps the later segments; truncate would cut them.
+  auto salvaged = ReplayInto(dir.path(), &got, Salvage());
+  ASSERT_TRUE(salvaged.ok());
+  size_t lost = 0;  // The damaged record and the rest of its page.
+  for (const Span& sp : spans) lost += sp.segment == 3 && sp.first < kPage;
+  EXPECT_EQ(got.size(), records.size() - lost);
+  EXPECT_GT(got.size(), records.size() - 20);
+  ReplayOptions t;
+  t.truncate_corrupt_tail = true;
+  auto cut = ReplayInto(dir.path(), &got, t);
+  ASSERT_TRUE(cut.ok());
+  EXPECT_EQ(got.size(), first_in_3);
+  EXPECT_TRUE(cut->repaired);
+}
+
+}  // namespace
+}  // namespace strata::storage

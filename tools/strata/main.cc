@@ -36,6 +36,7 @@ struct ServeFlags {
   std::string query_timeout = "2m";
   std::string retention = "15d";
   std::string retention_size = "0";
+  std::string wal_repair = "salvage";
 };
 
 // Parses the retention flags into `options`; prints the error and returns false when bad.
@@ -152,6 +153,18 @@ int Serve(strata::server::ServerOptions options, const ServeFlags& flags) {
   }
   options.head.out_of_order_window_ms = ooo;
   if (!ParseRetention(flags.retention, flags.retention_size, &options.compaction)) return 2;
+  using Repair = strata::storage::HeadOptions::WalRepair;
+  if (flags.wal_repair == "salvage") {
+    options.head.wal_repair = Repair::kSalvage;
+  } else if (flags.wal_repair == "truncate") {
+    options.head.wal_repair = Repair::kTruncate;
+  } else if (flags.wal_repair == "off") {
+    options.head.wal_repair = Repair::kOff;
+  } else {
+    std::fprintf(stderr, "strata: --storage.wal-repair: want salvage, truncate or off, got \"%s\"\n",
+                 flags.wal_repair.c_str());
+    return 2;
+  }
   if (strata::Status v = options.Validate(); !v.ok()) {
     std::fprintf(stderr, "strata: %s\n", v.message().c_str());
     return 2;
@@ -294,6 +307,11 @@ int main(int argc, char** argv) {
   serve->add_option("--storage.retention.size", flags.retention_size,
                     "Drop the oldest warm partitions while the warm tier and WAL take more than "
                     "this (bytes, or with a unit: KB, MB, GB, TB; 0 = no limit)")
+      ->capture_default_str();
+  serve->add_option("--storage.wal-repair", flags.wal_repair,
+                    "What to do with a WAL damaged in the middle: salvage (skip only the "
+                    "damaged pages, keep copies under <wal>/damaged-*), truncate (cut the log "
+                    "there) or off (refuse to start)")
       ->capture_default_str();
   serve->add_option("--storage.warm.block-cache-bytes", options.warm.block_cache_bytes,
                     "RocksDB block cache of the warm tier")

@@ -88,6 +88,21 @@ struct Head::Metrics {
   prometheus::Gauge* chunks_removed = nullptr;
   prometheus::Gauge* longest_stall = nullptr;
 
+  // What the WAL salvage at this start-up skipped (0 when the log was clean).
+  void SetSalvage(const SalvageStats& st) {
+    auto& fam = prometheus::BuildGauge()
+                    .Name("strata_wal_salvaged")
+                    .Help("What salvaging a damaged WAL skipped at start-up, by what: ranges, "
+                          "bytes, records, samples_dropped, series_dropped.")
+                    .Register(*registry);
+    fam.Add({{"what", "ranges"}}).Set(static_cast<double>(st.ranges));
+    fam.Add({{"what", "bytes"}}).Set(static_cast<double>(st.bytes));
+    fam.Add({{"what", "records"}}).Set(static_cast<double>(st.records));
+    fam.Add({{"what", "samples_dropped"}}).Set(static_cast<double>(st.samples_dropped));
+    fam.Add({{"what", "series_dropped"}}).Set(static_cast<double>(st.series_dropped));
+  }
+  prometheus::Registry* registry = nullptr;
+
   // Cache counters live in the caches; the metrics follow them by delta at scrape time.
   void UpdateCache(const std::string& cache, const CacheStats& now) {
     CacheStats& before = cache_seen[cache];

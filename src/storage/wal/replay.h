@@ -18,7 +18,8 @@ Result<ReplayStats> ReplayDir(const std::string& dir, const RecordFn& fn,
 
 // See Wal::ReadFinished. Does not take the directory lock (the open Wal holds it) and never
 // changes a file.
-Status ReadFinishedSegments(const std::string& dir, int upto_segment, const RecordFn& fn);
+Status ReadFinishedSegments(const std::string& dir, int upto_segment, const RecordFn& fn,
+                            bool salvage);
 
 // For Wal::Open (REQUIRES: the caller holds the directory lock): reads segment `index`, the
 // last one, and truncates a torn tail. Returns Corruption if it is damaged in the middle.

@@ -127,6 +127,7 @@ class Parser {
       const uint64_t end = offset + kFragmentHeaderSize + n;
       switch (type) {
         case FragmentType::kFull:
+          skip_orphans_ = false;
           if (in_record_) {
             MarkBad(offset, "FULL fragment inside an unfinished record", true);
             return Status::Ok();
@@ -134,6 +135,7 @@ class Parser {
           STRATA_RETURN_IF_ERROR(Deliver(payload, end));
           break;
         case FragmentType::kFirst:
+          skip_orphans_ = false;
           if (in_record_) {
             MarkBad(offset, "FIRST fragment inside an unfinished record", true);
             return Status::Ok();
@@ -143,6 +145,9 @@ class Parser {
           break;
         case FragmentType::kMiddle:
         case FragmentType::kLast:
+          if (!in_record_ && skip_orphans_) {
+            break;  // The rest of a record whose start was in salvaged damage.
+          }
           if (!in_record_) {
             MarkBad(offset, "MIDDLE or LAST fragment without a FIRST", true);
             return Status::Ok();
@@ -165,6 +170,16 @@ class Parser {
     return Status::Ok();
   }
 
+  // After damage: forget the record in progress and the bad state, and skip continuation
+  // fragments until the next record start.
+  void Resync() {
+    bad_ = false;
+    definitely_corrupt_ = false;
+    in_record_ = false;
+    record_.clear();
+    skip_orphans_ = true;
+  }
+
   void MarkBad(uint64_t offset, std::string reason, bool definite) {
     bad_ = true;
     definitely_corrupt_ = definite;
@@ -185,6 +200,7 @@ class Parser {
   bool bad_ = false;
   bool definitely_corrupt_ = false;
   bool in_record_ = false;
+  bool skip_orphans_ = false;
   std::string record_;  // A record being reassembled from FIRST/MIDDLE/LAST fragments.
 };
 
@@ -236,6 +252,97 @@ Result<SegmentScan> ReadSegment(const std::string& path, bool may_be_torn, const
     STRATA_ASSIGN_OR_RETURN(const bool valid_after,
                             AnyValidFragmentAfter(f, size, scan.bad_offset));
     if (!valid_after) scan.tail = SegmentScan::Tail::kTorn;
+  }
+  return scan;
+}
+
+namespace {
+
+// Record starts (FULL or FIRST fragments) in an intact page, walking its fragments from `pos`.
+uint64_t CountRecordStarts(const uint8_t* page, size_t len, size_t pos) {
+  uint64_t starts = 0;
+  while (pos + kFragmentHeaderSize <= len && kPageSize - pos >= kFragmentHeaderSize) {
+    size_t n = 0;
+    if (CheckFragment(page, len, pos, &n) != FragError::kNone) break;
+    const auto type = static_cast<FragmentType>(page[pos]);
+    if (type == FragmentType::kFull || type == FragmentType::kFirst) ++starts;
+    pos += kFragmentHeaderSize + n;
+  }
+  return starts;
+}
+
+}  // namespace
+
+Result<SegmentScan> ReadSegmentSalvaging(const std::string& path, bool may_be_torn,
+                                         const RecordFn& fn,
+                                         std::vector<SalvagedRange>* salvaged) {
+  STRATA_ASSIGN_OR_RETURN(File f, File::Open(path, O_RDONLY));
+  STRATA_ASSIGN_OR_RETURN(const uint64_t size, f.Size());
+  SegmentScan scan;
+  scan.file_size = size;
+  if (size == 0) return scan;
+  uint8_t header[kSegmentHeaderSize];
+  const size_t header_len = static_cast<size_t>(std::min<uint64_t>(size, kSegmentHeaderSize));
+  STRATA_RETURN_IF_ERROR(f.PReadFull(0, std::span<uint8_t>(header, header_len)));
+  if (std::memcmp(header, kSegmentMagic, std::min(header_len, sizeof(kSegmentMagic))) != 0) {
+    return Status::Corruption(path + ": not a WAL segment (bad magic)");
+  }
+  if (header_len > sizeof(kSegmentMagic) && header[4] != kFormatVersion) {
+    return Status::NotSupported(path + ": WAL format version " + std::to_string(header[4]) +
+                                ", this build reads version " + std::to_string(kFormatVersion));
+  }
+  if (header_len < kSegmentHeaderSize) {
+    scan.tail = may_be_torn ? SegmentScan::Tail::kTorn : SegmentScan::Tail::kCorrupt;
+    scan.reason = "truncated segment header";
+    return scan;
+  }
+  scan.good_end = kSegmentHeaderSize;
+  Parser parser(fn, &scan);
+  std::vector<uint8_t> page(kPageSize);
+  uint64_t page_start = 0;
+  while (page_start < size) {
+    const size_t len = static_cast<size_t>(std::min<uint64_t>(kPageSize, size - page_start));
+    STRATA_RETURN_IF_ERROR(f.PReadFull(page_start, std::span<uint8_t>(page.data(), len)));
+    STRATA_RETURN_IF_ERROR(parser.ParsePage(page.data(), len, page_start,
+                                            page_start == 0 ? kSegmentHeaderSize : 0));
+    if (!parser.bad()) {
+      page_start += kPageSize;
+      continue;
+    }
+    const uint64_t bad = scan.bad_offset;
+    if (may_be_torn && !parser.definitely_corrupt()) {
+      STRATA_ASSIGN_OR_RETURN(const bool valid_after, AnyValidFragmentAfter(f, size, bad));
+      if (!valid_after) {
+        scan.tail = SegmentScan::Tail::kTorn;
+        return scan;
+      }
+    }
+    // Damage: skip to the next page that starts with a valid fragment.
+    SalvagedRange r;
+    r.offset = bad;
+    r.reason = scan.reason;
+    r.records = 1;
+    uint64_t next = (bad / kPageSize + 1) * kPageSize;
+    for (; next < size; next += kPageSize) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(kPageSize, size - next));
+      STRATA_RETURN_IF_ERROR(f.PReadFull(next, std::span<uint8_t>(page.data(), n)));
+      size_t frag = 0;
+      if (CheckFragment(page.data(), n, 0, &frag) == FragError::kNone) break;
+      r.records += CountRecordStarts(page.data(), n, 0);
+    }
+    r.resume = std::min(next, size);
+    salvaged->push_back(r);
+    parser.Resync();
+    page_start = next;
+  }
+  if (parser.in_record()) {
+    // The file ends inside a record: for the last segment a torn tail, else lost data.
+    if (may_be_torn) {
+      parser.MarkBad(size, "segment ends inside a record", false);
+      scan.tail = SegmentScan::Tail::kTorn;
+      return scan;
+    }
+    salvaged->push_back({scan.good_end, size, 1, "segment ends inside a record"});
   }
   return scan;
 }

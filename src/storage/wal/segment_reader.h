@@ -35,6 +35,15 @@ struct SegmentScan {
   uint64_t record_bytes = 0;  // Their total payload size.
 };
 
+// One damaged range skipped by a salvaging read: [offset, resume) was not delivered.
+struct SalvagedRange {
+  uint64_t offset = 0;   // First bad byte.
+  uint64_t resume = 0;   // Where reading resumed (a page start), or the file size.
+  uint64_t records = 0;  // Records lost: the one being read at the damage plus every record
+                         // that starts in the skipped bytes (at least this many).
+  std::string reason;
+};
+
 // Reads the segment at `path` and calls `fn` for each complete record in order, stopping at the
 // end of the file or at the first invalid byte. Records before that byte are always delivered.
 // `may_be_torn`: the file is the last segment of a live log, so damage at its end that nothing
@@ -45,6 +54,15 @@ struct SegmentScan {
 // never to be "repaired" by truncation); NotSupported for another format version; or the first
 // non-OK Status returned by `fn` (reading stops there).
 Result<SegmentScan> ReadSegment(const std::string& path, bool may_be_torn, const RecordFn& fn);
+
+// Salvaging read: like ReadSegment, but damage that valid data follows does not stop it: the
+// damaged range is recorded in `*salvaged` and reading resynchronises at the next page that
+// starts with a valid fragment (a page that starts with the continuation of a lost record
+// skips that continuation). The scan then ends kClean or, for damage at the end of the last
+// segment that nothing valid follows, kTorn as in ReadSegment. Never changes the file.
+Result<SegmentScan> ReadSegmentSalvaging(const std::string& path, bool may_be_torn,
+                                         const RecordFn& fn,
+                                         std::vector<SalvagedRange>* salvaged);
 
 // The previous segment's size recorded in the header of the segment at `path`, or nullopt if
 // the header records none or is incomplete or invalid (ReadSegment reports those). IOError.
