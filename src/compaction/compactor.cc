@@ -1,11 +1,10 @@
 // Compactor: the move and retention planner, and its background thread.
 #include "compaction/compactor.h"
 
+#include <malloc.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
-
-#include <malloc.h>
 
 #include <condition_variable>
 
@@ -105,12 +104,12 @@ Status Compactor::MoveOne(bool* moved, CompactionReport* report,
   for (const auto& d : data) chunks += d.chunks.size();
   CrashPoint("compact-collected");
   if (options_.before_warm_write) STRATA_RETURN_IF_ERROR(options_.before_warm_write());
-  STRATA_RETURN_IF_ERROR(warm_->WriteRange(lo, hi, data).WithContext(
-      "writing [" + std::to_string(lo) + ", " + std::to_string(hi) + ") to the warm tier"));
+  STRATA_RETURN_IF_ERROR(warm_->WriteRange(lo, hi, data)
+                             .WithContext("writing [" + std::to_string(lo) + ", " +
+                                          std::to_string(hi) + ") to the warm tier"));
   CrashPoint("compact-warm-written");
   STRATA_RETURN_IF_ERROR(head_->Truncate(hi).WithContext("truncating the head"));
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ++report->moves;
   report->series += data.size();
   report->chunks += chunks;
@@ -152,8 +151,8 @@ Status Compactor::ApplyRetention(CompactionReport* report,
   if (dropped > 0) {
     report->partitions_dropped += dropped;
     if (metrics_) metrics_->retention_dropped.Increment(dropped);
-    STRATA_LOG(kInfo, "compaction") << "retention dropped warm partitions"
-                                    << LogKV("partitions", dropped);
+    STRATA_LOG(kInfo, "compaction")
+        << "retention dropped warm partitions" << LogKV("partitions", dropped);
     if (progress) progress("retention dropped " + std::to_string(dropped) + " partition(s)");
   }
   return Status::Ok();
@@ -196,8 +195,8 @@ void Compactor::Start() {
     while (!stop.stop_requested()) {
       auto r = RunOnce();
       if (!r.ok()) {
-        STRATA_LOG(kError, "compaction") << "compaction failed, will retry"
-                                         << LogKV("error", r.status().ToString());
+        STRATA_LOG(kError, "compaction")
+            << "compaction failed, will retry" << LogKV("error", r.status().ToString());
         wait(options_.retry_after_failure);
         continue;
       }

@@ -52,8 +52,8 @@ Result<DataDirState> CheckDataDir(const std::string& dir) {
   in >> magic >> version_text;
   if (magic != kMagic || version_text.empty()) {
     return Status::Corruption("data directory marker " + path +
-                              " is not a Strata format marker (expected \"" +
-                              std::string(kMagic) + " <version>\")");
+                              " is not a Strata format marker (expected \"" + std::string(kMagic) +
+                              " <version>\")");
   }
   int version = 0;
   std::istringstream vs(version_text);

@@ -1,13 +1,12 @@
 // Head: the commit protocol: sample checks, WAL logging, publication to chunks.
-#include "storage/head.h"
-
 #include <algorithm>
-#include <chrono>
 #include <bit>
+#include <chrono>
 #include <cmath>
 
 #include "base/check.h"
 #include "base/log.h"
+#include "storage/head.h"
 #include "storage/head/head_metrics.h"
 #include "storage/head/mem_series.h"
 #include "storage/head/postings_index.h"
@@ -46,8 +45,7 @@ bool Head::CheckSample(MemSeries* s, int64_t t, double v, AppendResult* result, 
       ++result->duplicate_timestamp;
       if (result->errors.size() < AppendResult::kMaxErrors) {
         result->errors.push_back("duplicate sample for timestamp " + std::to_string(t) +
-                                 " with a different value in series " +
-                                 LabelsOf(*s).ToString());
+                                 " with a different value in series " + LabelsOf(*s).ToString());
       }
       return false;
     }
@@ -79,8 +77,9 @@ bool Head::CheckOutOfOrder(MemSeries* s, int64_t t, uint64_t v_bits, AppendResul
   // this batch, which checks its own samples in order below.
   MutexLock lock(&s->mu);
   if (s->ooo) {
-    auto it = std::lower_bound(s->ooo->begin(), s->ooo->end(), t,
-                               [](const model::Sample& a, int64_t x) { return a.timestamp_ms < x; });
+    auto it =
+        std::lower_bound(s->ooo->begin(), s->ooo->end(), t,
+                         [](const model::Sample& a, int64_t x) { return a.timestamp_ms < x; });
     if (it != s->ooo->end() && it->timestamp_ms == t) {
       if (std::bit_cast<uint64_t>(it->value) == v_bits) {
         ++result->duplicates;

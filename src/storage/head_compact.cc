@@ -90,9 +90,8 @@ std::vector<WarmSeriesData> Head::CollectRange(int64_t mint, int64_t maxt) {
       for (const auto& c : s->closed) {
         if (c.min_t < mint || c.min_t >= maxt) continue;
         auto b = c.chunk.bytes();
-        d.chunks.push_back(
-            WarmChunk{c.min_t, c.max_t, std::string(reinterpret_cast<const char*>(b.data()),
-                                                    b.size())});
+        d.chunks.push_back(WarmChunk{
+            c.min_t, c.max_t, std::string(reinterpret_cast<const char*>(b.data()), b.size())});
       }
       if (s->ooo) {
         for (const auto& smp : *s->ooo) {
@@ -188,8 +187,7 @@ void Head::DropBefore(int64_t t) {
   series_removed_.fetch_add(removed, std::memory_order_relaxed);
   STRATA_LOG(kInfo, "head") << "truncated head" << LogKV("before", t)
                             << LogKV("chunks_removed", chunks_removed)
-                            << LogKV("series_removed", removed)
-                            << LogKV("series", series_->size());
+                            << LogKV("series_removed", removed) << LogKV("series", series_->size());
 }
 
 Status Head::CheckpointWal(int64_t t, bool salvage) {
@@ -216,45 +214,48 @@ Status Head::CheckpointWal(int64_t t, bool salvage) {
   std::vector<head::SampleRecordEntry> kept_samples;
   std::string buf;
   uint64_t skipped = 0;
-  Status st = Wal::ReadFinished(wal_->dir(), *n, [&](std::string_view record) -> Status {
-    if (record.empty()) return Status::Ok();  // A no-op record.
-    auto type = head::PeekRecordType(record);
-    Status s = type.status();
-    if (s.ok() && *type == head::RecordType::kSeries) {
-      s = head::DecodeSeriesRecord(record, &series);
-      if (s.ok()) {
-        kept_series.clear();
-        // Series still in memory keep their record; removed ones have no sample at or after
-        // t anywhere in the log, so nothing left refers to them.
-        for (const auto& e : series) {
-          if (SeriesById(e.id) != nullptr) kept_series.push_back(e);
+  Status st = Wal::ReadFinished(
+      wal_->dir(), *n,
+      [&](std::string_view record) -> Status {
+        if (record.empty()) return Status::Ok();  // A no-op record.
+        auto type = head::PeekRecordType(record);
+        Status s = type.status();
+        if (s.ok() && *type == head::RecordType::kSeries) {
+          s = head::DecodeSeriesRecord(record, &series);
+          if (s.ok()) {
+            kept_series.clear();
+            // Series still in memory keep their record; removed ones have no sample at or after
+            // t anywhere in the log, so nothing left refers to them.
+            for (const auto& e : series) {
+              if (SeriesById(e.id) != nullptr) kept_series.push_back(e);
+            }
+            if (kept_series.empty()) return Status::Ok();
+            buf.clear();
+            head::EncodeSeriesRecord(kept_series, &buf);
+            return writer->Add(buf);
+          }
+        } else if (s.ok()) {
+          s = head::DecodeSamplesRecord(record, &samples);
+          if (s.ok()) {
+            kept_samples.clear();
+            for (const auto& e : samples) {
+              // Samples of series no longer in memory: before t (truncation), or orphans whose
+              // series record was lost to damage (salvage).
+              if (e.t >= t && SeriesById(e.id) != nullptr) kept_samples.push_back(e);
+            }
+            if (kept_samples.empty()) return Status::Ok();
+            buf.clear();
+            head::EncodeSamplesRecord(kept_samples, &buf);
+            return writer->Add(buf);
+          }
         }
-        if (kept_series.empty()) return Status::Ok();
-        buf.clear();
-        head::EncodeSeriesRecord(kept_series, &buf);
-        return writer->Add(buf);
-      }
-    } else if (s.ok()) {
-      s = head::DecodeSamplesRecord(record, &samples);
-      if (s.ok()) {
-        kept_samples.clear();
-        for (const auto& e : samples) {
-          // Samples of series no longer in memory: before t (truncation), or orphans whose
-          // series record was lost to damage (salvage).
-          if (e.t >= t && SeriesById(e.id) != nullptr) kept_samples.push_back(e);
-        }
-        if (kept_samples.empty()) return Status::Ok();
-        buf.clear();
-        head::EncodeSamplesRecord(kept_samples, &buf);
-        return writer->Add(buf);
-      }
-    }
-    // Replay skips such a record too (it passed its CRC, so it is a bug or a foreign file).
-    ++skipped;
-    STRATA_LOG(kError, "head") << "checkpoint: skipping undecodable WAL record"
-                               << LogKV("error", s.ToString());
-    return Status::Ok();
-  }, salvage);
+        // Replay skips such a record too (it passed its CRC, so it is a bug or a foreign file).
+        ++skipped;
+        STRATA_LOG(kError, "head")
+            << "checkpoint: skipping undecodable WAL record" << LogKV("error", s.ToString());
+        return Status::Ok();
+      },
+      salvage);
   if (!st.ok()) return st.WithContext("reading the WAL for a checkpoint");
   CrashPoint(salvage ? "salvage-checkpoint-before-commit" : "compact-checkpoint-before-commit");
   STRATA_RETURN_IF_ERROR(writer->Commit());

@@ -1,19 +1,18 @@
 // Head: reads: postings resolution, the SeriesSet over head chunks, series and label listings.
-#include "storage/head.h"
-#include "storage/index/match_postings.h"
-
 #include <algorithm>
 #include <bit>
 #include <cmath>
 
 #include "base/check.h"
 #include "base/log.h"
+#include "storage/head.h"
 #include "storage/head/head_metrics.h"
 #include "storage/head/mem_series.h"
 #include "storage/head/postings_index.h"
 #include "storage/head/series_map.h"
 #include "storage/head/symbol_table.h"
 #include "storage/head/wal_records.h"
+#include "storage/index/match_postings.h"
 
 namespace strata::storage {
 
@@ -124,10 +123,11 @@ Status HeadSeriesSet::ReadSamples(std::vector<model::Sample>* out) {
   // Upper bound of the result size, so the vector grows once.
   size_t bound = ss.ooo.size();
   for (const ChunkPiece& p : ss.pieces) {
-    bound += p.decoded ? p.decoded->size()
-                       : (p.bytes.size() >= 2 ? (static_cast<uint8_t>(p.bytes[0]) << 8 |
-                                                 static_cast<uint8_t>(p.bytes[1]))
-                                              : 0);
+    bound += p.decoded
+                 ? p.decoded->size()
+                 : (p.bytes.size() >= 2
+                        ? (static_cast<uint8_t>(p.bytes[0]) << 8 | static_cast<uint8_t>(p.bytes[1]))
+                        : 0);
   }
   out->reserve(bound);
   for (ChunkPiece& p : ss.pieces) {
@@ -143,10 +143,9 @@ Status HeadSeriesSet::ReadSamples(std::vector<model::Sample>* out) {
       p.decoded = std::move(decoded);
     }
     const auto& d = *p.decoded;
-    auto first = std::lower_bound(d.begin(), d.end(), mint_,
-                                  [](const model::Sample& a, int64_t t) {
-                                    return a.timestamp_ms < t;
-                                  });
+    auto first = std::lower_bound(d.begin(), d.end(), mint_, [](const model::Sample& a, int64_t t) {
+      return a.timestamp_ms < t;
+    });
     for (auto it = first; it != d.end() && it->timestamp_ms <= maxt_; ++it) out->push_back(*it);
   }
   if (!ss.ooo.empty()) {
@@ -157,8 +156,7 @@ Status HeadSeriesSet::ReadSamples(std::vector<model::Sample>* out) {
     const auto& b_s = ss.ooo;
     size_t a = 0, b = 0;
     while (a < a_s.size() || b < b_s.size()) {
-      if (b == b_s.size() ||
-          (a < a_s.size() && a_s[a].timestamp_ms <= b_s[b].timestamp_ms)) {
+      if (b == b_s.size() || (a < a_s.size() && a_s[a].timestamp_ms <= b_s[b].timestamp_ms)) {
         if (b < b_s.size() && a_s[a].timestamp_ms == b_s[b].timestamp_ms) ++b;
         merged.push_back(a_s[a++]);
       } else {
@@ -197,8 +195,8 @@ Result<std::unique_ptr<SeriesSet>> Head::Select(const model::Matchers& matchers,
         const auto& c = s->closed[ci];
         if (c.max_t < mint || c.min_t > maxt) continue;
         ChunkPiece p;
-        p.cache_key = (static_cast<uint64_t>(id) << 32) |
-                      ((s->closed_base + ci) & uint64_t{0xffffffff});
+        p.cache_key =
+            (static_cast<uint64_t>(id) << 32) | ((s->closed_base + ci) & uint64_t{0xffffffff});
         p.cacheable = true;
         p.decoded = chunk_cache_.Get(p.cache_key);
         if (!p.decoded) {
@@ -218,9 +216,8 @@ Result<std::unique_ptr<SeriesSet>> Head::Select(const model::Matchers& matchers,
     snap.labels = LabelsOf(*s);
     out.push_back(std::move(snap));
   }
-  std::sort(out.begin(), out.end(), [](const SeriesSnapshot& a, const SeriesSnapshot& b) {
-    return a.labels < b.labels;
-  });
+  std::sort(out.begin(), out.end(),
+            [](const SeriesSnapshot& a, const SeriesSnapshot& b) { return a.labels < b.labels; });
   return std::unique_ptr<SeriesSet>(
       std::make_unique<HeadSeriesSet>(std::move(out), mint, maxt, &chunk_cache_));
 }

@@ -1,22 +1,20 @@
 // Head: WAL replay at start-up, with parallel workers partitioned by series.
-#include "storage/head.h"
-
 #include <malloc.h>
 
+#include <algorithm>
+#include <bit>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <mutex>
 #include <thread>
 
-#include <algorithm>
-#include <bit>
-#include <cmath>
-
 #include "base/check.h"
 #include "base/dir_size.h"
 #include "base/log.h"
+#include "storage/head.h"
 #include "storage/head/head_metrics.h"
 #include "storage/head/mem_series.h"
 #include "storage/head/postings_index.h"
@@ -201,8 +199,8 @@ Status Head::Replay(const std::string& wal_dir) {
           // A record that passed its CRC but does not decode is a bug or a foreign file; skip
           // it loudly rather than refuse to start with everything else intact.
           ++skipped;
-          STRATA_LOG(kError, "head") << "skipping undecodable WAL record"
-                                     << LogKV("error", s.ToString());
+          STRATA_LOG(kError, "head")
+              << "skipping undecodable WAL record" << LogKV("error", s.ToString());
         }
         return Status::Ok();
       },
@@ -235,8 +233,7 @@ Status Head::Replay(const std::string& wal_dir) {
                               << LogKV("damaged_copies", salvage_.damaged_dir);
   }
   if (metrics_) metrics_->SetSalvage(salvage_);
-  replay_seconds_ =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  replay_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (metrics_) {
     metrics_->replay_seconds.Set(replay_seconds_);
     metrics_->replay_records.Set(static_cast<double>(replay_stats_.records));

@@ -541,7 +541,8 @@ WarmStats WarmStore::Impl::Stats() const {
     for (const auto& f : wal_files) stats.disk_bytes += f->SizeFileBytes();
   }
   uint64_t v = 0;
-  if (db_->GetIntProperty(handles_[0], "rocksdb.block-cache-usage", &v)) stats.block_cache_bytes = v;
+  if (db_->GetIntProperty(handles_[0], "rocksdb.block-cache-usage", &v))
+    stats.block_cache_bytes = v;
   for (rocksdb::ColumnFamilyHandle* h : handles_) {
     if (db_->GetIntProperty(h, "rocksdb.cur-size-all-mem-tables", &v)) stats.memtable_bytes += v;
     if (db_->GetIntProperty(h, "rocksdb.estimate-table-readers-mem", &v)) {

@@ -58,17 +58,17 @@ struct WarmPartitionInfo {
   int64_t start = 0;  // Partition covers [start, start + partition_ms).
   int64_t min_t = 0;  // Of the samples written to it.
   int64_t max_t = 0;
-  uint64_t chunks = 0;   // Chunk records (one per series per move range).
+  uint64_t chunks = 0;  // Chunk records (one per series per move range).
   uint64_t samples = 0;
 };
 
 struct WarmStats {
-  uint64_t disk_bytes = 0;  // Live SST + RocksDB WAL files.
-  uint64_t series = 0;      // Series ids allocated.
+  uint64_t disk_bytes = 0;                    // Live SST + RocksDB WAL files.
+  uint64_t series = 0;                        // Series ids allocated.
   std::vector<WarmPartitionInfo> partitions;  // Sorted by start.
-  uint64_t block_cache_bytes = 0;   // In use in the block cache.
-  uint64_t memtable_bytes = 0;      // RocksDB memtables, all families.
-  uint64_t table_reader_bytes = 0;  // Open table files' metadata outside the block cache.
+  uint64_t block_cache_bytes = 0;             // In use in the block cache.
+  uint64_t memtable_bytes = 0;                // RocksDB memtables, all families.
+  uint64_t table_reader_bytes = 0;            // Open table files' metadata outside the block cache.
   uint64_t block_cache_hits = 0;
   uint64_t block_cache_misses = 0;
   int64_t covered_until = INT64_MIN;  // See WarmStore::covered_until().
@@ -93,8 +93,7 @@ class WarmStore final : public Querier {
   // REQUIRES: [range_min, range_max) lies in one partition; every chunk of `series` lies in it.
   // InvalidArgument when the range violates that; IOError on write failure (nothing is
   // recorded as covered then; a partial write is overwritten by the retry).
-  Status WriteRange(int64_t range_min, int64_t range_max,
-                    std::span<const WarmSeriesData> series);
+  Status WriteRange(int64_t range_min, int64_t range_max, std::span<const WarmSeriesData> series);
 
   // The end of the newest move range written: the head may drop everything before it.
   // INT64_MIN when nothing was written.

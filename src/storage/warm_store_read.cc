@@ -125,9 +125,7 @@ Result<Roaring> WarmStore::Impl::ResolveInPartition(int64_t part,
                                                     const model::Matchers& matchers) const {
   return index::MatchPostings(
       matchers,
-      [&](std::string_view name, std::string_view value) {
-        return GetPostings(part, name, value);
-      },
+      [&](std::string_view name, std::string_view value) { return GetPostings(part, name, value); },
       [&](std::string_view name, const std::function<bool(std::string_view)>& pred) {
         return UnionPostingsWhere(part, name, pred);
       });

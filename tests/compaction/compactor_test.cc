@@ -79,8 +79,7 @@ void Write(Head* head, const std::string& name, int n, int64_t from, int64_t to,
 std::map<std::string, std::vector<model::Sample>> ReadAll(const storage::Querier& q,
                                                           const std::string& name) {
   std::map<std::string, std::vector<model::Sample>> out;
-  auto sel = storage::SelectAll(q, {model::Matcher::Equal("__name__", name)}, INT64_MIN,
-                                INT64_MAX);
+  auto sel = storage::SelectAll(q, {model::Matcher::Equal("__name__", name)}, INT64_MIN, INT64_MAX);
   EXPECT_TRUE(sel.ok()) << sel.status().ToString();
   if (!sel.ok()) return out;
   for (auto& s : *sel) out[s.labels.ToString()] = std::move(s.samples);

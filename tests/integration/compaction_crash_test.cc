@@ -22,7 +22,7 @@ using testutil::RwSeries;
 const std::vector<std::pair<std::string, std::string>>& kRwHeaders = testutil::RemoteWriteHeaders();
 
 constexpr int kSeries = 20;
-constexpr int kSamplesPerBatch = 20;   // Per series: 5 minutes at 15 s.
+constexpr int kSamplesPerBatch = 20;  // Per series: 5 minutes at 15 s.
 constexpr int64_t kStepMs = 15000;
 
 double ValueAt(int series, int64_t t) { return static_cast<double>(t) / 1000.0 + series * 0.25; }
@@ -61,8 +61,8 @@ TEST_P(MoveCrashTest, EveryAcknowledgedSampleSurvivesAKillAtThisStep) {
     // 4000 batches = 333 h of data; the first move is due after about 3 h (37 batches).
     acked = SendUntilFailure(server.port(), 0, 4000);
     int code = 0;
-    ASSERT_TRUE(testutil::WaitFor([&] { return server.process().Exited(&code); },
-                                  std::chrono::seconds(60)))
+    ASSERT_TRUE(
+        testutil::WaitFor([&] { return server.process().Exited(&code); }, std::chrono::seconds(60)))
         << "the server did not reach crash point " << GetParam() << ": " << server.Log();
     EXPECT_EQ(code, 128 + SIGKILL) << server.Log();
     ASSERT_NE(server.Log().find("point=" + GetParam()), std::string::npos) << server.Log();
@@ -96,8 +96,8 @@ TEST_P(MoveCrashTest, EveryAcknowledgedSampleSurvivesAKillAtThisStep) {
   ASSERT_EQ(back.size(), static_cast<size_t>(kSeries));
   const auto& s0 = back.begin()->second;
   size_t first_part = 0;
-  while (first_part < s0.size() &&
-         s0[first_part].timestamp_ms < static_cast<int64_t>(acked + 1) * kSamplesPerBatch * kStepMs) {
+  while (first_part < s0.size() && s0[first_part].timestamp_ms < static_cast<int64_t>(acked + 1) *
+                                                                     kSamplesPerBatch * kStepMs) {
     ++first_part;
   }
   EXPECT_TRUE(first_part == static_cast<size_t>(acked * kSamplesPerBatch) ||

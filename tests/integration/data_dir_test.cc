@@ -69,9 +69,9 @@ TEST(DataDirIntegrationTest, AWalOnlyDirectoryIsMigratedWithEverySample) {
       },
       std::chrono::seconds(30)))
       << server.Log();
-  auto q = HttpDo(server.port(), "GET",
-                  "/api/v1/query?query=count_over_time(old%5B1d%5D)&time=" +
-                      std::to_string(5 * 3600));
+  auto q =
+      HttpDo(server.port(), "GET",
+             "/api/v1/query?query=count_over_time(old%5B1d%5D)&time=" + std::to_string(5 * 3600));
   ASSERT_EQ(q.status, 200) << q.body;
   EXPECT_NE(q.body.find("\"1200\""), std::string::npos) << q.body;
   // Series and label endpoints span the tiers: [0, 1 h] now lies in the warm tier only.
@@ -82,14 +82,15 @@ TEST(DataDirIntegrationTest, AWalOnlyDirectoryIsMigratedWithEverySample) {
   EXPECT_NE(values.body.find("[\"0\",\"1\",\"2\"]"), std::string::npos) << values.body;
   // A sample older than the moved range is out of bounds (400, named); the rest of the batch
   // is kept.
-  auto w = HttpDo(server.port(), "POST", "/api/v1/write",
-                  testutil::SnappyWriteRequest({{{{"__name__", "old"}, {"series", "0"}}, {{60000, 7}}},
-                                                {{{"__name__", "fresh"}}, {{5 * kHour, 1}}}}),
-                  testutil::RemoteWriteHeaders());
+  auto w =
+      HttpDo(server.port(), "POST", "/api/v1/write",
+             testutil::SnappyWriteRequest({{{{"__name__", "old"}, {"series", "0"}}, {{60000, 7}}},
+                                           {{{"__name__", "fresh"}}, {{5 * kHour, 1}}}}),
+             testutil::RemoteWriteHeaders());
   EXPECT_EQ(w.status, 400) << w.body;
   EXPECT_NE(w.body.find("out of bounds"), std::string::npos) << w.body;
-  auto fresh = HttpDo(server.port(), "GET",
-                      "/api/v1/query?query=fresh&time=" + std::to_string(5 * 3600));
+  auto fresh =
+      HttpDo(server.port(), "GET", "/api/v1/query?query=fresh&time=" + std::to_string(5 * 3600));
   EXPECT_NE(fresh.body.find("\"fresh\""), std::string::npos) << fresh.body;
   EXPECT_EQ(server.process().Stop(SIGTERM), 0) << server.Log();
   auto back = testutil::ReadMetric(data, "old");

@@ -145,8 +145,8 @@ TEST_P(SalvageCrashTest, AKillDuringSalvageIsHandledByTheNextStart) {
     server.SetEnv({{"STRATA_CRASH_AT", GetParam()}});
     server.Start(data, kFlags);  // Dies at the crash point, before or after being ready.
     int code = 0;
-    ASSERT_TRUE(testutil::WaitFor([&] { return server.process().Exited(&code); },
-                                  std::chrono::seconds(30)))
+    ASSERT_TRUE(
+        testutil::WaitFor([&] { return server.process().Exited(&code); }, std::chrono::seconds(30)))
         << server.Log();
     // (Start() may already have reaped the process, so the exit code is not always known.)
     EXPECT_NE(server.Log().find("point=" + GetParam()), std::string::npos) << server.Log();

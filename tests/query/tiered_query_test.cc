@@ -41,20 +41,27 @@ void Load(const std::vector<storage::Head*>& heads) {
     std::string inst = "host-" + std::to_string(host) + ":9100";
     for (int cpu = 0; cpu < 2; ++cpu) {
       for (const char* mode : {"idle", "user", "system"}) {
-        series.push_back({{{"__name__", "node_cpu_seconds_total"}, {"cpu", std::to_string(cpu)},
-                           {"instance", inst}, {"job", "node"}, {"mode", mode}},
+        series.push_back({{{"__name__", "node_cpu_seconds_total"},
+                           {"cpu", std::to_string(cpu)},
+                           {"instance", inst},
+                           {"job", "node"},
+                           {"mode", mode}},
                           true});
       }
     }
-    series.push_back({{{"__name__", "node_memory_MemAvailable_bytes"}, {"instance", inst},
-                       {"job", "node"}},
-                      false});
-    series.push_back({{{"__name__", "node_uname_info"}, {"instance", inst}, {"job", "node"},
+    series.push_back(
+        {{{"__name__", "node_memory_MemAvailable_bytes"}, {"instance", inst}, {"job", "node"}},
+         false});
+    series.push_back({{{"__name__", "node_uname_info"},
+                       {"instance", inst},
+                       {"job", "node"},
                        {"nodename", "n" + std::to_string(host)}},
                       false});
     for (const char* le : {"0.1", "0.5", "1", "+Inf"}) {
-      series.push_back({{{"__name__", "http_request_duration_seconds_bucket"}, {"instance", inst},
-                         {"job", "api"}, {"le", le}},
+      series.push_back({{{"__name__", "http_request_duration_seconds_bucket"},
+                         {"instance", inst},
+                         {"job", "api"},
+                         {"le", le}},
                         true});
     }
   }
@@ -84,7 +91,8 @@ void Load(const std::vector<storage::Head*>& heads) {
 }
 
 bool SameValue(double a, double b) {
-  return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b) || (std::isnan(a) && std::isnan(b));
+  return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b) ||
+         (std::isnan(a) && std::isnan(b));
 }
 
 TEST(TieredQueryTest, DashboardQueriesAnswerAsIfAllDataWereInTheHead) {

@@ -92,8 +92,9 @@ struct Head::Metrics {
   void SetSalvage(const SalvageStats& st) {
     auto& fam = prometheus::BuildGauge()
                     .Name("strata_wal_salvaged")
-                    .Help("What salvaging a damaged WAL skipped at start-up, by what: ranges, "
-                          "bytes, records, samples_dropped, series_dropped.")
+                    .Help(
+                        "What salvaging a damaged WAL skipped at start-up, by what: ranges, "
+                        "bytes, records, samples_dropped, series_dropped.")
                     .Register(*registry);
     fam.Add({{"what", "ranges"}}).Set(static_cast<double>(st.ranges));
     fam.Add({{"what", "bytes"}}).Set(static_cast<double>(st.bytes));

@@ -5,9 +5,8 @@
 // the label has the empty value and stays). Stateless; thread-safety is the callbacks'.
 #pragma once
 
-#include <roaring/roaring.hh>
-
 #include <functional>
+#include <roaring/roaring.hh>
 #include <string_view>
 #include <vector>
 
@@ -50,9 +49,9 @@ inline Result<Roaring> MatchPostings(const model::Matchers& matchers, const Post
         result &= part;
       }
     } else {
-      STRATA_ASSIGN_OR_RETURN(
-          Roaring excluded,
-          union_where(m->name(), [m](std::string_view v) { return !m->Matches(v); }));
+      STRATA_ASSIGN_OR_RETURN(Roaring excluded, union_where(m->name(), [m](std::string_view v) {
+                                return !m->Matches(v);
+                              }));
       result -= excluded;
     }
     if (!first && result.isEmpty()) break;
