@@ -7,6 +7,7 @@
 #include <prometheus/registry.h>
 
 #include <condition_variable>
+#include <filesystem>
 
 #include "base/crash_point.h"
 #include "base/dir_size.h"
@@ -76,6 +77,25 @@ int64_t FloorTo(int64_t t, int64_t range) {
   return q * range;
 }
 
+// The WAL's size for size-based retention: segments and checkpoints, not the damaged-* copies
+// a salvage left for the operator.
+uint64_t WalBytes(const std::string& dir) {
+  std::error_code ec;
+  uint64_t total = 0;
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind("damaged-", 0) == 0) continue;
+    std::error_code e;
+    if (it->is_directory(e)) {
+      total += DirectoryBytes(it->path().string());
+    } else if (it->is_regular_file(e)) {
+      total += it->file_size(e);
+    }
+  }
+  return total;
+}
+
 }  // namespace
 
 Status Compactor::MoveOne(bool* moved, CompactionReport* report,
@@ -95,10 +115,17 @@ Status Compactor::MoveOne(bool* moved, CompactionReport* report,
   if (!due(head_->MinTimeLowerBound())) return Status::Ok();
   const int64_t head_min = head_->MinTime();
   if (!due(head_min)) return Status::Ok();
-  const int64_t lo = FloorTo(head_min, range);
-  const int64_t hi = lo + range;
+  int64_t lo = FloorTo(head_min, range);
+  int64_t hi = lo + range;
   auto start = std::chrono::steady_clock::now();
   head_->SetMinValidTime(hi);
+  // An append older than lo may have been accepted between the scan and the new bound (a new
+  // series backfilling): then move its range first, since truncation drops all before hi.
+  // Nothing older than the bound can arrive after this second scan.
+  if (const int64_t again = head_->MinTime(); again < lo) {
+    lo = FloorTo(again, range);
+    hi = lo + range;
+  }
   std::vector<storage::WarmSeriesData> data = head_->CollectRange(lo, hi);
   uint64_t chunks = 0;
   for (const auto& d : data) chunks += d.chunks.size();
@@ -141,7 +168,7 @@ Status Compactor::ApplyRetention(CompactionReport* report,
   }
   if (options_.retention_bytes > 0) {
     for (;;) {
-      uint64_t bytes = warm_->Stats().disk_bytes + DirectoryBytes(options_.wal_dir);
+      uint64_t bytes = warm_->Stats().disk_bytes + WalBytes(options_.wal_dir);
       if (bytes <= options_.retention_bytes) break;
       STRATA_ASSIGN_OR_RETURN(bool any, warm_->DropOldestPartition());
       if (!any) break;

@@ -16,6 +16,7 @@
 #include "storage/head/series_map.h"
 #include "storage/head/symbol_table.h"
 #include "storage/head/wal_records.h"
+#include "storage/wal/layout.h"
 
 namespace strata::storage {
 
@@ -97,7 +98,15 @@ Result<std::unique_ptr<Head>> Head::Open(const std::string& dir, HeadOptions opt
   }
   std::string wal_dir = dir + "/wal";
   STRATA_RETURN_IF_ERROR(h->Replay(wal_dir));
-  STRATA_ASSIGN_OR_RETURN(h->wal_, Wal::Open(wal_dir, h->options_.wal));
+  WalOptions wal_options = h->options_.wal;
+  // A salvaged last segment is left for the rewrite below to replace.
+  wal_options.last_segment_salvaged =
+      h->salvage_.ranges > 0 && h->replay_stats_.last_segment >= 0 &&
+      std::any_of(h->replay_stats_.salvaged.begin(), h->replay_stats_.salvaged.end(),
+                  [&](const SalvageReport& r) {
+                    return r.file == wal::SegmentName(h->replay_stats_.last_segment);
+                  });
+  STRATA_ASSIGN_OR_RETURN(h->wal_, Wal::Open(wal_dir, wal_options));
   if (h->salvage_.ranges > 0 || h->salvage_.samples_dropped > 0) {
     // Make the log consistent: a checkpoint of everything replayed (read the same salvaging
     // way, orphaned samples dropped) replaces the damaged files, so the next start is clean.
@@ -174,7 +183,10 @@ MemSeries* Head::CreateWithId(
   for (const auto& [n, v] : labels) views.push_back({n, v});
   bool created = false;
   MemSeries* s = GetOrCreateWithId(views, id, &created);
+  if (s == nullptr) return nullptr;  // The id names another label set: a bad record.
   if (!created && s->id() != id) {
+    MemSeries* other = SeriesById(id);
+    if (other != nullptr && other != s) return nullptr;  // Same: never let an alias steal it.
     series_->Alias(id, s);
     replay_has_aliases_ = true;
   }
@@ -222,6 +234,7 @@ HeadStats Head::Stats() const {
   st.series_removed = series_removed_.load(std::memory_order_relaxed);
   st.chunks_removed = chunks_removed_.load(std::memory_order_relaxed);
   st.longest_append_stall_ns = longest_stall_ns_.load(std::memory_order_relaxed);
+  st.salvage = salvage_;
   auto cache_stats = [](const auto& c) {
     return CacheStats{c.hits(), c.misses(), c.evictions(), c.used_bytes()};
   };

@@ -52,6 +52,11 @@ struct HeadOptions {
   // timestamp exists both in order and out of order, the in-order sample wins).
   // Default: 0 (Prometheus' default: reject).
   int64_t out_of_order_window_ms = 0;
+  // Samples more than this after the server's clock are rejected as out of bounds ("too far in
+  // the future"): one such sample would otherwise move the whole head to the warm tier, raise
+  // its lower bound past today and make retention delete everything older. 0 disables the
+  // check. Default: 1 h (Mimir uses 10 m; senders' clocks may be off by minutes).
+  int64_t max_future_ms = 3600 * 1000;
   // Number of lock stripes of the series map; a power of two. Default: 4096.
   int series_map_stripes = 4096;
   // Byte budget of the postings cache (matcher set -> series ids). 0 disables it.
@@ -134,6 +139,7 @@ struct HeadStats {
   uint64_t series_removed = 0;  // By truncation, since start-up.
   uint64_t chunks_removed = 0;
   int64_t longest_append_stall_ns = 0;  // Longest wait of one Append for the head's locks.
+  SalvageStats salvage;                 // What WAL salvage skipped at this start-up.
   CacheStats postings_cache;
   CacheStats chunk_cache;
 };
@@ -185,12 +191,12 @@ class Head final : public Querier {
   // merged in (those series' chunks are re-encoded). REQUIRES: min_valid_time() >= maxt and
   // both bounds are multiples of chunk_range_ms. Chunks before mint are not returned.
   std::vector<WarmSeriesData> CollectRange(int64_t mint, int64_t maxt);
-  // Step 3, once everything before `t` is durable in another tier: writes a WAL checkpoint
-  // (series records of the series in memory, samples at or after `t`), deletes the segments
-  // it covers, then drops every chunk and out-of-order sample before `t` from memory and
-  // removes series left without samples from the series map, the postings and the symbol
-  // table. REQUIRES: min_valid_time() >= t. IOError when the checkpoint fails (memory is then
-  // left as it was; retrying is safe).
+  // Step 3, once everything before `t` is durable in another tier: drops every chunk and
+  // out-of-order sample before `t` from memory, removes series left without samples from the
+  // series map, the postings and the symbol table, then writes a WAL checkpoint (series records
+  // of the series in memory, samples at or after `t`) and deletes the segments it covers.
+  // REQUIRES: min_valid_time() >= t. IOError when the checkpoint fails (memory is truncated
+  // already, which is safe: the data is in the other tier; the next move checkpoints again).
   Status Truncate(int64_t t);
 
   HeadStats Stats() const;
@@ -272,6 +278,13 @@ class Head final : public Querier {
   std::atomic<int64_t> min_time_{INT64_MAX};
   std::atomic<int64_t> max_time_{INT64_MIN};
   std::atomic<int64_t> min_valid_time_{INT64_MIN};
+  // Timestamps outside [kMinTimestampMs, max_valid_time_] are out of bounds (INT64_MAX when
+  // max_future_ms is 0). kMinTimestampMs keeps every time computation
+  // of the compactor (aligned ranges) far from int64 overflow: about 146 million years back.
+  static constexpr int64_t kMinTimestampMs = -(int64_t{1} << 62);
+  int64_t max_valid_time_ = INT64_MAX;  // Written and read under commit_mu_ (Append).
+  // True while the WAL replays (single-threaded set-up): every logged sample is accepted.
+  bool replaying_ = false;
   std::atomic<uint64_t> series_removed_{0};
   std::atomic<uint64_t> chunks_removed_{0};
   std::atomic<int64_t> longest_stall_ns_{0};

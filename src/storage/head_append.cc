@@ -28,6 +28,16 @@ bool Head::CheckSample(MemSeries* s, int64_t t, double v, AppendResult* result, 
   // Relaxed: the bound only changes under commit_mu_, which the caller holds (or replay, which
   // runs before the bound is set).
   const int64_t min_valid = min_valid_time_.load(std::memory_order_relaxed);
+  if (!replaying_ && (t > max_valid_time_ || t < kMinTimestampMs)) {
+    ++result->out_of_bounds;
+    AddError(result, "out of bounds: sample timestamp " + std::to_string(t) +
+                         (t < kMinTimestampMs
+                              ? " is out of the supported range"
+                              : " is too far in the future (more than --ingest.max-future "
+                                "after the server's clock)") +
+                         " in series " + LabelsOf(*s).ToString());
+    return false;
+  }
   if (t < min_valid) {
     ++result->out_of_bounds;
     AddError(result, "out of bounds: sample timestamp " + std::to_string(t) +
@@ -50,8 +60,10 @@ bool Head::CheckSample(MemSeries* s, int64_t t, double v, AppendResult* result, 
       return false;
     }
     if (t < s->pending_t) {
-      if (options_.out_of_order_window_ms > 0 &&
-          t >= s->pending_t - options_.out_of_order_window_ms) {
+      // Replay accepts whatever was logged, whatever the window is now (the WAL is the
+      // authority on what was acknowledged).
+      const int64_t window = replaying_ ? INT64_MAX : options_.out_of_order_window_ms;
+      if (window > 0 && (window == INT64_MAX || t >= s->pending_t - window)) {
         *ooo = true;
         return CheckOutOfOrder(s, t, bits, result);
       }
@@ -152,6 +164,14 @@ void Head::AddError(AppendResult* result, std::string msg) const {
 }
 
 Status Head::Append(std::span<const SeriesInput> batch, AppendResult* result) {
+  // The newest timestamp accepted in this batch: the wall clock plus the allowed skew.
+  int64_t max_valid = INT64_MAX;
+  if (options_.max_future_ms > 0) {
+    max_valid = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count() +
+                options_.max_future_ms;
+  }
   // Truncation may not free a series between its lookup and the publication of its samples.
   const auto wait_start = std::chrono::steady_clock::now();
   ReaderLock gc_lock(&gc_mu_);
@@ -184,6 +204,7 @@ Status Head::Append(std::span<const SeriesInput> batch, AppendResult* result) {
          !longest_stall_ns_.compare_exchange_weak(longest, waited_ns, std::memory_order_relaxed)) {
   }
   if (closed_) return Status::Unavailable("head is closed");
+  max_valid_time_ = max_valid;
   // Snapshot pending state so a failed WAL write can be rolled back.
   struct Saved {
     MemSeries* s;

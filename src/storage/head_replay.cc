@@ -120,6 +120,11 @@ void Head::ApplyReplaySamples(const std::vector<head::SampleRecordEntry>& entrie
 
 Status Head::Replay(const std::string& wal_dir) {
   auto start = std::chrono::steady_clock::now();
+  replaying_ = true;
+  struct ReplayingGuard {
+    bool* flag;
+    ~ReplayingGuard() { *flag = false; }
+  } replaying_guard{&replaying_};
   ReplayOptions ro;
   ro.truncate_corrupt_tail = options_.wal_repair == HeadOptions::WalRepair::kTruncate;
   ro.salvage = options_.wal_repair == HeadOptions::WalRepair::kSalvage;

@@ -82,7 +82,9 @@ Result<std::unique_ptr<Wal>> Wal::Open(std::string dir, WalOptions options) {
   const int last_segment = contents.segments.empty() ? -1 : contents.segments.back();
   const int checkpoint = contents.checkpoints.empty() ? -1 : contents.checkpoints.back();
   // A segment at or below the checkpoint is never replayed, so its tail does not matter.
-  if (last_segment > checkpoint) STRATA_RETURN_IF_ERROR(wal::RepairTornTail(dir, last_segment));
+  if (last_segment > checkpoint && !options.last_segment_salvaged) {
+    STRATA_RETURN_IF_ERROR(wal::RepairTornTail(dir, last_segment));
+  }
   const int next = std::max(last_segment, checkpoint) + 1;
   if (next > wal::kMaxSegmentIndex) {
     return Status::ResourceExhausted("wal " + dir + ": segment numbers are exhausted");

@@ -73,6 +73,11 @@ struct WalOptions {
   // flushes. Ignored by other policies. Range (0, 1 h]. Default: 1000 ms.
   std::chrono::milliseconds fsync_interval{1000};
 
+  // Set by a caller whose salvaging Replay already skipped damage in the last segment (and will
+  // checkpoint over it): Open then leaves that segment as it is instead of failing with
+  // Corruption. Default: false.
+  bool last_segment_salvaged = false;
+
   // InvalidArgument naming the first field out of range. Wal::Open() calls it.
   Status Validate() const;
 };

@@ -3,10 +3,13 @@
 // clean.
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
 #include "storage/head.h"
+#include "storage/head/wal_records.h"
 #include "testutil/process.h"
 
 namespace strata::storage {
@@ -123,6 +126,107 @@ TEST(HeadSalvageTest, DamageInACheckpointIsSalvagedToo) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ((*again)->salvage_stats().ranges, 0u);
   EXPECT_EQ(CountAll(**again), n);
+}
+
+}  // namespace
+}  // namespace strata::storage
+
+namespace strata::storage {
+namespace {
+
+TEST(HeadSalvageTest, DamageInTheLastSegmentWithDataAfterItIsSalvagedToo) {
+  testutil::TempDir tmp;
+  HeadOptions one_segment = Opts();
+  one_segment.wal.segment_size_bytes = 4 << 20;
+  {
+    auto h = Head::Open(tmp.path(), one_segment, nullptr);
+    ASSERT_TRUE(h.ok());
+    Write(h->get(), 0, 0, 300);
+    ASSERT_TRUE((*h)->Close().ok());
+  }
+  std::string last;
+  for (const auto& e : fs::directory_iterator(tmp.path() + "/wal")) {
+    const std::string n = e.path().filename().string();
+    if (n.size() == 8 && n > last) last = n;
+  }
+  // Damage the second page of the last segment (the first holds the series record); later
+  // pages hold valid data.
+  ASSERT_GT(fs::file_size(tmp.path() + "/wal/" + last), 100000u);
+  Damage(tmp.path() + "/wal/" + last, 40000);
+  auto h = Head::Open(tmp.path(), Opts(), nullptr);
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  EXPECT_EQ((*h)->salvage_stats().ranges, 1u);
+  const uint64_t n = CountAll(**h);
+  EXPECT_LT(n, 50u * 300u);
+  EXPECT_GT(n, 50u * 300u - 4000u);
+  ASSERT_TRUE((*h)->Close().ok());
+  auto again = Head::Open(tmp.path(), Opts(), nullptr);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)->salvage_stats().ranges, 0u);
+  EXPECT_EQ(CountAll(**again), n);
+}
+
+TEST(HeadSalvageTest, ReplayKeepsLoggedOutOfOrderSamplesWhateverTheWindowIsNow) {
+  testutil::TempDir tmp;
+  HeadOptions with_window = Opts();
+  with_window.out_of_order_window_ms = 30 * 60 * 1000;
+  {
+    auto h = Head::Open(tmp.path(), with_window, nullptr);
+    ASSERT_TRUE(h.ok());
+    Write(h->get(), 0, 100, 10);
+    Write(h->get(), 0, 90, 5);  // Out of order, inside the window.
+    ASSERT_TRUE((*h)->Close().ok());
+  }
+  auto h = Head::Open(tmp.path(), Opts(), nullptr);  // Window 0 now (as `strata compact`).
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(CountAll(**h), 50u * 15u);
+}
+
+TEST(HeadSalvageTest, TimestampsTooFarInTheFutureAreOutOfBounds) {
+  testutil::TempDir tmp;
+  auto h = Head::Open(tmp.path(), Opts(), nullptr);
+  ASSERT_TRUE(h.ok());
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  std::vector<model::LabelView> a = {{"__name__", "m"}, {"s", "future"}};
+  std::vector<model::Sample> sa = {{now + 2 * 3600 * 1000, 1}};
+  std::vector<model::LabelView> b = {{"__name__", "m"}, {"s", "now"}};
+  std::vector<model::Sample> sb = {{now, 1}};
+  std::vector<model::LabelView> c = {{"__name__", "m"}, {"s", "ancient"}};
+  std::vector<model::Sample> sc = {{INT64_MIN + 5, 1}};
+  std::vector<SeriesInput> batch = {{a, sa}, {b, sb}, {c, sc}};
+  AppendResult r;
+  ASSERT_TRUE((*h)->Append(batch, &r).ok());
+  EXPECT_EQ(r.accepted, 1u);
+  EXPECT_EQ(r.out_of_bounds, 2u);
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_NE(r.errors[0].find("too far in the future"), std::string::npos) << r.errors[0];
+}
+
+TEST(HeadSalvageTest, ASeriesRecordReusingAnotherSeriesIdIsRefusedNotCrashed) {
+  testutil::TempDir tmp;
+  {
+    auto w = Wal::Open(tmp.path() + "/wal", Opts().wal);
+    ASSERT_TRUE(w.ok());
+    std::string rec;
+    head::EncodeSeriesRecord({{7, {{"__name__", "a"}}}}, &rec);
+    ASSERT_TRUE((*w)->Log(rec).ok());
+    rec.clear();
+    head::EncodeSeriesRecord({{7, {{"__name__", "b"}}}}, &rec);  // Same id, other labels.
+    ASSERT_TRUE((*w)->Log(rec).ok());
+    rec.clear();
+    head::EncodeSamplesRecord({{7, 1000, std::bit_cast<uint64_t>(1.0)}}, &rec);
+    ASSERT_TRUE((*w)->Log(rec).ok());
+    ASSERT_TRUE((*w)->Close().ok());
+  }
+  auto h = Head::Open(tmp.path(), Opts(), nullptr);
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  auto a = SelectAll(**h, {model::Matcher::Equal("__name__", "a")}, INT64_MIN, INT64_MAX);
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(a->size(), 1u);
+  EXPECT_EQ((*a)[0].samples.size(), 1u);
+  EXPECT_EQ((*h)->Stats().series, 1u);
 }
 
 }  // namespace

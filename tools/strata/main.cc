@@ -37,6 +37,7 @@ struct ServeFlags {
   std::string retention = "15d";
   std::string retention_size = "0";
   std::string wal_repair = "salvage";
+  std::string max_future = "1h";
 };
 
 // Parses the retention flags into `options`; prints the error and returns false when bad.
@@ -139,8 +140,9 @@ int Serve(strata::server::ServerOptions options, const ServeFlags& flags) {
     int64_t* out;
     bool allow_zero;
   };
-  int64_t ooo = 0, lookback = 0, timeout = 0;
+  int64_t ooo = 0, lookback = 0, timeout = 0, max_future = 0;
   for (const DurationFlag& f : {DurationFlag{"--ingest.out-of-order-window", flags.ooo_window, &ooo, true},
+                                DurationFlag{"--ingest.max-future", flags.max_future, &max_future, true},
                                 DurationFlag{"--query.lookback-delta", flags.lookback_delta, &lookback, false},
                                 DurationFlag{"--query.timeout", flags.query_timeout, &timeout, false}}) {
     auto d = strata::ParseDurationMillis(f.text);
@@ -152,6 +154,7 @@ int Serve(strata::server::ServerOptions options, const ServeFlags& flags) {
     *f.out = *d;
   }
   options.head.out_of_order_window_ms = ooo;
+  options.head.max_future_ms = max_future;
   if (!ParseRetention(flags.retention, flags.retention_size, &options.compaction)) return 2;
   using Repair = strata::storage::HeadOptions::WalRepair;
   if (flags.wal_repair == "salvage") {
@@ -307,6 +310,10 @@ int main(int argc, char** argv) {
   serve->add_option("--storage.retention.size", flags.retention_size,
                     "Drop the oldest warm partitions while the warm tier and WAL take more than "
                     "this (bytes, or with a unit: KB, MB, GB, TB; 0 = no limit)")
+      ->capture_default_str();
+  serve->add_option("--ingest.max-future", flags.max_future,
+                    "Reject samples more than this after the server's clock (duration; 0 "
+                    "accepts any future time)")
       ->capture_default_str();
   serve->add_option("--storage.wal-repair", flags.wal_repair,
                     "What to do with a WAL damaged in the middle: salvage (skip only the "

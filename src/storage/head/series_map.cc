@@ -100,6 +100,9 @@ MemSeries* SeriesMap::GetOrInsert(
   uint32_t id;
   if (wanted_id >= 0) {
     id = static_cast<uint32_t>(wanted_id);
+    // A replayed record reusing an id of other labels (a foreign or crafted log): refuse it
+    // rather than let two series share an id.
+    if (ById(id) != nullptr) return nullptr;
   } else {
     // Ids handed out here are above every id seen so far (SetById raises the limit).
     id = next_id_.fetch_add(1, std::memory_order_acq_rel);

@@ -24,7 +24,8 @@ class SeriesMap {
   SeriesMap& operator=(const SeriesMap&) = delete;
 
   // Finds the series with `hash` for which eq() holds; otherwise calls make(id) with a fresh id
-  // (or `wanted_id` when >= 0) under the stripe lock, stores and returns it.
+  // (or `wanted_id` when >= 0) under the stripe lock, stores and returns it. Returns nullptr
+  // when `wanted_id` already names another series.
   MemSeries* GetOrInsert(uint64_t hash, const std::function<bool(const MemSeries&)>& eq,
                          const std::function<std::unique_ptr<MemSeries>(uint32_t id)>& make,
                          int64_t wanted_id, bool* created);
