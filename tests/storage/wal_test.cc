@@ -149,7 +149,14 @@ struct Placement {
   uint64_t offset;
 };
 
-std::vector<Placement> Layout(const std::vector<std::string>& records, uint64_t segment_size) {
+struct Span {
+  int segment;
+  uint64_t first;  // First fragment header.
+  uint64_t end;    // Past the last fragment.
+};
+
+// Each record's byte span, from the rules above.
+std::vector<Span> Spans(const std::vector<std::string>& records, uint64_t segment_size) {
   auto encode = [](uint64_t o, size_t n, uint64_t* first) {
     bool first_fragment = true;
     do {
@@ -166,7 +173,7 @@ std::vector<Placement> Layout(const std::vector<std::string>& records, uint64_t 
     } while (n > 0);
     return o;
   };
-  std::vector<Placement> out;
+  std::vector<Span> out;
   int segment = 0;
   uint64_t offset = kSegHeader;
   for (const std::string& r : records) {
@@ -177,9 +184,15 @@ std::vector<Placement> Layout(const std::vector<std::string>& records, uint64_t 
       offset = kSegHeader;
       end = encode(offset, r.size(), &first);
     }
-    out.push_back({segment, first});
+    out.push_back({segment, first, end});
     offset = end;
   }
+  return out;
+}
+
+std::vector<Placement> Layout(const std::vector<std::string>& records, uint64_t segment_size) {
+  std::vector<Placement> out;
+  for (const Span& s : Spans(records, segment_size)) out.push_back({s.segment, s.first});
   return out;
 }
 
@@ -1084,47 +1097,6 @@ namespace {
 
 // ---------------------------------------------------------------------------------------------
 // Salvage: damage in the middle of the log loses only the records in the damaged page.
-
-struct Span {
-  int segment;
-  uint64_t first;  // First fragment header.
-  uint64_t end;    // Past the last fragment.
-};
-
-// Each record's byte span, from the same rules as Layout().
-std::vector<Span> Spans(const std::vector<std::string>& records, uint64_t segment_size) {
-  auto encode = [](uint64_t o, size_t n, uint64_t* first) {
-    bool first_fragment = true;
-    do {
-      uint64_t page_left = kPage - o % kPage;
-      if (page_left < kFragHeader) {
-        o += page_left;
-        page_left = kPage;
-      }
-      if (first_fragment) *first = o;
-      const size_t f = std::min<uint64_t>(n, page_left - kFragHeader);
-      o += kFragHeader + f;
-      n -= f;
-      first_fragment = false;
-    } while (n > 0);
-    return o;
-  };
-  std::vector<Span> out;
-  int segment = 0;
-  uint64_t offset = kSegHeader;
-  for (const std::string& r : records) {
-    uint64_t first = 0;
-    uint64_t end = encode(offset, r.size(), &first);
-    if (end > segment_size && offset > kSegHeader) {
-      ++segment;
-      offset = kSegHeader;
-      end = encode(offset, r.size(), &first);
-    }
-    out.push_back({segment, first, end});
-    offset = end;
-  }
-  return out;
-}
 
 ReplayOptions Salvage() {
   ReplayOptions o;

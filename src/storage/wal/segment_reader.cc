@@ -204,15 +204,14 @@ class Parser {
   std::string record_;  // A record being reassembled from FIRST/MIDDLE/LAST fragments.
 };
 
-}  // namespace
-
-Result<SegmentScan> ReadSegment(const std::string& path, bool may_be_torn, const RecordFn& fn) {
-  STRATA_ASSIGN_OR_RETURN(File f, File::Open(path, O_RDONLY));
-  STRATA_ASSIGN_OR_RETURN(const uint64_t size, f.Size());
-  SegmentScan scan;
-  scan.file_size = size;
-  if (size == 0) return scan;
-
+// Checks the segment header of `f` (size in scan->file_size). Returns false when there is
+// nothing more to read (an empty file, or a truncated header: scan->tail says which), true with
+// scan->good_end set past the header; Corruption for bad magic, NotSupported for another
+// version.
+Result<bool> CheckHeader(const File& f, const std::string& path, bool may_be_torn,
+                         SegmentScan* scan) {
+  const uint64_t size = scan->file_size;
+  if (size == 0) return false;
   uint8_t header[kSegmentHeaderSize];
   const size_t header_len = static_cast<size_t>(std::min<uint64_t>(size, kSegmentHeaderSize));
   STRATA_RETURN_IF_ERROR(f.PReadFull(0, std::span<uint8_t>(header, header_len)));
@@ -224,11 +223,23 @@ Result<SegmentScan> ReadSegment(const std::string& path, bool may_be_torn, const
                                 ", this build reads version " + std::to_string(kFormatVersion));
   }
   if (header_len < kSegmentHeaderSize) {
-    scan.tail = may_be_torn ? SegmentScan::Tail::kTorn : SegmentScan::Tail::kCorrupt;
-    scan.reason = "truncated segment header";
-    return scan;
+    scan->tail = may_be_torn ? SegmentScan::Tail::kTorn : SegmentScan::Tail::kCorrupt;
+    scan->reason = "truncated segment header";
+    return false;
   }
-  scan.good_end = kSegmentHeaderSize;
+  scan->good_end = kSegmentHeaderSize;
+  return true;
+}
+
+}  // namespace
+
+Result<SegmentScan> ReadSegment(const std::string& path, bool may_be_torn, const RecordFn& fn) {
+  STRATA_ASSIGN_OR_RETURN(File f, File::Open(path, O_RDONLY));
+  STRATA_ASSIGN_OR_RETURN(const uint64_t size, f.Size());
+  SegmentScan scan;
+  scan.file_size = size;
+  STRATA_ASSIGN_OR_RETURN(const bool has_records, CheckHeader(f, path, may_be_torn, &scan));
+  if (!has_records) return scan;
 
   Parser parser(fn, &scan);
   std::vector<uint8_t> chunk(static_cast<size_t>(std::min<uint64_t>(kReadChunk, size)));
@@ -280,23 +291,8 @@ Result<SegmentScan> ReadSegmentSalvaging(const std::string& path, bool may_be_to
   STRATA_ASSIGN_OR_RETURN(const uint64_t size, f.Size());
   SegmentScan scan;
   scan.file_size = size;
-  if (size == 0) return scan;
-  uint8_t header[kSegmentHeaderSize];
-  const size_t header_len = static_cast<size_t>(std::min<uint64_t>(size, kSegmentHeaderSize));
-  STRATA_RETURN_IF_ERROR(f.PReadFull(0, std::span<uint8_t>(header, header_len)));
-  if (std::memcmp(header, kSegmentMagic, std::min(header_len, sizeof(kSegmentMagic))) != 0) {
-    return Status::Corruption(path + ": not a WAL segment (bad magic)");
-  }
-  if (header_len > sizeof(kSegmentMagic) && header[4] != kFormatVersion) {
-    return Status::NotSupported(path + ": WAL format version " + std::to_string(header[4]) +
-                                ", this build reads version " + std::to_string(kFormatVersion));
-  }
-  if (header_len < kSegmentHeaderSize) {
-    scan.tail = may_be_torn ? SegmentScan::Tail::kTorn : SegmentScan::Tail::kCorrupt;
-    scan.reason = "truncated segment header";
-    return scan;
-  }
-  scan.good_end = kSegmentHeaderSize;
+  STRATA_ASSIGN_OR_RETURN(const bool has_records, CheckHeader(f, path, may_be_torn, &scan));
+  if (!has_records) return scan;
   Parser parser(fn, &scan);
   std::vector<uint8_t> page(kPageSize);
   uint64_t page_start = 0;
