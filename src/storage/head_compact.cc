@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <bit>
 
+#include <absl/container/flat_hash_set.h>
+
 #include "base/crash_point.h"
 #include "base/log.h"
 #include "storage/head.h"
@@ -214,6 +216,10 @@ Status Head::CheckpointWal(int64_t t, bool salvage) {
   std::vector<head::SampleRecordEntry> kept_samples;
   std::string buf;
   uint64_t skipped = 0;
+  // Series ids defined so far in log order: a sample before its series record is dropped by
+  // replay (an orphan of salvaged damage), so the checkpoint drops it too and the next start
+  // finds nothing to salvage.
+  absl::flat_hash_set<uint32_t> defined;
   Status st = Wal::ReadFinished(
       wal_->dir(), *n,
       [&](std::string_view record) -> Status {
@@ -227,6 +233,7 @@ Status Head::CheckpointWal(int64_t t, bool salvage) {
             // Series still in memory keep their record; removed ones have no sample at or after
             // t anywhere in the log, so nothing left refers to them.
             for (const auto& e : series) {
+              defined.insert(e.id);
               if (SeriesById(e.id) != nullptr) kept_series.push_back(e);
             }
             if (kept_series.empty()) return Status::Ok();
@@ -241,7 +248,9 @@ Status Head::CheckpointWal(int64_t t, bool salvage) {
             for (const auto& e : samples) {
               // Samples of series no longer in memory: before t (truncation), or orphans whose
               // series record was lost to damage (salvage).
-              if (e.t >= t && SeriesById(e.id) != nullptr) kept_samples.push_back(e);
+              if (e.t >= t && defined.contains(e.id) && SeriesById(e.id) != nullptr) {
+            kept_samples.push_back(e);
+          }
             }
             if (kept_samples.empty()) return Status::Ok();
             buf.clear();

@@ -204,6 +204,37 @@ TEST(HeadSalvageTest, TimestampsTooFarInTheFutureAreOutOfBounds) {
   EXPECT_NE(r.errors[0].find("too far in the future"), std::string::npos) << r.errors[0];
 }
 
+TEST(HeadSalvageTest, SamplesBeforeTheirSeriesRecordAreDroppedOnceNotOnEveryStart) {
+  testutil::TempDir tmp;
+  {
+    auto w = Wal::Open(tmp.path() + "/wal", Opts().wal);
+    ASSERT_TRUE(w.ok());
+    std::string rec;
+    head::EncodeSamplesRecord({{7, 1000, std::bit_cast<uint64_t>(1.0)}}, &rec);  // Orphan.
+    ASSERT_TRUE((*w)->Log(rec).ok());
+    rec.clear();
+    head::EncodeSeriesRecord({{7, {{"__name__", "a"}}}}, &rec);
+    ASSERT_TRUE((*w)->Log(rec).ok());
+    rec.clear();
+    head::EncodeSamplesRecord({{7, 2000, std::bit_cast<uint64_t>(2.0)}}, &rec);
+    ASSERT_TRUE((*w)->Log(rec).ok());
+    ASSERT_TRUE((*w)->Close().ok());
+  }
+  {
+    auto h = Head::Open(tmp.path(), Opts(), nullptr);
+    ASSERT_TRUE(h.ok()) << h.status().ToString();
+    EXPECT_EQ((*h)->salvage_stats().samples_dropped, 1u);
+    ASSERT_TRUE((*h)->Close().ok());
+  }
+  auto h = Head::Open(tmp.path(), Opts(), nullptr);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ((*h)->salvage_stats().samples_dropped, 0u);
+  auto a = SelectAll(**h, {model::Matcher::Equal("__name__", "a")}, INT64_MIN, INT64_MAX);
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(a->size(), 1u);
+  EXPECT_EQ((*a)[0].samples.size(), 1u);
+}
+
 TEST(HeadSalvageTest, ASeriesRecordReusingAnotherSeriesIdIsRefusedNotCrashed) {
   testutil::TempDir tmp;
   {

@@ -338,7 +338,9 @@ Result<SegmentScan> ReadSegmentSalvaging(const std::string& path, bool may_be_to
       scan.tail = SegmentScan::Tail::kTorn;
       return scan;
     }
-    salvaged->push_back({scan.good_end, size, 1, "segment ends inside a record"});
+    const uint64_t from =
+        salvaged->empty() ? scan.good_end : std::max(scan.good_end, salvaged->back().resume);
+    salvaged->push_back({from, size, 1, "segment ends inside a record"});
   }
   return scan;
 }
