@@ -51,9 +51,11 @@ RocksSetup MakeRocksSetup(size_t block_cache_bytes) {
   for (size_t i = 0; i < kNumCfs; ++i) {
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = cache;
-    // Index and filter blocks live in the block cache too (not pinned), so the warm tier's
-    // memory stays within its byte budget however many table files it has.
-    table.cache_index_and_filter_blocks = true;
+    // Index and filter blocks stay with their table reader (freed with the file) rather than
+    // in the block cache, where those of files deleted by compaction lingered until evicted:
+    // after a 7-day load 6 MiB of the cache was such blocks. Live files' index and filters
+    // are small (about 2 MiB for 7 days of 5,000 series with 16 KiB blocks).
+    table.cache_index_and_filter_blocks = false;
     // A chunk record is about 1 KiB (one series, one 2 h move); larger blocks keep the index
     // small.
     table.block_size = 16 << 10;
