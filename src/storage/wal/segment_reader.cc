@@ -204,13 +204,14 @@ class Parser {
   std::string record_;  // A record being reassembled from FIRST/MIDDLE/LAST fragments.
 };
 
-// Checks the segment header of `f` (size in scan->file_size). Returns false when there is
+// Sets scan->file_size and checks the segment header of `f`. Returns false when there is
 // nothing more to read (an empty file, or a truncated header: scan->tail says which), true with
 // scan->good_end set past the header; Corruption for bad magic, NotSupported for another
 // version.
 Result<bool> CheckHeader(const File& f, const std::string& path, bool may_be_torn,
                          SegmentScan* scan) {
-  const uint64_t size = scan->file_size;
+  STRATA_ASSIGN_OR_RETURN(const uint64_t size, f.Size());
+  scan->file_size = size;
   if (size == 0) return false;
   uint8_t header[kSegmentHeaderSize];
   const size_t header_len = static_cast<size_t>(std::min<uint64_t>(size, kSegmentHeaderSize));
@@ -235,11 +236,10 @@ Result<bool> CheckHeader(const File& f, const std::string& path, bool may_be_tor
 
 Result<SegmentScan> ReadSegment(const std::string& path, bool may_be_torn, const RecordFn& fn) {
   STRATA_ASSIGN_OR_RETURN(File f, File::Open(path, O_RDONLY));
-  STRATA_ASSIGN_OR_RETURN(const uint64_t size, f.Size());
   SegmentScan scan;
-  scan.file_size = size;
   STRATA_ASSIGN_OR_RETURN(const bool has_records, CheckHeader(f, path, may_be_torn, &scan));
   if (!has_records) return scan;
+  const uint64_t size = scan.file_size;
 
   Parser parser(fn, &scan);
   std::vector<uint8_t> chunk(static_cast<size_t>(std::min<uint64_t>(kReadChunk, size)));
@@ -288,11 +288,10 @@ Result<SegmentScan> ReadSegmentSalvaging(const std::string& path, bool may_be_to
                                          const RecordFn& fn,
                                          std::vector<SalvagedRange>* salvaged) {
   STRATA_ASSIGN_OR_RETURN(File f, File::Open(path, O_RDONLY));
-  STRATA_ASSIGN_OR_RETURN(const uint64_t size, f.Size());
   SegmentScan scan;
-  scan.file_size = size;
   STRATA_ASSIGN_OR_RETURN(const bool has_records, CheckHeader(f, path, may_be_torn, &scan));
   if (!has_records) return scan;
+  const uint64_t size = scan.file_size;
   Parser parser(fn, &scan);
   std::vector<uint8_t> page(kPageSize);
   uint64_t page_start = 0;
