@@ -111,6 +111,15 @@ int64_t WarmStore::max_time() const { return impl_->max_time(); }
 Result<int> WarmStore::DropPartitionsBefore(int64_t t) { return impl_->DropPartitionsBefore(t); }
 Result<bool> WarmStore::DropOldestPartition() { return impl_->DropOldestPartition(); }
 WarmStats WarmStore::Stats() const { return impl_->Stats(); }
+int64_t WarmStore::partition_ms() const { return impl_->partition_ms(); }
+Result<std::vector<std::pair<uint64_t, model::Labels>>> WarmStore::PartitionSeries(
+    int64_t part) const {
+  return impl_->PartitionSeries(part);
+}
+Result<std::vector<WarmChunk>> WarmStore::PartitionChunks(int64_t part, uint64_t id) const {
+  return impl_->PartitionChunks(part, id);
+}
+Result<bool> WarmStore::DropPartition(int64_t part) { return impl_->DropPartitionIfPresent(part); }
 Result<std::unique_ptr<SeriesSet>> WarmStore::Select(const model::Matchers& matchers,
                                                      const SelectHints& hints) const {
   return impl_->Select(matchers, hints);
@@ -503,6 +512,18 @@ Result<bool> WarmStore::Impl::DropOldestPartition() {
     MutexLock state(&state_mu_);
     if (partitions_.empty()) return false;
     part = partitions_.begin()->first;
+  }
+  STRATA_RETURN_IF_ERROR(DropPartition(part));
+  return true;
+}
+
+Result<bool> WarmStore::Impl::DropPartitionIfPresent(int64_t part) {
+  MutexLock write(&write_mu_);
+  ReaderLock life(&life_mu_);
+  if (db_ == nullptr) return ClosedError();
+  {
+    MutexLock state(&state_mu_);
+    if (partitions_.find(part) == partitions_.end()) return false;
   }
   STRATA_RETURN_IF_ERROR(DropPartition(part));
   return true;

@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -100,6 +101,8 @@ class WarmStore final : public Querier {
   int64_t covered_until() const;
   // Newest sample time held, or INT64_MIN when empty.
   int64_t max_time() const;
+  // Width of a partition (WarmOptions::partition_ms).
+  int64_t partition_ms() const;
 
   // Drops every partition that ends at or before `t` (partition start + width <= t): range
   // deletes on every family, then compaction of those ranges so the disk space comes back.
@@ -107,6 +110,15 @@ class WarmStore final : public Querier {
   Result<int> DropPartitionsBefore(int64_t t);
   // Drops the oldest partition (size-based retention). Returns false when there is none.
   Result<bool> DropOldestPartition();
+
+  // For the move to the cold tier. The series with data in the partition starting at `part`,
+  // as (warm series id, labels), sorted by labels.
+  Result<std::vector<std::pair<uint64_t, model::Labels>>> PartitionSeries(int64_t part) const;
+  // Series `id`'s chunks in partition `part`, sorted by min_t and not overlapping (records that
+  // overlap, after a retried move with other data, are merged by time and re-encoded).
+  Result<std::vector<WarmChunk>> PartitionChunks(int64_t part, uint64_t id) const;
+  // Drops the partition starting at `part` as retention does. False when there is none.
+  Result<bool> DropPartition(int64_t part);
 
   WarmStats Stats() const;
 

@@ -46,7 +46,11 @@ class WarmStore::Impl {
   Status WriteRange(int64_t range_min, int64_t range_max, std::span<const WarmSeriesData> series);
   Result<int> DropPartitionsBefore(int64_t t);
   Result<bool> DropOldestPartition();
+  Result<std::vector<std::pair<uint64_t, model::Labels>>> PartitionSeries(int64_t part) const;
+  Result<std::vector<WarmChunk>> PartitionChunks(int64_t part, uint64_t id) const;
+  Result<bool> DropPartitionIfPresent(int64_t part);
   WarmStats Stats() const;
+  int64_t partition_ms() const { return options_.partition_ms; }
   int64_t covered_until() const;
   int64_t max_time() const;
 

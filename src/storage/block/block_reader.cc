@@ -1,0 +1,269 @@
+#include "storage/block/block_reader.h"
+
+#include <algorithm>
+#include <map>
+
+#include "storage/index/match_postings.h"
+
+namespace strata::storage::block {
+namespace {
+
+constexpr size_t kEntryOverhead = 96;  // Cache bookkeeping per entry, roughly.
+
+uint64_t SamplesOf(const std::string& chunk) {
+  if (chunk.size() < 2) return 0;
+  return (static_cast<uint64_t>(static_cast<uint8_t>(chunk[0])) << 8) |
+         static_cast<uint8_t>(chunk[1]);
+}
+
+}  // namespace
+
+BlockReader::BlockReader(objstore::ObjectStore* store, BlockCache* cache, BlockMeta meta)
+    : store_(store),
+      cache_(cache),
+      meta_(std::move(meta)),
+      name_(meta_.node + "/" + meta_.id),
+      prefix_(BlockPrefix(meta_.node, meta_.id)) {}
+
+Status BlockReader::Corrupt(const std::string& what) const {
+  return Status::Corruption("block " + name_ + ": " + what);
+}
+
+Result<std::vector<std::string>> BlockReader::ReadRanges(
+    const std::string& file, std::span<const objstore::ByteRange> ranges) const {
+  const FileInfo* info = meta_.File(file);
+  if (info == nullptr) return Corrupt("no file " + file + " in meta.json");
+  std::vector<std::string> out(ranges.size());
+  std::vector<size_t> missing;
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const auto& r = ranges[i];
+    if (r.offset > info->bytes || r.length > info->bytes - r.offset) {
+      return Corrupt(file + ": range [" + std::to_string(r.offset) + ", +" +
+                     std::to_string(r.length) + ") past the file's " +
+                     std::to_string(info->bytes) + " bytes");
+    }
+    std::string key =
+        prefix_ + file + "@" + std::to_string(r.offset) + "+" + std::to_string(r.length);
+    if (auto hit = cache_->lru().Get(key)) {
+      out[i] = hit->bytes;
+    } else {
+      missing.push_back(i);
+    }
+  }
+  std::sort(missing.begin(), missing.end(),
+            [&](size_t a, size_t b) { return ranges[a].offset < ranges[b].offset; });
+  size_t i = 0;
+  while (i < missing.size()) {
+    // One request covering missing[i..j).
+    uint64_t begin = ranges[missing[i]].offset;
+    uint64_t end = begin + ranges[missing[i]].length;
+    size_t j = i + 1;
+    while (j < missing.size()) {
+      const auto& r = ranges[missing[j]];
+      uint64_t new_end = std::max(end, r.offset + r.length);
+      if (r.offset > end + kMergeGapBytes || new_end - begin > kMaxRequestBytes) break;
+      end = new_end;
+      ++j;
+    }
+    std::string bytes;
+    if (end > begin) {
+      auto got = store_->GetRange(prefix_ + file, {begin, end - begin});
+      if (!got.ok()) {
+        if (got.status().IsNotFound()) return Corrupt(file + " is missing from the store");
+        return got.status().WithContext("block " + name_ + ": reading " + file);
+      }
+      bytes = std::move(got).value();
+      cache_->requests.fetch_add(1, std::memory_order_relaxed);
+      cache_->bytes_fetched.fetch_add(bytes.size(), std::memory_order_relaxed);
+      if (bytes.size() != end - begin) return Corrupt(file + ": short read");
+    }
+    for (size_t k = i; k < j; ++k) {
+      const auto& r = ranges[missing[k]];
+      std::string part = bytes.substr(r.offset - begin, r.length);
+      std::string key =
+          prefix_ + file + "@" + std::to_string(r.offset) + "+" + std::to_string(r.length);
+      auto value = std::make_shared<CachedValue>();
+      value->bytes = part;
+      cache_->lru().Put(key, std::move(value), part.size() + key.size() + kEntryOverhead);
+      out[missing[k]] = std::move(part);
+    }
+    i = j;
+  }
+  return out;
+}
+
+Result<std::shared_ptr<const IndexHeader>> BlockReader::Header() const {
+  std::string key = prefix_ + "index#header";
+  if (auto hit = cache_->lru().Get(key)) return hit->header;
+  const FileInfo* index = meta_.File("index");
+  objstore::ByteRange range{0, meta_.index_header_bytes};
+  auto got = store_->GetRange(prefix_ + "index", range);
+  if (!got.ok()) {
+    if (got.status().IsNotFound()) return Corrupt("index is missing from the store");
+    return got.status().WithContext("block " + name_ + ": reading index");
+  }
+  cache_->requests.fetch_add(1, std::memory_order_relaxed);
+  cache_->bytes_fetched.fetch_add(got->size(), std::memory_order_relaxed);
+  if (got->size() != range.length) return Corrupt("index: short read");
+  auto header = DecodeIndexHeader(*got, index->bytes);
+  if (!header.ok()) return Corrupt(header.status().message());
+  if (header->series_offsets.size() != meta_.series) {
+    return Corrupt("index holds " + std::to_string(header->series_offsets.size()) +
+                   " series, meta.json says " + std::to_string(meta_.series));
+  }
+  auto shared = std::make_shared<const IndexHeader>(std::move(header).value());
+  auto value = std::make_shared<CachedValue>();
+  value->header = shared;
+  cache_->lru().Put(key, std::move(value), shared->ByteSize() + kEntryOverhead);
+  return shared;
+}
+
+Result<std::vector<uint32_t>> BlockReader::PostingsList(const IndexHeader& h, size_t entry) const {
+  const auto& e = h.postings[entry];
+  objstore::ByteRange r{h.postings_start + e.offset, e.length};
+  STRATA_ASSIGN_OR_RETURN(auto bytes, ReadRanges("index", std::span(&r, 1)));
+  auto ids = DecodePostingsList(bytes[0], h.series_offsets.size());
+  if (!ids.ok()) return Corrupt(ids.status().message());
+  return ids;
+}
+
+Result<Roaring> BlockReader::Match(const model::Matchers& matchers) const {
+  STRATA_ASSIGN_OR_RETURN(auto h, Header());
+  auto to_bitmap = [](const std::vector<uint32_t>& ids) {
+    Roaring r;
+    r.addMany(ids.size(), ids.data());
+    return r;
+  };
+  index::PostingsOf get = [&](std::string_view name, std::string_view value) -> Result<Roaring> {
+    int64_t n = h->FindSymbol(name), v = h->FindSymbol(value);
+    if (n < 0 || v < 0) return Roaring();
+    auto [lo, hi] = h->NameRange(static_cast<uint32_t>(n));
+    auto it = std::lower_bound(h->postings.begin() + static_cast<ptrdiff_t>(lo),
+                               h->postings.begin() + static_cast<ptrdiff_t>(hi),
+                               static_cast<uint32_t>(v),
+                               [](const PostingsTableEntry& e, uint32_t x) { return e.value < x; });
+    if (it == h->postings.begin() + static_cast<ptrdiff_t>(hi) ||
+        it->value != static_cast<uint32_t>(v)) {
+      return Roaring();
+    }
+    STRATA_ASSIGN_OR_RETURN(auto ids,
+                            PostingsList(*h, static_cast<size_t>(it - h->postings.begin())));
+    return to_bitmap(ids);
+  };
+  index::UnionWhere union_where =
+      [&](std::string_view name,
+          const std::function<bool(std::string_view)>& pred) -> Result<Roaring> {
+    Roaring out;
+    int64_t n = h->FindSymbol(name);
+    if (n < 0) return out;
+    auto [lo, hi] = h->NameRange(static_cast<uint32_t>(n));
+    std::vector<objstore::ByteRange> ranges;
+    for (size_t i = lo; i < hi; ++i) {
+      const auto& e = h->postings[i];
+      if (pred(h->symbols[e.value])) ranges.push_back({h->postings_start + e.offset, e.length});
+    }
+    STRATA_ASSIGN_OR_RETURN(auto lists, ReadRanges("index", ranges));
+    for (const auto& bytes : lists) {
+      auto ids = DecodePostingsList(bytes, h->series_offsets.size());
+      if (!ids.ok()) return Corrupt(ids.status().message());
+      out |= to_bitmap(*ids);
+    }
+    return out;
+  };
+  bool all_match_empty = std::all_of(matchers.begin(), matchers.end(),
+                                     [](const model::Matcher& m) { return m.MatchesEmpty(); });
+  if (all_match_empty) {
+    // Not a valid selector; callers check first. Start from every series for safety.
+    Roaring all;
+    all.addRange(0, h->series_offsets.size());
+    for (const auto& m : matchers) {
+      STRATA_ASSIGN_OR_RETURN(Roaring excluded, union_where(m.name(), [&m](std::string_view v) {
+                                return !m.Matches(v);
+                              }));
+      all -= excluded;
+    }
+    return all;
+  }
+  return index::MatchPostings(matchers, get, union_where);
+}
+
+Result<std::vector<SeriesEntry>> BlockReader::LoadSeries(std::span<const uint32_t> ids) const {
+  STRATA_ASSIGN_OR_RETURN(auto h, Header());
+  std::vector<objstore::ByteRange> ranges;
+  ranges.reserve(ids.size());
+  for (uint32_t id : ids) {
+    if (id >= h->series_offsets.size()) return Corrupt("series number out of range");
+    auto [b, e] = h->SeriesRange(id);
+    ranges.push_back({b, e - b});
+  }
+  STRATA_ASSIGN_OR_RETURN(auto bytes, ReadRanges("index", ranges));
+  std::vector<SeriesEntry> out;
+  out.reserve(ids.size());
+  for (const auto& b : bytes) {
+    auto e = DecodeSeriesEntry(b, *h);
+    if (!e.ok()) return Corrupt(e.status().message());
+    for (const auto& g : e->groups) {
+      const FileInfo* f = meta_.File(ChunkFileName(g.file));
+      if (f == nullptr || g.offset < kFileHeaderBytes || g.offset > f->bytes ||
+          g.length > f->bytes - g.offset) {
+        return Corrupt("series " + e->labels.ToString() + ": group reference past its file");
+      }
+      if (g.min_time < meta_.min_time || g.max_time > meta_.max_time) {
+        return Corrupt("series " + e->labels.ToString() + ": group outside the block's time");
+      }
+    }
+    out.push_back(std::move(e).value());
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> BlockReader::LabelNames() const {
+  STRATA_ASSIGN_OR_RETURN(auto h, Header());
+  std::vector<std::string> out;
+  for (const auto& e : h->postings) {
+    if (out.empty() || out.back() != h->symbols[e.name]) out.push_back(h->symbols[e.name]);
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> BlockReader::LabelValues(std::string_view name) const {
+  STRATA_ASSIGN_OR_RETURN(auto h, Header());
+  std::vector<std::string> out;
+  int64_t n = h->FindSymbol(name);
+  if (n < 0) return out;
+  auto [lo, hi] = h->NameRange(static_cast<uint32_t>(n));
+  for (size_t i = lo; i < hi; ++i) out.push_back(h->symbols[h->postings[i].value]);
+  return out;
+}
+
+Result<std::vector<std::vector<std::string>>> BlockReader::ReadGroups(
+    std::span<const GroupRef> groups) const {
+  // One ReadRanges call per chunk file, then back into the caller's order.
+  std::map<uint32_t, std::vector<size_t>> by_file;
+  for (size_t i = 0; i < groups.size(); ++i) by_file[groups[i].file].push_back(i);
+  std::vector<std::vector<std::string>> out(groups.size());
+  for (const auto& [file, idx] : by_file) {
+    std::vector<objstore::ByteRange> ranges;
+    for (size_t i : idx) ranges.push_back({groups[i].offset, groups[i].length});
+    std::string name = ChunkFileName(file);
+    STRATA_ASSIGN_OR_RETURN(auto bytes, ReadRanges(name, ranges));
+    for (size_t k = 0; k < idx.size(); ++k) {
+      const GroupRef& g = groups[idx[k]];
+      auto chunks = DecodeGroup(bytes[k]);
+      if (!chunks.ok()) {
+        return Corrupt(name + " offset " + std::to_string(g.offset) + ": " +
+                       chunks.status().message());
+      }
+      uint64_t samples = 0;
+      for (const auto& c : *chunks) samples += SamplesOf(c);
+      if (chunks->size() != g.chunks || samples != g.samples) {
+        return Corrupt(name + " offset " + std::to_string(g.offset) +
+                       ": chunk or sample count differs from the index");
+      }
+      out[idx[k]] = std::move(chunks).value();
+    }
+  }
+  return out;
+}
+
+}  // namespace strata::storage::block

@@ -1,0 +1,86 @@
+// BlockReader: reads one committed cold block (docs/format/block.md) from an object store with
+// ranged GETs through a shared byte-budgeted LRU cache (BlockCache): the index header once, then
+// only the postings lists, series entries and chunk groups a query needs, nearby ranges merged
+// into one request. Every error names the block. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <roaring/roaring.hh>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/lru_cache.h"
+#include "base/result.h"
+#include "model/matcher.h"
+#include "storage/block/format.h"
+#include "storage/objstore/object_store.h"
+
+namespace strata::storage::block {
+
+// What the cache holds: raw bytes of a range, or a decoded index header.
+struct CachedValue {
+  std::string bytes;
+  std::shared_ptr<const IndexHeader> header;
+};
+
+// Shared by every block of a store. Counts hits, misses and bytes fetched.
+class BlockCache {
+ public:
+  explicit BlockCache(size_t capacity_bytes) : lru_(capacity_bytes) {}
+  LruCache<std::string, CachedValue>& lru() { return lru_; }
+  std::atomic<uint64_t> bytes_fetched{0};
+  std::atomic<uint64_t> requests{0};
+
+ private:
+  LruCache<std::string, CachedValue> lru_;
+};
+
+class BlockReader {
+ public:
+  // Ranges closer than this are fetched with one request, up to kMaxRequestBytes per request.
+  static constexpr uint64_t kMergeGapBytes = 64 << 10;
+  static constexpr uint64_t kMaxRequestBytes = 8 << 20;
+
+  // `store` and `cache` must outlive the reader.
+  BlockReader(objstore::ObjectStore* store, BlockCache* cache, BlockMeta meta);
+
+  const BlockMeta& meta() const { return meta_; }
+  // "<node>/<id>", for messages.
+  const std::string& name() const { return name_; }
+
+  Result<std::shared_ptr<const IndexHeader>> Header() const;
+  // Series numbers matching `matchers`. REQUIRES: CheckSelectorMatchers(matchers).ok().
+  Result<Roaring> Match(const model::Matchers& matchers) const;
+  // The entries of series `ids` (ascending), in the same order.
+  Result<std::vector<SeriesEntry>> LoadSeries(std::span<const uint32_t> ids) const;
+  // Label names of the block (every name with a postings list).
+  Result<std::vector<std::string>> LabelNames() const;
+  // Values of `name` in the block.
+  Result<std::vector<std::string>> LabelValues(std::string_view name) const;
+
+  // The chunks of each group, in the order given; checks counts against the references.
+  Result<std::vector<std::vector<std::string>>> ReadGroups(std::span<const GroupRef> groups) const;
+
+  // Raw ranges of object `file` ("index", "chunks/000001"), in the order given. Ranges are
+  // checked against the file's size from meta.json (Corruption when past it), served from the
+  // cache where present, and fetched merged otherwise.
+  Result<std::vector<std::string>> ReadRanges(const std::string& file,
+                                              std::span<const objstore::ByteRange> ranges) const;
+
+  // Corruption naming the block, with `what`.
+  Status Corrupt(const std::string& what) const;
+
+ private:
+  Result<std::vector<uint32_t>> PostingsList(const IndexHeader& h, size_t entry) const;
+
+  objstore::ObjectStore* store_;
+  BlockCache* cache_;
+  const BlockMeta meta_;
+  const std::string name_;
+  const std::string prefix_;
+};
+
+}  // namespace strata::storage::block

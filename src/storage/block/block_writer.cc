@@ -1,0 +1,167 @@
+#include "storage/block/block_writer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/coding.h"
+#include "base/file_lock.h"
+
+namespace strata::storage::block {
+namespace {
+
+Status WriteAll(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::IOError("writing " + path + ": " + std::strerror(errno));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+Status WriteFile(const std::string& path, std::string_view data) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError("creating " + path + ": " + std::strerror(errno));
+  Status s = WriteAll(fd, data, path);
+  if (::close(fd) != 0 && s.ok()) s = Status::IOError("closing " + path);
+  return s;
+}
+
+uint64_t SamplesOf(std::string_view chunk) {
+  if (chunk.size() < 2) return 0;
+  return (static_cast<uint64_t>(static_cast<uint8_t>(chunk[0])) << 8) |
+         static_cast<uint8_t>(chunk[1]);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<BlockWriter>> BlockWriter::Create(const std::string& dir, BlockMeta meta) {
+  if (!IsValidBlockId(meta.id) || !IsValidNodeId(meta.node)) {
+    return Status::InvalidArgument("block writer: bad block or node id");
+  }
+  if (::mkdir(dir.c_str(), 0755) != 0) {
+    return Status::IOError("creating " + dir + ": " + std::strerror(errno));
+  }
+  if (::mkdir((dir + "/chunks").c_str(), 0755) != 0) {
+    return Status::IOError("creating " + dir + "/chunks: " + std::strerror(errno));
+  }
+  meta.files.clear();
+  meta.series = meta.chunks = meta.samples = 0;
+  meta.min_time = INT64_MAX;
+  meta.max_time = INT64_MIN;
+  return std::unique_ptr<BlockWriter>(new BlockWriter(dir, std::move(meta)));
+}
+
+BlockWriter::~BlockWriter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status BlockWriter::OpenChunkFile() {
+  ++file_no_;
+  std::string path = dir_ + "/" + ChunkFileName(file_no_);
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd_ < 0) return Status::IOError("creating " + path + ": " + std::strerror(errno));
+  std::string header = EncodeFileHeader(kChunkFileMagic);
+  file_bytes_ = header.size();
+  file_crc_ = Crc32c(header);
+  return WriteAll(fd_, header, path);
+}
+
+Status BlockWriter::CloseChunkFile() {
+  if (fd_ < 0) return Status::Ok();
+  int rc = ::close(fd_);
+  fd_ = -1;
+  if (rc != 0) return Status::IOError("closing chunk file in " + dir_);
+  meta_.files.push_back({ChunkFileName(file_no_), file_bytes_, file_crc_});
+  return Status::Ok();
+}
+
+Status BlockWriter::WriteGroup(const std::vector<std::string_view>& chunks, GroupRef ref,
+                               SeriesEntry* entry) {
+  std::string stored = EncodeGroup(chunks);
+  if (fd_ >= 0 && file_bytes_ + stored.size() > kMaxChunkFileBytes) {
+    STRATA_RETURN_IF_ERROR(CloseChunkFile());
+  }
+  if (fd_ < 0) STRATA_RETURN_IF_ERROR(OpenChunkFile());
+  ref.file = file_no_;
+  ref.offset = file_bytes_;
+  ref.length = stored.size();
+  STRATA_RETURN_IF_ERROR(WriteAll(fd_, stored, dir_ + "/" + ChunkFileName(file_no_)));
+  file_bytes_ += stored.size();
+  file_crc_ = Crc32c(stored, file_crc_);
+  entry->groups.push_back(ref);
+  return Status::Ok();
+}
+
+Status BlockWriter::AddSeries(const model::Labels& labels, std::span<const ChunkData> chunks) {
+  if (finished_) return Status::InvalidArgument("block writer: already finished");
+  if (chunks.empty()) return Status::Ok();
+  if (!series_.empty() && !(series_.back().labels < labels)) {
+    return Status::InvalidArgument("block writer: series out of order: " + labels.ToString());
+  }
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    if (chunks[i].min_t > chunks[i].max_t || SamplesOf(chunks[i].bytes) == 0 ||
+        (i > 0 && chunks[i].min_t <= chunks[i - 1].max_t)) {
+      return Status::InvalidArgument("block writer: chunks overlap or are empty in " +
+                                     labels.ToString());
+    }
+  }
+  SeriesEntry entry;
+  entry.labels = labels;
+  std::vector<std::string_view> group;
+  GroupRef ref;
+  size_t raw = 0;
+  for (const ChunkData& c : chunks) {
+    size_t size = c.bytes.size() + 10;
+    if (!group.empty() && raw + size > kMaxGroupRawBytes) {
+      STRATA_RETURN_IF_ERROR(WriteGroup(group, ref, &entry));
+      group.clear();
+      raw = 0;
+    }
+    if (group.empty()) {
+      ref = GroupRef{};
+      ref.min_time = c.min_t;
+    }
+    group.push_back(c.bytes);
+    raw += size;
+    ref.max_time = c.max_t;
+    ref.chunks++;
+    ref.samples += SamplesOf(c.bytes);
+  }
+  STRATA_RETURN_IF_ERROR(WriteGroup(group, ref, &entry));
+  for (const GroupRef& g : entry.groups) {
+    meta_.chunks += g.chunks;
+    meta_.samples += g.samples;
+  }
+  meta_.min_time = std::min(meta_.min_time, chunks.front().min_t);
+  meta_.max_time = std::max(meta_.max_time, chunks.back().max_t);
+  meta_.series++;
+  // Only the labels and group references stay in memory until Finish().
+  series_.push_back(std::move(entry));
+  return Status::Ok();
+}
+
+Result<BlockMeta> BlockWriter::Finish() {
+  if (finished_) return Status::InvalidArgument("block writer: already finished");
+  if (series_.empty()) return Status::InvalidArgument("block writer: no series");
+  finished_ = true;
+  STRATA_RETURN_IF_ERROR(CloseChunkFile());
+  std::string index = EncodeIndex(series_);
+  series_.clear();
+  series_.shrink_to_fit();
+  auto toc = DecodeToc(std::string_view(index).substr(index.size() - kTocBytes), index.size());
+  if (!toc.ok()) return Status::Internal("block writer: " + toc.status().message());
+  meta_.index_header_bytes = toc->series;
+  STRATA_RETURN_IF_ERROR(WriteFile(dir_ + "/index", index));
+  meta_.files.insert(meta_.files.begin(), FileInfo{"index", index.size(), Crc32c(index)});
+  STRATA_RETURN_IF_ERROR(WriteFile(dir_ + "/meta.json", EncodeMeta(meta_)));
+  return meta_;
+}
+
+}  // namespace strata::storage::block

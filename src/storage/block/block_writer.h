@@ -1,0 +1,62 @@
+// BlockWriter: builds one cold block (docs/format/block.md) in a local staging directory,
+// streaming chunk groups to the chunk files as series are added; Finish() writes the index and
+// meta.json. The directory is then uploaded (ColdStore::Upload). Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "model/labels.h"
+#include "storage/block/format.h"
+
+namespace strata::storage::block {
+
+// One encoded XOR chunk (docs/format/chunk.md) and its sample time bounds.
+struct ChunkData {
+  int64_t min_t = 0;
+  int64_t max_t = 0;
+  std::string_view bytes;
+};
+
+class BlockWriter {
+ public:
+  // `dir` must not exist (it is created). `meta` gives id, node, resolution, source and
+  // created_ms; the rest is filled in by Finish().
+  static Result<std::unique_ptr<BlockWriter>> Create(const std::string& dir, BlockMeta meta);
+  ~BlockWriter();
+  BlockWriter(const BlockWriter&) = delete;
+  BlockWriter& operator=(const BlockWriter&) = delete;
+
+  // Adds a series and its chunks. REQUIRES: labels strictly increase across calls; chunks are
+  // sorted by min_t and do not overlap; each holds at least one sample. A series without chunks
+  // is skipped. InvalidArgument when the requirements are violated, IOError on write failure.
+  Status AddSeries(const model::Labels& labels, std::span<const ChunkData> chunks);
+
+  // Writes the index and meta.json and closes the files. Returns the meta (also in
+  // <dir>/meta.json). InvalidArgument when no series was added.
+  Result<BlockMeta> Finish();
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  BlockWriter(std::string dir, BlockMeta meta) : dir_(std::move(dir)), meta_(std::move(meta)) {}
+  Status OpenChunkFile();
+  Status CloseChunkFile();
+  Status WriteGroup(const std::vector<std::string_view>& chunks, GroupRef ref,
+                    SeriesEntry* entry);
+
+  const std::string dir_;
+  BlockMeta meta_;
+  std::vector<SeriesEntry> series_;
+  int fd_ = -1;
+  uint32_t file_no_ = 0;
+  uint64_t file_bytes_ = 0;
+  uint32_t file_crc_ = 0;
+  bool finished_ = false;
+};
+
+}  // namespace strata::storage::block

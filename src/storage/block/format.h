@@ -1,0 +1,147 @@
+// The codecs of the cold block format (docs/format/block.md): block ids, meta.json, the index
+// sections, chunk-file groups. Pure functions over bytes; every decoder is bounds-checked and
+// checksummed and returns Corruption on any mismatch (callers add the block's name). Stateless
+// and thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "model/labels.h"
+
+namespace strata::storage::block {
+
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr std::string_view kIndexMagic = "STRIDX01";
+inline constexpr std::string_view kTocMagic = "STRIDXTC";
+inline constexpr std::string_view kChunkFileMagic = "STRCHK01";
+inline constexpr size_t kFileHeaderBytes = 12;  // magic, version byte, 3 reserved bytes.
+inline constexpr size_t kTocBytes = 6 * 8 + 8 + 4;
+inline constexpr uint64_t kMaxChunkFileBytes = uint64_t{512} << 20;
+inline constexpr size_t kMaxGroupRawBytes = size_t{64} << 10;
+inline constexpr size_t kMaxDecodedGroupBytes = size_t{16} << 20;
+inline constexpr uint8_t kCodecRaw = 0;
+inline constexpr uint8_t kCodecZstd = 1;
+inline constexpr uint8_t kEncodingXor = 1;
+
+// A ULID: 26 Crockford base32 characters, 48 bits of `time_ms` then 80 random bits.
+std::string NewBlockId(int64_t time_ms, std::mt19937_64& rng);
+bool IsValidBlockId(std::string_view id);
+// Node ids: [a-z0-9][a-z0-9._-]{0,62}.
+bool IsValidNodeId(std::string_view id);
+
+// Object keys of a block.
+std::string BlockPrefix(std::string_view node, std::string_view id);  // "<node>/<id>/"
+std::string MetaKey(std::string_view node, std::string_view id);
+std::string ChunkFileName(uint32_t n);  // "chunks/000001"
+
+struct FileInfo {
+  std::string name;  // "index", "chunks/000001"
+  uint64_t bytes = 0;
+  uint32_t crc32c = 0;
+};
+
+struct BlockMeta {
+  uint32_t format_version = kFormatVersion;
+  std::string id;
+  std::string node;
+  int64_t min_time = 0;  // Inclusive sample bounds.
+  int64_t max_time = 0;
+  int64_t resolution_ms = 0;
+  std::string source;
+  int64_t created_ms = 0;
+  uint64_t series = 0;
+  uint64_t chunks = 0;
+  uint64_t samples = 0;
+  uint64_t index_header_bytes = 0;
+  std::vector<FileInfo> files;
+
+  // The entry for `name`, or nullptr.
+  const FileInfo* File(std::string_view name) const;
+  uint64_t TotalBytes() const;
+};
+
+std::string EncodeMeta(const BlockMeta& meta);
+// Checks the trailing CRC, then parses and validates (version, id, node, file list).
+Result<BlockMeta> DecodeMeta(std::string_view json);
+
+// ---- index ----
+
+// A chunk group's place and bounds, as the series entry holds it.
+struct GroupRef {
+  int64_t min_time = 0;
+  int64_t max_time = 0;
+  uint32_t file = 0;  // 1-based chunk file number.
+  uint64_t offset = 0;
+  uint64_t length = 0;  // Stored bytes, crc included.
+  uint64_t chunks = 0;
+  uint64_t samples = 0;
+};
+
+struct SeriesEntry {
+  model::Labels labels;
+  std::vector<GroupRef> groups;
+};
+
+struct PostingsTableEntry {
+  uint32_t name = 0;  // Symbol numbers.
+  uint32_t value = 0;
+  uint64_t offset = 0;  // From the start of the postings section.
+  uint64_t length = 0;
+};
+
+struct Toc {
+  uint64_t symbols = 0;
+  uint64_t series_offsets = 0;
+  uint64_t postings_table = 0;
+  uint64_t series = 0;
+  uint64_t postings = 0;
+  uint64_t toc = 0;
+};
+
+// What a reader keeps of a block's index: the prefix [0, toc.series).
+struct IndexHeader {
+  std::vector<std::string> symbols;
+  std::vector<uint32_t> series_offsets;  // From the start of the series section.
+  std::vector<PostingsTableEntry> postings;  // Sorted by (name, value).
+  uint64_t series_start = 0;                 // Absolute offset of the series section.
+  uint64_t postings_start = 0;               // Absolute offset of the postings section.
+
+  size_t ByteSize() const;
+  // [begin, end) of entries for label name symbol `name`.
+  std::pair<size_t, size_t> NameRange(uint32_t name) const;
+  // The symbol number of `s`, or -1.
+  int64_t FindSymbol(std::string_view s) const;
+  // Absolute byte range of series i's entry.
+  std::pair<uint64_t, uint64_t> SeriesRange(size_t i) const;
+};
+
+// Builds a whole index from series sorted by labels (each with its groups).
+// REQUIRES: series sorted by labels, unique.
+std::string EncodeIndex(const std::vector<SeriesEntry>& series);
+
+Result<Toc> DecodeToc(std::string_view bytes, uint64_t index_size);
+// `prefix` is the index bytes [0, toc.series) (header length from meta); `index_size` the
+// object's size (for bounds); the TOC's offsets are recomputed from the sections and checked
+// against `toc` when given.
+Result<IndexHeader> DecodeIndexHeader(std::string_view prefix, uint64_t index_size);
+// One series entry's bytes (its range from SeriesRange).
+Result<SeriesEntry> DecodeSeriesEntry(std::string_view bytes, const IndexHeader& header);
+// One postings list's bytes; series numbers are checked against `series_count`.
+Result<std::vector<uint32_t>> DecodePostingsList(std::string_view bytes, size_t series_count);
+
+// ---- chunk files ----
+
+std::string EncodeFileHeader(std::string_view magic);
+Status CheckFileHeader(std::string_view bytes, std::string_view magic);
+
+// Encodes one group of XOR chunks (codec chosen as the format says). Returns the stored bytes.
+std::string EncodeGroup(const std::vector<std::string_view>& chunks);
+// Decodes a stored group into its chunks' bytes, checking crc, codec, sizes and encoding.
+Result<std::vector<std::string>> DecodeGroup(std::string_view stored);
+
+}  // namespace strata::storage::block

@@ -1,0 +1,456 @@
+#include "storage/cold_store.h"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+#include "base/coding.h"
+#include "base/log.h"
+#include "storage/xor_chunk.h"
+
+namespace strata::storage {
+namespace {
+
+using block::BlockMeta;
+using block::BlockReader;
+using block::GroupRef;
+
+bool Overlaps(const BlockMeta& m, int64_t mint, int64_t maxt) {
+  return m.min_time <= maxt && m.max_time >= mint;
+}
+
+// "<node>/<id>/meta.json" -> node, id.
+bool ParseMetaKey(const std::string& key, std::string* node, std::string* id) {
+  size_t a = key.find('/');
+  if (a == std::string::npos) return false;
+  size_t b = key.find('/', a + 1);
+  if (b == std::string::npos || key.substr(b + 1) != "meta.json") return false;
+  *node = key.substr(0, a);
+  *id = key.substr(a + 1, b - a - 1);
+  return block::IsValidNodeId(*node) && block::IsValidBlockId(*id);
+}
+
+// One series of a Select: its labels and, per block holding it, the groups in range.
+struct ColdSeries {
+  model::Labels labels;
+  std::vector<std::pair<const BlockReader*, std::vector<GroupRef>>> parts;
+};
+
+// Samples are read a window of series at a time: the groups of the next series up to
+// kPrefetchBytes are fetched together, so nearby groups share a request.
+constexpr uint64_t kPrefetchBytes = 8 << 20;
+
+class ColdSeriesSet final : public SeriesSet {
+ public:
+  ColdSeriesSet(std::vector<std::shared_ptr<BlockReader>> pin, std::vector<ColdSeries> series,
+                int64_t start, int64_t end)
+      : pin_(std::move(pin)), series_(std::move(series)), start_(start), end_(end) {}
+
+  bool Next() override {
+    if (next_ >= series_.size()) return false;
+    cur_ = next_++;
+    return true;
+  }
+  const model::Labels& labels() const override { return series_[cur_].labels; }
+  Status status() const override { return Status::Ok(); }
+
+  Status ReadSamples(std::vector<model::Sample>* out) override {
+    out->clear();
+    if (fetched_.find(cur_) == fetched_.end()) STRATA_RETURN_IF_ERROR(Prefetch(cur_));
+    auto node = fetched_.extract(cur_);
+    const ColdSeries& s = series_[cur_];
+    auto& groups = node.mapped();
+    for (size_t p = 0; p < s.parts.size(); ++p) {
+      const BlockReader* block = s.parts[p].first;
+      for (size_t g = 0; g < s.parts[p].second.size(); ++g) {
+        const GroupRef& ref = s.parts[p].second[g];
+        for (const std::string& c : groups[p][g]) {
+          XorIterator it(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(c.data()),
+                                                  c.size()));
+          if (it.Seek(start_)) {
+            do {
+              if (it.t() > end_) break;
+              if (it.t() < ref.min_time || it.t() > ref.max_time) {
+                return block->Corrupt("series " + s.labels.ToString() +
+                                      ": sample outside its group's time range");
+              }
+              out->push_back({it.t(), it.v()});
+            } while (it.Next());
+          }
+          if (!it.status().ok()) {
+            return block->Corrupt("series " + s.labels.ToString() + ": " +
+                                  it.status().message());
+          }
+        }
+      }
+    }
+    auto by_time = [](const model::Sample& a, const model::Sample& b) {
+      return a.timestamp_ms < b.timestamp_ms;
+    };
+    if (!std::is_sorted(out->begin(), out->end(), by_time)) {
+      std::stable_sort(out->begin(), out->end(), by_time);
+    }
+    out->erase(std::unique(out->begin(), out->end(),
+                           [](const model::Sample& a, const model::Sample& b) {
+                             return a.timestamp_ms == b.timestamp_ms;
+                           }),
+               out->end());
+    return Status::Ok();
+  }
+
+ private:
+  // Fetches the groups of series [first, k) where the bytes reach kPrefetchBytes.
+  Status Prefetch(size_t first) {
+    fetched_.clear();
+    uint64_t bytes = 0;
+    size_t last = first;
+    // Per block, the groups to read and where each goes.
+    std::map<const BlockReader*, std::vector<std::tuple<size_t, size_t, size_t>>> where;
+    std::map<const BlockReader*, std::vector<GroupRef>> refs;
+    while (last < series_.size() && (last == first || bytes < kPrefetchBytes)) {
+      const ColdSeries& s = series_[last];
+      for (size_t p = 0; p < s.parts.size(); ++p) {
+        for (size_t g = 0; g < s.parts[p].second.size(); ++g) {
+          const GroupRef& ref = s.parts[p].second[g];
+          where[s.parts[p].first].emplace_back(last, p, g);
+          refs[s.parts[p].first].push_back(ref);
+          bytes += ref.length;
+        }
+      }
+      auto& slot = fetched_[last];
+      slot.resize(s.parts.size());
+      for (size_t p = 0; p < s.parts.size(); ++p) slot[p].resize(s.parts[p].second.size());
+      ++last;
+    }
+    for (auto& [block, list] : refs) {
+      STRATA_ASSIGN_OR_RETURN(auto groups, block->ReadGroups(list));
+      const auto& w = where[block];
+      for (size_t i = 0; i < groups.size(); ++i) {
+        auto [si, p, g] = w[i];
+        fetched_[si][p][g] = std::move(groups[i]);
+      }
+    }
+    return Status::Ok();
+  }
+
+  std::vector<std::shared_ptr<BlockReader>> pin_;  // Keeps the blocks' readers alive.
+  std::vector<ColdSeries> series_;
+  int64_t start_;
+  int64_t end_;
+  size_t next_ = 0;
+  size_t cur_ = 0;
+  // Series index -> per part, per group, the chunks.
+  std::map<size_t, std::vector<std::vector<std::vector<std::string>>>> fetched_;
+};
+
+}  // namespace
+
+ColdStore::ColdStore(std::unique_ptr<objstore::ObjectStore> store, ColdOptions options)
+    : store_(std::move(store)), options_(std::move(options)), cache_(options_.cache_bytes) {}
+
+ColdStore::~ColdStore() = default;
+
+Result<std::unique_ptr<ColdStore>> ColdStore::Open(std::unique_ptr<objstore::ObjectStore> store,
+                                                   ColdOptions options,
+                                                   prometheus::Registry* /*registry*/) {
+  if (!block::IsValidNodeId(options.node_id)) {
+    return Status::InvalidArgument("cold store: invalid node id \"" + options.node_id +
+                                   "\" (want [a-z0-9][a-z0-9._-]{0,62})");
+  }
+  std::unique_ptr<ColdStore> cold(new ColdStore(std::move(store), std::move(options)));
+  STRATA_RETURN_IF_ERROR(cold->Sync());
+  return cold;
+}
+
+void ColdStore::AddBlock(BlockMeta meta) {
+  std::string key = meta.node + "/" + meta.id;
+  auto reader = std::make_shared<BlockReader>(store_.get(), &cache_, std::move(meta));
+  MutexLock lock(&mu_);
+  blocks_[key] = std::move(reader);
+}
+
+Status ColdStore::Sync() {
+  MutexLock write(&write_mu_);
+  std::string prefix = options_.read_all_nodes ? "" : options_.node_id + "/";
+  STRATA_ASSIGN_OR_RETURN(auto objects, store_->List(prefix));
+  std::set<std::string> seen;
+  std::vector<std::string> fresh;
+  {
+    MutexLock lock(&mu_);
+    for (const auto& o : objects) {
+      std::string node, id;
+      if (!ParseMetaKey(o.key, &node, &id)) continue;
+      std::string name = node + "/" + id;
+      seen.insert(name);
+      if (blocks_.find(name) == blocks_.end()) fresh.push_back(o.key);
+    }
+    for (auto it = blocks_.begin(); it != blocks_.end();) {
+      it = seen.count(it->first) ? std::next(it) : blocks_.erase(it);
+    }
+  }
+  for (const std::string& key : fresh) {
+    auto bytes = store_->Get(key);
+    if (!bytes.ok()) {
+      if (bytes.status().IsNotFound()) continue;  // Deleted since the listing.
+      return bytes.status().WithContext("cold store: reading " + key);
+    }
+    auto meta = block::DecodeMeta(*bytes);
+    std::string node, id;
+    ParseMetaKey(key, &node, &id);
+    if (!meta.ok() || meta->node != node || meta->id != id) {
+      STRATA_LOG(kError, "cold") << "skipping block " << node << "/" << id << ": "
+                                 << (meta.ok() ? "meta.json names another block"
+                                               : meta.status().message());
+      continue;
+    }
+    AddBlock(std::move(meta).value());
+  }
+  return Status::Ok();
+}
+
+Status ColdStore::Upload(const std::string& dir, const BlockMeta& meta,
+                         const std::function<Status()>& after_files) {
+  if (meta.node != options_.node_id) {
+    return Status::InvalidArgument("cold store: block of node " + meta.node + " uploaded by " +
+                                   options_.node_id);
+  }
+  MutexLock write(&write_mu_);
+  std::string prefix = block::BlockPrefix(meta.node, meta.id);
+  for (const block::FileInfo& f : meta.files) {
+    STRATA_RETURN_IF_ERROR(store_->PutFile(prefix + f.name, dir + "/" + f.name)
+                               .WithContext("cold store: uploading " + prefix + f.name));
+    // Read back and verify in slices so a large chunk file is never held whole.
+    STRATA_ASSIGN_OR_RETURN(auto info, store_->Stat(prefix + f.name));
+    if (info.size != f.bytes) {
+      return Status::IOError("cold store: " + prefix + f.name + " has " +
+                             std::to_string(info.size) + " bytes after upload, want " +
+                             std::to_string(f.bytes));
+    }
+    uint32_t crc = 0;
+    constexpr uint64_t kSlice = 8 << 20;
+    for (uint64_t off = 0; off < f.bytes; off += kSlice) {
+      uint64_t len = std::min(kSlice, f.bytes - off);
+      STRATA_ASSIGN_OR_RETURN(auto part, store_->GetRange(prefix + f.name, {off, len}));
+      crc = Crc32c(part, crc);
+    }
+    if (crc != f.crc32c) {
+      return Status::IOError("cold store: " + prefix + f.name +
+                             " reads back with another checksum");
+    }
+  }
+  if (after_files) STRATA_RETURN_IF_ERROR(after_files());
+  STRATA_RETURN_IF_ERROR(store_->Put(prefix + "meta.json", block::EncodeMeta(meta))
+                             .WithContext("cold store: committing " + prefix));
+  AddBlock(meta);
+  return Status::Ok();
+}
+
+std::optional<BlockMeta> ColdStore::FindOwnBySource(const std::string& source) const {
+  MutexLock lock(&mu_);
+  for (const auto& [name, b] : blocks_) {
+    if (b->meta().node == options_.node_id && b->meta().source == source) return b->meta();
+  }
+  return std::nullopt;
+}
+
+std::vector<BlockMeta> ColdStore::Blocks() const {
+  std::vector<BlockMeta> out;
+  {
+    MutexLock lock(&mu_);
+    for (const auto& [name, b] : blocks_) out.push_back(b->meta());
+  }
+  std::sort(out.begin(), out.end(), [](const BlockMeta& a, const BlockMeta& b) {
+    return std::tie(a.min_time, a.node, a.id) < std::tie(b.min_time, b.node, b.id);
+  });
+  return out;
+}
+
+Status ColdStore::Delete(const BlockMeta& meta) {
+  if (meta.node != options_.node_id) {
+    return Status::InvalidArgument("cold store: node " + options_.node_id +
+                                   " does not delete blocks of node " + meta.node);
+  }
+  MutexLock write(&write_mu_);
+  std::string prefix = block::BlockPrefix(meta.node, meta.id);
+  STRATA_RETURN_IF_ERROR(store_->Delete({prefix + "meta.json"}));
+  {
+    MutexLock lock(&mu_);
+    blocks_.erase(meta.node + "/" + meta.id);
+  }
+  std::vector<std::string> keys;
+  for (const auto& f : meta.files) keys.push_back(prefix + f.name);
+  // Left-overs are partial uploads now; CollectPartialUploads removes them if this fails.
+  return store_->Delete(keys);
+}
+
+Result<int> ColdStore::DropBlocksBefore(int64_t t) {
+  int dropped = 0;
+  for (const BlockMeta& m : Blocks()) {
+    if (m.node != options_.node_id || m.max_time >= t) continue;
+    STRATA_RETURN_IF_ERROR(Delete(m));
+    ++dropped;
+  }
+  return dropped;
+}
+
+Result<int> ColdStore::CollectPartialUploads(int64_t now_ms) {
+  MutexLock write(&write_mu_);
+  STRATA_ASSIGN_OR_RETURN(auto objects, store_->List(options_.node_id + "/"));
+  std::set<std::string> committed;
+  for (const auto& o : objects) {
+    std::string node, id;
+    if (ParseMetaKey(o.key, &node, &id)) committed.insert(block::BlockPrefix(node, id));
+  }
+  std::vector<std::string> doomed;
+  for (const auto& o : objects) {
+    size_t a = o.key.find('/');
+    size_t b = a == std::string::npos ? a : o.key.find('/', a + 1);
+    if (b == std::string::npos) continue;
+    if (committed.count(o.key.substr(0, b + 1))) continue;
+    if (now_ms - o.last_modified_ms < options_.partial_grace_ms) continue;
+    doomed.push_back(o.key);
+  }
+  if (!doomed.empty()) STRATA_RETURN_IF_ERROR(store_->Delete(doomed));
+  return static_cast<int>(doomed.size());
+}
+
+int64_t ColdStore::max_time() const {
+  MutexLock lock(&mu_);
+  int64_t t = INT64_MIN;
+  for (const auto& [name, b] : blocks_) t = std::max(t, b->meta().max_time);
+  return t;
+}
+
+ColdStats ColdStore::Stats() const {
+  ColdStats s;
+  {
+    MutexLock lock(&mu_);
+    for (const auto& [name, b] : blocks_) {
+      const BlockMeta& m = b->meta();
+      s.blocks++;
+      if (m.node == options_.node_id) s.own_blocks++;
+      s.bytes += m.TotalBytes();
+      s.series += m.series;
+      s.samples += m.samples;
+      s.min_time = std::min(s.min_time, m.min_time);
+      s.max_time = std::max(s.max_time, m.max_time);
+    }
+  }
+  s.cache_hits = cache_.lru().hits();
+  s.cache_misses = cache_.lru().misses();
+  s.cache_bytes = cache_.lru().used_bytes();
+  s.bytes_fetched = cache_.bytes_fetched.load(std::memory_order_relaxed);
+  s.requests = cache_.requests.load(std::memory_order_relaxed);
+  return s;
+}
+
+std::vector<std::shared_ptr<BlockReader>> ColdStore::Overlapping(int64_t mint, int64_t maxt) const {
+  std::vector<std::shared_ptr<BlockReader>> out;
+  MutexLock lock(&mu_);
+  for (const auto& [name, b] : blocks_) {
+    if (Overlaps(b->meta(), mint, maxt)) out.push_back(b);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a->meta().min_time < b->meta().min_time;
+  });
+  return out;
+}
+
+Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matchers,
+                                                     const SelectHints& hints) const {
+  STRATA_RETURN_IF_ERROR(CheckSelectorMatchers(matchers));
+  auto blocks = Overlapping(hints.start_ms, hints.end_ms);
+  std::vector<ColdSeries> all;
+  for (const auto& b : blocks) {
+    STRATA_ASSIGN_OR_RETURN(Roaring ids, b->Match(matchers));
+    std::vector<uint32_t> list(ids.begin(), ids.end());
+    STRATA_ASSIGN_OR_RETURN(auto entries, b->LoadSeries(list));
+    for (auto& e : entries) {
+      std::vector<GroupRef> groups;
+      for (const GroupRef& g : e.groups) {
+        if (g.max_time >= hints.start_ms && g.min_time <= hints.end_ms) groups.push_back(g);
+      }
+      if (groups.empty()) continue;
+      ColdSeries s;
+      s.labels = std::move(e.labels);
+      s.parts.emplace_back(b.get(), std::move(groups));
+      all.push_back(std::move(s));
+    }
+  }
+  // Blocks are visited in time order and the sort is stable, so a series' parts stay in time
+  // order when merged.
+  std::stable_sort(all.begin(), all.end(),
+                   [](const ColdSeries& a, const ColdSeries& b) { return a.labels < b.labels; });
+  std::vector<ColdSeries> merged;
+  for (auto& s : all) {
+    if (!merged.empty() && merged.back().labels == s.labels) {
+      for (auto& p : s.parts) merged.back().parts.push_back(std::move(p));
+    } else {
+      merged.push_back(std::move(s));
+    }
+  }
+  return std::unique_ptr<SeriesSet>(std::make_unique<ColdSeriesSet>(
+      std::move(blocks), std::move(merged), hints.start_ms, hints.end_ms));
+}
+
+Result<std::vector<model::Labels>> ColdStore::Series(const model::Matchers& matchers,
+                                                     int64_t mint, int64_t maxt) const {
+  STRATA_RETURN_IF_ERROR(CheckSelectorMatchers(matchers));
+  std::vector<model::Labels> out;
+  for (const auto& b : Overlapping(mint, maxt)) {
+    STRATA_ASSIGN_OR_RETURN(Roaring ids, b->Match(matchers));
+    std::vector<uint32_t> list(ids.begin(), ids.end());
+    STRATA_ASSIGN_OR_RETURN(auto entries, b->LoadSeries(list));
+    for (auto& e : entries) {
+      bool any = std::any_of(e.groups.begin(), e.groups.end(), [&](const GroupRef& g) {
+        return g.max_time >= mint && g.min_time <= maxt;
+      });
+      if (any) out.push_back(std::move(e.labels));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+Result<std::vector<std::string>> ColdStore::LabelNames(
+    const std::vector<model::Matchers>& selectors, int64_t mint, int64_t maxt) const {
+  std::set<std::string> names;
+  if (selectors.empty()) {
+    for (const auto& b : Overlapping(mint, maxt)) {
+      STRATA_ASSIGN_OR_RETURN(auto n, b->LabelNames());
+      names.insert(n.begin(), n.end());
+    }
+  } else {
+    for (const auto& sel : selectors) {
+      STRATA_ASSIGN_OR_RETURN(auto series, Series(sel, mint, maxt));
+      for (const auto& l : series) {
+        for (const auto& p : l) names.insert(p.name);
+      }
+    }
+  }
+  return std::vector<std::string>(names.begin(), names.end());
+}
+
+Result<std::vector<std::string>> ColdStore::LabelValues(
+    const std::string& name, const std::vector<model::Matchers>& selectors, int64_t mint,
+    int64_t maxt) const {
+  std::set<std::string> values;
+  if (selectors.empty()) {
+    for (const auto& b : Overlapping(mint, maxt)) {
+      STRATA_ASSIGN_OR_RETURN(auto v, b->LabelValues(name));
+      values.insert(v.begin(), v.end());
+    }
+  } else {
+    for (const auto& sel : selectors) {
+      STRATA_ASSIGN_OR_RETURN(auto series, Series(sel, mint, maxt));
+      for (const auto& l : series) {
+        std::string_view v = l.Get(name);
+        if (!v.empty()) values.emplace(v);
+      }
+    }
+  }
+  return std::vector<std::string>(values.begin(), values.end());
+}
+
+}  // namespace strata::storage

@@ -1,0 +1,120 @@
+// ColdStore: the cold tier. Immutable blocks (docs/format/block.md) in an object store (a local
+// directory or S3), written by the warm -> cold move and by restore, read through ranged GETs and
+// a byte-budgeted cache. Each node writes under its own prefix; with read_all_nodes the store
+// answers queries over every node's blocks in the bucket. The block list is refreshed by Sync().
+// Thread-safe: queries run concurrently with one writer (Upload / Delete / Sync).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/mutex.h"
+#include "base/result.h"
+#include "storage/block/block_reader.h"
+#include "storage/block/format.h"
+#include "storage/objstore/object_store.h"
+#include "storage/querier.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace strata::storage {
+
+struct ColdOptions {
+  // This node's prefix in the store (block::IsValidNodeId). Required.
+  std::string node_id;
+  // Also answer queries over every other node's blocks in the store. Default: false.
+  bool read_all_nodes = false;
+  // Byte budget of the in-memory cache of index headers, series entries, postings and chunk
+  // groups. Default: 128 MiB.
+  size_t cache_bytes = size_t{128} << 20;
+  // Uploads of this node without a meta.json older than this are deleted by
+  // CollectPartialUploads. Default: 1 h.
+  int64_t partial_grace_ms = 3600 * 1000;
+};
+
+struct ColdStats {
+  uint64_t blocks = 0;
+  uint64_t own_blocks = 0;
+  uint64_t bytes = 0;  // Sum of the blocks' file sizes.
+  uint64_t series = 0;
+  uint64_t samples = 0;
+  int64_t min_time = INT64_MAX;
+  int64_t max_time = INT64_MIN;
+  uint64_t cache_hits = 0;
+  uint64_t cache_misses = 0;
+  uint64_t cache_bytes = 0;
+  uint64_t bytes_fetched = 0;  // Downloaded by queries (ranged GETs), since start.
+  uint64_t requests = 0;       // Ranged GETs by queries, since start.
+};
+
+class ColdStore final : public Querier {
+ public:
+  // Takes the object store; lists the committed blocks once. `registry` may be null.
+  static Result<std::unique_ptr<ColdStore>> Open(std::unique_ptr<objstore::ObjectStore> store,
+                                                 ColdOptions options,
+                                                 prometheus::Registry* registry);
+  ~ColdStore() override;
+
+  // Re-lists the store: picks up blocks committed by other nodes (or restored), forgets deleted
+  // ones. Blocks whose meta.json does not verify are skipped with an error log and counted.
+  Status Sync();
+
+  // Uploads the block BlockWriter built in `dir`: every data file, each verified by reading it
+  // back and comparing size and CRC32C with `meta`, then meta.json, the commit mark. The block
+  // is visible to queries once this returns OK. `after_files` (tests) runs between the data
+  // files and the meta; a non-OK status from it aborts the upload.
+  Status Upload(const std::string& dir, const block::BlockMeta& meta,
+                const std::function<Status()>& after_files = {});
+
+  // This node's committed block with the given meta `source`, if any.
+  std::optional<block::BlockMeta> FindOwnBySource(const std::string& source) const;
+  // Every known block (all nodes when read_all_nodes), sorted by (min_time, node, id).
+  std::vector<block::BlockMeta> Blocks() const;
+  // Deletes one of this node's blocks: meta.json first, then the rest.
+  Status Delete(const block::BlockMeta& meta);
+  // Deletes this node's blocks whose max_time < t. Returns how many.
+  Result<int> DropBlocksBefore(int64_t t);
+  // Deletes this node's objects that belong to no committed block and are older than the
+  // grace period (by last-modified time vs `now_ms`). Returns how many objects.
+  Result<int> CollectPartialUploads(int64_t now_ms);
+
+  // Newest sample time in the known blocks, INT64_MIN when none.
+  int64_t max_time() const;
+  ColdStats Stats() const;
+  const ColdOptions& options() const { return options_; }
+  objstore::ObjectStore* object_store() const { return store_.get(); }
+
+  // Querier.
+  Result<std::unique_ptr<SeriesSet>> Select(const model::Matchers& matchers,
+                                            const SelectHints& hints) const override;
+  Result<std::vector<model::Labels>> Series(const model::Matchers& matchers, int64_t mint,
+                                            int64_t maxt) const override;
+  Result<std::vector<std::string>> LabelNames(const std::vector<model::Matchers>& selectors,
+                                              int64_t mint, int64_t maxt) const override;
+  Result<std::vector<std::string>> LabelValues(const std::string& name,
+                                               const std::vector<model::Matchers>& selectors,
+                                               int64_t mint, int64_t maxt) const override;
+
+ private:
+  ColdStore(std::unique_ptr<objstore::ObjectStore> store, ColdOptions options);
+  std::vector<std::shared_ptr<block::BlockReader>> Overlapping(int64_t mint, int64_t maxt) const;
+  void AddBlock(block::BlockMeta meta);
+
+  std::unique_ptr<objstore::ObjectStore> store_;
+  const ColdOptions options_;
+  mutable block::BlockCache cache_;
+
+  Mutex write_mu_;  // Serializes Upload, Delete, Sync.
+  mutable Mutex mu_;
+  // Keyed by "<node>/<id>".
+  std::map<std::string, std::shared_ptr<block::BlockReader>> blocks_ STRATA_GUARDED_BY(mu_);
+};
+
+}  // namespace strata::storage
