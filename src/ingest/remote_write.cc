@@ -1,8 +1,5 @@
 #include "ingest/remote_write.h"
 
-#include <prometheus/counter.h>
-#include <prometheus/gauge.h>
-#include <prometheus/registry.h>
 #include <snappy.h>
 
 #include <algorithm>
@@ -11,7 +8,6 @@
 
 #include "ingest/write_request.h"
 #include "model/quote.h"
-#include "model/validation.h"
 
 namespace strata::ingest {
 namespace {
@@ -20,7 +16,7 @@ namespace {
 struct Scratch {
   std::string decoded;
   WriteRequestView request;
-  std::vector<storage::SeriesInput> batch;
+  IngestBatch batch;
 };
 
 Scratch& ThreadScratch() {
@@ -56,56 +52,26 @@ std::string_view ProtoParam(std::string_view content_type) {
 
 const char* MetadataTypeName(int type) {
   switch (type) {
-    case 1: return "counter";
-    case 2: return "gauge";
-    case 3: return "histogram";
-    case 4: return "gaugehistogram";
-    case 5: return "summary";
-    case 6: return "info";
-    case 7: return "stateset";
-    default: return "unknown";
+    case 1:
+      return "counter";
+    case 2:
+      return "gauge";
+    case 3:
+      return "histogram";
+    case 4:
+      return "gaugehistogram";
+    case 5:
+      return "summary";
+    case 6:
+      return "info";
+    case 7:
+      return "stateset";
+    default:
+      return "unknown";
   }
 }
 
-// Drops empty-valued labels in place and checks the label set of one series. On success the
-// series' label range is a valid label set (sorted, unique, named, valid names, UTF-8).
-Status ValidateSeriesLabels(WriteRequestView* req, WriteRequestView::Series* s) {
-  auto* labels = req->labels.data();
-  uint32_t out = s->labels_begin;
-  for (uint32_t i = s->labels_begin; i < s->labels_end; ++i) {
-    if (!labels[i].value.empty()) labels[out++] = labels[i];
-  }
-  s->labels_end = out;
-  std::string_view name;
-  for (uint32_t i = s->labels_begin; i < s->labels_end; ++i) {
-    const model::LabelView& l = labels[i];
-    if (i > s->labels_begin) {
-      std::string_view prev = labels[i - 1].name;
-      if (prev == l.name) {
-        return Status::InvalidArgument("duplicate label name " + model::Quote(l.name));
-      }
-      if (prev > l.name) {
-        return Status::InvalidArgument("labels are not sorted: " + model::Quote(prev) +
-                                       " before " + model::Quote(l.name));
-      }
-    }
-    if (l.name == model::kMetricNameLabel) {
-      name = l.value;
-      if (!model::IsValidMetricName(l.value)) {
-        return Status::InvalidArgument("invalid metric name " + model::Quote(l.value));
-      }
-    } else if (!model::IsValidLabelName(l.name)) {
-      return Status::InvalidArgument("invalid label name " + model::Quote(l.name));
-    }
-    if (!model::IsValidUtf8(l.value)) {
-      return Status::InvalidArgument("invalid UTF-8 in value of label " + model::Quote(l.name));
-    }
-  }
-  if (name.empty()) return Status::InvalidArgument("missing metric name (__name__ label)");
-  return Status::Ok();
-}
-
-std::string DescribeSeries(const WriteRequestView& req, const WriteRequestView::Series& s) {
+std::string DescribeSeries(const IngestBatch& req, const WriteRequestView::Series& s) {
   std::string out = "{";
   for (uint32_t i = s.labels_begin; i < s.labels_end && i < s.labels_begin + 8; ++i) {
     if (i > s.labels_begin) out += ", ";
@@ -120,75 +86,37 @@ std::string DescribeSeries(const WriteRequestView& req, const WriteRequestView::
 
 }  // namespace
 
-struct RemoteWriteReceiver::Metrics {
-  explicit Metrics(prometheus::Registry* r)
-      : received(prometheus::BuildCounter()
-                     .Name("strata_ingest_samples_received_total")
-                     .Help("Samples received over remote write, before validation.")
-                     .Register(*r)
-                     .Add({{"protocol", "remote_write"}})),
-        rejected_family(prometheus::BuildCounter()
-                            .Name("strata_ingest_samples_rejected_total")
-                            .Help("Samples rejected, by reason.")
-                            .Register(*r)),
-        out_of_order(rejected_family.Add({{"reason", "out_of_order"}})),
-        duplicate_ts(rejected_family.Add({{"reason", "duplicate_timestamp"}})),
-        out_of_bounds(rejected_family.Add({{"reason", "out_of_bounds"}})),
-        invalid_labels(rejected_family.Add({{"reason", "invalid_labels"}})),
-        histograms(rejected_family.Add({{"reason", "native_histogram"}})),
-        duplicates(prometheus::BuildCounter()
-                       .Name("strata_ingest_samples_duplicate_total")
-                       .Help("Exact resends of stored samples (accepted, not stored twice).")
-                       .Register(*r)
-                       .Add({})),
-        requests_refused(prometheus::BuildCounter()
-                             .Name("strata_ingest_requests_refused_total")
-                             .Help("Whole requests refused, by reason.")
-                             .Register(*r)),
-        inflight(prometheus::BuildGauge()
-                     .Name("strata_ingest_inflight_bytes")
-                     .Help("Uncompressed remote-write bytes being processed.")
-                     .Register(*r)
-                     .Add({})) {}
-  prometheus::Counter& received;
-  prometheus::Family<prometheus::Counter>& rejected_family;
-  prometheus::Counter& out_of_order;
-  prometheus::Counter& duplicate_ts;
-  prometheus::Counter& out_of_bounds;
-  prometheus::Counter& invalid_labels;
-  prometheus::Counter& histograms;
-  prometheus::Counter& duplicates;
-  prometheus::Family<prometheus::Counter>& requests_refused;
-  prometheus::Gauge& inflight;
-};
+RemoteWriteReceiver::RemoteWriteReceiver(IngestPipeline* pipeline, RemoteWriteOptions options)
+    : pipeline_(pipeline), options_(options) {}
 
 RemoteWriteReceiver::RemoteWriteReceiver(storage::Head* head, storage::MetadataStore* metadata,
-                                         prometheus::Registry* registry,
-                                         RemoteWriteOptions options)
-    : head_(head), metadata_(metadata), options_(options), inflight_(options.max_inflight_bytes) {
-  if (registry != nullptr) metrics_ = std::make_unique<Metrics>(registry);
-}
+                                         prometheus::Registry* registry, RemoteWriteOptions options)
+    : owned_pipeline_(std::make_unique<IngestPipeline>(
+          head, metadata, registry,
+          IngestOptions{.max_inflight_bytes = options.max_inflight_bytes})),
+      pipeline_(owned_pipeline_.get()),
+      options_(options) {}
 
 RemoteWriteReceiver::~RemoteWriteReceiver() = default;
 
-Status RemoteWriteReceiver::Write(std::string_view content_type,
-                                  std::string_view content_encoding, std::string_view body,
-                                  WriteSummary* summary) {
+Status RemoteWriteReceiver::Write(std::string_view content_type, std::string_view content_encoding,
+                                  std::string_view body, WriteSummary* summary) {
   auto refuse = [&](const char* reason, Status s) {
-    if (metrics_) metrics_->requests_refused.Add({{"reason", reason}}).Increment();
+    pipeline_->CountRefused(Protocol::kRemoteWrite, reason);
     return s;
   };
-  if (!content_type.empty() && !EqualsIgnoreCase(MediaType(content_type), "application/x-protobuf")) {
+  if (!content_type.empty() &&
+      !EqualsIgnoreCase(MediaType(content_type), "application/x-protobuf")) {
     return refuse("content_type",
                   Status::NotSupported("unsupported Content-Type \"" + std::string(content_type) +
                                        "\": want application/x-protobuf"));
   }
   std::string_view proto = ProtoParam(content_type);
   if (!proto.empty() && proto != "prometheus.WriteRequest") {
-    return refuse("content_type",
-                  Status::NotSupported("unsupported remote write protobuf message \"" +
-                                       std::string(proto) +
-                                       "\": only remote write 1.0 (prometheus.WriteRequest)"));
+    return refuse(
+        "content_type",
+        Status::NotSupported("unsupported remote write protobuf message \"" + std::string(proto) +
+                             "\": only remote write 1.0 (prometheus.WriteRequest)"));
   }
   if (!EqualsIgnoreCase(content_encoding, "snappy")) {
     return refuse("content_encoding",
@@ -201,29 +129,16 @@ Status RemoteWriteReceiver::Write(std::string_view content_type,
                   Status::InvalidArgument("snappy: corrupt input (cannot read length header)"));
   }
   if (decoded_len > options_.max_decoded_bytes) {
-    return refuse("too_large", Status::InvalidArgument(
-                                   "decoded request of " + std::to_string(decoded_len) +
-                                   " bytes is over the limit of " +
-                                   std::to_string(options_.max_decoded_bytes) + " bytes"));
+    return refuse("too_large",
+                  Status::InvalidArgument("decoded request of " + std::to_string(decoded_len) +
+                                          " bytes is over the limit of " +
+                                          std::to_string(options_.max_decoded_bytes) + " bytes"));
   }
-  // Admission: the uncompressed size counts against the budget for the whole request. The
-  // gauge guard is declared first so that it runs after the ticket is released.
-  struct GaugeRefresh {
-    RemoteWriteReceiver* self;
-    ~GaugeRefresh() {
-      if (self->metrics_) {
-        self->metrics_->inflight.Set(static_cast<double>(self->inflight_.inflight_bytes()));
-      }
-    }
-  } refresh{this};
-  std::optional<InflightLimiter::Ticket> ticket = inflight_.TryAcquire(decoded_len);
-  if (!ticket) {
-    return refuse("overloaded",
-                  Status::ResourceExhausted("too many remote-write bytes in flight (" +
-                                            std::to_string(inflight_.inflight_bytes()) +
-                                            " bytes); retry later"));
-  }
-  if (metrics_) metrics_->inflight.Set(static_cast<double>(inflight_.inflight_bytes()));
+  // Admission: the uncompressed size counts against the shared budget for the whole request.
+  Status refusal;
+  std::optional<IngestPipeline::Admission> admission =
+      pipeline_->Admit(Protocol::kRemoteWrite, decoded_len, &refusal);
+  if (!admission) return refusal;
 
   Scratch& scratch = ThreadScratch();
   scratch.decoded.resize(decoded_len);
@@ -234,70 +149,44 @@ Status RemoteWriteReceiver::Write(std::string_view content_type,
   Status decoded = DecodeWriteRequest(scratch.decoded, &req);
   if (!decoded.ok()) return refuse("protobuf", decoded);
 
-  std::vector<std::string> problems;
-  uint64_t rejected = 0;
-  auto& batch = scratch.batch;
-  batch.clear();
-  for (auto& s : req.series) {
-    uint64_t n = s.samples_end - s.samples_begin;
-    summary->series++;
-    summary->samples += n;
+  // The decoded request is already laid out as the shared step wants it: hand over the arrays
+  // (swapped back below, so both keep their capacity).
+  IngestBatch& batch = scratch.batch;
+  batch.Clear();
+  batch.labels.swap(req.labels);
+  batch.samples.swap(req.samples);
+  batch.series.reserve(req.series.size());
+  uint32_t unit = 0;
+  for (const auto& s : req.series) {
     if (s.histograms > 0) {
-      rejected += s.histograms;
-      if (metrics_) metrics_->histograms.Increment(s.histograms);
-      if (problems.size() < storage::AppendResult::kMaxErrors) {
-        problems.push_back("native histograms are not supported yet (" +
-                           std::to_string(s.histograms) + " dropped) for series " +
-                           DescribeSeries(req, s));
+      std::string message;
+      if (batch.WantsProblem()) {
+        message = "native histograms are not supported yet (" + std::to_string(s.histograms) +
+                  " dropped) for series " + DescribeSeries(batch, s);
       }
+      batch.Reject(RejectReason::kNativeHistogram, s.histograms, std::move(message));
     }
-    if (n == 0) continue;
-    Status valid = ValidateSeriesLabels(&req, &s);
-    if (!valid.ok()) {
-      rejected += n;
-      if (metrics_) metrics_->invalid_labels.Increment(static_cast<double>(n));
-      if (problems.size() < storage::AppendResult::kMaxErrors) {
-        problems.push_back(valid.message() + " in series " + DescribeSeries(req, s) + " (" +
-                           std::to_string(n) + " samples rejected)");
-      }
-      continue;
-    }
-    batch.push_back({req.LabelsOf(s), req.SamplesOf(s)});
+    batch.series.push_back({s.labels_begin, s.labels_end, s.samples_begin, s.samples_end, unit++});
   }
-  if (metrics_) metrics_->received.Increment(static_cast<double>(summary->samples));
-  if (metadata_ != nullptr) {
-    for (const auto& m : req.metadata) {
-      if (m.family.empty() || !model::IsValidUtf8(m.family) || !model::IsValidUtf8(m.help) ||
-          !model::IsValidUtf8(m.unit)) {
-        continue;
-      }
-      metadata_->Put(m.family, MetadataTypeName(m.type), m.help, m.unit);
-    }
+  for (const auto& m : req.metadata) {
+    batch.metadata.push_back({m.family, MetadataTypeName(m.type), m.help, m.unit});
   }
+  IngestOutcome outcome;
+  Status ingested = pipeline_->Ingest(Protocol::kRemoteWrite, &batch, &outcome);
+  batch.labels.swap(req.labels);
+  batch.samples.swap(req.samples);
+  STRATA_RETURN_IF_ERROR(ingested);
 
-  storage::AppendResult result;
-  if (!batch.empty()) {
-    STRATA_RETURN_IF_ERROR(head_->Append(batch, &result));
-  }
-  if (metrics_) {
-    metrics_->out_of_order.Increment(static_cast<double>(result.out_of_order));
-    metrics_->duplicate_ts.Increment(static_cast<double>(result.duplicate_timestamp));
-    metrics_->out_of_bounds.Increment(static_cast<double>(result.out_of_bounds));
-    metrics_->duplicates.Increment(static_cast<double>(result.duplicates));
-  }
-  rejected += result.rejected();
-  summary->accepted = result.accepted + result.duplicates;
-  summary->rejected = rejected;
-  for (auto& e : result.errors) {
-    if (problems.size() >= storage::AppendResult::kMaxErrors) break;
-    problems.push_back(std::move(e));
-  }
-  if (rejected == 0) return Status::Ok();
-  std::string msg = std::to_string(rejected) + " of " + std::to_string(summary->samples) +
+  summary->series = outcome.series;
+  summary->samples = outcome.samples;
+  summary->accepted = outcome.accepted;
+  summary->rejected = outcome.rejected;
+  if (outcome.rejected == 0) return Status::Ok();
+  std::string msg = std::to_string(outcome.rejected) + " of " + std::to_string(summary->samples) +
                     " samples rejected, " + std::to_string(summary->accepted) + " accepted: ";
-  for (size_t i = 0; i < problems.size(); ++i) {
+  for (size_t i = 0; i < outcome.problems.size(); ++i) {
     if (i > 0) msg += "; ";
-    msg += problems[i];
+    msg += outcome.problems[i];
   }
   return Status::InvalidArgument(std::move(msg));
 }

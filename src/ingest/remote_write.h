@@ -1,7 +1,7 @@
 // RemoteWriteReceiver: the Prometheus remote write 1.0 endpoint's logic, HTTP-free. It checks
-// Content-Type/Encoding, bounds and snappy-decodes the body, decodes the protobuf, validates each
-// series, and appends the valid rest to the head (which logs to the WAL before returning).
-// Thread-safe; many HTTP workers call Write() concurrently.
+// Content-Type/Encoding, bounds and snappy-decodes the body and decodes the protobuf; the shared
+// IngestPipeline then validates each series and appends the valid rest to the head (which logs
+// to the WAL before returning). Thread-safe; many HTTP workers call Write() concurrently.
 #pragma once
 
 #include <atomic>
@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "base/status.h"
-#include "ingest/inflight_limiter.h"
+#include "ingest/ingest_pipeline.h"
 #include "storage/head.h"
 #include "storage/metadata_store.h"
 
@@ -26,7 +26,8 @@ struct RemoteWriteOptions {
   size_t max_decoded_bytes = size_t{256} << 20;
   // Uncompressed bytes being processed at once across all requests. A request that would go
   // past it is refused with ResourceExhausted (the server answers 503 + Retry-After, which
-  // Prometheus retries). Default: 512 MiB.
+  // Prometheus retries). The budget is IngestPipeline's, shared with OTLP; this field sets it
+  // (IngestOptions::max_inflight_bytes). Default: 512 MiB.
   size_t max_inflight_bytes = size_t{512} << 20;
 };
 
@@ -40,11 +41,16 @@ struct WriteSummary {
 
 class RemoteWriteReceiver {
  public:
-  // `head`, `metadata` and `registry` must outlive the receiver; `metadata` and `registry`
-  // may be null.
+  // Feeds `pipeline`, which must outlive the receiver (options.max_inflight_bytes is then the
+  // pipeline's business).
+  RemoteWriteReceiver(IngestPipeline* pipeline, RemoteWriteOptions options);
+  // With a pipeline of its own over `head`, `metadata` and `registry` (which must outlive the
+  // receiver; `metadata` and `registry` may be null).
   RemoteWriteReceiver(storage::Head* head, storage::MetadataStore* metadata,
                       prometheus::Registry* registry, RemoteWriteOptions options);
   ~RemoteWriteReceiver();
+  RemoteWriteReceiver(const RemoteWriteReceiver&) = delete;
+  RemoteWriteReceiver& operator=(const RemoteWriteReceiver&) = delete;
 
   // Returns:
   //   OK                 every sample was accepted (or was an exact duplicate);
@@ -57,12 +63,9 @@ class RemoteWriteReceiver {
                std::string_view body, WriteSummary* summary);
 
  private:
-  struct Metrics;
-  storage::Head* head_;
-  storage::MetadataStore* metadata_;
+  std::unique_ptr<IngestPipeline> owned_pipeline_;  // Only with the second constructor.
+  IngestPipeline* pipeline_;
   RemoteWriteOptions options_;
-  InflightLimiter inflight_;
-  std::unique_ptr<Metrics> metrics_;
 };
 
 }  // namespace strata::ingest

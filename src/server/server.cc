@@ -163,6 +163,11 @@ void Server::AddRoutes() {
   query_api_->Register(&router_);
   router_.Add({"POST"}, "/api/v1/write",
               [this](const HttpRequest& req, HttpResponse* res) { HandleWrite(req, res); });
+  // OTLP/HTTP metrics: the OTLP default path and Prometheus 3's.
+  for (const char* path : {"/v1/metrics", "/api/v1/otlp/v1/metrics"}) {
+    router_.Add({"POST"}, path,
+                [this](const HttpRequest& req, HttpResponse* res) { HandleOtlp(req, res); });
+  }
   router_.Add({"GET"}, "/metrics",
               [this](const HttpRequest&, HttpResponse* res) { ServeMetrics(res); });
 }
@@ -193,6 +198,18 @@ void Server::HandleWrite(const HttpRequest& req, HttpResponse* res) {
       SetJsonError(res, 503, "unavailable", s.ToString());
       res->SetHeader("Retry-After", "1");
       return;
+  }
+}
+
+void Server::HandleOtlp(const HttpRequest& req, HttpResponse* res) {
+  ingest::OtlpReceiver::HttpReply reply =
+      otlp_->HandleHttp(req.Header("content-type"), req.Header("content-encoding"), req.body);
+  res->status = reply.status;
+  res->content_type = std::move(reply.content_type);
+  res->body = std::move(reply.body);
+  if (reply.retry_after) res->SetHeader("Retry-After", std::to_string(ingest::kRetryAfterSeconds));
+  if (reply.status == 503) {
+    STRATA_LOG(kError, "ingest") << "OTLP export failed" << LogKV("code", reply.status);
   }
 }
 
@@ -233,8 +250,19 @@ Status Server::Start() {
   head_->SetMinValidTime(warm_->covered_until());
   querier_ = std::make_unique<storage::MergeQuerier>(
       std::vector<const storage::Querier*>{head_.get(), warm_.get()});
-  remote_write_ = std::make_unique<ingest::RemoteWriteReceiver>(
-      head_.get(), &metadata_, registry_.get(), options_.remote_write);
+  ingest_ = std::make_unique<ingest::IngestPipeline>(
+      head_.get(), &metadata_, registry_.get(),
+      ingest::IngestOptions{.max_inflight_bytes = options_.remote_write.max_inflight_bytes});
+  remote_write_ = std::make_unique<ingest::RemoteWriteReceiver>(ingest_.get(), options_.remote_write);
+  otlp_ = std::make_unique<ingest::OtlpReceiver>(ingest_.get(), options_.otlp);
+  if (!options_.otlp_grpc.listen_address.empty()) {
+    auto grpc = OtlpGrpcServer::Start(options_.otlp_grpc, otlp_.get());
+    if (!grpc.ok()) {
+      http_->Stop();
+      return grpc.status().WithContext("starting OTLP/gRPC");
+    }
+    otlp_grpc_ = std::move(grpc).value();
+  }
   engine_ = std::make_unique<query::Engine>(options_.engine);
   query_api_ = std::make_unique<QueryApi>(querier_.get(), engine_.get());
   api_ = std::make_unique<Api>(querier_.get(), &metadata_, options_.version);
@@ -255,6 +283,7 @@ Status Server::Start() {
 void Server::Stop() {
   ready_.store(false, std::memory_order_release);
   if (http_) http_->Stop();
+  if (otlp_grpc_) otlp_grpc_->Stop();
   if (compactor_) compactor_->Stop();
   if (head_) {
     Status s = head_->Close();

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "base/file_lock.h"
+#include "ingest/ingest_pipeline.h"
+#include "ingest/otlp_receiver.h"
 #include "ingest/remote_write.h"
 #include "compaction/compactor.h"
 #include "storage/data_dir.h"
@@ -22,6 +24,7 @@
 #include "base/result.h"
 #include "server/api.h"
 #include "server/http_server.h"
+#include "server/otlp_grpc_server.h"
 #include "server/query_api.h"
 #include "query/engine.h"
 #include "server/router.h"
@@ -41,6 +44,9 @@ struct ServerOptions {
   bool enable_compaction = true;
   query::EngineOptions engine;
   ingest::RemoteWriteOptions remote_write;
+  // OTLP/HTTP (POST /v1/metrics, /api/v1/otlp/v1/metrics) and OTLP/gRPC (off by default).
+  ingest::OtlpOptions otlp;
+  OtlpGrpcOptions otlp_grpc;
   // Reported by /api/v1/status/buildinfo and strata_build_info.
   std::string version = "0.0.0";
 
@@ -64,6 +70,8 @@ class Server {
   Status Start();
   void Stop();
   uint16_t port() const { return http_->port(); }
+  // The OTLP/gRPC port, 0 when off. REQUIRES: Start() returned OK.
+  uint16_t otlp_grpc_port() const { return otlp_grpc_ ? otlp_grpc_->port() : 0; }
   prometheus::Registry& registry() { return *registry_; }
 
  private:
@@ -72,6 +80,7 @@ class Server {
   void AddRoutes();
   void ServeMetrics(HttpResponse* res);
   void HandleWrite(const HttpRequest& req, HttpResponse* res);
+  void HandleOtlp(const HttpRequest& req, HttpResponse* res);
 
   ServerOptions options_;
   std::unique_ptr<FileLock> lock_;
@@ -84,7 +93,10 @@ class Server {
   std::unique_ptr<storage::MergeQuerier> querier_;  // Head, then warm.
   std::unique_ptr<compaction::Compactor> compactor_;
   storage::MetadataStore metadata_;
+  std::unique_ptr<ingest::IngestPipeline> ingest_;  // Shared by every ingest protocol.
   std::unique_ptr<ingest::RemoteWriteReceiver> remote_write_;
+  std::unique_ptr<ingest::OtlpReceiver> otlp_;
+  std::unique_ptr<OtlpGrpcServer> otlp_grpc_;
   std::unique_ptr<Api> api_;
   std::unique_ptr<query::Engine> engine_;
   std::unique_ptr<QueryApi> query_api_;

@@ -151,11 +151,14 @@ TEST_F(RemoteWriteTest, OutOfOrderAndDuplicateSamplesAreReported) {
   for (const auto& f : families) {
     if (f.name != "strata_ingest_samples_rejected_total") continue;
     for (const auto& m : f.metric) {
+      bool remote_write = false, out_of_order = false;
       for (const auto& l : m.label) {
-        if (l.value == "out_of_order") {
-          EXPECT_EQ(m.counter.value, 1);
-          found = true;
-        }
+        remote_write |= l.name == "protocol" && l.value == "remote_write";
+        out_of_order |= l.name == "reason" && l.value == "out_of_order";
+      }
+      if (remote_write && out_of_order) {
+        EXPECT_EQ(m.counter.value, 1);
+        found = true;
       }
     }
   }

@@ -311,6 +311,20 @@ int main(int argc, char** argv) {
                     "Drop the oldest warm partitions while the warm tier and WAL take more than "
                     "this (bytes, or with a unit: KB, MB, GB, TB; 0 = no limit)")
       ->capture_default_str();
+  // OTLP (issue 10): OTLP/HTTP is always served on --listen; OTLP/gRPC only with a listen address.
+  serve->add_option("--otlp.grpc-listen", options.otlp_grpc.listen_address,
+                    "host:port for OTLP/gRPC metrics (MetricsService/Export), e.g. "
+                    "127.0.0.1:4317; empty = off")
+      ->capture_default_str();
+  serve->add_option("--otlp.max-decoded-bytes", options.otlp.max_decoded_bytes,
+                    "Largest OTLP request after gzip decompression (larger: HTTP 413, gRPC "
+                    "RESOURCE_EXHAUSTED)")
+      ->capture_default_str();
+  serve->add_option("--otlp.promote-resource-attributes",
+                    options.otlp.translate.promote_resource_attributes,
+                    "Resource attributes to copy onto every series of their resource as labels "
+                    "(comma-separated or repeated; the rest stay in target_info)")
+      ->delimiter(',');
   serve->add_option("--ingest.max-future", flags.max_future,
                     "Reject samples more than this after the server's clock (duration; 0 "
                     "accepts any future time)")
