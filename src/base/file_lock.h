@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "base/result.h"
 
@@ -25,5 +26,9 @@ class FileLock {
 
 // Creates `dir` and its parents if missing. IOError with the path on failure.
 Status CreateDirs(const std::string& dir);
+
+// Replaces the file `path` with `content` durably: writes `path`.tmp, fsyncs it, renames it over
+// `path` and fsyncs the directory. A crash leaves the old file or the new one, never a part.
+Status WriteFileDurably(const std::string& path, std::string_view content);
 
 }  // namespace strata

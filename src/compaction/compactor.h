@@ -17,6 +17,7 @@
 
 #include "base/mutex.h"
 #include "base/result.h"
+#include "storage/cold_store.h"
 #include "storage/head.h"
 #include "storage/warm_store.h"
 
@@ -43,6 +44,15 @@ struct CompactorOptions {
   std::chrono::milliseconds retry_after_failure{30'000};
   // Directory whose size counts for retention_bytes besides the warm store (the WAL).
   std::string wal_dir;
+  // With a cold store: warm partitions that end at or before the newest sample minus this move
+  // to the cold tier, one block per partition. Default: 40 h, the delay after which the
+  // downsampler builds 5m data, so data leaves warm when its 5m aggregate is due.
+  int64_t warm_span_ms = int64_t{40} * 3600 * 1000;
+  // Local directory where blocks are built before upload (emptied before each build).
+  std::string staging_dir;
+  // How often the background thread re-lists the cold store (other nodes' blocks) and collects
+  // this node's abandoned uploads. Default: 1 min.
+  std::chrono::milliseconds cold_sync_interval{60'000};
   // Tests only: called before the warm write; a non-OK Status fails the move as a write error
   // would.
   std::function<Status()> before_warm_write;
@@ -52,6 +62,8 @@ struct CompactorOptions {
 
 struct CompactionReport {
   int moves = 0;
+  int cold_moves = 0;  // Warm partitions turned into cold blocks.
+  int blocks_dropped = 0;
   uint64_t series = 0;  // Series-ranges written to the warm tier.
   uint64_t chunks = 0;
   int partitions_dropped = 0;
@@ -59,9 +71,10 @@ struct CompactionReport {
 
 class Compactor {
  public:
-  // Borrows head and warm; both outlive the compactor. registry may be null.
-  Compactor(storage::Head* head, storage::WarmStore* warm, CompactorOptions options,
-            prometheus::Registry* registry);
+  // Borrows head, warm and cold; they outlive the compactor. `cold` may be null (no cold tier);
+  // registry may be null.
+  Compactor(storage::Head* head, storage::WarmStore* warm, storage::ColdStore* cold,
+            CompactorOptions options, prometheus::Registry* registry);
   ~Compactor();
   Compactor(const Compactor&) = delete;
   Compactor& operator=(const Compactor&) = delete;
@@ -78,11 +91,17 @@ class Compactor {
  private:
   Status MoveOne(bool* moved, CompactionReport* report,
                  const std::function<void(const std::string&)>& progress);
+  // Moves the oldest warm partition that is due to the cold tier.
+  Status MoveToCold(bool* moved, CompactionReport* report,
+                    const std::function<void(const std::string&)>& progress);
+  // The newest sample time any tier holds, INT64_MIN when empty.
+  int64_t NewestTime() const;
   Status ApplyRetention(CompactionReport* report,
                         const std::function<void(const std::string&)>& progress);
 
   storage::Head* const head_;
   storage::WarmStore* const warm_;
+  storage::ColdStore* const cold_;
   const CompactorOptions options_;
   Mutex run_mu_;  // Serializes RunOnce().
   std::jthread thread_;

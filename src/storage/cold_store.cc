@@ -1,10 +1,13 @@
 #include "storage/cold_store.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
+#include <random>
 #include <set>
 
 #include "base/coding.h"
+#include "base/file_lock.h"
 #include "base/log.h"
 #include "storage/xor_chunk.h"
 
@@ -451,6 +454,50 @@ Result<std::vector<std::string>> ColdStore::LabelValues(
     }
   }
   return std::vector<std::string>(values.begin(), values.end());
+}
+
+Result<std::string> LoadOrCreateNodeId(const std::string& data_dir, const std::string& flag) {
+  const std::string path = data_dir + "/node-id";
+  std::string recorded;
+  {
+    std::ifstream in(path);
+    if (in) std::getline(in, recorded);
+  }
+  if (!recorded.empty() && !block::IsValidNodeId(recorded)) {
+    return Status::Corruption(path + " holds an invalid node id \"" + recorded + "\"");
+  }
+  if (!flag.empty()) {
+    if (!block::IsValidNodeId(flag)) {
+      return Status::InvalidArgument("--storage.cold.node-id=" + flag +
+                                     ": want 1-63 characters of [a-z0-9._-], starting with a "
+                                     "letter or digit");
+    }
+    if (!recorded.empty() && recorded != flag) {
+      return Status::InvalidArgument("--storage.cold.node-id=" + flag + " differs from " +
+                                     recorded + ", the node id this data directory's cold "
+                                     "blocks were written under (" + path + ")");
+    }
+    if (!recorded.empty()) return flag;
+    recorded = flag;
+  } else if (recorded.empty()) {
+    std::random_device rd;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "node-%06x%06x", rd() & 0xffffff, rd() & 0xffffff);
+    recorded = buf;
+  } else {
+    return recorded;
+  }
+  STRATA_RETURN_IF_ERROR(WriteFileDurably(path, recorded + "\n"));
+  return recorded;
+}
+
+Result<std::unique_ptr<ColdStore>> OpenColdStore(const std::string& data_dir, ColdConfig config,
+                                                 prometheus::Registry* registry) {
+  STRATA_ASSIGN_OR_RETURN(config.cold.node_id,
+                          LoadOrCreateNodeId(data_dir, config.cold.node_id));
+  STRATA_ASSIGN_OR_RETURN(auto store,
+                          objstore::OpenObjectStore(config.store, data_dir + "/cold", registry));
+  return ColdStore::Open(std::move(store), std::move(config.cold), registry);
 }
 
 }  // namespace strata::storage

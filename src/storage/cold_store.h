@@ -117,4 +117,21 @@ class ColdStore final : public Querier {
   std::map<std::string, std::shared_ptr<block::BlockReader>> blocks_ STRATA_GUARDED_BY(mu_);
 };
 
+// How a data directory's cold tier is configured (the --storage.cold.* flags).
+struct ColdConfig {
+  objstore::ObjectStoreOptions store;  // url "" = <data-dir>/cold.
+  // node_id "" = the id kept in <data-dir>/node-id (generated there on first use).
+  ColdOptions cold;
+};
+
+// The node id to use: `flag` when set (and recorded in <data-dir>/node-id when none is there
+// yet), else the recorded one, else a new "node-<12 hex digits>" recorded durably.
+// InvalidArgument for an invalid id, or one that differs from the recorded id (the data
+// directory's blocks belong to that node).
+Result<std::string> LoadOrCreateNodeId(const std::string& data_dir, const std::string& flag);
+
+// Opens the object store and the cold tier of `data_dir`.
+Result<std::unique_ptr<ColdStore>> OpenColdStore(const std::string& data_dir, ColdConfig config,
+                                                 prometheus::Registry* registry);
+
 }  // namespace strata::storage

@@ -1,6 +1,8 @@
 // PrepareDataDir: format marker check and migration of WAL-only directories.
 #include "storage/data_dir.h"
 
+#include "base/file_lock.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -18,25 +20,8 @@ constexpr std::string_view kMagic = "strata-data";
 }  // namespace
 
 Status WriteDataDirMarker(const std::string& dir) {
-  const std::string tmp = dir + "/FORMAT.tmp";
-  const std::string path = dir + "/FORMAT";
-  const std::string body = std::string(kMagic) + " " + std::to_string(kDataDirFormatVersion) + "\n";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IOError("create " + tmp + ": " + std::strerror(errno));
-  bool ok = ::write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size()) &&
-            ::fsync(fd) == 0;
-  int err = errno;
-  ::close(fd);
-  if (!ok) return Status::IOError("write " + tmp + ": " + std::strerror(err));
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::IOError("rename " + tmp + ": " + std::strerror(errno));
-  }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::Ok();
+  return WriteFileDurably(dir + "/FORMAT",
+                          std::string(kMagic) + " " + std::to_string(kDataDirFormatVersion) + "\n");
 }
 
 Result<DataDirState> CheckDataDir(const std::string& dir) {

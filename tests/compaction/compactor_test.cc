@@ -12,6 +12,7 @@
 
 #include "storage/data_dir.h"
 #include "storage/merge_querier.h"
+#include "storage/xor_chunk.h"
 #include "testutil/process.h"
 
 namespace strata::compaction {
@@ -27,11 +28,12 @@ constexpr int64_t kStep = 15000;
 struct Db {
   std::unique_ptr<Head> head;
   std::unique_ptr<WarmStore> warm;
+  std::unique_ptr<storage::ColdStore> cold;
   std::unique_ptr<MergeQuerier> querier;
   std::unique_ptr<Compactor> compactor;
 };
 
-Db Open(const std::string& dir, CompactorOptions copts = {}) {
+Db Open(const std::string& dir, CompactorOptions copts = {}, bool with_cold = false) {
   Db db;
   storage::HeadOptions ho;
   ho.series_map_stripes = 16;
@@ -46,10 +48,20 @@ Db Open(const std::string& dir, CompactorOptions copts = {}) {
   db.head = std::move(head).value();
   db.warm = std::move(warm).value();
   db.head->SetMinValidTime(db.warm->covered_until());
-  db.querier = std::make_unique<MergeQuerier>(
-      std::vector<const storage::Querier*>{db.head.get(), db.warm.get()});
+  std::vector<const storage::Querier*> tiers{db.head.get(), db.warm.get()};
+  if (with_cold) {
+    storage::ColdConfig cc;
+    cc.cold.node_id = "n1";
+    auto cold = storage::OpenColdStore(dir, cc, nullptr);
+    EXPECT_TRUE(cold.ok()) << cold.status().ToString();
+    db.cold = std::move(cold).value();
+    tiers.push_back(db.cold.get());
+  }
+  db.querier = std::make_unique<MergeQuerier>(tiers);
   copts.wal_dir = dir + "/wal";
-  db.compactor = std::make_unique<Compactor>(db.head.get(), db.warm.get(), copts, nullptr);
+  copts.staging_dir = dir + "/cold-staging";
+  db.compactor =
+      std::make_unique<Compactor>(db.head.get(), db.warm.get(), db.cold.get(), copts, nullptr);
   return db;
 }
 
@@ -438,6 +450,130 @@ TEST(DataDirTest, NewAndWalOnlyDirectoriesAreMigratedNewerOnesAreRefused) {
     f << "\x01\x02garbage";
   }
   EXPECT_EQ(storage::CheckDataDir(junk.path()).status().code(), StatusCode::kCorruption);
+}
+
+TEST(CompactorTest, OldWarmPartitionsBecomeColdBlocksAndAnswersStayTheSame) {
+  testutil::TempDir tmp;
+  constexpr int64_t kDay = 24 * kHour;
+  CompactorOptions copts;
+  copts.warm_span_ms = 40 * kHour;
+  {
+    Db db = Open(tmp.path(), copts, true);
+    Write(db.head.get(), "m", 20, 0, 4 * kDay);
+    auto r = db.compactor->RunOnce();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    // Newest ~4 d: partitions ending at or before 4 d - 40 h = 56 h go cold: days 0 and 1.
+    EXPECT_EQ(r->cold_moves, 2);
+    auto blocks = db.cold->Blocks();
+    ASSERT_EQ(blocks.size(), 2u);
+    EXPECT_EQ(blocks[0].source, "warm:0");
+    EXPECT_EQ(blocks[0].min_time, 0);
+    EXPECT_EQ(blocks[0].max_time, kDay - kStep);
+    EXPECT_EQ(blocks[0].series, 20u);
+    EXPECT_EQ(blocks[0].samples, 20u * (kDay / kStep));
+    EXPECT_EQ(blocks[1].source, "warm:" + std::to_string(kDay));
+    auto stats = db.warm->Stats();
+    ASSERT_FALSE(stats.partitions.empty());
+    EXPECT_EQ(stats.partitions.front().start, 2 * kDay);
+    ExpectComplete(*db.querier, "m", 20, 0, 4 * kDay);
+    ExpectComplete(*db.cold, "m", 20, 0, 2 * kDay);
+    // Nothing is left in the staging directory.
+    EXPECT_FALSE(std::filesystem::exists(tmp.path() + "/cold-staging"));
+    // A second run has nothing to do.
+    r = db.compactor->RunOnce();
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->cold_moves, 0);
+    ASSERT_TRUE(db.head->Close().ok());
+    ASSERT_TRUE(db.warm->Close().ok());
+  }
+  // After a restart the blocks are found again, and head + warm + cold answer as before.
+  Db db = Open(tmp.path(), copts, true);
+  EXPECT_EQ(db.cold->Blocks().size(), 2u);
+  ExpectComplete(*db.querier, "m", 20, 0, 4 * kDay);
+  // Wiping head and warm leaves the cold days answering alone.
+  ASSERT_TRUE(db.head->Close().ok());
+  ASSERT_TRUE(db.warm->Close().ok());
+  db.compactor.reset();
+  std::filesystem::remove_all(tmp.path() + "/warm");
+  std::filesystem::remove_all(tmp.path() + "/wal");
+  Db wiped = Open(tmp.path(), copts, true);
+  ExpectComplete(*wiped.querier, "m", 20, 0, 2 * kDay);
+}
+
+TEST(CompactorTest, ARetriedColdMoveReusesTheCommittedBlock) {
+  testutil::TempDir tmp;
+  constexpr int64_t kDay = 24 * kHour;
+  CompactorOptions copts;
+  copts.warm_span_ms = 40 * kHour;
+  Db db = Open(tmp.path(), copts, true);
+  Write(db.head.get(), "m", 5, 0, 4 * kDay);
+  // Fill warm without moving to cold: a huge span first.
+  CompactorOptions no_cold = copts;
+  no_cold.warm_span_ms = 1000 * kDay;
+  no_cold.wal_dir = tmp.path() + "/wal";
+  no_cold.staging_dir = tmp.path() + "/cold-staging";
+  Compactor filler(db.head.get(), db.warm.get(), db.cold.get(), no_cold, nullptr);
+  ASSERT_TRUE(filler.RunOnce().ok());
+  EXPECT_TRUE(db.cold->Blocks().empty());
+  // A block committed for day 0 by an earlier attempt that died before dropping the partition.
+  auto r = db.compactor->RunOnce();
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(db.cold->Blocks().size(), 2u);
+  // Re-create the situation: the block exists and the warm partition too. Rewrite day 0 into
+  // warm from the cold data and run again: no second block appears.
+  auto day0 = storage::SelectAll(*db.cold, {model::Matcher::Equal("__name__", "m")}, 0, kDay - 1);
+  ASSERT_TRUE(day0.ok());
+  std::vector<storage::WarmSeriesData> data;
+  for (const auto& s : *day0) {
+    storage::WarmSeriesData d;
+    d.labels = s.labels;
+    // One chunk per series is enough to recreate the partition.
+    storage::XorChunk c;
+    auto app = storage::XorAppender::Open(&c);
+    ASSERT_TRUE(app.ok());
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(app->Append(s.samples[i].timestamp_ms, s.samples[i].value).ok());
+    d.chunks.push_back({s.samples[0].timestamp_ms, s.samples[99].timestamp_ms,
+                        std::string(reinterpret_cast<const char*>(c.bytes().data()), c.size_bytes())});
+    data.push_back(std::move(d));
+  }
+  ASSERT_TRUE(db.warm->WriteRange(0, 2 * kHour, data).ok());
+  r = db.compactor->RunOnce();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->cold_moves, 1);
+  EXPECT_EQ(db.cold->Blocks().size(), 2u);
+  EXPECT_EQ(db.warm->Stats().partitions.front().start, 2 * kDay);
+  ExpectComplete(*db.querier, "m", 5, 0, 4 * kDay);
+}
+
+TEST(CompactorTest, RetentionDropsColdBlocksByTimeAndSize) {
+  testutil::TempDir tmp;
+  constexpr int64_t kDay = 24 * kHour;
+  CompactorOptions copts;
+  copts.warm_span_ms = 40 * kHour;
+  copts.retention_ms = 4 * kDay;
+  Db db = Open(tmp.path(), copts, true);
+  Write(db.head.get(), "m", 5, 0, 6 * kDay);
+  auto r = db.compactor->RunOnce();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // Newest ~6 d: days 0..3 went cold; days 0 and 1 end before 6 d - 4 d and are dropped.
+  EXPECT_EQ(r->cold_moves, 4);
+  EXPECT_EQ(r->blocks_dropped, 1);  // Day 0 ends at 1 d <= 2 d - 15 s; day 1 ends after it.
+  auto blocks = db.cold->Blocks();
+  ASSERT_EQ(blocks.size(), 3u);
+  EXPECT_EQ(blocks.front().min_time, kDay);
+  auto all = ReadAll(*db.querier, "m");
+  EXPECT_EQ(all.begin()->second.front().timestamp_ms, kDay);
+  // Size: a limit below the data drops cold blocks first, oldest first.
+  CompactorOptions small = copts;
+  small.retention_ms = 0;
+  small.retention_bytes = 1;
+  small.wal_dir = tmp.path() + "/wal";
+  small.staging_dir = tmp.path() + "/cold-staging";
+  Compactor c(db.head.get(), db.warm.get(), db.cold.get(), small, nullptr);
+  r = c.RunOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->blocks_dropped, 3);
+  EXPECT_TRUE(db.cold->Blocks().empty());
 }
 
 }  // namespace
