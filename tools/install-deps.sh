@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Strata builds with and the peers its tests and benchmarks
-# start (prometheus). Idempotent: when everything is present it only runs dpkg-query.
+# start (prometheus; s3rver, pinned in tools/s3rver/, behind a botocore-verifying proxy).
+# Idempotent: when everything is present it only runs dpkg-query and a few file checks.
 set -euo pipefail
 
 packages=(
@@ -10,9 +11,17 @@ packages=(
   libboost-dev librocksdb-dev libprotobuf-dev protobuf-compiler libsnappy-dev
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libre2-dev libroaring-dev
   libxxhash-dev libabsl-dev libyaml-cpp-dev libzstd-dev libcli11-dev
+  libcurl4-openssl-dev libssl-dev
   # real peers used by integration tests and benchmarks
   prometheus
+  # the object-store tests' signature-verifying S3 proxy (tests/objstore/), run by /usr/bin/python3
+  python3-botocore
 )
+# s3rver needs Node.js >= 17 (started with --openssl-legacy-provider) and npm. A newer Node
+# already installed (e.g. from NodeSource, which bundles npm) is kept.
+node_major=$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/' || true)
+if [ -z "$node_major" ] || [ "$node_major" -lt 17 ]; then packages+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -21,18 +30,23 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # The prometheus package starts a system service where systemd runs; tests start their own
+  # instances on ephemeral ports, so the packaged one is not needed.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
+    $SUDO systemctl stop prometheus || true
+  fi
 fi
 
-echo "install-deps: installing ${missing[*]}" >&2
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
-# The prometheus package starts a system service where systemd runs; tests start their own
-# instances on ephemeral ports, so the packaged one is not needed.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
-  $SUDO systemctl stop prometheus || true
+# s3rver at the version package-lock.json pins, in tools/s3rver/node_modules (gitignored).
+s3rver_dir="$(cd "$(dirname "$0")" && pwd)/s3rver"
+if ! grep -q '"version": "3.7.1"' "$s3rver_dir/node_modules/s3rver/package.json" 2>/dev/null; then
+  echo "install-deps: installing s3rver 3.7.1 into $s3rver_dir/node_modules" >&2
+  (cd "$s3rver_dir" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -20,9 +20,10 @@ class Registry;
 namespace strata::storage::objstore {
 
 struct ObjectInfo {
-  std::string key;               // Relative to the store's root or prefix.
-  uint64_t size = 0;             // Bytes.
-  int64_t last_modified_ms = 0;  // Unix ms, as the backend reports it (file mtime, S3 LastModified).
+  std::string key;    // Relative to the store's root or prefix.
+  uint64_t size = 0;  // Bytes.
+  // Unix ms, as the backend reports it (file mtime, S3 LastModified).
+  int64_t last_modified_ms = 0;
 };
 
 // A byte range [offset, offset + length) of an object.
