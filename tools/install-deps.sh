@@ -12,6 +12,8 @@ packages=(
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libre2-dev libroaring-dev
   libxxhash-dev libabsl-dev libyaml-cpp-dev libzstd-dev libcli11-dev
   libcurl4-openssl-dev libssl-dev
+  # OTLP: gRPC server and code generator, gzip
+  libgrpc++-dev protobuf-compiler-grpc zlib1g-dev
   # real peers used by integration tests and benchmarks
   prometheus
   # the object-store tests' signature-verifying S3 proxy (tests/objstore/), run by /usr/bin/python3
@@ -49,4 +51,16 @@ s3rver_dir="$(cd "$(dirname "$0")" && pwd)/s3rver"
 if ! grep -q '"version": "3.7.1"' "$s3rver_dir/node_modules/s3rver/package.json" 2>/dev/null; then
   echo "install-deps: installing s3rver 3.7.1 into $s3rver_dir/node_modules" >&2
   (cd "$s3rver_dir" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# The OpenTelemetry JS SDK and OTLP exporters the OTLP integration tests run (issue 10), at the
+# versions tools/otel-client/package-lock.json pins, in tools/otel-client/node_modules
+# (gitignored). Re-installed only when the lock file changed since the last install.
+otel_dir="$(cd "$(dirname "$0")" && pwd)/otel-client"
+otel_stamp="$otel_dir/node_modules/.strata-lock.sha256"
+otel_sha=$(sha256sum "$otel_dir/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$otel_stamp" 2>/dev/null)" != "$otel_sha" ]; then
+  echo "install-deps: installing the OpenTelemetry JS client into $otel_dir/node_modules" >&2
+  (cd "$otel_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$otel_sha" > "$otel_stamp"
 fi

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 
 #include "base/coding.h"
@@ -89,6 +90,16 @@ bool ReadRepeated64(Reader& r, uint32_t wire, std::vector<uint64_t>* out) {
   uint64_t v = 0;
   while (d.remaining() > 0 && d.GetFixed64(&v)) out->push_back(v);
   return true;
+}
+
+// Skips a field this decoder does not use. A field the schema knows must still have its wire
+// type (as libprotobuf's parser requires); `known` lists (field, wire type) pairs.
+bool SkipChecked(Reader& r, uint32_t field, uint32_t wire,
+                 std::initializer_list<std::pair<uint32_t, uint32_t>> known) {
+  for (const auto& [f, w] : known) {
+    if (f == field && w != wire) return false;
+  }
+  return r.Skip(wire);
 }
 
 // --- Names -----------------------------------------------------------------------------------
@@ -276,12 +287,12 @@ Status AppendKvList(std::string_view list, int depth, std::string* out) {
         if (f == 1 || f == 2) {
           if (!ReadLen(k, w, f == 1 ? &key : &value)) return Malformed("KeyValue field");
         } else if (!k.Skip(w)) {
-          return Malformed("KeyValue unknown field");
+          return Malformed("KeyValue: truncated field or wrong wire type");
         }
       }
       kvs.emplace_back(key, value);
     } else if (!r.Skip(wire)) {
-      return Malformed("KeyValueList unknown field");
+      return Malformed("KeyValueList: truncated field or wrong wire type");
     }
   }
   std::stable_sort(kvs.begin(), kvs.end(),
@@ -362,7 +373,7 @@ Status AppendAnyValue(std::string_view any, bool as_json, int depth, std::string
             first = false;
             STRATA_RETURN_IF_ERROR(AppendAnyValue(v, true, depth + 1, out));
           } else if (!a.Skip(w)) {
-            return Malformed("ArrayValue unknown field");
+            return Malformed("ArrayValue: truncated field or wrong wire type");
           }
         }
         out->push_back(']');
@@ -385,7 +396,7 @@ Status AppendAnyValue(std::string_view any, bool as_json, int depth, std::string
         break;
       }
       default:
-        if (!r.Skip(wire)) return Malformed("AnyValue unknown field");
+        if (!r.Skip(wire)) return Malformed("AnyValue: truncated field or wrong wire type");
         continue;
     }
     set = true;
@@ -416,7 +427,7 @@ Status DecodeAttribute(std::string_view kv, StringArena* arena, Attr* attr, std:
       if (!ReadLen(r, wire, &value)) return Malformed("KeyValue.value");
       have_value = true;
     } else if (!r.Skip(wire)) {
-      return Malformed("KeyValue unknown field");
+      return Malformed("KeyValue: truncated field or wrong wire type");
     }
   }
   attr->key = key;
@@ -522,7 +533,7 @@ class Translator {
           return Malformed("ExportMetricsServiceRequest.resource_metrics");
         STRATA_RETURN_IF_ERROR(ResourceMetrics(rm));
       } else if (!r.Skip(wire)) {
-        return Malformed("ExportMetricsServiceRequest unknown field");
+        return Malformed("ExportMetricsServiceRequest: truncated field or wrong wire type");
       }
     }
     return Status::Ok();
@@ -539,8 +550,8 @@ class Translator {
         if (!r.Next(&field, &wire)) return Malformed("bad tag in ResourceMetrics");
         if (field == 1) {
           if (!ReadLen(r, wire, &resource)) return Malformed("ResourceMetrics.resource");
-        } else if (!r.Skip(wire)) {
-          return Malformed("ResourceMetrics unknown field");
+        } else if (!SkipChecked(r, field, wire, {{2, kLen}, {3, kLen}})) {
+          return Malformed("ResourceMetrics: truncated field or wrong wire type");
         }
       }
     }
@@ -602,8 +613,8 @@ class Translator {
         for (const std::string& p : options_.promote_resource_attributes) {
           if (p == a.key) promoted_.push_back(a);
         }
-      } else if (!r.Skip(wire)) {
-        return Malformed("Resource unknown field");
+      } else if (!SkipChecked(r, field, wire, {{2, kVarint}})) {
+        return Malformed("Resource: truncated field or wrong wire type");
       }
     }
     // Promoted attributes (a data point attribute of the same name wins, see Point()).
@@ -635,8 +646,8 @@ class Translator {
         std::string_view m;
         if (!ReadLen(r, wire, &m)) return Malformed("ScopeMetrics.metrics");
         STRATA_RETURN_IF_ERROR(Metric(m));
-      } else if (!r.Skip(wire)) {
-        return Malformed("ScopeMetrics unknown field");
+      } else if (!SkipChecked(r, field, wire, {{1, kLen}, {3, kLen}})) {
+        return Malformed("ScopeMetrics: truncated field or wrong wire type");
       }
     }
     return Status::Ok();
@@ -674,7 +685,8 @@ class Translator {
                                : Data::kSummary;
           break;
         default:
-          if (!r.Skip(wire)) return Malformed("Metric unknown field");
+          if (!SkipChecked(r, field, wire, {{12, kLen}}))
+            return Malformed("Metric: truncated field or wrong wire type");
       }
     }
     if (kind == Data::kNone) return Status::Ok();  // No data points to translate.
@@ -694,8 +706,8 @@ class Translator {
           if (!ReadVarint(d, wire, &temporality)) return Malformed("aggregation_temporality");
         } else if (field == 3 && kind == Data::kSum) {
           if (!ReadVarint(d, wire, &monotonic)) return Malformed("Sum.is_monotonic");
-        } else if (!d.Skip(wire)) {
-          return Malformed("metric data unknown field");
+        } else if (!SkipChecked(d, field, wire, {{2, kVarint}, {3, kVarint}})) {
+          return Malformed("metric data: truncated field or wrong wire type");
         }
       }
     }
@@ -910,7 +922,8 @@ class Translator {
           if (wire != kLen || !r.Skip(wire)) return Malformed("NumberDataPoint.attributes");
           break;
         default:
-          if (!r.Skip(wire)) return Malformed("NumberDataPoint unknown field");
+          if (!SkipChecked(r, field, wire, {{2, kFixed64}, {5, kLen}}))
+            return Malformed("NumberDataPoint: truncated field or wrong wire type");
       }
     }
     ++unit_;
@@ -966,7 +979,9 @@ class Translator {
           if (wire != kLen || !r.Skip(wire)) return Malformed("HistogramDataPoint.attributes");
           break;
         default:
-          if (!r.Skip(wire)) return Malformed("HistogramDataPoint unknown field");
+          if (!SkipChecked(r, field, wire,
+                           {{2, kFixed64}, {8, kLen}, {11, kFixed64}, {12, kFixed64}}))
+            return Malformed("HistogramDataPoint: truncated field or wrong wire type");
       }
     }
     ++unit_;
@@ -1042,7 +1057,7 @@ class Translator {
                 return Malformed("ValueAtQuantile field");
               }
             } else if (!qr.Skip(w)) {
-              return Malformed("ValueAtQuantile unknown field");
+              return Malformed("ValueAtQuantile: truncated field or wrong wire type");
             }
           }
           quantiles_.emplace_back(quantile, v);
@@ -1056,7 +1071,8 @@ class Translator {
           if (wire != kLen || !r.Skip(wire)) return Malformed("SummaryDataPoint.attributes");
           break;
         default:
-          if (!r.Skip(wire)) return Malformed("SummaryDataPoint unknown field");
+          if (!SkipChecked(r, field, wire, {{2, kFixed64}}))
+            return Malformed("SummaryDataPoint: truncated field or wrong wire type");
       }
     }
     ++unit_;

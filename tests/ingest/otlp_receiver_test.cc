@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
-#include <zlib.h>
 
 #include "google/rpc/status.pb.h"
 #include "testutil/otlp.h"
@@ -15,19 +14,7 @@ namespace otlp = testutil::otlp;
 using otlp::kT0Ms;
 using otlp::kT0Ns;
 
-std::string Gzip(const std::string& raw) {
-  z_stream zs{};
-  deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, raw.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
-  zs.avail_in = static_cast<uInt>(raw.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+using otlp::Gzip;
 
 class OtlpReceiverTest : public ::testing::Test {
  protected:

@@ -1,6 +1,8 @@
 // Test-only builders of OTLP requests with the generated classes of proto/otlp (the encoder side
-// is libprotobuf, not our decoder).
+// is libprotobuf, not our decoder), and gzip.
 #pragma once
+
+#include <zlib.h>
 
 #include <cstdint>
 #include <initializer_list>
@@ -92,6 +94,21 @@ inline pb_metrics::HistogramDataPoint* AddHistogramPoint(
   p->set_sum(sum);
   SetAttrs(p->mutable_attributes(), attrs);
   return p;
+}
+
+// A gzip member holding `raw` (what an exporter sends with Content-Encoding: gzip).
+inline std::string Gzip(const std::string& raw) {
+  z_stream zs{};
+  deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&zs, raw.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
+  zs.avail_in = static_cast<uInt>(raw.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
 }
 
 }  // namespace strata::testutil::otlp
