@@ -398,10 +398,12 @@ Result<std::string> S3ObjectStore::GetRange(const std::string& key, ByteRange ra
               {},
               ""};
     STRATA_ASSIGN_OR_RETURN(HttpResponse r, Execute(Op::kGetRange, call));
-    metrics_.Downloaded(r.body.size());
     if (r.status == 416) return past_end(ContentRangeTotal(r.Header("content-range")));
     if (r.status == 206) {
-      if (r.body.size() == range.length) return std::move(r.body);
+      if (r.body.size() == range.length) {
+        metrics_.Downloaded(r.body.size());
+        return std::move(r.body);
+      }
       uint64_t total = ContentRangeTotal(r.Header("content-range"));
       if (total > 0 && range.offset + range.length > total) return past_end(total);
       return Status::IOError("S3 GET s3://" + bucket_ + "/" + call.full_key + ": asked for " +
@@ -409,6 +411,7 @@ Result<std::string> S3ObjectStore::GetRange(const std::string& key, ByteRange ra
                              std::to_string(r.body.size()));
     }
     if (r.status == 200) {  // The server ignored the Range header and sent everything.
+      metrics_.Downloaded(r.body.size());
       if (r.body.size() < range.offset + range.length) return past_end(r.body.size());
       return r.body.substr(range.offset, range.length);
     }
