@@ -84,6 +84,56 @@ void Server::UpdateWarmMetrics() {
   }
 }
 
+struct Server::ColdMetrics {
+  explicit ColdMetrics(prometheus::Registry* r)
+      : blocks(WarmMetrics::G(r, "strata_cold_blocks", "Cold blocks known (all nodes read).")),
+        own_blocks(WarmMetrics::G(r, "strata_cold_own_blocks", "Cold blocks written by this node.")),
+        bytes(WarmMetrics::G(r, "strata_cold_bytes", "Bytes of the known cold blocks' files.")),
+        samples(WarmMetrics::G(r, "strata_cold_samples", "Samples in the known cold blocks.")),
+        cache_bytes(WarmMetrics::G(r, "strata_cold_cache_bytes",
+                                   "Bytes held by the cold tier's read cache.")),
+        cache_hits(C(r, "strata_cold_cache_hits_total", "Cold read cache hits.")),
+        cache_misses(C(r, "strata_cold_cache_misses_total", "Cold read cache misses.")),
+        fetched(C(r, "strata_cold_fetched_bytes_total",
+                  "Bytes downloaded from the object store by queries (ranged GETs).")),
+        requests(C(r, "strata_cold_fetch_requests_total",
+                   "Ranged GETs made by queries of the cold tier.")) {}
+  static prometheus::Counter& C(prometheus::Registry* r, const char* name, const char* help) {
+    return prometheus::BuildCounter().Name(name).Help(help).Register(*r).Add({});
+  }
+  prometheus::Gauge& blocks;
+  prometheus::Gauge& own_blocks;
+  prometheus::Gauge& bytes;
+  prometheus::Gauge& samples;
+  prometheus::Gauge& cache_bytes;
+  prometheus::Counter& cache_hits;
+  prometheus::Counter& cache_misses;
+  prometheus::Counter& fetched;
+  prometheus::Counter& requests;
+  Mutex mu;
+  storage::ColdStats seen STRATA_GUARDED_BY(mu);
+};
+
+void Server::UpdateColdMetrics() {
+  if (!cold_ || !cold_metrics_) return;
+  storage::ColdStats st = cold_->Stats();
+  auto& m = *cold_metrics_;
+  MutexLock lock(&m.mu);
+  m.blocks.Set(static_cast<double>(st.blocks));
+  m.own_blocks.Set(static_cast<double>(st.own_blocks));
+  m.bytes.Set(static_cast<double>(st.bytes));
+  m.samples.Set(static_cast<double>(st.samples));
+  m.cache_bytes.Set(static_cast<double>(st.cache_bytes));
+  auto bump = [](prometheus::Counter& c, uint64_t now, uint64_t* seen) {
+    if (now > *seen) c.Increment(static_cast<double>(now - *seen));
+    *seen = std::max(*seen, now);
+  };
+  bump(m.cache_hits, st.cache_hits, &m.seen.cache_hits);
+  bump(m.cache_misses, st.cache_misses, &m.seen.cache_misses);
+  bump(m.fetched, st.bytes_fetched, &m.seen.bytes_fetched);
+  bump(m.requests, st.requests, &m.seen.requests);
+}
+
 Server::Server(ServerOptions options)
     : options_(std::move(options)), registry_(std::make_shared<prometheus::Registry>()) {}
 
@@ -112,6 +162,7 @@ void Server::ServeMetrics(HttpResponse* res) {
   if (head_ && ready_.load(std::memory_order_acquire)) {
     head_->Stats();  // Refreshes gauges.
     UpdateWarmMetrics();
+    UpdateColdMetrics();
   }
   std::ostringstream out;
   std::vector<prometheus::MetricFamily> families = registry_->Collect();
@@ -216,9 +267,12 @@ void Server::HandleOtlp(const HttpRequest& req, HttpResponse* res) {
 Status Server::Start() {
   STRATA_RETURN_IF_ERROR(http_->Start());
   // The warm tier opens (RocksDB reads its manifest and table files) while the WAL replays.
+  // So does the cold tier (listing the object store).
   Result<std::unique_ptr<storage::WarmStore>> warm = Status::Internal("warm tier not opened");
+  Result<std::unique_ptr<storage::ColdStore>> cold = Status::Internal("cold tier not opened");
   std::thread warm_opener([&] {
     warm = storage::WarmStore::Open(options_.data_dir + "/warm", options_.warm, registry_.get());
+    if (warm.ok()) cold = storage::OpenColdStore(options_.data_dir, options_.cold, registry_.get());
   });
   auto head = storage::Head::Open(options_.data_dir, options_.head, registry_.get());
   warm_opener.join();
@@ -233,6 +287,12 @@ Status Server::Start() {
   }
   warm_ = std::move(warm).value();
   warm_metrics_ = std::make_unique<WarmMetrics>(registry_.get());
+  if (!cold.ok()) {
+    http_->Stop();
+    return cold.status().WithContext("opening the cold tier");
+  }
+  cold_ = std::move(cold).value();
+  cold_metrics_ = std::make_unique<ColdMetrics>(registry_.get());
   if (dir_state_ != storage::DataDirState::kCurrent) {
     Status m = storage::WriteDataDirMarker(options_.data_dir);
     if (!m.ok()) {
@@ -249,7 +309,7 @@ Status Server::Start() {
   // of it (a crash before the WAL checkpoint), which the next move writes again.
   head_->SetMinValidTime(warm_->covered_until());
   querier_ = std::make_unique<storage::MergeQuerier>(
-      std::vector<const storage::Querier*>{head_.get(), warm_.get()});
+      std::vector<const storage::Querier*>{head_.get(), warm_.get(), cold_.get()});
   ingest_ = std::make_unique<ingest::IngestPipeline>(
       head_.get(), &metadata_, registry_.get(),
       ingest::IngestOptions{.max_inflight_bytes = options_.remote_write.max_inflight_bytes});
@@ -269,8 +329,9 @@ Status Server::Start() {
   compaction::CompactorOptions copts = options_.compaction;
   copts.chunk_range_ms = options_.head.chunk_range_ms;
   copts.wal_dir = options_.data_dir + "/wal";
-  compactor_ = std::make_unique<compaction::Compactor>(head_.get(), warm_.get(), std::move(copts),
-                                                       registry_.get());
+  copts.staging_dir = options_.data_dir + "/cold-staging";
+  compactor_ = std::make_unique<compaction::Compactor>(head_.get(), warm_.get(), cold_.get(),
+                                                       std::move(copts), registry_.get());
   if (options_.enable_compaction) compactor_->Start();
   AddRoutes();
   http_->SetRouter(&router_);

@@ -16,6 +16,7 @@
 #include "ingest/otlp_receiver.h"
 #include "ingest/remote_write.h"
 #include "compaction/compactor.h"
+#include "storage/cold_store.h"
 #include "storage/data_dir.h"
 #include "storage/head.h"
 #include "storage/merge_querier.h"
@@ -38,6 +39,8 @@ struct ServerOptions {
   storage::HeadOptions head;
   // The warm tier under <data_dir>/warm.
   storage::WarmOptions warm;
+  // The cold tier: blocks in <data_dir>/cold or the object store of --storage.cold.url.
+  storage::ColdConfig cold;
   // Moves and retention; chunk_range_ms follows head.chunk_range_ms.
   compaction::CompactorOptions compaction;
   // Run the compactor in the background. Default: true.
@@ -90,6 +93,7 @@ class Server {
   std::vector<std::shared_ptr<prometheus::Collectable>> collectors_;
   std::unique_ptr<storage::Head> head_;
   std::unique_ptr<storage::WarmStore> warm_;
+  std::unique_ptr<storage::ColdStore> cold_;
   std::unique_ptr<storage::MergeQuerier> querier_;  // Head, then warm.
   std::unique_ptr<compaction::Compactor> compactor_;
   storage::MetadataStore metadata_;
@@ -108,6 +112,9 @@ class Server {
   struct WarmMetrics;
   std::unique_ptr<WarmMetrics> warm_metrics_;
   void UpdateWarmMetrics();
+  struct ColdMetrics;
+  std::unique_ptr<ColdMetrics> cold_metrics_;
+  void UpdateColdMetrics();
 };
 
 }  // namespace strata::server

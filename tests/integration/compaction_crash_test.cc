@@ -1,4 +1,5 @@
-// Crash safety of a head-to-warm move, against the real binary: for each named step of a move
+// Crash safety of a head-to-warm move and of a warm-to-cold move, against the real binary: for
+// each named step of a move
 // (base/crash_point.h), a server armed with STRATA_CRASH_AT=<step> takes remote-write load in
 // time order until its compactor reaches that step and SIGKILLs itself; a restarted server must
 // then answer with every acknowledged sample exactly once.
@@ -85,6 +86,12 @@ TEST_P(MoveCrashTest, EveryAcknowledgedSampleSurvivesAKillAtThisStep) {
   ASSERT_TRUE(testutil::WaitFor([&] { return metric("strata_compactions_total") >= 1; },
                                 std::chrono::seconds(60)))
       << again.Log();
+  if (GetParam().rfind("cold-", 0) == 0) {
+    // The interrupted cold move is redone (or was complete): the first partition is cold.
+    ASSERT_TRUE(testutil::WaitFor([&] { return metric("strata_cold_blocks") >= 1; },
+                                  std::chrono::seconds(60)))
+        << again.Log();
+  }
   // One query over everything: each acknowledged sample exactly once.
   auto q = HttpDo(again.port(), "GET",
                   "/api/v1/query?query=sum(count_over_time(move_crash%5B30d%5D))&time=" +
@@ -128,7 +135,9 @@ INSTANTIATE_TEST_SUITE_P(Steps, MoveCrashTest,
                                            "compact-memory-truncated",
                                            "compact-checkpoint-before-commit",
                                            "compact-checkpoint-written",
-                                           "compact-segments-deleted"),
+                                           "compact-segments-deleted", "cold-block-built",
+                                           "cold-files-uploaded", "cold-meta-written",
+                                           "cold-warm-dropped"),
                          [](const ::testing::TestParamInfo<std::string>& p) {
                            std::string n = p.param;
                            for (char& c : n) {

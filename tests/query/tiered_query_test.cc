@@ -101,14 +101,25 @@ TEST(TieredQueryTest, DashboardQueriesAnswerAsIfAllDataWereInTheHead) {
   auto head = OpenHead(tiered_dir.path());
   storage::WarmOptions wo;
   wo.sync = false;
+  wo.partition_ms = 2 * kHour;  // So that 9 h of data spans all three tiers.
   auto warm = storage::WarmStore::Open(tiered_dir.path() + "/warm", wo, nullptr);
   ASSERT_TRUE(warm.ok());
+  storage::ColdConfig cc;
+  cc.cold.node_id = "n1";
+  auto cold = storage::OpenColdStore(tiered_dir.path(), cc, nullptr);
+  ASSERT_TRUE(cold.ok()) << cold.status().ToString();
   Load({all.get(), head.get()});
-  compaction::Compactor compactor(head.get(), warm->get(), compaction::CompactorOptions{}, nullptr);
+  compaction::CompactorOptions copts;
+  copts.warm_span_ms = 4 * kHour;
+  copts.staging_dir = tiered_dir.path() + "/cold-staging";
+  compaction::Compactor compactor(head.get(), warm->get(), cold->get(), copts, nullptr);
   auto report = compactor.RunOnce();
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ASSERT_EQ(report->moves, 3);  // [0, 6 h) moved; 6-9 h stays in the head.
-  storage::MergeQuerier tiered({head.get(), warm->get()});
+  // Partitions ending at or before 9 h - 4 h go cold: [0, 2 h) and [2 h, 4 h); [4 h, 6 h) stays
+  // warm.
+  ASSERT_EQ(report->cold_moves, 2);
+  storage::MergeQuerier tiered({head.get(), warm->get(), cold->get()});
 
   Engine engine{EngineOptions{}};
   const std::vector<std::string> queries = {
@@ -123,9 +134,11 @@ TEST(TieredQueryTest, DashboardQueriesAnswerAsIfAllDataWereInTheHead) {
       "resets(http_request_duration_seconds_bucket[2h])",
       "node_memory_MemAvailable_bytes offset 5h",
   };
-  // Ranges inside the warm tier, inside the head, and across the boundary at 6 h.
+  // Ranges inside the cold tier, inside the head, across cold and warm (4 h), across warm and
+  // head (6 h), and over all three.
   const std::vector<std::pair<int64_t, int64_t>> ranges = {
-      {kHour, 4 * kHour}, {6 * kHour + 60000, 9 * kHour}, {2 * kHour, 9 * kHour}, {0, 9 * kHour}};
+      {kHour, 3 * kHour},     {6 * kHour + 60000, 9 * kHour}, {3 * kHour, 5 * kHour},
+      {5 * kHour, 7 * kHour}, {2 * kHour, 9 * kHour},         {0, 9 * kHour}};
   for (const auto& q : queries) {
     for (const auto& [start, end] : ranges) {
       auto a = engine.RangeQuery(*all, q, start, end, 60000);

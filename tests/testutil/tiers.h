@@ -1,5 +1,5 @@
-// Opens a stopped server's data directory with the storage library, every tier merged, as the
-// server's queries see it. For tests that read back what a real server stored.
+// Opens a stopped server's data directory with the storage library, every tier merged (head,
+// warm, and the cold tier in <data-dir>/cold), as the server's queries see it. For tests that read back what a real server stored.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/cold_store.h"
 #include "storage/head.h"
 #include "storage/merge_querier.h"
 #include "storage/warm_store.h"
@@ -18,6 +19,7 @@ namespace strata::testutil {
 struct Tiers {
   std::unique_ptr<storage::Head> head;
   std::unique_ptr<storage::WarmStore> warm;
+  std::unique_ptr<storage::ColdStore> cold;
   std::unique_ptr<storage::MergeQuerier> querier;
 };
 
@@ -31,10 +33,14 @@ inline Tiers OpenTiers(const std::string& data_dir) {
   auto warm = storage::WarmStore::Open(data_dir + "/warm", storage::WarmOptions{}, nullptr);
   EXPECT_TRUE(warm.ok()) << warm.status().ToString();
   if (!warm.ok()) return t;
+  auto cold = storage::OpenColdStore(data_dir, storage::ColdConfig{}, nullptr);
+  EXPECT_TRUE(cold.ok()) << cold.status().ToString();
+  if (!cold.ok()) return t;
   t.head = std::move(head).value();
   t.warm = std::move(warm).value();
+  t.cold = std::move(cold).value();
   t.querier = std::make_unique<storage::MergeQuerier>(
-      std::vector<const storage::Querier*>{t.head.get(), t.warm.get()});
+      std::vector<const storage::Querier*>{t.head.get(), t.warm.get(), t.cold.get()});
   return t;
 }
 

@@ -15,6 +15,7 @@
 #include "base/file_lock.h"
 #include "base/log.h"
 #include "compaction/compactor.h"
+#include "storage_flags.h"
 #include "server/server.h"
 #include "storage/data_dir.h"
 #include "storage/head.h"
@@ -34,33 +35,15 @@ struct ServeFlags {
   std::string ooo_window = "0s";
   std::string lookback_delta = "5m";
   std::string query_timeout = "2m";
-  std::string retention = "15d";
-  std::string retention_size = "0";
+  strata::cli::StorageFlags storage;
   std::string wal_repair = "salvage";
   std::string max_future = "1h";
 };
 
-// Parses the retention flags into `options`; prints the error and returns false when bad.
-bool ParseRetention(const std::string& retention, const std::string& retention_size,
-                    strata::compaction::CompactorOptions* options) {
-  auto r = strata::ParseDurationMillis(retention);
-  if (!r.ok()) {
-    std::fprintf(stderr, "strata: --storage.retention: %s\n", r.status().message().c_str());
-    return false;
-  }
-  auto b = strata::ParseByteSize(retention_size);
-  if (!b.ok()) {
-    std::fprintf(stderr, "strata: --storage.retention.size: %s\n", b.status().message().c_str());
-    return false;
-  }
-  options->retention_ms = *r;
-  options->retention_bytes = *b;
-  return true;
-}
-
 // `strata compact`: the planner of `strata serve`, once, on a stopped server's data.
 int Compact(const std::string& data_dir, strata::compaction::CompactorOptions copts,
-            strata::storage::HeadOptions hopts, strata::storage::WarmOptions wopts) {
+            strata::storage::HeadOptions hopts, strata::storage::WarmOptions wopts,
+            strata::storage::ColdConfig cold_config) {
   auto fail = [](const std::string& what, const strata::Status& s) {
     std::fprintf(stderr, "strata compact: %s: %s\n", what.c_str(), s.ToString().c_str());
     return 1;
@@ -84,6 +67,8 @@ int Compact(const std::string& data_dir, strata::compaction::CompactorOptions co
   if (!head.ok()) return fail("opening the head", head.status());
   auto warm = strata::storage::WarmStore::Open(data_dir + "/warm", wopts, nullptr);
   if (!warm.ok()) return fail("opening the warm tier", warm.status());
+  auto cold = strata::storage::OpenColdStore(data_dir, cold_config, nullptr);
+  if (!cold.ok()) return fail("opening the cold tier", cold.status());
   if (*state != strata::storage::DataDirState::kCurrent) {
     strata::Status m = strata::storage::WriteDataDirMarker(data_dir);
     if (!m.ok()) return fail("writing the format marker", m);
@@ -91,8 +76,9 @@ int Compact(const std::string& data_dir, strata::compaction::CompactorOptions co
   (*head)->SetMinValidTime((*warm)->covered_until());
   copts.chunk_range_ms = hopts.chunk_range_ms;
   copts.wal_dir = data_dir + "/wal";
+  copts.staging_dir = data_dir + "/cold-staging";
   const bool tty = isatty(STDERR_FILENO) != 0;
-  strata::compaction::Compactor compactor(head->get(), warm->get(), copts, nullptr);
+  strata::compaction::Compactor compactor(head->get(), warm->get(), cold->get(), copts, nullptr);
   auto report = compactor.RunOnce([&](const std::string& line) {
     if (tty) {
       std::fprintf(stderr, "\r\033[K%s", line.c_str());
@@ -106,9 +92,11 @@ int Compact(const std::string& data_dir, strata::compaction::CompactorOptions co
   if (!close_head.ok()) return fail("closing the head", close_head);
   if (!close_warm.ok()) return fail("closing the warm tier", close_warm);
   std::printf("moved %d head range(s) to the warm tier: %llu series ranges, %llu chunks; "
-              "retention dropped %d partition(s)\n",
+              "moved %d warm partition(s) to the cold tier; retention dropped %d partition(s) "
+              "and %d cold block(s)\n",
               report->moves, static_cast<unsigned long long>(report->series),
-              static_cast<unsigned long long>(report->chunks), report->partitions_dropped);
+              static_cast<unsigned long long>(report->chunks), report->cold_moves,
+              report->partitions_dropped, report->blocks_dropped);
   return 0;
 }
 
@@ -155,7 +143,7 @@ int Serve(strata::server::ServerOptions options, const ServeFlags& flags) {
   }
   options.head.out_of_order_window_ms = ooo;
   options.head.max_future_ms = max_future;
-  if (!ParseRetention(flags.retention, flags.retention_size, &options.compaction)) return 2;
+  if (!flags.storage.Apply("strata", &options.warm, &options.cold, &options.compaction)) return 2;
   using Repair = strata::storage::HeadOptions::WalRepair;
   if (flags.wal_repair == "salvage") {
     options.head.wal_repair = Repair::kSalvage;
@@ -303,14 +291,6 @@ int main(int argc, char** argv) {
   serve->add_option("--remote-write.max-decoded-bytes", options.remote_write.max_decoded_bytes,
                     "Largest accepted uncompressed remote-write request")
       ->capture_default_str();
-  serve->add_option("--storage.retention", flags.retention,
-                    "Drop warm data older than this, measured back from the newest sample "
-                    "(duration; 0 keeps everything)")
-      ->capture_default_str();
-  serve->add_option("--storage.retention.size", flags.retention_size,
-                    "Drop the oldest warm partitions while the warm tier and WAL take more than "
-                    "this (bytes, or with a unit: KB, MB, GB, TB; 0 = no limit)")
-      ->capture_default_str();
   // OTLP (issue 10): OTLP/HTTP is always served on --listen; OTLP/gRPC only with a listen address.
   serve->add_option("--otlp.grpc-listen", options.otlp_grpc.listen_address,
                     "host:port for OTLP/gRPC metrics (MetricsService/Export), e.g. "
@@ -334,22 +314,14 @@ int main(int argc, char** argv) {
                     "damaged pages, keep copies under <wal>/damaged-*), truncate (cut the log "
                     "there) or off (refuse to start)")
       ->capture_default_str();
-  serve->add_option("--storage.warm.block-cache-bytes", options.warm.block_cache_bytes,
-                    "RocksDB block cache of the warm tier")
-      ->capture_default_str();
+  flags.storage.Register(serve);
 
   std::string compact_dir = "./data";
-  std::string compact_retention = "15d";
-  std::string compact_retention_size = "0";
+  strata::cli::StorageFlags compact_storage;
   CLI::App* compact = app.add_subcommand(
       "compact", "Run the compaction planner once on a stopped server's data directory");
   compact->add_option("--data-dir", compact_dir, "The data directory")->capture_default_str();
-  compact->add_option("--storage.retention", compact_retention,
-                      "As for strata serve (duration; 0 keeps everything)")
-      ->capture_default_str();
-  compact->add_option("--storage.retention.size", compact_retention_size,
-                      "As for strata serve (bytes or with a unit; 0 = no limit)")
-      ->capture_default_str();
+  compact_storage.Register(compact);
 
   // CLI11 reports through exceptions; usage errors exit with 2, --help/--version with 0.
   try {
@@ -370,13 +342,14 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return Serve(std::move(options), flags);
   if (compact->parsed()) {
     strata::compaction::CompactorOptions copts;
-    if (!ParseRetention(compact_retention, compact_retention_size, &copts)) return 2;
+    strata::storage::WarmOptions wopts;
+    strata::storage::ColdConfig cold;
+    if (!compact_storage.Apply("strata compact", &wopts, &cold, &copts)) return 2;
     if (strata::Status v = copts.Validate(); !v.ok()) {
       std::fprintf(stderr, "strata compact: %s\n", v.message().c_str());
       return 2;
     }
-    return Compact(compact_dir, copts, strata::storage::HeadOptions{},
-                   strata::storage::WarmOptions{});
+    return Compact(compact_dir, copts, strata::storage::HeadOptions{}, wopts, cold);
   }
   return 0;
 }
