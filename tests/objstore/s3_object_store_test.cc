@@ -275,6 +275,29 @@ TEST_F(S3ObjectStoreTest, MultipartUploadsFromMemoryAndFile) {
   EXPECT_EQ(env_->CountRequests("PUT"), 1);
 }
 
+TEST_F(S3ObjectStoreTest, MultipartCompleteWhoseAnswerIsLost) {
+  S3Options o = Options();
+  o.multipart_threshold_bytes = 16 << 10;
+  auto store = Open(o);
+  ASSERT_NE(store, nullptr);
+  // The upload completes but the answer is cut off; the retried Complete then gets what S3
+  // answers for a finished upload, 404 NoSuchUpload (injected: s3rver would say 500), and the
+  // client accepts the object after checking its size with a HEAD.
+  ASSERT_TRUE(env_->InjectFaults(
+      R"([{"kind": "truncate", "count": 1, "method": "POST", "path_contains": "uploadId="},
+          {"kind": "error", "status": 404, "code": "NoSuchUpload", "count": 1, "method": "POST",
+           "path_contains": "uploadId="}])"));
+  const std::string data(40 << 10, 'c');
+  Status s = store->Put("mp/lost-answer", data);
+  ASSERT_TRUE(s.ok()) << s.ToString() << "\n" << env_->StatsJson();
+  EXPECT_EQ(env_->CountRequests("POST", "uploadId="), 2);
+  EXPECT_EQ(env_->CountRequests("HEAD", "mp/lost-answer"), 1);
+  EXPECT_EQ(*store->Get("mp/lost-answer"), data);
+  // Without an earlier attempt, NoSuchUpload is an error (the upload really is unknown).
+  ASSERT_TRUE(env_->Fail(404, 1, "POST", "uploadId="));
+  EXPECT_TRUE(store->Put("mp/unknown-upload", data).IsNotFound());
+}
+
 TEST_F(S3ObjectStoreTest, FailedMultipartUploadIsAborted) {
   S3Options o = Options();
   o.multipart_threshold_bytes = 16 << 10;
