@@ -4,6 +4,9 @@
 // follow its data); unknown fields are skipped, as protobuf requires.
 #include "ingest/otlp_translator.h"
 
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
+
 #include <algorithm>
 #include <bit>
 #include <charconv>
@@ -752,14 +755,13 @@ class Translator {
       return reject(RejectReason::kInvalidMetric, "the name has no usable characters");
     }
     const std::string_view family = name_;
-    const std::string prom_unit = OtlpUnitName(unit);
-    std::string_view unit_name = arena_->Store(prom_unit);
     const char* type = mk == OtlpMetricKind::kCounter     ? "counter"
                        : mk == OtlpMetricKind::kHistogram ? "histogram"
                        : mk == OtlpMetricKind::kSummary   ? "summary"
                                                           : "gauge";
-    if (model::IsValidUtf8(description)) {
-      batch_->metadata.push_back({family, type, description, unit_name});
+    // Once per family and request: the metadata store keeps only the latest anyway.
+    if (model::IsValidUtf8(description) && families_.insert(family).second) {
+      batch_->metadata.push_back({family, type, description, unit_name_});
     }
     if (kind == Data::kHistogram || kind == Data::kSummary) {
       bucket_name_ = arena_->Concat(family, "_bucket");
@@ -794,13 +796,26 @@ class Translator {
     return Status::Ok();
   }
 
+  // Sets name_ and unit_name_. Every request repeats the same metrics (once per resource, and
+  // request after request), so translations are cached per thread (bounded).
   void NameFor(std::string_view name, std::string_view unit, OtlpMetricKind kind) {
-    // Requests repeat metrics (one per resource): keep the last translation.
-    if (name == last_name_ && unit == last_unit_ && kind == last_kind_ && !name_.empty()) return;
-    name_ = arena_->Store(OtlpMetricName(name, unit, kind));
-    last_name_ = name;
-    last_unit_ = unit;
-    last_kind_ = kind;
+    struct Names {
+      std::string name;
+      std::string unit;
+    };
+    thread_local absl::flat_hash_map<std::string, Names> cache;
+    thread_local std::string key;
+    key.assign(1, static_cast<char>('0' + static_cast<int>(kind)));
+    key.append(unit);
+    key.push_back('\0');
+    key.append(name);
+    auto it = cache.find(key);
+    if (it == cache.end()) {
+      if (cache.size() >= 100000) cache.clear();
+      it = cache.emplace(key, Names{OtlpMetricName(name, unit, kind), OtlpUnitName(unit)}).first;
+    }
+    name_ = arena_->Store(it->second.name);
+    unit_name_ = arena_->Store(it->second.unit);
   }
 
   // Rejects one point of the current metric.
@@ -1095,7 +1110,9 @@ class Translator {
     base_ = resource_.target_info;
     ++unit_;
     Emit("target_info", {}, {}, resource_.max_timestamp_ms, 1);
-    batch_->metadata.push_back({"target_info", "gauge", "Target metadata", ""});
+    if (families_.insert("target_info").second) {
+      batch_->metadata.push_back({"target_info", "gauge", "Target metadata", ""});
+    }
   }
 
   const OtlpTranslateOptions& options_;
@@ -1109,8 +1126,8 @@ class Translator {
   uint32_t unit_ = 0;
   // The current metric's names.
   std::string_view name_, bucket_name_, sum_name_, count_name_;
-  std::string_view last_name_, last_unit_;
-  OtlpMetricKind last_kind_ = OtlpMetricKind::kGauge;
+  std::string_view unit_name_;
+  absl::flat_hash_set<std::string_view> families_;  // Metadata already in the batch.
   std::vector<uint64_t> counts_, bounds_, cached_bounds_;
   std::vector<std::string_view> le_;
   std::vector<std::pair<double, double>> quantiles_;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run_micro.sh BUILD_DIR: runs every Google Benchmark binary BUILD_DIR/*_bench with
 # --benchmark_min_time=0.2, then the end-to-end comparisons with Prometheus (rw_bench.sh,
-# query_bench.sh, tier_bench.sh) with the binaries of BUILD_DIR. `make bench` calls it with `build`. Exit status: non-zero if any step
-# failed (every step still runs).
+# query_bench.sh, tier_bench.sh) and of OTLP with remote write (otlp_bench.sh), with the binaries
+# of BUILD_DIR. `make bench` calls it with `build`. Exit status: non-zero if any step failed
+# (every step still runs).
 # Environment: BENCH_ARGS (extra Google Benchmark flags, e.g. --benchmark_filter=Encode),
 # SKIP_E2E=1 (micro-benchmarks only), SKIP_TIER=1 (no 7-day tier benchmark), and everything
 # rw_bench.sh reads (SERIES, SAMPLES, ...).
@@ -35,6 +36,10 @@ if [ "${SKIP_E2E:-0}" != 1 ]; then
   echo "==== rw_bench.sh (Strata vs Prometheus, remote write) ===="
   STRATA_BIN=${STRATA_BIN:-$build_dir/strata} LOADGEN_BIN=${LOADGEN_BIN:-$build_dir/rw_loadgen} \
     "$here/rw_bench.sh" || failed+=(rw_bench.sh)
+  echo "==== otlp_bench.sh (remote write vs OTLP/HTTP vs OTLP/gRPC, server CPU per datapoint) ===="
+  STRATA_BIN=${STRATA_BIN:-$build_dir/strata} LOADGEN_BIN=${LOADGEN_BIN:-$build_dir/rw_loadgen} \
+    SERIES=${OTLP_SERIES:-20000} SAMPLES=${OTLP_SAMPLES:-60} "$here/otlp_bench.sh" ||
+    failed+=(otlp_bench.sh)
   echo "==== query_bench.sh (Strata vs Prometheus, PromQL query_range) ===="
   # REBOOT_EVERY=0: no counter resets after gaps, where Prometheus 2.42's rate() extrapolation
   # order differs from 2.53's (which Strata follows); see tools/bench/QUERY_BENCH.md.

@@ -4,10 +4,17 @@
 // keep-alive connection and a shard of the series (series i goes to sender i % senders, as
 // Prometheus' queue-manager shards do), so per-series time order holds. Requests are encoded
 // before the clock starts unless they would not fit in --max-preencode-mib.
+// --protocol otlp-http / otlp-grpc sends the same series and samples as OTLP metrics instead
+// (ExportMetricsServiceRequest: one resource per target with service.name="node" and
+// service.instance.id=<instance>, counters as cumulative monotonic sums, gauges as gauges), for
+// tools/bench/otlp_bench.sh.
 // Output: human-readable lines, then one JSON line starting with {"tool":"rw_loadgen".
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
 #include <snappy.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <zlib.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -26,6 +33,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <future>
 #include <latch>
 #include <map>
 #include <memory>
@@ -38,6 +46,7 @@
 #include <utility>
 #include <vector>
 
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "proto/remote.pb.h"
 
 namespace strata::tools {
@@ -63,6 +72,11 @@ struct Options {
   int64_t max_preencode_mib = 4096;
   bool dry_run = false;
   int print = 0;  // With --dry-run: print this many samples of the first request.
+  // remote-write, otlp-http or otlp-grpc.
+  std::string protocol = "remote-write";
+  // OTLP body compression: gzip (the OpenTelemetry Collector's default) or none.
+  std::string otlp_compression = "gzip";
+  bool otlp() const { return protocol != "remote-write"; }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -221,7 +235,22 @@ size_t VarintSize(uint64_t v) { return v < 0x80 ? 1 : 1 + VarintSize(v >> 7); }
 class Series {
  public:
   Series(const TemplateSeries& tmpl, const std::string& instance, int64_t offset_ms, uint64_t seed)
-      : model_(tmpl.model), rate_(tmpl.rate), base_(tmpl.base), offset_ms_(offset_ms), rng_{seed} {
+      : model_(tmpl.model),
+        rate_(tmpl.rate),
+        base_(tmpl.base),
+        offset_ms_(offset_ms),
+        rng_{seed},
+        name_(tmpl.name),
+        instance_(instance) {
+    // OTLP: the labels other than __name__/instance/job become data point attributes
+    // (KeyValue{key, AnyValue{string_value}}), pre-encoded like the remote-write labels.
+    for (const auto& [name, value] : tmpl.labels) {
+      std::string any, kv;
+      PutLengthDelimited(&any, 1, value);
+      PutLengthDelimited(&kv, 1, name);
+      PutLengthDelimited(&kv, 2, any);
+      attributes_.emplace_back(std::move(kv));
+    }
     std::vector<std::pair<std::string, std::string>> labels = tmpl.labels;
     labels.emplace_back("__name__", tmpl.name);
     labels.emplace_back("instance", instance);
@@ -237,6 +266,25 @@ class Series {
   }
 
   bool counter() const { return IsCounter(model_); }
+  const std::string& name() const { return name_; }
+  const std::string& instance() const { return instance_; }
+
+  // Appends this series' next sample as an OTLP NumberDataPoint (field `field` of its parent:
+  // Gauge.data_points or Sum.data_points) with its attributes, time and value.
+  void AppendNextOtlp(std::string* out, int64_t t_ms) {
+    std::string point;
+    for (const auto& kv : attributes_) PutLengthDelimited(&point, 7, kv);
+    point.push_back(0x11);  // start_time_unix_nano: field 2, fixed64 (0: unknown start).
+    for (int i = 0; i < 8; ++i) point.push_back(0);
+    const uint64_t ns = static_cast<uint64_t>(t_ms) * 1000000;
+    point.push_back(0x19);  // time_unix_nano: field 3, fixed64.
+    for (int i = 0; i < 8; ++i) point.push_back(static_cast<char>(ns >> (8 * i)));
+    point.push_back(0x21);  // as_double: field 4, fixed64.
+    const uint64_t bits = std::bit_cast<uint64_t>(value_);
+    for (int i = 0; i < 8; ++i) point.push_back(static_cast<char>(bits >> (8 * i)));
+    PutLengthDelimited(out, 1, point);
+    value_ = Step();
+  }
   int64_t offset_ms() const { return offset_ms_; }
   size_t label_bytes() const { return label_block_.size(); }
 
@@ -327,6 +375,9 @@ class Series {
   Rng rng_;
   double value_ = 0;
   std::string label_block_;  // Encoded TimeSeries.labels fields.
+  std::string name_;
+  std::string instance_;
+  std::vector<std::string> attributes_;  // Encoded OTLP KeyValue messages.
 };
 
 struct Workload {
@@ -418,16 +469,112 @@ struct EncodeStats {
   uint64_t compressed_bytes = 0;
 };
 
+std::string GzipBytes(const std::string& raw) {
+  z_stream zs{};
+  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&zs, raw.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
+  zs.avail_in = static_cast<uInt>(raw.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+// Builds ExportMetricsServiceRequests from the same samples, in the same order and batches as
+// the remote-write requests: a new ResourceMetrics when the target changes, a new Metric when
+// the metric name changes (consecutive points of one name share it).
+class OtlpRequestBuilder {
+ public:
+  void Add(Series* s, int64_t t_ms) {
+    if (s->instance() != instance_) {
+      FlushResource();
+      instance_ = s->instance();
+    }
+    if (s->name() != metric_name_ || s->counter() != metric_counter_) {
+      FlushMetric();
+      metric_name_ = s->name();
+      metric_counter_ = s->counter();
+    }
+    s->AppendNextOtlp(&points_, t_ms);
+  }
+  // The request so far (uncompressed protobuf); starts a new one.
+  std::string Take() {
+    FlushResource();
+    std::string out;
+    out.swap(request_);
+    return out;
+  }
+
+ private:
+  void FlushMetric() {
+    if (points_.empty()) return;
+    std::string data = points_;
+    if (metric_counter_) {
+      data.push_back(0x10);  // Sum.aggregation_temporality = CUMULATIVE (2)
+      data.push_back(2);
+      data.push_back(0x18);  // Sum.is_monotonic = true
+      data.push_back(1);
+    }
+    std::string metric;
+    PutLengthDelimited(&metric, 1, metric_name_);
+    PutLengthDelimited(&metric, metric_counter_ ? 7 : 5, data);  // sum : gauge
+    PutLengthDelimited(&metrics_, 2, metric);                    // ScopeMetrics.metrics
+    points_.clear();
+    metric_name_.clear();
+  }
+  void FlushResource() {
+    FlushMetric();
+    if (metrics_.empty()) return;
+    std::string resource;
+    for (const auto& [k, v] : {std::pair<std::string, std::string>{"service.name", "node"},
+                               {"service.instance.id", instance_}}) {
+      std::string any, kv;
+      PutLengthDelimited(&any, 1, v);
+      PutLengthDelimited(&kv, 1, k);
+      PutLengthDelimited(&kv, 2, any);
+      PutLengthDelimited(&resource, 1, kv);
+    }
+    std::string scope, scope_metrics, rm;
+    PutLengthDelimited(&scope, 1, "rw_loadgen");
+    PutLengthDelimited(&scope_metrics, 1, scope);
+    scope_metrics += metrics_;
+    PutLengthDelimited(&rm, 1, resource);
+    PutLengthDelimited(&rm, 2, scope_metrics);
+    PutLengthDelimited(&request_, 1, rm);  // ExportMetricsServiceRequest.resource_metrics
+    metrics_.clear();
+  }
+
+  std::string instance_;
+  std::string metric_name_;
+  bool metric_counter_ = false;
+  std::string points_;
+  std::string metrics_;
+  std::string request_;
+};
+
 // Encodes the samples of `shard` (series indices) in time order: at each step every series of
 // the shard, cut into requests of `batch_size` samples (a request may span two steps, as a
 // Prometheus shard's batches do).
 void EncodeShard(const Options& o, int64_t start_ms, const std::vector<Series*>& shard,
                  RequestQueue* queue, EncodeStats* stats) {
   std::string raw;
+  OtlpRequestBuilder otlp;
   int64_t in_batch = 0;
   auto flush = [&] {
     EncodedRequest r;
-    snappy::Compress(raw.data(), raw.size(), &r.body);
+    if (o.otlp()) {
+      raw = otlp.Take();
+      if (o.otlp_compression == "gzip" && o.protocol == "otlp-http") {
+        r.body = GzipBytes(raw);
+      } else {
+        r.body = raw;  // gRPC compresses on its own (grpc-encoding), see Sender.
+      }
+    } else {
+      snappy::Compress(raw.data(), raw.size(), &r.body);
+    }
     r.samples = in_batch;
     r.raw_bytes = raw.size();
     stats->requests++;
@@ -441,7 +588,11 @@ void EncodeShard(const Options& o, int64_t start_ms, const std::vector<Series*>&
   for (int64_t step = 0; step < o.samples_per_series; ++step) {
     const int64_t t0 = start_ms + step * o.interval_ms;
     for (Series* s : shard) {
-      s->AppendNext(&raw, t0 + s->offset_ms());
+      if (o.otlp()) {
+        otlp.Add(s, t0 + s->offset_ms());
+      } else {
+        s->AppendNext(&raw, t0 + s->offset_ms());
+      }
       if (++in_batch == o.batch_size) flush();
     }
   }
@@ -450,7 +601,49 @@ void EncodeShard(const Options& o, int64_t start_ms, const std::vector<Series*>&
 }
 
 // Parses one request with the generated protobuf classes: guards the hand-rolled encoder.
-bool CheckRequest(const EncodedRequest& r, std::string* error) {
+bool CheckOtlpRequest(const Options& o, const EncodedRequest& r, std::string* error) {
+  std::string raw = r.body;
+  if (o.protocol == "otlp-http" && o.otlp_compression == "gzip") {
+    z_stream zs{};
+    inflateInit2(&zs, 16 + MAX_WBITS);
+    raw.assign(r.raw_bytes, '\0');
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(r.body.data()));
+    zs.avail_in = static_cast<uInt>(r.body.size());
+    zs.next_out = reinterpret_cast<Bytef*>(raw.data());
+    zs.avail_out = static_cast<uInt>(raw.size());
+    const int rc = inflate(&zs, Z_FINISH);
+    inflateEnd(&zs);
+    if (rc != Z_STREAM_END) {
+      *error = "gzip round trip failed";
+      return false;
+    }
+  }
+  opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest req;
+  if (!req.ParseFromString(raw)) {
+    *error = "OTLP protobuf parse failed";
+    return false;
+  }
+  int64_t points = 0;
+  for (const auto& rm : req.resource_metrics()) {
+    if (rm.resource().attributes_size() != 2) {
+      *error = "unexpected resource";
+      return false;
+    }
+    for (const auto& sm : rm.scope_metrics()) {
+      for (const auto& m : sm.metrics()) {
+        points += m.has_sum() ? m.sum().data_points_size() : m.gauge().data_points_size();
+      }
+    }
+  }
+  if (points != r.samples) {
+    *error = "data point count mismatch";
+    return false;
+  }
+  return true;
+}
+
+bool CheckRequest(const Options& o, const EncodedRequest& r, std::string* error) {
+  if (o.otlp()) return CheckOtlpRequest(o, r, error);
   std::string raw;
   if (!snappy::Uncompress(r.body.data(), r.body.size(), &raw)) {
     *error = "snappy round trip failed";
@@ -545,6 +738,21 @@ class Sender {
       : o_(o), url_(url), queue_(queue), socket_(ioc_) {}
 
   bool Connect(std::string* error) {
+    if (o_.protocol == "otlp-grpc") {
+      // One channel per sender, not shared with the others (as separate exporters would be).
+      grpc::ChannelArguments args;
+      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+      args.SetMaxSendMessageSize(-1);
+      channel_ = grpc::CreateCustomChannel(url_.host + ":" + url_.port,
+                                           grpc::InsecureChannelCredentials(), args);
+      if (!channel_->WaitForConnected(std::chrono::system_clock::now() +
+                                      std::chrono::seconds(o_.timeout_s))) {
+        *error = "gRPC connect " + url_.host + ":" + url_.port + " timed out";
+        return false;
+      }
+      stub_ = std::make_unique<grpc::GenericStub>(channel_);
+      return true;
+    }
     beast::error_code ec;
     socket_.close(ec);
     buffer_.clear();  // Drops any partial response of the previous connection.
@@ -574,13 +782,63 @@ class Sender {
   SenderStats& stats() { return stats_; }
 
  private:
+  // OTLP/gRPC: a raw unary call of MetricsService/Export, retried like the HTTP path on
+  // RESOURCE_EXHAUSTED/UNAVAILABLE (the OTLP exporters' retryable codes).
+  void SendGrpc(EncodedRequest r) {
+    const auto start = Clock::now();
+    auto backoff = std::chrono::milliseconds(30);
+    for (int attempt = 0;; ++attempt) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(o_.timeout_s));
+      if (o_.otlp_compression == "gzip") ctx.set_compression_algorithm(GRPC_COMPRESS_GZIP);
+      grpc::Slice slice(r.body);
+      grpc::ByteBuffer request(&slice, 1), response;
+      std::promise<grpc::Status> done;
+      stub_->UnaryCall(&ctx, "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+                       grpc::StubOptions(), &request, &response,
+                       [&done](grpc::Status st) { done.set_value(std::move(st)); });
+      grpc::Status st = done.get_future().get();
+      const int code = static_cast<int>(st.error_code());
+      stats_.status_counts[code]++;
+      stats_.bytes_sent += r.body.size();
+      if (st.ok()) {
+        if (response.Length() > 0) {  // partial_success: some points were rejected.
+          stats_.requests_failed++;
+          Note("OTLP partial success (points rejected)");
+        } else {
+          stats_.requests_ok++;
+          stats_.samples_ok += r.samples;
+        }
+        break;
+      }
+      stats_.non_2xx_responses++;
+      Note("gRPC " + std::to_string(code) + ": " + st.error_message().substr(0, 300));
+      const bool retry = st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
+                         st.error_code() == grpc::StatusCode::UNAVAILABLE;
+      if (!retry || attempt >= o_.max_retries) {
+        stats_.requests_failed++;
+        break;
+      }
+      stats_.retries++;
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    }
+    stats_.latencies_ms.push_back(
+        std::chrono::duration<float, std::milli>(Clock::now() - start).count());
+  }
+
   void Send(EncodedRequest r) {
+    if (o_.protocol == "otlp-grpc") return SendGrpc(std::move(r));
     http::request<http::string_body> req{http::verb::post, url_.target, 11};
     req.set(http::field::host, url_.host + ":" + url_.port);
     req.set(http::field::user_agent, "strata-rw-loadgen/1");
     req.set(http::field::content_type, "application/x-protobuf");
-    req.set(http::field::content_encoding, "snappy");
-    req.set("X-Prometheus-Remote-Write-Version", "0.1.0");
+    if (o_.protocol == "otlp-http") {
+      if (o_.otlp_compression == "gzip") req.set(http::field::content_encoding, "gzip");
+    } else {
+      req.set(http::field::content_encoding, "snappy");
+      req.set("X-Prometheus-Remote-Write-Version", "0.1.0");
+    }
     req.keep_alive(true);
     req.body() = std::move(r.body);
     req.prepare_payload();
@@ -604,6 +862,11 @@ class Sender {
         const int code = static_cast<int>(res.result_int());
         stats_.status_counts[code]++;
         stats_.bytes_sent += req.body().size();
+        if (code / 100 == 2 && o_.protocol == "otlp-http" && !res.body().empty()) {
+          stats_.requests_failed++;  // partial_success: some points were rejected.
+          Note("OTLP partial success: " + res.body().substr(0, 300));
+          break;
+        }
         if (code / 100 == 2) {
           stats_.requests_ok++;
           stats_.samples_ok += r.samples;
@@ -650,6 +913,8 @@ class Sender {
   tcp::socket socket_;
   beast::flat_buffer buffer_;
   SenderStats stats_;
+  std::shared_ptr<grpc::Channel> channel_;  // otlp-grpc only.
+  std::unique_ptr<grpc::GenericStub> stub_;
 };
 
 double Percentile(std::vector<float>& v, double p) {
@@ -733,7 +998,7 @@ int Run(const Options& o) {
   const double encode_s = std::chrono::duration<double>(Clock::now() - encode_start).count();
   if (const EncodedRequest* first = queues[0]->Front()) {
     std::string error;
-    if (!CheckRequest(*first, &error)) {
+    if (!CheckRequest(o, *first, &error)) {
       std::fprintf(stderr, "rw_loadgen: internal error: encoded request is invalid: %s\n",
                    error.c_str());
       return 3;
@@ -756,7 +1021,7 @@ int Run(const Options& o) {
                 est_raw / 4 / (1 << 20));
   }
   if (o.dry_run) {
-    if (const EncodedRequest* first = queues[0]->Front(); first && o.print > 0) {
+    if (const EncodedRequest* first = queues[0]->Front(); first && o.print > 0 && !o.otlp()) {
       PrintRequest(*first, o.print);
     }
     return 0;
@@ -829,7 +1094,8 @@ int Run(const Options& o) {
       static_cast<long long>(all.requests_failed));
   if (!all.first_error.empty()) std::printf("first error: %s\n", all.first_error.c_str());
   std::printf(
-      "{\"tool\":\"rw_loadgen\",\"url\":\"%s\",\"series\":%lld,\"samples_per_series\":%lld,"
+      "{\"tool\":\"rw_loadgen\",\"protocol\":\"%s\",\"url\":\"%s\",\"series\":%lld,\"samples_per_"
+      "series\":%lld,"
       "\"batch_size\":%lld,\"senders\":%d,\"interval_ms\":%lld,\"start_ms\":%lld,\"seed\":%llu,"
       "\"counters\":%lld,\"gauges\":%lld,\"samples\":%lld,\"samples_ok\":%lld,\"requests\":%lld,"
       "\"elapsed_s\":%.6f,\"samples_per_s\":%.1f,\"raw_bytes\":%llu,\"snappy_bytes_sent\":%llu,"
@@ -837,7 +1103,7 @@ int Run(const Options& o) {
       "\"latency_ms_max\":%.3f,\"status_counts\":{%s},\"non_2xx_responses\":%lld,"
       "\"retries\":%lld,\"connection_errors\":%lld,\"failed_requests\":%lld,"
       "\"first_error\":\"%s\"}\n",
-      JsonEscape(o.url).c_str(), static_cast<long long>(o.series),
+      o.protocol.c_str(), JsonEscape(o.url).c_str(), static_cast<long long>(o.series),
       static_cast<long long>(o.samples_per_series), static_cast<long long>(o.batch_size), senders,
       static_cast<long long>(o.interval_ms), static_cast<long long>(start_ms),
       static_cast<unsigned long long>(o.seed), static_cast<long long>(w.counters),
@@ -884,6 +1150,14 @@ int Main(int argc, char** argv) {
   app.add_option("--max-preencode-mib", o.max_preencode_mib,
                  "Encode everything before timing if it fits in this many MiB; otherwise encode "
                  "concurrently")
+      ->capture_default_str();
+  app.add_option("--protocol", o.protocol,
+                 "remote-write, otlp-http (POST --url with an ExportMetricsServiceRequest) or "
+                 "otlp-grpc (--url http://host:port of the OTLP/gRPC listener)")
+      ->check(CLI::IsMember({"remote-write", "otlp-http", "otlp-grpc"}))
+      ->capture_default_str();
+  app.add_option("--otlp-compression", o.otlp_compression, "OTLP body compression: gzip or none")
+      ->check(CLI::IsMember({"gzip", "none"}))
       ->capture_default_str();
   app.add_flag("--dry-run", o.dry_run, "Encode the workload and report its size; send nothing");
   app.add_option("--print", o.print,
