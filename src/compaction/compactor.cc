@@ -13,7 +13,6 @@
 
 #include "base/crash_point.h"
 #include "base/file_lock.h"
-#include "storage/block/block_writer.h"
 #include "base/dir_size.h"
 #include "base/log.h"
 
@@ -236,19 +235,11 @@ Status Compactor::MoveToCold(bool* moved, CompactionReport* report,
     meta.node = cold_->options().node_id;
     meta.source = source;
     const std::string dir = options_.staging_dir + "/" + meta.id;
-    STRATA_ASSIGN_OR_RETURN(auto writer, storage::block::BlockWriter::Create(dir, meta));
-    STRATA_ASSIGN_OR_RETURN(auto series, warm_->PartitionSeries(p.start));
-    for (const auto& [id, labels] : series) {
-      STRATA_ASSIGN_OR_RETURN(std::vector<storage::WarmChunk> chunks,
-                              warm_->PartitionChunks(p.start, id));
-      std::vector<storage::block::ChunkData> data;
-      data.reserve(chunks.size());
-      for (const auto& c : chunks) data.push_back({c.min_t, c.max_t, c.bytes});
-      STRATA_RETURN_IF_ERROR(writer->AddSeries(labels, data).WithContext(what));
-    }
-    series_count = series.size();
-    if (series_count > 0) {
-      STRATA_ASSIGN_OR_RETURN(meta, writer->Finish());
+    auto built = storage::BuildBlockFromWarmPartition(*warm_, p.start, meta, dir);
+    if (!built.ok() && !built.status().IsNotFound()) return built.status().WithContext(what);
+    if (built.ok()) {
+      meta = std::move(built).value();
+      series_count = meta.series;
       CrashPoint("cold-block-built");
       STRATA_RETURN_IF_ERROR(cold_
                                  ->Upload(dir, meta,
@@ -370,6 +361,11 @@ Result<CompactionReport> Compactor::RunOnce(
     return s.WithContext("applying retention");
   }
   return report;
+}
+
+Status Compactor::WhilePaused(const std::function<Status()>& fn) {
+  MutexLock lock(&run_mu_);
+  return fn();
 }
 
 void Compactor::Start() {

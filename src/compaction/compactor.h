@@ -84,6 +84,10 @@ class Compactor {
   // before it stays done; the failed move is retried by the next call).
   Result<CompactionReport> RunOnce(const std::function<void(const std::string&)>& progress = {});
 
+  // Runs `fn` while no move or retention run is in progress and none can start (the admin
+  // snapshot API: data must not move between tiers under it). Returns what `fn` returns.
+  Status WhilePaused(const std::function<Status()>& fn);
+
   // Background thread: RunOnce() every check_interval. Stop() joins it.
   void Start();
   void Stop();

@@ -4,12 +4,17 @@
 #include <prometheus/gauge.h>
 #include <prometheus/text_serializer.h>
 
+#include <chrono>
+#include <filesystem>
 #include <sstream>
 #include <thread>
 
 #include "base/log.h"
 #include "server/process_metrics.h"
 #include "storage/data_dir.h"
+#include "storage/snapshot.h"
+#include "server/api_params.h"
+#include "server/json_writer.h"
 
 namespace strata::server {
 
@@ -221,6 +226,67 @@ void Server::AddRoutes() {
   }
   router_.Add({"GET"}, "/metrics",
               [this](const HttpRequest&, HttpResponse* res) { ServeMetrics(res); });
+  router_.Add({"POST", "PUT"}, "/api/v1/admin/tsdb/snapshot",
+              [this](const HttpRequest& req, HttpResponse* res) { HandleSnapshot(req, res); });
+}
+
+void Server::HandleSnapshot(const HttpRequest& req, HttpResponse* res) {
+  if (!options_.enable_admin_api) {
+    SetJsonError(res, 503, "unavailable", "admin APIs disabled");
+    return;
+  }
+  auto params = RequestParams(req);
+  if (!params.ok()) {
+    SetStatusError(res, params.status());
+    return;
+  }
+  bool skip_head = false;
+  if (const std::string* v = params->Get("skip_head"); v != nullptr && !v->empty()) {
+    if (*v == "true" || *v == "1") {
+      skip_head = true;
+    } else if (*v != "false" && *v != "0") {
+      SetJsonError(res, 400, "bad_data",
+                   "unable to parse boolean 'skip_head' argument: invalid syntax");
+      return;
+    }
+  }
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const std::string name = storage::NewSnapshotName(now);
+  std::error_code ec;
+  const std::string root = std::filesystem::absolute(options_.data_dir, ec).string();
+  const std::string dir = root + "/snapshots/" + name;
+  storage::objstore::ObjectStoreOptions so;
+  so.url = "file://" + dir;
+  auto store = storage::objstore::OpenObjectStore(so, dir, nullptr);
+  if (!store.ok()) {
+    SetStatusError(res, store.status());
+    return;
+  }
+  storage::SnapshotSources sources;
+  sources.head = skip_head ? nullptr : head_.get();
+  sources.warm = warm_.get();
+  sources.cold = cold_.get();
+  sources.node = cold_->options().node_id;
+  Status s = compactor_->WhilePaused([&] {
+    return storage::WriteSnapshot(sources, name, store->get(),
+                                  root + "/snapshot-staging-" + name)
+        .status();
+  });
+  if (!s.ok()) {
+    STRATA_LOG(kError, "server") << "snapshot failed" << LogKV("error", s.ToString());
+    std::filesystem::remove_all(dir, ec);
+    SetJsonError(res, 500, "internal", "create snapshot: " + s.ToString());
+    return;
+  }
+  STRATA_LOG(kInfo, "server") << "snapshot written" << LogKV("dir", dir);
+  std::string data = "{\"name\":";
+  AppendJsonString(&data, name);
+  data += ",\"dir\":";
+  AppendJsonString(&data, dir);
+  data += "}";
+  SetJsonSuccess(res, data);
 }
 
 void Server::HandleWrite(const HttpRequest& req, HttpResponse* res) {

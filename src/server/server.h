@@ -43,6 +43,9 @@ struct ServerOptions {
   storage::ColdConfig cold;
   // Moves and retention; chunk_range_ms follows head.chunk_range_ms.
   compaction::CompactorOptions compaction;
+  // Serve /api/v1/admin/* (the TSDB snapshot), as Prometheus' --web.enable-admin-api.
+  // Default: false (the endpoints answer 503 "admin APIs disabled").
+  bool enable_admin_api = false;
   // Run the compactor in the background. Default: true.
   bool enable_compaction = true;
   query::EngineOptions engine;
@@ -82,6 +85,7 @@ class Server {
   void AddBootRoutes();
   void AddRoutes();
   void ServeMetrics(HttpResponse* res);
+  void HandleSnapshot(const HttpRequest& req, HttpResponse* res);
   void HandleWrite(const HttpRequest& req, HttpResponse* res);
   void HandleOtlp(const HttpRequest& req, HttpResponse* res);
 

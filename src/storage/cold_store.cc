@@ -9,6 +9,7 @@
 #include "base/coding.h"
 #include "base/file_lock.h"
 #include "base/log.h"
+#include "storage/block/block_writer.h"
 #include "storage/xor_chunk.h"
 
 namespace strata::storage {
@@ -489,6 +490,22 @@ Result<std::string> LoadOrCreateNodeId(const std::string& data_dir, const std::s
   }
   STRATA_RETURN_IF_ERROR(WriteFileDurably(path, recorded + "\n"));
   return recorded;
+}
+
+Result<block::BlockMeta> BuildBlockFromWarmPartition(const WarmStore& warm, int64_t part,
+                                                     block::BlockMeta meta,
+                                                     const std::string& dir) {
+  STRATA_ASSIGN_OR_RETURN(auto writer, block::BlockWriter::Create(dir, meta));
+  STRATA_ASSIGN_OR_RETURN(auto series, warm.PartitionSeries(part));
+  if (series.empty()) return Status::NotFound("warm partition " + std::to_string(part) + " is empty");
+  for (const auto& [id, labels] : series) {
+    STRATA_ASSIGN_OR_RETURN(std::vector<WarmChunk> chunks, warm.PartitionChunks(part, id));
+    std::vector<block::ChunkData> data;
+    data.reserve(chunks.size());
+    for (const auto& c : chunks) data.push_back({c.min_t, c.max_t, c.bytes});
+    STRATA_RETURN_IF_ERROR(writer->AddSeries(labels, data));
+  }
+  return writer->Finish();
 }
 
 Result<std::unique_ptr<ColdStore>> OpenColdStore(const std::string& data_dir, ColdConfig config,

@@ -17,8 +17,9 @@
 #include "base/result.h"
 #include "storage/block/block_reader.h"
 #include "storage/block/format.h"
-#include "storage/objstore/object_store.h"
+#include "storage/object_store.h"
 #include "storage/querier.h"
+#include "storage/warm_store.h"
 
 namespace prometheus {
 class Registry;
@@ -129,6 +130,13 @@ struct ColdConfig {
 // InvalidArgument for an invalid id, or one that differs from the recorded id (the data
 // directory's blocks belong to that node).
 Result<std::string> LoadOrCreateNodeId(const std::string& data_dir, const std::string& flag);
+
+// Builds, in the new directory `dir`, the cold block of warm partition `part` (its chunks as
+// they are, series in label order). `meta` gives id, node, source and created_ms. NotFound when
+// the partition holds no series.
+Result<block::BlockMeta> BuildBlockFromWarmPartition(const WarmStore& warm, int64_t part,
+                                                     block::BlockMeta meta,
+                                                     const std::string& dir);
 
 // Opens the object store and the cold tier of `data_dir`.
 Result<std::unique_ptr<ColdStore>> OpenColdStore(const std::string& data_dir, ColdConfig config,

@@ -40,16 +40,7 @@ void WriteWalOnly(const std::string& dir, const std::string& name, int hours) {
 }
 
 int RunCli(const std::vector<std::string>& args, std::string* log) {
-  testutil::TempDir tmp;
-  testutil::ChildProcess p;
-  std::vector<std::string> argv = {testutil::StrataBinary()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::string path = tmp.path() + "/cli.log";
-  if (!p.Start(argv, path)) return -1;
-  int code = -1;
-  testutil::WaitFor([&] { return p.Exited(&code); }, std::chrono::seconds(60));
-  *log = testutil::ReadFile(path);
-  return code;
+  return testutil::RunStrataCli(args, log);
 }
 
 TEST(DataDirIntegrationTest, AWalOnlyDirectoryIsMigratedWithEverySample) {

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <thread>
 
-#include "storage/objstore/object_store.h"
+#include "storage/object_store.h"
 #include "testutil/process.h"
 #include "testutil/s3.h"
 

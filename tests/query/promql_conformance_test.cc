@@ -30,7 +30,6 @@
 #include "query/printer.h"
 #include "query/promql_test_script.h"
 #include "query/value.h"
-#include "storage/block/block_writer.h"
 #include "storage/cold_store.h"
 #include "storage/head.h"
 #include "storage/merge_querier.h"
@@ -481,22 +480,12 @@ class ScriptRunner {
       auto fail = [&](const Status& s) {
         ADD_FAILURE() << file_ << ":" << line << ": cold move: " << s.ToString();
       };
-      auto writer = storage::block::BlockWriter::Create(dir, meta);
-      if (!writer.ok()) return fail(writer.status());
-      auto series = warm_->PartitionSeries(part);
-      if (!series.ok()) return fail(series.status());
-      for (const auto& [id, labels] : *series) {
-        auto chunks = warm_->PartitionChunks(part, id);
-        if (!chunks.ok()) return fail(chunks.status());
-        std::vector<storage::block::ChunkData> data;
-        for (const auto& c : *chunks) data.push_back({c.min_t, c.max_t, c.bytes});
-        if (Status s = (*writer)->AddSeries(labels, data); !s.ok()) return fail(s);
-      }
-      if (!series->empty()) {
-        auto m = (*writer)->Finish();
-        if (!m.ok()) return fail(m.status());
-        if (Status s = cold_->Upload(dir, *m); !s.ok()) return fail(s);
+      auto built = storage::BuildBlockFromWarmPartition(*warm_, part, meta, dir);
+      if (built.ok()) {
+        if (Status s = cold_->Upload(dir, *built); !s.ok()) return fail(s);
         ++cold_blocks_;
+      } else if (!built.status().IsNotFound()) {
+        return fail(built.status());
       }
       auto dropped = warm_->DropPartition(part);
       if (!dropped.ok()) return fail(dropped.status());

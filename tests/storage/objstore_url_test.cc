@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "storage/objstore/object_store.h"
+#include "storage/object_store.h"
 #include "storage/objstore/s3_credentials.h"
 #include "storage/objstore/s3_object_store.h"
 #include "testutil/process.h"

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <string>
 
-#include "storage/objstore/object_store.h"
+#include "storage/object_store.h"
 
 namespace strata::testutil {
 

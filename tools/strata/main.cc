@@ -1,6 +1,7 @@
 // The `strata` command: `strata serve` runs the server; `strata compact` runs the compaction
-// planner once on a stopped server's data directory. More subcommands (backup, restore,
-// inspect) arrive with their features. Exit codes: 0 done, 1 runtime error, 2 usage error.
+// planner once on a stopped server's data directory; `strata backup`, `restore` and `inspect`
+// (backup.h) work on data directories and backups. Exit codes: 0 done, 1 runtime error, 2 usage
+// error.
 #include <CLI/CLI.hpp>
 #include <malloc.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "base/file_lock.h"
 #include "base/log.h"
 #include "compaction/compactor.h"
+#include "backup.h"
 #include "storage_flags.h"
 #include "server/server.h"
 #include "storage/data_dir.h"
@@ -315,6 +317,9 @@ int main(int argc, char** argv) {
                     "there) or off (refuse to start)")
       ->capture_default_str();
   flags.storage.Register(serve);
+  serve->add_flag("--web.enable-admin-api", options.enable_admin_api,
+                  "Serve the admin API (POST /api/v1/admin/tsdb/snapshot, used by strata backup "
+                  "--url)");
 
   std::string compact_dir = "./data";
   strata::cli::StorageFlags compact_storage;
@@ -322,6 +327,10 @@ int main(int argc, char** argv) {
       "compact", "Run the compaction planner once on a stopped server's data directory");
   compact->add_option("--data-dir", compact_dir, "The data directory")->capture_default_str();
   compact_storage.Register(compact);
+
+  strata::cli::BackupCommand backup(&app);
+  strata::cli::RestoreCommand restore(&app);
+  strata::cli::InspectCommand inspect(&app);
 
   // CLI11 reports through exceptions; usage errors exit with 2, --help/--version with 0.
   try {
@@ -340,6 +349,9 @@ int main(int argc, char** argv) {
   strata::SetLogLevel(level);
 
   if (serve->parsed()) return Serve(std::move(options), flags);
+  if (backup.parsed()) return backup.Run();
+  if (restore.parsed()) return restore.Run();
+  if (inspect.parsed()) return inspect.Run();
   if (compact->parsed()) {
     strata::compaction::CompactorOptions copts;
     strata::storage::WarmOptions wopts;

@@ -16,7 +16,7 @@
 #include "base/result.h"
 #include "model/matcher.h"
 #include "storage/block/format.h"
-#include "storage/objstore/object_store.h"
+#include "storage/object_store.h"
 
 namespace strata::storage::block {
 

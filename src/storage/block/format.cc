@@ -167,27 +167,39 @@ std::string EncodeMeta(const BlockMeta& m) {
     out += i + 1 < m.files.size() ? ",\n" : "\n";
   }
   out += "  ],\n";
-  uint32_t crc = Crc32c(out);
-  out += "  \"crc32c\": \"" + Hex32(crc) + "\"\n}\n";
-  return out;
+  return SealJson(std::move(out));
 }
 
-Result<BlockMeta> DecodeMeta(std::string_view json) {
-  // The last three lines: `  "crc32c": "xxxxxxxx"`, `}`, and the final newline.
+std::string SealJson(std::string body) {
+  uint32_t crc = Crc32c(body);
+  body += "  \"crc32c\": \"" + Hex32(crc) + "\"\n}\n";
+  return body;
+}
+
+std::string CrcHex(uint32_t crc) { return Hex32(crc); }
+bool ParseCrcHex(std::string_view s, uint32_t* crc) { return ParseHex32(s, crc); }
+
+Status CheckSealedJson(std::string_view json, std::string_view what) {
   constexpr std::string_view kTail = "\"\n}\n";
   constexpr std::string_view kCrcField = "  \"crc32c\": \"";
+  const std::string w(what);
   if (json.size() < kCrcField.size() + 8 + kTail.size() || !json.ends_with(kTail)) {
-    return Bad("meta.json: truncated (no checksum line)");
+    return Bad(w + ": truncated (no checksum line)");
   }
   size_t line = json.size() - kTail.size() - 8 - kCrcField.size();
   if (json.substr(line, kCrcField.size()) != kCrcField) {
-    return Bad("meta.json: truncated (no checksum line)");
+    return Bad(w + ": truncated (no checksum line)");
   }
   uint32_t want;
   if (!ParseHex32(json.substr(line + kCrcField.size(), 8), &want)) {
-    return Bad("meta.json: malformed checksum");
+    return Bad(w + ": malformed checksum");
   }
-  if (Crc32c(json.substr(0, line)) != want) return Bad("meta.json: checksum mismatch");
+  if (Crc32c(json.substr(0, line)) != want) return Bad(w + ": checksum mismatch");
+  return Status::Ok();
+}
+
+Result<BlockMeta> DecodeMeta(std::string_view json) {
+  STRATA_RETURN_IF_ERROR(CheckSealedJson(json, "meta.json"));
 
   boost::property_tree::ptree tree;
   try {

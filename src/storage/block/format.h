@@ -66,6 +66,14 @@ struct BlockMeta {
 };
 
 std::string EncodeMeta(const BlockMeta& meta);
+// The closing checksum line shared by meta.json and manifest.json: `body` is everything up to
+// and including the "," and newline after the last field; returns the whole sealed file.
+std::string SealJson(std::string body);
+// Checks a sealed file's closing CRC line. Corruption "<what>: ..." when it does not match.
+Status CheckSealedJson(std::string_view json, std::string_view what);
+// Hex of a CRC as meta.json writes it, and its parser.
+std::string CrcHex(uint32_t crc);
+bool ParseCrcHex(std::string_view s, uint32_t* crc);
 // Checks the trailing CRC, then parses and validates (version, id, node, file list).
 Result<BlockMeta> DecodeMeta(std::string_view json);
 

@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "storage/objstore/metrics.h"
-#include "storage/objstore/object_store.h"
+#include "storage/object_store.h"
 
 namespace strata::storage::objstore {
 

@@ -1,6 +1,6 @@
 // Key validation, URL parsing and OpenObjectStore: the parts of object_store.h shared by both
 // backends.
-#include "storage/objstore/object_store.h"
+#include "storage/object_store.h"
 
 #include <algorithm>
 

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "base/result.h"
-#include "storage/objstore/object_store.h"
+#include "storage/object_store.h"
 #include "storage/objstore/sigv4.h"
 
 namespace strata::storage::objstore {

@@ -12,7 +12,7 @@
 
 #include "storage/objstore/http_client.h"
 #include "storage/objstore/metrics.h"
-#include "storage/objstore/object_store.h"
+#include "storage/object_store.h"
 #include "storage/objstore/sigv4.h"
 
 namespace strata::storage::objstore {

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
-#include "storage/objstore/object_store.h"
+#include "storage/object_store.h"
 
 namespace strata::storage::objstore {
 
