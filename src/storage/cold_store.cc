@@ -67,25 +67,8 @@ class ColdSeriesSet final : public SeriesSet {
     for (size_t p = 0; p < s.parts.size(); ++p) {
       const BlockReader* block = s.parts[p].first;
       for (size_t g = 0; g < s.parts[p].second.size(); ++g) {
-        const GroupRef& ref = s.parts[p].second[g];
-        for (const std::string& c : groups[p][g]) {
-          XorIterator it(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(c.data()),
-                                                  c.size()));
-          if (it.Seek(start_)) {
-            do {
-              if (it.t() > end_) break;
-              if (it.t() < ref.min_time || it.t() > ref.max_time) {
-                return block->Corrupt("series " + s.labels.ToString() +
-                                      ": sample outside its group's time range");
-              }
-              out->push_back({it.t(), it.v()});
-            } while (it.Next());
-          }
-          if (!it.status().ok()) {
-            return block->Corrupt("series " + s.labels.ToString() + ": " +
-                                  it.status().message());
-          }
-        }
+        STRATA_RETURN_IF_ERROR(
+            block->DecodeGroup(groups[p][g], s.parts[p].second[g], start_, end_, out));
       }
     }
     auto by_time = [](const model::Sample& a, const model::Sample& b) {
@@ -127,7 +110,7 @@ class ColdSeriesSet final : public SeriesSet {
       ++last;
     }
     for (auto& [block, list] : refs) {
-      STRATA_ASSIGN_OR_RETURN(auto groups, block->ReadGroups(list));
+      STRATA_ASSIGN_OR_RETURN(auto groups, block->FetchGroups(list));
       const auto& w = where[block];
       for (size_t i = 0; i < groups.size(); ++i) {
         auto [si, p, g] = w[i];
@@ -143,8 +126,8 @@ class ColdSeriesSet final : public SeriesSet {
   int64_t end_;
   size_t next_ = 0;
   size_t cur_ = 0;
-  // Series index -> per part, per group, the chunks.
-  std::map<size_t, std::vector<std::vector<std::vector<std::string>>>> fetched_;
+  // Series index -> per part, per group, the stored group bytes.
+  std::map<size_t, std::vector<std::vector<std::string>>> fetched_;
 };
 
 }  // namespace
@@ -503,7 +486,8 @@ Result<block::BlockMeta> BuildBlockFromWarmPartition(const WarmStore& warm, int6
     std::vector<block::ChunkData> data;
     data.reserve(chunks.size());
     for (const auto& c : chunks) data.push_back({c.min_t, c.max_t, c.bytes});
-    STRATA_RETURN_IF_ERROR(writer->AddSeries(labels, data));
+    STRATA_RETURN_IF_ERROR(writer->AddSeries(labels, data).WithContext("warm partition " +
+                                                                       std::to_string(part)));
   }
   return writer->Finish();
 }

@@ -25,7 +25,6 @@ namespace {
 using block::BlockMeta;
 
 constexpr uint64_t kSlice = 8 << 20;
-constexpr size_t kChunkSamples = 120;
 
 bool ParseInt(const std::string& s, int64_t* v) {
   auto r = std::from_chars(s.data(), s.data() + s.size(), *v);
@@ -55,16 +54,6 @@ bool ValidSnapshotName(std::string_view n) {
 
 std::string BlockKey(const std::string& node, const std::string& id, const std::string& file) {
   return "blocks/" + block::BlockPrefix(node, id) + file;
-}
-
-// Writes `chunk` (if it holds samples) to `out` and starts a new one.
-void Flush(XorChunk* chunk, int* n, int64_t min_t, int64_t max_t,
-           std::vector<std::string>* bytes, std::vector<std::pair<int64_t, int64_t>>* bounds) {
-  if (*n == 0) return;
-  bytes->emplace_back(reinterpret_cast<const char*>(chunk->bytes().data()), chunk->size_bytes());
-  bounds->emplace_back(min_t, max_t);
-  *chunk = XorChunk();
-  *n = 0;
 }
 
 // Uploads the files of a block built in `dir`, then its meta.json, under `prefix`.
@@ -194,25 +183,7 @@ Result<BlockMeta> BuildBlockFromQuerier(const Querier& querier, int64_t mint, in
   while (set->Next()) {
     STRATA_RETURN_IF_ERROR(set->ReadSamples(&samples));
     if (samples.empty()) continue;
-    std::vector<std::string> bytes;
-    std::vector<std::pair<int64_t, int64_t>> bounds;
-    XorChunk chunk;
-    int n = 0;
-    int64_t min_t = 0, max_t = 0;
-    for (const auto& s : samples) {
-      if (n == static_cast<int>(kChunkSamples)) Flush(&chunk, &n, min_t, max_t, &bytes, &bounds);
-      if (n == 0) min_t = s.timestamp_ms;
-      STRATA_ASSIGN_OR_RETURN(auto app, XorAppender::Open(&chunk));
-      STRATA_RETURN_IF_ERROR(app.Append(s.timestamp_ms, s.value));
-      max_t = s.timestamp_ms;
-      ++n;
-    }
-    Flush(&chunk, &n, min_t, max_t, &bytes, &bounds);
-    std::vector<block::ChunkData> data;
-    for (size_t i = 0; i < bytes.size(); ++i) {
-      data.push_back({bounds[i].first, bounds[i].second, bytes[i]});
-    }
-    STRATA_RETURN_IF_ERROR(writer->AddSeries(set->labels(), data));
+    STRATA_RETURN_IF_ERROR(writer->AddSeriesSamples(set->labels(), samples));
     any = true;
   }
   STRATA_RETURN_IF_ERROR(set->status());

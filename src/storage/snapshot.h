@@ -81,8 +81,8 @@ Status RestoreSnapshot(objstore::ObjectStore* source, const SnapshotManifest& ma
                        objstore::ObjectStore* cold_target, const std::string& staging_dir,
                        const Progress& progress = {});
 
-// Builds one block from `querier`'s data in [mint, maxt] (every series with a __name__),
-// re-encoded into XOR chunks of at most 120 samples, in `dir`. Returns its meta, or NotFound
+// Builds one block from `querier`'s data in [mint, maxt] (every series with a __name__), in
+// `dir`. Returns its meta, or NotFound
 // when there is no data. `meta` gives id, node, source and created_ms.
 Result<block::BlockMeta> BuildBlockFromQuerier(const Querier& querier, int64_t mint,
                                                int64_t maxt, block::BlockMeta meta,

@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <cmath>
 #include <map>
+#include <bit>
+#include <limits>
 #include <random>
 
 #include "storage/block/block_writer.h"
@@ -40,8 +43,10 @@ struct Series {
   std::vector<model::Sample> samples;
 };
 
-// Series i: metric m{i%3}, job j{i%2}, instance i; value pattern depends on i.
-std::vector<Series> MakeData(int n, int64_t from, int64_t to) {
+// Series i: metric m{i%3}, job j{i%2}, instance i; value pattern depends on i: integer steps
+// and quarter steps (stored with the decimal encoding), irrational steps (XOR chunks), and, with
+// `noisy`, irrational steps for every series.
+std::vector<Series> MakeData(int n, int64_t from, int64_t to, bool noisy = false) {
   std::vector<Series> out;
   for (int i = 0; i < n; ++i) {
     Series s;
@@ -50,7 +55,11 @@ std::vector<Series> MakeData(int n, int64_t from, int64_t to) {
                   {"instance", "host-" + std::to_string(i)}});
     double v = i;
     for (int64_t t = from; t < to; t += kStep) {
-      v += (i % 4 == 0) ? 1 : (t / kStep % 7) * 0.25;
+      if (noisy || i % 4 == 3) {
+        v += std::sqrt(static_cast<double>(t / kStep % 13 + i));
+      } else {
+        v += (i % 4 == 0) ? 1 : (t / kStep % 7) * 0.25;
+      }
       s.samples.push_back({t, v});
     }
     out.push_back(std::move(s));
@@ -210,6 +219,54 @@ TEST(BlockFormatTest, MetaRoundTripAndChecksum) {
   EXPECT_FALSE(block::DecodeMeta("").ok());
 }
 
+TEST(BlockFormatTest, SampleGroupsRoundTripBitExactlyInBothEncodings) {
+  std::vector<std::vector<model::Sample>> cases;
+  cases.push_back({{1000, 1}, {16000, 2}, {31000, 2}, {46000, 7}});           // Integers.
+  cases.push_back({{0, 0.01}, {15000, 12345.67}, {30000, -3.5}, {45001, 1e-9}});  // Decimals.
+  cases.push_back({{5, 1.0 / 3}, {6, 2.0 / 3}});                          // Not decimal: XOR.
+  cases.push_back({{5, 1}, {6, model::StaleNaN()}});                             // Stale marker.
+  cases.push_back({{-100, -0.0}, {0, 0}});                                // Negative zero.
+  cases.push_back({{7, 1e300}, {8, -1e-300}, {9, std::numeric_limits<double>::infinity()}});
+  {
+    std::vector<model::Sample> k;  // 0.1 steps computed as k * 0.1 (not the nearest decimal).
+    for (int i = 0; i < 500; ++i) k.push_back({i * 15000LL, std::round(i * 7.3) * 0.1});
+    cases.push_back(k);
+  }
+  for (size_t c = 0; c < cases.size(); ++c) {
+    const auto& in = cases[c];
+    block::GroupRef ref;
+    ref.min_time = in.front().timestamp_ms;
+    ref.max_time = in.back().timestamp_ms;
+    ref.samples = in.size();
+    std::string stored = block::EncodeSampleGroup(in, &ref.chunks);
+    std::vector<model::Sample> out;
+    ASSERT_TRUE(block::DecodeGroupSamples(stored, ref, INT64_MIN, INT64_MAX, &out).ok()) << c;
+    ASSERT_EQ(out.size(), in.size()) << c;
+    for (size_t i = 0; i < in.size(); ++i) {
+      EXPECT_EQ(out[i].timestamp_ms, in[i].timestamp_ms) << c;
+      EXPECT_EQ(std::bit_cast<uint64_t>(out[i].value), std::bit_cast<uint64_t>(in[i].value))
+          << c << " " << i;
+    }
+    // Only [start, end] comes out; every byte flip is caught or harmless.
+    out.clear();
+    ASSERT_TRUE(block::DecodeGroupSamples(stored, ref, in[1].timestamp_ms, in[1].timestamp_ms,
+                                          &out).ok());
+    ASSERT_EQ(out.size(), 1u);
+    for (size_t i = 0; i < stored.size(); ++i) {
+      std::string bad = stored;
+      bad[i] ^= 0x04;
+      out.clear();
+      EXPECT_FALSE(block::DecodeGroupSamples(bad, ref, INT64_MIN, INT64_MAX, &out).ok()) << i;
+    }
+  }
+  // The decimal cases take the decimal encoding (1 chunk), and it is smaller than XOR.
+  uint64_t chunks = 0;
+  std::string dec = block::EncodeSampleGroup(cases[6], &chunks);
+  EXPECT_EQ(chunks, 1u);
+  block::EncodeSampleGroup(cases[2], &chunks);
+  EXPECT_EQ(chunks, 1u);  // One XOR chunk of two samples.
+}
+
 TEST(BlockFormatTest, BlockIdsSortByTimeAndValidate) {
   std::mt19937_64 rng(7);
   std::string a = block::NewBlockId(1000, rng), b = block::NewBlockId(2000, rng);
@@ -271,7 +328,7 @@ TEST_F(ColdStoreTest, QueriesAcrossBlocksAnswerAsTheData) {
 }
 
 TEST_F(ColdStoreTest, ShortQueriesReadOnlyWhatTheyNeed) {
-  auto data = MakeData(200, 0, kDay);
+  auto data = MakeData(200, 0, kDay, /*noisy=*/true);
   auto cold = Open("n1", false, 0);  // No cache: every read goes to the store.
   BlockMeta meta = AddBlock(cold.get(), data, 0, kDay, "warm:0");
   state_->bytes_read = 0;
@@ -446,6 +503,47 @@ TEST_F(ColdStoreTest, WriterRejectsMisuse) {
   auto empty = block::BlockWriter::Create((dir_ / "y").string(), meta);
   ASSERT_TRUE(empty.ok());
   EXPECT_FALSE((*empty)->Finish().ok());
+}
+
+}  // namespace
+}  // namespace strata::storage
+
+namespace strata::storage {
+namespace {
+
+std::string Hex(std::string_view b) {
+  std::string out;
+  char buf[4];
+  for (unsigned char c : b) {
+    std::snprintf(buf, sizeof buf, "%02x", c);
+    out += buf;
+  }
+  return out;
+}
+
+// The worked example of docs/format/block.md, byte for byte.
+TEST(BlockFormatTest, WorkedExample) {
+  block::SeriesEntry e;
+  e.labels = L({{"__name__", "up"}, {"job", "a"}});
+  std::vector<model::Sample> samples = {{1700006400000, 1.0}, {1700006415000, 1.0}};
+  block::GroupRef ref;
+  ref.min_time = 1700006400000;
+  ref.max_time = 1700006415000;
+  ref.samples = 2;
+  std::string group = block::EncodeSampleGroup(samples, &ref.chunks);
+  ref.file = 1;
+  ref.offset = block::kFileHeaderBytes;
+  ref.length = group.size();
+  e.groups.push_back(ref);
+  std::string index = block::EncodeIndex({e});
+  const char* want_group = "000202000080c0b884fa62b0ea010200e31d97ee";
+  const char* want_index =
+      "53545249445830310100000004085f5f6e616d655f5f0161036a6f620275701d83b0cb010000000000000"
+      "0adcf14c502000300060201060657a15e2b1302000302010180c0b884fa629875010c140102f10137110100a5"
+      "efc3e20100a5efc3e20c0000000000000023000000000000002f000000000000003c00000000000000540000"
+      "000000000060000000000000005354524944585443e9bb0b31";
+  EXPECT_EQ(Hex(group), want_group);
+  EXPECT_EQ(Hex(index), want_index);
 }
 
 }  // namespace

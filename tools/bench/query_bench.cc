@@ -1944,7 +1944,12 @@ int main(int argc, char** argv) {
   query->add_option("--data-last-ms", qo.data_last_ms, "Last sample timestamp");
   query->add_option("--check-timeout-s", qo.check_timeout_s, "Ingest check deadline")
       ->capture_default_str();
+  CLI::App* list = app.add_subcommand("queries", "Print the built-in dashboard queries, one a line");
   CLI11_PARSE(app, argc, argv);
   if (load->parsed()) return strata::tools::RunLoad(lo);
+  if (list->parsed()) {
+    for (const char* q : strata::tools::kDefaultQueries) std::printf("%s\n", q);
+    return 0;
+  }
   return strata::tools::RunQuery(qo);
 }

@@ -100,6 +100,27 @@ json_get() {  # $1 file, $2 key: from the driver's JSON line.
   grep '^{"tool":"query_bench"' "$1" | head -1 | sed -E "s/.*\"$2\":(\"[^\"]*\"|[^,}]*).*/\1/" | tr -d '"'
 }
 
+# Value of the unlabelled metric $2 on server $1's /metrics ("" when absent).
+metric() {
+  local body
+  body=$(curl -sf --max-time 30 "http://127.0.0.1:${port[$1]}/metrics") || return 0
+  awk -v m="$2" '$1 == m && !done { print $2; done = 1 }' <<< "$body"
+}
+
+# Prometheus' persisted blocks: "bytes samples" summed over every block directory (a ULID with a
+# meta.json), i.e. without its WAL and head chunks.
+prometheus_blocks() {
+  local d b=0 n=0 sz ns
+  for d in "$1"/*/; do
+    [ -f "$d/meta.json" ] || continue
+    sz=$(du -sb "$d" | awk '{ print $1 }')
+    ns=$(tr -d ' \n' < "$d/meta.json" | sed -E 's/.*"numSamples":([0-9]+).*/\1/')
+    b=$((b + sz))
+    n=$((n + ns))
+  done
+  echo "$b $n"
+}
+
 # A TCP port on 127.0.0.1 that no socket uses, below the ephemeral range.
 free_port() {
   local lo p
@@ -311,6 +332,18 @@ run_server() {
   sampled=$(file_max "$dir/rss_load.tsv")
   R[$name.peak_load]=$((hwm > sampled ? hwm : sampled))
   R[$name.disk]=$(du -sb "$dir/data" | awk '{ print $1 }')
+  if [ "$name" = strata ]; then
+    R[strata.cold_bytes]=$(metric strata strata_cold_bytes)
+    R[strata.cold_samples]=$(metric strata strata_cold_samples)
+    R[strata.cold_blocks]=$(metric strata strata_cold_blocks)
+    R[strata.warm_bytes]=$(metric strata strata_warm_bytes)
+    log "strata: cold tier ${R[strata.cold_blocks]} blocks, ${R[strata.cold_samples]} samples, ${R[strata.cold_bytes]} bytes"
+  else
+    read -r b n <<< "$(prometheus_blocks "$dir/data")"
+    R[prometheus.cold_bytes]=$b
+    R[prometheus.cold_samples]=$n
+    log "prometheus: blocks hold $n samples in $b bytes"
+  fi
   log "$name: RSS at end $(mib "${R[$name.rss_end]}") MiB, peak $(mib "${R[$name.peak_load]}") MiB, disk ${R[$name.disk]} bytes"
 
   local times=()
@@ -338,9 +371,12 @@ for s in strata prometheus; do R[$s.rss_restart]=$(proc_kib "${pid[$s]}" VmRSS);
 last_ms=${R[strata.last_ms]}
 end_s=$((last_ms / 1000 / STEP * STEP))
 start_s=$((end_s - $(awk -v h="$QUERY_HOURS" 'BEGIN { printf "%.0f", h * 3600 }')))
-query_base=("$driver" query --strata "http://127.0.0.1:${port[strata]}"
-            --prometheus "http://127.0.0.1:${port[prometheus]}" --start "$start_s" --end "$end_s"
-            --step "$STEP" --rel-tol "$REL_TOL" --timeout-s 600)
+set_query_base() {  # Again after a restart: the port changes.
+  query_base=("$driver" query --strata "http://127.0.0.1:${port[strata]}"
+              --prometheus "http://127.0.0.1:${port[prometheus]}" --start "$start_s" --end "$end_s"
+              --step "$STEP" --rel-tol "$REL_TOL" --timeout-s 600)
+}
+set_query_base
 check_ok=skipped
 if [ "$CHECK" = 1 ]; then
   # The ingest check (heavy count_over_time over all data) runs apart from the timed queries,
@@ -359,6 +395,52 @@ if [ "$CHECK" = 1 ]; then
   [ "$crc" = 0 ] || check_ok=no
   settle strata prometheus
 fi
+
+# ---- Cold tier: each dashboard query once with the cold cache disabled ----
+# Strata restarts with --storage.cold.cache-bytes=0, so every index header, postings list,
+# series entry and chunk group a query needs is read from the object store (here the local
+# <data-dir>/cold; the OS page cache is warm for both servers). Bytes and requests per query come
+# from strata_cold_fetched_bytes_total / strata_cold_fetch_requests_total. The warm-cache figures
+# are the timed phase below (after WARMUP runs), with the default cache.
+if [ -n "$QUERIES_FILE" ]; then
+  grep -vE '^[[:space:]]*(#|$)' "$QUERIES_FILE" > "$tmp/queries.txt"
+else
+  "$driver" queries > "$tmp/queries.txt"
+fi
+cold_pass=0
+if [ "${R[strata.cold_blocks]:-0}" != 0 ] && [ "${COLD_PASS:-1}" = 1 ]; then
+  cold_pass=1
+  log "strata: restarting with --storage.cold.cache-bytes=0 for the empty-cache pass"
+  stop strata TERM
+  saved_flags=$STRATA_FLAGS
+  STRATA_FLAGS="$STRATA_FLAGS --storage.cold.cache-bytes=0"
+  launch strata
+  R[strata.cmdline_nocache]=$(cat "$tmp/strata/cmdline")
+  STRATA_FLAGS=$saved_flags
+  set_query_base
+  settle strata
+  : > "$tmp/cold_pass.tsv"
+  while IFS= read -r q; do
+    echo "$q" > "$tmp/q1.txt"
+    b0=$(metric strata strata_cold_fetched_bytes_total)
+    r0=$(metric strata strata_cold_fetch_requests_total)
+    "${query_base[@]}" --runs 1 --warmup 0 --pause-ms 0 --queries-file "$tmp/q1.txt" > "$tmp/q1.out" 2>&1 || true
+    b1=$(metric strata strata_cold_fetched_bytes_total)
+    r1=$(metric strata strata_cold_fetch_requests_total)
+    line=$(grep -o '"strata_ms":[-0-9.]*,"prometheus_ms":[-0-9.]*,"same":[a-z]*' "$tmp/q1.out" | head -1)
+    IFS=',' read -r sm pm same <<< "$line"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${sm#*:}" "${pm#*:}" "${same#*:}" \
+      "$(awk -v a="$b1" -v b="$b0" 'BEGIN { printf "%.0f", a - b }')" \
+      "$(awk -v a="$r1" -v b="$r0" 'BEGIN { printf "%.0f", a - b }')" "$q" >> "$tmp/cold_pass.tsv"
+    alive strata prometheus
+  done < "$tmp/queries.txt"
+  log "strata: restarting with the default cold cache for the timed queries"
+  stop strata TERM
+  launch strata
+  set_query_base
+  settle strata prometheus
+fi
+cold_fetch0=$(metric strata strata_cold_fetched_bytes_total)
 
 # Peak RSS of the query phase: VmHWM after resetting it (clear_refs 5), else the 1 s samples.
 hwm_reset=1
@@ -382,6 +464,7 @@ for s in strata prometheus; do
   if [ "$hwm_reset" = 1 ] && [ "$hwm" -gt "$sampled" ]; then sampled=$hwm; fi
   R[$s.peak_query]=$sampled
 done
+cold_fetch1=$(metric strata strata_cold_fetched_bytes_total)
 stop strata TERM
 stop prometheus TERM
 grep -q '^{"tool":"query_bench","phase":"query"' "$tmp/query.out" ||
@@ -496,6 +579,41 @@ growth_strata=$(val strata growth)
     echo "Peak RSS during queries: max of VmRSS sampled every second (VmHWM could not be reset)."
   fi
   echo
+  echo "### Cold tier"
+  echo
+  cold_bps=$(awk -v b="${R[strata.cold_bytes]:-0}" -v n="${R[strata.cold_samples]:-0}" 'BEGIN { if (n > 0) printf "%.3f", b / n; else print "n/a" }')
+  prom_bps=$(awk -v b="${R[prometheus.cold_bytes]:-0}" -v n="${R[prometheus.cold_samples]:-0}" 'BEGIN { if (n > 0) printf "%.3f", b / n; else print "n/a" }')
+  cold_ratio=$(ratio "$cold_bps" "$prom_bps")
+  echo "Strata moved ${R[strata.cold_blocks]:-0} warm partitions (UTC days older than the 40 h warm span) to cold"
+  echo "blocks in <data-dir>/cold: ${R[strata.cold_samples]:-0} samples. Prometheus' persisted blocks (every"
+  echo "block directory, without its WAL and head chunks) hold ${R[prometheus.cold_samples]:-0} samples."
+  echo
+  echo "| metric | Strata | Prometheus | ratio | aim | met |"
+  echo "|---|---:|---:|---:|---|---|"
+  echo "| bytes per sample in blocks (cold blocks / Prometheus blocks) | $cold_bps | $prom_bps | $cold_ratio | ratio <= 0.5 | $(met "$cold_ratio" 0.5) |"
+  echo "| block bytes, MiB | $(awk -v b="${R[strata.cold_bytes]:-0}" 'BEGIN { printf "%.1f", b / 1048576 }') | $(awk -v b="${R[prometheus.cold_bytes]:-0}" 'BEGIN { printf "%.1f", b / 1048576 }') | | | |"
+  echo
+  if [ "$cold_pass" = 1 ]; then
+    echo "Dashboard queries over the last ${QUERY_HOURS} h (step ${STEP} s), each run once right after a restart with"
+    echo "\`--storage.cold.cache-bytes=0\` (every cold read goes to the object store), and the warm-cache"
+    echo "medians of the timed phase below. Downloaded: bytes and ranged GETs of the cold tier for that one run,"
+    echo "against $(awk -v b="${R[strata.cold_bytes]:-0}" 'BEGIN { printf "%.1f", b / 1048576 }') MiB of cold blocks."
+    echo
+    echo "| query | empty cache: Strata ms | Prometheus ms | ratio | downloaded KiB | GETs | warm cache: Strata ms | Prometheus ms | ratio (aim <= 0.5) |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    warm_json=$(grep '^{"tool":"query_bench","phase":"query"' "$tmp/query.out" |
+      grep -o '"strata_ms":[-0-9.]*,"prometheus_ms":[-0-9.]*' | sed -E 's/"strata_ms":([-0-9.]*),"prometheus_ms":([-0-9.]*)/\1 \2/')
+    i=0
+    while IFS=$'\t' read -r sm pm same bytes gets q; do
+      i=$((i + 1))
+      read -r wsm wpm <<< "$(sed -n "${i}p" <<< "$warm_json")"
+      wr=$(ratio "$wsm" "$wpm")
+      echo "| \`$q\` | $sm | $pm | $(ratio "$sm" "$pm") | $(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1024 }') | $gets | $wsm | $wpm | $wr $(met "$wr" 0.5) |"
+    done < "$tmp/cold_pass.tsv"
+    echo
+    echo "Cold-tier bytes downloaded during the whole timed (warm-cache) phase: $(awk -v a="$cold_fetch1" -v b="$cold_fetch0" 'BEGIN { printf "%.0f", a - b }')."
+    echo
+  fi
   echo "### Dashboard queries over the last ${QUERY_HOURS} h, step ${STEP} s"
   echo
   if [ "$CHECK" = 1 ]; then
@@ -508,6 +626,7 @@ growth_strata=$(val strata growth)
   echo
   echo "    $invocation"
   echo "    Strata: ${R[strata.cmdline]}"
+  [ "$cold_pass" = 1 ] && echo "    Strata, empty-cache pass: ${R[strata.cmdline_nocache]}"
   echo "    Prometheus: ${R[prometheus.cmdline]}"
   echo "    load (Strata): ${R[strata.load_cmd]}"
   echo "    query: ${query_cmd[*]}"

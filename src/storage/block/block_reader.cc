@@ -10,12 +10,6 @@ namespace {
 
 constexpr size_t kEntryOverhead = 96;  // Cache bookkeeping per entry, roughly.
 
-uint64_t SamplesOf(const std::string& chunk) {
-  if (chunk.size() < 2) return 0;
-  return (static_cast<uint64_t>(static_cast<uint8_t>(chunk[0])) << 8) |
-         static_cast<uint8_t>(chunk[1]);
-}
-
 }  // namespace
 
 BlockReader::BlockReader(objstore::ObjectStore* store, BlockCache* cache, BlockMeta meta)
@@ -236,34 +230,28 @@ Result<std::vector<std::string>> BlockReader::LabelValues(std::string_view name)
   return out;
 }
 
-Result<std::vector<std::vector<std::string>>> BlockReader::ReadGroups(
-    std::span<const GroupRef> groups) const {
+Result<std::vector<std::string>> BlockReader::FetchGroups(std::span<const GroupRef> groups) const {
   // One ReadRanges call per chunk file, then back into the caller's order.
   std::map<uint32_t, std::vector<size_t>> by_file;
   for (size_t i = 0; i < groups.size(); ++i) by_file[groups[i].file].push_back(i);
-  std::vector<std::vector<std::string>> out(groups.size());
+  std::vector<std::string> out(groups.size());
   for (const auto& [file, idx] : by_file) {
     std::vector<objstore::ByteRange> ranges;
     for (size_t i : idx) ranges.push_back({groups[i].offset, groups[i].length});
-    std::string name = ChunkFileName(file);
-    STRATA_ASSIGN_OR_RETURN(auto bytes, ReadRanges(name, ranges));
-    for (size_t k = 0; k < idx.size(); ++k) {
-      const GroupRef& g = groups[idx[k]];
-      auto chunks = DecodeGroup(bytes[k]);
-      if (!chunks.ok()) {
-        return Corrupt(name + " offset " + std::to_string(g.offset) + ": " +
-                       chunks.status().message());
-      }
-      uint64_t samples = 0;
-      for (const auto& c : *chunks) samples += SamplesOf(c);
-      if (chunks->size() != g.chunks || samples != g.samples) {
-        return Corrupt(name + " offset " + std::to_string(g.offset) +
-                       ": chunk or sample count differs from the index");
-      }
-      out[idx[k]] = std::move(chunks).value();
-    }
+    STRATA_ASSIGN_OR_RETURN(auto bytes, ReadRanges(ChunkFileName(file), ranges));
+    for (size_t k = 0; k < idx.size(); ++k) out[idx[k]] = std::move(bytes[k]);
   }
   return out;
+}
+
+Status BlockReader::DecodeGroup(std::string_view stored, const GroupRef& ref, int64_t start,
+                                int64_t end, std::vector<model::Sample>* out) const {
+  Status s = DecodeGroupSamples(stored, ref, start, end, out);
+  if (!s.ok()) {
+    return Corrupt(ChunkFileName(ref.file) + " offset " + std::to_string(ref.offset) + ": " +
+                   s.message());
+  }
+  return Status::Ok();
 }
 
 }  // namespace strata::storage::block

@@ -61,8 +61,11 @@ class BlockReader {
   // Values of `name` in the block.
   Result<std::vector<std::string>> LabelValues(std::string_view name) const;
 
-  // The chunks of each group, in the order given; checks counts against the references.
-  Result<std::vector<std::vector<std::string>>> ReadGroups(std::span<const GroupRef> groups) const;
+  // The stored bytes of each group (decode with DecodeGroupSamples), in the order given.
+  Result<std::vector<std::string>> FetchGroups(std::span<const GroupRef> groups) const;
+  // Decodes one fetched group's samples in [start, end] onto *out; errors name the block.
+  Status DecodeGroup(std::string_view stored, const GroupRef& ref, int64_t start, int64_t end,
+                     std::vector<model::Sample>* out) const;
 
   // Raw ranges of object `file` ("index", "chunks/000001"), in the order given. Ranges are
   // checked against the file's size from meta.json (Corruption when past it), served from the

@@ -9,6 +9,7 @@
 
 #include "base/coding.h"
 #include "base/file_lock.h"
+#include "storage/xor_chunk.h"
 
 namespace strata::storage::block {
 namespace {
@@ -82,9 +83,12 @@ Status BlockWriter::CloseChunkFile() {
   return Status::Ok();
 }
 
-Status BlockWriter::WriteGroup(const std::vector<std::string_view>& chunks, GroupRef ref,
-                               SeriesEntry* entry) {
-  std::string stored = EncodeGroup(chunks);
+Status BlockWriter::WriteGroup(std::span<const model::Sample> samples, SeriesEntry* entry) {
+  GroupRef ref;
+  ref.min_time = samples.front().timestamp_ms;
+  ref.max_time = samples.back().timestamp_ms;
+  ref.samples = samples.size();
+  std::string stored = EncodeSampleGroup(samples, &ref.chunks);
   if (fd_ >= 0 && file_bytes_ + stored.size() > kMaxChunkFileBytes) {
     STRATA_RETURN_IF_ERROR(CloseChunkFile());
   }
@@ -100,47 +104,56 @@ Status BlockWriter::WriteGroup(const std::vector<std::string_view>& chunks, Grou
 }
 
 Status BlockWriter::AddSeries(const model::Labels& labels, std::span<const ChunkData> chunks) {
-  if (finished_) return Status::InvalidArgument("block writer: already finished");
-  if (chunks.empty()) return Status::Ok();
-  if (!series_.empty() && !(series_.back().labels < labels)) {
-    return Status::InvalidArgument("block writer: series out of order: " + labels.ToString());
-  }
+  std::vector<model::Sample> samples;
   for (size_t i = 0; i < chunks.size(); ++i) {
     if (chunks[i].min_t > chunks[i].max_t || SamplesOf(chunks[i].bytes) == 0 ||
         (i > 0 && chunks[i].min_t <= chunks[i - 1].max_t)) {
       return Status::InvalidArgument("block writer: chunks overlap or are empty in " +
                                      labels.ToString());
     }
+    XorIterator it(std::span<const uint8_t>(
+        reinterpret_cast<const uint8_t*>(chunks[i].bytes.data()), chunks[i].bytes.size()));
+    while (it.Next()) {
+      if (it.t() < chunks[i].min_t || it.t() > chunks[i].max_t ||
+          (!samples.empty() && it.t() <= samples.back().timestamp_ms)) {
+        return Status::InvalidArgument("block writer: chunk samples out of order or outside "
+                                       "their bounds in " + labels.ToString());
+      }
+      samples.push_back({it.t(), it.v()});
+    }
+    if (!it.status().ok()) {
+      return Status::InvalidArgument("block writer: chunk of " + labels.ToString() + ": " +
+                                     it.status().message());
+    }
+  }
+  return AddSeriesSamples(labels, samples);
+}
+
+Status BlockWriter::AddSeriesSamples(const model::Labels& labels,
+                                     std::span<const model::Sample> samples) {
+  if (finished_) return Status::InvalidArgument("block writer: already finished");
+  if (samples.empty()) return Status::Ok();
+  if (!series_.empty() && !(series_.back().labels < labels)) {
+    return Status::InvalidArgument("block writer: series out of order: " + labels.ToString());
+  }
+  for (size_t i = 1; i < samples.size(); ++i) {
+    if (samples[i].timestamp_ms <= samples[i - 1].timestamp_ms) {
+      return Status::InvalidArgument("block writer: samples out of order in " +
+                                     labels.ToString());
+    }
   }
   SeriesEntry entry;
   entry.labels = labels;
-  std::vector<std::string_view> group;
-  GroupRef ref;
-  size_t raw = 0;
-  for (const ChunkData& c : chunks) {
-    size_t size = c.bytes.size() + 10;
-    if (!group.empty() && raw + size > kMaxGroupRawBytes) {
-      STRATA_RETURN_IF_ERROR(WriteGroup(group, ref, &entry));
-      group.clear();
-      raw = 0;
-    }
-    if (group.empty()) {
-      ref = GroupRef{};
-      ref.min_time = c.min_t;
-    }
-    group.push_back(c.bytes);
-    raw += size;
-    ref.max_time = c.max_t;
-    ref.chunks++;
-    ref.samples += SamplesOf(c.bytes);
+  for (size_t i = 0; i < samples.size(); i += kMaxGroupSamples) {
+    size_t n = std::min(kMaxGroupSamples, samples.size() - i);
+    STRATA_RETURN_IF_ERROR(WriteGroup(samples.subspan(i, n), &entry));
   }
-  STRATA_RETURN_IF_ERROR(WriteGroup(group, ref, &entry));
   for (const GroupRef& g : entry.groups) {
     meta_.chunks += g.chunks;
     meta_.samples += g.samples;
   }
-  meta_.min_time = std::min(meta_.min_time, chunks.front().min_t);
-  meta_.max_time = std::max(meta_.max_time, chunks.back().max_t);
+  meta_.min_time = std::min(meta_.min_time, samples.front().timestamp_ms);
+  meta_.max_time = std::max(meta_.max_time, samples.back().timestamp_ms);
   meta_.series++;
   // Only the labels and group references stay in memory until Finish().
   series_.push_back(std::move(entry));

@@ -11,6 +11,7 @@
 
 #include "base/result.h"
 #include "model/labels.h"
+#include "model/sample.h"
 #include "storage/block/format.h"
 
 namespace strata::storage::block {
@@ -32,9 +33,13 @@ class BlockWriter {
   BlockWriter& operator=(const BlockWriter&) = delete;
 
   // Adds a series and its chunks. REQUIRES: labels strictly increase across calls; chunks are
-  // sorted by min_t and do not overlap; each holds at least one sample. A series without chunks
-  // is skipped. InvalidArgument when the requirements are violated, IOError on write failure.
+  // sorted by min_t and do not overlap; each holds at least one sample. The samples are
+  // re-encoded into groups (EncodeSampleGroup: decimal where the values allow, else XOR). A
+  // series without chunks is skipped. InvalidArgument when the requirements are violated or a
+  // chunk does not decode, IOError on write failure.
   Status AddSeries(const model::Labels& labels, std::span<const ChunkData> chunks);
+  // The same from samples sorted by time with unique timestamps.
+  Status AddSeriesSamples(const model::Labels& labels, std::span<const model::Sample> samples);
 
   // Writes the index and meta.json and closes the files. Returns the meta (also in
   // <dir>/meta.json). InvalidArgument when no series was added.
@@ -46,8 +51,7 @@ class BlockWriter {
   BlockWriter(std::string dir, BlockMeta meta) : dir_(std::move(dir)), meta_(std::move(meta)) {}
   Status OpenChunkFile();
   Status CloseChunkFile();
-  Status WriteGroup(const std::vector<std::string_view>& chunks, GroupRef ref,
-                    SeriesEntry* entry);
+  Status WriteGroup(std::span<const model::Sample> samples, SeriesEntry* entry);
 
   const std::string dir_;
   BlockMeta meta_;

@@ -3,6 +3,8 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <bit>
+#include <cmath>
 #include <boost/property_tree/json_parser.hpp>
 #include <boost/property_tree/ptree.hpp>
 #include <charconv>
@@ -587,11 +589,58 @@ Status CheckFileHeader(std::string_view bytes, std::string_view magic) {
   return Status::Ok();
 }
 
-std::string EncodeGroup(const std::vector<std::string_view>& chunks) {
-  std::string raw;
-  raw.push_back(static_cast<char>(kEncodingXor));
-  PutVarint64(&raw, chunks.size());
-  for (auto c : chunks) PutLengthPrefixed(&raw, c);
+namespace {
+
+// Powers of ten: exact doubles up to 1e22; kNegPow10[k] is the double nearest 10^-k (what the
+// literal 1e-k is).
+constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,
+                             1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+constexpr double kNegPow10[] = {1e0,   1e-1,  1e-2,  1e-3,  1e-4,  1e-5,  1e-6,
+                                1e-7,  1e-8,  1e-9,  1e-10, 1e-11, 1e-12, 1e-13,
+                                1e-14, 1e-15, 1e-16, 1e-17, 1e-18};
+constexpr int kMaxDecimalDigits = 18;
+constexpr int64_t kMaxMantissa = int64_t{1} << 53;
+
+double DecimalValue(int64_t m, int mode, int k) {
+  return mode == 0 ? static_cast<double>(m) / kPow10[k]
+                   : static_cast<double>(m) * kNegPow10[k];
+}
+
+// The mantissa of `v` for (mode, k), when DecimalValue gives back exactly v.
+bool DecimalMantissa(double v, int mode, int k, int64_t* m) {
+  if (!std::isfinite(v)) return false;
+  double scaled = std::round(v * kPow10[k]);
+  if (!(std::fabs(scaled) < static_cast<double>(kMaxMantissa))) return false;
+  *m = static_cast<int64_t>(scaled);
+  return std::bit_cast<uint64_t>(DecimalValue(*m, mode, k)) == std::bit_cast<uint64_t>(v);
+}
+
+// Finds the smallest k (and a mode) restoring every value; false when none does.
+bool FindDecimal(std::span<const model::Sample> s, int* mode, int* k,
+                 std::vector<int64_t>* mantissas) {
+  for (int kk = 0; kk <= kMaxDecimalDigits; ++kk) {
+    for (int md = 0; md < (kk == 0 ? 1 : 2); ++md) {
+      mantissas->clear();
+      bool ok = true;
+      for (const auto& x : s) {
+        int64_t m;
+        if (!DecimalMantissa(x.value, md, kk, &m)) {
+          ok = false;
+          break;
+        }
+        mantissas->push_back(m);
+      }
+      if (ok) {
+        *mode = md;
+        *k = kk;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+std::string Seal(std::string raw) {
   std::string out;
   std::string packed(ZSTD_compressBound(raw.size()), '\0');
   size_t n = ZSTD_compress(packed.data(), packed.size(), raw.data(), raw.size(), 3);
@@ -606,41 +655,156 @@ std::string EncodeGroup(const std::vector<std::string_view>& chunks) {
   return out;
 }
 
-Result<std::vector<std::string>> DecodeGroup(std::string_view stored) {
+// Checks crc and codec; returns the raw group bytes in *raw (pointing into `stored` or into
+// *inflated).
+Status Unseal(std::string_view stored, std::string* inflated, std::string_view* raw) {
   std::string_view body;
   if (stored.size() < 5 || !SplitCrc(stored, &body)) return Bad("group checksum mismatch");
   uint8_t codec = static_cast<uint8_t>(body[0]);
   std::string_view payload = body.substr(1);
-  std::string inflated;
   if (codec == kCodecZstd) {
     unsigned long long size = ZSTD_getFrameContentSize(payload.data(), payload.size());
     if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
         size > kMaxDecodedGroupBytes) {
       return Bad("group: bad zstd frame size");
     }
-    inflated.resize(static_cast<size_t>(size));
-    size_t n = ZSTD_decompress(inflated.data(), inflated.size(), payload.data(), payload.size());
+    inflated->resize(static_cast<size_t>(size));
+    size_t n = ZSTD_decompress(inflated->data(), inflated->size(), payload.data(), payload.size());
     if (ZSTD_isError(n) || n != size) return Bad("group: zstd frame does not decode");
-    payload = inflated;
-  } else if (codec != kCodecRaw) {
+    *raw = *inflated;
+  } else if (codec == kCodecRaw) {
+    *raw = payload;
+  } else {
     return Bad("group: unknown codec " + std::to_string(codec));
   }
-  Decoder d(payload);
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string EncodeGroup(const std::vector<std::string_view>& chunks) {
+  std::string raw;
+  raw.push_back(static_cast<char>(kEncodingXor));
+  PutVarint64(&raw, chunks.size());
+  for (auto c : chunks) PutLengthPrefixed(&raw, c);
+  return Seal(std::move(raw));
+}
+
+std::string EncodeSampleGroup(std::span<const model::Sample> samples, uint64_t* chunks) {
+  int mode = 0, k = 0;
+  std::vector<int64_t> m;
+  if (!samples.empty() && FindDecimal(samples, &mode, &k, &m)) {
+    std::string raw;
+    raw.push_back(static_cast<char>(kEncodingDecimal));
+    PutVarint64(&raw, samples.size());
+    raw.push_back(static_cast<char>(mode));
+    raw.push_back(static_cast<char>(k));
+    // Timestamps: first, first delta, then deltas of deltas (wrapping, as in XOR chunks).
+    uint64_t prev_delta = 0;
+    for (size_t i = 0; i < samples.size(); ++i) {
+      const uint64_t t = static_cast<uint64_t>(samples[i].timestamp_ms);
+      if (i == 0) {
+        PutVarsint64(&raw, samples[i].timestamp_ms);
+        continue;
+      }
+      const uint64_t delta = t - static_cast<uint64_t>(samples[i - 1].timestamp_ms);
+      PutVarsint64(&raw, static_cast<int64_t>(i == 1 ? delta : delta - prev_delta));
+      prev_delta = delta;
+    }
+    // Values: first mantissa, then deltas.
+    for (size_t i = 0; i < m.size(); ++i) PutVarsint64(&raw, i == 0 ? m[0] : m[i] - m[i - 1]);
+    *chunks = 1;
+    return Seal(std::move(raw));
+  }
+  // XOR chunks of at most kXorChunkSamples samples.
+  std::vector<std::string> bytes;
+  XorChunk chunk;
+  auto app = XorAppender::Open(&chunk);
+  int n = 0;
+  for (const auto& s : samples) {
+    if (n == kXorChunkSamples) {
+      bytes.emplace_back(reinterpret_cast<const char*>(chunk.bytes().data()), chunk.size_bytes());
+      chunk = XorChunk();
+      app = XorAppender::Open(&chunk);
+      n = 0;
+    }
+    (void)app->Append(s.timestamp_ms, s.value);  // Sorted input: cannot fail.
+    ++n;
+  }
+  if (n > 0) {
+    bytes.emplace_back(reinterpret_cast<const char*>(chunk.bytes().data()), chunk.size_bytes());
+  }
+  std::vector<std::string_view> views(bytes.begin(), bytes.end());
+  *chunks = views.size();
+  return EncodeGroup(views);
+}
+
+Status DecodeGroupSamples(std::string_view stored, const GroupRef& ref, int64_t start,
+                          int64_t end, std::vector<model::Sample>* out) {
+  std::string inflated;
+  std::string_view raw;
+  STRATA_RETURN_IF_ERROR(Unseal(stored, &inflated, &raw));
+  Decoder d(raw);
   uint8_t encoding;
   uint64_t count;
-  if (!d.GetByte(&encoding) || encoding != kEncodingXor) return Bad("group: unknown encoding");
-  if (!d.GetVarint64(&count) || count == 0 || count > payload.size()) {
-    return Bad("group: bad chunk count");
+  if (!d.GetByte(&encoding)) return Bad("group: empty");
+  if (!d.GetVarint64(&count) || count == 0 || count > raw.size()) {
+    return Bad("group: bad count");
   }
-  std::vector<std::string> chunks;
-  chunks.reserve(static_cast<size_t>(count));
-  for (uint64_t i = 0; i < count; ++i) {
-    std::string_view c;
-    if (!d.GetLengthPrefixed(&c)) return Bad("group: truncated chunk");
-    chunks.emplace_back(c);
+  uint64_t samples = 0;
+  int64_t prev_t = 0;
+  auto take = [&](int64_t t, double v) -> Status {
+    if (t < ref.min_time || t > ref.max_time) return Bad("group: sample outside its time range");
+    if (samples > 0 && t <= prev_t) return Bad("group: samples out of order");
+    prev_t = t;
+    ++samples;
+    if (t >= start && t <= end) out->push_back({t, v});
+    return Status::Ok();
+  };
+  if (encoding == kEncodingXor) {
+    if (count != ref.chunks) return Bad("group: chunk count differs from the index");
+    for (uint64_t i = 0; i < count; ++i) {
+      std::string_view c;
+      if (!d.GetLengthPrefixed(&c)) return Bad("group: truncated chunk");
+      XorIterator it(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(c.data()),
+                                              c.size()));
+      while (it.Next()) STRATA_RETURN_IF_ERROR(take(it.t(), it.v()));
+      if (!it.status().ok()) return Bad("group: " + it.status().message());
+    }
+  } else if (encoding == kEncodingDecimal) {
+    uint8_t mode, k;
+    if (ref.chunks != 1) return Bad("group: chunk count differs from the index");
+    if (count != ref.samples) return Bad("group: sample count differs from the index");
+    if (!d.GetByte(&mode) || !d.GetByte(&k) || mode > 1 || k > kMaxDecimalDigits) {
+      return Bad("group: bad decimal scale");
+    }
+    std::vector<int64_t> ts(static_cast<size_t>(count));
+    uint64_t delta = 0;
+    for (uint64_t i = 0; i < count; ++i) {
+      int64_t x;
+      if (!d.GetVarsint64(&x)) return Bad("group: truncated timestamps");
+      if (i == 0) {
+        ts[0] = x;
+      } else {
+        delta = i == 1 ? static_cast<uint64_t>(x) : delta + static_cast<uint64_t>(x);
+        ts[i] = static_cast<int64_t>(static_cast<uint64_t>(ts[i - 1]) + delta);
+      }
+    }
+    int64_t m = 0;
+    for (uint64_t i = 0; i < count; ++i) {
+      int64_t x;
+      if (!d.GetVarsint64(&x)) return Bad("group: truncated values");
+      if (__builtin_add_overflow(m, x, &m) || m >= kMaxMantissa || m <= -kMaxMantissa) {
+        return Bad("group: value out of range");
+      }
+      STRATA_RETURN_IF_ERROR(take(ts[i], DecimalValue(m, mode, k)));
+    }
+  } else {
+    return Bad("group: unknown encoding " + std::to_string(encoding));
   }
   if (!d.empty()) return Bad("group: trailing bytes");
-  return chunks;
+  if (samples != ref.samples) return Bad("group: sample count differs from the index");
+  return Status::Ok();
 }
 
 }  // namespace strata::storage::block

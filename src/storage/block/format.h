@@ -6,12 +6,14 @@
 
 #include <cstdint>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/result.h"
 #include "model/labels.h"
+#include "model/sample.h"
 
 namespace strata::storage::block {
 
@@ -27,6 +29,11 @@ inline constexpr size_t kMaxDecodedGroupBytes = size_t{16} << 20;
 inline constexpr uint8_t kCodecRaw = 0;
 inline constexpr uint8_t kCodecZstd = 1;
 inline constexpr uint8_t kEncodingXor = 1;
+inline constexpr uint8_t kEncodingDecimal = 2;
+// A group holds at most this many samples (and at most kMaxGroupRawBytes of XOR chunks).
+inline constexpr size_t kMaxGroupSamples = 4096;
+// XOR chunks the writer cuts hold at most this many samples.
+inline constexpr int kXorChunkSamples = 120;
 
 // A ULID: 26 Crockford base32 characters, 48 bits of `time_ms` then 80 random bits.
 std::string NewBlockId(int64_t time_ms, std::mt19937_64& rng);
@@ -149,7 +156,14 @@ Status CheckFileHeader(std::string_view bytes, std::string_view magic);
 
 // Encodes one group of XOR chunks (codec chosen as the format says). Returns the stored bytes.
 std::string EncodeGroup(const std::vector<std::string_view>& chunks);
-// Decodes a stored group into its chunks' bytes, checking crc, codec, sizes and encoding.
-Result<std::vector<std::string>> DecodeGroup(std::string_view stored);
+// Encodes samples (sorted, unique timestamps; at most kMaxGroupSamples) as one group: the
+// decimal encoding when every value is a decimal the format can restore bit-exactly, else XOR
+// chunks of at most kXorChunkSamples. Sets *chunks to the group's chunk count (1 for decimal).
+std::string EncodeSampleGroup(std::span<const model::Sample> samples, uint64_t* chunks);
+// Decodes a stored group, checking crc, codec, sizes, encoding, that it holds `ref.chunks`
+// chunks and `ref.samples` samples in strictly increasing time within [ref.min_time,
+// ref.max_time]; appends the samples with start <= t <= end to *out. Corruption on a mismatch.
+Status DecodeGroupSamples(std::string_view stored, const GroupRef& ref, int64_t start,
+                          int64_t end, std::vector<model::Sample>* out);
 
 }  // namespace strata::storage::block
