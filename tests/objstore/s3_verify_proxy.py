@@ -13,11 +13,14 @@ Faults are queued through the unsigned control endpoint (never forwarded):
       [{"kind": "error", "status": 503, "count": 3},
        {"kind": "delay", "ms": 2000, "count": 1, "method": "PUT"},
        {"kind": "drop", "count": 2},          # close the connection without any response
-       {"kind": "truncate", "count": 1}]      # forward, then send half of the body and close
+       {"kind": "truncate", "count": 1},      # forward, then send half of the body and close
+       {"kind": "lose", "count": 1}]          # forward, then close without any response
       Optional "method" and "path_contains" restrict which requests a fault applies to. Each
       S3 request takes the first matching fault in the queue and decrements its count.
   POST /__proxy/reset    clears faults and counters.
-  GET  /__proxy/stats    JSON counters and the last requests (method, path, status).
+  GET  /__proxy/stats    JSON counters and the last requests (method, path, status, the Range
+                         header or "", response body bytes sent); "get_bytes" sums the body
+                         bytes of answered GETs.
 
 Usage: s3_verify_proxy.py --upstream-port N --access-key K --secret-key S [--session-token T]
                           [--upstream-pid P]
@@ -69,7 +72,7 @@ class State:
 
     def reset_counters(self):
         self.stats = {"requests": 0, "forwarded": 0, "auth_failures": 0,
-                      "faults_injected": 0, "by_method": {}, "log": []}
+                      "faults_injected": 0, "get_bytes": 0, "by_method": {}, "log": []}
 
     def take_fault(self, method, path):
         with self.lock:
@@ -85,12 +88,14 @@ class State:
                 return dict(f)
         return None
 
-    def record(self, method, path, status):
+    def record(self, method, path, status, range_header="", body_bytes=0):
         with self.lock:
             self.stats["requests"] += 1
             by = self.stats["by_method"]
             by[method] = by.get(method, 0) + 1
-            self.stats["log"].append([method, path, status])
+            if method == "GET":
+                self.stats["get_bytes"] += body_bytes
+            self.stats["log"].append([method, path, status, range_header, body_bytes])
             del self.stats["log"][:-500]
 
 
@@ -297,9 +302,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 state.stats["auth_failures"] += 1
             state.record(self.command, self.path, problem[0])
             return self.reply_error(*problem)
-        self.forward(body, truncate=(kind == "truncate"))
+        self.forward(body, truncate=(kind == "truncate"), lose=(kind == "lose"))
 
-    def forward(self, body, truncate):
+    def forward(self, body, truncate, lose=False):
         state = self.server.state
         conn = http.client.HTTPConnection("127.0.0.1", self.server.cfg.upstream_port, timeout=60)
         try:
@@ -321,7 +326,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             conn.close()
         with state.lock:
             state.stats["forwarded"] += 1
-        state.record(self.command, self.path, resp.status)
+        if lose:  # The request took effect upstream; the client never learns it.
+            state.record(self.command, self.path, "lost")
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        sent = 0 if self.command == "HEAD" else (len(data) // 2 if truncate else len(data))
+        state.record(self.command, self.path, resp.status, self.headers.get("Range") or "", sent)
         if self.command == "HEAD":
             return self.reply(resp.status, b"", headers, head_only=True)
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]

@@ -209,7 +209,8 @@ class S3TestEnv {
   bool ResetProxy() { return HttpDo(proxy_port_, "POST", "/__proxy/reset").status == 200; }
 
   // --- What the proxy saw since the last reset. ---
-  // Raw JSON: {"requests", "forwarded", "auth_failures", "faults_injected", "by_method", "log"}.
+  // Raw JSON: {"requests", "forwarded", "auth_failures", "faults_injected", "get_bytes",
+  // "by_method", "log"}.
   std::string StatsJson() { return HttpDo(proxy_port_, "GET", "/__proxy/stats").body; }
   // One of the top-level counters; -1 if absent.
   int Stat(const std::string& name) {
@@ -221,7 +222,9 @@ class S3TestEnv {
   struct LoggedRequest {
     std::string method;
     std::string target;   // Path and query as sent.
-    std::string outcome;  // HTTP status, or "drop" / "timeout".
+    std::string outcome;  // HTTP status, or "drop" / "timeout" / "lost".
+    std::string range;    // The Range header, "" when none.
+    uint64_t bytes = 0;   // Response body bytes sent.
   };
   // The last requests (up to 500), oldest first.
   std::vector<LoggedRequest> RequestLog() {
@@ -230,10 +233,11 @@ class S3TestEnv {
     size_t log = json.find("\"log\": [");
     if (log == std::string::npos) return out;
     std::string rest = json.substr(log);
-    std::regex entry(R"re(\["([A-Z]+)", "((?:[^"\\]|\\.)*)", "?([^,\]"]*)"?\])re");
+    std::regex entry(
+        R"re(\["([A-Z]+)", "((?:[^"\\]|\\.)*)", "?([^,\]"]*)"?, "([^"]*)", (\d+)\])re");
     for (auto it = std::sregex_iterator(rest.begin(), rest.end(), entry);
          it != std::sregex_iterator(); ++it) {
-      out.push_back({(*it)[1], (*it)[2], (*it)[3]});
+      out.push_back({(*it)[1], (*it)[2], (*it)[3], (*it)[4], std::stoull((*it)[5])});
     }
     return out;
   }
