@@ -221,6 +221,13 @@ Status Compactor::MoveToCold(bool* moved, CompactionReport* report,
   std::string what = "moving warm partition " + std::to_string(p.start) + " to the cold tier";
   uint64_t series_count = 0;
   std::optional<storage::block::BlockMeta> block = cold_->FindOwnBySource(source);
+  if (!block && cold_commit_uncertain_) {
+    // The failed upload may have committed the block (every answer to its meta.json PUT lost):
+    // only a listing tells, and a second block for the partition would hold its data twice.
+    STRATA_RETURN_IF_ERROR(cold_->Sync().WithContext(what));
+    cold_commit_uncertain_ = false;
+    block = cold_->FindOwnBySource(source);
+  }
   if (!block) {
     // Build the block locally, then upload; the meta.json upload commits it.
     std::error_code ec;
@@ -241,13 +248,14 @@ Status Compactor::MoveToCold(bool* moved, CompactionReport* report,
       meta = std::move(built).value();
       series_count = meta.series;
       CrashPoint("cold-block-built");
-      STRATA_RETURN_IF_ERROR(cold_
-                                 ->Upload(dir, meta,
-                                          [] {
-                                            CrashPoint("cold-files-uploaded");
-                                            return Status::Ok();
-                                          })
-                                 .WithContext(what));
+      Status uploaded = cold_->Upload(dir, meta, [] {
+        CrashPoint("cold-files-uploaded");
+        return Status::Ok();
+      });
+      if (!uploaded.ok()) {
+        cold_commit_uncertain_ = true;
+        return uploaded.WithContext(what);
+      }
       CrashPoint("cold-meta-written");
       block = meta;
     }

@@ -97,7 +97,8 @@ class Compactor {
                  const std::function<void(const std::string&)>& progress);
   // Moves the oldest warm partition that is due to the cold tier.
   Status MoveToCold(bool* moved, CompactionReport* report,
-                    const std::function<void(const std::string&)>& progress);
+                    const std::function<void(const std::string&)>& progress)
+      STRATA_REQUIRES(run_mu_);
   // The newest sample time any tier holds, INT64_MIN when empty.
   int64_t NewestTime() const;
   Status ApplyRetention(CompactionReport* report,
@@ -108,6 +109,9 @@ class Compactor {
   storage::ColdStore* const cold_;
   const CompactorOptions options_;
   Mutex run_mu_;  // Serializes RunOnce().
+  // A cold upload failed: its meta.json PUT may have landed although no answer said so, so the
+  // next move re-lists the store before building the partition's block again.
+  bool cold_commit_uncertain_ STRATA_GUARDED_BY(run_mu_) = false;
   std::jthread thread_;
 
   struct Metrics;
