@@ -203,6 +203,11 @@ Status Compactor::MoveToCold(bool* moved, CompactionReport* report,
                              const std::function<void(const std::string&)>& progress) {
   *moved = false;
   if (cold_ == nullptr) return Status::Ok();
+  if (!cold_->synced()) {
+    // The block list is unknown (the store was unreachable at start-up): a move now could
+    // write a second block of a partition whose block is already committed.
+    STRATA_RETURN_IF_ERROR(cold_->Sync().WithContext("listing the cold tier before a move"));
+  }
   const int64_t newest = NewestTime();
   if (newest == INT64_MIN) return Status::Ok();
   const int64_t width = warm_->partition_ms();
@@ -386,8 +391,13 @@ void Compactor::Start() {
     };
     auto last_sync = std::chrono::steady_clock::now();
     while (!stop.stop_requested()) {
-      if (cold_ != nullptr &&
-          std::chrono::steady_clock::now() - last_sync >= options_.cold_sync_interval) {
+      // Every sync interval; every 5 s while the store has never been listed (unreachable at
+      // start-up), since queries of old data fail until it is.
+      const auto sync_every = cold_ != nullptr && !cold_->synced()
+                                  ? std::min<std::chrono::milliseconds>(
+                                        options_.cold_sync_interval, std::chrono::seconds(5))
+                                  : options_.cold_sync_interval;
+      if (cold_ != nullptr && std::chrono::steady_clock::now() - last_sync >= sync_every) {
         last_sync = std::chrono::steady_clock::now();
         Status s = cold_->Sync();
         int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -359,6 +359,20 @@ Status Server::Start() {
   }
   cold_ = std::move(cold).value();
   cold_metrics_ = std::make_unique<ColdMetrics>(registry_.get());
+  // While the cold store cannot be listed, queries that start after this node's newest cold
+  // sample (kept in <data-dir>/cold-max-time) are answered by the head and the warm tier alone.
+  // With read-all-nodes, other nodes' cold blocks may be newer: they end at least their warm
+  // span before the newest sample.
+  cold_->SetLocalFloor([this] {
+    const int64_t known = cold_->known_max_time();
+    int64_t floor = known == INT64_MIN ? INT64_MIN : known + 1;
+    if (options_.cold.cold.read_all_nodes) {
+      const int64_t newest = head_->MaxTime();
+      if (newest == INT64_MIN) return INT64_MAX;
+      floor = std::max(floor, newest - options_.compaction.warm_span_ms);
+    }
+    return floor;
+  });
   if (dir_state_ != storage::DataDirState::kCurrent) {
     Status m = storage::WriteDataDirMarker(options_.data_dir);
     if (!m.ok()) {

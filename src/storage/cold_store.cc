@@ -1,7 +1,9 @@
 #include "storage/cold_store.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <charconv>
 #include <fstream>
 #include <random>
 #include <set>
@@ -145,7 +147,25 @@ Result<std::unique_ptr<ColdStore>> ColdStore::Open(std::unique_ptr<objstore::Obj
                                    "\" (want [a-z0-9][a-z0-9._-]{0,62})");
   }
   std::unique_ptr<ColdStore> cold(new ColdStore(std::move(store), std::move(options)));
-  STRATA_RETURN_IF_ERROR(cold->Sync());
+  if (!cold->options_.state_file.empty()) {
+    std::ifstream in(cold->options_.state_file);
+    std::string line;
+    int64_t t = 0;
+    if (in && std::getline(in, line)) {
+      auto r = std::from_chars(line.data(), line.data() + line.size(), t);
+      if (r.ec != std::errc() || r.ptr != line.data() + line.size()) {
+        return Status::Corruption(cold->options_.state_file + " does not hold a time: \"" +
+                                  line + "\"");
+      }
+      cold->known_max_time_.store(t);
+    }
+  }
+  if (Status s = cold->Sync(); !s.ok()) {
+    STRATA_LOG(kError, "cold") << "cannot list the cold tier's object store; starting without "
+                                  "its block list and retrying"
+                               << LogKV("store", cold->store_->Describe())
+                               << LogKV("error", s.ToString());
+  }
   return cold;
 }
 
@@ -156,7 +176,55 @@ void ColdStore::AddBlock(BlockMeta meta) {
   blocks_[key] = std::move(reader);
 }
 
+int64_t ColdStore::known_max_time() const { return known_max_time_.load(); }
+
+void ColdStore::RecordOwnMaxTime() {
+  int64_t own = INT64_MIN;
+  {
+    MutexLock lock(&mu_);
+    for (const auto& [name, b] : blocks_) {
+      if (b->meta().node == options_.node_id) own = std::max(own, b->meta().max_time);
+    }
+  }
+  if (own <= known_max_time_.load()) return;
+  known_max_time_.store(own);
+  if (options_.state_file.empty()) return;
+  Status s = WriteFileDurably(options_.state_file, std::to_string(own) + "\n");
+  if (!s.ok()) {
+    STRATA_LOG(kError, "cold") << "cannot record the cold tier's newest time"
+                               << LogKV("error", s.ToString());
+  }
+}
+
+void ColdStore::SetLocalFloor(std::function<int64_t()> floor) {
+  MutexLock lock(&sync_mu_);
+  local_floor_ = std::move(floor);
+}
+
+Status ColdStore::CheckAvailable(int64_t mint) const {
+  if (synced()) return Status::Ok();
+  std::function<int64_t()> floor;
+  {
+    MutexLock lock(&sync_mu_);
+    floor = local_floor_;
+  }
+  if (floor && mint >= floor()) return Status::Ok();
+  MutexLock lock(&sync_mu_);
+  return Status::Unavailable("the cold tier's object store " + store_->Describe() +
+                             " cannot be listed yet, so data older than the local tiers cannot "
+                             "be read (retried in the background): " +
+                             last_sync_error_.ToString());
+}
+
 Status ColdStore::Sync() {
+  Status s = SyncOnce();
+  MutexLock lock(&sync_mu_);
+  last_sync_error_ = s;
+  if (s.ok()) synced_.store(true, std::memory_order_release);
+  return s;
+}
+
+Status ColdStore::SyncOnce() {
   MutexLock write(&write_mu_);
   std::string prefix = options_.read_all_nodes ? "" : options_.node_id + "/";
   STRATA_ASSIGN_OR_RETURN(auto objects, store_->List(prefix));
@@ -192,6 +260,7 @@ Status ColdStore::Sync() {
     }
     AddBlock(std::move(meta).value());
   }
+  RecordOwnMaxTime();
   return Status::Ok();
 }
 
@@ -229,6 +298,7 @@ Status ColdStore::Upload(const std::string& dir, const BlockMeta& meta,
   STRATA_RETURN_IF_ERROR(store_->Put(prefix + "meta.json", block::EncodeMeta(meta))
                              .WithContext("cold store: committing " + prefix));
   AddBlock(meta);
+  RecordOwnMaxTime();
   return Status::Ok();
 }
 
@@ -346,6 +416,7 @@ std::vector<std::shared_ptr<BlockReader>> ColdStore::Overlapping(int64_t mint, i
 Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matchers,
                                                      const SelectHints& hints) const {
   STRATA_RETURN_IF_ERROR(CheckSelectorMatchers(matchers));
+  STRATA_RETURN_IF_ERROR(CheckAvailable(hints.start_ms));
   auto blocks = Overlapping(hints.start_ms, hints.end_ms);
   std::vector<ColdSeries> all;
   for (const auto& b : blocks) {
@@ -383,6 +454,7 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
 Result<std::vector<model::Labels>> ColdStore::Series(const model::Matchers& matchers,
                                                      int64_t mint, int64_t maxt) const {
   STRATA_RETURN_IF_ERROR(CheckSelectorMatchers(matchers));
+  STRATA_RETURN_IF_ERROR(CheckAvailable(mint));
   std::vector<model::Labels> out;
   for (const auto& b : Overlapping(mint, maxt)) {
     STRATA_ASSIGN_OR_RETURN(Roaring ids, b->Match(matchers));
@@ -402,6 +474,7 @@ Result<std::vector<model::Labels>> ColdStore::Series(const model::Matchers& matc
 
 Result<std::vector<std::string>> ColdStore::LabelNames(
     const std::vector<model::Matchers>& selectors, int64_t mint, int64_t maxt) const {
+  STRATA_RETURN_IF_ERROR(CheckAvailable(mint));
   std::set<std::string> names;
   if (selectors.empty()) {
     for (const auto& b : Overlapping(mint, maxt)) {
@@ -422,6 +495,7 @@ Result<std::vector<std::string>> ColdStore::LabelNames(
 Result<std::vector<std::string>> ColdStore::LabelValues(
     const std::string& name, const std::vector<model::Matchers>& selectors, int64_t mint,
     int64_t maxt) const {
+  STRATA_RETURN_IF_ERROR(CheckAvailable(mint));
   std::set<std::string> values;
   if (selectors.empty()) {
     for (const auto& b : Overlapping(mint, maxt)) {
@@ -496,6 +570,7 @@ Result<std::unique_ptr<ColdStore>> OpenColdStore(const std::string& data_dir, Co
                                                  prometheus::Registry* registry) {
   STRATA_ASSIGN_OR_RETURN(config.cold.node_id,
                           LoadOrCreateNodeId(data_dir, config.cold.node_id));
+  if (config.cold.state_file.empty()) config.cold.state_file = data_dir + "/cold-max-time";
   STRATA_ASSIGN_OR_RETURN(auto store,
                           objstore::OpenObjectStore(config.store, data_dir + "/cold", registry));
   return ColdStore::Open(std::move(store), std::move(config.cold), registry);

@@ -5,6 +5,7 @@
 // Thread-safe: queries run concurrently with one writer (Upload / Delete / Sync).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -38,6 +39,11 @@ struct ColdOptions {
   // Uploads of this node without a meta.json older than this are deleted by
   // CollectPartialUploads. Default: 1 h.
   int64_t partial_grace_ms = 3600 * 1000;
+  // A local file where the newest sample time of this node's cold blocks is kept (written
+  // when it grows), so that while the store cannot be listed the node still knows which
+  // queries need no cold data (known_max_time()). Empty: not kept. OpenColdStore sets
+  // <data-dir>/cold-max-time.
+  std::string state_file;
 };
 
 struct ColdStats {
@@ -57,10 +63,25 @@ struct ColdStats {
 
 class ColdStore final : public Querier {
  public:
-  // Takes the object store; lists the committed blocks once. `registry` may be null.
+  // Takes the object store; lists the committed blocks once. When that listing fails (the
+  // store is unreachable) the store still opens, unsynced: see synced(). `registry` may be
+  // null.
   static Result<std::unique_ptr<ColdStore>> Open(std::unique_ptr<objstore::ObjectStore> store,
                                                  ColdOptions options,
                                                  prometheus::Registry* registry);
+
+  // True once a listing of the object store has succeeded. Until then the block list is
+  // unknown: queries that may need cold data (see SetLocalFloor) fail with Unavailable instead
+  // of answering without it, and the compactor moves nothing to the cold tier; the compactor's
+  // thread retries the listing every 5 s.
+  bool synced() const { return synced_.load(std::memory_order_acquire); }
+  // `floor()` returns a time from which on the local tiers hold everything (cold data is only
+  // older): queries starting there need no cold data even while unsynced. Default: none
+  // (INT64_MAX: every query needs the cold tier).
+  void SetLocalFloor(std::function<int64_t()> floor);
+  // The newest sample time of this node's cold blocks as last recorded in the state file (or
+  // seen since), INT64_MIN when none is known.
+  int64_t known_max_time() const;
   ~ColdStore() override;
 
   // Re-lists the store: picks up blocks committed by other nodes (or restored), forgets deleted
@@ -106,6 +127,11 @@ class ColdStore final : public Querier {
  private:
   ColdStore(std::unique_ptr<objstore::ObjectStore> store, ColdOptions options);
   std::vector<std::shared_ptr<block::BlockReader>> Overlapping(int64_t mint, int64_t maxt) const;
+  // OK when the block list is known or when [mint, ...) needs no cold data; else Unavailable.
+  Status CheckAvailable(int64_t mint) const;
+  Status SyncOnce();
+  // Records this node's newest cold sample time when it grew. REQUIRES: write_mu_ held.
+  void RecordOwnMaxTime();
   void AddBlock(block::BlockMeta meta);
 
   std::unique_ptr<objstore::ObjectStore> store_;
@@ -113,6 +139,11 @@ class ColdStore final : public Querier {
   mutable block::BlockCache cache_;
 
   Mutex write_mu_;  // Serializes Upload, Delete, Sync.
+  std::atomic<bool> synced_{false};
+  mutable Mutex sync_mu_;
+  Status last_sync_error_ STRATA_GUARDED_BY(sync_mu_);
+  std::function<int64_t()> local_floor_ STRATA_GUARDED_BY(sync_mu_);
+  std::atomic<int64_t> known_max_time_{INT64_MIN};
   mutable Mutex mu_;
   // Keyed by "<node>/<id>".
   std::map<std::string, std::shared_ptr<block::BlockReader>> blocks_ STRATA_GUARDED_BY(mu_);

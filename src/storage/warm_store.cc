@@ -112,6 +112,7 @@ Result<int> WarmStore::DropPartitionsBefore(int64_t t) { return impl_->DropParti
 Result<bool> WarmStore::DropOldestPartition() { return impl_->DropOldestPartition(); }
 WarmStats WarmStore::Stats() const { return impl_->Stats(); }
 int64_t WarmStore::partition_ms() const { return impl_->partition_ms(); }
+int64_t WarmStore::oldest_partition_start() const { return impl_->oldest_partition_start(); }
 Result<std::vector<std::pair<uint64_t, model::Labels>>> WarmStore::PartitionSeries(
     int64_t part) const {
   return impl_->PartitionSeries(part);
@@ -534,6 +535,11 @@ Result<bool> WarmStore::Impl::DropPartitionIfPresent(int64_t part) {
 int64_t WarmStore::Impl::covered_until() const {
   MutexLock state(&state_mu_);
   return covered_until_;
+}
+
+int64_t WarmStore::Impl::oldest_partition_start() const {
+  MutexLock state(&state_mu_);
+  return partitions_.empty() ? INT64_MIN : partitions_.begin()->first;
 }
 
 int64_t WarmStore::Impl::max_time() const {

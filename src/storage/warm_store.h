@@ -101,6 +101,8 @@ class WarmStore final : public Querier {
   int64_t covered_until() const;
   // Newest sample time held, or INT64_MIN when empty.
   int64_t max_time() const;
+  // Start of the oldest partition, or INT64_MIN when there is none. Cheap (no RocksDB call).
+  int64_t oldest_partition_start() const;
   // Width of a partition (WarmOptions::partition_ms).
   int64_t partition_ms() const;
 

@@ -399,6 +399,57 @@ TEST(ColdTierTest, S3FaultsDuringUploadAreRetriedNothingIsLostAndHotQueriesKeepA
   EXPECT_EQ(server.process().Stop(SIGTERM), 0) << server.Log();
 }
 
+// A restart while S3 is down: the server starts and takes writes; queries after this node's
+// newest cold sample (kept in <data-dir>/cold-max-time) are answered from head and warm, older
+// ones fail with 503 until the store can be listed, then everything answers again.
+TEST(ColdTierTest, AServerStartsWhileS3IsDownAndAnswersWhatItHoldsLocally) {
+  testutil::S3TestEnv s3;
+  START_S3_OR_FAIL(s3);
+  testutil::TempDir tmp;
+  const std::string data = tmp.path() + "/data";
+  const std::vector<int> all = AllSeries();
+  {
+    testutil::StrataServer server;
+    server.SetEnv(s3.Env());
+    ASSERT_TRUE(server.Start(data, s3.Flags("cold"))) << server.Log();
+    ASSERT_EQ(Send(server.port(), 0, kBatches, all), kBatches);
+    ASSERT_TRUE(testutil::WaitFor([&] { return Metric(server.port(), "strata_cold_blocks") >= 2; },
+                                  std::chrono::seconds(60)))
+        << server.Log();
+    EXPECT_EQ(server.process().Stop(SIGTERM), 0) << server.Log();
+  }
+  std::ifstream recorded(data + "/cold-max-time");
+  std::string line;
+  ASSERT_TRUE(std::getline(recorded, line));
+  EXPECT_EQ(std::stoll(line), kLastColdT);
+
+  ASSERT_TRUE(s3.Fail(503, 1000000));
+  testutil::StrataServer server;
+  server.SetEnv(s3.Env());
+  ASSERT_TRUE(server.Start(data, s3.Flags("cold"))) << server.Log();
+  EXPECT_NE(server.Log().find("cannot list the cold tier's object store"), std::string::npos)
+      << server.Log();
+  const uint16_t port = server.port();
+  const int64_t last = LastT(kBatches);
+  EXPECT_EQ(One(port, Point(3), last), Value(3, last));
+  EXPECT_EQ(One(port, Point(3), 60 * kHour), Value(3, 60 * kHour));  // Warm.
+  EXPECT_EQ(Send(port, kBatches, kBatches + 3, all), 3);
+  HttpResult old = Query(port, Point(3), 6 * kHour);
+  EXPECT_EQ(old.status, 503) << old.body;
+  EXPECT_NE(old.body.find("cannot be listed"), std::string::npos) << old.body;
+  EXPECT_EQ(Query(port, CountAll("30d"), LastT(kBatches + 3)).status, 503);
+  // S3 is back: the background listing (every 5 s while it has never succeeded) picks the
+  // blocks up and every sample answers.
+  ASSERT_TRUE(s3.ResetProxy());
+  ASSERT_TRUE(testutil::WaitFor([&] { return Metric(port, "strata_cold_blocks") >= 2; },
+                                std::chrono::seconds(60)))
+      << server.Log();
+  EXPECT_EQ(One(port, CountAll("30d"), LastT(kBatches + 3)),
+            static_cast<double>(int64_t{kBatches + 3} * kPerBatch * kSeries));
+  ExpectColdAnswers(port, all);
+  EXPECT_EQ(server.process().Stop(SIGTERM), 0) << server.Log();
+}
+
 // The commit of a block (its meta.json PUT) reaches the bucket, but every answer to it is lost:
 // the move fails without knowing, and its retry must find the committed block rather than
 // upload the partition again as a second block.

@@ -302,6 +302,11 @@ int RestoreCommand::Run() {
   if (!target.ok()) return Fail(prog, "opening the cold store", target.status());
   Status s = storage::RestoreSnapshot(source->get(), *manifest, target->get(), staging, progress);
   if (!s.ok()) return Fail(prog, "restoring", s);
+  if (!manifest->blocks.empty()) {
+    // What the restored server knows of its cold data while the store cannot be listed.
+    s = WriteFileDurably(data_dir_ + "/cold-max-time", std::to_string(manifest->max_time) + "\n");
+    if (!s.ok()) return Fail(prog, "recording the cold tier's newest time", s);
+  }
   EndProgress();
   uint64_t bytes = 0;
   for (const auto& b : manifest->blocks) bytes += b.bytes;

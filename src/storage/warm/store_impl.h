@@ -53,6 +53,7 @@ class WarmStore::Impl {
   int64_t partition_ms() const { return options_.partition_ms; }
   int64_t covered_until() const;
   int64_t max_time() const;
+  int64_t oldest_partition_start() const;
 
   Result<std::unique_ptr<SeriesSet>> Select(const model::Matchers& matchers,
                                             const SelectHints& hints) const;
