@@ -73,17 +73,7 @@ class ColdSeriesSet final : public SeriesSet {
             block->DecodeGroup(groups[p][g], s.parts[p].second[g], start_, end_, out));
       }
     }
-    auto by_time = [](const model::Sample& a, const model::Sample& b) {
-      return a.timestamp_ms < b.timestamp_ms;
-    };
-    if (!std::is_sorted(out->begin(), out->end(), by_time)) {
-      std::stable_sort(out->begin(), out->end(), by_time);
-    }
-    out->erase(std::unique(out->begin(), out->end(),
-                           [](const model::Sample& a, const model::Sample& b) {
-                             return a.timestamp_ms == b.timestamp_ms;
-                           }),
-               out->end());
+    SortUniqueByTime(out);
     return Status::Ok();
   }
 

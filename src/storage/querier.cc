@@ -66,4 +66,18 @@ Result<std::vector<MaterializedSeries>> SelectAll(const Querier& querier,
   return out;
 }
 
+void SortUniqueByTime(std::vector<model::Sample>* samples) {
+  auto by_time = [](const model::Sample& a, const model::Sample& b) {
+    return a.timestamp_ms < b.timestamp_ms;
+  };
+  if (!std::is_sorted(samples->begin(), samples->end(), by_time)) {
+    std::stable_sort(samples->begin(), samples->end(), by_time);
+  }
+  samples->erase(std::unique(samples->begin(), samples->end(),
+                             [](const model::Sample& a, const model::Sample& b) {
+                               return a.timestamp_ms == b.timestamp_ms;
+                             }),
+                 samples->end());
+}
+
 }  // namespace strata::storage

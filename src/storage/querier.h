@@ -80,6 +80,10 @@ struct MaterializedSeries {
 };
 std::unique_ptr<SeriesSet> MakeMaterializedSeriesSet(std::vector<MaterializedSeries> series);
 
+// Orders samples by time (stable) and keeps the first of each run of equal timestamps: for a
+// tier whose stored pieces may overlap (a retried move). O(n) when already sorted.
+void SortUniqueByTime(std::vector<model::Sample>* samples);
+
 // Reads a whole selection into memory (tests, tools, small results): the series with at least
 // one sample in [mint, maxt], sorted by labels.
 Result<std::vector<MaterializedSeries>> SelectAll(const Querier& querier,

@@ -26,14 +26,6 @@ using block::BlockMeta;
 
 constexpr uint64_t kSlice = 8 << 20;
 
-bool ParseInt(const std::string& s, int64_t* v) {
-  auto r = std::from_chars(s.data(), s.data() + s.size(), *v);
-  return !s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size();
-}
-bool ParseUint(const std::string& s, uint64_t* v) {
-  auto r = std::from_chars(s.data(), s.data() + s.size(), *v);
-  return !s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size();
-}
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -133,7 +125,7 @@ Result<SnapshotManifest> DecodeManifest(std::string_view json) {
   SnapshotManifest m;
   uint64_t version = 0;
   auto v = tree.get_optional<std::string>("format_version");
-  if (!v || !ParseUint(*v, &version)) return bad("missing format_version");
+  if (!v || !block::ParseJsonUint(*v, &version)) return bad("missing format_version");
   if (version != kBackupFormatVersion) {
     return Status::Corruption("unknown format version " + std::to_string(version));
   }
@@ -144,8 +136,8 @@ Result<SnapshotManifest> DecodeManifest(std::string_view json) {
   auto maxt = tree.get_optional<std::string>("max_time");
   if (!name || !ValidSnapshotName(*name)) return bad("bad name");
   if (!node || !block::IsValidNodeId(*node)) return bad("bad node");
-  if (!created || !ParseInt(*created, &m.created_ms) || !mint || !ParseInt(*mint, &m.min_time) ||
-      !maxt || !ParseInt(*maxt, &m.max_time)) {
+  if (!created || !block::ParseJsonInt(*created, &m.created_ms) || !mint || !block::ParseJsonInt(*mint, &m.min_time) ||
+      !maxt || !block::ParseJsonInt(*maxt, &m.max_time)) {
     return bad("bad times");
   }
   m.name = *name;
@@ -159,7 +151,7 @@ Result<SnapshotManifest> DecodeManifest(std::string_view json) {
     auto bytes = b.get_optional<std::string>("bytes");
     auto crc = b.get_optional<std::string>("meta_crc32c");
     if (!bn || !block::IsValidNodeId(*bn) || !id || !block::IsValidBlockId(*id) || !bytes ||
-        !ParseUint(*bytes, &mb.bytes) || !crc || !block::ParseCrcHex(*crc, &mb.meta_crc32c)) {
+        !block::ParseJsonUint(*bytes, &mb.bytes) || !crc || !block::ParseCrcHex(*crc, &mb.meta_crc32c)) {
       return bad("malformed block entry");
     }
     mb.node = *bn;

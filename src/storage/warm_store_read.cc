@@ -283,17 +283,7 @@ Status WarmStore::Impl::ReadSeriesSamples(uint64_t id, std::span<const int64_t> 
   }
   // Records and chunks may overlap (retried moves): order by time, keep the first of equal
   // timestamps.
-  auto by_time = [](const model::Sample& a, const model::Sample& b) {
-    return a.timestamp_ms < b.timestamp_ms;
-  };
-  if (!std::is_sorted(out->begin(), out->end(), by_time)) {
-    std::stable_sort(out->begin(), out->end(), by_time);
-  }
-  out->erase(std::unique(out->begin(), out->end(),
-                         [](const model::Sample& a, const model::Sample& b) {
-                           return a.timestamp_ms == b.timestamp_ms;
-                         }),
-             out->end());
+  SortUniqueByTime(out);
   return Status::Ok();
 }
 

@@ -12,6 +12,7 @@
 
 #include "base/dir_size.h"
 #include "base/file_lock.h"
+#include "server/json_writer.h"
 #include "storage/cold_store.h"
 #include "storage/data_dir.h"
 #include "storage/head.h"
@@ -163,21 +164,9 @@ std::string FormatBytes(uint64_t b) {
 }
 
 std::string JsonStr(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
+  std::string out;
+  server::AppendJsonString(&out, s);
+  return out;
 }
 
 }  // namespace

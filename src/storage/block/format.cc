@@ -47,15 +47,6 @@ bool ParseHex32(std::string_view s, uint32_t* v) {
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
-bool ParseInt(const std::string& s, int64_t* v) {
-  auto r = std::from_chars(s.data(), s.data() + s.size(), *v);
-  return !s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size();
-}
-
-bool ParseUint(const std::string& s, uint64_t* v) {
-  auto r = std::from_chars(s.data(), s.data() + s.size(), *v);
-  return !s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size();
-}
 
 // JSON string escaping for the few free-text fields (source); ids and names are restricted.
 std::string JsonString(std::string_view s) {
@@ -179,6 +170,16 @@ std::string SealJson(std::string body) {
 }
 
 std::string CrcHex(uint32_t crc) { return Hex32(crc); }
+
+bool ParseJsonInt(const std::string& s, int64_t* v) {
+  auto r = std::from_chars(s.data(), s.data() + s.size(), *v);
+  return !s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+bool ParseJsonUint(const std::string& s, uint64_t* v) {
+  auto r = std::from_chars(s.data(), s.data() + s.size(), *v);
+  return !s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
 bool ParseCrcHex(std::string_view s, uint32_t* crc) { return ParseHex32(s, crc); }
 
 Status CheckSealedJson(std::string_view json, std::string_view what) {
@@ -219,11 +220,11 @@ Result<BlockMeta> DecodeMeta(std::string_view json) {
   };
   auto i64 = [&](const char* k, int64_t* out) {
     std::string s;
-    return str(k, &s) && ParseInt(s, out);
+    return str(k, &s) && ParseJsonInt(s, out);
   };
   auto u64 = [&](const char* k, uint64_t* out) {
     std::string s;
-    return str(k, &s) && ParseUint(s, out);
+    return str(k, &s) && ParseJsonUint(s, out);
   };
   uint64_t version = 0;
   if (!u64("format_version", &version)) return Bad("meta.json: missing format_version");
@@ -253,7 +254,7 @@ Result<BlockMeta> DecodeMeta(std::string_view json) {
     auto name = node.get_optional<std::string>("name");
     auto bytes = node.get_optional<std::string>("bytes");
     auto crc = node.get_optional<std::string>("crc32c");
-    if (!name || !bytes || !crc || !IsValidFileName(*name) || !ParseUint(*bytes, &f.bytes) ||
+    if (!name || !bytes || !crc || !IsValidFileName(*name) || !ParseJsonUint(*bytes, &f.bytes) ||
         !ParseHex32(*crc, &f.crc32c)) {
       return Bad("meta.json: malformed files entry");
     }

@@ -78,6 +78,9 @@ std::string EncodeMeta(const BlockMeta& meta);
 std::string SealJson(std::string body);
 // Checks a sealed file's closing CRC line. Corruption "<what>: ..." when it does not match.
 Status CheckSealedJson(std::string_view json, std::string_view what);
+// A whole decimal integer as the JSON files hold them (no sign for the unsigned one).
+bool ParseJsonInt(const std::string& s, int64_t* v);
+bool ParseJsonUint(const std::string& s, uint64_t* v);
 // Hex of a CRC as meta.json writes it, and its parser.
 std::string CrcHex(uint32_t crc);
 bool ParseCrcHex(std::string_view s, uint32_t* crc);
