@@ -363,9 +363,10 @@ Result<CompactionReport> Compactor::RunOnce(
     }
     if (!moved) break;
   }
-  if (report.moves > 0) {
-    // A move frees its collected chunks and the head's truncated chunks; hand the free heap
-    // back to the kernel (strata serve raises glibc's trim threshold for query buffers).
+  if (report.moves > 0 || report.cold_moves > 0) {
+    // A move frees its collected chunks and the head's truncated chunks, a cold move its read
+    // buffers; hand the free heap back to the kernel (strata serve raises glibc's trim
+    // threshold for query buffers).
     malloc_trim(0);
   }
   Status s = ApplyRetention(&report, progress);

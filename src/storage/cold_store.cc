@@ -273,7 +273,7 @@ Status ColdStore::Upload(const std::string& dir, const BlockMeta& meta,
                              std::to_string(f.bytes));
     }
     uint32_t crc = 0;
-    constexpr uint64_t kSlice = 8 << 20;
+    constexpr uint64_t kSlice = 1 << 20;
     for (uint64_t off = 0; off < f.bytes; off += kSlice) {
       uint64_t len = std::min(kSlice, f.bytes - off);
       STRATA_ASSIGN_OR_RETURN(auto part, store_->GetRange(prefix + f.name, {off, len}));

@@ -413,7 +413,8 @@ if [ "${R[strata.cold_blocks]:-0}" != 0 ] && [ "${COLD_PASS:-1}" = 1 ]; then
   log "strata: restarting with --storage.cold.cache-bytes=0 for the empty-cache pass"
   stop strata TERM
   saved_flags=$STRATA_FLAGS
-  STRATA_FLAGS="$STRATA_FLAGS --storage.cold.cache-bytes=0"
+  # shellcheck disable=SC2001  # A word list: drop any cache flag of the caller's, then ours.
+  STRATA_FLAGS="$(sed -E 's/--storage\.cold\.cache-bytes[= ][^ ]*//g' <<< "$STRATA_FLAGS") --storage.cold.cache-bytes=0"
   launch strata
   R[strata.cmdline_nocache]=$(cat "$tmp/strata/cmdline")
   STRATA_FLAGS=$saved_flags
