@@ -23,11 +23,11 @@ Status BlockReader::Corrupt(const std::string& what) const {
   return Status::Corruption("block " + name_ + ": " + what);
 }
 
-Result<std::vector<std::string>> BlockReader::ReadRanges(
+Result<std::vector<BlockReader::Bytes>> BlockReader::ReadRanges(
     const std::string& file, std::span<const objstore::ByteRange> ranges) const {
   const FileInfo* info = meta_.File(file);
   if (info == nullptr) return Corrupt("no file " + file + " in meta.json");
-  std::vector<std::string> out(ranges.size());
+  std::vector<Bytes> out(ranges.size());
   std::vector<size_t> missing;
   for (size_t i = 0; i < ranges.size(); ++i) {
     const auto& r = ranges[i];
@@ -39,7 +39,7 @@ Result<std::vector<std::string>> BlockReader::ReadRanges(
     std::string key =
         prefix_ + file + "@" + std::to_string(r.offset) + "+" + std::to_string(r.length);
     if (auto hit = cache_->lru().Get(key)) {
-      out[i] = hit->bytes;
+      out[i] = std::move(hit);
     } else {
       missing.push_back(i);
     }
@@ -73,13 +73,12 @@ Result<std::vector<std::string>> BlockReader::ReadRanges(
     }
     for (size_t k = i; k < j; ++k) {
       const auto& r = ranges[missing[k]];
-      std::string part = bytes.substr(r.offset - begin, r.length);
       std::string key =
           prefix_ + file + "@" + std::to_string(r.offset) + "+" + std::to_string(r.length);
       auto value = std::make_shared<CachedValue>();
-      value->bytes = part;
-      cache_->lru().Put(key, std::move(value), part.size() + key.size() + kEntryOverhead);
-      out[missing[k]] = std::move(part);
+      value->bytes.assign(bytes, r.offset - begin, r.length);
+      cache_->lru().Put(key, value, r.length + key.size() + kEntryOverhead);
+      out[missing[k]] = std::move(value);
     }
     i = j;
   }
@@ -116,7 +115,7 @@ Result<std::vector<uint32_t>> BlockReader::PostingsList(const IndexHeader& h, si
   const auto& e = h.postings[entry];
   objstore::ByteRange r{h.postings_start + e.offset, e.length};
   STRATA_ASSIGN_OR_RETURN(auto bytes, ReadRanges("index", std::span(&r, 1)));
-  auto ids = DecodePostingsList(bytes[0], h.series_offsets.size());
+  auto ids = DecodePostingsList(bytes[0]->bytes, h.series_offsets.size());
   if (!ids.ok()) return Corrupt(ids.status().message());
   return ids;
 }
@@ -158,7 +157,7 @@ Result<Roaring> BlockReader::Match(const model::Matchers& matchers) const {
     }
     STRATA_ASSIGN_OR_RETURN(auto lists, ReadRanges("index", ranges));
     for (const auto& bytes : lists) {
-      auto ids = DecodePostingsList(bytes, h->series_offsets.size());
+      auto ids = DecodePostingsList(bytes->bytes, h->series_offsets.size());
       if (!ids.ok()) return Corrupt(ids.status().message());
       out |= to_bitmap(*ids);
     }
@@ -194,7 +193,7 @@ Result<std::vector<SeriesEntry>> BlockReader::LoadSeries(std::span<const uint32_
   std::vector<SeriesEntry> out;
   out.reserve(ids.size());
   for (const auto& b : bytes) {
-    auto e = DecodeSeriesEntry(b, *h);
+    auto e = DecodeSeriesEntry(b->bytes, *h);
     if (!e.ok()) return Corrupt(e.status().message());
     for (const auto& g : e->groups) {
       const FileInfo* f = meta_.File(ChunkFileName(g.file));
@@ -230,11 +229,12 @@ Result<std::vector<std::string>> BlockReader::LabelValues(std::string_view name)
   return out;
 }
 
-Result<std::vector<std::string>> BlockReader::FetchGroups(std::span<const GroupRef> groups) const {
+Result<std::vector<BlockReader::Bytes>> BlockReader::FetchGroups(
+    std::span<const GroupRef> groups) const {
   // One ReadRanges call per chunk file, then back into the caller's order.
   std::map<uint32_t, std::vector<size_t>> by_file;
   for (size_t i = 0; i < groups.size(); ++i) by_file[groups[i].file].push_back(i);
-  std::vector<std::string> out(groups.size());
+  std::vector<Bytes> out(groups.size());
   for (const auto& [file, idx] : by_file) {
     std::vector<objstore::ByteRange> ranges;
     for (size_t i : idx) ranges.push_back({groups[i].offset, groups[i].length});

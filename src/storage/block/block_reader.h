@@ -40,6 +40,9 @@ class BlockCache {
 
 class BlockReader {
  public:
+  // Bytes read from a block, shared with the cache.
+  using Bytes = std::shared_ptr<const CachedValue>;
+
   // Ranges closer than this are fetched with one request, up to kMaxRequestBytes per request.
   static constexpr uint64_t kMergeGapBytes = 64 << 10;
   static constexpr uint64_t kMaxRequestBytes = 8 << 20;
@@ -61,8 +64,9 @@ class BlockReader {
   // Values of `name` in the block.
   Result<std::vector<std::string>> LabelValues(std::string_view name) const;
 
-  // The stored bytes of each group (decode with DecodeGroupSamples), in the order given.
-  Result<std::vector<std::string>> FetchGroups(std::span<const GroupRef> groups) const;
+  // The stored bytes of each group (decode with DecodeGroup), in the order given; shared with
+  // the cache, never copied.
+  Result<std::vector<Bytes>> FetchGroups(std::span<const GroupRef> groups) const;
   // Decodes one fetched group's samples in [start, end] onto *out; errors name the block.
   Status DecodeGroup(std::string_view stored, const GroupRef& ref, int64_t start, int64_t end,
                      std::vector<model::Sample>* out) const;
@@ -70,8 +74,8 @@ class BlockReader {
   // Raw ranges of object `file` ("index", "chunks/000001"), in the order given. Ranges are
   // checked against the file's size from meta.json (Corruption when past it), served from the
   // cache where present, and fetched merged otherwise.
-  Result<std::vector<std::string>> ReadRanges(const std::string& file,
-                                              std::span<const objstore::ByteRange> ranges) const;
+  Result<std::vector<Bytes>> ReadRanges(const std::string& file,
+                                        std::span<const objstore::ByteRange> ranges) const;
 
   // Corruption naming the block, with `what`.
   Status Corrupt(const std::string& what) const;

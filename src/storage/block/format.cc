@@ -740,6 +740,79 @@ std::string EncodeSampleGroup(std::span<const model::Sample> samples, uint64_t* 
   return EncodeGroup(views);
 }
 
+namespace {
+
+// A zig-zag varint at *p (< end), 1-byte values on the fast path. False when truncated or
+// longer than 64 bits.
+inline bool ReadZigzag(const uint8_t** p, const uint8_t* end, int64_t* v) {
+  const uint8_t* q = *p;
+  if (q < end && *q < 0x80) {
+    const uint64_t u = *q;
+    *v = static_cast<int64_t>(u >> 1) ^ -static_cast<int64_t>(u & 1);
+    *p = q + 1;
+    return true;
+  }
+  uint64_t result = 0;
+  for (int shift = 0; shift <= 63 && q < end; shift += 7) {
+    const uint64_t byte = *q++;
+    if (shift == 63 && byte > 1) return false;
+    result |= (byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) {
+      *v = static_cast<int64_t>(result >> 1) ^ -static_cast<int64_t>(result & 1);
+      *p = q;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Decodes a decimal group's body (after encoding and count) onto *out.
+Status DecodeDecimal(const uint8_t* p, const uint8_t* endp, uint64_t count, const GroupRef& ref,
+                     int64_t start, int64_t end, std::vector<model::Sample>* out) {
+  if (endp - p < 2) return Bad("group: bad decimal scale");
+  const uint8_t mode = p[0], k = p[1];
+  p += 2;
+  if (mode > 1 || k > kMaxDecimalDigits) return Bad("group: bad decimal scale");
+  if (ref.chunks != 1) return Bad("group: chunk count differs from the index");
+  if (count != ref.samples) return Bad("group: sample count differs from the index");
+  // Timestamps first: checked for order and bounds once, here.
+  std::vector<int64_t> ts(static_cast<size_t>(count));
+  uint64_t delta = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    int64_t x;
+    if (!ReadZigzag(&p, endp, &x)) return Bad("group: truncated timestamps");
+    if (i == 0) {
+      ts[0] = x;
+    } else {
+      delta = i == 1 ? static_cast<uint64_t>(x) : delta + static_cast<uint64_t>(x);
+      ts[i] = static_cast<int64_t>(static_cast<uint64_t>(ts[i - 1]) + delta);
+      if (ts[i] <= ts[i - 1]) return Bad("group: samples out of order");
+    }
+  }
+  if (ts.front() < ref.min_time || ts.back() > ref.max_time) {
+    return Bad("group: sample outside its time range");
+  }
+  const bool all_in = ts.front() >= start && ts.back() <= end;
+  if (all_in) out->reserve(out->size() + count);
+  const double scale = mode == 0 ? kPow10[k] : kNegPow10[k];
+  int64_t m = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    int64_t x;
+    if (!ReadZigzag(&p, endp, &x)) return Bad("group: truncated values");
+    if (__builtin_add_overflow(m, x, &m) || m >= kMaxMantissa || m <= -kMaxMantissa) {
+      return Bad("group: value out of range");
+    }
+    const double v = k == 0      ? static_cast<double>(m)
+                     : mode == 0 ? static_cast<double>(m) / scale
+                                 : static_cast<double>(m) * scale;
+    if (all_in || (ts[i] >= start && ts[i] <= end)) out->push_back({ts[i], v});
+  }
+  if (p != endp) return Bad("group: trailing bytes");
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status DecodeGroupSamples(std::string_view stored, const GroupRef& ref, int64_t start,
                           int64_t end, std::vector<model::Sample>* out) {
   std::string inflated;
@@ -752,56 +825,27 @@ Status DecodeGroupSamples(std::string_view stored, const GroupRef& ref, int64_t 
   if (!d.GetVarint64(&count) || count == 0 || count > raw.size()) {
     return Bad("group: bad count");
   }
+  if (encoding == kEncodingDecimal) {
+    const auto* endp = reinterpret_cast<const uint8_t*>(raw.data() + raw.size());
+    return DecodeDecimal(endp - d.remaining(), endp, count, ref, start, end, out);
+  }
+  if (encoding != kEncodingXor) return Bad("group: unknown encoding " + std::to_string(encoding));
+  if (count != ref.chunks) return Bad("group: chunk count differs from the index");
   uint64_t samples = 0;
   int64_t prev_t = 0;
-  auto take = [&](int64_t t, double v) -> Status {
-    if (t < ref.min_time || t > ref.max_time) return Bad("group: sample outside its time range");
-    if (samples > 0 && t <= prev_t) return Bad("group: samples out of order");
-    prev_t = t;
-    ++samples;
-    if (t >= start && t <= end) out->push_back({t, v});
-    return Status::Ok();
-  };
-  if (encoding == kEncodingXor) {
-    if (count != ref.chunks) return Bad("group: chunk count differs from the index");
-    for (uint64_t i = 0; i < count; ++i) {
-      std::string_view c;
-      if (!d.GetLengthPrefixed(&c)) return Bad("group: truncated chunk");
-      XorIterator it(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(c.data()),
-                                              c.size()));
-      while (it.Next()) STRATA_RETURN_IF_ERROR(take(it.t(), it.v()));
-      if (!it.status().ok()) return Bad("group: " + it.status().message());
+  for (uint64_t i = 0; i < count; ++i) {
+    std::string_view c;
+    if (!d.GetLengthPrefixed(&c)) return Bad("group: truncated chunk");
+    XorIterator it(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(c.data()), c.size()));
+    while (it.Next()) {
+      const int64_t t = it.t();
+      if (t < ref.min_time || t > ref.max_time) return Bad("group: sample outside its time range");
+      if (samples > 0 && t <= prev_t) return Bad("group: samples out of order");
+      prev_t = t;
+      ++samples;
+      if (t >= start && t <= end) out->push_back({t, it.v()});
     }
-  } else if (encoding == kEncodingDecimal) {
-    uint8_t mode, k;
-    if (ref.chunks != 1) return Bad("group: chunk count differs from the index");
-    if (count != ref.samples) return Bad("group: sample count differs from the index");
-    if (!d.GetByte(&mode) || !d.GetByte(&k) || mode > 1 || k > kMaxDecimalDigits) {
-      return Bad("group: bad decimal scale");
-    }
-    std::vector<int64_t> ts(static_cast<size_t>(count));
-    uint64_t delta = 0;
-    for (uint64_t i = 0; i < count; ++i) {
-      int64_t x;
-      if (!d.GetVarsint64(&x)) return Bad("group: truncated timestamps");
-      if (i == 0) {
-        ts[0] = x;
-      } else {
-        delta = i == 1 ? static_cast<uint64_t>(x) : delta + static_cast<uint64_t>(x);
-        ts[i] = static_cast<int64_t>(static_cast<uint64_t>(ts[i - 1]) + delta);
-      }
-    }
-    int64_t m = 0;
-    for (uint64_t i = 0; i < count; ++i) {
-      int64_t x;
-      if (!d.GetVarsint64(&x)) return Bad("group: truncated values");
-      if (__builtin_add_overflow(m, x, &m) || m >= kMaxMantissa || m <= -kMaxMantissa) {
-        return Bad("group: value out of range");
-      }
-      STRATA_RETURN_IF_ERROR(take(ts[i], DecimalValue(m, mode, k)));
-    }
-  } else {
-    return Bad("group: unknown encoding " + std::to_string(encoding));
+    if (!it.status().ok()) return Bad("group: " + it.status().message());
   }
   if (!d.empty()) return Bad("group: trailing bytes");
   if (samples != ref.samples) return Bad("group: sample count differs from the index");
