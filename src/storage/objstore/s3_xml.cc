@@ -318,7 +318,8 @@ Result<ListPage> ParseListObjectsV2(std::string_view xml) {
     }
     page.objects.push_back(std::move(info));
   }
-  std::string_view truncated = Trim(root.ChildText("IsTruncated"));
+  const std::string truncated_text = root.ChildText("IsTruncated");
+  std::string_view truncated = Trim(truncated_text);
   if (truncated == "true") {
     page.truncated = true;
   } else if (!truncated.empty() && truncated != "false") {
