@@ -47,8 +47,8 @@ if [ "${SKIP_E2E:-0}" != 1 ]; then
     QUERY_BENCH_BIN=${QUERY_BENCH_BIN:-$build_dir/query_bench_driver} \
     "$here/query_bench.sh" || failed+=(query_bench.sh)
   if [ "${SKIP_TIER:-0}" != 1 ]; then
-    echo "==== tier_bench.sh (Strata vs Prometheus, 7 days through head compaction) ===="
-    # About 12 minutes on 2 cores. TIER_SERIES / TIER_HOURS override the workload.
+    echo "==== tier_bench.sh (Strata vs Prometheus, 7 days through the head, warm and cold tiers) ===="
+    # About 15 minutes on 2 cores. TIER_SERIES / TIER_HOURS override the workload.
     SERIES=${TIER_SERIES:-5000} HOURS=${TIER_HOURS:-168} REBOOT_EVERY=${REBOOT_EVERY:-0} \
       STRATA_BIN=${STRATA_BIN:-$build_dir/strata} \
       DRIVER_BIN=${QUERY_BENCH_BIN:-$build_dir/query_bench_driver} \
