@@ -23,6 +23,16 @@ Status BlockReader::Corrupt(const std::string& what) const {
   return Status::Corruption("block " + name_ + ": " + what);
 }
 
+Status BlockReader::Missing(const std::string& file) const {
+  // Retention deletes meta.json first: without it the block was deleted under the query.
+  auto meta = store_->Stat(prefix_ + "meta.json");
+  if (!meta.ok() && meta.status().IsNotFound()) {
+    return Status::Unavailable("block " + name_ + " was deleted (retention) while the query "
+                               "read it; run the query again");
+  }
+  return Corrupt(file + " is missing from the store");
+}
+
 Result<std::vector<BlockReader::Bytes>> BlockReader::ReadRanges(
     const std::string& file, std::span<const objstore::ByteRange> ranges) const {
   const FileInfo* info = meta_.File(file);
@@ -63,7 +73,7 @@ Result<std::vector<BlockReader::Bytes>> BlockReader::ReadRanges(
     if (end > begin) {
       auto got = store_->GetRange(prefix_ + file, {begin, end - begin});
       if (!got.ok()) {
-        if (got.status().IsNotFound()) return Corrupt(file + " is missing from the store");
+        if (got.status().IsNotFound()) return Missing(file);
         return got.status().WithContext("block " + name_ + ": reading " + file);
       }
       bytes = std::move(got).value();
@@ -92,7 +102,7 @@ Result<std::shared_ptr<const IndexHeader>> BlockReader::Header() const {
   objstore::ByteRange range{0, meta_.index_header_bytes};
   auto got = store_->GetRange(prefix_ + "index", range);
   if (!got.ok()) {
-    if (got.status().IsNotFound()) return Corrupt("index is missing from the store");
+    if (got.status().IsNotFound()) return Missing("index");
     return got.status().WithContext("block " + name_ + ": reading index");
   }
   cache_->requests.fetch_add(1, std::memory_order_relaxed);

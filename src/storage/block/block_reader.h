@@ -79,6 +79,9 @@ class BlockReader {
 
   // Corruption naming the block, with `what`.
   Status Corrupt(const std::string& what) const;
+  // For a file of the block the store does not have: Unavailable when the whole block was
+  // deleted meanwhile (its meta.json is gone too), else Corruption.
+  Status Missing(const std::string& file) const;
 
  private:
   Result<std::vector<uint32_t>> PostingsList(const IndexHeader& h, size_t entry) const;
