@@ -14,6 +14,7 @@
 #include <cstdio>
 
 #include "base/coding.h"
+#include "ingest/proto_wire.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 
 namespace strata::ingest {
@@ -46,35 +47,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
          });
 }
 
-void AppendJsonEscaped(std::string_view s, std::string* out) {
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
-          out->append(buf);
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-}
 
 // Messages in responses must be valid UTF-8 (protobuf strings, JSON): bytes of invalid input
 // quoted into them are already \x-escaped by model::Quote; this is a last guard.
@@ -272,7 +244,7 @@ std::string EncodeExportResponse(OtlpFormat format, const OtlpExportResult& resu
     if (result.rejected_points == 0 && result.error_message.empty()) return "{}";
     std::string out = "{\"partialSuccess\":{\"rejectedDataPoints\":\"" +
                       std::to_string(result.rejected_points) + "\",\"errorMessage\":\"";
-    AppendJsonEscaped(result.error_message, &out);
+    wire::AppendJsonEscaped(result.error_message, &out);
     out += "\"}}";
     return out;
   }
@@ -296,7 +268,7 @@ std::string EncodeRpcStatus(OtlpFormat format, int grpc_code, std::string_view m
                             int retry_delay_s) {
   if (format == OtlpFormat::kJson) {
     std::string out = "{\"code\":" + std::to_string(grpc_code) + ",\"message\":\"";
-    AppendJsonEscaped(message, &out);
+    wire::AppendJsonEscaped(message, &out);
     out += "\"}";
     return out;
   }

@@ -17,54 +17,28 @@
 #include <limits>
 
 #include "base/coding.h"
+#include "ingest/proto_wire.h"
 #include "model/quote.h"
 #include "model/validation.h"
 
 namespace strata::ingest {
 namespace {
 
-enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLen = 2, kFixed32 = 5 };
+using wire::kFixed32;
+using wire::kFixed64;
+using wire::kLen;
+using wire::kVarint;
 
 Status Malformed(std::string_view where) {
   return Status::InvalidArgument("malformed protobuf ExportMetricsServiceRequest: " +
                                  std::string(where));
 }
 
-// A protobuf field reader over borrowed bytes.
-class Reader {
+// The protobuf field reader; the OTLP decoder calls Tag() Next().
+class Reader : public wire::Reader {
  public:
-  explicit Reader(std::string_view in) : d_(in) {}
-  bool done() const { return d_.remaining() == 0; }
-  bool Next(uint32_t* field, uint32_t* wire) {
-    uint64_t tag = 0;
-    if (!d_.GetVarint64(&tag) || tag > UINT32_MAX) return false;
-    *field = static_cast<uint32_t>(tag >> 3);
-    *wire = static_cast<uint32_t>(tag & 7);
-    return *field != 0;
-  }
-  bool Varint(uint64_t* v) { return d_.GetVarint64(v); }
-  bool Fixed64(uint64_t* v) { return d_.GetFixed64(v); }
-  bool Bytes(std::string_view* v) { return d_.GetLengthPrefixed(v); }
-  bool Skip(uint32_t wire) {
-    uint64_t u = 0;
-    std::string_view s;
-    uint32_t f32 = 0;
-    switch (wire) {
-      case kVarint:
-        return d_.GetVarint64(&u);
-      case kFixed64:
-        return d_.GetFixed64(&u);
-      case kLen:
-        return d_.GetLengthPrefixed(&s);
-      case kFixed32:
-        return d_.GetFixed32(&f32);
-      default:
-        return false;  // Groups are not used by OTLP.
-    }
-  }
-
- private:
-  Decoder d_;
+  using wire::Reader::Reader;
+  bool Next(uint32_t* field, uint32_t* wire) { return Tag(field, wire); }
 };
 
 // Reads the value of a field whose wire type must be `want`; the helpers below return false on
@@ -240,33 +214,7 @@ void AppendBase64(std::string_view in, std::string* out) {
 
 void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
-          out->append(buf);
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
+  wire::AppendJsonEscaped(s, out);
   out->push_back('"');
 }
 

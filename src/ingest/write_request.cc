@@ -6,44 +6,16 @@
 #include <string>
 
 #include "base/coding.h"
+#include "ingest/proto_wire.h"
 
 namespace strata::ingest {
 namespace {
 
-enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLen = 2, kFixed32 = 5 };
-
-class Reader {
- public:
-  explicit Reader(std::string_view in) : d_(in) {}
-  bool done() const { return d_.empty(); }
-
-  // Reads a tag; false at a malformed tag.
-  bool Tag(uint32_t* field, uint32_t* wire) {
-    uint64_t tag = 0;
-    if (!d_.GetVarint64(&tag) || tag > UINT32_MAX) return false;
-    *field = static_cast<uint32_t>(tag >> 3);
-    *wire = static_cast<uint32_t>(tag & 7);
-    return *field != 0;
-  }
-  bool Varint(uint64_t* v) { return d_.GetVarint64(v); }
-  bool Fixed64(uint64_t* v) { return d_.GetFixed64(v); }
-  bool Bytes(std::string_view* v) { return d_.GetLengthPrefixed(v); }
-  bool Skip(uint32_t wire) {
-    uint64_t u = 0;
-    std::string_view s;
-    uint32_t f32 = 0;
-    switch (wire) {
-      case kVarint: return d_.GetVarint64(&u);
-      case kFixed64: return d_.GetFixed64(&u);
-      case kLen: return d_.GetLengthPrefixed(&s);
-      case kFixed32: return d_.GetFixed32(&f32);
-      default: return false;  // Groups (3, 4) are not used by this format.
-    }
-  }
-
- private:
-  Decoder d_;
-};
+using wire::kFixed32;
+using wire::kFixed64;
+using wire::kLen;
+using wire::kVarint;
+using wire::Reader;
 
 Status Malformed(const char* what) {
   return Status::InvalidArgument(std::string("malformed protobuf WriteRequest: ") + what);
