@@ -14,7 +14,7 @@ declare -A allowed=(
   [compaction]="storage model base"
   [ingest]="storage model base"
   [query]="storage model base"
-  [rules]="query storage model base"
+  [rules]="query ingest storage model base"
   [server]="ingest query rules compaction storage model base"
 )
 
