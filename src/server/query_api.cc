@@ -135,12 +135,6 @@ void QueryApi::Register(Router* router) {
               [this](const HttpRequest& q, HttpResponse* r) { FormatQuery(q, r); });
   router->Add({"GET", "POST"}, "/api/v1/query_exemplars",
               [this](const HttpRequest& q, HttpResponse* r) { QueryExemplars(q, r); });
-  router->Add({"GET"}, "/api/v1/rules", [](const HttpRequest&, HttpResponse* r) {
-    SetJsonSuccess(r, R"({"groups":[]})");
-  });
-  router->Add({"GET"}, "/api/v1/alerts", [](const HttpRequest&, HttpResponse* r) {
-    SetJsonSuccess(r, R"({"alerts":[]})");
-  });
 }
 
 void QueryApi::Query(const HttpRequest& req, HttpResponse* res) const {

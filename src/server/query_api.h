@@ -1,7 +1,7 @@
 // QueryApi: the PromQL endpoints of the Prometheus HTTP API: /api/v1/query, /api/v1/query_range
-// (GET and form POST), /api/v1/format_query, /api/v1/query_exemplars, and /api/v1/rules and
-// /api/v1/alerts (empty until rules land). Result JSON matches Prometheus byte for byte in
-// shape and number formatting. Thread-safe.
+// (GET and form POST), /api/v1/format_query and /api/v1/query_exemplars (/api/v1/rules and
+// /api/v1/alerts are in rules_api.h). Result JSON matches Prometheus byte for byte in shape and
+// number formatting. Thread-safe.
 #pragma once
 
 #include <string>
