@@ -14,8 +14,8 @@ packages=(
   libcurl4-openssl-dev libssl-dev
   # OTLP: gRPC server and code generator, gzip
   libgrpc++-dev protobuf-compiler-grpc zlib1g-dev
-  # real peers used by integration tests and benchmarks
-  prometheus
+  # real peers used by integration tests and benchmarks (Alertmanager: the rules e2e test)
+  prometheus prometheus-alertmanager
   # the object-store tests' signature-verifying S3 proxy (tests/objstore/), run by /usr/bin/python3
   python3-botocore
 )
