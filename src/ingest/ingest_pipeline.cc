@@ -13,7 +13,7 @@ namespace strata::ingest {
 namespace {
 
 constexpr std::string_view kProtocolNames[kProtocolCount] = {"remote_write", "otlp_http",
-                                                             "otlp_grpc"};
+                                                             "otlp_grpc", "rules"};
 constexpr std::string_view kReasonNames[kRejectReasonCount] = {
     "invalid_labels",      "native_histogram",      "out_of_order",      "duplicate_timestamp",
     "out_of_bounds",       "invalid_metric",        "invalid_timestamp", "delta_temporality",

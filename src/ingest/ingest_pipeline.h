@@ -30,9 +30,10 @@ class Registry;
 namespace strata::ingest {
 
 // The `protocol` label of the ingest metrics. Never renumber: indexes arrays.
-enum class Protocol : uint8_t { kRemoteWrite = 0, kOtlpHttp = 1, kOtlpGrpc = 2 };
-inline constexpr size_t kProtocolCount = 3;
-std::string_view ProtocolName(Protocol p);  // "remote_write", "otlp_http", "otlp_grpc"
+// kRules: recording-rule results and ALERTS / ALERTS_FOR_STATE written by the rule evaluator.
+enum class Protocol : uint8_t { kRemoteWrite = 0, kOtlpHttp = 1, kOtlpGrpc = 2, kRules = 3 };
+inline constexpr size_t kProtocolCount = 4;
+std::string_view ProtocolName(Protocol p);  // "remote_write", "otlp_http", "otlp_grpc", "rules"
 
 // Why samples (or OTLP data points) were rejected: the `reason` label of
 // strata_ingest_samples_rejected_total. Never renumber: indexes arrays.
