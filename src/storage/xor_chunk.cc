@@ -23,8 +23,6 @@ namespace {
 using chunk::BitWriter;
 using chunk::LowBitMask;
 
-constexpr size_t kHeaderBits = XorChunk::kHeaderBytes * 8;
-
 // The delta-of-delta buckets after the first two samples: a unary prefix ('0', '10', '110',
 // '1110', '1111') then a two's complement field. A field of n bits holds
 // [-(2^(n-1) - 1), 2^(n-1)], as in the paper. Never change these widths: they are the format.
