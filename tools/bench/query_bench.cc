@@ -1220,6 +1220,9 @@ struct QueryResult {
   std::vector<SeriesResult> series;  // Sorted by labels.
   int64_t points = 0;
   size_t bytes = 0;
+  // The response's top-level "infos" and "warnings" (annotations), in order.
+  std::vector<std::string> infos;
+  std::vector<std::string> warnings;
 };
 
 bool ParseTimestampMs(const JsonValue& j, int64_t* out) {
@@ -1330,6 +1333,12 @@ QueryResult ParseQueryResponse(const HttpResponse& res) {
   }
   std::sort(r.series.begin(), r.series.end(),
             [](const SeriesResult& a, const SeriesResult& b) { return a.labels < b.labels; });
+  for (const auto& [key, out] : {std::pair{"infos", &r.infos}, std::pair{"warnings", &r.warnings}}) {
+    const JsonValue* list = root.Find(key);
+    if (list == nullptr) continue;
+    if (list->type != JsonValue::Type::kArray) return bad(std::string(key) + " is not an array");
+    for (const JsonValue& item : list->items) out->push_back(item.text);
+  }
   r.ok = true;
   return r;
 }
@@ -1360,12 +1369,29 @@ std::string FormatValue(double v) {
   return buf;
 }
 
+// |a - b| / max(|a|, |b|): 0 for equal values (both NaN included) and for differences within
+// tol.abs; +Inf when only one is NaN or the two differ and one is infinite.
+double RelDiff(double a, double b, const Tolerance& tol) {
+  if (std::isnan(a) || std::isnan(b)) {
+    return std::isnan(a) && std::isnan(b) ? 0 : std::numeric_limits<double>::infinity();
+  }
+  if (a == b) return 0;
+  if (std::isinf(a) || std::isinf(b)) return std::numeric_limits<double>::infinity();
+  const double d = std::fabs(a - b);
+  return d <= tol.abs ? 0 : d / std::max(std::fabs(a), std::fabs(b));
+}
+
 struct Comparison {
   bool same = true;
-  int64_t only_a = 0;  // Series only in a (Strata).
+  int64_t only_a = 0;  // Series only in a.
   int64_t only_b = 0;
   int64_t differing_series = 0;
-  int64_t differing_points = 0;
+  int64_t differing_points = 0;  // Points off by more than the tolerance, or only on one side.
+  int64_t matched_points = 0;    // Points at the same timestamp of the same series on both sides.
+  int64_t points_only_a = 0;     // Points of a with no point at that time in b's series...
+  int64_t points_only_b = 0;     // ...and the reverse (series only on one side included).
+  double max_rel = 0;            // Largest RelDiff over the matched points.
+  std::string max_rel_at;        // Where: series, time and both values.
   std::vector<std::string> examples;  // The first few differences, precisely.
 
   void Note(std::string s) {
@@ -1374,27 +1400,31 @@ struct Comparison {
   }
 };
 
-// a = Strata, b = Prometheus. Series are matched by label set, points by timestamp.
-Comparison Compare(const QueryResult& a, const QueryResult& b, const Tolerance& tol) {
+// Series are matched by label set, points by timestamp; a_name and b_name label the sides in
+// the examples.
+Comparison Compare(const QueryResult& a, const QueryResult& b, const Tolerance& tol,
+                   const std::string& a_name = "Strata", const std::string& b_name = "Prometheus") {
   Comparison c;
   if (a.result_type != b.result_type) {
-    c.Note("result type: Strata " + a.result_type + ", Prometheus " + b.result_type);
+    c.Note("result type: " + a_name + " " + a.result_type + ", " + b_name + " " + b.result_type);
   }
+  auto only = [&](const SeriesResult& s, const std::string& name) {
+    return "series " + s.labels + " only in " + name + " (" + std::to_string(s.t_ms.size()) +
+           " points, first at t=" + FormatTime(s.t_ms.empty() ? 0 : s.t_ms[0]) + ")";
+  };
   size_t i = 0, j = 0;
   while (i < a.series.size() || j < b.series.size()) {
     if (j == b.series.size() || (i < a.series.size() && a.series[i].labels < b.series[j].labels)) {
       c.only_a++;
-      c.Note("series " + a.series[i].labels + " only in Strata (" +
-             std::to_string(a.series[i].t_ms.size()) + " points, first at t=" +
-             FormatTime(a.series[i].t_ms.empty() ? 0 : a.series[i].t_ms[0]) + ")");
+      c.points_only_a += static_cast<int64_t>(a.series[i].t_ms.size());
+      c.Note(only(a.series[i], a_name));
       ++i;
       continue;
     }
     if (i == a.series.size() || b.series[j].labels < a.series[i].labels) {
       c.only_b++;
-      c.Note("series " + b.series[j].labels + " only in Prometheus (" +
-             std::to_string(b.series[j].t_ms.size()) + " points, first at t=" +
-             FormatTime(b.series[j].t_ms.empty() ? 0 : b.series[j].t_ms[0]) + ")");
+      c.points_only_b += static_cast<int64_t>(b.series[j].t_ms.size());
+      c.Note(only(b.series[j], b_name));
       ++j;
       continue;
     }
@@ -1406,17 +1436,26 @@ Comparison Compare(const QueryResult& a, const QueryResult& b, const Tolerance& 
     while (p < x.t_ms.size() || q < y.t_ms.size()) {
       std::string what;
       if (q == y.t_ms.size() || (p < x.t_ms.size() && x.t_ms[p] < y.t_ms[q])) {
-        what = "t=" + FormatTime(x.t_ms[p]) + ": only Strata has a point (" + FormatValue(x.v[p]) +
-               ")";
+        what = "t=" + FormatTime(x.t_ms[p]) + ": only " + a_name + " has a point (" +
+               FormatValue(x.v[p]) + ")";
+        c.points_only_a++;
         ++p;
       } else if (p == x.t_ms.size() || y.t_ms[q] < x.t_ms[p]) {
-        what = "t=" + FormatTime(y.t_ms[q]) + ": only Prometheus has a point (" +
+        what = "t=" + FormatTime(y.t_ms[q]) + ": only " + b_name + " has a point (" +
                FormatValue(y.v[q]) + ")";
+        c.points_only_b++;
         ++q;
       } else {
+        c.matched_points++;
+        const double rel = RelDiff(x.v[p], y.v[q], tol);
+        if (rel > c.max_rel) {
+          c.max_rel = rel;
+          c.max_rel_at = x.labels + " t=" + FormatTime(x.t_ms[p]) + ": " + a_name + " " +
+                         FormatValue(x.v[p]) + ", " + b_name + " " + FormatValue(y.v[q]);
+        }
         if (!SameValue(x.v[p], y.v[q], tol)) {
-          what = "t=" + FormatTime(x.t_ms[p]) + ": Strata " + FormatValue(x.v[p]) +
-                 ", Prometheus " + FormatValue(y.v[q]);
+          what = "t=" + FormatTime(x.t_ms[p]) + ": " + a_name + " " + FormatValue(x.v[p]) + ", " +
+                 b_name + " " + FormatValue(y.v[q]);
         }
         ++p;
         ++q;
@@ -1464,6 +1503,16 @@ struct QueryOptions {
   // garbage collector) does not land in the other's timing on a small host.
   int pause_ms = 200;
   int64_t pids[2] = {0, 0};  // Strata, Prometheus: for CPU time per query (0: not measured).
+  // Strata's name in the report, and URL parameters ("k=v") added to each of its queries.
+  std::string strata_name = "Strata";
+  std::vector<std::string> strata_params;
+  // Further Strata targets, "NAME:k=v[&k=v...]": the same URL with these parameters (and not
+  // strata_params), timed beside the others and compared with Strata and Prometheus within
+  // variant_tol, reporting the largest relative difference rather than failing.
+  std::vector<std::string> variants;
+  Tolerance variant_tol{0.05, 0};
+  double aim_speedup = 0;         // Aim for Strata / variant time, at least (0: none).
+  double aim_prometheus_ratio = 0;  // Aim for variant / Prometheus time, at most (0: none).
   // Ingest check (0: skip).
   int64_t expect_series = 0;
   int64_t expect_samples = 0;  // Non-stale samples: what count_over_time sees.
@@ -1473,21 +1522,53 @@ struct QueryOptions {
 };
 
 struct Server {
-  const char* name;
+  std::string name;
   std::unique_ptr<HttpClient> client;
+  std::string params;  // Added to each query: "&k=v..." (URL-encoded), or empty.
+  int64_t pid = 0;     // For CPU time (0: not measured).
 };
+
+// Appends "&k=v" for one "k=v" (URL-encoding both) to *out; false with *error if malformed.
+bool AppendParam(std::string_view kv, std::string* out, std::string* error) {
+  const size_t eq = kv.find('=');
+  if (eq == std::string_view::npos || eq == 0) {
+    *error = "bad parameter \"" + std::string(kv) + "\": want NAME=VALUE";
+    return false;
+  }
+  *out += "&" + UrlEncode(kv.substr(0, eq)) + "=" + UrlEncode(kv.substr(eq + 1));
+  return true;
+}
+
+// "NAME:k=v[&k=v...]" -> name and "&k=v..."; false with *error if malformed.
+bool ParseVariant(std::string_view spec, std::string* name, std::string* params,
+                  std::string* error) {
+  const size_t colon = spec.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == spec.size()) {
+    *error = "bad --variant \"" + std::string(spec) + "\": want NAME:k=v[&k=v...]";
+    return false;
+  }
+  *name = std::string(spec.substr(0, colon));
+  std::string_view rest = spec.substr(colon + 1);
+  while (true) {
+    const size_t amp = rest.find('&');
+    if (!AppendParam(rest.substr(0, amp), params, error)) return false;
+    if (amp == std::string_view::npos) return true;
+    rest.remove_prefix(amp + 1);
+  }
+}
 
 struct Timed {
   QueryResult result;
   double ms = 0;
 };
 
-Timed TimedRangeQuery(HttpClient& c, const std::string& expr, const QueryOptions& o) {
-  const std::string target =
-      "/api/v1/query_range?query=" + UrlEncode(expr) + "&start=" + std::to_string(o.start_s) +
-      "&end=" + std::to_string(o.end_s) + "&step=" + std::to_string(o.step_s);
+Timed TimedRangeQuery(Server& s, const std::string& expr, const QueryOptions& o) {
+  const std::string target = "/api/v1/query_range?query=" + UrlEncode(expr) +
+                             "&start=" + std::to_string(o.start_s) + "&end=" +
+                             std::to_string(o.end_s) + "&step=" + std::to_string(o.step_s) +
+                             s.params;
   const auto t0 = Clock::now();
-  HttpResponse res = c.Get(target);
+  HttpResponse res = s.client->Get(target);
   const auto t1 = Clock::now();
   Timed t;
   t.ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
@@ -1495,11 +1576,11 @@ Timed TimedRangeQuery(HttpClient& c, const std::string& expr, const QueryOptions
   return t;
 }
 
-QueryResult InstantQuery(HttpClient& c, const std::string& expr, double time_s) {
+QueryResult InstantQuery(Server& s, const std::string& expr, double time_s) {
   char t[64];
   std::snprintf(t, sizeof(t), "%.3f", time_s);
-  return ParseQueryResponse(
-      c.Get("/api/v1/query?query=" + UrlEncode(expr) + "&time=" + std::string(t)));
+  return ParseQueryResponse(s.client->Get("/api/v1/query?query=" + UrlEncode(expr) +
+                                          "&time=" + std::string(t) + s.params));
 }
 
 // The single value of a one-element vector result, or NaN.
@@ -1538,13 +1619,13 @@ struct IngestCount {
 
 // count_over_time drops __name__, so counting across names would yield duplicate label sets
 // (an error); hence one query per metric name.
-IngestCount CountIngested(HttpClient& c, double eval_s, int64_t range_s) {
+IngestCount CountIngested(Server& c, double eval_s, int64_t range_s) {
   IngestCount n;
   const QueryResult series = InstantQuery(c, "count({__name__=~\".+\"})", eval_s);
   n.series = SingleValue(series);
   if (!series.ok) n.error = series.error;
   std::string error;
-  for (const std::string& name : MetricNames(c, &error)) {
+  for (const std::string& name : MetricNames(*c.client, &error)) {
     const QueryResult r = InstantQuery(
         c, "sum(count_over_time({__name__=\"" + name + "\"}[" + std::to_string(range_s) + "s]))",
         eval_s);
@@ -1557,8 +1638,9 @@ IngestCount CountIngested(HttpClient& c, double eval_s, int64_t range_s) {
   return n;
 }
 
-// Waits until both servers hold the expected series and non-stale samples (bounded by
-// check_timeout_s). Returns false, with a report, if they never do.
+// Waits until both servers (Strata with its parameters, Prometheus: servers[0] and [1]; not the
+// variants) hold the expected series and non-stale samples (bounded by check_timeout_s).
+// Returns false, with a report, if they never do.
 bool CheckIngest(std::vector<Server>& servers, const QueryOptions& o, std::string* report) {
   const double eval_s = static_cast<double>(o.data_last_ms) / 1000;
   const int64_t range_s = (o.data_last_ms - o.data_first_ms) / 1000 + 3600;
@@ -1569,14 +1651,15 @@ bool CheckIngest(std::vector<Server>& servers, const QueryOptions& o, std::strin
     ok = true;
     lines.clear();
     std::vector<IngestCount> counts;
-    for (Server& s : servers) {
+    for (size_t k = 0; k < 2; ++k) {
+      Server& s = servers[k];
       const auto t0 = Clock::now();
-      counts.push_back(CountIngested(*s.client, eval_s, range_s));
+      counts.push_back(CountIngested(s, eval_s, range_s));
       const IngestCount& n = counts.back();
       const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
       char buf[256];
       std::snprintf(buf, sizeof(buf),
-                    "- %s: %.0f series, %.0f samples in %zu metric names (%.0f ms)", s.name,
+                    "- %s: %.0f series, %.0f samples in %zu metric names (%.0f ms)", s.name.c_str(),
                     n.series, n.samples, n.per_name.size(), ms);
       lines += buf;
       if (!n.error.empty()) lines += "; error: " + n.error;
@@ -1671,12 +1754,285 @@ double Mean(const std::vector<double>& v) {
 
 struct QueryReport {
   std::string expr;
-  std::vector<double> ms[2];
-  std::vector<double> cpu_ms[2];  // Server CPU per timed run, request + pause.
-  QueryResult first[2];           // The first answer of each server (compared).
-  Comparison cmp;
+  // Per server (Strata, Prometheus, then the variants).
+  std::vector<std::vector<double>> ms;
+  std::vector<std::vector<double>> cpu_ms;  // Server CPU per timed run, request + pause.
+  std::vector<QueryResult> first;           // The first answer of each server (compared).
+  Comparison cmp;                           // Strata vs Prometheus, within QueryOptions::tol.
   bool compared = false;
+  // Variant k (server 2 + k) vs Strata and vs Prometheus, within variant_tol; empty if either
+  // side failed.
+  std::vector<std::optional<Comparison>> vs_strata;
+  std::vector<std::optional<Comparison>> vs_prometheus;
 };
+
+std::string Ratio(double a, double b) {
+  if (std::isnan(a) || std::isnan(b) || b <= 0) return "n/a";
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2f", a / b);
+  return buf;
+}
+
+std::string RelText(double r) {
+  if (std::isinf(r)) return "inf";
+  if (r == 0) return "0";
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2g", r);
+  return buf;
+}
+
+// The resolutions named by annotations such as "data at 5m resolution used for [t1, t2]": the
+// word before each " resolution", each once, comma-separated; "-" if none.
+std::string Resolutions(const std::vector<std::string>& infos) {
+  std::vector<std::string> found;
+  for (const std::string& info : infos) {
+    const size_t pos = info.find(" resolution");
+    if (pos == std::string::npos || pos == 0) continue;
+    const size_t space = info.rfind(' ', pos - 1);
+    const size_t b = space == std::string::npos ? 0 : space + 1;
+    std::string word = info.substr(b, pos - b);
+    if (!word.empty() && std::find(found.begin(), found.end(), word) == found.end()) {
+      found.push_back(std::move(word));
+    }
+  }
+  std::string out;
+  for (const std::string& w : found) out += (out.empty() ? "" : ",") + w;
+  return out.empty() ? "-" : out;
+}
+
+// Times every query against every server: warmup + runs rounds, each server once per round, the
+// first server rotating so that drift in host load hits all alike. Compares the first answers.
+std::vector<QueryReport> TimeQueries(std::vector<Server>& servers,
+                                     const std::vector<std::string>& queries,
+                                     const QueryOptions& o) {
+  const size_t n = servers.size();
+  std::vector<QueryReport> reports;
+  for (const std::string& expr : queries) {
+    QueryReport rep;
+    rep.expr = expr;
+    rep.ms.resize(n);
+    rep.cpu_ms.resize(n);
+    rep.first.resize(n);
+    std::fprintf(stderr, "query: %s\n", expr.c_str());
+    std::vector<bool> have(n, false);
+    for (int run = 0; run < o.warmup + o.runs; ++run) {
+      for (size_t k = 0; k < n; ++k) {
+        const size_t s = (k + static_cast<size_t>(run)) % n;
+        if (have[s] && !rep.first[s].ok) continue;  // It failed once; don't time errors.
+        const double cpu0 = ProcCpuMs(servers[s].pid);
+        Timed t = TimedRangeQuery(servers[s], expr, o);
+        std::this_thread::sleep_for(std::chrono::milliseconds(o.pause_ms));
+        const double cpu = ProcCpuMs(servers[s].pid) - cpu0;
+        if (!have[s]) {
+          rep.first[s] = std::move(t.result);
+          have[s] = true;
+          if (!rep.first[s].ok) continue;
+        } else if (!t.result.ok) {
+          rep.first[s] = std::move(t.result);  // Report the later failure.
+          continue;
+        }
+        if (run >= o.warmup) {
+          rep.ms[s].push_back(t.ms);
+          if (!std::isnan(cpu)) rep.cpu_ms[s].push_back(cpu);
+        }
+      }
+    }
+    if (rep.first[0].ok && rep.first[1].ok) {
+      rep.cmp = Compare(rep.first[0], rep.first[1], o.tol, servers[0].name, servers[1].name);
+      rep.compared = true;
+    }
+    std::string line = "  ";
+    for (size_t s = 0; s < n; ++s) {
+      line += (s ? ", " : "") + servers[s].name + " " + Ms(Median(rep.ms[s])) + " ms";
+    }
+    line += !rep.compared  ? ", not compared (error)"
+            : rep.cmp.same ? ", same answer"
+                           : ", DIFFERENT answers";
+    for (size_t s = 2; s < n; ++s) {
+      auto& vs = rep.vs_strata.emplace_back();
+      auto& vp = rep.vs_prometheus.emplace_back();
+      if (!rep.first[s].ok) continue;
+      if (rep.first[0].ok) {
+        vs = Compare(rep.first[s], rep.first[0], o.variant_tol, servers[s].name, servers[0].name);
+        line += "; " + servers[s].name + " vs " + servers[0].name + ": max rel. diff " +
+                RelText(vs->max_rel);
+      }
+      if (rep.first[1].ok) {
+        vp = Compare(rep.first[s], rep.first[1], o.variant_tol, servers[s].name, servers[1].name);
+        line += ", vs " + servers[1].name + " " + RelText(vp->max_rel);
+      }
+    }
+    std::fprintf(stderr, "%s\n", line.c_str());
+    reports.push_back(std::move(rep));
+  }
+  return reports;
+}
+
+// The Markdown of the plain comparison: Strata vs Prometheus. Sets *met and *timed.
+std::string TwoWayTable(const std::vector<QueryReport>& reports, const QueryOptions& o, int* met,
+                        int* timed) {
+  std::string md = "| query | Strata median ms | Prometheus median ms | ratio | same answer |\n";
+  md += "|---|---:|---:|---:|---|\n";
+  for (const QueryReport& r : reports) {
+    const double a = Median(r.ms[0]);
+    const double b = Median(r.ms[1]);
+    const std::string ratio = Ratio(a, b);
+    if (ratio != "n/a") {
+      (*timed)++;
+      if (a / b <= 0.5) (*met)++;
+    }
+    std::string same;
+    if (!r.compared) {
+      same = !r.first[0].ok ? "error (Strata)" : "error (Prometheus)";
+    } else if (r.cmp.same) {
+      same = "yes";
+    } else {
+      same = "**no**";
+    }
+    md += "| " + MdCode(r.expr) + " | " + Ms(a) + " | " + Ms(b) + " | " + ratio + " | " + same +
+          " |\n";
+  }
+  char buf[512];
+  std::snprintf(buf, sizeof(buf),
+                "\nAim (Strata <= 0.5x Prometheus): met by %d of %zu queries. Ratio = Strata / "
+                "Prometheus median wall-clock time of the whole HTTP request (%d warm-up + %d "
+                "timed runs per server, alternating, %d ms pause after each), range "
+                "%lld..%lld, step %llds.\n",
+                *met, reports.size(), o.warmup, o.runs, o.pause_ms,
+                static_cast<long long>(o.start_s), static_cast<long long>(o.end_s),
+                static_cast<long long>(o.step_s));
+  return md + buf;
+}
+
+// A variant's comparison cell: the largest relative difference, points only on one side, and
+// bold when the answers are not within the tolerance.
+std::string DiffCell(const std::optional<Comparison>& c) {
+  if (!c) return "n/a";
+  std::string cell = RelText(c->max_rel);
+  if (c->points_only_a > 0 || c->points_only_b > 0) {
+    cell += " (+" + std::to_string(c->points_only_a) + "/-" + std::to_string(c->points_only_b) +
+            " points)";
+  }
+  return c->same ? cell : "**" + cell + "**";
+}
+
+// The Markdown of a run with variants: per query every server's median, whether Strata and
+// Prometheus agree, and per variant its speed-up over Strata, its ratio to Prometheus, its largest relative
+// differences and the resolutions its annotations name. Sets *met (variant aims met by every
+// variant) and *timed.
+std::string VariantTable(const std::vector<Server>& servers,
+                         const std::vector<QueryReport>& reports, const QueryOptions& o,
+                         int* met, int* timed) {
+  const std::string& base = servers[0].name;
+  const std::string& prom = servers[1].name;
+  std::string md = "| query | " + base + " ms";
+  std::string align = "|---|---:";
+  for (size_t s = 2; s < servers.size(); ++s) {
+    md += " | " + servers[s].name + " ms";
+    align += "|---:";
+  }
+  md += " | " + prom + " ms | " + base + " = " + prom;
+  align += "|---:|---";
+  for (size_t s = 2; s < servers.size(); ++s) {
+    const std::string& v = servers[s].name;
+    md += " | speed-up " + base + " / " + v + " | " + v + " / " + prom + " | max rel. diff " + v +
+          " vs " + base + " | max rel. diff " + v + " vs " + prom + " | " + v +
+          " resolutions (infos)";
+    align += "|---:|---:|---:|---:|---";
+  }
+  md += " |\n" + align + "|\n";
+  const size_t nv = servers.size() - 2;
+  std::vector<int> speed_met(nv), ratio_met(nv), tol_base(nv), tol_prom(nv);
+  for (const QueryReport& r : reports) {
+    const double a = Median(r.ms[0]);
+    const double p = Median(r.ms[1]);
+    md += "| " + MdCode(r.expr) + " | " + Ms(a);
+    for (size_t s = 2; s < servers.size(); ++s) md += " | " + Ms(Median(r.ms[s]));
+    md += " | " + Ms(p) + " | ";
+    md += !r.compared ? (!r.first[0].ok ? "error (" + base + ")" : "error (" + prom + ")")
+          : r.cmp.same ? "yes"
+                       : "**no**";
+    bool all_met = true;
+    bool all_timed = true;
+    for (size_t k = 0; k < nv; ++k) {
+      const size_t s = 2 + k;
+      const double v = Median(r.ms[s]);
+      std::string speed = Ratio(a, v);
+      std::string ratio = Ratio(v, p);
+      if (speed == "n/a" || ratio == "n/a") all_timed = false;
+      if (speed != "n/a") {
+        speed += "x";
+        if (o.aim_speedup > 0) {
+          const bool ok = a / v >= o.aim_speedup;
+          speed_met[k] += ok;
+          all_met = all_met && ok;
+          if (!ok) speed = "**" + speed + "**";
+        }
+      }
+      if (ratio != "n/a" && o.aim_prometheus_ratio > 0) {
+        const bool ok = v / p <= o.aim_prometheus_ratio;
+        ratio_met[k] += ok;
+        all_met = all_met && ok;
+        if (!ok) ratio = "**" + ratio + "**";
+      }
+      tol_base[k] += r.vs_strata[k] && r.vs_strata[k]->same;
+      tol_prom[k] += r.vs_prometheus[k] && r.vs_prometheus[k]->same;
+      const QueryResult& q = r.first[s];
+      md += " | " + speed + " | " + ratio + " | " + DiffCell(r.vs_strata[k]) + " | " +
+            DiffCell(r.vs_prometheus[k]) + " | " +
+            (q.ok ? Resolutions(q.infos) + " (" + std::to_string(q.infos.size()) + ")"
+                  : "error");
+    }
+    md += " |\n";
+    if (all_timed) {
+      (*timed)++;
+      if (all_met) (*met)++;
+    }
+  }
+  char buf[1024];
+  md += "\n";
+  for (size_t k = 0; k < nv; ++k) {
+    const std::string& v = servers[2 + k].name;
+    std::string line = v + ":";
+    if (o.aim_speedup > 0) {
+      std::snprintf(buf, sizeof(buf), " aim %s / %s >= %gx met by %d of %zu queries;",
+                    base.c_str(), v.c_str(), o.aim_speedup, speed_met[k], reports.size());
+      line += buf;
+    }
+    if (o.aim_prometheus_ratio > 0) {
+      std::snprintf(buf, sizeof(buf), " aim %s / %s <= %g met by %d of %zu;", v.c_str(),
+                    prom.c_str(), o.aim_prometheus_ratio, ratio_met[k], reports.size());
+      line += buf;
+    }
+    std::snprintf(buf, sizeof(buf),
+                  " answers within the tolerance of %s's: %d of %zu, of %s's: %d of %zu.\n",
+                  base.c_str(), tol_base[k], reports.size(), prom.c_str(), tol_prom[k],
+                  reports.size());
+    md += line + buf;
+  }
+  std::snprintf(
+      buf, sizeof(buf),
+      "\nTimes are medians of the wall-clock time of the whole HTTP request (%d warm-up + %d "
+      "timed runs per target, the first target rotating, %d ms pause after each), range "
+      "%lld..%lld, step %llds. Max rel. diff: the largest |a - b| / max(|a|, |b|) over the "
+      "points both answers have (same series, same time; differences up to %g count as 0, "
+      "NaN against a number as inf); (+a/-b points): points only in the variant's / only in "
+      "the other answer. Bold: not within the tolerance (relative %g, absolute %g, and no "
+      "point on one side only), or an aim missed. %s = %s: the same answer within relative "
+      "%g. Resolutions: the word before \"resolution\" in each of the variant's `infos` "
+      "annotations, then how many it returned.\n",
+      o.warmup, o.runs, o.pause_ms, static_cast<long long>(o.start_s),
+      static_cast<long long>(o.end_s), static_cast<long long>(o.step_s), o.variant_tol.abs,
+      o.variant_tol.rel, o.variant_tol.abs, base.c_str(), prom.c_str(), o.tol.rel);
+  return md + buf;
+}
+
+std::string JsonNumber(double v) {
+  if (std::isnan(v)) return "null";
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.6g", std::isinf(v) ? 1e308 : v);
+  return buf;
+}
 
 int RunQuery(const QueryOptions& o) {
   std::vector<std::string> queries;
@@ -1694,15 +2050,41 @@ int RunQuery(const QueryOptions& o) {
   } else {
     queries.assign(std::begin(kDefaultQueries), std::end(kDefaultQueries));
   }
+  if (queries.empty()) {
+    std::fprintf(stderr, "query_bench query: no queries\n");
+    return 2;
+  }
   std::vector<Server> servers;
-  for (const auto& [name, url] :
-       {std::pair{"Strata", o.strata_url}, std::pair{"Prometheus", o.prometheus_url}}) {
-    auto u = ParseUrl(url);
-    if (!u) {
-      std::fprintf(stderr, "query_bench query: bad URL \"%s\"\n", url.c_str());
+  std::string error;
+  std::string strata_params;
+  for (const std::string& kv : o.strata_params) {
+    if (!AppendParam(kv, &strata_params, &error)) {
+      std::fprintf(stderr, "query_bench query: --param: %s\n", error.c_str());
       return 2;
     }
-    servers.push_back({name, std::make_unique<HttpClient>(*u, o.timeout_s)});
+  }
+  struct Spec {
+    std::string name, url, params;
+    int64_t pid;
+  };
+  std::vector<Spec> specs = {{o.strata_name, o.strata_url, strata_params, o.pids[0]},
+                             {"Prometheus", o.prometheus_url, "", o.pids[1]}};
+  for (const std::string& v : o.variants) {
+    Spec spec{"", o.strata_url, "", o.pids[0]};
+    if (!ParseVariant(v, &spec.name, &spec.params, &error)) {
+      std::fprintf(stderr, "query_bench query: %s\n", error.c_str());
+      return 2;
+    }
+    specs.push_back(std::move(spec));
+  }
+  for (Spec& spec : specs) {
+    auto u = ParseUrl(spec.url);
+    if (!u) {
+      std::fprintf(stderr, "query_bench query: bad URL \"%s\"\n", spec.url.c_str());
+      return 2;
+    }
+    servers.push_back({std::move(spec.name), std::make_unique<HttpClient>(*u, o.timeout_s),
+                       std::move(spec.params), spec.pid});
   }
 
   bool all_ok = true;
@@ -1715,130 +2097,96 @@ int RunQuery(const QueryOptions& o) {
     std::fputs(ingest_report.c_str(), stderr);
   }
 
-  std::vector<QueryReport> reports;
-  for (const std::string& expr : queries) {
-    QueryReport rep;
-    rep.expr = expr;
-    std::fprintf(stderr, "query: %s\n", expr.c_str());
-    bool have[2] = {false, false};
-    for (int run = 0; run < o.warmup + o.runs; ++run) {
-      // Alternate which server goes first, so drift in host load hits both alike.
-      for (int k = 0; k < 2; ++k) {
-        const int s = run % 2 == 0 ? k : 1 - k;
-        if (have[s] && !rep.first[s].ok) continue;  // It failed once; don't time errors.
-        const double cpu0 = ProcCpuMs(o.pids[s]);
-        Timed t = TimedRangeQuery(*servers[static_cast<size_t>(s)].client, expr, o);
-        std::this_thread::sleep_for(std::chrono::milliseconds(o.pause_ms));
-        const double cpu = ProcCpuMs(o.pids[s]) - cpu0;
-        if (!have[s]) {
-          rep.first[s] = std::move(t.result);
-          have[s] = true;
-          if (!rep.first[s].ok) continue;
-        } else if (!t.result.ok) {
-          rep.first[s] = std::move(t.result);  // Report the later failure.
-          continue;
-        }
-        if (run >= o.warmup) {
-          rep.ms[s].push_back(t.ms);
-          if (!std::isnan(cpu)) rep.cpu_ms[s].push_back(cpu);
-        }
-      }
-    }
-    if (rep.first[0].ok && rep.first[1].ok) {
-      rep.cmp = Compare(rep.first[0], rep.first[1], o.tol);
-      rep.compared = true;
-    }
-    std::fprintf(stderr, "  Strata %s ms, Prometheus %s ms%s\n", Ms(Median(rep.ms[0])).c_str(),
-                 Ms(Median(rep.ms[1])).c_str(),
-                 !rep.compared  ? ", not compared (error)"
-                 : rep.cmp.same ? ", same answer"
-                                : ", DIFFERENT answers");
-    reports.push_back(std::move(rep));
+  const std::vector<QueryReport> reports = TimeQueries(servers, queries, o);
+  for (const QueryReport& r : reports) {
+    for (const QueryResult& q : r.first) all_ok = all_ok && q.ok;
+    all_ok = all_ok && r.compared && r.cmp.same;
   }
 
   // Report.
   std::string md = ingest_report.empty() ? "" : ingest_report + "\n";
-  md += "| query | Strata median ms | Prometheus median ms | ratio | same answer |\n";
-  md += "|---|---:|---:|---:|---|\n";
   int met = 0;
   int timed = 0;
-  for (const QueryReport& r : reports) {
-    const double a = Median(r.ms[0]);
-    const double b = Median(r.ms[1]);
-    std::string ratio = "n/a";
-    if (!std::isnan(a) && !std::isnan(b) && b > 0) {
-      char buf[32];
-      std::snprintf(buf, sizeof(buf), "%.2f", a / b);
-      ratio = buf;
-      timed++;
-      if (a / b <= 0.5) met++;
-    }
-    std::string same;
-    if (!r.compared) {
-      same = !r.first[0].ok ? "error (Strata)" : "error (Prometheus)";
-      all_ok = false;
-    } else if (r.cmp.same) {
-      same = "yes";
-    } else {
-      same = "**no**";
-      all_ok = false;
-    }
-    md += "| " + MdCode(r.expr) + " | " + Ms(a) + " | " + Ms(b) + " | " + ratio + " | " + same +
-          " |\n";
-  }
   char buf[512];
-  std::snprintf(buf, sizeof(buf),
-                "\nAim (Strata <= 0.5x Prometheus): met by %d of %zu queries. Ratio = Strata / "
-                "Prometheus median wall-clock time of the whole HTTP request (%d warm-up + %d "
-                "timed runs per server, alternating, %d ms pause after each), range "
-                "%lld..%lld, step %llds.\n",
-                met, reports.size(), o.warmup, o.runs, o.pause_ms,
-                static_cast<long long>(o.start_s), static_cast<long long>(o.end_s),
-                static_cast<long long>(o.step_s));
-  md += buf;
+  if (servers.size() == 2) {
+    md += TwoWayTable(reports, o, &met, &timed);
+  } else {
+    md += VariantTable(servers, reports, o, &met, &timed);
+  }
   if (o.pids[0] > 0 && o.pids[1] > 0) {
     md +=
         "\nServer CPU time (user + sys) per query, mean of the timed runs, counted from the "
         "request to the end of the pause after it, so background work such as garbage "
         "collection is included:\n\n";
-    md += "| query | Strata CPU ms | Prometheus CPU ms | ratio |\n|---|---:|---:|---:|\n";
-    for (const QueryReport& r : reports) {
-      const double a = Mean(r.cpu_ms[0]);
-      const double b = Mean(r.cpu_ms[1]);
-      std::string ratio = "n/a";
-      if (!std::isnan(a) && !std::isnan(b) && b > 0) {
-        std::snprintf(buf, sizeof(buf), "%.2f", a / b);
-        ratio = buf;
+    if (servers.size() == 2) {
+      md += "| query | Strata CPU ms | Prometheus CPU ms | ratio |\n|---|---:|---:|---:|\n";
+    } else {
+      std::string align = "|---";
+      md += "| query";
+      for (const Server& s : servers) {
+        md += " | " + s.name + " CPU ms";
+        align += "|---:";
       }
-      md += "| " + MdCode(r.expr) + " | " + Ms(a) + " | " + Ms(b) + " | " + ratio + " |\n";
+      md += " |\n" + align + "|\n";
+    }
+    for (const QueryReport& r : reports) {
+      md += "| " + MdCode(r.expr);
+      for (size_t s = 0; s < servers.size(); ++s) md += " | " + Ms(Mean(r.cpu_ms[s]));
+      if (servers.size() == 2) md += " | " + Ratio(Mean(r.cpu_ms[0]), Mean(r.cpu_ms[1]));
+      md += " |\n";
     }
   }
   md += "\nResult sizes and every run (ms):\n\n";
   for (const QueryReport& r : reports) {
     md += "- " + MdCode(r.expr) + "\n";
-    for (int s = 0; s < 2; ++s) {
+    for (size_t s = 0; s < servers.size(); ++s) {
       const QueryResult& q = r.first[s];
       std::string runs;
       for (double v : r.ms[s]) runs += (runs.empty() ? "" : " ") + Ms(v);
       if (q.ok) {
         std::snprintf(buf, sizeof(buf), "  - %s: %zu series, %lld points, %.1f KiB JSON; runs: ",
-                      servers[static_cast<size_t>(s)].name, q.series.size(),
-                      static_cast<long long>(q.points), static_cast<double>(q.bytes) / 1024);
+                      servers[s].name.c_str(), q.series.size(), static_cast<long long>(q.points),
+                      static_cast<double>(q.bytes) / 1024);
         md += buf + runs + "\n";
+        for (const auto& [what, list] : {std::pair{"info", &q.infos},
+                                         std::pair{"warning", &q.warnings}}) {
+          for (size_t i = 0; i < list->size() && i < 3; ++i) {
+            md += "    - " + std::string(what) + ": " + (*list)[i] + "\n";
+          }
+          if (list->size() > 3) {
+            md += "    - ... " + std::to_string(list->size() - 3) + " more " + what + "s\n";
+          }
+        }
       } else {
-        md += "  - " + std::string(servers[static_cast<size_t>(s)].name) + ": error: " + q.error +
-              "\n";
+        md += "  - " + servers[s].name + ": error: " + q.error + "\n";
       }
     }
     if (r.compared && !r.cmp.same) {
       std::snprintf(buf, sizeof(buf),
-                    "  - **answers differ**: %lld series only in Strata, %lld only in "
-                    "Prometheus, %lld series with %lld differing points. First differences:\n",
-                    static_cast<long long>(r.cmp.only_a), static_cast<long long>(r.cmp.only_b),
+                    "  - **answers differ**: %lld series only in %s, %lld only in "
+                    "%s, %lld series with %lld differing points. First differences:\n",
+                    static_cast<long long>(r.cmp.only_a), servers[0].name.c_str(),
+                    static_cast<long long>(r.cmp.only_b), servers[1].name.c_str(),
                     static_cast<long long>(r.cmp.differing_series),
                     static_cast<long long>(r.cmp.differing_points));
       md += buf;
       for (const std::string& e : r.cmp.examples) md += "    - " + e + "\n";
+    }
+    for (size_t k = 0; k < r.vs_strata.size(); ++k) {
+      for (const std::optional<Comparison>* c : {&r.vs_strata[k], &r.vs_prometheus[k]}) {
+        if (!*c) continue;
+        const std::string& other = servers[c == &r.vs_strata[k] ? 0 : 1].name;
+        std::snprintf(buf, sizeof(buf),
+                      "  - %s vs %s: %lld points compared, %lld off by more than the "
+                      "tolerance or on one side only; largest relative difference %s",
+                      servers[2 + k].name.c_str(), other.c_str(),
+                      static_cast<long long>((*c)->matched_points),
+                      static_cast<long long>((*c)->differing_points),
+                      RelText((*c)->max_rel).c_str());
+        md += buf;
+        md += (*c)->max_rel > 0 ? " at " + (*c)->max_rel_at + "\n" : "\n";
+        for (const std::string& e : (*c)->examples) md += "    - " + e + "\n";
+      }
     }
   }
   std::fputs(md.c_str(), stdout);
@@ -1853,7 +2201,29 @@ int RunQuery(const QueryOptions& o) {
                   r.compared && r.cmp.same ? "true" : "false");
     json += std::string(buf) + JsonEscape(r.first[0].ok ? "" : r.first[0].error) +
             "\",\"prometheus_error\":\"" + JsonEscape(r.first[1].ok ? "" : r.first[1].error) +
-            "\",\"query\":\"" + JsonEscape(r.expr) + "\"}";
+            "\",\"query\":\"" + JsonEscape(r.expr) + "\"";
+    if (servers.size() > 2) {
+      json += ",\"variants\":[";
+      for (size_t k = 0; k < r.vs_strata.size(); ++k) {
+        const size_t s = 2 + k;
+        const double v = Median(r.ms[s]);
+        const auto& vs = r.vs_strata[k];
+        const auto& vp = r.vs_prometheus[k];
+        json += std::string(k ? "," : "") + "{\"name\":\"" + JsonEscape(servers[s].name) +
+                "\",\"ms\":" + JsonNumber(v) + ",\"error\":\"" +
+                JsonEscape(r.first[s].ok ? "" : r.first[s].error) +
+                "\",\"speedup\":" + JsonNumber(Median(r.ms[0]) / v) +
+                ",\"prometheus_ratio\":" + JsonNumber(v / Median(r.ms[1])) +
+                ",\"max_rel_vs_strata\":" + JsonNumber(vs ? vs->max_rel : NAN) +
+                ",\"within_tol_vs_strata\":" + (vs && vs->same ? "true" : "false") +
+                ",\"max_rel_vs_prometheus\":" + JsonNumber(vp ? vp->max_rel : NAN) +
+                ",\"within_tol_vs_prometheus\":" + (vp && vp->same ? "true" : "false") +
+                ",\"resolutions\":\"" + JsonEscape(Resolutions(r.first[s].infos)) +
+                "\",\"infos\":" + std::to_string(r.first[s].infos.size()) + "}";
+      }
+      json += "]";
+    }
+    json += "}";
   }
   std::printf(
       "{\"tool\":\"query_bench\",\"phase\":\"query\",\"ok\":%s,\"met\":%d,\"timed\":%d,"
@@ -1943,6 +2313,32 @@ int main(int argc, char** argv) {
   query->add_option("--data-first-ms", qo.data_first_ms, "First sample timestamp");
   query->add_option("--data-last-ms", qo.data_last_ms, "Last sample timestamp");
   query->add_option("--check-timeout-s", qo.check_timeout_s, "Ingest check deadline")
+      ->capture_default_str();
+  query->add_option("--strata-name", qo.strata_name, "Strata's name in the report")
+      ->capture_default_str();
+  query->add_option("--param", qo.strata_params,
+                    "URL parameter NAME=VALUE added to every Strata query (repeatable), e.g. "
+                    "max_source_resolution=raw");
+  query->add_option("--variant", qo.variants,
+                    "Also time Strata with other parameters (repeatable): \"NAME:k=v[&k=v...]\", "
+                    "e.g. \"Strata auto:max_source_resolution=auto\" (without --param's); its "
+                    "answers are compared with Strata's and Prometheus' within --variant-rel-tol "
+                    "and the largest relative difference is reported");
+  query->add_option("--variant-rel-tol", qo.variant_tol.rel,
+                    "Relative tolerance of a variant's answers")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  query->add_option("--variant-abs-tol", qo.variant_tol.abs,
+                    "Absolute tolerance of a variant's answers (smaller differences count as 0)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  query->add_option("--aim-speedup", qo.aim_speedup,
+                    "Aim: Strata's time / a variant's at least this (0: none)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  query->add_option("--aim-prometheus-ratio", qo.aim_prometheus_ratio,
+                    "Aim: a variant's time / Prometheus' at most this (0: none)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   CLI::App* list = app.add_subcommand("queries", "Print the built-in dashboard queries, one a line");
   CLI11_PARSE(app, argc, argv);

@@ -40,29 +40,15 @@ invocation+=" INTERVAL_MS=$INTERVAL_MS SEED=$SEED REBOOT_EVERY=$REBOOT_EVERY"
 [ -n "$PROMETHEUS_FLAGS" ] && invocation+=" PROMETHEUS_FLAGS='$PROMETHEUS_FLAGS'"
 invocation+=" $0${*:+ $*}"
 
-die() { echo "query_bench: $*" >&2; exit 1; }
-log() { echo "query_bench: $*" >&2; }
+# shellcheck source=tools/bench/lib.sh
+. "$root/tools/bench/lib.sh"
 
 [ -x "$STRATA_BIN" ] || die "no Strata binary at $STRATA_BIN (cmake --build build --target strata)"
 [ -x "$PROMETHEUS_BIN" ] || die "no Prometheus at $PROMETHEUS_BIN (apt-get install prometheus)"
 for bin in curl awk timeout; do command -v "$bin" > /dev/null || die "missing $bin"; done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/query_bench.XXXXXX")
-declare -A pid port
+bench_init query_bench  # $tmp, pid, port
 load_start=$(cut -d" " -f1-3 /proc/loadavg)
-# shellcheck disable=SC2317  # Invoked by the trap.
-cleanup() {
-  local p
-  for p in "${pid[@]}"; do
-    if [ -n "$p" ] && kill -0 "$p" 2> /dev/null; then
-      kill -KILL "$p" 2> /dev/null || true
-      wait "$p" 2> /dev/null || true
-    fi
-  done
-  if [ "$KEEP_TMP" = 1 ]; then log "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # ---- The driver binary ----
 if [ ! -x "$QUERY_BENCH_BIN" ]; then
@@ -75,105 +61,6 @@ if [ ! -x "$QUERY_BENCH_BIN" ]; then
 fi
 # A private copy of Strata, so that a concurrent rebuild cannot swap it mid-run.
 mkdir -p "$tmp/bin" && cp "$STRATA_BIN" "$tmp/bin/strata"
-
-# A TCP port on 127.0.0.1 that no socket uses, below the ephemeral range.
-free_port() {
-  local lo p
-  read -r lo _ < /proc/sys/net/ipv4/ip_local_port_range
-  [ "$lo" -gt 11000 ] || lo=32768
-  for _ in $(seq 200); do
-    p=$((10000 + RANDOM % (lo - 10000)))
-    [ "$p" = "${port[strata]:-}" ] && continue
-    if command -v ss > /dev/null; then
-      [ -z "$(ss -Htan "( sport = :$p )" 2> /dev/null)" ] && { echo "$p"; return; }
-    elif ! (exec 3<> "/dev/tcp/127.0.0.1/$p") 2> /dev/null; then
-      echo "$p"; return
-    fi
-  done
-  die "no free port found"
-}
-
-proc_mib() {  # VmRSS / VmHWM of a process in MiB.
-  awk -v f="$2:" '$1 == f { printf "%.0f", $2 / 1024 }' "/proc/$1/status"
-}
-proc_cpu_s() {
-  local tck
-  tck=$(getconf CLK_TCK)
-  sed 's/.*) //' "/proc/$1/stat" | awk -v t="$tck" '{ printf "%.1f", ($12 + $13) / t }'
-}
-# Sum of every sample of metric $2 (any labels) in server $1's /metrics.
-metric() {
-  curl -sf --max-time 10 "http://127.0.0.1:${port[$1]}/metrics" |
-    awk -v m="$2" '($1 == m || index($1, m "{") == 1) { s += $2; n++ } END { if (n) printf "%.0f", s }'
-}
-json_get() { grep '^{"tool":"query_bench"' "$1" | head -1 | sed -E "s/.*\"$2\":(\"[^\"]*\"|[^,}]*).*/\1/" | tr -d '"'; }
-
-# Starts server $1 on a free port (retrying if the port was taken) and waits for /-/ready.
-launch() {
-  local name=$1 dir="$tmp/$1" deadline p
-  mkdir -p "$dir/data"
-  local -a cmd
-  for _ in 1 2 3 4 5; do
-    p=$(free_port)
-    case $name in
-      strata)
-        # shellcheck disable=SC2206  # STRATA_FLAGS is a word list on purpose.
-        cmd=("$tmp/bin/strata" serve --listen "127.0.0.1:$p" --data-dir "$dir/data" $STRATA_FLAGS) ;;
-      prometheus)
-        printf 'global:\n  scrape_interval: 15s\nscrape_configs: []\n' > "$dir/prometheus.yml"
-        # shellcheck disable=SC2206
-        cmd=("$PROMETHEUS_BIN" --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data"
-             --web.listen-address="127.0.0.1:$p" --web.enable-remote-write-receiver
-             $PROMETHEUS_FLAGS) ;;
-    esac
-    echo "${cmd[*]}" > "$dir/cmdline"
-    "${cmd[@]}" >> "$dir/server.log" 2>&1 &
-    pid[$name]=$!
-    port[$name]=$p
-    deadline=$(($(date +%s) + READY_TIMEOUT_S))
-    while :; do
-      if curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$p/-/ready"; then return 0; fi
-      kill -0 "${pid[$name]}" 2> /dev/null || break
-      [ "$(date +%s)" -lt "$deadline" ] || die "$name not ready after ${READY_TIMEOUT_S}s"
-      sleep 0.05
-    done
-    wait "${pid[$name]}" 2> /dev/null || true
-    pid[$name]=""
-    if tail -5 "$dir/server.log" | grep -qi 'address already in use'; then
-      log "$name: port $p was taken; trying another"
-      continue
-    fi
-    tail -20 "$dir/server.log" >&2
-    die "$name exited before it was ready (log: $dir/server.log)"
-  done
-  die "$name: no usable port in 5 attempts"
-}
-
-stop() {
-  local name=$1 p=${pid[$1]:-} deadline
-  [ -n "$p" ] || return 0
-  deadline=$(($(date +%s) + STOP_TIMEOUT_S))
-  kill -TERM "$p" 2> /dev/null || true
-  while kill -0 "$p" 2> /dev/null; do
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-      log "$name (pid $p) still alive ${STOP_TIMEOUT_S}s after SIGTERM; SIGKILL"
-      kill -KILL "$p" 2> /dev/null || true
-    fi
-    sleep 0.05
-  done
-  wait "$p" 2> /dev/null || true
-  pid[$name]=""
-}
-
-alive() {
-  local s
-  for s in strata prometheus; do
-    if ! kill -0 "${pid[$s]}" 2> /dev/null; then
-      tail -20 "$tmp/$s/server.log" >&2
-      die "$s died (log: $tmp/$s/server.log)"
-    fi
-  done
-}
 
 # ---- Start, load ----
 log "starting Strata and Prometheus"
@@ -189,7 +76,7 @@ log "loading both at once: ${load_cmd[*]}"
 rc=0
 timeout --kill-after=10 "$LOAD_TIMEOUT_S" "${load_cmd[@]}" > "$tmp/load.out" 2>&1 || rc=$?
 sed 's/^/    /' "$tmp/load.out" >&2
-alive
+alive strata prometheus
 grep -q '^{"tool":"query_bench"' "$tmp/load.out" || die "load produced no result (exit $rc)"
 [ "$rc" = 0 ] || die "load failed (exit $rc): not every request was acknowledged by both servers"
 series=$(json_get "$tmp/load.out" series)
@@ -208,10 +95,10 @@ log "waiting for Prometheus' head compaction to settle"
 deadline=$(($(date +%s) + SETTLE_TIMEOUT_S))
 prev="" stable=0
 while :; do
-  alive
-  span=$(awk -v a="$(metric prometheus prometheus_tsdb_head_max_time)" \
-             -v b="$(metric prometheus prometheus_tsdb_head_min_time)" 'BEGIN { printf "%.0f", a - b }')
-  cur="$(metric prometheus prometheus_tsdb_compactions_total) $(metric prometheus prometheus_tsdb_head_truncations_total) $(metric prometheus prometheus_tsdb_blocks_loaded)"
+  alive strata prometheus
+  span=$(awk -v a="$(metric_sum prometheus prometheus_tsdb_head_max_time)" \
+             -v b="$(metric_sum prometheus prometheus_tsdb_head_min_time)" 'BEGIN { printf "%.0f", a - b }')
+  cur="$(metric_sum prometheus prometheus_tsdb_compactions_total) $(metric_sum prometheus prometheus_tsdb_head_truncations_total) $(metric_sum prometheus prometheus_tsdb_blocks_loaded)"
   if [ "$cur" = "$prev" ] && [ "$span" -le 10800000 ]; then
     stable=$((stable + 1))
     [ "$stable" -ge 5 ] && break
@@ -225,14 +112,14 @@ while :; do
   fi
   sleep 1
 done
-prom_blocks=$(metric prometheus prometheus_tsdb_blocks_loaded)
-prom_head_series=$(metric prometheus prometheus_tsdb_head_series)
-prom_appended=$(metric prometheus prometheus_tsdb_head_samples_appended_total)
-strata_appended=$(metric strata strata_head_samples_appended_total)
-strata_series=$(metric strata strata_head_series)
+prom_blocks=$(metric_sum prometheus prometheus_tsdb_blocks_loaded)
+prom_head_series=$(metric_sum prometheus prometheus_tsdb_head_series)
+prom_appended=$(metric_sum prometheus prometheus_tsdb_head_samples_appended_total)
+strata_appended=$(metric_sum strata strata_head_samples_appended_total)
+strata_series=$(metric_sum strata strata_head_series)
 prom_head_h=$(awk -v s="$span" 'BEGIN { printf "%.1f", s / 3600000 }')
-rss_strata=$(proc_mib "${pid[strata]}" VmRSS)
-rss_prom=$(proc_mib "${pid[prometheus]}" VmRSS)
+rss_strata=$(mib "$(proc_kib "${pid[strata]}" VmRSS)")
+rss_prom=$(mib "$(proc_kib "${pid[prometheus]}" VmRSS)")
 load_cpu_strata=$(awk -v a="$(proc_cpu_s "${pid[strata]}")" -v b="$cpu0_strata" 'BEGIN { printf "%.1f", a - b }')
 load_cpu_prom=$(awk -v a="$(proc_cpu_s "${pid[prometheus]}")" -v b="$cpu0_prom" 'BEGIN { printf "%.1f", a - b }')
 
@@ -250,15 +137,15 @@ log "querying: ${query_cmd[*]}"
 qrc=0
 timeout --kill-after=10 "$QUERY_TIMEOUT_S" "${query_cmd[@]}" > "$tmp/query.out" 2> "$tmp/query.err" || qrc=$?
 sed 's/^/    /' "$tmp/query.err" >&2
-alive
+alive strata prometheus
 cpu_strata=$(proc_cpu_s "${pid[strata]}")
 cpu_prom=$(proc_cpu_s "${pid[prometheus]}")
-hwm_strata=$(proc_mib "${pid[strata]}" VmHWM)
-hwm_prom=$(proc_mib "${pid[prometheus]}" VmHWM)
+hwm_strata=$(mib "$(proc_kib "${pid[strata]}" VmHWM)")
+hwm_prom=$(mib "$(proc_kib "${pid[prometheus]}" VmHWM)")
 strata_cmdline=$(cat "$tmp/strata/cmdline")
 prom_cmdline=$(cat "$tmp/prometheus/cmdline")
-stop strata
-stop prometheus
+stop strata TERM
+stop prometheus TERM
 grep -q '^{"tool":"query_bench","phase":"query"' "$tmp/query.out" ||
   die "query phase produced no result (exit $qrc)"
 

@@ -50,8 +50,9 @@ invocation+=" QUERY_HOURS=$QUERY_HOURS RUNS=$RUNS WARMUP=$WARMUP RESTARTS=$RESTA
 [ -n "$PROMETHEUS_FLAGS" ] && invocation+=" PROMETHEUS_FLAGS='$PROMETHEUS_FLAGS'"
 invocation+=" $0${*:+ $*}"
 
-die() { echo "tier_bench: $*" >&2; exit 1; }
-log() { echo "tier_bench: $(date +%T) $*" >&2; }
+PROMETHEUS_RETENTION=${PROMETHEUS_RETENTION:-30d}
+# shellcheck source=tools/bench/lib.sh
+. "$root/tools/bench/lib.sh"
 
 [ -x "$STRATA_BIN" ] || die "no Strata binary at $STRATA_BIN (cmake --build build --target strata)"
 [ -x "$PROMETHEUS_BIN" ] || die "no Prometheus at $PROMETHEUS_BIN (apt-get install prometheus)"
@@ -60,22 +61,8 @@ log() { echo "tier_bench: $(date +%T) $*" >&2; }
 for bin in curl awk timeout du; do command -v "$bin" > /dev/null || die "missing $bin"; done
 [ "$RESTARTS" -ge 1 ] || die "RESTARTS must be >= 1"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tier_bench.XXXXXX")
-declare -A pid port sampler R  # R[server.key] = value
+bench_init tier_bench  # $tmp, pid, port, sampler, R[server.key] = value
 load_start=$(cut -d" " -f1-3 /proc/loadavg)
-# shellcheck disable=SC2317  # Invoked by the trap.
-cleanup() {
-  local p
-  for p in "${sampler[@]}" "${pid[@]}"; do
-    if [ -n "$p" ] && kill -0 "$p" 2> /dev/null; then
-      kill -KILL "$p" 2> /dev/null || true
-      wait "$p" 2> /dev/null || true
-    fi
-  done
-  if [ "$KEEP_TMP" = 1 ]; then log "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # Private copies, so that a concurrent rebuild cannot swap a binary mid-run.
 mkdir -p "$tmp/bin"
@@ -86,182 +73,6 @@ strata_version="$("$tmp/bin/strata" --version 2> /dev/null | head -1 || true)"
 strata_version+=" (source tree $(git -C "$root" describe --always --dirty 2> /dev/null || echo unknown);"
 strata_version+=" binary built $(date -u -r "$STRATA_BIN" +%FT%TZ 2> /dev/null || echo '?'))"
 prometheus_version=$("$PROMETHEUS_BIN" --version 2>&1 | head -1 || true)
-
-now() { echo "$EPOCHREALTIME"; }
-fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
-proc_kib() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }  # VmRSS, VmHWM
-proc_cpu_s() {
-  local tck
-  tck=$(getconf CLK_TCK)
-  sed 's/.*) //' "/proc/$1/stat" | awk -v t="$tck" '{ printf "%.2f", ($12 + $13) / t }'
-}
-json_get() {  # $1 file, $2 key: from the driver's JSON line.
-  grep '^{"tool":"query_bench"' "$1" | head -1 | sed -E "s/.*\"$2\":(\"[^\"]*\"|[^,}]*).*/\1/" | tr -d '"'
-}
-
-# Value of the unlabelled metric $2 on server $1's /metrics ("" when absent).
-metric() {
-  local body
-  body=$(curl -sf --max-time 30 "http://127.0.0.1:${port[$1]}/metrics") || return 0
-  awk -v m="$2" '$1 == m && !done { print $2; done = 1 }' <<< "$body"
-}
-
-# Prometheus' persisted blocks: "bytes samples" summed over every block directory (a ULID with a
-# meta.json), i.e. without its WAL and head chunks.
-prometheus_blocks() {
-  local d b=0 n=0 sz ns
-  for d in "$1"/*/; do
-    [ -f "$d/meta.json" ] || continue
-    sz=$(du -sb "$d" | awk '{ print $1 }')
-    ns=$(tr -d ' \n' < "$d/meta.json" | sed -E 's/.*"numSamples":([0-9]+).*/\1/')
-    b=$((b + sz))
-    n=$((n + ns))
-  done
-  echo "$b $n"
-}
-
-# A TCP port on 127.0.0.1 that no socket uses, below the ephemeral range.
-free_port() {
-  local lo p
-  read -r lo _ < /proc/sys/net/ipv4/ip_local_port_range
-  [ "$lo" -gt 11000 ] || lo=32768
-  for _ in $(seq 200); do
-    p=$((10000 + RANDOM % (lo - 10000)))
-    [ "$p" = "${port[strata]:-}" ] || [ "$p" = "${port[prometheus]:-}" ] && continue
-    if command -v ss > /dev/null; then
-      [ -z "$(ss -Htan "( sport = :$p )" 2> /dev/null)" ] && { echo "$p"; return; }
-    elif ! (exec 3<> "/dev/tcp/127.0.0.1/$p") 2> /dev/null; then
-      echo "$p"; return
-    fi
-  done
-  die "no free port found"
-}
-
-# Starts server $1 on its data dir (fresh or not) on a free port and waits for /-/ready. Sets
-# pid[$1], port[$1] and R[$1.ready_s] (process start to the first 200).
-launch() {
-  local name=$1 dir="$tmp/$1" deadline p t0
-  local -a cmd
-  for _ in 1 2 3 4 5; do
-    p=$(free_port)
-    case $name in
-      strata)
-        # shellcheck disable=SC2206  # STRATA_FLAGS is a word list on purpose.
-        cmd=("$tmp/bin/strata" serve --listen "127.0.0.1:$p" --data-dir "$dir/data" $STRATA_FLAGS) ;;
-      prometheus)
-        # shellcheck disable=SC2206
-        cmd=("$PROMETHEUS_BIN" --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data"
-             --storage.tsdb.retention.time=30d --web.listen-address="127.0.0.1:$p"
-             --web.enable-remote-write-receiver $PROMETHEUS_FLAGS) ;;
-    esac
-    echo "${cmd[*]}" > "$dir/cmdline"
-    t0=$(now)
-    "${cmd[@]}" >> "$dir/server.log" 2>&1 &
-    pid[$name]=$!
-    port[$name]=$p
-    deadline=$(($(date +%s) + READY_TIMEOUT_S))
-    while :; do
-      if curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$p/-/ready"; then
-        R[$name.ready_s]=$(fsub "$(now)" "$t0")
-        return 0
-      fi
-      kill -0 "${pid[$name]}" 2> /dev/null || break
-      [ "$(date +%s)" -lt "$deadline" ] || die "$name not ready after ${READY_TIMEOUT_S}s"
-      sleep 0.02
-    done
-    wait "${pid[$name]}" 2> /dev/null || true
-    pid[$name]=""
-    if tail -5 "$dir/server.log" | grep -qi 'address already in use'; then
-      log "$name: port $p was taken; trying another"
-      continue
-    fi
-    tail -20 "$dir/server.log" >&2
-    die "$name exited before it was ready (log: $dir/server.log)"
-  done
-  die "$name: no usable port in 5 attempts"
-}
-
-stop() {  # $1 server, $2 signal
-  local name=$1 p=${pid[$1]:-} deadline
-  [ -n "$p" ] || return 0
-  deadline=$(($(date +%s) + STOP_TIMEOUT_S))
-  kill "-$2" "$p" 2> /dev/null || true
-  while kill -0 "$p" 2> /dev/null; do
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-      log "$name (pid $p) still alive ${STOP_TIMEOUT_S}s after SIG$2; SIGKILL"
-      kill -KILL "$p" 2> /dev/null || true
-    fi
-    sleep 0.05
-  done
-  wait "$p" 2> /dev/null || true
-  pid[$name]=""
-}
-
-alive() {
-  local s
-  for s in "$@"; do
-    if [ -z "${pid[$s]:-}" ] || ! kill -0 "${pid[$s]}" 2> /dev/null; then
-      tail -20 "$tmp/$s/server.log" >&2
-      die "$s died (log: $tmp/$s/server.log)"
-    fi
-  done
-}
-
-# Samples server $1's VmRSS (KiB) once a second into file $2 ("unix_s kib" lines) until
-# stop_sampler or until the server exits.
-start_sampler() {
-  local target=${pid[$1]} out=$2
-  (
-    for _ in $(seq 400000); do  # Bounded: about 4.6 days.
-      v=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$target/status" 2> /dev/null) || break
-      [ -n "$v" ] || break
-      echo "$(date +%s) $v" >> "$out"
-      sleep 1
-    done
-  ) &
-  sampler[$1]=$!
-}
-stop_sampler() {
-  local p=${sampler[$1]:-}
-  [ -n "$p" ] || return 0
-  kill "$p" 2> /dev/null || true
-  wait "$p" 2> /dev/null || true
-  sampler[$1]=""
-}
-mib() { awk -v k="$1" 'BEGIN { if (k == "") print "n/a"; else printf "%.0f", k / 1024 }'; }
-file_max() { awk 'BEGIN { m = 0 } $2 > m { m = $2 } END { print m }' "$1" 2> /dev/null || echo 0; }
-
-# Waits at least SETTLE_S and until every server in $@ used less than IDLE_CPU_PCT % of a core
-# over the last 5 s (at most SETTLE_TIMEOUT_S). Sets settle_s and settle_idle (1 or 0).
-settle() {
-  local t0 deadline s c1 busy
-  local -A c0=()
-  t0=$(date +%s)
-  deadline=$((t0 + SETTLE_TIMEOUT_S))
-  while :; do
-    alive "$@"
-    for s in "$@"; do c0[$s]=$(proc_cpu_s "${pid[$s]}"); done
-    sleep 5
-    alive "$@"
-    busy=0
-    for s in "$@"; do
-      c1=$(proc_cpu_s "${pid[$s]}")
-      awk -v a="$c1" -v b="${c0[$s]}" -v p="$IDLE_CPU_PCT" 'BEGIN { exit !((a - b) / 5 * 100 >= p) }' &&
-        busy=1
-    done
-    if [ "$busy" = 0 ] && [ $(($(date +%s) - t0)) -ge "$SETTLE_S" ]; then
-      settle_idle=1
-      break
-    fi
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-      log "$* still busy after ${SETTLE_TIMEOUT_S}s; going on"
-      settle_idle=0
-      break
-    fi
-  done
-  settle_s=$(($(date +%s) - t0))
-}
 
 # ---- The workload: identical for both servers. ----
 end_ms=$(date +%s%3N)
@@ -293,9 +104,6 @@ load_part() {
 # server stays up for the query phase.
 run_server() {
   local name=$1 dir="$tmp/$1" cpu0 out1="$tmp/$1/load1.out" out2="$tmp/$1/load2.out" i
-  mkdir -p "$dir/data"
-  [ "$name" = prometheus ] &&
-    printf 'global:\n  scrape_interval: 15s\nscrape_configs: []\n' > "$dir/prometheus.yml"
   log "$name: starting on an empty data dir"
   launch "$name"
   R[$name.cmdline]=$(cat "$dir/cmdline")
@@ -538,7 +346,7 @@ growth_strata=$(val strata growth)
   else
     echo "to each server alone, in one loader run."
   fi
-  echo "Prometheus: --storage.tsdb.retention.time=30d, no scrape jobs. Ratio = Strata / Prometheus."
+  echo "Prometheus: --storage.tsdb.retention.time=$PROMETHEUS_RETENTION, no scrape jobs. Ratio = Strata / Prometheus."
   echo "Host: $(nproc) cores, $(uname -sr); load average at start $load_start, at end"
   echo "$(cut -d" " -f1-3 /proc/loadavg). Other work on the host skews wall-clock timings."
   echo "Versions: $strata_version; $prometheus_version."

@@ -1,0 +1,335 @@
+#!/usr/bin/env bash
+# downsample_bench.sh: the downsampling benchmark (issue 9). Strata beside Prometheus, each on
+# 127.0.0.1 with a fresh temp data dir: remote-write DAYS of the query_bench workload in time
+# order (Strata, then Prometheus, each alone), let Strata's compactor move and downsample what
+# is due (5m after 40 h, 1h after 10 d: its defaults), then time long-range dashboard queries
+# (query_range over the whole span, step 1 h, windows 1 h to 1 d) against Strata with
+# max_source_resolution=raw, Strata with =auto and Prometheus; report the speed-ups, the largest
+# relative differences of the answers, and the bytes on disk per resolution. Parameters are
+# environment variables (defaults below); see README.md. Drivers: query_bench_driver load/query.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SERIES=${SERIES:-1000}            # Rounded to whole hosts of 100 series.
+DAYS=${DAYS:-30}                  # Span of the data; it ends when the script starts.
+INTERVAL_MS=${INTERVAL_MS:-15000}
+SEED=${SEED:-1}
+REBOOT_EVERY=${REBOOT_EVERY:-25}  # Host h reboots mid-range if h % N == 7 (0: never).
+WINDOW_STEPS=${WINDOW_STEPS:-20}  # Scrapes per request window (each series' samples together).
+BATCH=${BATCH:-20000}             # Samples per remote-write request (about).
+STEP=${STEP:-3600}                # query_range step, seconds.
+QUERY_DAYS=${QUERY_DAYS:-$DAYS}   # Query range: the last QUERY_DAYS of the data.
+RUNS=${RUNS:-3}                   # Timed runs per query and target; the table shows the median.
+WARMUP=${WARMUP:-1}
+PAUSE_MS=${PAUSE_MS:-100}
+QUERIES_FILE=${QUERIES_FILE:-}    # Default: the dashboard set below.
+REL_TOL=${REL_TOL:-1e-6}          # Strata raw against Prometheus.
+DS_REL_TOL=${DS_REL_TOL:-0.05}    # Strata auto against Strata raw and Prometheus.
+DS_ABS_TOL=${DS_ABS_TOL:-0}
+AIM_SPEEDUP=${AIM_SPEEDUP:-10}    # Strata raw time / Strata auto time, at least.
+AIM_PROMETHEUS_RATIO=${AIM_PROMETHEUS_RATIO:-0.1}  # Strata auto time / Prometheus', at most.
+CHECK=${CHECK:-1}                 # 1: check series and sample counts before timing queries.
+STRATA_BIN=${STRATA_BIN:-$root/build/strata}
+PROMETHEUS_BIN=${PROMETHEUS_BIN:-/usr/bin/prometheus}
+DRIVER_BIN=${DRIVER_BIN:-$root/build/query_bench_driver}
+STRATA_RETENTION=${STRATA_RETENTION:-$((DAYS + 5))d}  # Raw retention: all of the data.
+PROMETHEUS_RETENTION=${PROMETHEUS_RETENTION:-$((DAYS * 2))d}
+STRATA_FLAGS=${STRATA_FLAGS:-}
+PROMETHEUS_FLAGS=${PROMETHEUS_FLAGS:-}
+READY_TIMEOUT_S=${READY_TIMEOUT_S:-900}
+LOAD_TIMEOUT_S=${LOAD_TIMEOUT_S:-7200}          # Per loader run.
+DOWNSAMPLE_TIMEOUT_S=${DOWNSAMPLE_TIMEOUT_S:-3600}  # Wait for Strata's moves and downsampling.
+DOWNSAMPLE_STABLE_S=${DOWNSAMPLE_STABLE_S:-60}  # ...done once its tier metrics stood still this long.
+SETTLE_TIMEOUT_S=${SETTLE_TIMEOUT_S:-1800}      # Wait for Prometheus' compactions.
+CHECK_TIMEOUT_S=${CHECK_TIMEOUT_S:-1200}
+QUERY_TIMEOUT_S=${QUERY_TIMEOUT_S:-10800}       # The whole timed query phase.
+INSPECT_TIMEOUT_S=${INSPECT_TIMEOUT_S:-1200}
+STOP_TIMEOUT_S=${STOP_TIMEOUT_S:-120}
+KEEP_TMP=${KEEP_TMP:-0}           # 1: keep data dirs and logs (the path is printed).
+RESULTS_MD=${RESULTS_MD:-}        # If set, the report is also written to this file.
+
+invocation="SERIES=$SERIES DAYS=$DAYS INTERVAL_MS=$INTERVAL_MS SEED=$SEED REBOOT_EVERY=$REBOOT_EVERY"
+invocation+=" WINDOW_STEPS=$WINDOW_STEPS BATCH=$BATCH STEP=$STEP QUERY_DAYS=$QUERY_DAYS RUNS=$RUNS"
+invocation+=" WARMUP=$WARMUP DS_REL_TOL=$DS_REL_TOL"
+[ "$DS_ABS_TOL" = 0 ] || invocation+=" DS_ABS_TOL=$DS_ABS_TOL"
+[ -n "$QUERIES_FILE" ] && invocation+=" QUERIES_FILE=$QUERIES_FILE"
+[ -n "$STRATA_FLAGS" ] && invocation+=" STRATA_FLAGS='$STRATA_FLAGS'"
+[ -n "$PROMETHEUS_FLAGS" ] && invocation+=" PROMETHEUS_FLAGS='$PROMETHEUS_FLAGS'"
+invocation+=" $0${*:+ $*}"
+
+# shellcheck source=tools/bench/lib.sh
+. "$root/tools/bench/lib.sh"
+
+[ -x "$STRATA_BIN" ] || die "no Strata binary at $STRATA_BIN (cmake --build build --target strata)"
+[ -x "$PROMETHEUS_BIN" ] || die "no Prometheus at $PROMETHEUS_BIN (apt-get install prometheus)"
+[ -x "$DRIVER_BIN" ] ||
+  die "no driver at $DRIVER_BIN (cmake --build build --target query_bench_driver)"
+[ -x /usr/bin/python3 ] || die "missing /usr/bin/python3 (reads strata inspect's JSON)"
+for bin in curl awk timeout du; do command -v "$bin" > /dev/null || die "missing $bin"; done
+for v in SERIES DAYS STEP QUERY_DAYS RUNS; do
+  [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, not '${!v}'"
+done
+[ "$QUERY_DAYS" -le "$DAYS" ] || die "QUERY_DAYS ($QUERY_DAYS) must be <= DAYS ($DAYS)"
+# Raw retention must cover the data, so that max_source_resolution=raw answers all of it.
+[[ " $STRATA_FLAGS " == *" --storage.retention"[=\ ]* ]] ||
+  STRATA_FLAGS="--storage.retention=$STRATA_RETENTION${STRATA_FLAGS:+ $STRATA_FLAGS}"
+
+bench_init downsample_bench  # $tmp, pid, port, R[server.key] = value
+load_start=$(cut -d" " -f1-3 /proc/loadavg)
+t_start=$(date +%s)
+
+# Private copies, so that a concurrent rebuild cannot swap a binary mid-run.
+mkdir -p "$tmp/bin"
+cp "$STRATA_BIN" "$tmp/bin/strata"
+cp "$DRIVER_BIN" "$tmp/bin/query_bench_driver"
+driver=$tmp/bin/query_bench_driver
+strata_version="$("$tmp/bin/strata" --version 2> /dev/null | head -1 || true)"
+strata_version+=" (source tree $(git -C "$root" describe --always --dirty 2> /dev/null || echo unknown);"
+strata_version+=" binary built $(date -u -r "$STRATA_BIN" +%FT%TZ 2> /dev/null || echo '?'))"
+prometheus_version=$("$PROMETHEUS_BIN" --version 2>&1 | head -1 || true)
+
+# Long-range dashboard queries over the driver's workload: rate windows from 1 h (and 1h15s,
+# Grafana's $__rate_interval at a 30-day zoom with a 15 s scrape) to 1 d, increase over 1 d,
+# avg/min/max_over_time, a histogram quantile, topk and a plain gauge (an instant selector).
+if [ -n "$QUERIES_FILE" ]; then
+  grep -vE '^[[:space:]]*(#|$)' "$QUERIES_FILE" > "$tmp/queries.txt"
+else
+  cat > "$tmp/queries.txt" << 'EOF'
+sum by (instance) (rate(node_cpu_seconds_total{mode!="idle"}[1h]))
+sum by (job) (rate(node_network_receive_bytes_total[1h]))
+sum by (instance) (rate(node_network_transmit_bytes_total{device!="lo"}[1h15s]))
+topk(5, rate(node_network_transmit_bytes_total[2h]))
+histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket[2h])))
+sum by (instance) (rate(node_disk_written_bytes_total[6h]))
+sum by (instance) (increase(node_context_switches_total[1d]))
+sum(increase(node_network_receive_packets_total{device!="lo"}[1d]))
+avg_over_time(node_memory_MemAvailable_bytes[6h])
+min_over_time(node_filesystem_avail_bytes{mountpoint="/"}[6h])
+max_over_time(node_load1[6h])
+avg by (instance) (max_over_time(node_hwmon_temp_celsius[1d]))
+sum by (instance) (node_memory_MemAvailable_bytes)
+EOF
+fi
+
+# ---- Load: identical for both servers, one after the other. ----
+end_ms=$(date +%s%3N)
+load_args=(--series "$SERIES" --hours "$((DAYS * 24))" --interval-ms "$INTERVAL_MS"
+           --end-ms "$end_ms" --seed "$SEED" --reboot-every "$REBOOT_EVERY"
+           --window-steps "$WINDOW_STEPS" --batch-samples "$BATCH")
+
+load() {  # $1 server: start it on an empty dir and remote-write the whole workload.
+  local name=$1 out="$tmp/$1/load.out" rc=0 cpu0
+  log "$name: starting on an empty data dir"
+  launch "$name"
+  R[$name.cmdline]=$(cat "$tmp/$name/cmdline")
+  cpu0=$(proc_cpu_s "${pid[$name]}")
+  local -a cmd=("$driver" load --url "http://127.0.0.1:${port[$name]}/api/v1/write" "${load_args[@]}")
+  R[$name.load_cmd]="${cmd[*]}"
+  log "$name: loading: ${cmd[*]}"
+  timeout --kill-after=10 "$LOAD_TIMEOUT_S" "${cmd[@]}" > "$out" 2>&1 || rc=$?
+  sed 's/^/    /' "$out" >&2
+  alive "$name"
+  grep -q '^{"tool":"query_bench"' "$out" || die "$name: load produced no result (exit $rc)"
+  [ "$rc" = 0 ] || die "$name: load failed (exit $rc): not every request was acknowledged"
+  for k in samples non_stale_samples elapsed_s first_ms last_ms series hosts rebooting_hosts; do
+    R[$name.$k]=$(json_get "$out" "$k")
+  done
+  log "$name: loaded ${R[$name.samples]} samples in ${R[$name.elapsed_s]} s"
+  R[$name.cpu_load]=$(fsub "$(proc_cpu_s "${pid[$name]}")" "$cpu0")
+}
+
+# The lines of server $1's /metrics that change while it moves data between tiers, downsamples
+# or compacts: Strata's cold blocks, bytes and samples (any labels, e.g. per resolution), warm
+# partitions and strata_downsample_*; Prometheus' compactions, head truncations and blocks.
+tier_state() {
+  curl -sf --max-time 30 "http://127.0.0.1:${port[$1]}/metrics" |
+    grep -E '^(strata_(cold_(blocks|own_blocks|bytes|samples)|warm_partitions|downsample_[a-z_]+)|prometheus_tsdb_(compactions_total|head_truncations_total|blocks_loaded|head_min_time))[{ ]' |
+    grep -v '_seconds' || true
+}
+
+# Waits until server $1's tier_state has stood still and the server has used less than
+# IDLE_CPU_PCT % of a core for $2 s (at most $3 s): then everything due is moved, downsampled or
+# compacted (Strata's compactor checks every second, Prometheus' every minute). Sets
+# R[$1.still_s] (the wait) and R[$1.still_done] (1, or 0 on timeout); the state goes to
+# "$tmp/$1/tier_metrics.txt".
+wait_still() {
+  local name=$1 stable_for=$2 timeout_s=$3 t0 prev="" cur c0 c1 since
+  t0=$(date +%s)
+  since=$t0
+  R[$name.still_done]=0
+  while :; do
+    alive "$name"
+    c0=$(proc_cpu_s "${pid[$name]}")
+    sleep 5
+    c1=$(proc_cpu_s "${pid[$name]}")
+    cur=$(tier_state "$name")
+    if [ "$cur" != "$prev" ] ||
+       awk -v a="$c1" -v b="$c0" -v p="$IDLE_CPU_PCT" 'BEGIN { exit !((a - b) / 5 * 100 >= p) }'; then
+      since=$(date +%s)
+    elif [ $(($(date +%s) - since)) -ge "$stable_for" ]; then
+      R[$name.still_done]=1
+      break
+    fi
+    prev=$cur
+    if [ $(($(date +%s) - t0)) -ge "$timeout_s" ]; then
+      log "$name: still busy after ${timeout_s}s; going on"
+      break
+    fi
+  done
+  R[$name.still_s]=$(($(date +%s) - t0))
+  tier_state "$name" > "$tmp/$name/tier_metrics.txt"
+  sed 's/^/    /' "$tmp/$name/tier_metrics.txt" >&2
+}
+
+load strata
+log "strata: waiting until the compactor has moved and downsampled what is due"
+wait_still strata "$DOWNSAMPLE_STABLE_S" "$DOWNSAMPLE_TIMEOUT_S"
+load prometheus
+[ "${R[strata.samples]}" = "${R[prometheus.samples]}" ] ||
+  die "the servers got different loads: ${R[strata.samples]} vs ${R[prometheus.samples]} samples"
+log "prometheus: waiting until its block compactions are done"
+wait_still prometheus 75 "$SETTLE_TIMEOUT_S"
+
+# ---- Queries ----
+last_ms=${R[strata.last_ms]}
+end_s=$((last_ms / 1000 / STEP * STEP))
+start_s=$((end_s - QUERY_DAYS * 86400))
+query_base=("$driver" query --strata "http://127.0.0.1:${port[strata]}"
+            --prometheus "http://127.0.0.1:${port[prometheus]}" --start "$start_s" --end "$end_s"
+            --step "$STEP" --rel-tol "$REL_TOL" --timeout-s 1800
+            --strata-name "Strata raw" --param max_source_resolution=raw)
+check_ok=skipped
+if [ "$CHECK" = 1 ]; then
+  # Every sample in both, counted apart from the timed queries (Strata: from raw data).
+  echo 'count by (job) (up)' > "$tmp/check_query.txt"
+  check_cmd=("${query_base[@]}" --runs 1 --warmup 0 --pause-ms 0 --queries-file "$tmp/check_query.txt"
+             --expect-series "${R[strata.series]}" --expect-samples "${R[strata.non_stale_samples]}"
+             --data-first-ms "${R[strata.first_ms]}" --data-last-ms "$last_ms"
+             --check-timeout-s "$CHECK_TIMEOUT_S")
+  log "ingest check: ${check_cmd[*]}"
+  crc=0
+  timeout --kill-after=10 $((CHECK_TIMEOUT_S + 1800)) "${check_cmd[@]}" > "$tmp/check.out" 2> "$tmp/check.err" || crc=$?
+  sed 's/^/    /' "$tmp/check.err" >&2
+  alive strata prometheus
+  check_ok=yes
+  [ "$crc" = 0 ] || check_ok=no
+  settle strata prometheus
+fi
+
+query_cmd=("${query_base[@]}" --variant "Strata auto:max_source_resolution=auto"
+           --variant-rel-tol "$DS_REL_TOL" --variant-abs-tol "$DS_ABS_TOL"
+           --aim-speedup "$AIM_SPEEDUP" --aim-prometheus-ratio "$AIM_PROMETHEUS_RATIO"
+           --runs "$RUNS" --warmup "$WARMUP" --pause-ms "$PAUSE_MS" --queries-file "$tmp/queries.txt"
+           --strata-pid "${pid[strata]}" --prometheus-pid "${pid[prometheus]}")
+log "querying: ${query_cmd[*]}"
+qrc=0
+timeout --kill-after=10 "$QUERY_TIMEOUT_S" "${query_cmd[@]}" > "$tmp/query.out" 2> "$tmp/query.err" || qrc=$?
+sed 's/^/    /' "$tmp/query.err" >&2
+alive strata prometheus
+for s in strata prometheus; do R[$s.peak_rss]=$(proc_kib "${pid[$s]}" VmHWM); done
+stop strata TERM
+stop prometheus TERM
+grep -q '^{"tool":"query_bench","phase":"query"' "$tmp/query.out" ||
+  die "query phase produced no result (exit $qrc)"
+
+# ---- Bytes on disk ----
+# Strata's tiers from `strata inspect` of the stopped server: cold blocks per resolution, warm,
+# WAL. Prometheus: its blocks and its whole data dir.
+irc=0
+timeout --kill-after=10 "$INSPECT_TIMEOUT_S" "$tmp/bin/strata" inspect --data-dir "$tmp/strata/data" \
+  --output json --top 0 > "$tmp/inspect.json" 2> "$tmp/inspect.err" || irc=$?
+[ "$irc" = 0 ] || { cat "$tmp/inspect.err" >&2; log "strata inspect failed (exit $irc)"; }
+for s in strata prometheus; do R[$s.disk]=$(du -sb "$tmp/$s/data" | awk '{ print $1 }'); done
+read -r b n <<< "$(prometheus_blocks "$tmp/prometheus/data")"
+R[prometheus.block_bytes]=$b
+R[prometheus.block_samples]=$n
+R[prometheus.blocks]=$(find "$tmp/prometheus/data" -mindepth 2 -maxdepth 2 -name meta.json | wc -l)
+
+# Rows "label|blocks|samples|bytes" from the inspect JSON: cold blocks by resolution, warm, WAL.
+disk_rows() {
+  /usr/bin/python3 - "$tmp/inspect.json" << 'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+by_res = {}
+for b in d["cold"]["blocks"]:
+    r = by_res.setdefault(b["resolution_ms"], [0, 0, 0])
+    r[0] += 1; r[1] += b["samples"]; r[2] += b["bytes"]
+def name(ms):
+    if ms == 0: return "raw"
+    for unit, size in (("d", 86400000), ("h", 3600000), ("m", 60000), ("s", 1000)):
+        if ms % size == 0: return "%d%s" % (ms // size, unit)
+    return "%dms" % ms
+for ms in sorted(by_res):
+    c, s, b = by_res[ms]
+    print("Strata cold blocks, %s|%d|%d|%d" % (name(ms), c, s, b))
+w = d["warm"]
+print("Strata warm tier (RocksDB, raw)|%d partitions|%d|%d" % (len(w["partitions"]), w["samples"], w["bytes"]))
+h = d["head"]
+print("Strata head (WAL)|-|%d|%d" % (h["samples"], h["wal_bytes"]))
+EOF
+}
+
+# ---- Report ----
+mib_b() { awk -v b="$1" 'BEGIN { if (b == "") print "n/a"; else printf "%.1f", b / 1048576 }'; }
+per_sample() { awk -v b="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.3f", b / n; else print "-" }'; }
+samples=${R[strata.samples]}
+runtime_s=$(($(date +%s) - t_start))
+{
+  echo
+  echo "## Downsampling benchmark: Strata raw vs Strata auto vs Prometheus"
+  echo
+  echo "Workload (query_bench_driver load): ${R[strata.series]} series (${R[strata.hosts]} hosts, node_exporter"
+  echo "metrics, node_uname_info, up, a classic histogram; ${R[strata.rebooting_hosts]} hosts reboot mid-range: staleness, a"
+  echo "gap, counter resets), one sample every ${INTERVAL_MS} ms for ${DAYS} days ending"
+  echo "$(date -u -d "@$((last_ms / 1000))" '+%F %T') UTC: $samples samples, remote-written in time order in windows"
+  echo "of $WINDOW_STEPS scrapes, about $BATCH samples per request, to each server alone (Strata: ${R[strata.elapsed_s]} s,"
+  echo "Prometheus: ${R[prometheus.elapsed_s]} s). Strata then moved and downsampled with its default flags (warm span,"
+  echo "--downsample.*); the wait until its tier metrics and CPU stood still for ${DOWNSAMPLE_STABLE_S} s took ${R[strata.still_s]} s$([ "${R[strata.still_done]}" = 1 ] || echo " and **timed out**"); Prometheus'"
+  echo "compactions ${R[prometheus.still_s]} s after its load$([ "${R[prometheus.still_done]}" = 1 ] || echo " (**timed out**)")."
+  echo "Strata raw = \`max_source_resolution=raw\`, Strata auto = \`max_source_resolution=auto\`, on the same server."
+  echo "Queries: query_range over the last ${QUERY_DAYS} days, step ${STEP} s."
+  echo "Host: $(nproc) cores, $(uname -sr); load average at start $load_start, at end"
+  echo "$(cut -d" " -f1-3 /proc/loadavg). Other work on the host skews wall-clock timings."
+  echo "Versions: $strata_version; $prometheus_version."
+  echo
+  if [ "$CHECK" = 1 ]; then
+    grep -E '^(Ingest check|- |\*\*)' "$tmp/check.err" || true
+    echo
+  fi
+  grep -v '^{"tool":"query_bench"' "$tmp/query.out"
+  echo
+  echo "### Bytes on disk per resolution"
+  echo
+  echo "| data | blocks | samples | MiB | bytes per sample |"
+  echo "|---|---:|---:|---:|---:|"
+  if [ "$irc" = 0 ]; then
+    while IFS='|' read -r what blocks n b; do
+      echo "| $what | $blocks | $n | $(mib_b "$b") | $(per_sample "$b" "$n") |"
+    done < <(disk_rows)
+  else
+    echo "| Strata: \`strata inspect\` failed (exit $irc) | | | | |"
+  fi
+  echo "| Strata data directory (du -sb) | | $samples | $(mib_b "${R[strata.disk]}") | $(per_sample "${R[strata.disk]}" "$samples") |"
+  echo "| Prometheus blocks | ${R[prometheus.blocks]} | ${R[prometheus.block_samples]} | $(mib_b "${R[prometheus.block_bytes]}") | $(per_sample "${R[prometheus.block_bytes]}" "${R[prometheus.block_samples]}") |"
+  echo "| Prometheus data directory (du -sb) | | $samples | $(mib_b "${R[prometheus.disk]}") | $(per_sample "${R[prometheus.disk]}" "$samples") |"
+  echo
+  echo "Samples of a downsampled block are as its meta.json counts them. Strata's tier metrics after"
+  echo "the wait:"
+  echo
+  sed 's/^/    /' "$tmp/strata/tier_metrics.txt"
+  echo
+  echo "Peak RSS (VmHWM, whole run): Strata $(mib "${R[strata.peak_rss]}") MiB, Prometheus $(mib "${R[prometheus.peak_rss]}") MiB."
+  echo "Server CPU during the load: Strata ${R[strata.cpu_load]} s, Prometheus ${R[prometheus.cpu_load]} s. Whole run: ${runtime_s} s."
+  echo
+  echo "Command line:"
+  echo
+  echo "    $invocation"
+  echo "    Strata: ${R[strata.cmdline]}"
+  echo "    Prometheus: ${R[prometheus.cmdline]}"
+  echo "    load: ${R[strata.load_cmd]}"
+  echo "    query: ${query_cmd[*]}"
+  [ "$check_ok" = no ] && { echo; echo "**Ingest check failed: the servers do not hold the expected data (exit $crc).**"; }
+  [ "$qrc" = 0 ] || { echo; echo "**Query driver exit $qrc: a query failed or Strata raw's answer differs from Prometheus' (see above).**"; }
+} | tee ${RESULTS_MD:+"$RESULTS_MD"}
+[ "$check_ok" != no ] || exit 1
+exit "$qrc"
