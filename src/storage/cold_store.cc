@@ -21,6 +21,8 @@ using block::BlockMeta;
 using block::BlockReader;
 using block::GroupRef;
 
+constexpr std::string_view kDownsampleSource = "downsample:";
+
 bool Overlaps(const BlockMeta& m, int64_t mint, int64_t maxt) {
   return m.min_time <= maxt && m.max_time >= mint;
 }
@@ -49,8 +51,10 @@ constexpr uint64_t kPrefetchBytes = 8 << 20;
 class ColdSeriesSet final : public SeriesSet {
  public:
   ColdSeriesSet(std::vector<std::shared_ptr<BlockReader>> pin, std::vector<ColdSeries> series,
-                int64_t start, int64_t end)
-      : pin_(std::move(pin)), series_(std::move(series)), start_(start), end_(end) {}
+                int64_t start, int64_t end, AggrView view)
+      : pin_(std::move(pin)), series_(std::move(series)), start_(start), end_(end), view_(view) {}
+
+  const std::vector<uint32_t>& counts() const override { return counts_; }
 
   bool Next() override {
     if (next_ >= series_.size()) return false;
@@ -62,10 +66,14 @@ class ColdSeriesSet final : public SeriesSet {
 
   Status ReadSamples(std::vector<model::Sample>* out) override {
     out->clear();
+    counts_.clear();
     if (fetched_.find(cur_) == fetched_.end()) STRATA_RETURN_IF_ERROR(Prefetch(cur_));
     auto node = fetched_.extract(cur_);
     const ColdSeries& s = series_[cur_];
     auto& groups = node.mapped();
+    for (const auto& part : s.parts) {
+      if (part.first->meta().resolution_ms > 0) return ReadView(s, groups, out);
+    }
     // Groups are each in strictly increasing time; when every group starts after the one
     // before ends (the usual case: blocks do not overlap), the whole is in order already.
     bool ordered = true;
@@ -84,6 +92,42 @@ class ColdSeriesSet final : public SeriesSet {
   }
 
  private:
+  // A series with downsampled parts: every part as windows (raw samples as one-sample
+  // windows), then the view of them that the selector's function reads.
+  Status ReadView(const ColdSeries& s, std::vector<std::vector<BlockReader::Bytes>>& groups,
+                  std::vector<model::Sample>* out) {
+    std::vector<AggrWindow> windows;
+    std::vector<model::Sample> raw;
+    for (size_t p = 0; p < s.parts.size(); ++p) {
+      const BlockReader* block = s.parts[p].first;
+      for (size_t g = 0; g < s.parts[p].second.size(); ++g) {
+        const GroupRef& ref = s.parts[p].second[g];
+        if (block->meta().resolution_ms > 0) {
+          STRATA_RETURN_IF_ERROR(block->DecodeWindows(
+              groups[p][g]->bytes, ref, start_ - block->meta().resolution_ms, end_, &windows));
+        } else {
+          raw.clear();
+          STRATA_RETURN_IF_ERROR(block->DecodeGroup(groups[p][g]->bytes, ref, start_, end_, &raw));
+          SamplesAsWindows(raw, &windows);
+        }
+      }
+    }
+    // Parts come from different blocks in time order; keep the first of any that overlap (a
+    // retried move's duplicate).
+    std::stable_sort(windows.begin(), windows.end(),
+                     [](const AggrWindow& a, const AggrWindow& b) { return a.first_t < b.first_t; });
+    size_t kept = 0;
+    for (size_t i = 0; i < windows.size(); ++i) {
+      if (kept > 0 && windows[i].first_t <= windows[kept - 1].end_t()) continue;
+      windows[kept++] = windows[i];
+    }
+    windows.resize(kept);
+    int64_t from = start_;
+    if (!windows.empty()) from = std::min(from, windows.front().first_t);
+    AppendView(windows, view_, from, end_, out, &counts_);
+    return Status::Ok();
+  }
+
   // Fetches the groups of series [first, k) where the bytes reach kPrefetchBytes.
   Status Prefetch(size_t first) {
     fetched_.clear();
@@ -122,6 +166,8 @@ class ColdSeriesSet final : public SeriesSet {
   std::vector<ColdSeries> series_;
   int64_t start_;
   int64_t end_;
+  AggrView view_;
+  std::vector<uint32_t> counts_;
   size_t next_ = 0;
   size_t cur_ = 0;
   // Series index -> per part, per group, the stored group bytes.
@@ -336,10 +382,11 @@ Status ColdStore::Delete(const BlockMeta& meta) {
   return store_->Delete(keys);
 }
 
-Result<int> ColdStore::DropBlocksBefore(int64_t t) {
+Result<int> ColdStore::DropBlocksBefore(int64_t t, int64_t resolution_ms) {
   int dropped = 0;
   for (const BlockMeta& m : Blocks()) {
     if (m.node != options_.node_id || m.max_time >= t) continue;
+    if (resolution_ms >= 0 && m.resolution_ms != resolution_ms) continue;
     STRATA_RETURN_IF_ERROR(Delete(m));
     ++dropped;
   }
@@ -397,11 +444,43 @@ ColdStats ColdStore::Stats() const {
   return s;
 }
 
-std::vector<std::shared_ptr<BlockReader>> ColdStore::Overlapping(int64_t mint, int64_t maxt) const {
+std::vector<std::shared_ptr<BlockReader>> ColdStore::Overlapping(int64_t mint, int64_t maxt,
+                                                                  int64_t preferred_ms,
+                                                                  int64_t max_ms) const {
   std::vector<std::shared_ptr<BlockReader>> out;
-  MutexLock lock(&mu_);
-  for (const auto& [name, b] : blocks_) {
-    if (Overlaps(b->meta(), mint, maxt)) out.push_back(b);
+  {
+    MutexLock lock(&mu_);
+    // Each chain raw -> 5m -> 1h (by the downsampled blocks' `downsample:<node>/<id>` source)
+    // answers once: from its coarsest block at or below the preferred resolution, else (a finer
+    // block deleted by retention) from its finest block within the cap.
+    std::map<std::string_view, const std::shared_ptr<BlockReader>*> child;
+    auto parent_of = [](const BlockMeta& m) -> std::string_view {
+      std::string_view src = m.source;
+      if (m.resolution_ms == 0 || !src.starts_with(kDownsampleSource)) return {};
+      return src.substr(kDownsampleSource.size());
+    };
+    for (const auto& [name, b] : blocks_) {
+      std::string_view parent = parent_of(b->meta());
+      if (!parent.empty()) child.emplace(parent, &b);
+    }
+    std::vector<const std::shared_ptr<BlockReader>*> chain;
+    for (const auto& [name, b] : blocks_) {
+      std::string_view parent = parent_of(b->meta());
+      if (!parent.empty() && blocks_.count(std::string(parent))) continue;  // Not a chain's root.
+      chain.assign(1, &b);
+      for (auto it = child.find(name); it != child.end() && chain.size() < 4;
+           it = child.find((*it->second)->name())) {
+        chain.push_back(it->second);
+      }
+      const std::shared_ptr<BlockReader>* pick = nullptr;
+      for (const auto* c : chain) {
+        if ((*c)->meta().resolution_ms <= preferred_ms) pick = c;
+      }
+      for (size_t i = 0; pick == nullptr && i < chain.size(); ++i) {
+        if ((*chain[i])->meta().resolution_ms <= max_ms) pick = chain[i];
+      }
+      if (pick != nullptr && Overlaps((*pick)->meta(), mint, maxt)) out.push_back(*pick);
+    }
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return a->meta().min_time < b->meta().min_time;
@@ -413,16 +492,31 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
                                                      const SelectHints& hints) const {
   STRATA_RETURN_IF_ERROR(CheckSelectorMatchers(matchers));
   STRATA_RETURN_IF_ERROR(CheckAvailable(hints.start_ms));
-  auto blocks = Overlapping(hints.start_ms, hints.end_ms);
+  const int64_t preferred =
+      AllowedResolution(hints.range_ms, hints.step_ms, hints.max_resolution_ms);
+  // Downsampled data is returned from one window before start_ms on, so an instant selector
+  // finds the window its lookback falls into.
+  const int64_t reach = hints.max_resolution_ms > 0 ? kResolution1h : 0;
+  auto blocks = Overlapping(hints.start_ms - reach, hints.end_ms, preferred,
+                            hints.max_resolution_ms);
+  std::erase_if(blocks, [&](const auto& b) {
+    return b->meta().max_time < hints.start_ms - b->meta().resolution_ms;
+  });
   std::vector<ColdSeries> all;
   for (const auto& b : blocks) {
+    const int64_t from = hints.start_ms - b->meta().resolution_ms;
     STRATA_ASSIGN_OR_RETURN(Roaring ids, b->Match(matchers));
     std::vector<uint32_t> list(ids.begin(), ids.end());
     STRATA_ASSIGN_OR_RETURN(auto entries, b->LoadSeries(list));
+    const BlockMeta& m = b->meta();
+    if (hints.resolutions != nullptr && m.resolution_ms > 0 && !entries.empty()) {
+      hints.resolutions->push_back({m.resolution_ms, std::max(m.min_time, hints.start_ms),
+                                    std::min(m.max_time, hints.end_ms)});
+    }
     for (auto& e : entries) {
       std::vector<GroupRef> groups;
       for (const GroupRef& g : e.groups) {
-        if (g.max_time >= hints.start_ms && g.min_time <= hints.end_ms) groups.push_back(g);
+        if (g.max_time >= from && g.min_time <= hints.end_ms) groups.push_back(g);
       }
       if (groups.empty()) continue;
       ColdSeries s;
@@ -444,7 +538,8 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
     }
   }
   return std::unique_ptr<SeriesSet>(std::make_unique<ColdSeriesSet>(
-      std::move(blocks), std::move(merged), hints.start_ms, hints.end_ms));
+      std::move(blocks), std::move(merged), hints.start_ms, hints.end_ms,
+      ViewForFunction(hints.func)));
 }
 
 Result<std::vector<model::Labels>> ColdStore::Series(const model::Matchers& matchers,
@@ -452,7 +547,7 @@ Result<std::vector<model::Labels>> ColdStore::Series(const model::Matchers& matc
   STRATA_RETURN_IF_ERROR(CheckSelectorMatchers(matchers));
   STRATA_RETURN_IF_ERROR(CheckAvailable(mint));
   std::vector<model::Labels> out;
-  for (const auto& b : Overlapping(mint, maxt)) {
+  for (const auto& b : Overlapping(mint, maxt, 0, INT64_MAX)) {
     STRATA_ASSIGN_OR_RETURN(Roaring ids, b->Match(matchers));
     std::vector<uint32_t> list(ids.begin(), ids.end());
     STRATA_ASSIGN_OR_RETURN(auto entries, b->LoadSeries(list));
@@ -473,7 +568,7 @@ Result<std::vector<std::string>> ColdStore::LabelNames(
   STRATA_RETURN_IF_ERROR(CheckAvailable(mint));
   std::set<std::string> names;
   if (selectors.empty()) {
-    for (const auto& b : Overlapping(mint, maxt)) {
+    for (const auto& b : Overlapping(mint, maxt, 0, INT64_MAX)) {
       STRATA_ASSIGN_OR_RETURN(auto n, b->LabelNames());
       names.insert(n.begin(), n.end());
     }
@@ -494,7 +589,7 @@ Result<std::vector<std::string>> ColdStore::LabelValues(
   STRATA_RETURN_IF_ERROR(CheckAvailable(mint));
   std::set<std::string> values;
   if (selectors.empty()) {
-    for (const auto& b : Overlapping(mint, maxt)) {
+    for (const auto& b : Overlapping(mint, maxt, 0, INT64_MAX)) {
       STRATA_ASSIGN_OR_RETURN(auto v, b->LabelValues(name));
       values.insert(v.begin(), v.end());
     }

@@ -18,6 +18,7 @@
 #include "base/result.h"
 #include "storage/block/block_reader.h"
 #include "storage/block/format.h"
+#include "storage/downsample.h"
 #include "storage/object_store.h"
 #include "storage/querier.h"
 #include "storage/warm_store.h"
@@ -101,11 +102,21 @@ class ColdStore final : public Querier {
   std::vector<block::BlockMeta> Blocks() const;
   // Deletes one of this node's blocks: meta.json first, then the rest.
   Status Delete(const block::BlockMeta& meta);
-  // Deletes this node's blocks whose max_time < t. Returns how many.
-  Result<int> DropBlocksBefore(int64_t t);
+  // Deletes this node's blocks whose max_time < t (only those of `resolution_ms` when it is
+  // >= 0). Returns how many.
+  Result<int> DropBlocksBefore(int64_t t, int64_t resolution_ms = -1);
   // Deletes this node's objects that belong to no committed block and are older than the
   // grace period (by last-modified time vs `now_ms`). Returns how many objects.
   Result<int> CollectPartialUploads(int64_t now_ms);
+
+  // Builds, in the new directory `dir`, the downsampled block of committed block `source` at
+  // `resolution_ms` (raw -> 5m or 1h, 5m -> 1h), reading it a batch of series at a time so
+  // memory stays bounded whatever the block's size. `meta` gives id, node and created_ms;
+  // resolution and source (DownsampleSource) are set here. NotFound when `source` is not
+  // known; InvalidArgument for a resolution that cannot be built from it.
+  Result<block::BlockMeta> BuildDownsampled(const block::BlockMeta& source,
+                                            int64_t resolution_ms, block::BlockMeta meta,
+                                            const std::string& dir) const;
 
   // Newest sample time in the known blocks, INT64_MIN when none.
   int64_t max_time() const;
@@ -126,7 +137,11 @@ class ColdStore final : public Querier {
 
  private:
   ColdStore(std::unique_ptr<objstore::ObjectStore> store, ColdOptions options);
-  std::vector<std::shared_ptr<block::BlockReader>> Overlapping(int64_t mint, int64_t maxt) const;
+  // The blocks that answer [mint, maxt]: of each downsampling chain (raw -> 5m -> 1h) the
+  // coarsest block with resolution <= preferred_ms, else the finest with <= max_ms; in time order.
+  std::vector<std::shared_ptr<block::BlockReader>> Overlapping(int64_t mint, int64_t maxt,
+                                                               int64_t preferred_ms,
+                                                               int64_t max_ms) const;
   // OK when the block list is known or when [mint, ...) needs no cold data; else Unavailable.
   Status CheckAvailable(int64_t mint) const;
   Status SyncOnce();
@@ -148,6 +163,9 @@ class ColdStore final : public Querier {
   // Keyed by "<node>/<id>".
   std::map<std::string, std::shared_ptr<block::BlockReader>> blocks_ STRATA_GUARDED_BY(mu_);
 };
+
+// The meta `source` of the block downsampled from `source`: "downsample:<node>/<id>".
+std::string DownsampleSource(const block::BlockMeta& source);
 
 // How a data directory's cold tier is configured (the --storage.cold.* flags).
 struct ColdConfig {

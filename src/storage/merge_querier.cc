@@ -64,13 +64,24 @@ class MergeSeriesSet final : public SeriesSet {
   const model::Labels& labels() const override { return sets_[group_.front()]->labels(); }
 
   Status ReadSamples(std::vector<model::Sample>* out) override {
+    counts_.clear();
     STRATA_RETURN_IF_ERROR(sets_[group_[0]]->ReadSamples(out));
+    bool weighted = !sets_[group_[0]]->counts().empty();
+    if (weighted) counts_ = sets_[group_[0]]->counts();
     for (size_t k = 1; k < group_.size(); ++k) {
-      STRATA_RETURN_IF_ERROR(sets_[group_[k]]->ReadSamples(&scratch_));
-      MergeSamplesNewerWins(out, scratch_);
+      SeriesSet& set = *sets_[group_[k]];
+      STRATA_RETURN_IF_ERROR(set.ReadSamples(&scratch_));
+      if (!weighted && set.counts().empty()) {
+        MergeSamplesNewerWins(out, scratch_);
+        continue;
+      }
+      MergeWeighted(out, set.counts(), weighted);
+      weighted = true;
     }
     return Status::Ok();
   }
+
+  const std::vector<uint32_t>& counts() const override { return counts_; }
 
   Status status() const override { return status_; }
 
@@ -83,7 +94,35 @@ class MergeSeriesSet final : public SeriesSet {
   std::vector<std::unique_ptr<SeriesSet>> sets_;
   std::vector<bool> active_;
   std::vector<size_t> group_;
+  // Merges scratch_ (older, with `older_counts`, empty meaning 1 each) into *out (newer, with
+  // counts_ when `have_counts`, else 1 each), newer winning at equal times.
+  void MergeWeighted(std::vector<model::Sample>* out, const std::vector<uint32_t>& older_counts,
+                     bool have_counts) {
+    std::vector<model::Sample> samples;
+    std::vector<uint32_t> counts;
+    samples.reserve(out->size() + scratch_.size());
+    counts.reserve(out->size() + scratch_.size());
+    auto newer_count = [&](size_t i) { return have_counts ? counts_[i] : 1u; };
+    auto older_count = [&](size_t j) { return older_counts.empty() ? 1u : older_counts[j]; };
+    size_t i = 0, j = 0;
+    const auto& a = *out;
+    while (i < a.size() || j < scratch_.size()) {
+      if (j == scratch_.size() ||
+          (i < a.size() && a[i].timestamp_ms <= scratch_[j].timestamp_ms)) {
+        if (j < scratch_.size() && a[i].timestamp_ms == scratch_[j].timestamp_ms) ++j;
+        counts.push_back(newer_count(i));
+        samples.push_back(a[i++]);
+      } else {
+        counts.push_back(older_count(j));
+        samples.push_back(scratch_[j++]);
+      }
+    }
+    *out = std::move(samples);
+    counts_ = std::move(counts);
+  }
+
   std::vector<model::Sample> scratch_;
+  std::vector<uint32_t> counts_;
   Status status_;
 };
 

@@ -6,6 +6,11 @@
 
 namespace strata::storage {
 
+const std::vector<uint32_t>& SeriesSet::counts() const {
+  static const std::vector<uint32_t> kNone;
+  return kNone;
+}
+
 Status CheckSelectorMatchers(const model::Matchers& matchers) {
   for (const auto& m : matchers) {
     if (!m.MatchesEmpty()) return Status::Ok();

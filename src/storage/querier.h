@@ -19,8 +19,16 @@
 
 namespace strata::storage {
 
-// What a selector needs, passed down by the engine so a tier can choose what to read (a later
-// downsampling tier picks its resolution from step_ms and range_ms).
+// A span of a Select's answer that came from downsampled data (SelectHints::resolutions).
+struct ResolutionUse {
+  int64_t resolution_ms = 0;
+  int64_t min_t = 0;  // Inclusive, clipped to the selected range.
+  int64_t max_t = 0;
+};
+
+// What a selector needs, passed down by the engine so a tier can choose what to read: the cold
+// tier picks a resolution from step_ms, range_ms and max_resolution_ms (storage/downsample.h,
+// AllowedResolution) and shapes downsampled data for `func` (ViewForFunction).
 struct SelectHints {
   // Samples with start_ms <= t <= end_ms are wanted (lookback and range windows included).
   int64_t start_ms = INT64_MIN;
@@ -31,6 +39,12 @@ struct SelectHints {
   int64_t range_ms = 0;
   // Name of the function the selector is an argument of ("rate"); empty when none.
   std::string func;
+  // The coarsest resolution the query allows (max_source_resolution): 0 raw only, 300000,
+  // 3600000, or INT64_MAX for "auto" (the adaptive rule alone decides).
+  int64_t max_resolution_ms = INT64_MAX;
+  // When set, tiers append the spans they answered from downsampled data. Borrowed; confined
+  // to the thread that calls Select.
+  std::vector<ResolutionUse>* resolutions = nullptr;
 };
 
 // The series a Select matched, in increasing label order. Protocol: call Next() until it
@@ -48,6 +62,10 @@ class SeriesSet {
   virtual Status ReadSamples(std::vector<model::Sample>* out) = 0;
   // OK, or why iteration stopped early.
   virtual Status status() const = 0;
+  // After ReadSamples with hints.func sum_over_time, count_over_time or avg_over_time: how many
+  // raw samples each returned sample stands for (a downsampled window's value is its sum), in
+  // step with the samples; empty when each stands for itself (raw data).
+  virtual const std::vector<uint32_t>& counts() const;
 };
 
 class Querier {

@@ -256,7 +256,19 @@ Result<std::vector<BlockReader::Bytes>> BlockReader::FetchGroups(
 
 Status BlockReader::DecodeGroup(std::string_view stored, const GroupRef& ref, int64_t start,
                                 int64_t end, std::vector<model::Sample>* out) const {
-  Status s = DecodeGroupSamples(stored, ref, start, end, out);
+  Status s = meta_.resolution_ms == 0
+                 ? DecodeGroupSamples(stored, ref, start, end, out)
+                 : Status::Corruption("group: raw samples asked of a downsampled block");
+  if (!s.ok()) {
+    return Corrupt(ChunkFileName(ref.file) + " offset " + std::to_string(ref.offset) + ": " +
+                   s.message());
+  }
+  return Status::Ok();
+}
+
+Status BlockReader::DecodeWindows(std::string_view stored, const GroupRef& ref, int64_t start,
+                                  int64_t end, std::vector<AggrWindow>* out) const {
+  Status s = DecodeGroupWindows(stored, ref, meta_.resolution_ms, start, end, out);
   if (!s.ok()) {
     return Corrupt(ChunkFileName(ref.file) + " offset " + std::to_string(ref.offset) + ": " +
                    s.message());

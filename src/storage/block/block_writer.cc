@@ -89,6 +89,10 @@ Status BlockWriter::WriteGroup(std::span<const model::Sample> samples, SeriesEnt
   ref.max_time = samples.back().timestamp_ms;
   ref.samples = samples.size();
   std::string stored = EncodeSampleGroup(samples, &ref.chunks);
+  return WriteStored(stored, ref, entry);
+}
+
+Status BlockWriter::WriteStored(const std::string& stored, GroupRef ref, SeriesEntry* entry) {
   if (fd_ >= 0 && file_bytes_ + stored.size() > kMaxChunkFileBytes) {
     STRATA_RETURN_IF_ERROR(CloseChunkFile());
   }
@@ -131,11 +135,11 @@ Status BlockWriter::AddSeries(const model::Labels& labels, std::span<const Chunk
 
 Status BlockWriter::AddSeriesSamples(const model::Labels& labels,
                                      std::span<const model::Sample> samples) {
-  if (finished_) return Status::InvalidArgument("block writer: already finished");
   if (samples.empty()) return Status::Ok();
-  if (!series_.empty() && !(series_.back().labels < labels)) {
-    return Status::InvalidArgument("block writer: series out of order: " + labels.ToString());
+  if (meta_.resolution_ms != 0) {
+    return Status::InvalidArgument("block writer: raw samples in a downsampled block");
   }
+  STRATA_RETURN_IF_ERROR(CheckNextSeries(labels));
   for (size_t i = 1; i < samples.size(); ++i) {
     if (samples[i].timestamp_ms <= samples[i - 1].timestamp_ms) {
       return Status::InvalidArgument("block writer: samples out of order in " +
@@ -148,16 +152,59 @@ Status BlockWriter::AddSeriesSamples(const model::Labels& labels,
     size_t n = std::min(kMaxGroupSamples, samples.size() - i);
     STRATA_RETURN_IF_ERROR(WriteGroup(samples.subspan(i, n), &entry));
   }
+  AddEntry(std::move(entry), samples.front().timestamp_ms, samples.back().timestamp_ms);
+  return Status::Ok();
+}
+
+Status BlockWriter::AddSeriesWindows(const model::Labels& labels,
+                                     std::span<const AggrWindow> windows) {
+  if (windows.empty()) return Status::Ok();
+  const int64_t r = meta_.resolution_ms;
+  if (r == 0) return Status::InvalidArgument("block writer: windows in a raw block");
+  STRATA_RETURN_IF_ERROR(CheckNextSeries(labels));
+  for (size_t i = 0; i < windows.size(); ++i) {
+    const AggrWindow& w = windows[i];
+    bool ok = w.count > 0 && w.first_t <= w.last_t && w.last_t - w.first_t < r &&
+              (w.stale_t == 0 || w.stale_t > w.last_t) &&
+              (i == 0 || w.first_t > windows[i - 1].end_t());
+    if (!ok) {
+      return Status::InvalidArgument("block writer: bad or unordered windows in " +
+                                     labels.ToString());
+    }
+  }
+  SeriesEntry entry;
+  entry.labels = labels;
+  for (size_t i = 0; i < windows.size(); i += kMaxGroupSamples) {
+    auto part = windows.subspan(i, std::min(kMaxGroupSamples, windows.size() - i));
+    GroupRef ref;
+    ref.min_time = part.front().first_t;
+    ref.max_time = part.back().end_t();
+    ref.samples = part.size();
+    ref.chunks = 1;
+    STRATA_RETURN_IF_ERROR(WriteStored(EncodeWindowGroup(part), ref, &entry));
+  }
+  AddEntry(std::move(entry), windows.front().first_t, windows.back().end_t());
+  return Status::Ok();
+}
+
+Status BlockWriter::CheckNextSeries(const model::Labels& labels) const {
+  if (finished_) return Status::InvalidArgument("block writer: already finished");
+  if (!series_.empty() && !(series_.back().labels < labels)) {
+    return Status::InvalidArgument("block writer: series out of order: " + labels.ToString());
+  }
+  return Status::Ok();
+}
+
+void BlockWriter::AddEntry(SeriesEntry entry, int64_t min_t, int64_t max_t) {
   for (const GroupRef& g : entry.groups) {
     meta_.chunks += g.chunks;
     meta_.samples += g.samples;
   }
-  meta_.min_time = std::min(meta_.min_time, samples.front().timestamp_ms);
-  meta_.max_time = std::max(meta_.max_time, samples.back().timestamp_ms);
+  meta_.min_time = std::min(meta_.min_time, min_t);
+  meta_.max_time = std::max(meta_.max_time, max_t);
   meta_.series++;
   // Only the labels and group references stay in memory until Finish().
   series_.push_back(std::move(entry));
-  return Status::Ok();
 }
 
 Result<BlockMeta> BlockWriter::Finish() {

@@ -41,6 +41,10 @@ class BlockWriter {
   // The same from samples sorted by time with unique timestamps.
   Status AddSeriesSamples(const model::Labels& labels, std::span<const model::Sample> samples);
 
+  // The same for a downsampled block (meta.resolution_ms > 0): the series' windows, sorted,
+  // each within one bucket of the resolution.
+  Status AddSeriesWindows(const model::Labels& labels, std::span<const AggrWindow> windows);
+
   // Writes the index and meta.json and closes the files. Returns the meta (also in
   // <dir>/meta.json). InvalidArgument when no series was added.
   Result<BlockMeta> Finish();
@@ -52,6 +56,9 @@ class BlockWriter {
   Status OpenChunkFile();
   Status CloseChunkFile();
   Status WriteGroup(std::span<const model::Sample> samples, SeriesEntry* entry);
+  Status WriteStored(const std::string& stored, GroupRef ref, SeriesEntry* entry);
+  Status CheckNextSeries(const model::Labels& labels) const;
+  void AddEntry(SeriesEntry entry, int64_t min_t, int64_t max_t);
 
   const std::string dir_;
   BlockMeta meta_;

@@ -238,7 +238,8 @@ Result<BlockMeta> DecodeMeta(std::string_view json) {
       m.min_time > m.max_time) {
     return Bad("meta.json: bad min_time/max_time");
   }
-  if (!i64("resolution_ms", &m.resolution_ms) || m.resolution_ms < 0) {
+  if (!i64("resolution_ms", &m.resolution_ms) ||
+      (m.resolution_ms != 0 && m.resolution_ms != 300000 && m.resolution_ms != 3600000)) {
     return Bad("meta.json: bad resolution_ms");
   }
   str("source", &m.source);
@@ -641,7 +642,9 @@ bool FindDecimal(std::span<const model::Sample> s, int* mode, int* k,
   return false;
 }
 
-std::string Seal(std::string raw) {
+}  // namespace
+
+std::string SealGroup(std::string raw) {
   std::string out;
   std::string packed(ZSTD_compressBound(raw.size()), '\0');
   size_t n = ZSTD_compress(packed.data(), packed.size(), raw.data(), raw.size(), 3);
@@ -656,9 +659,7 @@ std::string Seal(std::string raw) {
   return out;
 }
 
-// Checks crc and codec; returns the raw group bytes in *raw (pointing into `stored` or into
-// *inflated).
-Status Unseal(std::string_view stored, std::string* inflated, std::string_view* raw) {
+Status UnsealGroup(std::string_view stored, std::string* inflated, std::string_view* raw) {
   std::string_view body;
   if (stored.size() < 5 || !SplitCrc(stored, &body)) return Bad("group checksum mismatch");
   uint8_t codec = static_cast<uint8_t>(body[0]);
@@ -681,14 +682,13 @@ Status Unseal(std::string_view stored, std::string* inflated, std::string_view* 
   return Status::Ok();
 }
 
-}  // namespace
 
 std::string EncodeGroup(const std::vector<std::string_view>& chunks) {
   std::string raw;
   raw.push_back(static_cast<char>(kEncodingXor));
   PutVarint64(&raw, chunks.size());
   for (auto c : chunks) PutLengthPrefixed(&raw, c);
-  return Seal(std::move(raw));
+  return SealGroup(std::move(raw));
 }
 
 std::string EncodeSampleGroup(std::span<const model::Sample> samples, uint64_t* chunks) {
@@ -715,7 +715,7 @@ std::string EncodeSampleGroup(std::span<const model::Sample> samples, uint64_t* 
     // Values: first mantissa, then deltas.
     for (size_t i = 0; i < m.size(); ++i) PutVarsint64(&raw, i == 0 ? m[0] : m[i] - m[i - 1]);
     *chunks = 1;
-    return Seal(std::move(raw));
+    return SealGroup(std::move(raw));
   }
   // XOR chunks of at most kXorChunkSamples samples.
   std::vector<std::string> bytes;
@@ -817,7 +817,7 @@ Status DecodeGroupSamples(std::string_view stored, const GroupRef& ref, int64_t 
                           int64_t end, std::vector<model::Sample>* out) {
   std::string inflated;
   std::string_view raw;
-  STRATA_RETURN_IF_ERROR(Unseal(stored, &inflated, &raw));
+  STRATA_RETURN_IF_ERROR(UnsealGroup(stored, &inflated, &raw));
   Decoder d(raw);
   uint8_t encoding;
   uint64_t count;

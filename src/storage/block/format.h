@@ -14,6 +14,7 @@
 #include "base/result.h"
 #include "model/labels.h"
 #include "model/sample.h"
+#include "storage/downsample.h"
 
 namespace strata::storage::block {
 
@@ -30,6 +31,7 @@ inline constexpr uint8_t kCodecRaw = 0;
 inline constexpr uint8_t kCodecZstd = 1;
 inline constexpr uint8_t kEncodingXor = 1;
 inline constexpr uint8_t kEncodingDecimal = 2;
+inline constexpr uint8_t kEncodingAggregate = 3;
 // A group holds at most this many samples (and at most kMaxGroupRawBytes of XOR chunks).
 inline constexpr size_t kMaxGroupSamples = 4096;
 // XOR chunks the writer cuts hold at most this many samples.
@@ -168,5 +170,19 @@ std::string EncodeSampleGroup(std::span<const model::Sample> samples, uint64_t* 
 // ref.max_time]; appends the samples with start <= t <= end to *out. Corruption on a mismatch.
 Status DecodeGroupSamples(std::string_view stored, const GroupRef& ref, int64_t start,
                           int64_t end, std::vector<model::Sample>* out);
+
+// The group envelope: codec byte (zstd when it saves at least 1/8), payload, crc. UnsealGroup
+// checks crc and codec and returns the raw group bytes in *raw (pointing into `stored` or into
+// *inflated).
+std::string SealGroup(std::string raw);
+Status UnsealGroup(std::string_view stored, std::string* inflated, std::string_view* raw);
+
+// Encodes windows of one series (sorted, at most kMaxGroupSamples) as one aggregate group.
+std::string EncodeWindowGroup(std::span<const AggrWindow> windows);
+// Decodes a stored aggregate group of a block of `resolution_ms`, checking what the format
+// says against `ref`; appends the windows that reach into [start, end] (first_t <= end and
+// end_t() >= start) to *out. Corruption on a mismatch.
+Status DecodeGroupWindows(std::string_view stored, const GroupRef& ref, int64_t resolution_ms,
+                          int64_t start, int64_t end, std::vector<AggrWindow>* out);
 
 }  // namespace strata::storage::block

@@ -1,0 +1,132 @@
+// The aggregate encoding (3) of downsampled blocks' groups: docs/format/block.md.
+#include <bit>
+#include <cstring>
+
+#include "base/coding.h"
+#include "storage/block/format.h"
+
+namespace strata::storage::block {
+namespace {
+
+Status Bad(const std::string& what) { return Status::Corruption("group: " + what); }
+
+int64_t Bucket(int64_t t, int64_t r) {
+  int64_t b = t / r;
+  if (t % r != 0 && t < 0) --b;
+  return b;
+}
+
+uint64_t Bits(double v) { return std::bit_cast<uint64_t>(v); }
+
+// The six float columns, in format order.
+constexpr double AggrWindow::*kColumns[] = {&AggrWindow::sum,   &AggrWindow::min,
+                                            &AggrWindow::max,   &AggrWindow::first,
+                                            &AggrWindow::last,  &AggrWindow::inc};
+
+}  // namespace
+
+std::string EncodeWindowGroup(std::span<const AggrWindow> windows) {
+  std::string raw;
+  raw.push_back(static_cast<char>(kEncodingAggregate));
+  PutVarint64(&raw, windows.size());
+  uint64_t prev_delta = 0;
+  for (size_t i = 0; i < windows.size(); ++i) {
+    if (i == 0) {
+      PutVarsint64(&raw, windows[0].last_t);
+      continue;
+    }
+    const uint64_t delta =
+        static_cast<uint64_t>(windows[i].last_t) - static_cast<uint64_t>(windows[i - 1].last_t);
+    PutVarsint64(&raw, static_cast<int64_t>(i == 1 ? delta : delta - prev_delta));
+    prev_delta = delta;
+  }
+  for (const auto& w : windows) PutVarint64(&raw, static_cast<uint64_t>(w.last_t - w.first_t));
+  for (const auto& w : windows) {
+    PutVarint64(&raw, w.stale_t == 0 ? 0 : static_cast<uint64_t>(w.stale_t - w.last_t));
+  }
+  for (const auto& w : windows) PutVarint64(&raw, w.count);
+  for (auto column : kColumns) {
+    uint64_t prev = 0;
+    for (const auto& w : windows) {
+      const uint64_t b = Bits(w.*column);
+      PutVarint64(&raw, b ^ prev);
+      prev = b;
+    }
+  }
+  return SealGroup(std::move(raw));
+}
+
+Status DecodeGroupWindows(std::string_view stored, const GroupRef& ref, int64_t resolution_ms,
+                          int64_t start, int64_t end, std::vector<AggrWindow>* out) {
+  if (resolution_ms <= 0) return Bad("aggregate group in a raw block");
+  std::string inflated;
+  std::string_view raw;
+  STRATA_RETURN_IF_ERROR(UnsealGroup(stored, &inflated, &raw));
+  Decoder d(raw);
+  uint8_t encoding;
+  uint64_t n;
+  if (!d.GetByte(&encoding)) return Bad("empty");
+  if (encoding != kEncodingAggregate) {
+    return Bad("encoding " + std::to_string(encoding) + " in a downsampled block");
+  }
+  // Every window takes at least 10 bytes (one per column).
+  if (!d.GetVarint64(&n) || n == 0 || n > kMaxGroupSamples || n > raw.size() / 10) {
+    return Bad("bad window count");
+  }
+  if (n != ref.samples || ref.chunks != 1) return Bad("window count differs from the index");
+  std::vector<AggrWindow> w(static_cast<size_t>(n));
+  uint64_t delta = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    int64_t x;
+    if (!d.GetVarsint64(&x)) return Bad("truncated times");
+    if (i == 0) {
+      w[0].last_t = x;
+    } else {
+      delta = i == 1 ? static_cast<uint64_t>(x) : delta + static_cast<uint64_t>(x);
+      w[i].last_t = static_cast<int64_t>(static_cast<uint64_t>(w[i - 1].last_t) + delta);
+    }
+  }
+  for (auto& x : w) {
+    uint64_t span;
+    if (!d.GetVarint64(&span) || span >= static_cast<uint64_t>(resolution_ms)) {
+      return Bad("bad window span");
+    }
+    x.first_t = x.last_t - static_cast<int64_t>(span);
+  }
+  for (auto& x : w) {
+    uint64_t s;
+    if (!d.GetVarint64(&s) || s > (uint64_t{1} << 62)) return Bad("bad stale marker time");
+    x.stale_t = s == 0 ? 0 : x.last_t + static_cast<int64_t>(s);
+  }
+  for (auto& x : w) {
+    if (!d.GetVarint64(&x.count) || x.count == 0) return Bad("bad window sample count");
+  }
+  for (auto column : kColumns) {
+    uint64_t prev = 0;
+    for (auto& x : w) {
+      uint64_t b;
+      if (!d.GetVarint64(&b)) return Bad("truncated values");
+      prev ^= b;
+      x.*column = std::bit_cast<double>(prev);
+    }
+  }
+  if (!d.empty()) return Bad("trailing bytes");
+  // Order and bounds: each window in one bucket, after the one before (and its stale marker).
+  for (uint64_t i = 0; i < n; ++i) {
+    const AggrWindow& x = w[i];
+    if (Bucket(x.first_t, resolution_ms) != Bucket(x.last_t, resolution_ms)) {
+      return Bad("window spans two buckets");
+    }
+    if (i > 0 && x.first_t <= w[i - 1].end_t()) return Bad("windows out of order");
+    if (x.stale_t != 0 && x.stale_t <= x.last_t) return Bad("bad stale marker time");
+  }
+  if (w.front().first_t < ref.min_time || w.back().end_t() > ref.max_time) {
+    return Bad("window outside its time range");
+  }
+  for (const auto& x : w) {
+    if (x.first_t <= end && x.end_t() >= start) out->push_back(x);
+  }
+  return Status::Ok();
+}
+
+}  // namespace strata::storage::block

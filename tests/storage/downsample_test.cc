@@ -1,0 +1,385 @@
+// Downsampling: window aggregation, the aggregate group encoding, the views the engine reads,
+// the adaptive rule, and downsampled blocks built from committed cold blocks.
+#include "storage/downsample.h"
+
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "storage/block/block_writer.h"
+#include "storage/block/format.h"
+#include "storage/cold_store.h"
+#include "testutil/mem_object_store.h"
+
+namespace strata::storage {
+namespace {
+
+constexpr int64_t k5m = kResolution5m;
+constexpr int64_t k1h = kResolution1h;
+constexpr int64_t kStep = 15000;
+
+std::vector<model::Sample> Counter(int64_t from, int64_t to, double per_step,
+                                   std::vector<int64_t> resets = {}) {
+  std::vector<model::Sample> out;
+  double v = 100;
+  for (int64_t t = from; t < to; t += kStep) {
+    v += per_step;
+    for (int64_t r : resets) {
+      if (t == r) v = per_step;  // Restarted from zero.
+    }
+    out.push_back({t, v});
+  }
+  return out;
+}
+
+// The true increase of a counter over its samples, as rate() counts resets.
+double TrueIncrease(const std::vector<model::Sample>& s) {
+  double inc = 0;
+  for (size_t i = 1; i < s.size(); ++i) inc += CounterStep(s[i - 1].value, s[i].value);
+  return inc;
+}
+
+TEST(DownsampleTest, WindowsKeepCountSumMinMaxFirstLastAndCounterIncrease) {
+  auto s = Counter(0, 3 * k5m, 2, {k5m + 60000});  // A reset in the second window.
+  std::vector<AggrWindow> w;
+  AggregateSamples(s, k5m, &w);
+  ASSERT_EQ(w.size(), 3u);
+  double total_inc = 0;
+  for (size_t i = 0; i < w.size(); ++i) {
+    EXPECT_EQ(w[i].count, 20u);
+    EXPECT_EQ(w[i].first_t, static_cast<int64_t>(i) * k5m);
+    EXPECT_EQ(w[i].last_t, static_cast<int64_t>(i) * k5m + 19 * kStep);
+    EXPECT_EQ(w[i].first, s[i * 20].value);
+    EXPECT_EQ(w[i].last, s[i * 20 + 19].value);
+    double sum = 0, mn = INFINITY, mx = -INFINITY;
+    for (size_t j = i * 20; j < i * 20 + 20; ++j) {
+      sum += s[j].value;
+      mn = std::min(mn, s[j].value);
+      mx = std::max(mx, s[j].value);
+    }
+    EXPECT_DOUBLE_EQ(w[i].sum, sum);
+    EXPECT_EQ(w[i].min, mn);
+    EXPECT_EQ(w[i].max, mx);
+    total_inc += w[i].inc + (i > 0 ? CounterStep(w[i - 1].last, w[i].first) : 0);
+  }
+  EXPECT_DOUBLE_EQ(total_inc, TrueIncrease(s));
+  // 1h from 5m: the same totals.
+  std::vector<AggrWindow> h;
+  AggregateWindows(w, k1h, &h);
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h[0].count, 60u);
+  EXPECT_DOUBLE_EQ(h[0].inc, TrueIncrease(s));
+  EXPECT_EQ(h[0].first, s.front().value);
+  EXPECT_EQ(h[0].last, s.back().value);
+  EXPECT_EQ(h[0].first_t, 0);
+  EXPECT_EQ(h[0].last_t, s.back().timestamp_ms);
+}
+
+TEST(DownsampleTest, StaleMarkersEndTheWindowBeforeThem) {
+  std::vector<model::Sample> s = {{1000, 1}, {16000, 2}, {31000, model::StaleNaN()}};
+  std::vector<AggrWindow> w;
+  AggregateSamples(s, k5m, &w);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].stale_t, 31000);
+  EXPECT_EQ(w[0].count, 2u);
+  // A stale marker alone in its bucket stays on the window before.
+  w.clear();
+  s = {{1000, 1}, {k5m + 5000, model::StaleNaN()}};
+  AggregateSamples(s, k5m, &w);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].stale_t, k5m + 5000);
+  // Samples after a stale marker in the same bucket: the series went on.
+  w.clear();
+  s = {{1000, 1}, {2000, model::StaleNaN()}, {3000, 4}};
+  AggregateSamples(s, k5m, &w);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].stale_t, 0);
+  EXPECT_EQ(w[0].count, 2u);
+  // The views end with the stale sample.
+  w.clear();
+  AggregateSamples(std::vector<model::Sample>{{1000, 1}, {31000, model::StaleNaN()}}, k5m, &w);
+  std::vector<model::Sample> v;
+  AppendView(w, AggrView::kLast, 0, INT64_MAX, &v, nullptr);
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_TRUE(model::IsStaleNaN(v[1].value));
+  EXPECT_EQ(v[1].timestamp_ms, 31000);
+}
+
+TEST(DownsampleTest, NaNFollowsMinOverTimeRule) {
+  std::vector<model::Sample> s = {{0, NAN}, {15000, 3}, {30000, 1}};
+  std::vector<AggrWindow> w;
+  AggregateSamples(s, k5m, &w);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].min, 1);
+  EXPECT_EQ(w[0].max, 3);
+}
+
+TEST(DownsampleTest, CounterViewIsResetFreeAndEndsAtTheRealValue) {
+  auto s = Counter(0, 6 * k5m, 3, {2 * k5m + 30000, 4 * k5m});  // Resets, one on a boundary.
+  std::vector<AggrWindow> w;
+  AggregateSamples(s, k5m, &w);
+  std::vector<model::Sample> v;
+  AppendView(w, AggrView::kCounter, INT64_MIN, INT64_MAX, &v, nullptr);
+  ASSERT_EQ(v.size(), 2 * w.size());
+  for (size_t i = 1; i < v.size(); ++i) EXPECT_GE(v[i].value, v[i - 1].value);
+  EXPECT_EQ(v.back().value, s.back().value);
+  EXPECT_DOUBLE_EQ(v.back().value - v.front().value, TrueIncrease(s));
+}
+
+TEST(DownsampleTest, SumViewCarriesCounts) {
+  auto s = Counter(0, 2 * k5m, 1);
+  std::vector<AggrWindow> w;
+  AggregateSamples(s, k5m, &w);
+  std::vector<model::Sample> v;
+  std::vector<uint32_t> counts;
+  AppendView(w, AggrView::kSum, INT64_MIN, INT64_MAX, &v, &counts);
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(counts, (std::vector<uint32_t>{20, 20}));
+  EXPECT_DOUBLE_EQ(v[0].value, w[0].sum);
+}
+
+TEST(DownsampleTest, AdaptiveRule) {
+  // Range selectors: range >= 5 x R.
+  EXPECT_EQ(AllowedResolution(24 * 60000, 0, kAutoResolution), 0);
+  EXPECT_EQ(AllowedResolution(25 * 60000, 0, kAutoResolution), k5m);
+  EXPECT_EQ(AllowedResolution(4 * k1h, 0, kAutoResolution), k5m);
+  EXPECT_EQ(AllowedResolution(5 * k1h, 0, kAutoResolution), k1h);
+  // Instant selectors of range queries: step >= R; instant queries (step 0): raw.
+  EXPECT_EQ(AllowedResolution(0, 0, kAutoResolution), 0);
+  EXPECT_EQ(AllowedResolution(0, 60000, kAutoResolution), 0);
+  EXPECT_EQ(AllowedResolution(0, k5m, kAutoResolution), k5m);
+  EXPECT_EQ(AllowedResolution(0, k1h, kAutoResolution), k1h);
+  // A cap.
+  EXPECT_EQ(AllowedResolution(5 * k1h, 0, k5m), k5m);
+  EXPECT_EQ(AllowedResolution(5 * k1h, 0, 0), 0);
+  EXPECT_EQ(*ParseMaxSourceResolution("auto"), kAutoResolution);
+  EXPECT_EQ(*ParseMaxSourceResolution("raw"), 0);
+  EXPECT_EQ(*ParseMaxSourceResolution("0s"), 0);
+  EXPECT_EQ(*ParseMaxSourceResolution("5m"), k5m);
+  EXPECT_EQ(*ParseMaxSourceResolution("1h"), k1h);
+  EXPECT_FALSE(ParseMaxSourceResolution("fast").ok());
+  EXPECT_FALSE(ParseMaxSourceResolution("-5m").ok());
+}
+
+std::vector<AggrWindow> SomeWindows(int n, std::mt19937_64& rng) {
+  std::vector<model::Sample> s;
+  double v = 0;
+  for (int64_t t = 1700000000000; s.size() < static_cast<size_t>(n) * 20; t += kStep) {
+    v += static_cast<double>(rng() % 1000) / 7.0;
+    if (rng() % 97 == 0) v = 0;
+    s.push_back({t, rng() % 50 == 0 ? NAN : v});
+    if (rng() % 113 == 0) {
+      t += kStep;
+      s.push_back({t, model::StaleNaN()});
+      t += 10 * kStep;
+    }
+  }
+  std::vector<AggrWindow> w;
+  AggregateSamples(s, k5m, &w);
+  return w;
+}
+
+bool SameWindows(const std::vector<AggrWindow>& a, const std::vector<AggrWindow>& b) {
+  if (a.size() != b.size()) return false;
+  auto bits = [](double x) { return std::bit_cast<uint64_t>(x); };
+  for (size_t i = 0; i < a.size(); ++i) {
+    const auto &x = a[i], &y = b[i];
+    if (x.first_t != y.first_t || x.last_t != y.last_t || x.stale_t != y.stale_t ||
+        x.count != y.count || bits(x.sum) != bits(y.sum) || bits(x.min) != bits(y.min) ||
+        bits(x.max) != bits(y.max) || bits(x.first) != bits(y.first) ||
+        bits(x.last) != bits(y.last) || bits(x.inc) != bits(y.inc)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+block::GroupRef RefOf(const std::vector<AggrWindow>& w) {
+  block::GroupRef ref;
+  ref.min_time = w.front().first_t;
+  ref.max_time = w.back().end_t();
+  ref.samples = w.size();
+  ref.chunks = 1;
+  return ref;
+}
+
+TEST(AggregateGroupTest, RoundTripsBitExactly) {
+  std::mt19937_64 rng(7);
+  auto w = SomeWindows(300, rng);
+  std::string stored = block::EncodeWindowGroup(w);
+  std::vector<AggrWindow> back;
+  Status s = block::DecodeGroupWindows(stored, RefOf(w), k5m, INT64_MIN, INT64_MAX, &back);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(SameWindows(w, back));
+  // Bytes per window stay small (the column layout plus zstd).
+  EXPECT_LT(stored.size(), w.size() * 40);
+  // A range keeps only the windows reaching into it.
+  back.clear();
+  ASSERT_TRUE(block::DecodeGroupWindows(stored, RefOf(w), k5m, w[10].first_t, w[20].last_t, &back)
+                  .ok());
+  EXPECT_EQ(back.size(), 11u);
+  // The wrong resolution, a raw block, or a different count in the index: Corruption.
+  back.clear();
+  EXPECT_TRUE(block::DecodeGroupWindows(stored, RefOf(w), 0, 0, 1, &back).IsCorruption());
+  auto bad = RefOf(w);
+  bad.samples++;
+  EXPECT_TRUE(block::DecodeGroupWindows(stored, bad, k5m, 0, 1, &back).IsCorruption());
+  // Raw-sample decoding refuses an aggregate group.
+  std::vector<model::Sample> samples;
+  EXPECT_TRUE(block::DecodeGroupSamples(stored, RefOf(w), 0, 1, &samples).IsCorruption());
+}
+
+TEST(AggregateGroupTest, EveryByteFlipIsCorruptionOrTheSameAnswer) {
+  std::mt19937_64 rng(9);
+  auto w = SomeWindows(40, rng);
+  std::string stored = block::EncodeWindowGroup(w);
+  for (size_t i = 0; i < stored.size(); ++i) {
+    for (uint8_t flip : {0x01, 0x80, 0xff}) {
+      std::string b = stored;
+      b[i] = static_cast<char>(b[i] ^ flip);
+      std::vector<AggrWindow> back;
+      Status s = block::DecodeGroupWindows(b, RefOf(w), k5m, INT64_MIN, INT64_MAX, &back);
+      if (s.ok()) {
+        EXPECT_TRUE(SameWindows(w, back)) << "byte " << i;
+      } else {
+        EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+      }
+    }
+  }
+  // Truncations.
+  for (size_t n = 0; n < stored.size(); ++n) {
+    std::vector<AggrWindow> back;
+    EXPECT_FALSE(block::DecodeGroupWindows(stored.substr(0, n), RefOf(w), k5m, INT64_MIN,
+                                           INT64_MAX, &back)
+                     .ok());
+  }
+}
+
+class DownsampledBlockTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("downsample_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    ColdOptions o;
+    o.node_id = "n1";
+    auto cold = ColdStore::Open(
+        std::make_unique<testutil::MemObjectStore>(std::make_shared<testutil::MemObjectStore::State>()),
+        o, nullptr);
+    ASSERT_TRUE(cold.ok());
+    cold_ = std::move(cold).value();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  block::BlockMeta NewMeta() {
+    static std::mt19937_64 rng(3);
+    block::BlockMeta m;
+    m.created_ms = 1700000000000;
+    m.id = block::NewBlockId(m.created_ms, rng);
+    m.node = "n1";
+    return m;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<ColdStore> cold_;
+};
+
+TEST_F(DownsampledBlockTest, RawTo5mTo1hKeepsTotalsAndQueriesPickByRule) {
+  // 400 series (more than one batch of the builder), one day.
+  const int64_t day = 24 * k1h;
+  std::vector<std::pair<model::Labels, std::vector<model::Sample>>> data;
+  for (int i = 0; i < 400; ++i) {
+    auto labels = *model::Labels::FromPairs(
+        {{"__name__", "c"}, {"i", std::to_string(1000 + i)}});
+    data.push_back({labels, Counter(0, day, 1 + i % 3, {day / 3 + i * kStep})});
+  }
+  auto meta = NewMeta();
+  meta.source = "test";
+  auto w = block::BlockWriter::Create((dir_ / "raw").string(), meta);
+  ASSERT_TRUE(w.ok());
+  for (auto& [l, s] : data) ASSERT_TRUE((*w)->AddSeriesSamples(l, s).ok());
+  auto raw = (*w)->Finish();
+  ASSERT_TRUE(raw.ok());
+  ASSERT_TRUE(cold_->Upload((dir_ / "raw").string(), *raw).ok());
+
+  auto m5 = cold_->BuildDownsampled(*raw, k5m, NewMeta(), (dir_ / "5m").string());
+  ASSERT_TRUE(m5.ok()) << m5.status().ToString();
+  EXPECT_EQ(m5->resolution_ms, k5m);
+  EXPECT_EQ(m5->source, DownsampleSource(*raw));
+  EXPECT_EQ(m5->series, 400u);
+  EXPECT_EQ(m5->samples, 400u * 288);
+  EXPECT_EQ(m5->min_time, raw->min_time);
+  EXPECT_EQ(m5->max_time, raw->max_time);
+  ASSERT_TRUE(cold_->Upload((dir_ / "5m").string(), *m5).ok());
+  // 1h from the 5m block (5m from 5m is refused).
+  EXPECT_FALSE(cold_->BuildDownsampled(*m5, k5m, NewMeta(), (dir_ / "x").string()).ok());
+  auto m1 = cold_->BuildDownsampled(*m5, k1h, NewMeta(), (dir_ / "1h").string());
+  ASSERT_TRUE(m1.ok()) << m1.status().ToString();
+  EXPECT_EQ(m1->samples, 400u * 24);
+  ASSERT_TRUE(cold_->Upload((dir_ / "1h").string(), *m1).ok());
+
+  model::Matchers sel = {*model::Matcher::Make(model::MatchType::kEqual, "i", "1007")};
+  const auto& truth = data[7].second;
+  auto read = [&](int64_t range, int64_t step, int64_t cap, std::string func,
+                  std::vector<ResolutionUse>* used) {
+    SelectHints h;
+    h.start_ms = 0;
+    h.end_ms = day;
+    h.range_ms = range;
+    h.step_ms = step;
+    h.max_resolution_ms = cap;
+    h.func = std::move(func);
+    h.resolutions = used;
+    auto set = cold_->Select(sel, h);
+    EXPECT_TRUE(set.ok());
+    std::vector<model::Sample> out;
+    EXPECT_TRUE((*set)->Next());
+    EXPECT_TRUE((*set)->ReadSamples(&out).ok());
+    EXPECT_FALSE((*set)->Next());
+    return out;
+  };
+  std::vector<ResolutionUse> used;
+  // Raw: every sample.
+  auto r = read(0, 0, kAutoResolution, "", &used);
+  EXPECT_EQ(r.size(), truth.size());
+  EXPECT_TRUE(used.empty());
+  // rate over 1h windows: 5m data (2 samples a window), the counter view.
+  r = read(k1h, k1h, kAutoResolution, "rate", &used);
+  EXPECT_EQ(r.size(), 2u * 288);
+  ASSERT_EQ(used.size(), 1u);
+  EXPECT_EQ(used[0].resolution_ms, k5m);
+  EXPECT_DOUBLE_EQ(r.back().value - r.front().value, TrueIncrease(truth));
+  // rate over 5h: 1h data.
+  used.clear();
+  r = read(5 * k1h, k1h, kAutoResolution, "rate", &used);
+  EXPECT_EQ(r.size(), 2u * 24);
+  EXPECT_EQ(used.at(0).resolution_ms, k1h);
+  EXPECT_DOUBLE_EQ(r.back().value - r.front().value, TrueIncrease(truth));
+  // Capped at 5m.
+  used.clear();
+  r = read(5 * k1h, k1h, k5m, "rate", &used);
+  EXPECT_EQ(used.at(0).resolution_ms, k5m);
+  // Capped at raw.
+  used.clear();
+  r = read(5 * k1h, k1h, 0, "rate", &used);
+  EXPECT_EQ(r.size(), truth.size());
+  EXPECT_TRUE(used.empty());
+  // Raw deleted by retention: auto falls back to 5m even for raw-only selectors; raw cap: none.
+  ASSERT_TRUE(cold_->Delete(*raw).ok());
+  used.clear();
+  r = read(0, 0, kAutoResolution, "", &used);
+  EXPECT_EQ(r.size(), 2u * 288);
+  SelectHints h;
+  h.max_resolution_ms = 0;
+  auto set = cold_->Select(sel, h);
+  ASSERT_TRUE(set.ok());
+  EXPECT_FALSE((*set)->Next());
+}
+
+}  // namespace
+}  // namespace strata::storage
