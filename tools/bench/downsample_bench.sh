@@ -261,7 +261,8 @@ def name(ms):
     return "%dms" % ms
 for ms in sorted(by_res):
     c, s, b = by_res[ms]
-    print("Strata cold blocks, %s|%d|%d|%d" % (name(ms), c, s, b))
+    what = "raw" if ms == 0 else name(ms) + " (samples = windows)"
+    print("Strata cold blocks, %s|%d|%d|%d" % (what, c, s, b))
 w = d["warm"]
 print("Strata warm tier (RocksDB, raw)|%d partitions|%d|%d" % (len(w["partitions"]), w["samples"], w["bytes"]))
 h = d["head"]
@@ -313,8 +314,8 @@ runtime_s=$(($(date +%s) - t_start))
   echo "| Prometheus blocks | ${R[prometheus.blocks]} | ${R[prometheus.block_samples]} | $(mib_b "${R[prometheus.block_bytes]}") | $(per_sample "${R[prometheus.block_bytes]}" "${R[prometheus.block_samples]}") |"
   echo "| Prometheus data directory (du -sb) | | $samples | $(mib_b "${R[prometheus.disk]}") | $(per_sample "${R[prometheus.disk]}" "$samples") |"
   echo
-  echo "Samples of a downsampled block are as its meta.json counts them. Strata's tier metrics after"
-  echo "the wait:"
+  echo "A downsampled block counts windows (one per series and 5 m or 1 h bucket with samples) as its"
+  echo "samples (docs/format/block.md). Strata's tier metrics after the wait:"
   echo
   sed 's/^/    /' "$tmp/strata/tier_metrics.txt"
   echo

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # run_micro.sh BUILD_DIR: runs every Google Benchmark binary BUILD_DIR/*_bench with
 # --benchmark_min_time=0.2, then the end-to-end comparisons with Prometheus (rw_bench.sh,
-# query_bench.sh, tier_bench.sh) and of OTLP with remote write (otlp_bench.sh), with the binaries
+# query_bench.sh, tier_bench.sh, downsample_bench.sh) and of OTLP with remote write
+# (otlp_bench.sh), with the binaries
 # of BUILD_DIR. `make bench` calls it with `build`. Exit status: non-zero if any step failed
 # (every step still runs).
 # Environment: BENCH_ARGS (extra Google Benchmark flags, e.g. --benchmark_filter=Encode),
-# SKIP_E2E=1 (micro-benchmarks only), SKIP_TIER=1 (no 7-day tier benchmark), and everything
-# rw_bench.sh reads (SERIES, SAMPLES, ...).
+# SKIP_E2E=1 (micro-benchmarks only), SKIP_TIER=1 (no 7-day tier benchmark), SKIP_DOWNSAMPLE=1
+# (no 30-day downsampling benchmark), and everything rw_bench.sh reads (SERIES, SAMPLES, ...).
 set -euo pipefail
 
 build_dir=${1:?usage: run_micro.sh BUILD_DIR}
@@ -53,6 +54,13 @@ if [ "${SKIP_E2E:-0}" != 1 ]; then
       STRATA_BIN=${STRATA_BIN:-$build_dir/strata} \
       DRIVER_BIN=${QUERY_BENCH_BIN:-$build_dir/query_bench_driver} \
       "$here/tier_bench.sh" || failed+=(tier_bench.sh)
+  fi
+  if [ "${SKIP_DOWNSAMPLE:-0}" != 1 ]; then
+    echo "==== downsample_bench.sh (30 days: max_source_resolution=raw vs auto vs Prometheus) ===="
+    # DS_SERIES / DS_DAYS override the workload (1,000 series x 30 days).
+    SERIES=${DS_SERIES:-1000} DAYS=${DS_DAYS:-30} STRATA_BIN=${STRATA_BIN:-$build_dir/strata} \
+      DRIVER_BIN=${QUERY_BENCH_BIN:-$build_dir/query_bench_driver} \
+      "$here/downsample_bench.sh" || failed+=(downsample_bench.sh)
   fi
 fi
 
