@@ -20,6 +20,7 @@
 //   it matters for users, but is not guaranteed to match byte for byte.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -61,6 +62,16 @@ struct TemplateContext {
 
 class Template {
  public:
+  // Caps on hostile templates (Go has none of these; see the header comment).
+  static constexpr size_t kMaxTextBytes = 1 << 20;     // Template source.
+  static constexpr int kMaxNesting = 100;              // Nested actions and parentheses.
+  static constexpr size_t kMaxOutputBytes = 1 << 20;   // Output, and any string made on the way.
+  static constexpr int kMaxTemplateCalls = 100;        // Nested {{template}} calls.
+  static constexpr int64_t kMaxSteps = 1'000'000;      // Nodes walked plus commands run.
+
+  // An empty template: Execute returns "".
+  Template() = default;
+
   // Parses `text` as Go text/template with Prometheus' function set. InvalidArgument naming
   // `name`, line and the problem (unknown function, unclosed action, bad syntax...), e.g.
   // `template: summary:1: function "nope" not defined`.
@@ -71,6 +82,10 @@ class Template {
   // (FailedPrecondition) name the template and the problem, like Go's
   // "template: name:1:3: executing "name" at <query "x">: error calling query: ...".
   Result<std::string> Execute(const TemplateContext& ctx) const;
+
+  // What Prometheus puts into an alert's annotation or label: the output, or on error
+  // "<error expanding template: error executing template NAME: template: ...>".
+  std::string ExpandForAlert(const TemplateContext& ctx) const;
 
   const std::string& name() const { return name_; }
 

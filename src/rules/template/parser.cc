@@ -1,0 +1,857 @@
+// A recursive-descent parser over the lexer's items, mirroring the grammar and the parse-time
+// checks of Go's text/template/parse/parse.go (so that the same templates load or fail).
+#include "rules/template/parser.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+
+#include "rules/template/lexer.h"
+
+namespace strata::rules::template_internal {
+namespace {
+
+void AppendUtf8(std::string* out, uint32_t r) {
+  if (r < 0x80) {
+    out->push_back(static_cast<char>(r));
+  } else if (r < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (r >> 6)));
+    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
+  } else if (r < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (r >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (r >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
+  }
+}
+
+int HexVal(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// strconv.Unquote for "...", `...` and '...' (a single rune). False on invalid syntax.
+bool Unquote(std::string_view q, std::string* out) {
+  out->clear();
+  if (q.size() < 2 || q.front() != q.back()) return false;
+  char quote = q.front();
+  std::string_view body = q.substr(1, q.size() - 2);
+  if (quote == '`') {
+    for (char c : body) {
+      if (c == '`') return false;
+      if (c != '\r') out->push_back(c);
+    }
+    return true;
+  }
+  if (quote != '"' && quote != '\'') return false;
+  size_t runes = 0;
+  for (size_t i = 0; i < body.size();) {
+    char c = body[i];
+    if (c == quote || c == '\n') return false;
+    ++runes;
+    if (c != '\\') {
+      out->push_back(c);
+      ++i;
+      if (static_cast<unsigned char>(c) >= 0xC0) {
+        while (i < body.size() && (static_cast<unsigned char>(body[i]) & 0xC0) == 0x80) {
+          out->push_back(body[i++]);
+        }
+      }
+      continue;
+    }
+    if (++i >= body.size()) return false;
+    char e = body[i++];
+    switch (e) {
+      case 'a': out->push_back('\a'); break;
+      case 'b': out->push_back('\b'); break;
+      case 'f': out->push_back('\f'); break;
+      case 'n': out->push_back('\n'); break;
+      case 'r': out->push_back('\r'); break;
+      case 't': out->push_back('\t'); break;
+      case 'v': out->push_back('\v'); break;
+      case '\\': out->push_back('\\'); break;
+      case '\'':
+      case '"':
+        if (e != quote) return false;
+        out->push_back(e);
+        break;
+      case 'x':
+      case 'u':
+      case 'U': {
+        int n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
+        if (i + static_cast<size_t>(n) > body.size()) return false;
+        uint32_t v = 0;
+        for (int k = 0; k < n; ++k) {
+          int h = HexVal(body[i++]);
+          if (h < 0) return false;
+          v = v * 16 + static_cast<uint32_t>(h);
+        }
+        if (e == 'x') {
+          if (quote == '\'') {
+            AppendUtf8(out, v);
+          } else {
+            out->push_back(static_cast<char>(v));
+          }
+        } else {
+          if (v > 0x10FFFF || (v >= 0xD800 && v < 0xE000)) return false;
+          AppendUtf8(out, v);
+        }
+        break;
+      }
+      default:
+        if (e >= '0' && e <= '7') {
+          if (i + 2 > body.size()) return false;
+          uint32_t v = static_cast<uint32_t>(e - '0');
+          for (int k = 0; k < 2; ++k) {
+            char d = body[i++];
+            if (d < '0' || d > '7') return false;
+            v = v * 8 + static_cast<uint32_t>(d - '0');
+          }
+          if (v > 255) return false;
+          if (quote == '\'') {
+            AppendUtf8(out, v);
+          } else {
+            out->push_back(static_cast<char>(v));
+          }
+          break;
+        }
+        return false;
+    }
+  }
+  return quote == '"' || runes == 1;
+}
+
+// strconv.ParseInt(text, 0, 64): sign, 0x/0o/0b/0 prefixes, underscores between digits.
+bool ParseGoInt(std::string_view t, int64_t* out) {
+  bool neg = false;
+  if (!t.empty() && (t[0] == '+' || t[0] == '-')) {
+    neg = t[0] == '-';
+    t.remove_prefix(1);
+  }
+  int base = 10;
+  if (t.size() >= 2 && t[0] == '0') {
+    char p = static_cast<char>(t[1] | 0x20);
+    if (p == 'x') {
+      base = 16;
+      t.remove_prefix(2);
+    } else if (p == 'o') {
+      base = 8;
+      t.remove_prefix(2);
+    } else if (p == 'b') {
+      base = 2;
+      t.remove_prefix(2);
+    } else {
+      base = 8;
+      t.remove_prefix(1);
+    }
+  }
+  std::string digits;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t[i] == '_') {
+      if (i + 1 >= t.size() || t[i + 1] == '_') return false;
+      continue;
+    }
+    digits.push_back(t[i]);
+  }
+  if (digits.empty()) return false;
+  uint64_t u = 0;
+  auto r = std::from_chars(digits.data(), digits.data() + digits.size(), u, base);
+  if (r.ec != std::errc() || r.ptr != digits.data() + digits.size()) return false;
+  if (neg) {
+    if (u > uint64_t{1} << 63) return false;
+    *out = static_cast<int64_t>(0 - u);
+  } else {
+    if (u > static_cast<uint64_t>(INT64_MAX)) return false;
+    *out = static_cast<int64_t>(u);
+  }
+  return true;
+}
+
+class Parser {
+ public:
+  Parser(std::string_view name, std::string_view text,
+         const std::function<bool(std::string_view)>& is_function, const ParseLimits& limits,
+         TemplateSet* set)
+      : name_(name), text_(text), is_function_(is_function), limits_(limits), set_(set) {
+    items_ = Lex(text, limits.max_depth);
+  }
+
+  Status Run() {
+    vars_ = {"$"};
+    auto root = std::make_unique<Node>(NodeType::kList, 0);
+    while (Peek().type != ItemType::kEOF && ok()) {
+      if (Peek().type == ItemType::kLeftDelim) {
+        size_t save = cur_;
+        Next();
+        if (NextNonSpace().type == ItemType::kDefine) {
+          ParseDefinition();
+          continue;
+        }
+        cur_ = save;
+      }
+      auto n = TextOrAction();
+      if (!ok()) break;
+      if (n->type == NodeType::kList && n->text == "end") {
+        Errorf("unexpected {{end}}");
+      } else if (n->type == NodeType::kList && n->text == "else") {
+        Errorf("unexpected {{else}}");
+      } else {
+        root->children.push_back(std::move(n));
+      }
+    }
+    if (ok()) Add(std::string(name_), std::move(root));
+    return err_;
+  }
+
+ private:
+  bool ok() const { return err_.ok(); }
+
+  const Item& Peek() const { return items_[cur_]; }
+  const Item& Next() {
+    const Item& it = items_[cur_];
+    last_pos_ = it.pos;
+    if (cur_ + 1 < items_.size()) ++cur_;
+    return it;
+  }
+  const Item& NextNonSpace() {
+    while (Peek().type == ItemType::kSpace) Next();
+    return Next();
+  }
+  const Item& PeekNonSpace() {
+    while (Peek().type == ItemType::kSpace) Next();
+    return Peek();
+  }
+  void Backup() {
+    if (cur_ > 0) --cur_;
+  }
+
+  std::nullptr_t Errorf(const std::string& msg) {
+    if (ok()) {
+      int line, col;
+      LineAndColumn(text_, last_pos_, &line, &col);
+      err_ = Status::InvalidArgument("template: " + std::string(name_) + ":" +
+                                     std::to_string(line) + ": " + msg);
+    }
+    return nullptr;
+  }
+  std::nullptr_t Unexpected(const Item& item, std::string_view context) {
+    if (item.type == ItemType::kError) {
+      last_pos_ = item.pos;
+      std::string extra;
+      int line, col, aline, acol;
+      LineAndColumn(text_, item.pos, &line, &col);
+      LineAndColumn(text_, action_pos_, &aline, &acol);
+      if (in_action_ && aline != line) {
+        extra = " started at " + std::string(name_) + ":" + std::to_string(aline);
+        if (!item.val.ends_with(" action")) extra = " in action" + extra;
+      }
+      return Errorf(item.val + extra);
+    }
+    return Errorf("unexpected " + ItemString(item) + " in " + std::string(context));
+  }
+  bool Expect(ItemType t, std::string_view context) {
+    const Item& it = NextNonSpace();
+    if (it.type != t) {
+      Unexpected(it, context);
+      return false;
+    }
+    return true;
+  }
+
+  void Add(const std::string& name, std::unique_ptr<Node> root) {
+    auto it = set_->trees.find(name);
+    if (it == set_->trees.end() || it->second->children.empty()) {
+      set_->trees[name] = std::move(root);
+      return;
+    }
+    if (!root->children.empty()) {
+      // Go (parse.Tree.add) reports this with its own "template: " prefix inside ours.
+      Errorf("template: multiple definition of template \"" + name + "\"");
+    }
+  }
+
+  void ParseDefinition() {
+    const Item& tok = NextNonSpace();
+    std::string name;
+    if (!ParseTemplateName(tok, "define clause", &name)) return;
+    if (!Expect(ItemType::kRightDelim, "define clause")) return;
+    auto saved_vars = std::move(vars_);
+    vars_ = {"$"};
+    std::unique_ptr<Node> end;
+    auto list = ItemList(&end);
+    vars_ = std::move(saved_vars);
+    if (!ok()) return;
+    if (end->text != "end") {
+      Errorf("unexpected {{else}} in define clause");
+      return;
+    }
+    Add(name, std::move(list));
+  }
+
+  bool ParseTemplateName(const Item& tok, std::string_view context, std::string* name) {
+    if (tok.type != ItemType::kString && tok.type != ItemType::kRawString) {
+      Unexpected(tok, context);
+      return false;
+    }
+    if (!Unquote(tok.val, name)) {
+      Errorf("invalid syntax");
+      return false;
+    }
+    return true;
+  }
+
+  // Returns the list; *end is a marker node (kList with text "end" or "else") that stopped it.
+  std::unique_ptr<Node> ItemList(std::unique_ptr<Node>* end) {
+    auto list = std::make_unique<Node>(NodeType::kList, Peek().pos);
+    while (PeekNonSpace().type != ItemType::kEOF) {
+      auto n = TextOrAction();
+      if (!ok()) return nullptr;
+      if (n->type == NodeType::kList && (n->text == "end" || n->text == "else")) {
+        *end = std::move(n);
+        return list;
+      }
+      list->children.push_back(std::move(n));
+    }
+    return Errorf("unexpected EOF");
+  }
+
+  std::unique_ptr<Node> TextOrAction() {
+    const Item& tok = NextNonSpace();
+    if (tok.type == ItemType::kText) {
+      auto n = std::make_unique<Node>(NodeType::kText, tok.pos);
+      n->text = tok.val;
+      return n;
+    }
+    if (tok.type == ItemType::kLeftDelim) {
+      bool saved = in_action_;
+      size_t saved_pos = action_pos_;
+      in_action_ = true;
+      action_pos_ = tok.pos;
+      auto n = Action();
+      in_action_ = saved;
+      action_pos_ = saved_pos;
+      return n;
+    }
+    return Unexpected(tok, "input");
+  }
+
+  std::unique_ptr<Node> Marker(const char* what, size_t pos) {
+    auto n = std::make_unique<Node>(NodeType::kList, pos);
+    n->text = what;
+    return n;
+  }
+
+  std::unique_ptr<Node> Action() {
+    const Item& tok = NextNonSpace();
+    switch (tok.type) {
+      case ItemType::kBlock:
+        return BlockControl();
+      case ItemType::kBreak:
+      case ItemType::kContinue: {
+        bool is_break = tok.type == ItemType::kBreak;
+        size_t pos = tok.pos;
+        const Item& next = NextNonSpace();
+        if (next.type != ItemType::kRightDelim) {
+          return Unexpected(next, is_break ? "{{break}}" : "{{continue}}");
+        }
+        if (range_depth_ == 0) {
+          return Errorf(is_break ? "{{break}} outside {{range}}" : "{{continue}} outside {{range}}");
+        }
+        return std::make_unique<Node>(is_break ? NodeType::kBreak : NodeType::kContinue, pos);
+      }
+      case ItemType::kElse: {
+        const Item& peek = PeekNonSpace();
+        if (peek.type == ItemType::kIf || peek.type == ItemType::kWith) {
+          return Marker("else", peek.pos);
+        }
+        size_t pos = Peek().pos;
+        if (!Expect(ItemType::kRightDelim, "else")) return nullptr;
+        return Marker("else", pos);
+      }
+      case ItemType::kEnd: {
+        size_t pos = Peek().pos;
+        if (!Expect(ItemType::kRightDelim, "end")) return nullptr;
+        return Marker("end", pos);
+      }
+      case ItemType::kIf:
+        return Control(NodeType::kIf, "if");
+      case ItemType::kRange:
+        return Control(NodeType::kRange, "range");
+      case ItemType::kWith:
+        return Control(NodeType::kWith, "with");
+      case ItemType::kTemplate:
+        return TemplateControl();
+      default:
+        break;
+    }
+    Backup();
+    size_t pos = Peek().pos;
+    auto action = std::make_unique<Node>(NodeType::kAction, pos);
+    action->pipe = Pipeline("command", ItemType::kRightDelim);
+    if (!ok()) return nullptr;
+    return action;
+  }
+
+  std::unique_ptr<Node> Control(NodeType type, std::string_view context) {
+    if (++depth_ > limits_.max_depth) {
+      return Errorf("nesting deeper than " + std::to_string(limits_.max_depth) + " levels");
+    }
+    size_t vars_mark = vars_.size();
+    auto node = std::make_unique<Node>(type, 0);
+    node->pipe = Pipeline(context, ItemType::kRightDelim);
+    if (!ok()) return nullptr;
+    node->pos = node->pipe->pos;
+    if (type == NodeType::kRange) ++range_depth_;
+    std::unique_ptr<Node> next;
+    node->list = ItemList(&next);
+    if (type == NodeType::kRange) --range_depth_;
+    if (!ok()) return nullptr;
+    if (next->text == "else") {
+      if (type == NodeType::kIf && Peek().type == ItemType::kIf) {
+        Next();
+        node->else_list = std::make_unique<Node>(NodeType::kList, next->pos);
+        auto inner = Control(NodeType::kIf, "if");
+        if (!ok()) return nullptr;
+        node->else_list->children.push_back(std::move(inner));
+      } else if (type == NodeType::kWith && Peek().type == ItemType::kWith) {
+        Next();
+        node->else_list = std::make_unique<Node>(NodeType::kList, next->pos);
+        auto inner = Control(NodeType::kWith, "with");
+        if (!ok()) return nullptr;
+        node->else_list->children.push_back(std::move(inner));
+      } else {
+        std::unique_ptr<Node> end;
+        node->else_list = ItemList(&end);
+        if (!ok()) return nullptr;
+        if (end->text != "end") return Errorf("expected end; found {{else}}");
+      }
+    }
+    vars_.resize(vars_mark);
+    --depth_;
+    return node;
+  }
+
+  std::unique_ptr<Node> BlockControl() {
+    if (++depth_ > limits_.max_depth) {
+      return Errorf("nesting deeper than " + std::to_string(limits_.max_depth) + " levels");
+    }
+    const Item& tok = NextNonSpace();
+    size_t pos = tok.pos;
+    std::string name;
+    if (!ParseTemplateName(tok, "block clause", &name)) return nullptr;
+    auto node = std::make_unique<Node>(NodeType::kTemplate, pos);
+    node->text = name;
+    node->pipe = Pipeline("block clause", ItemType::kRightDelim);
+    if (!ok()) return nullptr;
+    auto saved_vars = std::move(vars_);
+    int saved_range = range_depth_;
+    vars_ = {"$"};
+    range_depth_ = 0;
+    std::unique_ptr<Node> end;
+    auto list = ItemList(&end);
+    vars_ = std::move(saved_vars);
+    range_depth_ = saved_range;
+    if (!ok()) return nullptr;
+    if (end->text != "end") return Errorf("unexpected {{else}} in block clause");
+    Add(name, std::move(list));
+    --depth_;
+    return node;
+  }
+
+  std::unique_ptr<Node> TemplateControl() {
+    const Item& tok = NextNonSpace();
+    size_t pos = tok.pos;
+    std::string name;
+    if (!ParseTemplateName(tok, "template clause", &name)) return nullptr;
+    auto node = std::make_unique<Node>(NodeType::kTemplate, pos);
+    node->text = name;
+    if (NextNonSpace().type != ItemType::kRightDelim) {
+      Backup();
+      node->pipe = Pipeline("template clause", ItemType::kRightDelim);
+      if (!ok()) return nullptr;
+    }
+    return node;
+  }
+
+  std::unique_ptr<Node> Pipeline(std::string_view context, ItemType end) {
+    auto pipe = std::make_unique<Node>(NodeType::kPipe, PeekNonSpace().pos);
+    while (PeekNonSpace().type == ItemType::kVariable) {
+      size_t save = cur_;
+      const Item& v = Next();
+      std::string var = v.val;
+      const Item& after = Peek();
+      bool space_after = after.type == ItemType::kSpace;
+      const Item& next = PeekNonSpace();
+      if (next.type == ItemType::kAssign || next.type == ItemType::kDeclare) {
+        pipe->is_assign = next.type == ItemType::kAssign;
+        NextNonSpace();
+        pipe->decl.push_back(var);
+        vars_.push_back(var);
+        break;
+      }
+      if (next.type == ItemType::kChar && next.val == ",") {
+        NextNonSpace();
+        pipe->decl.push_back(var);
+        if (context == "range" && pipe->decl.size() < 2) {
+          ItemType t = PeekNonSpace().type;
+          if (t == ItemType::kVariable || t == ItemType::kRightDelim ||
+              t == ItemType::kRightParen) {
+            continue;
+          }
+          return Errorf("range can only initialize variables");
+        }
+        return Errorf("too many declarations in " + std::string(context));
+      }
+      (void)space_after;
+      cur_ = save;
+      break;
+    }
+    while (true) {
+      const Item& tok = NextNonSpace();
+      if (tok.type == end) {
+        if (pipe->children.empty()) return Errorf("missing value for " + std::string(context));
+        for (size_t i = 1; i < pipe->children.size(); ++i) {
+          NodeType t = pipe->children[i]->children[0]->type;
+          if (t == NodeType::kBool || t == NodeType::kDot || t == NodeType::kNil ||
+              t == NodeType::kNumber || t == NodeType::kString) {
+            return Errorf("non executable command in pipeline stage " + std::to_string(i + 1));
+          }
+        }
+        return pipe;
+      }
+      switch (tok.type) {
+        case ItemType::kBool:
+        case ItemType::kCharConstant:
+        case ItemType::kDot:
+        case ItemType::kField:
+        case ItemType::kIdentifier:
+        case ItemType::kNumber:
+        case ItemType::kNil:
+        case ItemType::kRawString:
+        case ItemType::kString:
+        case ItemType::kVariable:
+        case ItemType::kLeftParen: {
+          Backup();
+          auto cmd = Command();
+          if (!ok()) return nullptr;
+          pipe->children.push_back(std::move(cmd));
+          break;
+        }
+        default:
+          return Unexpected(tok, context);
+      }
+    }
+  }
+
+  std::unique_ptr<Node> Command() {
+    auto cmd = std::make_unique<Node>(NodeType::kCommand, PeekNonSpace().pos);
+    while (true) {
+      PeekNonSpace();
+      auto operand = Operand();
+      if (!ok()) return nullptr;
+      if (operand) cmd->children.push_back(std::move(operand));
+      const Item& tok = Next();
+      if (tok.type == ItemType::kSpace) continue;
+      if (tok.type == ItemType::kRightDelim || tok.type == ItemType::kRightParen) {
+        Backup();
+      } else if (tok.type != ItemType::kPipe) {
+        return Unexpected(tok, "operand");
+      }
+      break;
+    }
+    if (cmd->children.empty()) return Errorf("empty command");
+    return cmd;
+  }
+
+  std::unique_ptr<Node> Operand() {
+    auto node = Term();
+    if (!node) return nullptr;
+    if (Peek().type == ItemType::kField) {
+      auto chain = std::make_unique<Node>(NodeType::kChain, Peek().pos);
+      while (Peek().type == ItemType::kField) chain->idents.push_back(Next().val.substr(1));
+      switch (node->type) {
+        case NodeType::kField:
+        case NodeType::kVariable:
+          for (auto& f : chain->idents) node->idents.push_back(f);
+          return node;
+        case NodeType::kBool:
+        case NodeType::kString:
+        case NodeType::kNumber:
+        case NodeType::kNil:
+        case NodeType::kDot:
+          return Errorf("unexpected . after term \"" + node->String() + "\"");
+        default:
+          chain->children.push_back(std::move(node));
+          return chain;
+      }
+    }
+    return node;
+  }
+
+  std::unique_ptr<Node> Term() {
+    const Item& tok = NextNonSpace();
+    switch (tok.type) {
+      case ItemType::kIdentifier: {
+        if (!is_function_(tok.val)) return Errorf("function \"" + tok.val + "\" not defined");
+        auto n = std::make_unique<Node>(NodeType::kIdentifier, tok.pos);
+        n->text = tok.val;
+        return n;
+      }
+      case ItemType::kDot:
+        return std::make_unique<Node>(NodeType::kDot, tok.pos);
+      case ItemType::kNil:
+        return std::make_unique<Node>(NodeType::kNil, tok.pos);
+      case ItemType::kVariable: {
+        auto n = std::make_unique<Node>(NodeType::kVariable, tok.pos);
+        size_t start = 0;
+        while (true) {
+          size_t dot = tok.val.find('.', start);
+          n->idents.push_back(tok.val.substr(start, dot - start));
+          if (dot == std::string::npos) break;
+          start = dot + 1;
+        }
+        for (const auto& v : vars_) {
+          if (v == n->idents[0]) return n;
+        }
+        return Errorf("undefined variable \"" + n->idents[0] + "\"");
+      }
+      case ItemType::kField: {
+        auto n = std::make_unique<Node>(NodeType::kField, tok.pos);
+        n->idents.push_back(tok.val.substr(1));
+        return n;
+      }
+      case ItemType::kBool: {
+        auto n = std::make_unique<Node>(NodeType::kBool, tok.pos);
+        n->boolean = tok.val == "true";
+        return n;
+      }
+      case ItemType::kCharConstant:
+      case ItemType::kNumber:
+        return Number(tok);
+      case ItemType::kLeftParen: {
+        if (++depth_ > limits_.max_depth) {
+          return Errorf("nesting deeper than " + std::to_string(limits_.max_depth) + " levels");
+        }
+        auto p = Pipeline("parenthesized pipeline", ItemType::kRightParen);
+        --depth_;
+        return p;
+      }
+      case ItemType::kString:
+      case ItemType::kRawString: {
+        auto n = std::make_unique<Node>(NodeType::kString, tok.pos);
+        n->quoted = tok.val;
+        if (!Unquote(tok.val, &n->text)) return Errorf("invalid syntax");
+        return n;
+      }
+      default:
+        Backup();
+        return nullptr;
+    }
+  }
+
+  std::unique_ptr<Node> Number(const Item& tok) {
+    auto n = std::make_unique<Node>(NodeType::kNumber, tok.pos);
+    n->text = tok.val;
+    if (tok.type == ItemType::kCharConstant) {
+      std::string s;
+      if (!Unquote(tok.val, &s)) return Errorf("malformed character constant: " + tok.val);
+      // Decode the single rune.
+      const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
+      uint32_t r = p[0];
+      if (r >= 0xC0) {
+        int len = r >= 0xF0 ? 4 : r >= 0xE0 ? 3 : 2;
+        r &= 0x3F >> (len - 1);
+        for (int k = 1; k < len && static_cast<size_t>(k) < s.size(); ++k) r = (r << 6) | (p[k] & 0x3F);
+      }
+      n->is_int = n->is_float = true;
+      n->int_value = r;
+      n->float_value = r;
+      return n;
+    }
+    const std::string& t = tok.val;
+    if (!t.empty() && t.back() == 'i') return Errorf("complex numbers are not supported: " + t);
+    int64_t i;
+    if (ParseGoInt(t, &i)) {
+      n->is_int = n->is_float = true;
+      n->int_value = i;
+      n->float_value = static_cast<double>(i);
+      return n;
+    }
+    std::string clean;
+    for (char c : t) {
+      if (c != '_') clean.push_back(c);
+    }
+    char* endp = nullptr;
+    double f = std::strtod(clean.c_str(), &endp);
+    bool hex = clean.find_first_of("xX") != std::string::npos;
+    if (endp != clean.c_str() + clean.size() || clean.empty() ||
+        (hex && clean.find_first_of("pP") == std::string::npos &&
+         clean.find('.') != std::string::npos)) {
+      return Errorf("illegal number syntax: \"" + t + "\"");
+    }
+    if (t.find_first_of(".eEpP") == std::string::npos || (hex && t.find_first_of("pP") ==
+                                                                      std::string::npos)) {
+      return Errorf("integer overflow: \"" + t + "\"");  // Digits only: an int too large.
+    }
+    if (std::isinf(f)) return Errorf("illegal number syntax: \"" + t + "\"");
+    n->is_float = true;
+    n->float_value = f;
+    if (f >= -9.2233720368547758e18 && f < 9.2233720368547758e18 &&
+        static_cast<double>(static_cast<int64_t>(f)) == f) {
+      n->is_int = true;
+      n->int_value = static_cast<int64_t>(f);
+    }
+    return n;
+  }
+
+  std::string_view name_;
+  std::string_view text_;
+  const std::function<bool(std::string_view)>& is_function_;
+  ParseLimits limits_;
+  TemplateSet* set_;
+  std::vector<Item> items_;
+  size_t cur_ = 0;
+  size_t last_pos_ = 0;
+  bool in_action_ = false;
+  size_t action_pos_ = 0;
+  std::vector<std::string> vars_;
+  int range_depth_ = 0;
+  int depth_ = 0;
+  Status err_;
+};
+
+void WriteNode(const Node& n, std::string* sb);
+
+void WritePipe(const Node& p, std::string* sb) {
+  for (size_t i = 0; i < p.decl.size(); ++i) {
+    if (i > 0) *sb += ", ";
+    *sb += p.decl[i];
+  }
+  if (!p.decl.empty()) *sb += p.is_assign ? " = " : " := ";
+  for (size_t i = 0; i < p.children.size(); ++i) {
+    if (i > 0) *sb += " | ";
+    WriteNode(*p.children[i], sb);
+  }
+}
+
+void WriteNode(const Node& n, std::string* sb) {
+  switch (n.type) {
+    case NodeType::kText:
+      *sb += n.text;
+      return;
+    case NodeType::kAction:
+      *sb += "{{";
+      WritePipe(*n.pipe, sb);
+      *sb += "}}";
+      return;
+    case NodeType::kPipe:
+      WritePipe(n, sb);
+      return;
+    case NodeType::kCommand:
+      for (size_t i = 0; i < n.children.size(); ++i) {
+        if (i > 0) sb->push_back(' ');
+        if (n.children[i]->type == NodeType::kPipe) {
+          sb->push_back('(');
+          WritePipe(*n.children[i], sb);
+          sb->push_back(')');
+        } else {
+          WriteNode(*n.children[i], sb);
+        }
+      }
+      return;
+    case NodeType::kField:
+      for (const auto& f : n.idents) *sb += "." + f;
+      return;
+    case NodeType::kVariable:
+      for (size_t i = 0; i < n.idents.size(); ++i) {
+        if (i > 0) sb->push_back('.');
+        *sb += n.idents[i];
+      }
+      return;
+    case NodeType::kChain:
+      if (n.children[0]->type == NodeType::kPipe) {
+        sb->push_back('(');
+        WritePipe(*n.children[0], sb);
+        sb->push_back(')');
+      } else {
+        WriteNode(*n.children[0], sb);
+      }
+      for (const auto& f : n.idents) *sb += "." + f;
+      return;
+    case NodeType::kIdentifier:
+    case NodeType::kNumber:
+      *sb += n.text;
+      return;
+    case NodeType::kString:
+      *sb += n.quoted;
+      return;
+    case NodeType::kDot:
+      *sb += ".";
+      return;
+    case NodeType::kNil:
+      *sb += "nil";
+      return;
+    case NodeType::kBool:
+      *sb += n.boolean ? "true" : "false";
+      return;
+    case NodeType::kTemplate:
+      *sb += "{{template \"" + n.text + "\"";
+      if (n.pipe) {
+        sb->push_back(' ');
+        WritePipe(*n.pipe, sb);
+      }
+      *sb += "}}";
+      return;
+    case NodeType::kIf:
+    case NodeType::kWith:
+    case NodeType::kRange:
+      *sb += n.type == NodeType::kIf ? "{{if " : n.type == NodeType::kWith ? "{{with " : "{{range ";
+      WritePipe(*n.pipe, sb);
+      *sb += "}}";
+      return;
+    case NodeType::kBreak:
+      *sb += "{{break}}";
+      return;
+    case NodeType::kContinue:
+      *sb += "{{continue}}";
+      return;
+    case NodeType::kList:
+      for (const auto& c : n.children) WriteNode(*c, sb);
+      return;
+  }
+}
+
+}  // namespace
+
+std::string Node::String() const {
+  std::string s;
+  WriteNode(*this, &s);
+  return s;
+}
+
+void LineAndColumn(std::string_view text, size_t pos, int* line, int* col) {
+  if (pos > text.size()) pos = text.size();
+  std::string_view before = text.substr(0, pos);
+  size_t nl = before.rfind('\n');
+  *line = 1;
+  for (char c : before) *line += c == '\n';
+  *col = nl == std::string_view::npos ? static_cast<int>(pos) : static_cast<int>(pos - nl - 1);
+}
+
+Result<std::unique_ptr<TemplateSet>> ParseTemplate(
+    std::string_view name, std::string_view text,
+    const std::function<bool(std::string_view)>& is_function, const ParseLimits& limits) {
+  auto set = std::make_unique<TemplateSet>();
+  set->text = std::string(text);
+  Parser parser(name, set->text, is_function, limits, set.get());
+  STRATA_RETURN_IF_ERROR(parser.Run());
+  return set;
+}
+
+}  // namespace strata::rules::template_internal
