@@ -17,6 +17,16 @@
 namespace strata::rules {
 namespace {
 
+// The value of `key` in `map`, or a Null node when absent. (yaml-cpp's operator[] returns a
+// "zombie" node for a missing key, on which most accessors throw.)
+YAML::Node Field(const YAML::Node& map, std::string_view key) {
+  if (!map.IsMap()) return YAML::Node();
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    if (it->first.IsScalar() && it->first.Scalar() == key) return it->second;
+  }
+  return YAML::Node();
+}
+
 int LineOf(const YAML::Node& node, int fallback) {
   const YAML::Mark m = node.Mark();
   return m.line >= 0 ? m.line + 1 : fallback;
@@ -134,10 +144,10 @@ void ParseRule(const YAML::Node& node, const std::string& group, size_t index, P
   const size_t before = problems->count();
   // The rule's name for messages is known only after record/alert are read.
   std::string display;
-  if (node["alert"].IsScalar()) {
-    display = node["alert"].Scalar();
-  } else if (node["record"].IsScalar()) {
-    display = node["record"].Scalar();
+  if (Field(node, "alert").IsScalar()) {
+    display = Field(node, "alert").Scalar();
+  } else if (Field(node, "record").IsScalar()) {
+    display = Field(node, "record").Scalar();
   }
   auto report = [&](int line, const std::string& msg) {
     problems->Rule(line, group, index, display, msg);
@@ -147,15 +157,15 @@ void ParseRule(const YAML::Node& node, const std::string& group, size_t index, P
             "rule", report);
   RuleSpec rule;
   rule.line = rule_line;
-  auto record = ScalarField(node["record"], "record", report);
-  auto alert = ScalarField(node["alert"], "alert", report);
-  auto expr = ScalarField(node["expr"], "expr", report);
-  auto for_ms = DurationField(node["for"], "for", report);
-  auto keep = DurationField(node["keep_firing_for"], "keep_firing_for", report);
-  auto labels = StringMap(node["labels"], "labels", report);
-  auto annotations = StringMap(node["annotations"], "annotations", report);
-  const int record_line = LineOf(node["record"], rule_line);
-  const int expr_line = LineOf(node["expr"], rule_line);
+  auto record = ScalarField(Field(node, "record"), "record", report);
+  auto alert = ScalarField(Field(node, "alert"), "alert", report);
+  auto expr = ScalarField(Field(node, "expr"), "expr", report);
+  auto for_ms = DurationField(Field(node, "for"), "for", report);
+  auto keep = DurationField(Field(node, "keep_firing_for"), "keep_firing_for", report);
+  auto labels = StringMap(Field(node, "labels"), "labels", report);
+  auto annotations = StringMap(Field(node, "annotations"), "annotations", report);
+  const int record_line = LineOf(Field(node, "record"), rule_line);
+  const int expr_line = LineOf(Field(node, "expr"), rule_line);
   const bool is_record = record && !record->empty();
   const bool is_alert = alert && !alert->empty();
   if (record && alert) {
@@ -190,7 +200,7 @@ void ParseRule(const YAML::Node& node, const std::string& group, size_t index, P
       report(record_line, "invalid recording rule name: " + *record);
     }
   }
-  const int labels_line = LineOf(node["labels"], rule_line);
+  const int labels_line = LineOf(Field(node, "labels"), rule_line);
   if (labels) {
     for (const TemplatedLabel& l : *labels) {
       if (!model::IsValidLabelName(l.name) || l.name == model::kMetricNameLabel) {
@@ -199,7 +209,7 @@ void ParseRule(const YAML::Node& node, const std::string& group, size_t index, P
       if (!model::IsValidUtf8(l.text)) report(labels_line, "invalid label value: " + l.text);
     }
   }
-  const int annotations_line = LineOf(node["annotations"], rule_line);
+  const int annotations_line = LineOf(Field(node, "annotations"), rule_line);
   if (annotations) {
     for (const TemplatedLabel& a : *annotations) {
       if (!model::IsValidLabelName(a.name)) {
@@ -245,35 +255,35 @@ std::optional<GroupSpec> ParseGroup(const YAML::Node& node, std::string_view fil
   g.file = std::string(file);
   g.line = line;
   const size_t before = problems->count();
-  std::string display = node["name"].IsScalar() ? node["name"].Scalar() : "";
+  std::string display = Field(node, "name").IsScalar() ? Field(node, "name").Scalar() : "";
   auto report = [&](int l, const std::string& msg) { problems->Group(l, display, msg); };
   CheckKeys(node, {"name", "interval", "query_offset", "limit", "rules"}, "rule group", report);
-  auto name = ScalarField(node["name"], "name", report);
+  auto name = ScalarField(Field(node, "name"), "name", report);
   if (name) {
     if (name->empty()) {
       problems->File(line, "group name must not be empty");
     } else if (!names->insert(*name).second) {
-      problems->File(LineOf(node["name"], line),
+      problems->File(LineOf(Field(node, "name"), line),
                      "groupname: \"" + *name + "\" is repeated in the same file");
     }
     g.name = *name;
   }
-  auto interval = DurationField(node["interval"], "interval", report);
+  auto interval = DurationField(Field(node, "interval"), "interval", report);
   if (interval) g.interval_ms = *interval;
-  if (node["query_offset"].IsDefined() && !node["query_offset"].IsNull()) {
-    auto off = DurationField(node["query_offset"], "query_offset", report);
+  if (Field(node, "query_offset").IsDefined() && !Field(node, "query_offset").IsNull()) {
+    auto off = DurationField(Field(node, "query_offset"), "query_offset", report);
     if (off) g.query_offset_ms = *off;
   }
-  if (auto limit = ScalarField(node["limit"], "limit", report); limit && !limit->empty()) {
+  if (auto limit = ScalarField(Field(node, "limit"), "limit", report); limit && !limit->empty()) {
     int64_t v = 0;
     auto [p, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), v);
     if (ec != std::errc() || p != limit->data() + limit->size()) {
-      report(LineOf(node["limit"], line), "field \"limit\": not an integer: " + *limit);
+      report(LineOf(Field(node, "limit"), line), "field \"limit\": not an integer: " + *limit);
     } else {
       g.limit = v;
     }
   }
-  const YAML::Node rules = node["rules"];
+  const YAML::Node rules = Field(node, "rules");
   if (rules.IsDefined() && !rules.IsNull()) {
     if (!rules.IsSequence()) {
       report(LineOf(rules, line), "field \"rules\" must be a list");
@@ -306,7 +316,7 @@ std::vector<GroupSpec> ParseRuleFile(std::string_view file, std::string_view con
     }
     CheckKeys(root, {"groups"}, "rule file",
               [&](int line, const std::string& msg) { problems.File(line, msg); });
-    const YAML::Node groups = root["groups"];
+    const YAML::Node groups = Field(root, "groups");
     if (!groups.IsDefined() || groups.IsNull()) return out;
     if (!groups.IsSequence()) {
       problems.File(LineOf(groups, 1), "field \"groups\" must be a list");
