@@ -1,6 +1,11 @@
 // Engine entry points and the evaluator core: selectors, subqueries, windowing, dispatch.
 #include "query/engine.h"
 
+#include <ctime>
+#include <map>
+
+#include "storage/downsample.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -35,6 +40,36 @@ Result<QueryValue> Engine::RangeQuery(const storage::Querier& querier, std::stri
   return Evaluate(querier, *expr, start_ms, end_ms, step_ms, /*instant=*/false, opts);
 }
 
+namespace {
+
+std::string Rfc3339(int64_t ms) {
+  time_t secs = static_cast<time_t>(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
+  struct tm tm {};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// One info per resolution, spanning every use of it.
+void AppendResolutionInfos(const std::vector<storage::ResolutionUse>& used,
+                           std::vector<std::string>* infos) {
+  std::map<int64_t, std::pair<int64_t, int64_t>> spans;
+  for (const auto& u : used) {
+    auto [it, fresh] = spans.emplace(u.resolution_ms, std::pair{u.min_t, u.max_t});
+    if (!fresh) {
+      it->second.first = std::min(it->second.first, u.min_t);
+      it->second.second = std::max(it->second.second, u.max_t);
+    }
+  }
+  for (const auto& [res, span] : spans) {
+    infos->push_back("data at " + storage::ResolutionName(res) + " resolution used for [" +
+                     Rfc3339(span.first) + ", " + Rfc3339(span.second) + "]");
+  }
+}
+
+}  // namespace
+
 Result<QueryValue> Engine::Evaluate(const storage::Querier& querier, const Expr& expr,
                                     int64_t start_ms, int64_t end_ms, int64_t step_ms,
                                     bool instant, const QueryOptions& opts) const {
@@ -43,7 +78,12 @@ Result<QueryValue> Engine::Evaluate(const storage::Querier& querier, const Expr&
   auto timeout = opts.timeout.count() > 0 ? opts.timeout : options_.timeout;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   Evaluator ev(querier, options_, start_ms, end_ms, step_ms, deadline, start_ms, end_ms);
+  std::vector<storage::ResolutionUse> used;
+  ev.SetResolution(opts.max_resolution_ms >= 0 ? opts.max_resolution_ms
+                                               : options_.max_resolution_ms,
+                   &used);
   STRATA_ASSIGN_OR_RETURN(StepValue v, ev.Eval(expr));
+  if (opts.infos != nullptr) AppendResolutionInfos(used, opts.infos);
   if (options_.max_series > 0 && static_cast<int64_t>(v.series.size()) > options_.max_series) {
     return Status::ResourceExhausted("query result has " + std::to_string(v.series.size()) +
                                      " series, more than the limit of " +
@@ -202,7 +242,17 @@ Result<std::unique_ptr<storage::SeriesSet>> Evaluator::Select(const VectorSelect
   hints.step_ms = steps_ > 1 ? interval_ : 0;
   hints.range_ms = range_ms;
   hints.func = std::string(func);
-  return querier_.Select(vs.matchers, hints);
+  // A bare range selector (`x[1h]` as a whole instant query) exports raw samples.
+  hints.max_resolution_ms = range_ms > 0 && func.empty() ? 0 : max_resolution_ms_;
+  std::vector<storage::ResolutionUse> used;
+  hints.resolutions = &used;
+  auto set = querier_.Select(vs.matchers, hints);
+  last_select_resolution_ = 0;
+  for (const auto& u : used) {
+    last_select_resolution_ = std::max(last_select_resolution_, u.resolution_ms);
+    if (resolutions_used_ != nullptr) resolutions_used_->push_back(u);
+  }
+  return set;
 }
 
 Result<StepValue> Evaluator::Eval(const Expr& expr) {
@@ -240,12 +290,16 @@ Result<StepValue> Evaluator::Eval(const Expr& expr) {
 }
 
 Result<StepValue> Evaluator::EvalVectorSelector(const VectorSelector& vs, bool sample_times) {
-  const int64_t lookback = options_.lookback_delta_ms;
+  int64_t lookback = options_.lookback_delta_ms;
   int64_t first_ref = RefTime(start_, vs.at, vs.offset_ms);
   int64_t last_ref = RefTime(end_, vs.at, vs.offset_ms);
   STRATA_ASSIGN_OR_RETURN(auto set, Select(vs, std::min(first_ref, last_ref) - lookback,
                                            std::max(first_ref, last_ref), 0,
                                            sample_times ? "timestamp" : ""));
+  // Downsampled data has a sample or two per window (the cold tier also returns the window
+  // before the selected range): an instant selector reading it looks back at least one
+  // window, so it never comes back empty between windows.
+  lookback = std::max(lookback, last_select_resolution_);
   StepValue out;
   out.type = ValueType::kVector;
   std::vector<model::Sample> samples;
@@ -283,9 +337,15 @@ Result<bool> Evaluator::NextRange(RangeInput* in, RawSeries* out) {
     STRATA_RETURN_IF_ERROR(in->set->ReadSamples(&in->scratch));
     out->labels = in->set->labels();
     out->points.clear();
+    out->counts.clear();
     out->points.reserve(in->scratch.size());
-    for (const auto& smp : in->scratch) {
-      if (!model::IsStaleNaN(smp.value)) out->points.push_back({smp.timestamp_ms, smp.value});
+    const std::vector<uint32_t>& counts = in->set->counts();
+    const bool weighted = counts.size() == in->scratch.size() && !counts.empty();
+    for (size_t i = 0; i < in->scratch.size(); ++i) {
+      const auto& smp = in->scratch[i];
+      if (model::IsStaleNaN(smp.value)) continue;
+      out->points.push_back({smp.timestamp_ms, smp.value});
+      if (weighted) out->counts.push_back(counts[i]);
     }
     return true;
   }
@@ -329,6 +389,7 @@ Result<Evaluator::RangeInput> Evaluator::LoadRange(const Expr& range_expr, std::
   if (sub_start < lo) sub_start += step;
   if (sub_start > hi) return in;  // No subquery step falls into any window.
   Evaluator inner(querier_, options_, sub_start, hi, step, deadline_, query_start_, query_end_);
+  inner.SetResolution(max_resolution_ms_, resolutions_used_);
   inner.samples_ = samples_;
   STRATA_ASSIGN_OR_RETURN(StepValue v, inner.Eval(*sq.expr));
   samples_ = inner.samples_;

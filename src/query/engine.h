@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "query/ast.h"
@@ -36,11 +37,21 @@ struct EngineOptions {
   std::chrono::milliseconds timeout{120'000};
   // Accept Prometheus' experimental functions (sort_by_label, mad_over_time...). Default: true.
   bool enable_experimental_functions = true;
+  // The coarsest downsampled resolution a query may read (--query.max-source-resolution):
+  // 0 raw, 300000 (5m), 3600000 (1h), or INT64_MAX for auto (the adaptive rule of
+  // storage/downsample.h decides per selector). Default: auto.
+  int64_t max_resolution_ms = INT64_MAX;
 };
 
-// Per-query overrides.
+// Per-query overrides and outputs.
 struct QueryOptions {
   std::chrono::milliseconds timeout{0};  // 0: the engine's.
+  // max_source_resolution of this query (see EngineOptions); -1: the engine's.
+  int64_t max_resolution_ms = -1;
+  // When set, receives the query's info annotations, as Prometheus' `infos`: for each
+  // resolution that answered part of the query from downsampled data, "data at 5m resolution
+  // used for [<RFC 3339 start>, <end>]".
+  std::vector<std::string>* infos = nullptr;
 };
 
 class Engine {

@@ -148,16 +148,19 @@ void SetJsonSuccess(HttpResponse* res, std::string_view data_json) {
 }
 
 void SetJsonSuccess(HttpResponse* res, std::string_view data_json,
-                    const std::vector<std::string>& warnings) {
+                    const std::vector<std::string>& warnings,
+                    const std::vector<std::string>& infos) {
   SetJsonSuccess(res, data_json);
-  if (warnings.empty()) return;
-  res->body.pop_back();  // The closing brace.
-  res->body.append(",\"warnings\":[");
-  for (size_t i = 0; i < warnings.size(); ++i) {
-    if (i > 0) res->body.push_back(',');
-    AppendJsonString(&res->body, warnings[i]);
+  for (const auto& [key, list] : {std::pair{"warnings", &warnings}, std::pair{"infos", &infos}}) {
+    if (list->empty()) continue;
+    res->body.pop_back();  // The closing brace.
+    res->body.append(",\"").append(key).append("\":[");
+    for (size_t i = 0; i < list->size(); ++i) {
+      if (i > 0) res->body.push_back(',');
+      AppendJsonString(&res->body, (*list)[i]);
+    }
+    res->body.append("]}");
   }
-  res->body.append("]}");
 }
 
 void SetStatusError(HttpResponse* res, const Status& s) {

@@ -36,7 +36,8 @@ void SetJsonSuccess(HttpResponse* res, std::string_view data_json);
 // The same with a "warnings" array (omitted when empty), as Prometheus adds e.g.
 // "results truncated due to limit".
 void SetJsonSuccess(HttpResponse* res, std::string_view data_json,
-                    const std::vector<std::string>& warnings);
+                    const std::vector<std::string>& warnings,
+                    const std::vector<std::string>& infos = {});
 
 // Maps a Status to Prometheus' errorType and HTTP status (InvalidArgument -> 400 bad_data,
 // DeadlineExceeded -> 503 timeout, Cancelled -> 503 canceled, ResourceExhausted -> 422

@@ -1,5 +1,7 @@
 #include "server/query_api.h"
 
+#include "storage/downsample.h"
+
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -41,6 +43,20 @@ Result<std::chrono::milliseconds> TimeoutParam(const Params& params) {
                                    *v + "\"");
   }
   return std::chrono::milliseconds(*d);
+}
+
+// Reads the optional `max_source_resolution` parameter (Thanos' values: 0s or raw, 5m, 1h,
+// auto) into opts; absent: the server's --query.max-source-resolution.
+Status ResolutionParam(const Params& params, query::QueryOptions* opts) {
+  const std::string* v = params.Get("max_source_resolution");
+  if (v == nullptr || v->empty()) return Status::Ok();
+  auto r = storage::ParseMaxSourceResolution(*v);
+  if (!r.ok()) {
+    return Status::InvalidArgument("invalid parameter \"max_source_resolution\": " +
+                                   r.status().message());
+  }
+  opts->max_resolution_ms = *r;
+  return Status::Ok();
 }
 
 // Prometheus reports query parse errors (and other errors known before evaluation) as
@@ -148,9 +164,12 @@ void QueryApi::Query(const HttpRequest& req, HttpResponse* res) const {
   query::QueryOptions opts;
   opts.timeout = std::min(*timeout, engine_->options().timeout);
   if (opts.timeout.count() == 0) opts.timeout = engine_->options().timeout;
+  if (Status r = ResolutionParam(*params, &opts); !r.ok()) return SetStatusError(res, r);
+  std::vector<std::string> infos;
+  opts.infos = &infos;
   auto result = engine_->InstantQuery(*querier_, q ? *q : "", *t, opts);
   if (!result.ok()) return SetQueryError(res, result.status());
-  SetJsonSuccess(res, EncodeQueryResult(*result));
+  SetJsonSuccess(res, EncodeQueryResult(*result), {}, infos);
 }
 
 void QueryApi::QueryRange(const HttpRequest& req, HttpResponse* res) const {
@@ -194,10 +213,13 @@ void QueryApi::QueryRange(const HttpRequest& req, HttpResponse* res) const {
   query::QueryOptions opts;
   opts.timeout = std::min(*timeout, engine_->options().timeout);
   if (opts.timeout.count() == 0) opts.timeout = engine_->options().timeout;
+  if (Status r = ResolutionParam(*params, &opts); !r.ok()) return SetStatusError(res, r);
+  std::vector<std::string> infos;
+  opts.infos = &infos;
   const std::string* q = params->Get("query");
   auto result = engine_->RangeQuery(*querier_, q ? *q : "", *start, *end, *step, opts);
   if (!result.ok()) return SetQueryError(res, result.status());
-  SetJsonSuccess(res, EncodeQueryResult(*result));
+  SetJsonSuccess(res, EncodeQueryResult(*result), {}, infos);
 }
 
 void QueryApi::FormatQuery(const HttpRequest& req, HttpResponse* res) const {

@@ -308,8 +308,18 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
       for (size_t k = 0; k < scalar_args.size(); ++k) args[k] = scalar_args[k][i];
       if (holt_winters) STRATA_RETURN_IF_ERROR(funcs::ValidateHoltWintersArgs(args[0], args[1]));
       int64_t fn_t = rf->t_is_step_time ? t : ref;
-      std::optional<double> v = rf->fn(std::span<const FPoint>(pts.data() + lo, hi - lo), fn_t,
-                                       in.range_ms, args);
+      std::optional<double> v;
+      if (!s.counts.empty() && (name == "count_over_time" || name == "avg_over_time")) {
+        // Downsampled windows: each point is the sum of counts[i] raw samples.
+        double n = 0, sum = 0;
+        for (size_t k = lo; k < hi; ++k) {
+          n += s.counts[k];
+          sum += pts[k].v;
+        }
+        v = name == "count_over_time" ? n : sum / n;
+      } else {
+        v = rf->fn(std::span<const FPoint>(pts.data() + lo, hi - lo), fn_t, in.range_ms, args);
+      }
       if (!v) continue;
       if (out_idx == SIZE_MAX) {
         out_idx = builder.SeriesFor(rf->drops_metric_name ? s.labels.WithoutMetricName()

@@ -31,6 +31,9 @@ struct StepValue {
 struct RawSeries {
   model::Labels labels;
   std::vector<FPoint> points;  // Sorted by time; stale markers removed.
+  // For downsampled data read for sum/count/avg_over_time: the raw samples each point stands
+  // for (its value is their sum), in step with points; empty when every point is one sample.
+  std::vector<uint32_t> counts;
 };
 
 class Evaluator {
@@ -40,6 +43,13 @@ class Evaluator {
             int64_t query_start_ms, int64_t query_end_ms);
 
   Result<StepValue> Eval(const Expr& expr);
+
+  // The query's max_source_resolution (SelectHints::max_resolution_ms) and where to record
+  // the downsampled spans selectors read (may be null).
+  void SetResolution(int64_t max_resolution_ms, std::vector<storage::ResolutionUse>* used) {
+    max_resolution_ms_ = max_resolution_ms;
+    resolutions_used_ = used;
+  }
 
   int64_t start() const { return start_; }
   int64_t end() const { return end_; }
@@ -131,6 +141,10 @@ class Evaluator {
   const int64_t query_start_;  // For @ start() / @ end().
   const int64_t query_end_;
   int64_t samples_ = 0;
+  int64_t max_resolution_ms_ = INT64_MAX;
+  std::vector<storage::ResolutionUse>* resolutions_used_ = nullptr;
+  // The coarsest resolution the last Select read (0: raw only).
+  int64_t last_select_resolution_ = 0;
 };
 
 // Builds the output of per-step operations: series keyed by labels, with a check that no two

@@ -1,0 +1,368 @@
+// Dashboard queries answered from 5m and 1h data agree with the raw answers within the
+// documented tolerance (README "Downsampling"), and the adaptive rule picks what it says.
+// Data: three days of counters with resets, a histogram, gauges and a series that goes stale,
+// as raw cold blocks (one a day) with their 5m and 1h blocks, in an in-memory object store.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <random>
+
+#include "query/engine.h"
+#include "storage/cold_store.h"
+#include "storage/downsample.h"
+#include "storage/snapshot.h"
+#include "testutil/mem_object_store.h"
+
+namespace strata::query {
+namespace {
+
+using storage::kAutoResolution;
+using storage::kResolution1h;
+using storage::kResolution5m;
+
+constexpr int64_t kHour = 3600 * 1000;
+constexpr int64_t kDay = 24 * kHour;
+constexpr int64_t kStep = 15000;
+constexpr int64_t kDays = 3;
+constexpr int64_t kGoneAt = kDay + 13 * kHour + 7 * 60000 + 30000;  // Mid-window.
+// The tolerance this test (and the README) promises: relative difference between the raw
+// answer and a downsampled answer, per series and step.
+constexpr double kRelTol = 0.01;
+
+struct SeriesData {
+  model::Labels labels;
+  std::vector<model::Sample> samples;
+};
+
+std::vector<SeriesData> MakeData() {
+  std::mt19937_64 rng(5);
+  std::vector<SeriesData> out;
+  auto L = [](std::vector<model::Label> p) { return *model::Labels::FromPairs(p); };
+  for (int i = 0; i < 6; ++i) {
+    SeriesData s{L({{"__name__", "requests_total"},
+                    {"instance", "i" + std::to_string(i)},
+                    {"job", i % 2 ? "api" : "web"}}),
+                 {}};
+    double v = 0;
+    for (int64_t t = 0; t < kDays * kDay; t += kStep) {
+      v += static_cast<double>(rng() % 200) / 4.0;
+      if (rng() % 3000 == 0) v = static_cast<double>(rng() % 10);  // A restart.
+      s.samples.push_back({t, v});
+    }
+    out.push_back(std::move(s));
+  }
+  const char* les[] = {"0.1", "0.5", "1", "+Inf"};
+  std::vector<double> cum(4, 0);
+  std::vector<SeriesData> buckets;
+  for (const char* le : les) {
+    buckets.push_back({L({{"__name__", "latency_seconds_bucket"}, {"job", "api"}, {"le", le}}), {}});
+  }
+  for (int64_t t = 0; t < kDays * kDay; t += kStep) {
+    double add = 0;
+    for (int b = 0; b < 4; ++b) {
+      add += static_cast<double>(rng() % (5 + 10 * b));
+      cum[b] += add;
+      buckets[b].samples.push_back({t, cum[b]});
+    }
+  }
+  for (auto& b : buckets) out.push_back(std::move(b));
+  for (int i = 0; i < 3; ++i) {
+    SeriesData s{L({{"__name__", "memory_bytes"}, {"instance", "i" + std::to_string(i)}}), {}};
+    double v = 1e9;
+    for (int64_t t = 0; t < kDays * kDay; t += kStep) {
+      v += static_cast<double>(rng() % 2001) - 1000.0;
+      s.samples.push_back({t, v});
+    }
+    out.push_back(std::move(s));
+  }
+  SeriesData gone{L({{"__name__", "gone"}, {"job", "batch"}}), {}};
+  for (int64_t t = 0; t < kGoneAt; t += kStep) gone.samples.push_back({t, 1});
+  gone.samples.push_back({kGoneAt, model::StaleNaN()});
+  out.push_back(std::move(gone));
+  std::sort(out.begin(), out.end(),
+            [](const SeriesData& a, const SeriesData& b) { return a.labels < b.labels; });
+  return out;
+}
+
+// Raw data as a Querier, to build the raw blocks with BuildBlockFromQuerier.
+class DataQuerier final : public storage::Querier {
+ public:
+  explicit DataQuerier(const std::vector<SeriesData>& data) : data_(data) {}
+  Result<std::unique_ptr<storage::SeriesSet>> Select(
+      const model::Matchers& matchers, const storage::SelectHints& hints) const override {
+    std::vector<storage::MaterializedSeries> out;
+    for (const auto& s : data_) {
+      bool match = std::all_of(matchers.begin(), matchers.end(), [&](const model::Matcher& m) {
+        return m.Matches(s.labels.Get(m.name()));
+      });
+      if (!match) continue;
+      storage::MaterializedSeries ms{s.labels, {}};
+      for (const auto& x : s.samples) {
+        if (x.timestamp_ms >= hints.start_ms && x.timestamp_ms <= hints.end_ms) {
+          ms.samples.push_back(x);
+        }
+      }
+      if (!ms.samples.empty()) out.push_back(std::move(ms));
+    }
+    return storage::MakeMaterializedSeriesSet(std::move(out));
+  }
+  Result<std::vector<model::Labels>> Series(const model::Matchers&, int64_t,
+                                            int64_t) const override {
+    return Status::NotSupported("test querier");
+  }
+  Result<std::vector<std::string>> LabelNames(const std::vector<model::Matchers>&, int64_t,
+                                              int64_t) const override {
+    return Status::NotSupported("test querier");
+  }
+  Result<std::vector<std::string>> LabelValues(const std::string&,
+                                               const std::vector<model::Matchers>&, int64_t,
+                                               int64_t) const override {
+    return Status::NotSupported("test querier");
+  }
+
+ private:
+  const std::vector<SeriesData>& data_;
+};
+
+class DownsampleQueryTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::filesystem::path(std::filesystem::temp_directory_path() /
+                                     ("downsample_query_test_" + std::to_string(::getpid())));
+    std::filesystem::remove_all(*dir_);
+    std::filesystem::create_directories(*dir_);
+    storage::ColdOptions o;
+    o.node_id = "n1";
+    auto cold = storage::ColdStore::Open(
+        std::make_unique<testutil::MemObjectStore>(
+            std::make_shared<testutil::MemObjectStore::State>()),
+        o, nullptr);
+    ASSERT_TRUE(cold.ok());
+    cold_ = cold->release();
+    auto data = MakeData();
+    std::mt19937_64 rng(1);
+    auto meta = [&] {
+      storage::block::BlockMeta m;
+      m.created_ms = 1700000000000;
+      m.id = storage::block::NewBlockId(m.created_ms, rng);
+      m.node = "n1";
+      return m;
+    };
+    for (int64_t d = 0; d < kDays; ++d) {
+      auto m = meta();
+      m.source = "day:" + std::to_string(d);
+      std::string dir = (*dir_ / m.id).string();
+      auto raw = storage::BuildBlockFromQuerier(DataQuerier(data), d * kDay, (d + 1) * kDay - 1,
+                                                m, dir);
+      ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+      ASSERT_TRUE(cold_->Upload(dir, *raw).ok());
+      raw_.push_back(*raw);
+      auto m5 = meta();
+      auto b5 = cold_->BuildDownsampled(*raw, kResolution5m, m5, (*dir_ / m5.id).string());
+      ASSERT_TRUE(b5.ok()) << b5.status().ToString();
+      ASSERT_TRUE(cold_->Upload((*dir_ / m5.id).string(), *b5).ok());
+      five_.push_back(*b5);
+      auto m1 = meta();
+      auto b1 = cold_->BuildDownsampled(*b5, kResolution1h, m1, (*dir_ / m1.id).string());
+      ASSERT_TRUE(b1.ok()) << b1.status().ToString();
+      ASSERT_TRUE(cold_->Upload((*dir_ / m1.id).string(), *b1).ok());
+    }
+  }
+  static void TearDownTestSuite() {
+    delete cold_;
+    std::filesystem::remove_all(*dir_);
+    delete dir_;
+  }
+
+  struct Answer {
+    Matrix m;
+    std::vector<std::string> infos;
+  };
+  // The default range starts a day into the data: at the edges of a series' data (its first
+  // and last day here) rate() and increase() extrapolate by up to half a window instead of
+  // half a scrape interval, a documented difference (README "Downsampling").
+  Answer Range(const std::string& q, int64_t cap, int64_t start = kDay,
+               int64_t end = kDays * kDay - kHour, int64_t step = kHour) {
+    Engine engine{EngineOptions{}};
+    Answer a;
+    QueryOptions opts;
+    opts.max_resolution_ms = cap;
+    opts.infos = &a.infos;
+    auto r = engine.RangeQuery(*cold_, q, start, end, step, opts);
+    EXPECT_TRUE(r.ok()) << q << ": " << r.status().ToString();
+    if (r.ok()) a.m = std::get<Matrix>(*r);
+    return a;
+  }
+
+  // The largest relative difference between the raw and the downsampled answer; fails when
+  // they hold different series or steps.
+  double MaxRelDiff(const std::string& q, int64_t cap, std::vector<std::string>* infos,
+                    int64_t start = kDay) {
+    Answer raw = Range(q, 0, start);
+    Answer ds = Range(q, cap, start);
+    EXPECT_TRUE(raw.infos.empty()) << q;
+    *infos = ds.infos;
+    EXPECT_EQ(raw.m.size(), ds.m.size()) << q;
+    double worst = 0;
+    for (size_t i = 0; i < std::min(raw.m.size(), ds.m.size()); ++i) {
+      EXPECT_EQ(raw.m[i].labels, ds.m[i].labels) << q;
+      EXPECT_EQ(raw.m[i].points.size(), ds.m[i].points.size()) << q << " " << raw.m[i].labels.ToString();
+      for (size_t j = 0; j < std::min(raw.m[i].points.size(), ds.m[i].points.size()); ++j) {
+        double a = raw.m[i].points[j].v, b = ds.m[i].points[j].v;
+        EXPECT_EQ(raw.m[i].points[j].t, ds.m[i].points[j].t) << q;
+        double d = std::fabs(a - b) / std::max({std::fabs(a), std::fabs(b), 1e-9});
+        if (a == b || (std::isnan(a) && std::isnan(b))) d = 0;
+        worst = std::max(worst, d);
+      }
+    }
+    return worst;
+  }
+
+  static std::filesystem::path* dir_;
+  static storage::ColdStore* cold_;
+  static std::vector<storage::block::BlockMeta> raw_;
+  static std::vector<storage::block::BlockMeta> five_;
+};
+
+std::filesystem::path* DownsampleQueryTest::dir_ = nullptr;
+storage::ColdStore* DownsampleQueryTest::cold_ = nullptr;
+std::vector<storage::block::BlockMeta> DownsampleQueryTest::raw_;
+std::vector<storage::block::BlockMeta> DownsampleQueryTest::five_;
+
+TEST_F(DownsampleQueryTest, DashboardQueriesAgreeWithRawWithinTolerance) {
+  struct Case {
+    std::string query;
+    std::string resolution;  // Expected in the infos.
+    // Tolerance when the steps do not fall on window edges (a window straddles each range's
+    // edges, so rate() sees up to a window less than raw; negative: not compared (topk may
+    // pick other series among near-equal ones).
+    double unaligned_tol;
+  };
+  const Case cases[] = {
+      {"sum by (job) (rate(requests_total[1h]))", "5m", 0.02},
+      {"rate(requests_total[30m])", "5m", 0.10},
+      {"histogram_quantile(0.9, sum by (le) (rate(latency_seconds_bucket[2h])))", "5m", 0.01},
+      {"avg_over_time(memory_bytes[6h])", "1h", 0.01},
+      {"min_over_time(memory_bytes[6h])", "1h", 0.01},
+      {"max_over_time(memory_bytes[6h])", "1h", 0.01},
+      {"sum_over_time(memory_bytes[6h])", "1h", 0.01},
+      {"count_over_time(memory_bytes[6h])", "1h", 0.01},
+      {"increase(requests_total[1d])", "1h", 0.05},
+      {"topk(3, rate(requests_total[1h]))", "5m", -1},
+      {"memory_bytes", "1h", 0.01},  // Instant selector, step 1h.
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> infos;
+    double d = MaxRelDiff(c.query, kAutoResolution, &infos);
+    EXPECT_LE(d, kRelTol) << c.query;
+    ASSERT_EQ(infos.size(), 1u) << c.query;
+    EXPECT_NE(infos[0].find("data at " + c.resolution + " resolution used for ["),
+              std::string::npos)
+        << infos[0];
+    std::printf("%-75s %s max rel diff %.2e\n", c.query.c_str(), c.resolution.c_str(), d);
+    // Steps not aligned to the windows (a window straddles each range's edges).
+    if (c.unaligned_tol > 0) {
+      double off = MaxRelDiff(c.query, kAutoResolution, &infos, kDay + 7 * 60000 + 13000);
+      EXPECT_LE(off, c.unaligned_tol) << c.query << " (unaligned)";
+      std::printf("%-75s    unaligned steps: max rel diff %.2e\n", "", off);
+    }
+    // Capped at 5m, everything reads 5m data at most, within the same tolerance.
+    d = MaxRelDiff(c.query, kResolution5m, &infos);
+    EXPECT_LE(d, kRelTol) << c.query << " (5m)";
+    ASSERT_EQ(infos.size(), 1u);
+    EXPECT_NE(infos[0].find("data at 5m"), std::string::npos) << infos[0];
+  }
+}
+
+TEST_F(DownsampleQueryTest, RateAcrossResetsNeverNegativeAndIncreaseMatchesRaw) {
+  Answer a = Range("rate(requests_total[1h])", kAutoResolution, kHour, kDays * kDay, 5 * 60000);
+  ASSERT_FALSE(a.m.empty());
+  for (const auto& s : a.m) {
+    for (const auto& p : s.points) EXPECT_GE(p.v, 0) << s.labels.ToString() << " at " << p.t;
+  }
+  // increase over a whole day, evaluated once a day: within the tolerance of raw.
+  std::vector<std::string> infos;
+  Answer raw = Range("increase(requests_total[1d])", 0, kDay, kDays * kDay - 1, kDay);
+  Answer ds = Range("increase(requests_total[1d])", kAutoResolution, kDay, kDays * kDay - 1, kDay);
+  ASSERT_EQ(raw.m.size(), ds.m.size());
+  for (size_t i = 0; i < raw.m.size(); ++i) {
+    ASSERT_EQ(raw.m[i].points.size(), ds.m[i].points.size());
+    for (size_t j = 0; j < raw.m[i].points.size(); ++j) {
+      EXPECT_NEAR(ds.m[i].points[j].v, raw.m[i].points[j].v, kRelTol * raw.m[i].points[j].v);
+    }
+  }
+  EXPECT_FALSE(ds.infos.empty());
+}
+
+TEST_F(DownsampleQueryTest, AStaleSeriesStopsInTheDownsampledAnswerToo) {
+  for (int64_t cap : {int64_t{0}, kResolution5m, kAutoResolution}) {
+    Answer a = Range("gone", cap, 0, kDays * kDay - kHour, kHour);
+    ASSERT_EQ(a.m.size(), 1u) << cap;
+    EXPECT_LE(a.m[0].points.back().t, kGoneAt) << cap;
+    EXPECT_GE(a.m[0].points.back().t, kGoneAt - kHour) << cap;
+    Answer c = Range("count_over_time(gone[6h])", cap, 0, kDays * kDay - kHour, kHour);
+    ASSERT_EQ(c.m.size(), 1u);
+    EXPECT_LE(c.m[0].points.back().t, kGoneAt + 6 * kHour) << cap;
+  }
+}
+
+TEST_F(DownsampleQueryTest, RangesShorterThanFiveResolutionsNeverGetThem) {
+  Answer a = Range("rate(requests_total[20m])", kAutoResolution);
+  EXPECT_TRUE(a.infos.empty()) << a.infos[0];
+  a = Range("rate(requests_total[4h])", kAutoResolution);
+  ASSERT_EQ(a.infos.size(), 1u);
+  EXPECT_NE(a.infos[0].find("5m"), std::string::npos);
+  a = Range("rate(requests_total[5h])", kAutoResolution);
+  ASSERT_EQ(a.infos.size(), 1u);
+  EXPECT_NE(a.infos[0].find("1h"), std::string::npos);
+  // An instant selector at a 1m step reads raw; at 5m, 5m data.
+  a = Range("memory_bytes", kAutoResolution, kDay, kDay + kHour, 60000);
+  EXPECT_TRUE(a.infos.empty());
+  a = Range("memory_bytes", kAutoResolution, kDay, kDay + kHour, 5 * 60000);
+  ASSERT_EQ(a.infos.size(), 1u);
+  EXPECT_NE(a.infos[0].find("5m"), std::string::npos);
+  // Instant queries read raw (step 0) unless the range rule allows more.
+  Engine engine{EngineOptions{}};
+  std::vector<std::string> infos;
+  QueryOptions opts;
+  opts.infos = &infos;
+  ASSERT_TRUE(engine.InstantQuery(*cold_, "memory_bytes", kDay, opts).ok());
+  EXPECT_TRUE(infos.empty());
+  ASSERT_TRUE(engine.InstantQuery(*cold_, "rate(requests_total[1d])", kDay, opts).ok());
+  ASSERT_EQ(infos.size(), 1u);
+  EXPECT_NE(infos[0].find("1h"), std::string::npos);
+  // A bare range selector exports raw samples.
+  infos.clear();
+  auto r = engine.InstantQuery(*cold_, "memory_bytes[6h]", kDay, opts);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(infos.empty());
+  EXPECT_EQ(std::get<Matrix>(*r).at(0).points.size(), 6u * 240 + 1);
+}
+
+// Runs last in this suite (it deletes blocks): gtest runs tests in definition order.
+TEST_F(DownsampleQueryTest, ZInstantQueryWhereOnly1hDataIsLeftReturnsTheSeries) {
+  ASSERT_TRUE(cold_->Delete(raw_[0]).ok());
+  ASSERT_TRUE(cold_->Delete(five_[0]).ok());
+  Engine engine{EngineOptions{}};
+  for (int64_t t : {kHour + 17 * 60000, 5 * kHour, 20 * kHour + 59 * 60000}) {
+    std::vector<std::string> infos;
+    QueryOptions opts;
+    opts.infos = &infos;
+    auto r = engine.InstantQuery(*cold_, "memory_bytes", t, opts);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(std::get<Vector>(*r).size(), 3u) << "at " << t;
+    ASSERT_EQ(infos.size(), 1u);
+    EXPECT_NE(infos[0].find("1h"), std::string::npos);
+  }
+  // max_source_resolution=raw: the raw data is gone, so nothing.
+  QueryOptions raw;
+  raw.max_resolution_ms = 0;
+  auto r = engine.InstantQuery(*cold_, "memory_bytes", 5 * kHour, raw);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(std::get<Vector>(*r).empty());
+}
+
+}  // namespace
+}  // namespace strata::query
