@@ -446,16 +446,23 @@ class Printer {
   }
 };
 
-// Parses a decimal number at format[*i]; false if none. Caps at kMaxWidth + 1.
+// Go's parsenum: the decimal number at format[*i]; false if none. A number growing past 1e6
+// makes Go give up on the rest of the format (*i = end, so the verb is missing).
 bool ParseNum(std::string_view format, size_t* i, int* num) {
-  if (*i >= format.size() || format[*i] < '0' || format[*i] > '9') return false;
+  bool isnum = false;
   int n = 0;
   while (*i < format.size() && format[*i] >= '0' && format[*i] <= '9') {
-    if (n <= kMaxWidth) n = n * 10 + (format[*i] - '0');
+    if (n > kMaxWidth) {
+      *i = format.size();
+      *num = 0;
+      return false;
+    }
+    n = n * 10 + (format[*i] - '0');
+    isnum = true;
     ++*i;
   }
   *num = n;
-  return true;
+  return isnum;
 }
 
 }  // namespace
@@ -580,10 +587,6 @@ std::string GoSprintf(std::string_view format, std::span<const Value> args) {
       ++arg_num;
     } else {
       spec.wid_present = ParseNum(format, &i, &spec.wid);
-      if (spec.wid_present && spec.wid > kMaxWidth) {
-        p.out += "%!(BADWIDTH)";
-        spec.wid_present = false;
-      }
     }
     if (i < end && format[i] == '.') {
       ++i;
@@ -600,12 +603,7 @@ std::string GoSprintf(std::string_view format, std::span<const Value> args) {
         ++arg_num;
       } else {
         spec.prec_present = true;
-        spec.prec = 0;
         ParseNum(format, &i, &spec.prec);
-        if (spec.prec > kMaxWidth) {
-          p.out += "%!(BADPREC)";
-          spec.prec_present = false;
-        }
       }
     }
     if (!arg_index()) good_index = false;

@@ -13,11 +13,42 @@ constexpr std::string_view kLeftDelim = "{{";
 constexpr std::string_view kRightDelim = "}}";
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-bool IsAlnum(unsigned char c) {
-  // Bytes >= 0x80 belong to non-ASCII runes, which Go accepts when they are letters or digits;
-  // we accept them all (a difference only for non-letter symbols in identifiers).
-  return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c >= 0x80;
+// Decodes the UTF-8 rune at s[pos]; *len gets its byte length (1 for invalid bytes).
+uint32_t RuneAt(std::string_view s, size_t pos, size_t* len) {
+  unsigned char c = static_cast<unsigned char>(s[pos]);
+  size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+  if (pos + n > s.size()) n = 1;
+  uint32_t r = n == 1 ? c : c & (0x7F >> n);
+  for (size_t k = 1; k < n; ++k) {
+    unsigned char cc = static_cast<unsigned char>(s[pos + k]);
+    if ((cc & 0xC0) != 0x80) {
+      *len = 1;
+      return 0xFFFD;
+    }
+    r = (r << 6) | (cc & 0x3F);
+  }
+  *len = n;
+  return n == 1 && c >= 0x80 ? 0xFFFD : r;
+}
+
+// Go's isAlphaNumeric: '_', letters and digits. Without Unicode tables, non-ASCII runes count
+// as letters unless they are spaces, format characters or Latin-1 punctuation and symbols.
+bool IsAlnumRune(uint32_t r) {
+  if (r < 0x80) {
+    return r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9');
+  }
+  if (r == 0xFFFD || r == 0x85 || r == 0xFEFF || r == 0x3000 || r == 0x205F) return false;
+  if (r >= 0x80 && r <= 0xBF) return r == 0xAA || r == 0xB5 || r == 0xBA;
+  if (r == 0xD7 || r == 0xF7) return false;
+  if ((r >= 0x2000 && r <= 0x206F) || (r >= 0x2E00 && r <= 0x2E7F)) return false;
+  return true;
+}
+
+// Byte length of the letter or digit at s[pos], 0 if there is none.
+size_t AlnumLen(std::string_view s, size_t pos) {
+  if (pos >= s.size()) return 0;
+  size_t len;
+  return IsAlnumRune(RuneAt(s, pos, &len)) ? len : 0;
 }
 
 std::string RuneDesc(std::string_view s, size_t pos) {
@@ -221,7 +252,7 @@ class Lexer {
       --pos_;
       return LexNumber();
     }
-    if (IsAlnum(static_cast<unsigned char>(c))) {
+    if (AlnumLen(in_, pos_ - 1) > 0) {
       --pos_;
       return LexIdentifier();
     }
@@ -266,7 +297,7 @@ class Lexer {
       Emit(t == ItemType::kVariable ? ItemType::kVariable : ItemType::kDot);
       return false;
     }
-    while (pos_ < in_.size() && IsAlnum(static_cast<unsigned char>(in_[pos_]))) ++pos_;
+    while (size_t n = AlnumLen(in_, pos_)) pos_ += n;
     if (!AtTerminator()) {
       Error("bad character " + RuneDesc(in_, pos_));
       return true;
@@ -276,7 +307,7 @@ class Lexer {
   }
 
   bool LexIdentifier() {
-    while (pos_ < in_.size() && IsAlnum(static_cast<unsigned char>(in_[pos_]))) ++pos_;
+    while (size_t n = AlnumLen(in_, pos_)) pos_ += n;
     if (!AtTerminator()) {
       Error("bad character " + RuneDesc(in_, pos_));
       return true;
@@ -335,8 +366,8 @@ class Lexer {
       AcceptRun("0123456789_");
     }
     Accept("i");
-    if (pos_ < in_.size() && IsAlnum(static_cast<unsigned char>(in_[pos_]))) {
-      ++pos_;
+    if (size_t n = AlnumLen(in_, pos_)) {
+      pos_ += n;
       Error("bad number syntax: " + model::Quote(in_.substr(start_, pos_ - start_)));
       return true;
     }

@@ -2,10 +2,12 @@
 // checks of Go's text/template/parse/parse.go (so that the same templates load or fail).
 #include "rules/template/parser.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
 
+#include "model/quote.h"
 #include "rules/template/lexer.h"
 
 namespace strata::rules::template_internal {
@@ -212,11 +214,13 @@ class Parser {
  private:
   bool ok() const { return err_.ok(); }
 
-  const Item& Peek() const { return items_[cur_]; }
+  // Reading past the end keeps returning the last item (kEOF or kError); Backup still undoes
+  // exactly one Next.
+  const Item& At(size_t i) const { return items_[std::min(i, items_.size() - 1)]; }
+  const Item& Peek() const { return At(cur_); }
   const Item& Next() {
-    const Item& it = items_[cur_];
+    const Item& it = At(cur_++);
     last_pos_ = it.pos;
-    if (cur_ + 1 < items_.size()) ++cur_;
     return it;
   }
   const Item& NextNonSpace() {
@@ -485,8 +489,6 @@ class Parser {
       size_t save = cur_;
       const Item& v = Next();
       std::string var = v.val;
-      const Item& after = Peek();
-      bool space_after = after.type == ItemType::kSpace;
       const Item& next = PeekNonSpace();
       if (next.type == ItemType::kAssign || next.type == ItemType::kDeclare) {
         pipe->is_assign = next.type == ItemType::kAssign;
@@ -498,6 +500,7 @@ class Parser {
       if (next.type == ItemType::kChar && next.val == ",") {
         NextNonSpace();
         pipe->decl.push_back(var);
+        vars_.push_back(var);
         if (context == "range" && pipe->decl.size() < 2) {
           ItemType t = PeekNonSpace().type;
           if (t == ItemType::kVariable || t == ItemType::kRightDelim ||
@@ -508,7 +511,6 @@ class Parser {
         }
         return Errorf("too many declarations in " + std::string(context));
       }
-      (void)space_after;
       cur_ = save;
       break;
     }
@@ -585,7 +587,7 @@ class Parser {
         case NodeType::kNumber:
         case NodeType::kNil:
         case NodeType::kDot:
-          return Errorf("unexpected . after term \"" + node->String() + "\"");
+          return Errorf("unexpected . after term " + model::Quote(node->String()));
         default:
           chain->children.push_back(std::move(node));
           return chain;
