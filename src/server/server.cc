@@ -28,6 +28,9 @@ Status ServerOptions::Validate() const {
   if (warm.partition_ms % head.chunk_range_ms != 0) {
     return Status::InvalidArgument("the warm partition width must be a multiple of the chunk range");
   }
+  if (rules.group.default_interval_ms <= 0) {
+    return Status::InvalidArgument("the rule evaluation interval must be > 0");
+  }
   return http.Validate();
 }
 
@@ -217,6 +220,20 @@ void Server::AddRoutes() {
   });
   api_->Register(&router_);
   query_api_->Register(&router_);
+  rules_api_->Register(&router_);
+  router_.Add({"POST", "PUT"}, "/-/reload", [this](const HttpRequest&, HttpResponse* res) {
+    res->content_type = "text/plain; charset=utf-8";
+    if (!options_.enable_lifecycle) {
+      res->status = 403;
+      res->body = "Lifecycle API is not enabled.";
+      return;
+    }
+    Status s = ReloadRules();
+    if (!s.ok()) {
+      res->status = 500;
+      res->body = "failed to reload config: " + s.message();
+    }
+  });
   router_.Add({"POST"}, "/api/v1/write",
               [this](const HttpRequest& req, HttpResponse* res) { HandleWrite(req, res); });
   // OTLP/HTTP metrics: the OTLP default path and Prometheus 3's.
@@ -403,6 +420,7 @@ Status Server::Start() {
     }
     otlp_grpc_ = std::move(grpc).value();
   }
+  options_.engine.default_subquery_step_ms = options_.rules.group.default_interval_ms;
   engine_ = std::make_unique<query::Engine>(options_.engine);
   query_api_ = std::make_unique<QueryApi>(querier_.get(), engine_.get());
   api_ = std::make_unique<Api>(querier_.get(), &metadata_, options_.version);
@@ -413,6 +431,11 @@ Status Server::Start() {
   compactor_ = std::make_unique<compaction::Compactor>(head_.get(), warm_.get(), cold_.get(),
                                                        std::move(copts), registry_.get());
   if (options_.enable_compaction) compactor_->Start();
+  if (Status rs = StartRules(); !rs.ok()) {
+    compactor_->Stop();
+    http_->Stop();
+    return rs;
+  }
   AddRoutes();
   http_->SetRouter(&router_);
   ready_.store(true, std::memory_order_release);
@@ -421,9 +444,37 @@ Status Server::Start() {
   return Status::Ok();
 }
 
+Status Server::StartRules() {
+  rule_sink_ = std::make_unique<rules::IngestSink>(ingest_.get());
+  rules::NotifyFunc notify;
+  if (!options_.notifier.alertmanager_urls.empty()) {
+    rules::NotifierOptions nopts = options_.notifier;
+    nopts.external_labels = options_.rules.group.external_labels;
+    nopts.external_url = options_.rules.group.external_url;
+    STRATA_ASSIGN_OR_RETURN(notifier_, rules::Notifier::Open(std::move(nopts), registry_.get()));
+    notifier_->Start();
+    notify = [n = notifier_.get()](std::vector<rules::AlertNotification> alerts) {
+      n->Send(std::move(alerts));
+    };
+  }
+  rules_ = std::make_unique<rules::RuleManager>(querier_.get(), engine_.get(), rule_sink_.get(),
+                                                std::move(notify), registry_.get(),
+                                                options_.rules);
+  rules_api_ = std::make_unique<RulesApi>(rules_.get());
+  if (Status s = rules_->Reload(); !s.ok()) return s.WithContext("loading rule files");
+  return Status::Ok();
+}
+
+Status Server::ReloadRules() {
+  if (!rules_) return Status::FailedPrecondition("the server is not started");
+  return rules_->Reload();
+}
+
 void Server::Stop() {
   ready_.store(false, std::memory_order_release);
   if (http_) http_->Stop();
+  if (rules_) rules_->Stop();
+  if (notifier_) notifier_->Stop();
   if (otlp_grpc_) otlp_grpc_->Stop();
   if (compactor_) compactor_->Stop();
   if (head_) {

@@ -29,6 +29,10 @@
 #include "server/query_api.h"
 #include "query/engine.h"
 #include "server/router.h"
+#include "server/rules_api.h"
+#include "rules/manager.h"
+#include "rules/notifier.h"
+#include "rules/sample_sink.h"
 
 namespace strata::server {
 
@@ -53,6 +57,14 @@ struct ServerOptions {
   // OTLP/HTTP (POST /v1/metrics, /api/v1/otlp/v1/metrics) and OTLP/gRPC (off by default).
   ingest::OtlpOptions otlp;
   OtlpGrpcOptions otlp_grpc;
+  // Rule files and their evaluation (issue 11); group.default_interval_ms also becomes the
+  // engine's default subquery step.
+  rules::ManagerOptions rules;
+  // Alertmanagers to notify; none: alerts are evaluated but not sent.
+  rules::NotifierOptions notifier;
+  // Serve POST/PUT /-/reload (Prometheus' --web.enable-lifecycle); else it answers 403.
+  // Default: false.
+  bool enable_lifecycle = false;
   // Reported by /api/v1/status/buildinfo and strata_build_info.
   std::string version = "0.0.0";
 
@@ -79,11 +91,15 @@ class Server {
   // The OTLP/gRPC port, 0 when off. REQUIRES: Start() returned OK.
   uint16_t otlp_grpc_port() const { return otlp_grpc_ ? otlp_grpc_->port() : 0; }
   prometheus::Registry& registry() { return *registry_; }
+  // Reloads the rule files (SIGHUP, POST /-/reload). On error the old rules keep running and
+  // the error (every file:line problem) is returned. REQUIRES: Start() returned OK.
+  Status ReloadRules();
 
  private:
   explicit Server(ServerOptions options);
   void AddBootRoutes();
   void AddRoutes();
+  Status StartRules();
   void ServeMetrics(HttpResponse* res);
   void HandleSnapshot(const HttpRequest& req, HttpResponse* res);
   void HandleWrite(const HttpRequest& req, HttpResponse* res);
@@ -108,6 +124,10 @@ class Server {
   std::unique_ptr<Api> api_;
   std::unique_ptr<query::Engine> engine_;
   std::unique_ptr<QueryApi> query_api_;
+  std::unique_ptr<rules::IngestSink> rule_sink_;
+  std::unique_ptr<rules::Notifier> notifier_;
+  std::unique_ptr<rules::RuleManager> rules_;
+  std::unique_ptr<RulesApi> rules_api_;
   Router boot_router_;  // While the WAL replays.
   Router router_;
   std::unique_ptr<HttpServer> http_;

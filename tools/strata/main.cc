@@ -15,6 +15,7 @@
 #include "base/duration.h"
 #include "base/file_lock.h"
 #include "base/log.h"
+#include "model/validation.h"
 #include "compaction/compactor.h"
 #include "backup.h"
 #include "storage_flags.h"
@@ -40,7 +41,67 @@ struct ServeFlags {
   strata::cli::StorageFlags storage;
   std::string wal_repair = "salvage";
   std::string max_future = "1h";
+  // Rules and alerts (issue 11).
+  std::string rules_interval = "1m";
+  std::string outage_tolerance = "1h";
+  std::string grace_period = "10m";
+  std::string resend_delay = "1m";
+  std::string am_timeout = "10s";
+  std::vector<std::string> external_labels;
 };
+
+// Applies the rule and notifier flags to `options`; false (after a message) on a bad value.
+bool ApplyRuleFlags(const ServeFlags& flags, strata::server::ServerOptions* options) {
+  struct DurationFlag {
+    const char* name;
+    const std::string& text;
+    int64_t* out;
+  };
+  int64_t am_timeout = 0;
+  auto& g = options->rules.group;
+  for (const DurationFlag& f :
+       {DurationFlag{"--rules.evaluation-interval", flags.rules_interval, &g.default_interval_ms},
+        DurationFlag{"--rules.alert.for-outage-tolerance", flags.outage_tolerance,
+                     &g.outage_tolerance_ms},
+        DurationFlag{"--rules.alert.for-grace-period", flags.grace_period, &g.for_grace_period_ms},
+        DurationFlag{"--rules.alert.resend-delay", flags.resend_delay, &g.resend_delay_ms},
+        DurationFlag{"--alertmanager.timeout", flags.am_timeout, &am_timeout}}) {
+    auto d = strata::ParseDurationMillis(f.text);
+    if (!d.ok() || *d <= 0) {
+      std::fprintf(stderr, "strata: %s: %s\n", f.name,
+                   d.ok() ? "must be > 0" : d.status().message().c_str());
+      return false;
+    }
+    *f.out = *d;
+  }
+  options->notifier.timeout = std::chrono::milliseconds(am_timeout);
+  std::vector<strata::model::Label> pairs;
+  for (const std::string& kv : flags.external_labels) {
+    const size_t eq = kv.find('=');
+    const std::string name = kv.substr(0, eq);
+    if (eq == std::string::npos || !strata::model::IsValidLabelName(name) ||
+        !strata::model::IsValidUtf8(kv.substr(eq + 1))) {
+      std::fprintf(stderr, "strata: --rules.external-label: want NAME=VALUE, got \"%s\"\n",
+                   kv.c_str());
+      return false;
+    }
+    pairs.push_back({name, kv.substr(eq + 1)});
+  }
+  auto labels = strata::model::Labels::FromPairs(std::move(pairs));
+  if (!labels.ok()) {
+    std::fprintf(stderr, "strata: --rules.external-label: %s\n", labels.status().message().c_str());
+    return false;
+  }
+  g.external_labels = *labels;
+  std::string& url = g.external_url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  if (!url.empty() && !url.starts_with("http://") && !url.starts_with("https://")) {
+    std::fprintf(stderr, "strata: --web.external-url: want http(s)://host[:port][/path], got \"%s\"\n",
+                 url.c_str());
+    return false;
+  }
+  return true;
+}
 
 // `strata compact`: the planner of `strata serve`, once, on a stopped server's data.
 int Compact(const std::string& data_dir, strata::compaction::CompactorOptions copts,
@@ -158,6 +219,7 @@ int Serve(strata::server::ServerOptions options, const ServeFlags& flags) {
                  flags.wal_repair.c_str());
     return 2;
   }
+  if (!ApplyRuleFlags(flags, &options)) return 2;
   if (strata::Status v = options.Validate(); !v.ok()) {
     std::fprintf(stderr, "strata: %s\n", v.message().c_str());
     return 2;
@@ -183,6 +245,7 @@ int Serve(strata::server::ServerOptions options, const ServeFlags& flags) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);  // Reloads the rule files.
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -197,7 +260,11 @@ int Serve(strata::server::ServerOptions options, const ServeFlags& flags) {
     return 1;
   }
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
+    strata::Status r = (*server)->ReloadRules();
+    STRATA_LOG(kInfo, "main") << "SIGHUP: rule files reloaded"
+                              << strata::LogKV("ok", r.ok() ? "true" : "false");
+  }
   STRATA_LOG(kInfo, "main") << "shutting down" << strata::LogKV("signal", strsignal(sig));
   (*server)->Stop();
   server->reset();
@@ -317,6 +384,41 @@ int main(int argc, char** argv) {
                     "there) or off (refuse to start)")
       ->capture_default_str();
   flags.storage.Register(serve);
+  // Rules and alerts (issue 11): Prometheus' flag names where it has them.
+  serve->add_option("--rules.file", options.rules.files,
+                    "Rule file (Prometheus format); a glob; repeatable. Reloaded on SIGHUP and "
+                    "POST /-/reload");
+  serve->add_option("--rules.evaluation-interval", flags.rules_interval,
+                    "Evaluation interval of groups without one, and the default subquery step "
+                    "(duration)")
+      ->capture_default_str();
+  serve->add_option("--rules.alert.for-outage-tolerance", flags.outage_tolerance,
+                    "Max time to tolerate an outage for restoring \"for\" state of alerts "
+                    "(duration)")
+      ->capture_default_str();
+  serve->add_option("--rules.alert.for-grace-period", flags.grace_period,
+                    "Minimum duration between alert and restored \"for\" state; kept only for "
+                    "alerts with a longer \"for\" (duration)")
+      ->capture_default_str();
+  serve->add_option("--rules.alert.resend-delay", flags.resend_delay,
+                    "Minimum time to wait before resending an alert to Alertmanager (duration)")
+      ->capture_default_str();
+  serve->add_option("--rules.external-label", flags.external_labels,
+                    "NAME=VALUE label added to alerts sent to Alertmanager (and $externalLabels); "
+                    "repeatable");
+  serve->add_option("--alertmanager.url", options.notifier.alertmanager_urls,
+                    "Alertmanager base URL (http://host:port); /api/v2/alerts is appended; "
+                    "repeatable");
+  serve->add_option("--alertmanager.timeout", flags.am_timeout,
+                    "Timeout of one request to an Alertmanager (duration)")
+      ->capture_default_str();
+  serve->add_option("--alertmanager.notification-queue-capacity", options.notifier.queue_capacity,
+                    "Alert notifications queued at most; older ones are dropped")
+      ->capture_default_str();
+  serve->add_option("--web.external-url", options.rules.group.external_url,
+                    "URL under which Strata is reached (alerts' generatorURL, $externalURL)");
+  serve->add_flag("--web.enable-lifecycle", options.enable_lifecycle,
+                  "Serve POST /-/reload (reloads the rule files)");
   serve->add_flag("--web.enable-admin-api", options.enable_admin_api,
                   "Serve the admin API (POST /api/v1/admin/tsdb/snapshot, used by strata backup "
                   "--url)");
