@@ -124,8 +124,9 @@ class State {
   static constexpr int kMaxRecursion = 2000;
 
   Result<Flow> Walk(const Value& dot, const Node& node) {
+    // A list names nothing useful in an error; errors while walking it name the last node.
+    if (node.type != NodeType::kList) at_ = &node;
     STRATA_RETURN_IF_ERROR(Step());
-    at_ = &node;
     if (recursion_ >= kMaxRecursion) return Errorf("execution nested too deeply");
     ++recursion_;
     auto r = WalkNode(dot, node);
