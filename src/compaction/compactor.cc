@@ -10,10 +10,12 @@
 #include <filesystem>
 #include <optional>
 #include <random>
+#include <set>
 
 #include "base/crash_point.h"
 #include "base/file_lock.h"
 #include "base/dir_size.h"
+#include "base/duration.h"
 #include "base/log.h"
 
 namespace strata::compaction {
@@ -79,6 +81,9 @@ struct Compactor::Metrics {
   prometheus::Counter& cold_seconds;
   prometheus::Counter& blocks_dropped;
   prometheus::Counter& partial_deleted;
+  prometheus::Family<prometheus::Counter>* downsampled = nullptr;
+  prometheus::Family<prometheus::Counter>* downsampled_bytes = nullptr;
+  prometheus::Counter* downsample_seconds = nullptr;
   prometheus::Counter& sync_failed;
 };
 
@@ -95,13 +100,48 @@ Status CompactorOptions::Validate() const {
   if (cold_sync_interval.count() <= 0) {
     return Status::InvalidArgument("cold sync interval must be > 0");
   }
+  if (downsample_5m_after_ms < 0 || downsample_1h_after_ms < 0 || retention_5m_ms < 0 ||
+      retention_1h_ms < 0) {
+    return Status::InvalidArgument("downsampling delays and retentions must not be negative");
+  }
+  auto d = [](int64_t ms) { return FormatDurationMillis(ms); };
+  if (downsample_5m_after_ms > 0 && retention_ms > 0 && retention_ms <= downsample_5m_after_ms) {
+    return Status::InvalidArgument(
+        "--storage.retention (" + d(retention_ms) + ") must be longer than --downsample.5m-after (" +
+        d(downsample_5m_after_ms) +
+        "): raw data would be deleted before its 5m aggregate is built (or set "
+        "--downsample.5m-after=0 to turn downsampling off)");
+  }
+  if (downsample_5m_after_ms > 0 && downsample_1h_after_ms > 0 && retention_5m_ms > 0 &&
+      retention_5m_ms <= downsample_1h_after_ms) {
+    return Status::InvalidArgument(
+        "--storage.retention.5m (" + d(retention_5m_ms) +
+        ") must be longer than --downsample.1h-after (" + d(downsample_1h_after_ms) +
+        "): 5m data would be deleted before its 1h aggregate is built");
+  }
   return Status::Ok();
 }
 
 Compactor::Compactor(storage::Head* head, storage::WarmStore* warm, storage::ColdStore* cold,
                      CompactorOptions options, prometheus::Registry* registry)
     : head_(head), warm_(warm), cold_(cold), options_(std::move(options)) {
-  if (registry != nullptr) metrics_ = std::make_unique<Metrics>(registry);
+  if (registry != nullptr) {
+    metrics_ = std::make_unique<Metrics>(registry);
+    metrics_->downsampled = &prometheus::BuildCounter()
+                                 .Name("strata_downsample_blocks_total")
+                                 .Help("Downsampled cold blocks built and uploaded, by resolution.")
+                                 .Register(*registry);
+    metrics_->downsampled_bytes = &prometheus::BuildCounter()
+                                       .Name("strata_downsample_bytes_total")
+                                       .Help("Bytes of the downsampled blocks uploaded.")
+                                       .Register(*registry);
+    metrics_->downsample_seconds = &prometheus::BuildCounter()
+                                        .Name("strata_downsample_duration_seconds_total")
+                                        .Help("Time spent building and uploading downsampled "
+                                              "blocks.")
+                                        .Register(*registry)
+                                        .Add({});
+  }
 }
 
 Compactor::~Compactor() { Stop(); }
@@ -234,36 +274,13 @@ Status Compactor::MoveToCold(bool* moved, CompactionReport* report,
     block = cold_->FindOwnBySource(source);
   }
   if (!block) {
-    // Build the block locally, then upload; the meta.json upload commits it.
-    std::error_code ec;
-    std::filesystem::remove_all(options_.staging_dir, ec);
-    STRATA_RETURN_IF_ERROR(CreateDirs(options_.staging_dir).WithContext(what));
-    static thread_local std::mt19937_64 rng{std::random_device{}()};
-    storage::block::BlockMeta meta;
-    meta.created_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-    meta.id = storage::block::NewBlockId(meta.created_ms, rng);
-    meta.node = cold_->options().node_id;
-    meta.source = source;
-    const std::string dir = options_.staging_dir + "/" + meta.id;
-    auto built = storage::BuildBlockFromWarmPartition(*warm_, p.start, meta, dir);
-    if (!built.ok() && !built.status().IsNotFound()) return built.status().WithContext(what);
-    if (built.ok()) {
-      meta = std::move(built).value();
-      series_count = meta.series;
-      CrashPoint("cold-block-built");
-      Status uploaded = cold_->Upload(dir, meta, [] {
-        CrashPoint("cold-files-uploaded");
-        return Status::Ok();
-      });
-      if (!uploaded.ok()) {
-        cold_commit_uncertain_ = true;
-        return uploaded.WithContext(what);
-      }
-      CrashPoint("cold-meta-written");
-      block = meta;
-    }
+    STRATA_RETURN_IF_ERROR(BuildAndUpload(
+        "cold", source,
+        [&](storage::block::BlockMeta meta, const std::string& dir) {
+          return storage::BuildBlockFromWarmPartition(*warm_, p.start, std::move(meta), dir);
+        },
+        &block).WithContext(what));
+    if (block) series_count = block->series;
   }
   STRATA_ASSIGN_OR_RETURN(bool dropped, warm_->DropPartition(p.start));
   (void)dropped;  // Absent only when a concurrent retention run took it: fine either way.
@@ -287,6 +304,114 @@ Status Compactor::MoveToCold(bool* moved, CompactionReport* report,
   return Status::Ok();
 }
 
+Status Compactor::BuildAndUpload(
+    const std::string& crash_prefix, const std::string& source,
+    const std::function<Result<storage::block::BlockMeta>(storage::block::BlockMeta,
+                                                          const std::string&)>& build,
+    std::optional<storage::block::BlockMeta>* block) {
+  // Build the block locally, then upload; the meta.json upload commits it.
+  std::error_code ec;
+  std::filesystem::remove_all(options_.staging_dir, ec);
+  STRATA_RETURN_IF_ERROR(CreateDirs(options_.staging_dir));
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  storage::block::BlockMeta meta;
+  meta.created_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  meta.id = storage::block::NewBlockId(meta.created_ms, rng);
+  meta.node = cold_->options().node_id;
+  meta.source = source;
+  const std::string dir = options_.staging_dir + "/" + meta.id;
+  auto built = build(meta, dir);
+  if (!built.ok() && !built.status().IsNotFound()) return built.status();
+  if (!built.ok()) return Status::Ok();  // Nothing to write: *block stays empty.
+  meta = std::move(built).value();
+  CrashPoint(crash_prefix + "-block-built");
+  Status uploaded = cold_->Upload(dir, meta, [&] {
+    CrashPoint(crash_prefix + "-files-uploaded");
+    return Status::Ok();
+  });
+  if (!uploaded.ok()) {
+    cold_commit_uncertain_ = true;
+    return uploaded;
+  }
+  CrashPoint(crash_prefix + "-meta-written");
+  *block = std::move(meta);
+  return Status::Ok();
+}
+
+Status Compactor::DownsampleOne(bool* done, CompactionReport* report,
+                                const std::function<void(const std::string&)>& progress) {
+  *done = false;
+  if (cold_ == nullptr || !cold_->synced() || options_.downsample_5m_after_ms == 0) {
+    return Status::Ok();
+  }
+  const int64_t newest = NewestTime();
+  if (newest == INT64_MIN) return Status::Ok();
+  if (cold_commit_uncertain_) {
+    // A failed upload may have committed its block: list before deciding what is missing.
+    STRATA_RETURN_IF_ERROR(cold_->Sync().WithContext("listing the cold tier"));
+    cold_commit_uncertain_ = false;
+  }
+  std::vector<storage::block::BlockMeta> blocks = cold_->Blocks();
+  std::set<std::string> built;  // Sources of the downsampled blocks that exist.
+  for (const auto& b : blocks) {
+    if (b.resolution_ms > 0) built.insert(b.source);
+  }
+  for (const auto& b : blocks) {
+    if (b.node != cold_->options().node_id) continue;
+    int64_t target = 0, after = 0, keep = 0;
+    if (b.resolution_ms == 0) {
+      target = storage::kResolution5m;
+      after = options_.downsample_5m_after_ms;
+      keep = options_.retention_5m_ms;
+    } else if (b.resolution_ms == storage::kResolution5m && options_.downsample_1h_after_ms > 0) {
+      target = storage::kResolution1h;
+      after = options_.downsample_1h_after_ms;
+      keep = options_.retention_1h_ms;
+    } else {
+      continue;
+    }
+    if (static_cast<__int128>(b.max_time) > static_cast<__int128>(newest) - after) continue;
+    // Not worth building what retention would delete at once.
+    if (keep > 0 && static_cast<__int128>(b.max_time) < static_cast<__int128>(newest) - keep) {
+      continue;
+    }
+    const std::string source = storage::DownsampleSource(b);
+    if (built.count(source)) continue;
+    const std::string what = "downsampling cold block " + b.node + "/" + b.id + " to " +
+                             storage::ResolutionName(target);
+    auto start = std::chrono::steady_clock::now();
+    std::optional<storage::block::BlockMeta> block;
+    STRATA_RETURN_IF_ERROR(BuildAndUpload(
+        "downsample", source,
+        [&](storage::block::BlockMeta meta, const std::string& dir) {
+          return cold_->BuildDownsampled(b, target, std::move(meta), dir);
+        },
+        &block).WithContext(what));
+    std::error_code ec;
+    std::filesystem::remove_all(options_.staging_dir, ec);
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ++report->downsampled;
+    const std::string res = storage::ResolutionName(target);
+    const uint64_t bytes = block ? block->TotalBytes() : 0;
+    if (metrics_) {
+      metrics_->downsampled->Add({{"resolution", res}}).Increment();
+      metrics_->downsampled_bytes->Add({{"resolution", res}}).Increment(static_cast<double>(bytes));
+      metrics_->downsample_seconds->Increment(seconds);
+    }
+    STRATA_LOG(kInfo, "compaction") << "downsampled cold block" << LogKV("block", b.id)
+                                    << LogKV("resolution", res)
+                                    << LogKV("new_block", block ? block->id : "(empty)")
+                                    << LogKV("bytes", bytes) << LogKV("seconds", seconds);
+    if (progress) progress(what + (block ? " -> block " + block->id : " (empty)"));
+    *done = true;
+    return Status::Ok();
+  }
+  return Status::Ok();
+}
+
 Status Compactor::ApplyRetention(CompactionReport* report,
                                  const std::function<void(const std::string&)>& progress) {
   int dropped = 0;
@@ -297,9 +422,18 @@ Status Compactor::ApplyRetention(CompactionReport* report,
       STRATA_ASSIGN_OR_RETURN(int n, warm_->DropPartitionsBefore(newest - options_.retention_ms));
       dropped += n;
       if (cold_ != nullptr) {
-        STRATA_ASSIGN_OR_RETURN(int b, cold_->DropBlocksBefore(newest - options_.retention_ms));
+        STRATA_ASSIGN_OR_RETURN(int b, cold_->DropBlocksBefore(newest - options_.retention_ms, 0));
         blocks += b;
       }
+    }
+  }
+  const int64_t newest = NewestTime();
+  if (cold_ != nullptr && newest != INT64_MIN) {
+    for (auto [res, keep] : {std::pair{storage::kResolution5m, options_.retention_5m_ms},
+                             std::pair{storage::kResolution1h, options_.retention_1h_ms}}) {
+      if (keep <= 0) continue;
+      STRATA_ASSIGN_OR_RETURN(int b, cold_->DropBlocksBefore(newest - keep, res));
+      blocks += b;
     }
   }
   if (options_.retention_bytes > 0) {
@@ -363,7 +497,16 @@ Result<CompactionReport> Compactor::RunOnce(
     }
     if (!moved) break;
   }
-  if (report.moves > 0 || report.cold_moves > 0) {
+  for (;;) {
+    bool done = false;
+    Status s = DownsampleOne(&done, &report, progress);
+    if (!s.ok()) {
+      if (metrics_) metrics_->failed.Increment();
+      return s;
+    }
+    if (!done) break;
+  }
+  if (report.moves > 0 || report.cold_moves > 0 || report.downsampled > 0) {
     // A move frees its collected chunks and the head's truncated chunks, a cold move its read
     // buffers; hand the free heap back to the kernel (strata serve raises glibc's trim
     // threshold for query buffers).

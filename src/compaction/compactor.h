@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -48,6 +49,19 @@ struct CompactorOptions {
   // to the cold tier, one block per partition. Default: 40 h, the delay after which the
   // downsampler builds 5m data, so data leaves warm when its 5m aggregate is due.
   int64_t warm_span_ms = int64_t{40} * 3600 * 1000;
+  // Downsampling (with a cold store): a raw cold block whose data all lies before the newest
+  // sample minus downsample_5m_after_ms gets a 5m block built from it, and a 5m block older
+  // than downsample_1h_after_ms a 1h block (docs/format/block.md). 5m data is built from the
+  // cold raw blocks, so it appears once data has left warm: after max(warm span, this).
+  // 0 turns the step off. Defaults: 40 h (= the warm span) and 10 d.
+  int64_t downsample_5m_after_ms = int64_t{40} * 3600 * 1000;
+  int64_t downsample_1h_after_ms = int64_t{10} * 24 * 3600 * 1000;
+  // Retention of the 5m and 1h cold blocks (retention_ms applies to raw data). 0 = forever.
+  // Each must be longer than the next step's delay (retention_ms than downsample_5m_after_ms,
+  // retention_5m_ms than downsample_1h_after_ms), or data would go before its aggregate is
+  // built. Defaults: 90 d and 365 d.
+  int64_t retention_5m_ms = int64_t{90} * 24 * 3600 * 1000;
+  int64_t retention_1h_ms = int64_t{365} * 24 * 3600 * 1000;
   // Local directory where blocks are built before upload (emptied before each build).
   std::string staging_dir;
   // How often the background thread re-lists the cold store (other nodes' blocks) and collects
@@ -64,6 +78,7 @@ struct CompactionReport {
   int moves = 0;
   int cold_moves = 0;  // Warm partitions turned into cold blocks.
   int blocks_dropped = 0;
+  int downsampled = 0;  // 5m and 1h blocks built and uploaded.
   uint64_t series = 0;  // Series-ranges written to the warm tier.
   uint64_t chunks = 0;
   int partitions_dropped = 0;
@@ -99,6 +114,17 @@ class Compactor {
   Status MoveToCold(bool* moved, CompactionReport* report,
                     const std::function<void(const std::string&)>& progress)
       STRATA_REQUIRES(run_mu_);
+  // Builds and uploads the oldest 5m or 1h block that is due.
+  Status DownsampleOne(bool* done, CompactionReport* report,
+                       const std::function<void(const std::string&)>& progress)
+      STRATA_REQUIRES(run_mu_);
+  // Builds in the staging directory with `build`, then uploads with the crash points
+  // `<what>-block-built`, `<what>-files-uploaded`, `<what>-meta-written`; sets
+  // cold_commit_uncertain_ when the upload fails.
+  Status BuildAndUpload(const std::string& crash_prefix, const std::string& source,
+                        const std::function<Result<storage::block::BlockMeta>(
+                            storage::block::BlockMeta, const std::string&)>& build,
+                        std::optional<storage::block::BlockMeta>* block) STRATA_REQUIRES(run_mu_);
   // The newest sample time any tier holds, INT64_MIN when empty.
   int64_t NewestTime() const;
   Status ApplyRetention(CompactionReport* report,

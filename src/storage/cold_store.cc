@@ -103,8 +103,10 @@ class ColdSeriesSet final : public SeriesSet {
       for (size_t g = 0; g < s.parts[p].second.size(); ++g) {
         const GroupRef& ref = s.parts[p].second[g];
         if (block->meta().resolution_ms > 0) {
+          const int64_t r = block->meta().resolution_ms;
           STRATA_RETURN_IF_ERROR(block->DecodeWindows(
-              groups[p][g]->bytes, ref, start_ - block->meta().resolution_ms, end_, &windows));
+              groups[p][g]->bytes, ref, start_ < INT64_MIN + r ? INT64_MIN : start_ - r, end_,
+              &windows));
         } else {
           raw.clear();
           STRATA_RETURN_IF_ERROR(block->DecodeGroup(groups[p][g]->bytes, ref, start_, end_, &raw));
@@ -496,15 +498,16 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
       AllowedResolution(hints.range_ms, hints.step_ms, hints.max_resolution_ms);
   // Downsampled data is returned from one window before start_ms on, so an instant selector
   // finds the window its lookback falls into.
+  auto before = [&](int64_t d) {  // start_ms - d, saturating.
+    return hints.start_ms < INT64_MIN + d ? INT64_MIN : hints.start_ms - d;
+  };
   const int64_t reach = hints.max_resolution_ms > 0 ? kResolution1h : 0;
-  auto blocks = Overlapping(hints.start_ms - reach, hints.end_ms, preferred,
-                            hints.max_resolution_ms);
-  std::erase_if(blocks, [&](const auto& b) {
-    return b->meta().max_time < hints.start_ms - b->meta().resolution_ms;
-  });
+  auto blocks = Overlapping(before(reach), hints.end_ms, preferred, hints.max_resolution_ms);
+  std::erase_if(blocks,
+                [&](const auto& b) { return b->meta().max_time < before(b->meta().resolution_ms); });
   std::vector<ColdSeries> all;
   for (const auto& b : blocks) {
-    const int64_t from = hints.start_ms - b->meta().resolution_ms;
+    const int64_t from = before(b->meta().resolution_ms);
     STRATA_ASSIGN_OR_RETURN(Roaring ids, b->Match(matchers));
     std::vector<uint32_t> list(ids.begin(), ids.end());
     STRATA_ASSIGN_OR_RETURN(auto entries, b->LoadSeries(list));

@@ -457,6 +457,7 @@ TEST(CompactorTest, OldWarmPartitionsBecomeColdBlocksAndAnswersStayTheSame) {
   constexpr int64_t kDay = 24 * kHour;
   CompactorOptions copts;
   copts.warm_span_ms = 40 * kHour;
+  copts.downsample_5m_after_ms = 0;  // Moves only (downsampling: its own test).
   {
     Db db = Open(tmp.path(), copts, true);
     Write(db.head.get(), "m", 20, 0, 4 * kDay);
@@ -505,6 +506,7 @@ TEST(CompactorTest, ARetriedColdMoveReusesTheCommittedBlock) {
   constexpr int64_t kDay = 24 * kHour;
   CompactorOptions copts;
   copts.warm_span_ms = 40 * kHour;
+  copts.downsample_5m_after_ms = 0;
   Db db = Open(tmp.path(), copts, true);
   Write(db.head.get(), "m", 5, 0, 4 * kDay);
   // Fill warm without moving to cold: a huge span first.
@@ -551,6 +553,7 @@ TEST(CompactorTest, RetentionDropsColdBlocksByTimeAndSize) {
   CompactorOptions copts;
   copts.warm_span_ms = 40 * kHour;
   copts.retention_ms = 4 * kDay;
+  copts.downsample_5m_after_ms = 0;
   Db db = Open(tmp.path(), copts, true);
   Write(db.head.get(), "m", 5, 0, 6 * kDay);
   auto r = db.compactor->RunOnce();
@@ -574,6 +577,106 @@ TEST(CompactorTest, RetentionDropsColdBlocksByTimeAndSize) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->blocks_dropped, 3);
   EXPECT_TRUE(db.cold->Blocks().empty());
+}
+
+TEST(CompactorTest, DownsamplingBuilds5mAnd1hBlocksAndRetentionKeepsEachResolution) {
+  testutil::TempDir tmp;
+  constexpr int64_t kDay = 24 * kHour;
+  CompactorOptions copts;
+  copts.warm_span_ms = 40 * kHour;
+  copts.downsample_5m_after_ms = 40 * kHour;
+  copts.downsample_1h_after_ms = 3 * kDay;
+  copts.retention_ms = 0;
+  copts.retention_5m_ms = 0;
+  copts.retention_1h_ms = 0;
+  ASSERT_TRUE(copts.Validate().ok());
+  Db db = Open(tmp.path(), copts, true);
+  Write(db.head.get(), "m", 10, 0, 6 * kDay);
+  auto r = db.compactor->RunOnce();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // Newest 6 d - 15 s: days 0..3 went cold and got 5m blocks; the 5m blocks of days 0..2 end
+  // at or before 3 d - 15 s and got 1h blocks.
+  EXPECT_EQ(r->cold_moves, 4);
+  EXPECT_EQ(r->downsampled, 7);
+  std::map<int64_t, int> per_res;
+  for (const auto& b : db.cold->Blocks()) per_res[b.resolution_ms]++;
+  EXPECT_EQ(per_res[0], 4);
+  EXPECT_EQ(per_res[storage::kResolution5m], 4);
+  EXPECT_EQ(per_res[storage::kResolution1h], 3);
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() + "/cold-staging"));
+  r = db.compactor->RunOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->downsampled, 0);
+  // Raw reads are unchanged: every sample once.
+  ExpectComplete(*db.querier, "m", 10, 0, 6 * kDay);
+  // A rate over 5 h reads 1h data for the oldest days, 5m for day 3, raw after.
+  std::vector<storage::ResolutionUse> used;
+  storage::SelectHints h;
+  h.start_ms = 0;
+  h.end_ms = 6 * kDay;
+  h.range_ms = 5 * kHour;
+  h.step_ms = kHour;
+  h.func = "rate";
+  h.resolutions = &used;
+  auto set = db.querier->Select({model::Matcher::Equal("series", "3")}, h);
+  ASSERT_TRUE(set.ok());
+  ASSERT_TRUE((*set)->Next());
+  std::vector<model::Sample> samples;
+  ASSERT_TRUE((*set)->ReadSamples(&samples).ok());
+  std::map<int64_t, int> uses;
+  for (const auto& u : used) uses[u.resolution_ms]++;
+  EXPECT_EQ(uses[storage::kResolution1h], 3);
+  EXPECT_EQ(uses[storage::kResolution5m], 1);
+  // The counter view ends at the last cold value and joins the raw samples: non-decreasing.
+  for (size_t i = 1; i < samples.size(); ++i) {
+    ASSERT_GE(samples[i].value, samples[i - 1].value) << i;
+  }
+  EXPECT_EQ(samples.back().value, Value(3, 6 * kDay - kStep));
+
+  // Retention per resolution, measured from the newest sample (6 d - 15 s).
+  CompactorOptions keep = copts;
+  keep.retention_ms = 3 * kDay;      // Raw: days ending before 3 d - 15 s go (0 and 1).
+  keep.retention_5m_ms = 4 * kDay;   // 5m: day 0.
+  keep.retention_1h_ms = 0;          // 1h: forever.
+  keep.wal_dir = tmp.path() + "/wal";
+  keep.staging_dir = tmp.path() + "/cold-staging";
+  ASSERT_TRUE(keep.Validate().ok());
+  Compactor c(db.head.get(), db.warm.get(), db.cold.get(), keep, nullptr);
+  r = c.RunOnce();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->blocks_dropped, 3);
+  per_res.clear();
+  for (const auto& b : db.cold->Blocks()) per_res[b.resolution_ms]++;
+  EXPECT_EQ(per_res[0], 2);
+  EXPECT_EQ(per_res[storage::kResolution5m], 3);
+  EXPECT_EQ(per_res[storage::kResolution1h], 3);
+  // Day 0 is left at 1h only: a raw-hinted read still finds it (the finest data left).
+  auto day0 = storage::SelectAll(*db.querier, {model::Matcher::Equal("series", "3")}, 0,
+                                 kDay - 1);
+  ASSERT_TRUE(day0.ok());
+  ASSERT_EQ(day0->size(), 1u);
+  EXPECT_EQ((*day0)[0].samples.size(), 2u * 24);  // First and last sample of each hour.
+}
+
+TEST(CompactorTest, DownsamplingOptionsAreValidated) {
+  constexpr int64_t kDay = 24 * kHour;
+  CompactorOptions o;
+  EXPECT_TRUE(o.Validate().ok());  // The defaults: 15 d raw, 40 h, 10 d, 90 d, 365 d.
+  o.retention_ms = kDay;  // Shorter than the 40 h before 5m data is built.
+  Status s = o.Validate();
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("--downsample.5m-after"), std::string::npos) << s.ToString();
+  o.downsample_5m_after_ms = 0;  // Downsampling off: any retention.
+  EXPECT_TRUE(o.Validate().ok());
+  o = CompactorOptions{};
+  o.retention_5m_ms = 5 * kDay;  // Shorter than the 10 d before 1h data is built.
+  s = o.Validate();
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("--storage.retention.5m"), std::string::npos) << s.ToString();
+  o.retention_5m_ms = 0;  // Forever.
+  EXPECT_TRUE(o.Validate().ok());
+  o.retention_1h_ms = -1;
+  EXPECT_FALSE(o.Validate().ok());
 }
 
 }  // namespace
