@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "model/validation.h"
 #include "compaction/compactor.h"
+#include "storage/downsample.h"
 #include "backup.h"
 #include "storage_flags.h"
 #include "server/server.h"
@@ -38,6 +39,7 @@ struct ServeFlags {
   std::string ooo_window = "0s";
   std::string lookback_delta = "5m";
   std::string query_timeout = "2m";
+  std::string max_source_resolution = "auto";
   strata::cli::StorageFlags storage;
   std::string wal_repair = "salvage";
   std::string max_future = "1h";
@@ -155,11 +157,11 @@ int Compact(const std::string& data_dir, strata::compaction::CompactorOptions co
   if (!close_head.ok()) return fail("closing the head", close_head);
   if (!close_warm.ok()) return fail("closing the warm tier", close_warm);
   std::printf("moved %d head range(s) to the warm tier: %llu series ranges, %llu chunks; "
-              "moved %d warm partition(s) to the cold tier; retention dropped %d partition(s) "
-              "and %d cold block(s)\n",
+              "moved %d warm partition(s) to the cold tier; built %d downsampled block(s); "
+              "retention dropped %d partition(s) and %d cold block(s)\n",
               report->moves, static_cast<unsigned long long>(report->series),
               static_cast<unsigned long long>(report->chunks), report->cold_moves,
-              report->partitions_dropped, report->blocks_dropped);
+              report->downsampled, report->partitions_dropped, report->blocks_dropped);
   return 0;
 }
 
@@ -224,6 +226,13 @@ int Serve(strata::server::ServerOptions options, const ServeFlags& flags) {
     std::fprintf(stderr, "strata: %s\n", v.message().c_str());
     return 2;
   }
+  auto max_res = strata::storage::ParseMaxSourceResolution(flags.max_source_resolution);
+  if (!max_res.ok()) {
+    std::fprintf(stderr, "strata: --query.max-source-resolution: %s\n",
+                 max_res.status().message().c_str());
+    return 2;
+  }
+  options.engine.max_resolution_ms = *max_res;
   options.engine.lookback_delta_ms = lookback;
   options.engine.timeout = std::chrono::milliseconds(timeout);
   auto rt = strata::ParseDurationMillis(read_timeout);
@@ -336,6 +345,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--query.timeout", flags.query_timeout,
                     "Longest a query may run; also the cap for the timeout parameter (duration)")
+      ->capture_default_str();
+  serve->add_option("--query.max-source-resolution", flags.max_source_resolution,
+                    "Coarsest downsampled data a query may read unless it passes "
+                    "max_source_resolution: auto (the adaptive rule), raw, 5m or 1h")
       ->capture_default_str();
   serve->add_option("--query.max-samples", options.engine.max_samples,
                     "Most samples a query may load into memory")

@@ -11,6 +11,22 @@ void StorageFlags::Register(CLI::App* cmd) {
                   "Drop data (warm partitions, this node's cold blocks) older than this, measured "
                   "back from the newest sample (duration; 0 keeps everything)")
       ->capture_default_str();
+  cmd->add_option("--storage.retention.5m", retention_5m,
+                  "Drop this node's 5m downsampled blocks older than this (duration; 0 keeps "
+                  "them; must be longer than --downsample.1h-after)")
+      ->capture_default_str();
+  cmd->add_option("--storage.retention.1h", retention_1h,
+                  "Drop this node's 1h downsampled blocks older than this (duration; 0 keeps "
+                  "them)")
+      ->capture_default_str();
+  cmd->add_option("--downsample.5m-after", downsample_5m_after,
+                  "Build 5m aggregates of cold data older than this, measured back from the "
+                  "newest sample (duration; 0 turns downsampling off; --storage.retention must "
+                  "be longer)")
+      ->capture_default_str();
+  cmd->add_option("--downsample.1h-after", downsample_1h_after,
+                  "Build 1h aggregates of 5m data older than this (duration; 0: no 1h data)")
+      ->capture_default_str();
   cmd->add_option("--storage.retention.size", retention_size,
                   "Drop the oldest data while the WAL, the warm tier and this node's cold blocks "
                   "take more than this (bytes, or with a unit: KB, MB, GB, TB; 0 = no limit)")
@@ -62,6 +78,17 @@ bool StorageFlags::Apply(const char* prog, storage::WarmOptions* warm, storage::
   };
   auto r = ParseDurationMillis(retention);
   if (!r.ok()) return bad("--storage.retention", r.status().message());
+  int64_t ds[4];
+  const std::pair<const char*, const std::string*> durations[] = {
+      {"--storage.retention.5m", &retention_5m},
+      {"--storage.retention.1h", &retention_1h},
+      {"--downsample.5m-after", &downsample_5m_after},
+      {"--downsample.1h-after", &downsample_1h_after}};
+  for (size_t i = 0; i < 4; ++i) {
+    auto d = ParseDurationMillis(*durations[i].second);
+    if (!d.ok()) return bad(durations[i].first, d.status().message());
+    ds[i] = *d;
+  }
   auto rs = ParseByteSize(retention_size);
   if (!rs.ok()) return bad("--storage.retention.size", rs.status().message());
   auto span = ParseDurationMillis(warm_span);
@@ -85,6 +112,10 @@ bool StorageFlags::Apply(const char* prog, storage::WarmOptions* warm, storage::
   }
   compaction->retention_ms = *r;
   compaction->retention_bytes = *rs;
+  compaction->retention_5m_ms = ds[0];
+  compaction->retention_1h_ms = ds[1];
+  compaction->downsample_5m_after_ms = ds[2];
+  compaction->downsample_1h_after_ms = ds[3];
   compaction->warm_span_ms = *span;
   compaction->cold_sync_interval = std::chrono::milliseconds(*sync);
   warm->block_cache_bytes = warm_block_cache_bytes;

@@ -25,6 +25,10 @@ struct StorageFlags {
   bool cold_read_all_nodes = false;
   std::string cold_cache_bytes = "128MiB";
   std::string cold_sync_interval = "1m";
+  std::string retention_5m = "90d";
+  std::string retention_1h = "365d";
+  std::string downsample_5m_after = "40h";
+  std::string downsample_1h_after = "10d";
 
   // Adds the flags to `cmd`.
   void Register(CLI::App* cmd);
