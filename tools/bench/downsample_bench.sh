@@ -78,15 +78,7 @@ bench_init downsample_bench  # $tmp, pid, port, R[server.key] = value
 load_start=$(cut -d" " -f1-3 /proc/loadavg)
 t_start=$(date +%s)
 
-# Private copies, so that a concurrent rebuild cannot swap a binary mid-run.
-mkdir -p "$tmp/bin"
-cp "$STRATA_BIN" "$tmp/bin/strata"
-cp "$DRIVER_BIN" "$tmp/bin/query_bench_driver"
-driver=$tmp/bin/query_bench_driver
-strata_version="$("$tmp/bin/strata" --version 2> /dev/null | head -1 || true)"
-strata_version+=" (source tree $(git -C "$root" describe --always --dirty 2> /dev/null || echo unknown);"
-strata_version+=" binary built $(date -u -r "$STRATA_BIN" +%FT%TZ 2> /dev/null || echo '?'))"
-prometheus_version=$("$PROMETHEUS_BIN" --version 2>&1 | head -1 || true)
+bench_binaries "$DRIVER_BIN"  # Private copies; sets driver, strata_version, prometheus_version.
 
 # Long-range dashboard queries over the driver's workload: rate windows from 1 h (and 1h15s,
 # Grafana's $__rate_interval at a 30-day zoom with a 15 s scrape) to 1 d, increase over 1 d,
@@ -199,21 +191,9 @@ query_base=("$driver" query --strata "http://127.0.0.1:${port[strata]}"
             --step "$STEP" --rel-tol "$REL_TOL" --timeout-s 1800
             --strata-name "Strata raw" --param max_source_resolution=raw)
 check_ok=skipped
-if [ "$CHECK" = 1 ]; then
-  # Every sample in both, counted apart from the timed queries (Strata: from raw data).
-  echo 'count by (job) (up)' > "$tmp/check_query.txt"
-  check_cmd=("${query_base[@]}" --runs 1 --warmup 0 --pause-ms 0 --queries-file "$tmp/check_query.txt"
-             --expect-series "${R[strata.series]}" --expect-samples "${R[strata.non_stale_samples]}"
-             --data-first-ms "${R[strata.first_ms]}" --data-last-ms "$last_ms"
-             --check-timeout-s "$CHECK_TIMEOUT_S")
-  log "ingest check: ${check_cmd[*]}"
-  crc=0
-  timeout --kill-after=10 $((CHECK_TIMEOUT_S + 1800)) "${check_cmd[@]}" > "$tmp/check.out" 2> "$tmp/check.err" || crc=$?
-  sed 's/^/    /' "$tmp/check.err" >&2
-  alive strata prometheus
-  check_ok=yes
-  [ "$crc" = 0 ] || check_ok=no
-  settle strata prometheus
+if [ "$CHECK" = 1 ]; then  # Every sample in both (Strata: counted from raw data).
+  ingest_check "${R[strata.series]}" "${R[strata.non_stale_samples]}" "${R[strata.first_ms]}" \
+    "$last_ms" "${query_base[@]}"
 fi
 
 query_cmd=("${query_base[@]}" --variant "Strata auto:max_source_resolution=auto"

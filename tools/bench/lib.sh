@@ -1,12 +1,14 @@
-# lib.sh: helpers shared by the end-to-end benchmark scripts (tier_bench.sh, query_bench.sh,
-# downsample_bench.sh): a temp dir that is removed on exit, Strata and Prometheus started on
-# 127.0.0.1 with a free port and waited for, stopped with a bounded wait, checked alive, their
-# RSS and CPU read from /proc, their /metrics read, and a wait until they are idle.
-# Source it, then call bench_init NAME. It uses these variables of the caller (defaults here):
-#   PROMETHEUS_BIN, STRATA_FLAGS, PROMETHEUS_FLAGS, PROMETHEUS_RETENTION (empty: Prometheus'
-#   default), READY_TIMEOUT_S, STOP_TIMEOUT_S, SETTLE_S, IDLE_CPU_PCT, SETTLE_TIMEOUT_S, KEEP_TMP.
-# Servers run from "$tmp/bin/strata" (copy the binary there, so that a rebuild cannot swap it
-# mid-run) and keep their data dir, log and command line under "$tmp/<server>/".
+# lib.sh: helpers shared by the end-to-end benchmark scripts (rw_bench.sh, query_bench.sh,
+# tier_bench.sh, downsample_bench.sh): a temp dir that is removed on exit, private copies of the
+# binaries, Strata and Prometheus started on 127.0.0.1 with a free port and waited for, stopped
+# with a bounded wait, checked alive, their RSS and CPU read from /proc, their /metrics read, a
+# wait until they are idle, and the query driver's ingest check.
+# Source it, then call bench_init NAME. It uses root (the repository), STRATA_BIN and these
+# variables of the caller (defaults here): PROMETHEUS_BIN, STRATA_FLAGS, PROMETHEUS_FLAGS,
+# PROMETHEUS_RETENTION (empty: Prometheus' default), READY_TIMEOUT_S, STOP_TIMEOUT_S, SETTLE_S,
+# IDLE_CPU_PCT, SETTLE_TIMEOUT_S, CHECK_TIMEOUT_S, KEEP_TMP.
+# Servers run from "$tmp/bin/strata" (bench_binaries copies it there) and keep their data dir,
+# log and command line under "$tmp/<server>/".
 # shellcheck shell=bash disable=SC2034  # Sets variables for the caller (R, settle_s...).
 
 PROMETHEUS_BIN=${PROMETHEUS_BIN:-/usr/bin/prometheus}
@@ -18,6 +20,7 @@ STOP_TIMEOUT_S=${STOP_TIMEOUT_S:-60}
 SETTLE_S=${SETTLE_S:-10}          # Idle wait after a load or restart, at least this long...
 IDLE_CPU_PCT=${IDLE_CPU_PCT:-5}   # ...and until the server used < this % of a core for 5 s.
 SETTLE_TIMEOUT_S=${SETTLE_TIMEOUT_S:-900}
+CHECK_TIMEOUT_S=${CHECK_TIMEOUT_S:-600}  # Ingest check deadline.
 KEEP_TMP=${KEEP_TMP:-0}           # 1: keep data dirs and logs (the path is printed).
 
 bench_name=${bench_name:-$(basename "$0" .sh)}  # Prefix of messages; bench_init sets it.
@@ -45,6 +48,21 @@ bench_cleanup() {
   if [ "$KEEP_TMP" = 1 ]; then log "kept $tmp"; else rm -rf "$tmp"; fi
 }
 
+# Copies Strata, and the driver $1 if given, to "$tmp/bin", so that a concurrent rebuild cannot
+# swap a binary mid-run; sets driver (the copy), strata_version and prometheus_version.
+bench_binaries() {
+  mkdir -p "$tmp/bin"
+  cp "$STRATA_BIN" "$tmp/bin/strata"
+  if [ -n "${1:-}" ]; then
+    cp "$1" "$tmp/bin/query_bench_driver"
+    driver=$tmp/bin/query_bench_driver
+  fi
+  strata_version="$("$tmp/bin/strata" --version 2> /dev/null | head -1 || true)"
+  strata_version+=" (source tree $(git -C "${root:-.}" describe --always --dirty 2> /dev/null || echo unknown);"
+  strata_version+=" binary built $(date -u -r "$STRATA_BIN" +%FT%TZ 2> /dev/null || echo '?'))"
+  prometheus_version=$("$PROMETHEUS_BIN" --version 2>&1 | head -1 || true)
+}
+
 now() { echo "$EPOCHREALTIME"; }
 fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
@@ -55,8 +73,8 @@ proc_cpu_s() {  # utime + stime of process $1, seconds.
   tck=$(getconf CLK_TCK)
   sed 's/.*) //' "/proc/$1/stat" | awk -v t="$tck" '{ printf "%.2f", ($12 + $13) / t }'
 }
-json_get() {  # $1 file, $2 key: from the first JSON line of query_bench_driver in it.
-  grep '^{"tool":"query_bench"' "$1" | head -1 | sed -E "s/.*\"$2\":(\"[^\"]*\"|[^,}]*).*/\1/" | tr -d '"'
+json_get() {  # $1 file, $2 key: from the first JSON line of tool $3 (query_bench) in it.
+  grep "^{\"tool\":\"${3:-query_bench}\"" "$1" | head -1 | sed -E "s/.*\"$2\":(\"[^\"]*\"|[^,}]*).*/\1/" | tr -d '"'
 }
 
 # Value of the unlabelled metric $2 on server $1's /metrics ("" when absent).
@@ -234,4 +252,26 @@ settle() {
     fi
   done
   settle_s=$(($(date +%s) - t0))
+}
+
+# The driver's ingest check, run apart from the timed queries: both servers must hold $1 series
+# and $2 non-stale samples (first at $3, last at $4 ms), counted with PromQL; $5...: the driver's
+# query command (URLs, range, step, tolerance, Strata's parameters). Waits for both servers to
+# settle afterwards. Sets check_ok (yes or no) and crc (the driver's exit status); the report is
+# in "$tmp/check.err". Uses CHECK_TIMEOUT_S.
+ingest_check() {
+  local series=$1 samples=$2 first_ms=$3 last_ms=$4
+  shift 4
+  echo 'count by (job) (up)' > "$tmp/check_query.txt"
+  local -a cmd=("$@" --runs 1 --warmup 0 --pause-ms 0 --queries-file "$tmp/check_query.txt"
+                --expect-series "$series" --expect-samples "$samples" --data-first-ms "$first_ms"
+                --data-last-ms "$last_ms" --check-timeout-s "$CHECK_TIMEOUT_S")
+  log "ingest check: ${cmd[*]}"
+  crc=0
+  timeout --kill-after=10 $((CHECK_TIMEOUT_S + 1800)) "${cmd[@]}" > "$tmp/check.out" 2> "$tmp/check.err" || crc=$?
+  sed 's/^/    /' "$tmp/check.err" >&2
+  alive strata prometheus
+  check_ok=yes
+  [ "$crc" = 0 ] || check_ok=no
+  settle strata prometheus
 }

@@ -59,8 +59,7 @@ if [ ! -x "$QUERY_BENCH_BIN" ]; then
   g++ -std=c++20 -O2 -I"$root/src" -I"$root/build/proto" "$root/tools/bench/query_bench.cc" \
     "$proto_cc" -lprotobuf -lsnappy -lpthread -o "$QUERY_BENCH_BIN" || die "build failed"
 fi
-# A private copy of Strata, so that a concurrent rebuild cannot swap it mid-run.
-mkdir -p "$tmp/bin" && cp "$STRATA_BIN" "$tmp/bin/strata"
+bench_binaries ""  # A private copy of Strata.
 
 # ---- Start, load ----
 log "starting Strata and Prometheus"

@@ -34,8 +34,8 @@ invocation+=" LOADGEN_BIN=$LOADGEN_BIN"
 [ -n "$PROMETHEUS_FLAGS" ] && invocation+=" PROMETHEUS_FLAGS='$PROMETHEUS_FLAGS'"
 invocation+=" $0${*:+ $*}"
 
-die() { echo "rw_bench: $*" >&2; exit 1; }
-log() { echo "rw_bench: $*" >&2; }
+# shellcheck source=tools/bench/lib.sh
+. "$root/tools/bench/lib.sh"
 
 for bin in "$LOADGEN_BIN" curl awk; do
   command -v "$bin" > /dev/null || [ -x "$bin" ] || die "missing $bin"
@@ -48,66 +48,23 @@ for s in "${servers[@]}"; do
   esac
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/rw_bench.XXXXXX")
-server_pid="" port="" start_ts="" ready_s="" ready_cpu_s=""
+bench_init rw_bench  # $tmp, pid, port, R[server.key] = value
+bench_binaries ""  # A private copy of Strata; sets strata_version, prometheus_version.
 load_start=$(cut -d" " -f1-3 /proc/loadavg)
-git_rev=$(git -C "$root" describe --always --dirty 2> /dev/null || echo unknown)
-strata_version="$("$STRATA_BIN" --version 2> /dev/null | head -1 || true) (source tree $git_rev;"
-strata_version+=" binary built $(date -u -r "$STRATA_BIN" +%FT%TZ 2> /dev/null || echo '?'))"
-prometheus_version=$("$PROMETHEUS_BIN" --version 2>&1 | head -1 || true)
-# shellcheck disable=SC2317  # Invoked by the trap.
-cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2> /dev/null; then
-    kill -KILL "$server_pid" 2> /dev/null || true
-    wait "$server_pid" 2> /dev/null || true
-  fi
-  if [ "$KEEP_TMP" = 1 ]; then log "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-now() { echo "$EPOCHREALTIME"; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
-fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
-
-# A TCP port on 127.0.0.1 that no socket uses, below the ephemeral range (where outgoing
-# connections would take it from us). launch() retries if we still lose a race for it.
-free_port() {
-  local lo p
-  read -r lo _ < /proc/sys/net/ipv4/ip_local_port_range
-  [ "$lo" -gt 11000 ] || lo=32768
-  for _ in $(seq 200); do
-    p=$((10000 + RANDOM % (lo - 10000)))
-    if command -v ss > /dev/null; then
-      [ -z "$(ss -Htan "( sport = :$p )" 2> /dev/null)" ] && { echo "$p"; return; }
-    elif ! (exec 3<> "/dev/tcp/127.0.0.1/$p") 2> /dev/null; then
-      echo "$p"; return
-    fi
-  done
-  die "no free port found"
-}
 
 # Field of /proc/PID/status in bytes (VmRSS, VmHWM).
 proc_kib_field() { awk -v f="$2:" '$1 == f { print $2 * 1024 }' "/proc/$1/status"; }
-# utime + stime of a process, in seconds.
-proc_cpu_s() {
-  local tck
-  tck=$(getconf CLK_TCK)
-  sed 's/.*) //' "/proc/$1/stat" | awk -v t="$tck" '{ printf "%.2f", ($12 + $13) / t }'
-}
-# Value of an unlabelled sample in a /metrics exposition.
-metric() { curl -sf --max-time 10 "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m && !seen { print $2; seen = 1 }'; }
-# Samples the server holds for the workload, counted with PromQL: one instant query per metric
+# Samples server $1 holds for the workload, counted with PromQL: one instant query per metric
 # name, sum(count_over_time(name{job="node"}[range])) (count_over_time drops __name__, so one
 # query over all names would collide). Prints n/a on any failure.
 count_samples() {
-  local port=$1 t r names total=0 name v
+  local p=${port[$1]} t r names total=0 name v
   t=$(((start_ms + SAMPLES * INTERVAL_MS) / 1000 + 1))
   r=$((((SAMPLES + 1) * INTERVAL_MS + 999) / 1000 + 1))
-  names=$(curl -sf --max-time 60 "http://127.0.0.1:$port/api/v1/label/__name__/values" |
+  names=$(curl -sf --max-time 60 "http://127.0.0.1:$p/api/v1/label/__name__/values" |
             grep -o '"node_[A-Za-z0-9_]*"' | tr -d '"') || { echo n/a; return; }
   for name in $names; do
-    v=$(curl -sf --max-time 300 "http://127.0.0.1:$port/api/v1/query" \
+    v=$(curl -sf --max-time 300 "http://127.0.0.1:$p/api/v1/query" \
           --data-urlencode "query=sum(count_over_time($name{job=\"node\"}[${r}s]))" \
           --data-urlencode "time=$t" | grep -o '"value":\[[^]]*\]' |
           sed -E 's/.*,"([^"]*)"\]/\1/') || { echo n/a; return; }
@@ -116,87 +73,11 @@ count_samples() {
   done
   echo "$total"
 }
-# Value of "key": in the loadgen's JSON line.
-json_get() { grep '^{"tool":"rw_loadgen"' "$1" | sed -E "s/.*\"$2\":(\"[^\"]*\"|[^,}]*).*/\1/" | tr -d '"'; }
-
-# Starts server $1 on data dir $2 and port $3, logging to $4; sets server_pid and start_ts.
-start_server() {
-  local name=$1 dir=$2 port=$3 logf=$4
-  local -a cmd
-  case $name in
-    strata)
-      # shellcheck disable=SC2206  # STRATA_FLAGS is a word list on purpose.
-      cmd=("$STRATA_BIN" serve --listen "127.0.0.1:$port" --data-dir "$dir/data" $STRATA_FLAGS) ;;
-    prometheus)
-      # shellcheck disable=SC2206
-      cmd=("$PROMETHEUS_BIN" --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data"
-           --web.listen-address="127.0.0.1:$port" --web.enable-remote-write-receiver
-           $PROMETHEUS_FLAGS) ;;
-  esac
-  echo "${cmd[*]}" > "$dir/cmdline"
-  start_ts=$(now)
-  "${cmd[@]}" >> "$logf" 2>&1 &
-  server_pid=$!
-}
-
-# Polls /-/ready until 200 and sets ready_s = seconds since start_ts. Returns 1 if the server
-# exits first; dies after READY_TIMEOUT_S.
-wait_ready() {
-  local port=$1 deadline
-  deadline=$(($(date +%s) + READY_TIMEOUT_S))
-  while :; do
-    if curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$port/-/ready"; then
-      ready_s=$(fsub "$(now)" "$start_ts")
-      return 0
-    fi
-    kill -0 "$server_pid" 2> /dev/null || return 1
-    [ "$(date +%s)" -lt "$deadline" ] || die "server not ready after ${READY_TIMEOUT_S}s"
-    sleep 0.02
-  done
-}
-
-# Starts server $1 (bench dir $2, log $3) on a free port and waits until it is ready. Sets
-# server_pid, port, start_ts, ready_s and ready_cpu_s (CPU time the process used until then). Tries another port if the chosen one was taken.
-launch() {
-  local name=$1 dir=$2 logf=$3
-  for _ in 1 2 3 4 5; do
-    port=$(free_port)
-    start_server "$name" "$dir" "$port" "$logf"
-    if wait_ready "$port"; then
-      ready_cpu_s=$(proc_cpu_s "$server_pid")
-      return 0
-    fi
-    wait "$server_pid" 2> /dev/null || true
-    server_pid=""
-    if tail -5 "$logf" | grep -qi 'address already in use'; then
-      log "$name: port $port was taken; trying another"
-      continue
-    fi
-    tail -20 "$logf" >&2
-    die "$name exited before it was ready (log: $logf)"
-  done
-  die "$name: no usable port in 5 attempts"
-}
-
-stop_server() {  # $1: signal
-  local deadline=$(($(date +%s) + STOP_TIMEOUT_S))
-  kill "-$1" "$server_pid" 2> /dev/null || true
-  while kill -0 "$server_pid" 2> /dev/null; do
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-      log "pid $server_pid still alive ${STOP_TIMEOUT_S}s after SIG$1; SIGKILL"
-      kill -KILL "$server_pid" 2> /dev/null || true
-    fi
-    sleep 0.05
-  done
-  wait "$server_pid" 2> /dev/null || true
-  server_pid=""
-}
 
 start_ms=$(($(date +%s%3N) - SAMPLES * INTERVAL_MS))
 loadgen_args=(--series "$SERIES" --samples-per-series "$SAMPLES" --batch-size "$BATCH"
               --senders "$SENDERS" --interval-ms "$INTERVAL_MS" --start-ms "$start_ms"
               --seed "$SEED")
-declare -A R  # R[server.key] = value
 
 run_one() {
   local name=$1 dir="$tmp/$1" logf series_metric replay_metric
@@ -212,14 +93,14 @@ run_one() {
   esac
 
   log "$name: starting"
-  launch "$name" "$dir" "$logf"
+  launch "$name"
   R[$name.cmdline]=$(cat "$dir/cmdline")
-  R[$name.start_s]=$ready_s
-  R[$name.baseline_rss]=$(proc_kib_field "$server_pid" VmRSS)
+  R[$name.start_s]=${R[$name.ready_s]}
+  R[$name.baseline_rss]=$(proc_kib_field "${pid[$name]}" VmRSS)
   local cpu0
-  cpu0=$(proc_cpu_s "$server_pid")
+  cpu0=$(proc_cpu_s "${pid[$name]}")
 
-  local url="http://127.0.0.1:$port/api/v1/write" out="$dir/loadgen.out" rc=0
+  local url="http://127.0.0.1:${port[$name]}/api/v1/write" out="$dir/loadgen.out" rc=0
   R[$name.loadgen_cmd]="$LOADGEN_BIN --url $url ${loadgen_args[*]}"
   log "$name: loading: ${R[$name.loadgen_cmd]}"
   "$LOADGEN_BIN" --url "$url" "${loadgen_args[@]}" > "$out" 2>&1 || rc=$?
@@ -228,28 +109,25 @@ run_one() {
   grep -q '^{"tool":"rw_loadgen"' "$out" || die "$name: loadgen produced no result (rc=$rc)"
   for k in samples_per_s elapsed_s samples_ok samples latency_ms_p50 latency_ms_p99 \
            non_2xx_responses retries failed_requests connection_errors first_error; do
-    R[$name.$k]=$(json_get "$out" "$k")
+    R[$name.$k]=$(json_get "$out" "$k" rw_loadgen)
   done
-  if ! kill -0 "$server_pid" 2> /dev/null; then
-    tail -20 "$logf" >&2
-    die "$name died during the load (log: $logf)"
-  fi
-  R[$name.cpu_s]=$(fsub "$(proc_cpu_s "$server_pid")" "$cpu0")
-  R[$name.peak_rss]=$(proc_kib_field "$server_pid" VmHWM)
-  R[$name.rss_after]=$(proc_kib_field "$server_pid" VmRSS)
-  R[$name.series]=$(metric "$port" "$series_metric")
+  alive "$name"
+  R[$name.cpu_s]=$(fsub "$(proc_cpu_s "${pid[$name]}")" "$cpu0")
+  R[$name.peak_rss]=$(proc_kib_field "${pid[$name]}" VmHWM)
+  R[$name.rss_after]=$(proc_kib_field "${pid[$name]}" VmRSS)
+  R[$name.series]=$(metric "$name" "$series_metric")
   R[$name.disk]=$(du -sb "$dir/data" | awk '{ print $1 }')
-  if [ "$VERIFY" = 1 ]; then R[$name.stored]=$(count_samples "$port"); fi
+  if [ "$VERIFY" = 1 ]; then R[$name.stored]=$(count_samples "$name"); fi
 
   local i times=() metrics=() cpus=()
   for ((i = 1; i <= REPLAY_RUNS; i++)); do
     log "$name: SIGKILL and restart on the same data dir ($i/$REPLAY_RUNS)"
-    stop_server KILL 2> /dev/null  # Hides bash's "Killed" job notice.
+    stop "$name" KILL 2> /dev/null  # Hides bash's "Killed" job notice.
     echo "---- restart $i after SIGKILL ----" >> "$logf"
-    launch "$name" "$dir" "$logf"
-    times+=("$ready_s")
-    cpus+=("$ready_cpu_s")
-    metrics+=("$(metric "$port" "$replay_metric")")
+    launch "$name"
+    times+=("${R[$name.ready_s]}")
+    cpus+=("$(proc_cpu_s "${pid[$name]}")")  # CPU time used until ready.
+    metrics+=("$(metric "$name" "$replay_metric")")
   done
   R[$name.replay_all]="${times[*]}"
   R[$name.replay_metric_all]="${metrics[*]}"
@@ -257,18 +135,18 @@ run_one() {
   R[$name.replay_metric]=$(median "${metrics[@]}")
   R[$name.replay_cpu_all]="${cpus[*]}"
   R[$name.replay_cpu]=$(median "${cpus[@]}")
-  R[$name.restart_rss]=$(proc_kib_field "$server_pid" VmRSS)
-  R[$name.restart_hwm]=$(proc_kib_field "$server_pid" VmHWM)
-  R[$name.series_after]=$(metric "$port" "$series_metric")
-  if [ "$VERIFY" = 1 ]; then R[$name.stored_after]=$(count_samples "$port"); fi
-  stop_server TERM
+  R[$name.restart_rss]=$(proc_kib_field "${pid[$name]}" VmRSS)
+  R[$name.restart_hwm]=$(proc_kib_field "${pid[$name]}" VmHWM)
+  R[$name.series_after]=$(metric "$name" "$series_metric")
+  if [ "$VERIFY" = 1 ]; then R[$name.stored_after]=$(count_samples "$name"); fi
+  stop "$name" TERM
   log "$name: done"
 }
 
 for s in "${servers[@]}"; do run_one "$s"; done
 
 # ---- Report ----
-mib() { awk -v b="$1" 'BEGIN { if (b == "") print "n/a"; else printf "%.1f", b / 1048576 }'; }
+mib() { awk -v b="$1" 'BEGIN { if (b == "") print "n/a"; else printf "%.1f", b / 1048576 }'; }  # Bytes, not lib.sh's KiB.
 per_series() {
   awk -v p="$1" -v b="$2" -v n="$3" 'BEGIN { if (n > 0) printf "%.0f", (p - b) / n; else print "n/a" }'
 }

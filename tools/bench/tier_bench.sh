@@ -64,15 +64,7 @@ for bin in curl awk timeout du; do command -v "$bin" > /dev/null || die "missing
 bench_init tier_bench  # $tmp, pid, port, sampler, R[server.key] = value
 load_start=$(cut -d" " -f1-3 /proc/loadavg)
 
-# Private copies, so that a concurrent rebuild cannot swap a binary mid-run.
-mkdir -p "$tmp/bin"
-cp "$STRATA_BIN" "$tmp/bin/strata"
-cp "$DRIVER_BIN" "$tmp/bin/query_bench_driver"
-driver=$tmp/bin/query_bench_driver
-strata_version="$("$tmp/bin/strata" --version 2> /dev/null | head -1 || true)"
-strata_version+=" (source tree $(git -C "$root" describe --always --dirty 2> /dev/null || echo unknown);"
-strata_version+=" binary built $(date -u -r "$STRATA_BIN" +%FT%TZ 2> /dev/null || echo '?'))"
-prometheus_version=$("$PROMETHEUS_BIN" --version 2>&1 | head -1 || true)
+bench_binaries "$DRIVER_BIN"  # Private copies; sets driver, strata_version, prometheus_version.
 
 # ---- The workload: identical for both servers. ----
 end_ms=$(date +%s%3N)
@@ -189,19 +181,8 @@ check_ok=skipped
 if [ "$CHECK" = 1 ]; then
   # The ingest check (heavy count_over_time over all data) runs apart from the timed queries,
   # so that it does not count toward their peak RSS.
-  echo 'count by (job) (up)' > "$tmp/check_query.txt"
-  check_cmd=("${query_base[@]}" --runs 1 --warmup 0 --pause-ms 0 --queries-file "$tmp/check_query.txt"
-             --expect-series "${R[strata.series]}" --expect-samples "${R[strata.non_stale]}"
-             --data-first-ms "${R[strata.first_ms]}" --data-last-ms "$last_ms"
-             --check-timeout-s "$CHECK_TIMEOUT_S")
-  log "ingest check: ${check_cmd[*]}"
-  crc=0
-  timeout --kill-after=10 $((CHECK_TIMEOUT_S + 1200)) "${check_cmd[@]}" > "$tmp/check.out" 2> "$tmp/check.err" || crc=$?
-  sed 's/^/    /' "$tmp/check.err" >&2
-  alive strata prometheus
-  check_ok=yes
-  [ "$crc" = 0 ] || check_ok=no
-  settle strata prometheus
+  ingest_check "${R[strata.series]}" "${R[strata.non_stale]}" "${R[strata.first_ms]}" "$last_ms" \
+    "${query_base[@]}"
 fi
 
 # ---- Cold tier: each dashboard query once with the cold cache disabled ----
