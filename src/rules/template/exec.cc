@@ -3,6 +3,7 @@
 // errors name the node being evaluated, as Go's do.
 #include "rules/template/exec.h"
 
+#include <cstdint>
 #include <span>
 #include <utility>
 #include <vector>
@@ -69,6 +70,7 @@ class State {
     if (it == set_.trees.end()) {
       return Status::FailedPrecondition("template: no template \"" + std::string(name) + "\"");
     }
+    stack_base_ = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
     tmpl_name_ = std::string(name);
     vars_ = {{"$", dot}};
     STRATA_ASSIGN_OR_RETURN(Flow f, Walk(dot, *it->second));
@@ -77,7 +79,9 @@ class State {
   }
 
  private:
-  Status Errorf(const std::string& msg) const {
+  // Out of line and cold: keeps the string temporaries of error messages out of the frames of
+  // the recursive walkers.
+  [[gnu::noinline, gnu::cold]] Status Errorf(const std::string& msg) const {
     if (at_ == nullptr) {
       return Status::FailedPrecondition("template: " + tmpl_name_ + ": " + msg);
     }
@@ -120,30 +124,27 @@ class State {
     return Errorf("undefined variable: " + name);
   }
 
-  // Bounds the C++ recursion of Walk and EvalPipeline (template calls times nesting).
-  static constexpr int kMaxRecursion = 2000;
+  // Bounds the C++ recursion of Walk and EvalPipeline (template calls times nesting) by the
+  // stack it uses, whatever the frame sizes of the build (sanitizers make them much larger).
+  static constexpr uintptr_t kMaxStackBytes = 1 << 20;
+
+  bool TooDeep() const {
+    auto here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+    return stack_base_ > here && stack_base_ - here > kMaxStackBytes;
+  }
 
   Result<Flow> Walk(const Value& dot, const Node& node) {
     // A list names nothing useful in an error; errors while walking it name the last node.
     if (node.type != NodeType::kList) at_ = &node;
     STRATA_RETURN_IF_ERROR(Step());
-    if (recursion_ >= kMaxRecursion) return Errorf("execution nested too deeply");
-    ++recursion_;
-    auto r = WalkNode(dot, node);
-    --recursion_;
-    return r;
+    if (TooDeep()) return Errorf("execution nested too deeply");
+    return WalkNode(dot, node);
   }
 
   Result<Flow> WalkNode(const Value& dot, const Node& node) {
     switch (node.type) {
-      case NodeType::kAction: {
-        STRATA_ASSIGN_OR_RETURN(Value val, EvalPipeline(dot, *node.pipe));
-        if (node.pipe->decl.empty()) {
-          at_ = &node;
-          STRATA_RETURN_IF_ERROR(Write(PrintForTemplate(val)));
-        }
-        return Flow::kNormal;
-      }
+      case NodeType::kAction:
+        return WalkAction(dot, node);
       case NodeType::kBreak:
         return Flow::kBreak;
       case NodeType::kContinue:
@@ -169,6 +170,15 @@ class State {
     }
   }
 
+  [[gnu::noinline]] Result<Flow> WalkAction(const Value& dot, const Node& node) {
+    STRATA_ASSIGN_OR_RETURN(Value val, EvalPipeline(dot, *node.pipe));
+    if (node.pipe->decl.empty()) {
+      at_ = &node;
+      STRATA_RETURN_IF_ERROR(Write(PrintForTemplate(val)));
+    }
+    return Flow::kNormal;
+  }
+
   Result<Flow> WalkIfOrWith(const Value& dot, const Node& node) {
     size_t mark = vars_.size();
     STRATA_ASSIGN_OR_RETURN(Value val, EvalPipeline(dot, *node.pipe));
@@ -182,7 +192,7 @@ class State {
     return f;
   }
 
-  Result<Flow> WalkRange(const Value& dot, const Node& r) {
+  [[gnu::noinline]] Result<Flow> WalkRange(const Value& dot, const Node& r) {
     at_ = &r;
     size_t mark = vars_.size();
     STRATA_ASSIGN_OR_RETURN(Value val, EvalPipeline(dot, *r.pipe));
@@ -261,7 +271,7 @@ class State {
     return Flow::kNormal;
   }
 
-  Result<Flow> WalkTemplate(const Value& dot, const Node& t) {
+  [[gnu::noinline]] Result<Flow> WalkTemplate(const Value& dot, const Node& t) {
     at_ = &t;
     auto it = set_.trees.find(t.text);
     if (it == set_.trees.end()) return Errorf("template \"" + t.text + "\" not defined");
@@ -288,11 +298,8 @@ class State {
 
   Result<Value> EvalPipeline(const Value& dot, const Node& pipe) {
     at_ = &pipe;
-    if (recursion_ >= kMaxRecursion) return Errorf("execution nested too deeply");
-    ++recursion_;
-    auto r = EvalPipelineImpl(dot, pipe);
-    --recursion_;
-    return r;
+    if (TooDeep()) return Errorf("execution nested too deeply");
+    return EvalPipelineImpl(dot, pipe);
   }
 
   Result<Value> EvalPipelineImpl(const Value& dot, const Node& pipe) {
@@ -320,7 +327,7 @@ class State {
     return Status::Ok();
   }
 
-  Result<Value> EvalCommand(const Value& dot, const Node& cmd, const Value* final) {
+  [[gnu::noinline]] Result<Value> EvalCommand(const Value& dot, const Node& cmd, const Value* final) {
     STRATA_RETURN_IF_ERROR(Step());
     const Node& first = *cmd.children[0];
     Args args(cmd.children);
@@ -404,7 +411,7 @@ class State {
     return EvalField(dot, idents.back(), node, args, final, receiver);
   }
 
-  Result<Value> EvalField(const Value& dot, const std::string& name, const Node& node, Args args,
+  [[gnu::noinline]] Result<Value> EvalField(const Value& dot, const std::string& name, const Node& node, Args args,
                           const Value* final, const Value& receiver) {
     if (!receiver.valid()) return Value();  // missingkey=zero: nil data yields no value.
     if (receiver.kind() == Kind::kTime) {
@@ -449,7 +456,7 @@ class State {
     return EvalCall(dot, *info, cmd, ident.text, args, final, nullptr);
   }
 
-  Result<Value> EvalCall(const Value& dot, const FuncInfo& info, const Node& node,
+  [[gnu::noinline]] Result<Value> EvalCall(const Value& dot, const FuncInfo& info, const Node& node,
                          const std::string& name, Args args, const Value* final,
                          const Value* receiver) {
     Args rest = args.empty() ? args : args.subspan(1);
@@ -529,7 +536,7 @@ class State {
                   TypeName(value));
   }
 
-  Result<Value> EvalArg(const Value& dot, ParamType t, const Node& n) {
+  [[gnu::noinline]] Result<Value> EvalArg(const Value& dot, ParamType t, const Node& n) {
     at_ = &n;
     switch (n.type) {
       case NodeType::kDot:
@@ -588,7 +595,7 @@ class State {
   std::string out_;
   const Node* at_ = nullptr;
   int depth_ = 0;
-  int recursion_ = 0;
+  uintptr_t stack_base_ = 0;
   int64_t steps_ = 0;
 };
 
