@@ -144,6 +144,10 @@ TEST(TemplateFuncsTest, Strings) {
                    "{{ \"aA bB CC\" | toLower }}"),
             "Aa Bb CC|AA BB CC|aa bb cc");
   EXPECT_EQ(Expand("{{ \"node_exporter-x.y\" | title }}"), "Node_exporter-X.Y");
+  // Unicode letters change case as in Go; invalid UTF-8 becomes U+FFFD.
+  EXPECT_EQ(Expand("{{ \"\u00e9t\u00e9 \u03b1\u03b2\" | toUpper }}|{{ \"\u00c9T\u00c9\" | toLower }}|"
+                   "{{ \"\u00e9t\u00e9 \u00e0 z\u3000\u00e9\" | title }}|{{ \"a\xff\" | toUpper }}"),
+            "\u00c9T\u00c9 \u0391\u0392|\u00e9t\u00e9|\u00c9t\u00e9 \u00c0 Z\u3000\u00c9|A\ufffd");
   EXPECT_EQ(Expand("{{ match \"a+\" \"aa\" }} {{ match \"a+\" \"b\" }} {{ match \"^b$\" \"ab\" }}"),
             "true false false");
   EXPECT_EQ(Expand("{{ reReplaceAll \"(a)b\" \"x$1\" \"ab\" }}"), "xa");

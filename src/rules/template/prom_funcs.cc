@@ -2,7 +2,9 @@
 // family's exact output, query results as samples, labels and links, and Go's regexp
 // replacement syntax ($1, ${name}) on top of RE2.
 #include <arpa/inet.h>
+#include <locale.h>
 #include <re2/re2.h>
+#include <wctype.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -378,36 +380,101 @@ Result<Value> FnSafeHtml(const CallEnv&, std::span<const Value> args) {
   return Value::Of(Html{args[0].Str()});
 }
 
-// strings.Title: upper-cases the first letter of each word (ASCII letters only, see template.h).
-Result<Value> FnTitle(const CallEnv&, std::span<const Value> args) {
-  std::string s = args[0].Str();
-  bool prev_sep = true;
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (prev_sep && c >= 'a' && c <= 'z') s[i] = static_cast<char>(c - 32);
-    if (c >= 0x80) {
-      prev_sep = false;  // Non-ASCII letters continue a word (spaces among them are rare).
-    } else {
-      prev_sep = !IsNameByte(static_cast<char>(c));
-    }
+// Unicode case mapping through glibc's tables for C.UTF-8 (a locale object, so thread-safe);
+// null if the locale is missing, and then only ASCII letters change.
+locale_t Utf8Locale() {
+  static const locale_t kLocale = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
+  return kLocale;
+}
+
+void AppendUtf8Rune(std::string* out, uint32_t r) {
+  if (r < 0x80) {
+    out->push_back(static_cast<char>(r));
+  } else if (r < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (r >> 6)));
+    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
+  } else if (r < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (r >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (r >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
   }
-  return Value::String(std::move(s));
+}
+
+// Decodes the rune at s[*i] and advances; invalid UTF-8 decodes as U+FFFD of one byte.
+uint32_t NextRune(std::string_view s, size_t* i) {
+  unsigned char c = static_cast<unsigned char>(s[*i]);
+  size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+  if (n == 0 || *i + n > s.size()) {
+    ++*i;
+    return c < 0x80 ? c : 0xFFFD;
+  }
+  uint32_t r = n == 1 ? c : c & (0x7F >> n);
+  for (size_t k = 1; k < n; ++k) {
+    unsigned char cc = static_cast<unsigned char>(s[*i + k]);
+    if ((cc & 0xC0) != 0x80) {
+      ++*i;
+      return 0xFFFD;
+    }
+    r = (r << 6) | (cc & 0x3F);
+  }
+  *i += n;
+  return r;
+}
+
+enum class Case { kUpper, kLower };
+
+uint32_t MapRune(uint32_t r, Case c) {
+  if (r < 0x80) {
+    if (c == Case::kUpper && r >= 'a' && r <= 'z') return r - 32;
+    if (c == Case::kLower && r >= 'A' && r <= 'Z') return r + 32;
+    return r;
+  }
+  locale_t loc = Utf8Locale();
+  if (loc == static_cast<locale_t>(0)) return r;
+  return static_cast<uint32_t>(c == Case::kUpper ? towupper_l(static_cast<wint_t>(r), loc)
+                                                 : towlower_l(static_cast<wint_t>(r), loc));
+}
+
+// strings.ToUpper / ToLower: ASCII strings byte by byte, others rune by rune.
+std::string MapCase(std::string_view s, Case c) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) AppendUtf8Rune(&out, MapRune(NextRune(s, &i), c));
+  return out;
+}
+
+// strings.Title's isSeparator.
+bool IsSeparator(uint32_t r) {
+  if (r < 0x80) return !IsNameByte(static_cast<char>(r));
+  locale_t loc = Utf8Locale();
+  if (loc == static_cast<locale_t>(0)) return false;
+  if (iswalnum_l(static_cast<wint_t>(r), loc)) return false;
+  return iswspace_l(static_cast<wint_t>(r), loc) || r == 0x85 || r == 0xA0;
+}
+
+Result<Value> FnTitle(const CallEnv&, std::span<const Value> args) {
+  std::string_view s = args[0].Str();
+  std::string out;
+  uint32_t prev = ' ';
+  for (size_t i = 0; i < s.size();) {
+    uint32_t r = NextRune(s, &i);
+    AppendUtf8Rune(&out, IsSeparator(prev) ? MapRune(r, Case::kUpper) : r);
+    prev = r;
+  }
+  return Value::String(std::move(out));
 }
 
 Result<Value> FnToUpper(const CallEnv&, std::span<const Value> args) {
-  std::string s = args[0].Str();
-  for (char& c : s) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
-  }
-  return Value::String(std::move(s));
+  return Value::String(MapCase(args[0].Str(), Case::kUpper));
 }
 
 Result<Value> FnToLower(const CallEnv&, std::span<const Value> args) {
-  std::string s = args[0].Str();
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
-  return Value::String(std::move(s));
+  return Value::String(MapCase(args[0].Str(), Case::kLower));
 }
 
 Result<Value> FnGraphLink(const CallEnv&, std::span<const Value> args) {
