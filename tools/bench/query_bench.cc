@@ -1905,7 +1905,7 @@ std::string TwoWayTable(const std::vector<QueryReport>& reports, const QueryOpti
 }
 
 // A variant's comparison cell: the largest relative difference, points only on one side, and
-// bold when the answers are not within the tolerance.
+// when the answers are not within the tolerance, in bold, with how many points are off.
 std::string DiffCell(const std::optional<Comparison>& c) {
   if (!c) return "n/a";
   std::string cell = RelText(c->max_rel);
@@ -1913,7 +1913,9 @@ std::string DiffCell(const std::optional<Comparison>& c) {
     cell += " (+" + std::to_string(c->points_only_a) + "/-" + std::to_string(c->points_only_b) +
             " points)";
   }
-  return c->same ? cell : "**" + cell + "**";
+  if (c->same) return cell;
+  return "**" + cell + "**, " + std::to_string(c->differing_points) + " of " +
+         std::to_string(c->matched_points + c->points_only_a + c->points_only_b) + " points off";
 }
 
 // The Markdown of a run with variants: per query every server's median, whether Strata and
@@ -1989,7 +1991,7 @@ std::string VariantTable(const std::vector<Server>& servers,
       if (all_met) (*met)++;
     }
   }
-  char buf[1024];
+  char buf[2048];
   md += "\n";
   for (size_t k = 0; k < nv; ++k) {
     const std::string& v = servers[2 + k].name;
@@ -2018,7 +2020,8 @@ std::string VariantTable(const std::vector<Server>& servers,
       "points both answers have (same series, same time; differences up to %g count as 0, "
       "NaN against a number as inf); (+a/-b points): points only in the variant's / only in "
       "the other answer. Bold: not within the tolerance (relative %g, absolute %g, and no "
-      "point on one side only), or an aim missed. %s = %s: the same answer within relative "
+      "point on one side only; then how many points are off), or an aim missed. %s = %s: the "
+      "same answer within relative "
       "%g. Resolutions: the word before \"resolution\" in each of the variant's `infos` "
       "annotations, then how many it returned.\n",
       o.warmup, o.runs, o.pause_ms, static_cast<long long>(o.start_s),
