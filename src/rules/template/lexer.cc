@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "model/quote.h"
+#include "rules/template/utf8.h"
 
 namespace strata::rules::template_internal {
 namespace {
@@ -13,24 +14,6 @@ constexpr std::string_view kLeftDelim = "{{";
 constexpr std::string_view kRightDelim = "}}";
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-// Decodes the UTF-8 rune at s[pos]; *len gets its byte length (1 for invalid bytes).
-uint32_t RuneAt(std::string_view s, size_t pos, size_t* len) {
-  unsigned char c = static_cast<unsigned char>(s[pos]);
-  size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-  if (pos + n > s.size()) n = 1;
-  uint32_t r = n == 1 ? c : c & (0x7F >> n);
-  for (size_t k = 1; k < n; ++k) {
-    unsigned char cc = static_cast<unsigned char>(s[pos + k]);
-    if ((cc & 0xC0) != 0x80) {
-      *len = 1;
-      return 0xFFFD;
-    }
-    r = (r << 6) | (cc & 0x3F);
-  }
-  *len = n;
-  return n == 1 && c >= 0x80 ? 0xFFFD : r;
-}
-
 // Go's isAlphaNumeric: '_', letters and digits. Without Unicode tables, non-ASCII runes count
 // as letters unless they are spaces, format characters or Latin-1 punctuation and symbols.
 bool IsAlnumRune(uint32_t r) {
@@ -47,22 +30,14 @@ bool IsAlnumRune(uint32_t r) {
 // Byte length of the letter or digit at s[pos], 0 if there is none.
 size_t AlnumLen(std::string_view s, size_t pos) {
   if (pos >= s.size()) return 0;
-  size_t len;
-  return IsAlnumRune(RuneAt(s, pos, &len)) ? len : 0;
+  size_t next = pos;
+  return IsAlnumRune(DecodeRune(s, &next)) ? next - pos : 0;
 }
 
 std::string RuneDesc(std::string_view s, size_t pos) {
   // Go's %#U: "U+00A0", plus ' c' for printable runes.
-  unsigned char c = static_cast<unsigned char>(s[pos]);
-  uint32_t r = c;
-  int len = 1;
-  if (c >= 0xC0) {
-    len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-    r = c & (0x3F >> (len - 1));
-    for (int k = 1; k < len && pos + static_cast<size_t>(k) < s.size(); ++k) {
-      r = (r << 6) | (static_cast<unsigned char>(s[pos + static_cast<size_t>(k)]) & 0x3F);
-    }
-  }
+  size_t next = pos;
+  uint32_t r = DecodeRune(s, &next);
   char buf[32];
   std::snprintf(buf, sizeof(buf), "U+%04X", r);
   std::string out = buf;
@@ -71,7 +46,7 @@ std::string RuneDesc(std::string_view s, size_t pos) {
                                               !(r >= 0x2028 && r <= 0x202F) && r != 0x3000);
   if (printable) {
     out += " '";
-    out.append(s.substr(pos, static_cast<size_t>(len)));
+    out.append(s.substr(pos, next - pos));
     out += "'";
   }
   return out;

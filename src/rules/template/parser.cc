@@ -3,177 +3,16 @@
 #include "rules/template/parser.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 
 #include "model/quote.h"
 #include "rules/template/lexer.h"
+#include "rules/template/literals.h"
+#include "rules/template/utf8.h"
 
 namespace strata::rules::template_internal {
 namespace {
-
-void AppendUtf8(std::string* out, uint32_t r) {
-  if (r < 0x80) {
-    out->push_back(static_cast<char>(r));
-  } else if (r < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (r >> 6)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else if (r < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (r >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (r >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  }
-}
-
-int HexVal(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// strconv.Unquote for "...", `...` and '...' (a single rune). False on invalid syntax.
-bool Unquote(std::string_view q, std::string* out) {
-  out->clear();
-  if (q.size() < 2 || q.front() != q.back()) return false;
-  char quote = q.front();
-  std::string_view body = q.substr(1, q.size() - 2);
-  if (quote == '`') {
-    for (char c : body) {
-      if (c == '`') return false;
-      if (c != '\r') out->push_back(c);
-    }
-    return true;
-  }
-  if (quote != '"' && quote != '\'') return false;
-  size_t runes = 0;
-  for (size_t i = 0; i < body.size();) {
-    char c = body[i];
-    if (c == quote || c == '\n') return false;
-    ++runes;
-    if (c != '\\') {
-      out->push_back(c);
-      ++i;
-      if (static_cast<unsigned char>(c) >= 0xC0) {
-        while (i < body.size() && (static_cast<unsigned char>(body[i]) & 0xC0) == 0x80) {
-          out->push_back(body[i++]);
-        }
-      }
-      continue;
-    }
-    if (++i >= body.size()) return false;
-    char e = body[i++];
-    switch (e) {
-      case 'a': out->push_back('\a'); break;
-      case 'b': out->push_back('\b'); break;
-      case 'f': out->push_back('\f'); break;
-      case 'n': out->push_back('\n'); break;
-      case 'r': out->push_back('\r'); break;
-      case 't': out->push_back('\t'); break;
-      case 'v': out->push_back('\v'); break;
-      case '\\': out->push_back('\\'); break;
-      case '\'':
-      case '"':
-        if (e != quote) return false;
-        out->push_back(e);
-        break;
-      case 'x':
-      case 'u':
-      case 'U': {
-        int n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
-        if (i + static_cast<size_t>(n) > body.size()) return false;
-        uint32_t v = 0;
-        for (int k = 0; k < n; ++k) {
-          int h = HexVal(body[i++]);
-          if (h < 0) return false;
-          v = v * 16 + static_cast<uint32_t>(h);
-        }
-        if (e == 'x') {
-          if (quote == '\'') {
-            AppendUtf8(out, v);
-          } else {
-            out->push_back(static_cast<char>(v));
-          }
-        } else {
-          if (v > 0x10FFFF || (v >= 0xD800 && v < 0xE000)) return false;
-          AppendUtf8(out, v);
-        }
-        break;
-      }
-      default:
-        if (e >= '0' && e <= '7') {
-          if (i + 2 > body.size()) return false;
-          uint32_t v = static_cast<uint32_t>(e - '0');
-          for (int k = 0; k < 2; ++k) {
-            char d = body[i++];
-            if (d < '0' || d > '7') return false;
-            v = v * 8 + static_cast<uint32_t>(d - '0');
-          }
-          if (v > 255) return false;
-          if (quote == '\'') {
-            AppendUtf8(out, v);
-          } else {
-            out->push_back(static_cast<char>(v));
-          }
-          break;
-        }
-        return false;
-    }
-  }
-  return quote == '"' || runes == 1;
-}
-
-// strconv.ParseInt(text, 0, 64): sign, 0x/0o/0b/0 prefixes, underscores between digits.
-bool ParseGoInt(std::string_view t, int64_t* out) {
-  bool neg = false;
-  if (!t.empty() && (t[0] == '+' || t[0] == '-')) {
-    neg = t[0] == '-';
-    t.remove_prefix(1);
-  }
-  int base = 10;
-  if (t.size() >= 2 && t[0] == '0') {
-    char p = static_cast<char>(t[1] | 0x20);
-    if (p == 'x') {
-      base = 16;
-      t.remove_prefix(2);
-    } else if (p == 'o') {
-      base = 8;
-      t.remove_prefix(2);
-    } else if (p == 'b') {
-      base = 2;
-      t.remove_prefix(2);
-    } else {
-      base = 8;
-      t.remove_prefix(1);
-    }
-  }
-  std::string digits;
-  for (size_t i = 0; i < t.size(); ++i) {
-    if (t[i] == '_') {
-      if (i + 1 >= t.size() || t[i + 1] == '_') return false;
-      continue;
-    }
-    digits.push_back(t[i]);
-  }
-  if (digits.empty()) return false;
-  uint64_t u = 0;
-  auto r = std::from_chars(digits.data(), digits.data() + digits.size(), u, base);
-  if (r.ec != std::errc() || r.ptr != digits.data() + digits.size()) return false;
-  if (neg) {
-    if (u > uint64_t{1} << 63) return false;
-    *out = static_cast<int64_t>(0 - u);
-  } else {
-    if (u > static_cast<uint64_t>(INT64_MAX)) return false;
-    *out = static_cast<int64_t>(u);
-  }
-  return true;
-}
 
 class Parser {
  public:
@@ -663,14 +502,8 @@ class Parser {
     if (tok.type == ItemType::kCharConstant) {
       std::string s;
       if (!Unquote(tok.val, &s)) return Errorf("malformed character constant: " + tok.val);
-      // Decode the single rune.
-      const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
-      uint32_t r = p[0];
-      if (r >= 0xC0) {
-        int len = r >= 0xF0 ? 4 : r >= 0xE0 ? 3 : 2;
-        r &= 0x3F >> (len - 1);
-        for (int k = 1; k < len && static_cast<size_t>(k) < s.size(); ++k) r = (r << 6) | (p[k] & 0x3F);
-      }
+      size_t i = 0;
+      uint32_t r = DecodeRune(s, &i);
       n->is_int = n->is_float = true;
       n->int_value = r;
       n->float_value = r;
@@ -728,123 +561,7 @@ class Parser {
   Status err_;
 };
 
-void WriteNode(const Node& n, std::string* sb);
-
-void WritePipe(const Node& p, std::string* sb) {
-  for (size_t i = 0; i < p.decl.size(); ++i) {
-    if (i > 0) *sb += ", ";
-    *sb += p.decl[i];
-  }
-  if (!p.decl.empty()) *sb += p.is_assign ? " = " : " := ";
-  for (size_t i = 0; i < p.children.size(); ++i) {
-    if (i > 0) *sb += " | ";
-    WriteNode(*p.children[i], sb);
-  }
-}
-
-void WriteNode(const Node& n, std::string* sb) {
-  switch (n.type) {
-    case NodeType::kText:
-      *sb += n.text;
-      return;
-    case NodeType::kAction:
-      *sb += "{{";
-      WritePipe(*n.pipe, sb);
-      *sb += "}}";
-      return;
-    case NodeType::kPipe:
-      WritePipe(n, sb);
-      return;
-    case NodeType::kCommand:
-      for (size_t i = 0; i < n.children.size(); ++i) {
-        if (i > 0) sb->push_back(' ');
-        if (n.children[i]->type == NodeType::kPipe) {
-          sb->push_back('(');
-          WritePipe(*n.children[i], sb);
-          sb->push_back(')');
-        } else {
-          WriteNode(*n.children[i], sb);
-        }
-      }
-      return;
-    case NodeType::kField:
-      for (const auto& f : n.idents) *sb += "." + f;
-      return;
-    case NodeType::kVariable:
-      for (size_t i = 0; i < n.idents.size(); ++i) {
-        if (i > 0) sb->push_back('.');
-        *sb += n.idents[i];
-      }
-      return;
-    case NodeType::kChain:
-      if (n.children[0]->type == NodeType::kPipe) {
-        sb->push_back('(');
-        WritePipe(*n.children[0], sb);
-        sb->push_back(')');
-      } else {
-        WriteNode(*n.children[0], sb);
-      }
-      for (const auto& f : n.idents) *sb += "." + f;
-      return;
-    case NodeType::kIdentifier:
-    case NodeType::kNumber:
-      *sb += n.text;
-      return;
-    case NodeType::kString:
-      *sb += n.quoted;
-      return;
-    case NodeType::kDot:
-      *sb += ".";
-      return;
-    case NodeType::kNil:
-      *sb += "nil";
-      return;
-    case NodeType::kBool:
-      *sb += n.boolean ? "true" : "false";
-      return;
-    case NodeType::kTemplate:
-      *sb += "{{template \"" + n.text + "\"";
-      if (n.pipe) {
-        sb->push_back(' ');
-        WritePipe(*n.pipe, sb);
-      }
-      *sb += "}}";
-      return;
-    case NodeType::kIf:
-    case NodeType::kWith:
-    case NodeType::kRange:
-      *sb += n.type == NodeType::kIf ? "{{if " : n.type == NodeType::kWith ? "{{with " : "{{range ";
-      WritePipe(*n.pipe, sb);
-      *sb += "}}";
-      return;
-    case NodeType::kBreak:
-      *sb += "{{break}}";
-      return;
-    case NodeType::kContinue:
-      *sb += "{{continue}}";
-      return;
-    case NodeType::kList:
-      for (const auto& c : n.children) WriteNode(*c, sb);
-      return;
-  }
-}
-
 }  // namespace
-
-std::string Node::String() const {
-  std::string s;
-  WriteNode(*this, &s);
-  return s;
-}
-
-void LineAndColumn(std::string_view text, size_t pos, int* line, int* col) {
-  if (pos > text.size()) pos = text.size();
-  std::string_view before = text.substr(0, pos);
-  size_t nl = before.rfind('\n');
-  *line = 1;
-  for (char c : before) *line += c == '\n';
-  *col = nl == std::string_view::npos ? static_cast<int>(pos) : static_cast<int>(pos - nl - 1);
-}
 
 Result<std::unique_ptr<TemplateSet>> ParseTemplate(
     std::string_view name, std::string_view text,

@@ -16,6 +16,7 @@
 #include "model/quote.h"
 #include "rules/template/funcs.h"
 #include "rules/template/go_fmt.h"
+#include "rules/template/utf8.h"
 
 namespace strata::rules::template_internal {
 
@@ -387,45 +388,6 @@ locale_t Utf8Locale() {
   return kLocale;
 }
 
-void AppendUtf8Rune(std::string* out, uint32_t r) {
-  if (r < 0x80) {
-    out->push_back(static_cast<char>(r));
-  } else if (r < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (r >> 6)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else if (r < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (r >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (r >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  }
-}
-
-// Decodes the rune at s[*i] and advances; invalid UTF-8 decodes as U+FFFD of one byte.
-uint32_t NextRune(std::string_view s, size_t* i) {
-  unsigned char c = static_cast<unsigned char>(s[*i]);
-  size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-  if (n == 0 || *i + n > s.size()) {
-    ++*i;
-    return c < 0x80 ? c : 0xFFFD;
-  }
-  uint32_t r = n == 1 ? c : c & (0x7F >> n);
-  for (size_t k = 1; k < n; ++k) {
-    unsigned char cc = static_cast<unsigned char>(s[*i + k]);
-    if ((cc & 0xC0) != 0x80) {
-      ++*i;
-      return 0xFFFD;
-    }
-    r = (r << 6) | (cc & 0x3F);
-  }
-  *i += n;
-  return r;
-}
-
 enum class Case { kUpper, kLower };
 
 uint32_t MapRune(uint32_t r, Case c) {
@@ -444,7 +406,7 @@ uint32_t MapRune(uint32_t r, Case c) {
 std::string MapCase(std::string_view s, Case c) {
   std::string out;
   out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) AppendUtf8Rune(&out, MapRune(NextRune(s, &i), c));
+  for (size_t i = 0; i < s.size();) AppendRune(&out, MapRune(DecodeRune(s, &i), c));
   return out;
 }
 
@@ -462,8 +424,8 @@ Result<Value> FnTitle(const CallEnv&, std::span<const Value> args) {
   std::string out;
   uint32_t prev = ' ';
   for (size_t i = 0; i < s.size();) {
-    uint32_t r = NextRune(s, &i);
-    AppendUtf8Rune(&out, IsSeparator(prev) ? MapRune(r, Case::kUpper) : r);
+    uint32_t r = DecodeRune(s, &i);
+    AppendRune(&out, IsSeparator(prev) ? MapRune(r, Case::kUpper) : r);
     prev = r;
   }
   return Value::String(std::move(out));
