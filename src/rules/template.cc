@@ -76,4 +76,12 @@ std::string Template::ExpandForAlert(const TemplateContext& ctx) const {
          r.status().message() + ">";
 }
 
+std::string GraphLinkForExpression(std::string_view expr) {
+  return "/graph?g0.expr=" + template_internal::QueryEscape(expr) + "&g0.tab=0";
+}
+
+std::string TableLinkForExpression(std::string_view expr) {
+  return "/graph?g0.expr=" + template_internal::QueryEscape(expr) + "&g0.tab=1";
+}
+
 }  // namespace strata::rules

@@ -97,4 +97,10 @@ class Template {
   std::shared_ptr<const template_internal::Program> program_;  // Immutable; shared by copies.
 };
 
+// Prometheus' strutil.GraphLinkForExpression / TableLinkForExpression, the `graphLink` and
+// `tableLink` template functions: "/graph?g0.expr=<url.QueryEscape(expr)>&g0.tab=0" (1 for the
+// table). An alert's generatorURL is the external URL followed by TableLinkForExpression.
+std::string GraphLinkForExpression(std::string_view expr);
+std::string TableLinkForExpression(std::string_view expr);
+
 }  // namespace strata::rules

@@ -172,6 +172,8 @@ TEST(TemplateFuncsTest, LinksAndUrls) {
             "/graph?g0.expr=up&g0.tab=0 /graph?g0.expr=up&g0.tab=1");
   EXPECT_EQ(Expand("{{ graphLink \"rate(x{a=\\\"b c\\\"}[5m]) > 0\" }}"),
             "/graph?g0.expr=rate%28x%7Ba%3D%22b+c%22%7D%5B5m%5D%29+%3E+0&g0.tab=0");
+  EXPECT_EQ(TableLinkForExpression("a b"), "/graph?g0.expr=a+b&g0.tab=1");
+  EXPECT_EQ(GraphLinkForExpression("a b"), "/graph?g0.expr=a+b&g0.tab=0");
   EXPECT_EQ(Expand("{{ pathPrefix }} {{ externalURL }}"),
             "/prefix http://prom.example:9090/prefix");
   EXPECT_EQ(Expand("{{ printf \"%0.2f\" (parseDuration \"1h2m10ms\") }}"), "3720.01");
@@ -215,6 +217,9 @@ TEST(TemplateFuncsTest, QueryFirstValueLabel) {
             "a:11: b:21: ");
   EXPECT_EQ(Q("{{ len (query \"metric\") }} {{ (index (query \"metric\") 0).Value }}"), "2 21");
   EXPECT_EQ(Q("{{ query \"metric\" | first }}"), "{map[instance:b] 21}");
+  EXPECT_EQ(Q("{{ printf \"%v|%+v|%d\" (query \"metric\" | first) (query \"metric\" | first) "
+              "(args 1 2) }}"),
+            "&{map[instance:b] 21}|&{Labels:map[instance:b] Value:21}|map[%!d(string=arg0):1 %!d(string=arg1):2]");
   EXPECT_EQ(Q("{{ with query \"nothing\" }}x{{ else }}no data{{ end }}"), "no data");
 }
 

@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <initializer_list>
 #include <string>
+#include <utility>
 
 #include "base/float_format.h"
 #include "model/quote.h"
@@ -72,34 +74,14 @@ class Printer {
         }
         return;
       }
-      case Kind::kStrMap: {
-        const auto& m = *std::get<std::shared_ptr<const StrMap>>(v.v);
-        out += "map[";
-        bool first = true;
-        for (const auto& [k, val] : m) {
-          if (!first) out.push_back(' ');
-          first = false;
-          PrintArg(Value::String(k), verb, spec, depth + 1);
-          out.push_back(':');
-          PrintArg(Value::String(val), verb, spec, depth + 1);
-        }
-        out.push_back(']');
+      case Kind::kStrMap:
+        PrintMap(*std::get<std::shared_ptr<const StrMap>>(v.v), verb, spec, depth,
+                 [](const std::string& x) { return Value::String(x); });
         return;
-      }
-      case Kind::kAnyMap: {
-        const auto& m = std::get<std::shared_ptr<const AnyMap>>(v.v)->items;
-        out += "map[";
-        bool first = true;
-        for (const auto& [k, val] : m) {
-          if (!first) out.push_back(' ');
-          first = false;
-          PrintArg(Value::String(k), verb, spec, depth + 1);
-          out.push_back(':');
-          PrintArg(val, verb, spec, depth + 1);
-        }
-        out.push_back(']');
+      case Kind::kAnyMap:
+        PrintMap(std::get<std::shared_ptr<const AnyMap>>(v.v)->items, verb, spec, depth,
+                 [](const Value& x) { return x; });
         return;
-      }
       case Kind::kQueryResult: {
         const auto& list = *std::get<std::shared_ptr<const QueryResult>>(v.v);
         out.push_back('[');
@@ -114,33 +96,52 @@ class Printer {
       case Kind::kSample: {
         const auto& s = *std::get<std::shared_ptr<const QuerySample>>(v.v);
         if (depth >= 0) out.push_back('&');
-        out.push_back('{');
-        if (spec.plus_v) out += "Labels:";
-        PrintArg(Value::Of(s.labels), verb, spec, depth + 1);
-        out.push_back(' ');
-        if (spec.plus_v) out += "Value:";
-        PrintArg(Value::Float(s.value), verb, spec, depth + 1);
-        out.push_back('}');
+        PrintStruct({{"Labels", Value::Of(s.labels)}, {"Value", Value::Float(s.value)}}, verb, spec,
+                    depth);
         return;
       }
       case Kind::kAlertData: {
         const auto& d = *std::get<std::shared_ptr<const AlertData>>(v.v);
-        out.push_back('{');
-        if (spec.plus_v) out += "Labels:";
-        PrintArg(Value::Of(d.labels), verb, spec, depth + 1);
-        out.push_back(' ');
-        if (spec.plus_v) out += "ExternalLabels:";
-        PrintArg(Value::Of(d.external_labels), verb, spec, depth + 1);
-        out.push_back(' ');
-        if (spec.plus_v) out += "ExternalURL:";
-        PrintArg(Value::String(d.external_url), verb, spec, depth + 1);
-        out.push_back(' ');
-        if (spec.plus_v) out += "Value:";
-        PrintArg(Value::Float(d.value), verb, spec, depth + 1);
-        out.push_back('}');
+        PrintStruct({{"Labels", Value::Of(d.labels)},
+                     {"ExternalLabels", Value::Of(d.external_labels)},
+                     {"ExternalURL", Value::String(d.external_url)},
+                     {"Value", Value::Float(d.value)}},
+                    verb, spec, depth);
         return;
       }
     }
+  }
+
+  // Go's map[k:v k:v] with keys in order and the verb applied to keys and values.
+  template <typename M, typename ToValue>
+  void PrintMap(const M& m, char32_t verb, const Spec& spec, int depth, ToValue to_value) {
+    out += "map[";
+    bool first = true;
+    for (const auto& [k, val] : m) {
+      if (!first) out.push_back(' ');
+      first = false;
+      PrintArg(Value::String(k), verb, spec, depth + 1);
+      out.push_back(':');
+      PrintArg(to_value(val), verb, spec, depth + 1);
+    }
+    out.push_back(']');
+  }
+
+  // Go's {v v} (%+v: {Name:v Name:v}).
+  void PrintStruct(std::initializer_list<std::pair<const char*, Value>> fields, char32_t verb,
+                   const Spec& spec, int depth) {
+    out.push_back('{');
+    bool first = true;
+    for (const auto& [name, val] : fields) {
+      if (!first) out.push_back(' ');
+      first = false;
+      if (spec.plus_v) {
+        out += name;
+        out.push_back(':');
+      }
+      PrintArg(val, verb, spec, depth + 1);
+    }
+    out.push_back('}');
   }
 
   void BadVerb(const Value& v, char32_t verb) {

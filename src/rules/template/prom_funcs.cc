@@ -440,10 +440,10 @@ Result<Value> FnToLower(const CallEnv&, std::span<const Value> args) {
 }
 
 Result<Value> FnGraphLink(const CallEnv&, std::span<const Value> args) {
-  return Value::String("/graph?g0.expr=" + QueryEscape(args[0].Str()) + "&g0.tab=0");
+  return Value::String(GraphLinkForExpression(args[0].Str()));
 }
 Result<Value> FnTableLink(const CallEnv&, std::span<const Value> args) {
-  return Value::String("/graph?g0.expr=" + QueryEscape(args[0].Str()) + "&g0.tab=1");
+  return Value::String(TableLinkForExpression(args[0].Str()));
 }
 
 // net.SplitHostPort; false on error.
