@@ -1,23 +1,40 @@
-// Template: Go text/template as Prometheus uses it for rule labels and annotations, with
-// Prometheus' function set and variables ($labels, $value, $externalLabels, $externalURL).
+// Template: Go text/template as Prometheus 2.53 runs rule templates (alert labels and
+// annotations): Go 1.22's template language with option missingkey=zero, Prometheus' function
+// set, and $labels, $value, $externalLabels, $externalURL defined by the same prefix Prometheus
+// prepends (so error columns on line 1 include its 112 bytes, as Prometheus reports them).
 // A parsed Template is immutable: copies share the parse tree, and const Execute is safe from
-// many threads at once (thread-safe).
+// many threads at once (thread-safe). Execute uses at most about 1 MiB of the calling thread's
+// stack: call it from threads with stacks of 2 MiB or more (glibc's default is 8 MiB).
 //
-// Known differences from Go's engine (text/template of Go 1.22 with Prometheus 2.53's funcs):
-// - Only the value types templates meet in rule files exist: nil, bool, int64, float64,
-//   string, maps of string, lists (query results, args), query samples and `safeHtml` strings.
-//   Go integer kinds (uint8, int32...) and complex numbers do not exist; integer constants are
-//   int64 and the `call` builtin is absent (no template data holds functions).
-// - printf implements the verbs rule files use (%v %s %d %f %F %e %E %g %G %q %x %X %o %b %t %c
-//   %U %%) with flags `+-# 0`, width and precision (also `*`). Verbs on a mismatched type print
-//   Go's `%!d(string=x)` form; argument indexes (`%[1]d`) are not supported.
-// - html/js/urlquery follow Go's escaping tables; `js` escapes non-ASCII as Go does only for
-//   the characters Go escapes (<, >, &, =, ', ", \, control characters, U+2028/9).
-// - Caps: action nesting depth 100 at parse time, template call depth 100 (Go: 100000),
-//   output 1 MiB and 10,000,000 executed nodes per Execute (Go has no caps); exceeding one is
-//   a parse error (InvalidArgument) or an execution error (FailedPrecondition).
-// - Errors carry Go's "template: NAME:LINE:COL: ..." prefix; their wording follows Go's where
-//   it matters for users, but is not guaranteed to match byte for byte.
+// Known differences from Go's engine and Prometheus' functions:
+// - Values: only the types rule templates meet exist: nil, bool, int (64-bit), float64, string,
+//   template.HTML (safeHtml), map[string]string ($labels, .Labels), map[string]interface {}
+//   (args), query results and samples, *time.Time (toTime) and the alert data. Integer
+//   constants beyond int64 and complex constants are parse errors (Go fails at execution or
+//   supports them); `index` of a string gives an int where Go gives a uint8 (same output).
+// - Native histograms do not reach templates: $value and query sample values are floats.
+// - Accepted beyond Go 1.22: {{else with}} (Go 1.23). Range over integers (Go 1.22) works,
+//   range over functions (Go 1.23) does not. `call` always fails: no value holds a function.
+//   Methods exist only on toTime's result: Format, Unix, UnixMilli, UnixNano, String, UTC and
+//   Local (= UTC).
+// - Printing a query result prints its samples where Go prints pointer addresses; sortByLabel
+//   returns a sorted copy where Go sorts in place; `eq` on two non-basic values compares
+//   samples by identity and fails on maps (Go's rules for those are reflect's).
+// - printf supports Go's verbs v s d f F e E g G x X o O b c q U t T and %%, flags + - # 0 and
+//   space, width and precision (also * and [n] indexes), bad-verb, missing and extra operand
+//   markers. %b of a float prints a bad-verb marker where Go prints a binary exponent form.
+// - Unicode: the lexer takes non-ASCII runes as letters unless they are spaces, format
+//   characters or Latin-1 symbols (Go consults full Unicode tables); %q and `js` use an
+//   approximation of unicode.IsPrint; toUpper/toLower/title map case with glibc's C.UTF-8
+//   tables, and title upper-cases where Go title-cases (differs for digraphs like U+01C6).
+// - Regular expressions (match, reReplaceAll) run on RE2, whose syntax Go's regexp shares;
+//   compile errors carry RE2's wording ("missing ): (a") after Go's "error parsing regexp: ".
+// - Errors read "template: NAME:LINE: ..." (parse) and "template: NAME:LINE:COL: executing
+//   \"NAME\" at <NODE>: ..." (execution) with Go's line, column and node; the wording of
+//   rare errors may differ from Go's.
+// - Caps on hostile templates (Go has none but a template call depth of 100000): see the
+//   kMax constants below. Exceeding one is a parse error (InvalidArgument) or an execution
+//   error (FailedPrecondition), never a crash.
 #pragma once
 
 #include <cstddef>
@@ -62,19 +79,21 @@ struct TemplateContext {
 
 class Template {
  public:
-  // Caps on hostile templates (Go has none of these; see the header comment).
-  static constexpr size_t kMaxTextBytes = 1 << 20;     // Template source.
-  static constexpr int kMaxNesting = 100;              // Nested actions and parentheses.
-  static constexpr size_t kMaxOutputBytes = 1 << 20;   // Output, and any string made on the way.
-  static constexpr int kMaxTemplateCalls = 100;        // Nested {{template}} calls.
-  static constexpr int64_t kMaxSteps = 1'000'000;      // Nodes walked plus commands run.
+  // Caps on hostile templates (see the header comment). Real rule templates stay far below:
+  // kubernetes-mixin's nest 2 deep and run a few hundred steps.
+  static constexpr size_t kMaxTextBytes = 1 << 20;    // Template source.
+  static constexpr int kMaxNesting = 100;             // Control structures, blocks, parentheses.
+  static constexpr size_t kMaxOutputBytes = 1 << 20;  // Output, and every string a function makes.
+  static constexpr int kMaxTemplateCalls = 100;       // Nested {{template}} calls.
+  static constexpr int64_t kMaxSteps = 1'000'000;     // Nodes walked plus commands run.
 
   // An empty template: Execute returns "".
   Template() = default;
 
-  // Parses `text` as Go text/template with Prometheus' function set. InvalidArgument naming
-  // `name`, line and the problem (unknown function, unclosed action, bad syntax...), e.g.
-  // `template: summary:1: function "nope" not defined`.
+  // Parses `text` as Go text/template with Prometheus' function set (Prometheus names alert
+  // templates "__alert_<alertname>"). InvalidArgument naming `name`, line and the problem
+  // (unknown function, unclosed action, bad syntax...), e.g.
+  // `template: summary:1: function "nope" not defined`. Cost: linear in the text.
   static Result<Template> Parse(std::string_view name, std::string_view text);
 
   // Executes with Prometheus' variables defined ($labels, $value, $externalLabels,
