@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include "storage/downsample.h"
+
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/text_serializer.h>
@@ -105,7 +107,20 @@ struct Server::ColdMetrics {
         fetched(C(r, "strata_cold_fetched_bytes_total",
                   "Bytes downloaded from the object store by queries (ranged GETs).")),
         requests(C(r, "strata_cold_fetch_requests_total",
-                   "Ranged GETs made by queries of the cold tier.")) {}
+                   "Ranged GETs made by queries of the cold tier.")),
+        res_blocks(prometheus::BuildGauge()
+                       .Name("strata_cold_resolution_blocks")
+                       .Help("Cold blocks known, by resolution (raw, 5m, 1h).")
+                       .Register(*r)),
+        res_bytes(prometheus::BuildGauge()
+                      .Name("strata_cold_resolution_bytes")
+                      .Help("Bytes of the known cold blocks' files, by resolution.")
+                      .Register(*r)) {
+    for (const char* res : {"raw", "5m", "1h"}) {
+      res_blocks.Add({{"resolution", res}});
+      res_bytes.Add({{"resolution", res}});
+    }
+  }
   static prometheus::Counter& C(prometheus::Registry* r, const char* name, const char* help) {
     return prometheus::BuildCounter().Name(name).Help(help).Register(*r).Add({});
   }
@@ -118,6 +133,8 @@ struct Server::ColdMetrics {
   prometheus::Counter& cache_misses;
   prometheus::Counter& fetched;
   prometheus::Counter& requests;
+  prometheus::Family<prometheus::Gauge>& res_blocks;
+  prometheus::Family<prometheus::Gauge>& res_bytes;
   Mutex mu;
   storage::ColdStats seen STRATA_GUARDED_BY(mu);
 };
@@ -127,6 +144,14 @@ void Server::UpdateColdMetrics() {
   storage::ColdStats st = cold_->Stats();
   auto& m = *cold_metrics_;
   MutexLock lock(&m.mu);
+  for (int64_t res : {int64_t{0}, storage::kResolution5m, storage::kResolution1h}) {
+    auto it = st.by_resolution.find(res);
+    const std::string name = storage::ResolutionName(res);
+    m.res_blocks.Add({{"resolution", name}})
+        .Set(it == st.by_resolution.end() ? 0 : static_cast<double>(it->second.blocks));
+    m.res_bytes.Add({{"resolution", name}})
+        .Set(it == st.by_resolution.end() ? 0 : static_cast<double>(it->second.bytes));
+  }
   m.blocks.Set(static_cast<double>(st.blocks));
   m.own_blocks.Set(static_cast<double>(st.own_blocks));
   m.bytes.Set(static_cast<double>(st.bytes));

@@ -434,6 +434,10 @@ ColdStats ColdStore::Stats() const {
       s.bytes += m.TotalBytes();
       s.series += m.series;
       s.samples += m.samples;
+      auto& r = s.by_resolution[m.resolution_ms];
+      r.blocks++;
+      r.bytes += m.TotalBytes();
+      r.samples += m.samples;
       s.min_time = std::min(s.min_time, m.min_time);
       s.max_time = std::max(s.max_time, m.max_time);
     }

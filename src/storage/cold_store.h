@@ -60,6 +60,13 @@ struct ColdStats {
   uint64_t cache_bytes = 0;
   uint64_t bytes_fetched = 0;  // Downloaded by queries (ranged GETs), since start.
   uint64_t requests = 0;       // Ranged GETs by queries, since start.
+  // Blocks and bytes per resolution (0 raw, 300000, 3600000).
+  struct PerResolution {
+    uint64_t blocks = 0;
+    uint64_t bytes = 0;
+    uint64_t samples = 0;  // Windows for downsampled blocks.
+  };
+  std::map<int64_t, PerResolution> by_resolution;
 };
 
 class ColdStore final : public Querier {

@@ -92,11 +92,35 @@ TEST_P(MoveCrashTest, EveryAcknowledgedSampleSurvivesAKillAtThisStep) {
                                   std::chrono::seconds(60)))
         << again.Log();
   }
+  const bool downsample = GetParam().rfind("downsample-", 0) == 0;
+  if (downsample) {
+    // The interrupted downsampling is redone (or was complete), once: one 5m block for each
+    // raw block, never two.
+    auto res = [&](const char* r) {
+      return metric(std::string("strata_cold_resolution_blocks{resolution=\"") + r + "\"}");
+    };
+    ASSERT_TRUE(testutil::WaitFor([&] { return res("5m") >= 1 && res("5m") == res("raw"); },
+                                  std::chrono::seconds(60)))
+        << again.Log();
+    EXPECT_EQ(res("5m"), res("raw"));
+  }
   // One query over everything: each acknowledged sample exactly once.
   auto q = HttpDo(again.port(), "GET",
                   "/api/v1/query?query=sum(count_over_time(move_crash%5B30d%5D))&time=" +
                       std::to_string((acked + 80) * kSamplesPerBatch * kStepMs / 1000));
   ASSERT_EQ(q.status, 200) << q.body;
+  if (downsample) {
+    // The same count from 5m data where it exists: nothing lost or doubled by the windows.
+    auto q5 = HttpDo(again.port(), "GET",
+                     "/api/v1/query?query=sum(count_over_time(move_crash%5B30d%5D))&time=" +
+                         std::to_string((acked + 80) * kSamplesPerBatch * kStepMs / 1000) +
+                         "&max_source_resolution=5m");
+    ASSERT_EQ(q5.status, 200) << q5.body;
+    EXPECT_NE(q5.body.find("data at 5m resolution"), std::string::npos) << q5.body;
+    auto value = [](const std::string& body) { return body.substr(body.rfind(",\"") + 2); };
+    EXPECT_EQ(value(q5.body.substr(0, q5.body.find("]"))), value(q.body.substr(0, q.body.find("]"))))
+        << q5.body << " vs " << q.body;
+  }
   EXPECT_EQ(again.process().Stop(SIGTERM), 0) << again.Log();
 
   auto back = testutil::ReadMetric(data, "move_crash");
@@ -137,7 +161,9 @@ INSTANTIATE_TEST_SUITE_P(Steps, MoveCrashTest,
                                            "compact-checkpoint-written",
                                            "compact-segments-deleted", "cold-block-built",
                                            "cold-files-uploaded", "cold-meta-written",
-                                           "cold-warm-dropped"),
+                                           "cold-warm-dropped", "downsample-block-built",
+                                           "downsample-files-uploaded",
+                                           "downsample-meta-written"),
                          [](const ::testing::TestParamInfo<std::string>& p) {
                            std::string n = p.param;
                            for (char& c : n) {
