@@ -285,6 +285,9 @@ TEST(TemplateTest, ParseErrorsNameLine) {
   EXPECT_EQ(Expand("{{ end }}"), "ERROR: template: test:1: unexpected {{end}}");
   EXPECT_EQ(Expand("{{ else }}"), "ERROR: template: test:1: unexpected {{else}}");
   EXPECT_EQ(Expand("{{ if true }}x"), "ERROR: template: test:1: unexpected EOF");
+  EXPECT_EQ(Expand("{{ if true }}x\n\n"), "ERROR: template: test:3: unexpected EOF");
+  EXPECT_EQ(Expand("a\n{{ if true }}\n{{ else }}\n{{ else }}\n{{ end }}"),
+            "ERROR: template: test:4: expected end; found {{else}}");
   EXPECT_EQ(Expand("line1\nline2 {{ if }}"), "ERROR: template: test:2: missing value for if");
   EXPECT_EQ(Expand("{{ }}"), "ERROR: template: test:1: missing value for command");
   EXPECT_EQ(Expand("{{ \"abc }}"), "ERROR: template: test:1: unterminated quoted string");

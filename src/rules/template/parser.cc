@@ -55,13 +55,14 @@ class Parser {
 
   // Reading past the end keeps returning the last item (kEOF or kError); Backup still undoes
   // exactly one Next.
-  const Item& At(size_t i) const { return items_[std::min(i, items_.size() - 1)]; }
-  const Item& Peek() const { return At(cur_); }
-  const Item& Next() {
-    const Item& it = At(cur_++);
-    last_pos_ = it.pos;
-    return it;
+  // Errors name the line of the furthest item read, as Go's (its most recently lexed token).
+  const Item& At(size_t i) {
+    i = std::min(i, items_.size() - 1);
+    if (items_[i].pos > last_pos_) last_pos_ = items_[i].pos;
+    return items_[i];
   }
+  const Item& Peek() { return At(cur_); }
+  const Item& Next() { return At(cur_++); }
   const Item& NextNonSpace() {
     while (Peek().type == ItemType::kSpace) Next();
     return Next();
