@@ -38,7 +38,7 @@ STRATA_FLAGS=${STRATA_FLAGS:-}
 PROMETHEUS_FLAGS=${PROMETHEUS_FLAGS:-}
 READY_TIMEOUT_S=${READY_TIMEOUT_S:-900}
 LOAD_TIMEOUT_S=${LOAD_TIMEOUT_S:-7200}          # Per loader run.
-DOWNSAMPLE_TIMEOUT_S=${DOWNSAMPLE_TIMEOUT_S:-3600}  # Wait for Strata's moves and downsampling.
+DOWNSAMPLE_TIMEOUT_S=${DOWNSAMPLE_TIMEOUT_S:-7200}  # Wait for Strata's moves and downsampling.
 DOWNSAMPLE_STABLE_S=${DOWNSAMPLE_STABLE_S:-60}  # ...done once its tier metrics stood still this long.
 SETTLE_TIMEOUT_S=${SETTLE_TIMEOUT_S:-1800}      # Wait for Prometheus' compactions.
 CHECK_TIMEOUT_S=${CHECK_TIMEOUT_S:-1200}
@@ -131,12 +131,13 @@ load() {  # $1 server: start it on an empty dir and remote-write the whole workl
 }
 
 # The lines of server $1's /metrics that change while it moves data between tiers, downsamples
-# or compacts: Strata's cold blocks, bytes and samples (any labels, e.g. per resolution), warm
-# partitions and strata_downsample_*; Prometheus' compactions, head truncations and blocks.
+# or compacts: Strata's head start, warm partitions, cold blocks, bytes and samples (any labels,
+# e.g. per resolution) and strata_downsample_*; Prometheus' compactions, head truncations and
+# blocks.
 tier_state() {
   curl -sf --max-time 30 "http://127.0.0.1:${port[$1]}/metrics" |
-    grep -E '^(strata_(cold_(blocks|own_blocks|bytes|samples)|warm_partitions|downsample_[a-z_]+)|prometheus_tsdb_(compactions_total|head_truncations_total|blocks_loaded|head_min_time))[{ ]' |
-    grep -v '_seconds' || true
+    grep -E '^(strata_(head_min_time_seconds|cold_(blocks|own_blocks|bytes|samples)|warm_partitions|downsample_[a-z_]+)|prometheus_tsdb_(compactions_total|head_truncations_total|blocks_loaded|head_min_time))[{ ]' |
+    grep -v '^strata_downsample_[a-z_]*seconds' || true
 }
 
 # Waits until server $1's tier_state has stood still and the server has used less than
@@ -145,16 +146,18 @@ tier_state() {
 # R[$1.still_s] (the wait) and R[$1.still_done] (1, or 0 on timeout); the state goes to
 # "$tmp/$1/tier_metrics.txt".
 wait_still() {
-  local name=$1 stable_for=$2 timeout_s=$3 t0 prev="" cur c0 c1 since
+  local name=$1 stable_for=$2 timeout_s=$3 t0 prev="" cur c0 c1 since polls=0
   t0=$(date +%s)
   since=$t0
   R[$name.still_done]=0
   while :; do
+    polls=$((polls + 1))
     alive "$name"
     c0=$(proc_cpu_s "${pid[$name]}")
     sleep 5
     c1=$(proc_cpu_s "${pid[$name]}")
     cur=$(tier_state "$name")
+    [ $((polls % 12)) != 0 ] || log "$name: $(tr '\n' ' ' <<< "$cur")"  # Progress, once a minute.
     if [ "$cur" != "$prev" ] ||
        awk -v a="$c1" -v b="$c0" -v p="$IDLE_CPU_PCT" 'BEGIN { exit !((a - b) / 5 * 100 >= p) }'; then
       since=$(date +%s)
