@@ -68,7 +68,8 @@ Result<query::Vector> AlertingRule::Eval(const EvalContext& ctx) {
       if (r.ok()) return std::move(r).value();
       STRATA_LOG(kWarn, "rules") << "expanding alert template failed" << LogKV("alert", name())
                                  << LogKV("error", r.status().message());
-      return "<error expanding template: " + r.status().message() + ">";
+      // Prometheus' error text (a second execution, on this rare path only).
+      return l.tmpl->ExpandForAlert(tc);
     };
     b.Reset(s.labels);
     b.Del(model::kMetricNameLabel);

@@ -6,6 +6,7 @@
 
 #include "base/log.h"
 #include "ingest/proto_wire.h"
+#include "rules/template.h"
 
 namespace strata::rules {
 namespace {
@@ -57,24 +58,7 @@ std::string FormatRfc3339Millis(int64_t ms) {
 }
 
 std::string GeneratorUrl(std::string_view external_url, std::string_view expr) {
-  // Go's url.QueryEscape: unreserved bytes stay, space becomes '+', the rest %XX.
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out(external_url);
-  out += "/graph?g0.expr=";
-  for (unsigned char c : expr) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else if (c == ' ') {
-      out.push_back('+');
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  out += "&g0.tab=1";
-  return out;
+  return std::string(external_url) + TableLinkForExpression(expr);
 }
 
 std::string EncodeAlertsV2(std::span<const NotifierAlert> alerts) {
