@@ -118,6 +118,10 @@ TEST(DataDirIntegrationTest, BadStorageFlagsAreUsageErrors) {
       {{"--storage.retention", "soon"}, "--storage.retention"},
       {{"--storage.retention", "1m"}, "retention"},
       {{"--storage.retention.size", "12XB"}, "unknown unit"},
+      {{"--storage.retention", "1d"}, "must be longer than --downsample.5m-after"},
+      {{"--storage.retention.5m", "5d"}, "must be longer than --downsample.1h-after"},
+      {{"--downsample.5m-after", "later"}, "--downsample.5m-after"},
+      {{"--query.max-source-resolution", "fast"}, "use raw (or 0s), 5m, 1h or auto"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> args = {"serve", "--listen", "127.0.0.1:0", "--data-dir", data};
