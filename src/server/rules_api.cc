@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <ctime>
 
 #include "query/printer.h"
+#include "rules/notifier.h"
 #include "server/api_params.h"
 #include "server/json_writer.h"
 
@@ -103,26 +103,11 @@ Result<bool> ParseBool(const std::string& v, std::string_view param) {
 
 std::string FormatGoTime(int64_t ms) {
   if (ms == INT64_MIN) return "0001-01-01T00:00:00Z";
-  int64_t secs = ms / 1000;
-  int64_t frac = ms % 1000;
-  if (frac < 0) {
-    frac += 1000;
-    --secs;
-  }
-  const std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  int n = std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
-                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  std::string out(buf, static_cast<size_t>(n));
-  if (frac != 0) {
-    char f[8];
-    std::snprintf(f, sizeof(f), ".%03d", static_cast<int>(frac));
-    std::string fs(f);
-    while (fs.back() == '0') fs.pop_back();
-    out += fs;
-  }
+  // Go drops trailing zeros of the fraction, and the fraction when it is zero.
+  std::string out = rules::FormatRfc3339Millis(ms);  // ...:SS.mmmZ
+  out.pop_back();
+  while (out.back() == '0') out.pop_back();
+  if (out.back() == '.') out.pop_back();
   out += 'Z';
   return out;
 }
