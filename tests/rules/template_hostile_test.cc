@@ -129,6 +129,7 @@ TEST(TemplateHostileTest, ConcurrentExecuteOfOneTemplate) {
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   Template copy = *t;  // Copies share the parse tree.
   std::vector<std::thread> threads;
+  threads.reserve(8);
   std::vector<int> bad(8, 0);
   for (int w = 0; w < 8; ++w) {
     threads.emplace_back([&, w] {

@@ -384,7 +384,7 @@ Result<Value> FnSafeHtml(const CallEnv&, std::span<const Value> args) {
 // Unicode case mapping through glibc's tables for C.UTF-8 (a locale object, so thread-safe);
 // null if the locale is missing, and then only ASCII letters change.
 locale_t Utf8Locale() {
-  static const locale_t kLocale = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
+  static const locale_t kLocale = newlocale(LC_CTYPE_MASK, "C.UTF-8", nullptr);
   return kLocale;
 }
 
@@ -397,7 +397,7 @@ uint32_t MapRune(uint32_t r, Case c) {
     return r;
   }
   locale_t loc = Utf8Locale();
-  if (loc == static_cast<locale_t>(0)) return r;
+  if (loc == nullptr) return r;
   return static_cast<uint32_t>(c == Case::kUpper ? towupper_l(static_cast<wint_t>(r), loc)
                                                  : towlower_l(static_cast<wint_t>(r), loc));
 }
@@ -414,7 +414,7 @@ std::string MapCase(std::string_view s, Case c) {
 bool IsSeparator(uint32_t r) {
   if (r < 0x80) return !IsNameByte(static_cast<char>(r));
   locale_t loc = Utf8Locale();
-  if (loc == static_cast<locale_t>(0)) return false;
+  if (loc == nullptr) return false;
   if (iswalnum_l(static_cast<wint_t>(r), loc)) return false;
   return iswspace_l(static_cast<wint_t>(r), loc) || r == 0x85 || r == 0xA0;
 }
