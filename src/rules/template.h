@@ -72,7 +72,7 @@ struct TemplateContext {
   double value = 0;               // $value (.Value)
   model::Labels external_labels;  // $externalLabels
   std::string external_url;       // $externalURL, externalURL
-  std::string path_prefix;        // pathPrefix (the path of external_url)
+  std::string path_prefix;        // pathPrefix; empty: the path of external_url
   int64_t time_ms = 0;            // evaluation time
   TemplateQueryFunc query;        // empty: `query` fails with an execution error
 };

@@ -176,6 +176,12 @@ TEST(TemplateFuncsTest, LinksAndUrls) {
   EXPECT_EQ(GraphLinkForExpression("a b"), "/graph?g0.expr=a+b&g0.tab=0");
   EXPECT_EQ(Expand("{{ pathPrefix }} {{ externalURL }}"),
             "/prefix http://prom.example:9090/prefix");
+  TemplateContext no_prefix = DefaultContext();
+  no_prefix.path_prefix.clear();
+  no_prefix.external_url = "https://prom.example/a/b?x=1";
+  EXPECT_EQ(Expand("{{ pathPrefix }}", no_prefix), "/a/b");
+  no_prefix.external_url = "http://prom.example:9090";
+  EXPECT_EQ(Expand("[{{ pathPrefix }}]", no_prefix), "[]");
   EXPECT_EQ(Expand("{{ printf \"%0.2f\" (parseDuration \"1h2m10ms\") }}"), "3720.01");
   EXPECT_EQ(Expand("{{ parseDuration \"x\" }}"),
             "ERROR: template: test:1:" + Col(3) +

@@ -495,7 +495,17 @@ Result<Value> FnStripDomain(const CallEnv&, std::span<const Value> args) {
   return Value::String(h);
 }
 
+// The path of a URL ("http://h:9090/prefix?x" -> "/prefix"), as url.URL.Path.
+std::string UrlPath(std::string_view url) {
+  size_t scheme = url.find("://");
+  size_t start = scheme == std::string_view::npos ? 0 : url.find('/', scheme + 3);
+  if (start == std::string_view::npos) return "";
+  std::string_view path = url.substr(start);
+  return std::string(path.substr(0, path.find_first_of("?#")));
+}
+
 Result<Value> FnPathPrefix(const CallEnv& env, std::span<const Value>) {
+  if (env.ctx->path_prefix.empty()) return Value::String(UrlPath(env.ctx->external_url));
   return Value::String(env.ctx->path_prefix);
 }
 Result<Value> FnExternalURL(const CallEnv& env, std::span<const Value>) {
