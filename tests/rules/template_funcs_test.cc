@@ -301,6 +301,10 @@ TEST(TemplateFuncsTest, RealMixinAnnotations) {
   EXPECT_EQ(x("Down: {{ range query \"up == 0\" | sortByLabel \"instance\" }}"
               "{{ .Labels.instance }} {{ end }}"),
             "Down: n1:9100 n2:9100 ");
+  // A YAML block scalar with trim markers, as multi-line annotations are written.
+  EXPECT_EQ(x("Targets down:\n{{- range $i, $e := query \"up == 0\" | sortByLabel \"instance\" }}\n"
+              "  - {{ $e.Labels.instance }} ({{ $e.Labels.job }})\n{{- end }}\n"),
+            "Targets down:\n  - n1:9100 (node)\n  - n2:9100 (node)\n");
   EXPECT_EQ(x("{{ if gt $value 0.5 }}critical{{ else }}warning{{ end }}: {{ $value }}"),
             "warning: 0.04567");
   EXPECT_EQ(x("{{ $value | humanizeDuration }} since last scrape of {{ $labels.instance | "

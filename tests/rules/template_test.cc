@@ -62,6 +62,8 @@ TEST(TemplateTest, TrimMarkersAndComments) {
   EXPECT_EQ(Expand("{{-3}}"), "-3");  // A number, not a trim marker.
   EXPECT_EQ(Expand("a{{/* a comment */}}b"), "ab");
   EXPECT_EQ(Expand("a {{- /* trimmed */ -}} b"), "ab");
+  EXPECT_EQ(Expand("{{ \"}}\" }}|{{/* }} */}}|{{ `a\nb` }}|{{ 1\n}}"), "}}||a\nb|1");
+  EXPECT_EQ(Expand("{{ /* x */ }}"), "ERROR: template: test:1: unexpected \"/\" in command");
   EXPECT_EQ(Expand("{{/* x */ 1}}"), "ERROR: template: test:1: comment ends before closing delimiter");
   EXPECT_EQ(Expand("{{/* x"), "ERROR: template: test:1: unclosed comment");
 }
