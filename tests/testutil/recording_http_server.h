@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -21,10 +22,13 @@ namespace strata::testutil {
 
 // Accepts connections one at a time on 127.0.0.1 (port 0), reads one HTTP request each (headers
 // + Content-Length body), records it and answers with the next status of `statuses` (the last
-// one repeats), then closes the connection.
+// one repeats), then closes the connection. With a `body` function, the answer carries its
+// result for the request line (e.g. a scrape target's exposition).
 class RecordingHttpServer {
  public:
-  explicit RecordingHttpServer(std::vector<int> statuses) : statuses_(std::move(statuses)) {
+  explicit RecordingHttpServer(std::vector<int> statuses,
+                               std::function<std::string(const std::string&)> body = nullptr)
+      : statuses_(std::move(statuses)), body_(std::move(body)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -80,20 +84,23 @@ class RecordingHttpServer {
         if (header_end != std::string::npos && data.size() >= header_end + 4 + want) break;
       }
       int status;
+      std::string line = data.substr(0, data.find("\r\n"));
       {
         std::lock_guard<std::mutex> lock(mu_);
-        requests_.emplace_back(data.substr(0, data.find("\r\n")),
+        requests_.emplace_back(line,
                                header_end == std::string::npos ? "" : data.substr(header_end + 4));
         status = statuses_[std::min(requests_.size() - 1, statuses_.size() - 1)];
       }
-      std::string resp = "HTTP/1.1 " + std::to_string(status) +
-                         " X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      const std::string body = body_ ? body_(line) : "";
+      std::string resp = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: " +
+                         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
       ::send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
       ::close(c);
     }
   }
 
   std::vector<int> statuses_;
+  std::function<std::string(const std::string&)> body_;
   int fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
