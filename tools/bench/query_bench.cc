@@ -1333,7 +1333,8 @@ QueryResult ParseQueryResponse(const HttpResponse& res) {
   }
   std::sort(r.series.begin(), r.series.end(),
             [](const SeriesResult& a, const SeriesResult& b) { return a.labels < b.labels; });
-  for (const auto& [key, out] : {std::pair{"infos", &r.infos}, std::pair{"warnings", &r.warnings}}) {
+  for (const auto& [key, out] :
+       {std::pair{"infos", &r.infos}, std::pair{"warnings", &r.warnings}}) {
     const JsonValue* list = root.Find(key);
     if (list == nullptr) continue;
     if (list->type != JsonValue::Type::kArray) return bad(std::string(key) + " is not an array");
@@ -1511,7 +1512,7 @@ struct QueryOptions {
   // variant_tol, reporting the largest relative difference rather than failing.
   std::vector<std::string> variants;
   Tolerance variant_tol{0.05, 0};
-  double aim_speedup = 0;         // Aim for Strata / variant time, at least (0: none).
+  double aim_speedup = 0;           // Aim for Strata / variant time, at least (0: none).
   double aim_prometheus_ratio = 0;  // Aim for variant / Prometheus time, at most (0: none).
   // Ingest check (0: skip).
   int64_t expect_series = 0;
@@ -1563,10 +1564,9 @@ struct Timed {
 };
 
 Timed TimedRangeQuery(Server& s, const std::string& expr, const QueryOptions& o) {
-  const std::string target = "/api/v1/query_range?query=" + UrlEncode(expr) +
-                             "&start=" + std::to_string(o.start_s) + "&end=" +
-                             std::to_string(o.end_s) + "&step=" + std::to_string(o.step_s) +
-                             s.params;
+  const std::string target =
+      "/api/v1/query_range?query=" + UrlEncode(expr) + "&start=" + std::to_string(o.start_s) +
+      "&end=" + std::to_string(o.end_s) + "&step=" + std::to_string(o.step_s) + s.params;
   const auto t0 = Clock::now();
   HttpResponse res = s.client->Get(target);
   const auto t1 = Clock::now();
@@ -1919,12 +1919,12 @@ std::string DiffCell(const std::optional<Comparison>& c) {
 }
 
 // The Markdown of a run with variants: per query every server's median, whether Strata and
-// Prometheus agree, and per variant its speed-up over Strata, its ratio to Prometheus, its largest relative
-// differences and the resolutions its annotations name. Sets *met (variant aims met by every
-// variant) and *timed.
+// Prometheus agree, and per variant its speed-up over Strata, its ratio to Prometheus, its largest
+// relative differences and the resolutions its annotations name. Sets *met (variant aims met by
+// every variant) and *timed.
 std::string VariantTable(const std::vector<Server>& servers,
-                         const std::vector<QueryReport>& reports, const QueryOptions& o,
-                         int* met, int* timed) {
+                         const std::vector<QueryReport>& reports, const QueryOptions& o, int* met,
+                         int* timed) {
   const std::string& base = servers[0].name;
   const std::string& prom = servers[1].name;
   std::string md = "| query | " + base + " ms";
@@ -1951,7 +1951,7 @@ std::string VariantTable(const std::vector<Server>& servers,
     md += "| " + MdCode(r.expr) + " | " + Ms(a);
     for (size_t s = 2; s < servers.size(); ++s) md += " | " + Ms(Median(r.ms[s]));
     md += " | " + Ms(p) + " | ";
-    md += !r.compared ? (!r.first[0].ok ? "error (" + base + ")" : "error (" + prom + ")")
+    md += !r.compared  ? (!r.first[0].ok ? "error (" + base + ")" : "error (" + prom + ")")
           : r.cmp.same ? "yes"
                        : "**no**";
     bool all_met = true;
@@ -1982,8 +1982,7 @@ std::string VariantTable(const std::vector<Server>& servers,
       const QueryResult& q = r.first[s];
       md += " | " + speed + " | " + ratio + " | " + DiffCell(r.vs_strata[k]) + " | " +
             DiffCell(r.vs_prometheus[k]) + " | " +
-            (q.ok ? Resolutions(q.infos) + " (" + std::to_string(q.infos.size()) + ")"
-                  : "error");
+            (q.ok ? Resolutions(q.infos) + " (" + std::to_string(q.infos.size()) + ")" : "error");
     }
     md += " |\n";
     if (all_timed) {
@@ -1997,8 +1996,8 @@ std::string VariantTable(const std::vector<Server>& servers,
     const std::string& v = servers[2 + k].name;
     std::string line = v + ":";
     if (o.aim_speedup > 0) {
-      std::snprintf(buf, sizeof(buf), " aim %s / %s >= %gx met by %d of %zu queries;",
-                    base.c_str(), v.c_str(), o.aim_speedup, speed_met[k], reports.size());
+      std::snprintf(buf, sizeof(buf), " aim %s / %s >= %gx met by %d of %zu queries;", base.c_str(),
+                    v.c_str(), o.aim_speedup, speed_met[k], reports.size());
       line += buf;
     }
     if (o.aim_prometheus_ratio > 0) {
@@ -2006,10 +2005,9 @@ std::string VariantTable(const std::vector<Server>& servers,
                     prom.c_str(), o.aim_prometheus_ratio, ratio_met[k], reports.size());
       line += buf;
     }
-    std::snprintf(buf, sizeof(buf),
-                  " answers within the tolerance of %s's: %d of %zu, of %s's: %d of %zu.\n",
-                  base.c_str(), tol_base[k], reports.size(), prom.c_str(), tol_prom[k],
-                  reports.size());
+    std::snprintf(
+        buf, sizeof(buf), " answers within the tolerance of %s's: %d of %zu, of %s's: %d of %zu.\n",
+        base.c_str(), tol_base[k], reports.size(), prom.c_str(), tol_prom[k], reports.size());
     md += line + buf;
   }
   std::snprintf(
@@ -2151,8 +2149,8 @@ int RunQuery(const QueryOptions& o) {
                       servers[s].name.c_str(), q.series.size(), static_cast<long long>(q.points),
                       static_cast<double>(q.bytes) / 1024);
         md += buf + runs + "\n";
-        for (const auto& [what, list] : {std::pair{"info", &q.infos},
-                                         std::pair{"warning", &q.warnings}}) {
+        for (const auto& [what, list] :
+             {std::pair{"info", &q.infos}, std::pair{"warning", &q.warnings}}) {
           for (size_t i = 0; i < list->size() && i < 3; ++i) {
             md += "    - " + std::string(what) + ": " + (*list)[i] + "\n";
           }
@@ -2327,23 +2325,28 @@ int main(int argc, char** argv) {
                     "e.g. \"Strata auto:max_source_resolution=auto\" (without --param's); its "
                     "answers are compared with Strata's and Prometheus' within --variant-rel-tol "
                     "and the largest relative difference is reported");
-  query->add_option("--variant-rel-tol", qo.variant_tol.rel,
-                    "Relative tolerance of a variant's answers")
+  query
+      ->add_option("--variant-rel-tol", qo.variant_tol.rel,
+                   "Relative tolerance of a variant's answers")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  query->add_option("--variant-abs-tol", qo.variant_tol.abs,
-                    "Absolute tolerance of a variant's answers (smaller differences count as 0)")
+  query
+      ->add_option("--variant-abs-tol", qo.variant_tol.abs,
+                   "Absolute tolerance of a variant's answers (smaller differences count as 0)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  query->add_option("--aim-speedup", qo.aim_speedup,
-                    "Aim: Strata's time / a variant's at least this (0: none)")
+  query
+      ->add_option("--aim-speedup", qo.aim_speedup,
+                   "Aim: Strata's time / a variant's at least this (0: none)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  query->add_option("--aim-prometheus-ratio", qo.aim_prometheus_ratio,
-                    "Aim: a variant's time / Prometheus' at most this (0: none)")
+  query
+      ->add_option("--aim-prometheus-ratio", qo.aim_prometheus_ratio,
+                   "Aim: a variant's time / Prometheus' at most this (0: none)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  CLI::App* list = app.add_subcommand("queries", "Print the built-in dashboard queries, one a line");
+  CLI::App* list =
+      app.add_subcommand("queries", "Print the built-in dashboard queries, one a line");
   CLI11_PARSE(app, argc, argv);
   if (load->parsed()) return strata::tools::RunLoad(lo);
   if (list->parsed()) {
