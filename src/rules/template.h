@@ -28,10 +28,11 @@
 //   approximation of unicode.IsPrint; toUpper/toLower/title map case with glibc's C.UTF-8
 //   tables, and title upper-cases where Go title-cases (differs for digraphs like U+01C6).
 // - Regular expressions (match, reReplaceAll) run on RE2, whose syntax Go's regexp shares;
-//   compile errors carry RE2's wording ("missing ): (a") after Go's "error parsing regexp: ".
+//   compile errors use Go's wording per error kind, with the fragment RE2 names.
 // - Errors read "template: NAME:LINE: ..." (parse) and "template: NAME:LINE:COL: executing
-//   \"NAME\" at <NODE>: ..." (execution) with Go's line, column and node; the wording of
-//   rare errors may differ from Go's.
+//   \"NAME\" at <NODE>: ..." (execution) with Go's line, column and node, checked against
+//   Prometheus' own promtool (tests/rules/template_promtool_test.cc); the wording of rarer
+//   errors may differ from Go's.
 // - Caps on hostile templates (Go has none but a template call depth of 100000): see the
 //   kMax constants below. Exceeding one is a parse error (InvalidArgument) or an execution
 //   error (FailedPrecondition), never a crash.

@@ -159,7 +159,7 @@ TEST(TemplateFuncsTest, Strings) {
   EXPECT_EQ(Expand("{{ reReplaceAll \"(a\" \"\" \"x\" }}"),
             "ERROR: template: test:1:" + Col(3) +
                 ": executing \"test\" at <reReplaceAll \"(a\" \"\" \"x\">: error calling "
-                "reReplaceAll: regexp: Compile(`(a`): error parsing regexp: missing ): (a");
+                "reReplaceAll: regexp: Compile(`(a`): error parsing regexp: missing closing ): `(a`");
   EXPECT_EQ(Expand("{{ \"<b>\" }}{{ \"<b>\" | safeHtml }}"), "<b><b>");
   EXPECT_EQ(Expand("{{ \"x\" | safeHtml | toUpper }}"),
             "ERROR: template: test:1:" + Col(20) +

@@ -142,7 +142,7 @@ TEST(TemplateTest, Range) {
   EXPECT_EQ(Expand("{{ range $i := 3 }}{{ $i }}{{ end }}"), "012");
   EXPECT_EQ(Expand("{{ range 0 }}x{{ else }}empty{{ end }}"), "empty");
   EXPECT_EQ(Expand("{{ range $labels.nope }}x{{ else }}empty{{ end }}"),
-            "ERROR: template: test:1:" + Col(9) +
+            "ERROR: template: test:1:" + Col(16) +  // Go places $a.b at its field .b.
                 ": executing \"test\" at <$labels.nope>: range can't iterate over ");
   EXPECT_EQ(Expand("{{ range 5 }}{{ if eq . 3 }}{{ break }}{{ end }}{{ . }}{{ end }}"), "012");
   EXPECT_EQ(Expand("{{ range 5 }}{{ if eq . 1 }}{{ continue }}{{ end }}{{ . }}{{ end }}"), "0234");
@@ -321,10 +321,10 @@ TEST(TemplateTest, ExecutionErrorsNamePosition) {
                 ": executing \"test\" at <$value>: wrong type for value; expected string; got "
                 "float64");
   EXPECT_EQ(Expand("{{ $labels.job.x }}"),
-            "ERROR: template: test:1:" + Col(3) +
+            "ERROR: template: test:1:" + Col(10) +
                 ": executing \"test\" at <$labels.job.x>: can't evaluate field x in type string");
   EXPECT_EQ(Expand("{{ $labels.job 1 }}"),
-            "ERROR: template: test:1:" + Col(3) +
+            "ERROR: template: test:1:" + Col(10) +
                 ": executing \"test\" at <$labels.job>: job is not a method but has arguments");
 }
 

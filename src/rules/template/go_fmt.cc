@@ -322,7 +322,7 @@ class Printer {
     double f = v.f();
     switch (verb) {
       case 'v':
-        FmtFloat(f, 'g', -1, spec);
+        FmtFloat(f, 'g', spec.prec_present ? spec.prec : -1, spec);
         return;
       case 'g':
       case 'G':

@@ -420,7 +420,9 @@ class Parser {
       switch (node->type) {
         case NodeType::kField:
         case NodeType::kVariable:
+          // Go positions the merged node at its first trailing field.
           for (auto& f : chain->idents) node->idents.push_back(f);
+          node->pos = chain->pos;
           return node;
         case NodeType::kBool:
         case NodeType::kString:

@@ -263,11 +263,37 @@ std::string RegexpQuote(const std::string& s) {
   return backquote ? "`" + s + "`" : model::Quote(s);
 }
 
+// Go's regexp/syntax wording for an RE2 error code.
+std::string_view GoRegexpError(RE2::ErrorCode code) {
+  switch (code) {
+    case RE2::ErrorBadEscape: return "invalid escape sequence";
+    case RE2::ErrorBadCharClass: return "invalid character class";
+    case RE2::ErrorBadCharRange: return "invalid character class range";
+    case RE2::ErrorMissingBracket: return "missing closing ]";
+    case RE2::ErrorMissingParen: return "missing closing )";
+    case RE2::ErrorUnexpectedParen: return "unexpected )";
+    case RE2::ErrorTrailingBackslash: return "trailing backslash at end of expression";
+    case RE2::ErrorRepeatArgument: return "missing argument to repetition operator";
+    case RE2::ErrorRepeatSize: return "invalid repeat count";
+    case RE2::ErrorRepeatOp: return "invalid nested repetition operator";
+    case RE2::ErrorBadPerlOp: return "invalid or unsupported Perl syntax";
+    case RE2::ErrorBadUTF8: return "invalid UTF-8";
+    case RE2::ErrorBadNamedCapture: return "invalid named capture";
+    case RE2::ErrorPatternTooLarge: return "expression too large";
+    default: return "regexp/syntax: internal error";
+  }
+}
+
+// Compiles with Go's error text: "error parsing regexp: missing closing ): `(a`".
 Result<std::unique_ptr<RE2>> Compile(const std::string& pattern) {
   RE2::Options opts;
   opts.set_log_errors(false);
   auto re = std::make_unique<RE2>(pattern, opts);
-  if (!re->ok()) return Status::FailedPrecondition("error parsing regexp: " + re->error());
+  if (!re->ok()) {
+    return Status::FailedPrecondition("error parsing regexp: " +
+                                      std::string(GoRegexpError(re->error_code())) + ": `" +
+                                      re->error_arg() + "`");
+  }
   return re;
 }
 
