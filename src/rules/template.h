@@ -22,11 +22,12 @@
 //   samples by identity and fails on maps (Go's rules for those are reflect's).
 // - printf supports Go's verbs v s d f F e E g G x X o O b c q U t T and %%, flags + - # 0 and
 //   space, width and precision (also * and [n] indexes), bad-verb, missing and extra operand
-//   markers. %b of a float prints a bad-verb marker where Go prints a binary exponent form.
+//   markers. %b of a float prints a bad-verb marker where Go prints a binary exponent form;
+//   %#v (Go syntax) quotes strings but prints other values as %v does.
 // - Unicode: the lexer takes non-ASCII runes as letters unless they are spaces, format
 //   characters or Latin-1 symbols (Go consults full Unicode tables); %q and `js` use an
 //   approximation of unicode.IsPrint; toUpper/toLower/title map case with glibc's C.UTF-8
-//   tables, and title upper-cases where Go title-cases (differs for digraphs like U+01C6).
+//   tables (title-casing the Latin digraphs and Georgian as Go does).
 // - Regular expressions (match, reReplaceAll) run on RE2, whose syntax Go's regexp shares;
 //   compile errors use Go's wording per error kind, with the fragment RE2 names.
 // - Errors read "template: NAME:LINE: ..." (parse) and "template: NAME:LINE:COL: executing

@@ -73,6 +73,53 @@ const char* const kCorpus[] = {
     R"t({{ 1 | $value }})t",
     R"t(line1
   {{ "a" }} {{ humanizeDuration "x" }})t",
+    R"t({{ printf "%5t|%-5t|%05s|%.2s|%x|%6.2f%%|%s|%!" true false "ab" "héllo" -255 12.3456 nil }})t",
+    R"t({{ printf "%[3]d %[1]d|%.*d|%-08d|%#q|%v %v" 1 2 3 7 5 "abc" true false }})t",
+    R"t({{ printf "%08.3f|%+08.3f|%-8.3f|% .3f|%.3s|%.10s|%5.1s" 3.14159 3.14159 3.14159 3.14159 "héllo" "ab" "xyz" }})t",
+    R"t({{ printf "%d %d|%x %o %b|%e %E %.0e|%g %g %g %g" 9223372036854775807 -9223372036854775808 -1 -8 -5 0.0 -1e-300 5.5 1e-5 1e-4 123456789.0 0.1 }})t",
+    R"t({{ printf "%.0f %.0f %.0f %.1f %.2f" 0.5 1.5 2.5 0.25 1.005 }}|{{ printf "%c|%q|%U|%#U" 128512 128512 128512 233 }})t",
+    R"t({{ printf "%x|%X|% x|%#x|%q|%+q" "héllo" "hi" "hi" "hi" 65 "é" }})t",
+    R"t({{ printf "%v|%s|%d" (args 1 "a" nil) $labels (args 1 2) }})t",
+    R"t({{ printf "%T %T %T %T %T" (safeHtml "x") (query "up") (query "up" | first) (toTime 1) nil }})t",
+    R"t({{ if eq "a" "a" "b" }}y{{ end }} {{ eq 1.0 1.0 }} {{ eq (len $labels) 4 }} {{ index $labels }} {{ len (args) }} {{ (index (query "up") 1).Labels.instance }})t",
+    R"t({{ title "hello wORLD" }}|{{ title "ǆx" }}|{{ toUpper "ǆ" }}|{{ toLower "İ" }}|{{ toUpper "ß" }})t",
+    R"t({{ reReplaceAll "" "-" "abc" }}|{{ reReplaceAll "(?i)ABC" "x" "abcABC" }}|{{ reReplaceAll "é" "e" "été" }}|{{ reReplaceAll "(a)|(b)" "[$1$2]" "ab" }}|{{ reReplaceAll "a" "$" "aa" }}|{{ reReplaceAll "a" "${" "aa" }}|{{ reReplaceAll "(?P<x>a)" "${x}${x}" "ba" }}|{{ match "\\d+" "abc123" }})t",
+    R"t({{ humanize 999.9999 }} {{ humanize 999999 }} {{ humanize -0.0 }} {{ humanize1024 1023.9 }} {{ humanize1024 1e30 }} {{ humanizeDuration 59.9999 }} {{ humanizeDuration 86399.9 }})t",
+    R"t({{ humanizeDuration 1e30 }} {{ humanizeDuration -1e30 }} {{ humanizeTimestamp 1e12 }} {{ humanizeTimestamp 0.0001 }} {{ humanizeTimestamp -0.0005 }})t",
+    R"t({{ humanize "inf" }} {{ humanize "-Infinity" }} {{ humanize "nan" }} {{ humanize "1e400" | len }})t",
+    R"t({{ $labels }} {{ .Value }} {{ args }} {{ safeHtml "<x>" }} {{ toTime 1.5 }} {{ (toTime 1.5).UTC }} {{ js "\u2028é<" }} {{ urlquery 1 2 }} {{ html "é" }} {{ print (args 1) }}[{{ println }}])t",
+    R"t({{ with $x := "a" }}{{ $x }}{{ end }}{{ range $x := args 1 }}{{ $x }}{{ end }}{{ block "b" . }}{{ .Labels.job }}{{ end }}{{ template "later" 5 }}{{ define "later" }}L{{ . }}{{ end }})t",
+    R"t({{ "a" }}{{/* */}}{{ "b" }} {{ 1 }}{{- 2 -}} {{ 3 }} {{- /* a */ -}} x)t",
+    R"t({{ printf "%#v|%#v|%#v|%#v" "x" 1.5 1 true }})t",
+    R"t({{ humanize "0x10" }})t",
+    R"t({{ humanize " 1" }})t",
+    R"t({{ humanize (args) }})t",
+    R"t({{ humanizePercentage "abc" }})t",
+    R"t({{ lt 1 2.0 }})t",
+    R"t({{ eq "a" 1 }})t",
+    R"t({{ eq nil nil }})t",
+    R"t({{ not nil }})t",
+    R"t({{ and }})t",
+    R"t({{ index nil 1 }})t",
+    R"t({{ slice "abc" 1 2 3 }})t",
+    R"t({{ index (query "up") 5 }})t",
+    R"t({{ match "[" "x" }})t",
+    R"t({{ match "a**" "x" }})t",
+    R"t({{ match "\\8" "x" }})t",
+    R"t({{ match "x{2,1}" "x" }})t",
+    R"t({{ match "a)" "a" }})t",
+    R"t({{ match "(?<n>a)" "a" }})t",
+    R"t({{ range 1.5 }}{{ end }})t",
+    R"t({{ .Labels.job.x }})t",
+    R"t({{ $value.x }})t",
+    R"t({{ (query "up" | first).Nope }})t",
+    R"t({{ first "x" }})t",
+    R"t({{ query "up" | value }})t",
+    R"t({{ humanizeTimestamp 1e300 }})t",
+    R"t({{ toTime "x" }})t",
+    R"t({{ parseDuration "1x" }})t",
+    R"t({{ label 1 (query "up" | first) }})t",
+    R"t({{ printf "%s" | len }})t",
 };
 
 // A YAML double-quoted scalar.
@@ -215,10 +262,10 @@ TEST(TemplatePromtoolTest, AnnotationsMatchPrometheusByteForByte) {
   ctx.external_labels = L({{"cluster", "eu1"}});
   ctx.external_url = "http://prom.example:9090/prefix";
   ctx.query = [](std::string_view expr) -> Result<std::vector<TemplateSample>> {
-    if (expr == "up") {
+    if (expr == "up") {  // Prometheus' order: series creation, as the input declares them.
       return std::vector<TemplateSample>{
-          {L({{"__name__", "up"}, {"instance", "n1:9100"}, {"job", "node"}}), 1},
-          {L({{"__name__", "up"}, {"instance", "n2:9100"}, {"job", "node"}}), 0}};
+          {L({{"__name__", "up"}, {"instance", "n2:9100"}, {"job", "node"}}), 0},
+          {L({{"__name__", "up"}, {"instance", "n1:9100"}, {"job", "node"}}), 1}};
     }
     if (expr == "node_load1") {
       return std::vector<TemplateSample>{

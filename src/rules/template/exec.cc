@@ -541,8 +541,8 @@ class State {
     switch (n.type) {
       case NodeType::kDot:
         return ValidateType(dot, t);
-      case NodeType::kNil:
-        if (t == ParamType::kString || t == ParamType::kValue) {
+      case NodeType::kNil:  // Go's canBeNil: pointers, slices, interfaces and reflect.Value.
+        if (t == ParamType::kString) {
           return Errorf("cannot assign nil to " + std::string(ParamTypeName(t)));
         }
         return Value();

@@ -31,6 +31,24 @@ size_t RuneCount(std::string_view s) {
   return n;
 }
 
+// strconv.QuoteToASCII: model::Quote with every non-ASCII rune escaped as \uXXXX or
+// \UXXXXXXXX.
+std::string QuoteToAscii(std::string_view s) {
+  std::string q = model::Quote(s);
+  std::string out;
+  for (size_t i = 0; i < q.size();) {
+    if (static_cast<unsigned char>(q[i]) < 0x80) {
+      out.push_back(q[i++]);
+      continue;
+    }
+    uint32_t r = DecodeRune(q, &i);
+    char buf[16];
+    std::snprintf(buf, sizeof(buf), r > 0xFFFF ? "\\U%08x" : "\\u%04x", r);
+    out += buf;
+  }
+  return out;
+}
+
 class Printer {
  public:
   std::string out;
@@ -180,6 +198,10 @@ class Printer {
     switch (verb) {
       case 'v':
       case 's': {
+        if (spec.sharp_v) {  // Go syntax: a quoted string.
+          Pad(model::Quote(s), spec);
+          return;
+        }
         if (spec.prec_present) {
           // Truncate to prec runes.
           size_t i = 0;
@@ -199,7 +221,7 @@ class Printer {
             s.find_first_of("\n\r\t\v\f\b") == std::string::npos) {
           Pad("`" + s + "`", spec);
         } else {
-          Pad(model::Quote(s), spec);
+          Pad(spec.plus ? QuoteToAscii(s) : model::Quote(s), spec);
         }
         return;
       }

@@ -445,13 +445,23 @@ bool IsSeparator(uint32_t r) {
   return iswspace_l(static_cast<wint_t>(r), loc) || r == 0x85 || r == 0xA0;
 }
 
+// unicode.ToTitle: upper case except for the letters whose title case differs: the Latin
+// digraphs (U+01C4..U+01CC, U+01F1..U+01F3 title-case to their middle form) and Georgian
+// Mkhedruli, which is its own title case.
+uint32_t TitleRune(uint32_t r) {
+  if (r >= 0x01C4 && r <= 0x01CC) return 0x01C5 + (r - 0x01C4) / 3 * 3;
+  if (r >= 0x01F1 && r <= 0x01F3) return 0x01F2;
+  if ((r >= 0x10D0 && r <= 0x10FA) || (r >= 0x10FD && r <= 0x10FF)) return r;
+  return MapRune(r, Case::kUpper);
+}
+
 Result<Value> FnTitle(const CallEnv&, std::span<const Value> args) {
   std::string_view s = args[0].Str();
   std::string out;
   uint32_t prev = ' ';
   for (size_t i = 0; i < s.size();) {
     uint32_t r = DecodeRune(s, &i);
-    AppendRune(&out, IsSeparator(prev) ? MapRune(r, Case::kUpper) : r);
+    AppendRune(&out, IsSeparator(prev) ? TitleRune(r) : r);
     prev = r;
   }
   return Value::String(std::move(out));
