@@ -71,6 +71,7 @@ void RuleGroup::Eval(const storage::Querier& querier, const query::Engine& engin
   ctx.external_url = options_.external_url;
   int64_t samples_total = 0;
   const int64_t out_ts = ts_ms - query_offset_ms_;
+  last_out_ts_ = out_ts;
   for (size_t i = 0; i < rules_.size(); ++i) {
     Rule& rule = *rules_[i];
     const auto rule_start = std::chrono::steady_clock::now();
@@ -201,6 +202,8 @@ void RuleGroup::RestoreForState(const storage::Querier& querier, int64_t now_ms)
 }
 
 void RuleGroup::MarkAllStale(int64_t ts_ms, SampleSink* sink) {
+  // After the last output, or the storage would refuse the markers as out of order.
+  if (last_out_ts_ != INT64_MIN) ts_ms = std::max(ts_ms, last_out_ts_ + 1);
   query::Vector markers;
   for (SeriesSet& set : previous_) {
     for (const model::Labels& l : set) markers.push_back({l, ts_ms, model::StaleNaN()});

@@ -87,8 +87,8 @@ class RuleGroup {
   // tolerance, now], as Prometheus does after a restart, then marks every rule restored.
   void RestoreForState(const storage::Querier& querier, int64_t now_ms);
 
-  // Writes stale markers at ts_ms for every series the group wrote last time (the group was
-  // removed by a reload).
+  // Writes stale markers at ts_ms (or just after the last evaluation's output, if later) for
+  // every series the group wrote last time (the group was removed by a reload).
   void MarkAllStale(int64_t ts_ms, SampleSink* sink);
 
   // Takes over the state of `old`, the same group before a reload: alerts and last-written
@@ -118,6 +118,7 @@ class RuleGroup {
   std::vector<std::unique_ptr<Rule>> rules_;
   std::vector<SeriesSet> previous_;  // Per rule: the series written by the last evaluation.
   std::vector<model::Labels> stale_;  // Series of removed rules, marked stale at the next Eval.
+  int64_t last_out_ts_ = INT64_MIN;  // Timestamp of the last evaluation's output.
 
   mutable Mutex mu_;
   double evaluation_seconds_ STRATA_GUARDED_BY(mu_) = 0;
