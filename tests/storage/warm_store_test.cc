@@ -24,6 +24,7 @@
 #include "model/matcher.h"
 #include "model/sample.h"
 #include "storage/warm/keys.h"
+#include "storage/warm/postings_merge.h"
 #include "storage/warm/rocks_options.h"
 #include "storage/xor_chunk.h"
 #include "testutil/process.h"
@@ -1062,6 +1063,67 @@ TEST(WarmStoreTest, RandomRoundTripMatchesModel) {
     }
     if (HasFailure()) break;
   }
+}
+
+// Portable Roaring bytes for the postings tests: little-endian 16- and 32-bit fields.
+std::string Le16(std::initializer_list<uint16_t> values) {
+  std::string out;
+  for (uint16_t v : values) {
+    out.push_back(static_cast<char>(v & 0xff));
+    out.push_back(static_cast<char>(v >> 8));
+  }
+  return out;
+}
+
+// Found by tests/fuzz/warm_fuzz: CRoaring 0.2's "safe" deserializer accepted bitmaps whose keys,
+// array values or runs are out of order or overlap, or whose cardinalities lie; such a
+// postings value iterated out of order. DeserializeBitmap now rejects them.
+TEST(WarmPostingsTest, MalformedBitmapsAreRejected) {
+  Roaring valid;
+  for (uint32_t v : {1u, 2u, 3u}) valid.add(v);                       // array container
+  for (uint32_t v = 0; v < 15000; v += 3) valid.add((1u << 16) + v);  // bitset container
+  valid.addRange(200000, 210000);                                     // run container
+  std::string bytes = warm::SerializeBitmap(valid);
+  Roaring back;
+  ASSERT_TRUE(warm::DeserializeBitmap(bytes, &back));
+  EXPECT_TRUE(back == valid);
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(warm::DeserializeBitmap(bytes.substr(0, n), &back)) << n;
+  }
+
+  // No-run cookie 12346, one container of key 0: values must ascend strictly.
+  const std::string no_runs = Le16({12346, 0, 1, 0, 0, 1, 16, 0});  // size 1, key 0, card 2, offset
+  EXPECT_TRUE(warm::DeserializeBitmap(no_runs + Le16({3, 5}), &back));
+  EXPECT_FALSE(warm::DeserializeBitmap(no_runs + Le16({5, 3}), &back));
+  EXPECT_FALSE(warm::DeserializeBitmap(no_runs + Le16({3, 3}), &back));
+
+  // Two one-value containers (cookie, size 2, header, offsets, values): keys must ascend.
+  EXPECT_FALSE(warm::DeserializeBitmap(
+      Le16({12346, 0, 2, 0, /*keys*/ 5, 0, 2, 0, /*offsets*/ 24, 0, 26, 0, 7, 9}), &back));
+  ASSERT_TRUE(warm::DeserializeBitmap(
+      Le16({12346, 0, 2, 0, /*keys*/ 2, 0, 5, 0, /*offsets*/ 24, 0, 26, 0, 7, 9}), &back));
+  EXPECT_EQ(back.cardinality(), 2u);
+
+  // Run cookie 12347 (one container, run flag set, no offsets below 4 containers): runs must be
+  // disjoint, ascending, inside the container, and add up to the header's cardinality.
+  const std::string runs = Le16({12347, 0}) + std::string(1, '\x01') + Le16({0, 7});  // card 8
+  EXPECT_TRUE(warm::DeserializeBitmap(runs + Le16({2, 10, 5, 20, 1}), &back));
+  EXPECT_EQ(back.cardinality(), 8u);
+  EXPECT_FALSE(warm::DeserializeBitmap(runs + Le16({2, 10, 5, 12, 1}), &back));  // overlap
+  EXPECT_FALSE(warm::DeserializeBitmap(runs + Le16({2, 20, 1, 10, 5}), &back));  // order
+  EXPECT_FALSE(warm::DeserializeBitmap(runs + Le16({1, 10, 6}), &back));         // card 7
+  EXPECT_FALSE(warm::DeserializeBitmap(
+      Le16({12347, 0}) + std::string(1, '\x01') + Le16({0, 1, 1, 0xFFFF, 1}),
+      &back));  // past 65535
+
+  // A bitset container (cardinality > 4096) whose popcount differs from the header's.
+  std::string bitset = Le16({12346, 0, 1, 0, 0, 4096, 16, 0});  // card 4097
+  std::string words(8192, '\0');
+  for (int i = 0; i < 4096 / 8; ++i) words[static_cast<size_t>(i)] = '\xff';  // 4096 bits
+  EXPECT_FALSE(warm::DeserializeBitmap(bitset + words, &back));
+  words[600] = '\x01';
+  ASSERT_TRUE(warm::DeserializeBitmap(bitset + words, &back));
+  EXPECT_EQ(back.cardinality(), 4097u);
 }
 
 }  // namespace
