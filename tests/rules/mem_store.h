@@ -23,7 +23,6 @@ class MemStore final : public storage::Querier, public SampleSink {
   }
   Status Append(const query::Vector& samples) override {
     for (const auto& s : samples) Add(s.labels, s.t, s.v);
-    appends_ += 1;
     return Status::Ok();
   }
   std::vector<model::Sample> Get(const model::Labels& labels) const {
@@ -74,7 +73,6 @@ class MemStore final : public storage::Querier, public SampleSink {
     return std::vector<std::string>{};
   }
 
-  int appends_ = 0;
 
  private:
   mutable std::mutex mu_;
