@@ -191,6 +191,11 @@ TEST(RuleFileTest, GarbageNeverCrashes) {
     EXPECT_FALSE(errors.empty()) << in;
     for (const auto& msg : errors) EXPECT_THAT(msg, HasSubstr("r.yml:")) << in;
   }
+  // Deep nesting is refused by yaml-cpp's depth guard, not a stack overflow.
+  std::vector<std::string> errors;
+  auto g = ParseRuleFile("r.yml", "groups: " + std::string(200000, '[') + "\n", &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0], HasSubstr(": yaml: "));
 }
 
 class RuleFilesOnDisk : public ::testing::Test {
