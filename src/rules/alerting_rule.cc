@@ -52,6 +52,7 @@ Result<query::Vector> AlertingRule::Eval(const EvalContext& ctx) {
     tc.value = s.v;
     tc.external_labels = ctx.external_labels ? *ctx.external_labels : kNoLabels;
     tc.external_url = ctx.external_url;
+    tc.path_prefix = ctx.path_prefix;
     tc.time_ms = ts;
     tc.query = [&ctx, qt](std::string_view q) -> Result<std::vector<TemplateSample>> {
       query::ParseOptions po;

@@ -30,6 +30,7 @@ struct EvalContext {
   int64_t limit = 0;  // The group's limit (0: none).
   const model::Labels* external_labels = nullptr;  // For templates; may be null.
   std::string external_url;  // $externalURL.
+  std::string path_prefix;  // The path of external_url ("" or "/prefix"), for pathPrefix.
 };
 
 // Runs `expr` as an instant query at `time_ms` and returns an instant vector (a scalar becomes

@@ -69,6 +69,11 @@ void RuleGroup::Eval(const storage::Querier& querier, const query::Engine& engin
   ctx.limit = spec_->limit;
   ctx.external_labels = &options_.external_labels;
   ctx.external_url = options_.external_url;
+  // pathPrefix: what follows scheme://host[:port] in the external URL.
+  if (const size_t scheme = ctx.external_url.find("://"); scheme != std::string::npos) {
+    const size_t path = ctx.external_url.find('/', scheme + 3);
+    if (path != std::string::npos) ctx.path_prefix = ctx.external_url.substr(path);
+  }
   int64_t samples_total = 0;
   const int64_t out_ts = ts_ms - query_offset_ms_;
   last_out_ts_ = out_ts;

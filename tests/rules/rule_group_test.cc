@@ -33,7 +33,7 @@ class RuleGroupTest : public ::testing::Test {
     GroupOptions o;
     o.clock = &clock_;
     o.external_labels = L({{"cluster", "c1"}});
-    o.external_url = "http://strata.example:9090";
+    o.external_url = external_url_;
     o.resend_delay_ms = kMin;
     return std::make_unique<RuleGroup>(Parse(yaml), o, restore);
   }
@@ -48,6 +48,7 @@ class RuleGroupTest : public ::testing::Test {
     return store_.Find({{"__name__", "ALERTS"}, {"alertname", n}});
   }
 
+  std::string external_url_ = "http://strata.example:9090";
   MemStore store_;
   query::Engine engine_;
   ManualClock clock_;
@@ -284,6 +285,17 @@ TEST_F(RuleGroupTest, TemplatesAreExpandedPerAlert) {
   EXPECT_EQ(alerts[0].annotations[0].name, "link");
   EXPECT_EQ(alerts[0].annotations[0].value, "http://strata.example:9090");
   EXPECT_EQ(alerts[0].annotations[1].value, "r1 is 31.5 in c1");
+}
+
+TEST_F(RuleGroupTest, PathPrefixComesFromTheExternalUrl) {
+  external_url_ = "https://example.org:8443/strata";
+  store_.Add(L({{"__name__", "temp"}}), 0, 1);
+  auto g = Group("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: temp\n"
+                 "        annotations:\n          p: '{{ pathPrefix }}|{{ externalURL }}'\n");
+  Eval(g.get(), kMin);
+  auto alerts = static_cast<AlertingRule&>(*g->rules()[0]).Alerts();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].annotations[0].value, "/strata|https://example.org:8443/strata");
 }
 
 TEST_F(RuleGroupTest, TemplateErrorBecomesTheText) {
