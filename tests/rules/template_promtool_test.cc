@@ -227,15 +227,28 @@ bool HavePromtool() {
          std::system("command -v promtool >/dev/null 2>&1") == 0;  // NOLINT(concurrency-mt-unsafe)
 }
 
+// The hand-written corpus above plus the random one of tests/testdata/rules/.
+std::vector<std::string> Corpus() {
+  std::vector<std::string> all(std::begin(kCorpus), std::end(kCorpus));
+  std::ifstream in(std::string(STRATA_SOURCE_DIR) + "/tests/testdata/rules/template_corpus.txt");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line[0] != '#') all.push_back(line);
+  }
+  return all;
+}
+
 TEST(TemplatePromtoolTest, AnnotationsMatchPrometheusByteForByte) {
   if (!HavePromtool()) GTEST_SKIP() << "promtool is not installed (tools/install-deps.sh)";
+  const std::vector<std::string> corpus = Corpus();
+  ASSERT_GT(corpus.size(), std::size(kCorpus) + 900) << "tests/testdata/rules/template_corpus.txt";
   testutil::TempDir dir;
   ASSERT_FALSE(dir.path().empty());
   {
     std::ofstream rules(dir.path() + "/rules.yml");
     rules << "groups:\n- name: g\n  rules:\n  - alert: T\n    expr: m\n    annotations:\n";
-    for (size_t k = 0; k < std::size(kCorpus); ++k) {
-      rules << "      a" << k << ": " << YamlQuote(kCorpus[k]) << "\n";
+    for (size_t k = 0; k < corpus.size(); ++k) {
+      rules << "      a" << k << ": " << YamlQuote(corpus[k]) << "\n";
     }
     std::ofstream test(dir.path() + "/test.yml");
     test << "rule_files: [rules.yml]\nevaluation_interval: 1m\ntests:\n- interval: 1m\n"
@@ -253,7 +266,7 @@ TEST(TemplatePromtoolTest, AnnotationsMatchPrometheusByteForByte) {
   std::system(cmd.c_str());  // NOLINT(concurrency-mt-unsafe): exits non-zero by design.
   std::string output = testutil::ReadFile(dir.path() + "/out.txt");
   auto got = ParseGotAnnotations(output);
-  ASSERT_EQ(got.size(), std::size(kCorpus)) << output.substr(0, 3000);
+  ASSERT_EQ(got.size(), corpus.size()) << output.substr(0, 3000);
 
   TemplateContext ctx;
   ctx.labels = L({{"__name__", "m"}, {"instance", "host:9100"}, {"job", "node"},
@@ -273,15 +286,15 @@ TEST(TemplatePromtoolTest, AnnotationsMatchPrometheusByteForByte) {
     }
     return std::vector<TemplateSample>{};
   };
-  for (size_t k = 0; k < std::size(kCorpus); ++k) {
-    auto t = Template::Parse("__alert_T", kCorpus[k]);
-    ASSERT_TRUE(t.ok()) << kCorpus[k] << "\n" << t.status().ToString();
+  for (size_t k = 0; k < corpus.size(); ++k) {
+    auto t = Template::Parse("__alert_T", corpus[k]);
+    ASSERT_TRUE(t.ok()) << corpus[k] << "\n" << t.status().ToString();
     std::string want = got["a" + std::to_string(k)];
     // Prometheus 2.53's alert data holds Value as interface {} (for native histograms); 2.42's
     // was a float64, which shows in the type that field errors print.
     size_t v = want.find("; Value float64 }");
     if (v != std::string::npos) want.replace(v, 17, "; Value interface {} }");
-    EXPECT_EQ(t->ExpandForAlert(ctx), want) << "template: " << kCorpus[k];
+    EXPECT_EQ(t->ExpandForAlert(ctx), want) << "template: " << corpus[k];
   }
 }
 

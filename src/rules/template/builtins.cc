@@ -59,9 +59,9 @@ Result<bool> Eq(const Value& a, std::span<const Value> others) {
           break;
         case BasicKind::kOther:
           if (a.kind() != b.kind()) {
-            return Status::FailedPrecondition("non-comparable types " + PrintForTemplate(a) + ": " +
-                                              TypeName(a) + ", " + TypeName(b) + ": " +
-                                              PrintForTemplate(b));
+            return Status::FailedPrecondition(
+                "non-comparable types " + GoSprintf("%s", {&a, 1}) + ": " + TypeName(a) + ", " +
+                TypeName(b) + ": " + GoSprintf("%v", {&b, 1}));
           }
           if (a.kind() == Kind::kSample) {  // Pointers compare by identity.
             truth = std::get<std::shared_ptr<const QuerySample>>(a.v) ==
@@ -69,8 +69,8 @@ Result<bool> Eq(const Value& a, std::span<const Value> others) {
           } else if (a.kind() == Kind::kTime) {
             truth = false;  // Two *time.Time from two calls are two pointers.
           } else {
-            return Status::FailedPrecondition("non-comparable type " + PrintForTemplate(b) + ": " +
-                                              TypeName(b));
+            return Status::FailedPrecondition("non-comparable type " +
+                                              GoSprintf("%s", {&b, 1}) + ": " + TypeName(b));
           }
           break;
       }
@@ -224,7 +224,7 @@ Result<Value> FnSlice(const CallEnv&, std::span<const Value> args) {
   if (item.IsStringKind()) {
     if (indexes.size() == 3) return Status::FailedPrecondition("cannot 3-index slice a string");
   } else if (item.kind() != Kind::kQueryResult) {
-    return Status::FailedPrecondition("can't slice item of type " + ElemTypeName(item));
+    return Status::FailedPrecondition("can't slice item of type " + TypeName(item));
   }
   int64_t len = Len(item);
   int64_t idx[3] = {0, len, len};
@@ -247,14 +247,19 @@ Result<Value> FnSlice(const CallEnv&, std::span<const Value> args) {
                                                        list.begin() + static_cast<ptrdiff_t>(e)));
 }
 
-// The escapers' evalArgs: a lone string as is, otherwise fmt.Sprint of printable values.
+// The escapers' evalArgs: a lone string as is, otherwise fmt.Sprint of the values as actions
+// print them ("<no value>", dereferenced samples).
 std::string EvalArgs(std::span<const Value> args) {
   if (args.size() == 1 && args[0].kind() == Kind::kString) return args[0].Str();
-  std::vector<Value> printable;
-  for (const Value& a : args) {
-    printable.push_back(a.valid() ? a : Value::String("<no value>"));
+  std::string out;
+  bool prev_string = false;
+  for (size_t k = 0; k < args.size(); ++k) {
+    bool is_string = args[k].IsStringKind() || !args[k].valid();  // "<no value>" is a string.
+    if (k > 0 && !is_string && !prev_string) out.push_back(' ');
+    out += PrintForTemplate(args[k]);
+    prev_string = is_string;
   }
-  return GoSprint(printable);
+  return out;
 }
 
 Result<Value> FnHtml(const CallEnv&, std::span<const Value> args) {

@@ -261,7 +261,7 @@ class State {
       case Kind::kInvalid:
         break;
       default:
-        return Errorf("range can't iterate over " + GoSprint({&val, 1}));
+        return Errorf("range can't iterate over " + PrintForTemplate(val));
     }
     if (!ran && r.else_list) {
       STRATA_ASSIGN_OR_RETURN(Flow f, Walk(dot, *r.else_list));

@@ -63,14 +63,14 @@ class Printer {
         if (verb == 'v') {
           Pad("<nil>", spec);
         } else {
-          BadVerb(v, verb);
+          BadVerb(v, verb, spec);
         }
         return;
       case Kind::kBool:
         if (verb == 't' || verb == 'v') {
           Pad(v.b() ? "true" : "false", spec);
         } else {
-          BadVerb(v, verb);
+          BadVerb(v, verb, spec);
         }
         return;
       case Kind::kInt:
@@ -88,7 +88,7 @@ class Printer {
         if (verb == 'v' || verb == 's' || verb == 'q' || verb == 'x' || verb == 'X') {
           FmtString(Value::String(FormatGoTime(std::get<Time>(v.v).unix_nanos)), verb, spec);
         } else {
-          BadVerb(v, verb);
+          BadVerb(v, verb, spec);
         }
         return;
       }
@@ -113,6 +113,12 @@ class Printer {
       }
       case Kind::kSample: {
         const auto& s = *std::get<std::shared_ptr<const QuerySample>>(v.v);
+        // Go prints a nested pointer as an address, which only %v accepts; we print the sample
+        // there (documented).
+        if (depth > 0 && verb != 'v') {
+          BadVerb(v, verb, spec);
+          return;
+        }
         if (depth >= 0) out.push_back('&');
         PrintStruct({{"Labels", Value::Of(s.labels)}, {"Value", Value::Float(s.value)}}, verb, spec,
                     depth);
@@ -162,14 +168,15 @@ class Printer {
     out.push_back('}');
   }
 
-  void BadVerb(const Value& v, char32_t verb) {
+  // Go's %!verb(type=value): the value in %v with the same flags, width and precision.
+  void BadVerb(const Value& v, char32_t verb, const Spec& spec) {
     out += "%!";
     AppendRune(&out, verb);
     out.push_back('(');
     if (v.valid()) {
       out += TypeName(v);
       out.push_back('=');
-      PrintArg(v, 'v', Spec{}, 0);
+      PrintArg(v, 'v', spec, 0);
     } else {
       out += "<nil>";
     }
@@ -242,7 +249,7 @@ class Printer {
         return;
       }
       default:
-        BadVerb(v, verb);
+        BadVerb(v, verb, spec);
     }
   }
 
@@ -297,7 +304,7 @@ class Printer {
         return;
       }
       default:
-        BadVerb(v, verb);
+        BadVerb(v, verb, spec);
         return;
     }
     bool negative = n < 0;
@@ -359,7 +366,7 @@ class Printer {
         FmtFloat(f, static_cast<char>(verb), spec.prec_present ? spec.prec : 6, spec);
         return;
       default:
-        BadVerb(v, verb);
+        BadVerb(v, verb, spec);
     }
   }
 
@@ -538,7 +545,8 @@ std::string GoSprintf(std::string_view format, std::span<const Value> args) {
         size_t close = format.find(']', i);
         int n = 0;
         size_t j = i + 1;
-        if (close != std::string_view::npos && ParseNum(format, &j, &n) && j == close && n >= 1) {
+        if (close != std::string_view::npos && ParseNum(format, &j, &n) && j == close && n >= 1 &&
+            static_cast<size_t>(n) <= args.size()) {
           arg_num = static_cast<size_t>(n - 1);
           i = close + 1;
           return true;
