@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "testutil/http_client.h"
 #include "testutil/process.h"
@@ -197,6 +198,90 @@ TEST(RulesStartupTest, BadRuleFileOrFlagsRefuseToStart) {
                                    &log),
             1);
   EXPECT_THAT(log, HasSubstr("invalid Alertmanager URL \"am:9093\""));
+}
+
+}  // namespace
+}  // namespace strata
+
+namespace strata {
+namespace {
+
+// "2026-12-01T20:05:36.123Z" (or without the fraction) -> ms; 0 when malformed.
+int64_t ParseRfc3339Ms(const std::string& s) {
+  std::tm tm{};
+  int ms = 0;
+  if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6) {
+    return 0;
+  }
+  if (auto dot = s.find('.'); dot != std::string::npos) {
+    std::string frac = s.substr(dot + 1, s.find('Z') - dot - 1);
+    while (frac.size() < 3) frac += '0';
+    ms = std::atoi(frac.substr(0, 3).c_str());
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<int64_t>(timegm(&tm)) * 1000 + ms;
+}
+
+// The activeAt of the first alert in a /api/v1/alerts answer, or 0.
+int64_t FirstActiveAt(uint16_t port) {
+  auto r = testutil::HttpGet(port, "/api/v1/alerts");
+  testutil::Json doc;
+  std::string error;
+  if (r.status != 200 || !testutil::JsonParser::Parse(r.body, &doc, &error)) return 0;
+  const auto& alerts = doc.Find("data")->Find("alerts")->items;
+  if (alerts.empty()) return 0;
+  return ParseRfc3339Ms(alerts[0].Find("activeAt")->text);
+}
+
+// After a restart the `for` state comes back from ALERTS_FOR_STATE, without the downtime:
+// activeAt moves later by the outage but stays well before the restart.
+TEST(RulesRestartTest, ForStateIsRestoredWithoutTheOutage) {
+  testutil::TempDir tmp;
+  const std::string rules = tmp.path() + "/r.yml";
+  WriteFile(rules, "groups:\n  - name: g\n    interval: 1s\n    rules:\n      - alert: Slow\n"
+                   "        expr: m > 5\n        for: 1h\n");
+  const std::vector<std::string> args = {"--rules.file", rules, "--rules.evaluation-interval",
+                                         "1s"};
+  const std::string data = tmp.path() + "/data";
+  int64_t active_at = 0;
+  {
+    testutil::StrataServer server;
+    ASSERT_TRUE(server.Start(data, args)) << server.Log();
+    auto w = HttpDo(server.port(), "POST", "/api/v1/write",
+                    testutil::SnappyWriteRequest({{{{"__name__", "m"}}, {{NowMs(), 7}}}}),
+                    testutil::RemoteWriteHeaders());
+    ASSERT_EQ(w.status, 204);
+    ASSERT_TRUE(testutil::WaitFor([&] { return FirstActiveAt(server.port()) != 0; },
+                                  std::chrono::seconds(30)));
+    active_at = FirstActiveAt(server.port());
+    // Pending for a while, with ALERTS_FOR_STATE written every second.
+    std::this_thread::sleep_for(std::chrono::seconds(10));
+    auto fs = HttpGet(server.port(), "/api/v1/query?query=ALERTS_FOR_STATE");
+    ASSERT_THAT(fs.body, HasSubstr(R"("alertname":"Slow")"));
+    EXPECT_EQ(server.process().Stop(), 0);
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(4));  // The outage.
+  testutil::StrataServer again;
+  const int64_t restart = NowMs();
+  ASSERT_TRUE(again.Start(data, args)) << again.Log();
+  auto w = HttpDo(again.port(), "POST", "/api/v1/write",
+                  testutil::SnappyWriteRequest({{{{"__name__", "m"}}, {{NowMs(), 7}}}}),
+                  testutil::RemoteWriteHeaders());
+  ASSERT_EQ(w.status, 204);
+  // Before the restore the alert is new (active since the restart); after it, its activeAt is
+  // the old one moved by the outage (>= 4 s), i.e. ~10 s before the restart.
+  int64_t restored = 0;
+  ASSERT_TRUE(testutil::WaitFor(
+      [&] {
+        restored = FirstActiveAt(again.port());
+        return restored != 0 && restored < restart - 5000;
+      },
+      std::chrono::seconds(30)))
+      << "activeAt " << restored << " restart " << restart << " first " << active_at;
+  EXPECT_GE(restored, active_at + 4000);
+  EXPECT_THAT(HttpGet(again.port(), "/api/v1/alerts").body, HasSubstr(R"("state":"pending")"));
 }
 
 }  // namespace
