@@ -12,19 +12,17 @@
 
 #include "model/sample.h"
 #include "rules/mem_store.h"
+#include "testutil/process.h"
 
 namespace strata::rules {
 namespace {
 
 using ::testing::HasSubstr;
 
-bool WaitFor(const std::function<bool()>& cond) {
-  for (int i = 0; i < 2000; ++i) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return cond();
+bool Eventually(const std::function<bool()>& cond) {
+  return testutil::WaitFor(cond, std::chrono::seconds(20));
 }
+
 
 double Gauge(prometheus::Registry& r, const std::string& name) {
   for (const auto& f : r.Collect()) {
@@ -67,14 +65,14 @@ TEST_F(RuleManagerTest, EvaluatesReloadsAndStops) {
   auto m = Manager();
   ASSERT_TRUE(m->Reload().ok());
   EXPECT_EQ(Gauge(registry_, "strata_rules_config_last_reload_successful"), 1);
-  ASSERT_TRUE(WaitFor([&] {
+  ASSERT_TRUE(Eventually([&] {
     return store_.Get(L({{"__name__", "r1"}})).size() >= 2 &&
            store_.Get(L({{"__name__", "r3"}})).size() >= 2;
   }));
   auto before = m->Groups();
   ASSERT_EQ(before.size(), 3u);
   EXPECT_EQ(before[0].spec->name, "keep");
-  ASSERT_TRUE(WaitFor([&] { return !m->Groups()[1].rules[0].alerts.empty(); }));
+  ASSERT_TRUE(Eventually([&] { return !m->Groups()[1].rules[0].alerts.empty(); }));
   const int64_t active_at = m->Groups()[1].rules[0].alerts[0].active_at_ms;
 
   // A bad file: everything keeps running, the metric drops to 0.
@@ -102,7 +100,7 @@ TEST_F(RuleManagerTest, EvaluatesReloadsAndStops) {
   auto r3 = store_.Get(L({{"__name__", "r3"}}));
   ASSERT_FALSE(r3.empty());
   EXPECT_TRUE(model::IsStaleNaN(r3.back().value));
-  ASSERT_TRUE(WaitFor([&] {
+  ASSERT_TRUE(Eventually([&] {
     auto a = m->Groups()[1].rules[0].alerts;
     return !a.empty() && a[0].annotations.size() == 1;
   }));

@@ -5,6 +5,8 @@
 
 #include <map>
 #include <mutex>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "model/matcher.h"
@@ -59,22 +61,46 @@ class MemStore final : public storage::Querier, public SampleSink {
     }
     return storage::MakeMaterializedSeriesSet(std::move(out));
   }
-  Result<std::vector<model::Labels>> Series(const model::Matchers&, int64_t,
-                                            int64_t) const override {
-    return std::vector<model::Labels>{};
+  Result<std::vector<model::Labels>> Series(const model::Matchers& matchers, int64_t mint,
+                                            int64_t maxt) const override {
+    std::vector<model::Labels> out;
+    for (const auto& [l, samples] : Matching({matchers}, mint, maxt)) out.push_back(l);
+    return out;
   }
-  Result<std::vector<std::string>> LabelNames(const std::vector<model::Matchers>&, int64_t,
-                                              int64_t) const override {
-    return std::vector<std::string>{};
+  Result<std::vector<std::string>> LabelNames(const std::vector<model::Matchers>& selectors,
+                                              int64_t mint, int64_t maxt) const override {
+    std::set<std::string> names;
+    for (const auto& [l, samples] : Matching(selectors, mint, maxt)) {
+      for (const auto& label : l) names.insert(label.name);
+    }
+    return std::vector<std::string>(names.begin(), names.end());
   }
-  Result<std::vector<std::string>> LabelValues(const std::string&,
-                                               const std::vector<model::Matchers>&, int64_t,
-                                               int64_t) const override {
-    return std::vector<std::string>{};
+  Result<std::vector<std::string>> LabelValues(const std::string& name,
+                                               const std::vector<model::Matchers>& selectors,
+                                               int64_t mint, int64_t maxt) const override {
+    std::set<std::string> values;
+    for (const auto& [l, samples] : Matching(selectors, mint, maxt)) {
+      if (l.Has(name)) values.insert(std::string(l.Get(name)));
+    }
+    return std::vector<std::string>(values.begin(), values.end());
   }
-
 
  private:
+  // Series matching any of `selectors` (all when empty) with a sample in [mint, maxt].
+  std::vector<std::pair<model::Labels, size_t>> Matching(
+      const std::vector<model::Matchers>& selectors, int64_t mint, int64_t maxt) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::pair<model::Labels, size_t>> out;
+    for (const auto& [l, samples] : series_) {
+      bool match = selectors.empty();
+      for (const auto& m : selectors) match = match || model::MatchesLabels(m, l);
+      size_t n = 0;
+      for (const auto& smp : samples) n += smp.timestamp_ms >= mint && smp.timestamp_ms <= maxt;
+      if (match && n > 0) out.emplace_back(l, n);
+    }
+    return out;
+  }
+
   mutable std::mutex mu_;
   std::map<model::Labels, std::vector<model::Sample>> series_;
 };

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <thread>
 
+#include "testutil/process.h"
 #include "testutil/recording_http_server.h"
 
 namespace strata::rules {
@@ -22,13 +23,10 @@ namespace {
 
 using ::testing::HasSubstr;
 
-bool WaitFor(const std::function<bool()>& cond) {
-  for (int i = 0; i < 1000; ++i) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return cond();
+bool Eventually(const std::function<bool()>& cond) {
+  return testutil::WaitFor(cond, std::chrono::seconds(20));
 }
+
 
 AlertNotification Alert(const std::string& name, int i) {
   AlertNotification a;
@@ -76,7 +74,7 @@ TEST(NotifierTest, PostsBatchesToEveryAlertmanagerWithExternalLabels) {
   for (int i = 0; i < 100; ++i) alerts.push_back(Alert("A", i));
   (*n)->Send(std::move(alerts));  // Queued before Start: batches of 64 + 36.
   (*n)->Start();
-  ASSERT_TRUE(WaitFor([&] { return am1.count() == 2 && am2.count() == 2; }));
+  ASSERT_TRUE(Eventually([&] { return am1.count() == 2 && am2.count() == 2; }));
   auto reqs = am1.requests();
   EXPECT_EQ(reqs[0].first, "POST /api/v2/alerts HTTP/1.1");
   EXPECT_EQ(am2.requests()[0].first, "POST /api/v2/alerts HTTP/1.1");
@@ -111,7 +109,7 @@ TEST(NotifierTest, RetriesThenCountsErrorsAndDrops) {
   ASSERT_TRUE(n.ok());
   (*n)->Start();
   (*n)->Send({Alert("A", 1)});
-  ASSERT_TRUE(WaitFor([&] { return flaky.count() == 2; }));
+  ASSERT_TRUE(Eventually([&] { return flaky.count() == 2; }));
   (*n)->Stop();
   EXPECT_EQ((*n)->dropped(), 0u);
 
@@ -122,7 +120,7 @@ TEST(NotifierTest, RetriesThenCountsErrorsAndDrops) {
   ASSERT_TRUE(n2.ok());
   (*n2)->Start();
   (*n2)->Send({Alert("A", 1), Alert("A", 2)});
-  ASSERT_TRUE(WaitFor([&] { return (*n2)->dropped() == 2; }));
+  ASSERT_TRUE(Eventually([&] { return (*n2)->dropped() == 2; }));
   EXPECT_EQ(down.count(), 3u);  // Every attempt made.
   (*n2)->Stop();
   bool found_errors = false;
@@ -159,7 +157,7 @@ TEST(NotifierTest, UnreachableAlertmanagerIsAnErrorNotAHang) {
   ASSERT_TRUE(n.ok());
   (*n)->Start();
   (*n)->Send({Alert("A", 1)});
-  EXPECT_TRUE(WaitFor([&] { return (*n)->dropped() == 1; }));
+  EXPECT_TRUE(Eventually([&] { return (*n)->dropped() == 1; }));
 }
 
 TEST(NotifierTest, FullQueueDropsTheOldest) {
