@@ -327,5 +327,64 @@ TEST(TemplatePromtoolTest, ParseErrorsMatchPromtoolCheckRules) {
   }
 }
 
+// Random token soups (tests/testdata/rules/template_parse_corpus.txt): promtool and Parse must
+// accept the same ones and report the same error for each of the others.
+TEST(TemplatePromtoolTest, RandomSoupsParseLikePromtool) {
+  if (!HavePromtool()) GTEST_SKIP() << "promtool is not installed (tools/install-deps.sh)";
+  std::vector<std::string> soups;
+  std::ifstream in(std::string(STRATA_SOURCE_DIR) +
+                   "/tests/testdata/rules/template_parse_corpus.txt");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::string t;
+    for (size_t i = 0; i < line.size(); ++i) {
+      if (line[i] == '\\' && i + 1 < line.size()) {
+        char e = line[++i];
+        t.push_back(e == 'n' ? '\n' : e);
+      } else {
+        t.push_back(line[i]);
+      }
+    }
+    soups.push_back(t);
+  }
+  ASSERT_GT(soups.size(), 900u);
+  testutil::TempDir dir;
+  {
+    std::ofstream rules(dir.path() + "/soup.yml");
+    rules << "groups:\n- name: g\n  rules:\n";
+    for (size_t k = 0; k < soups.size(); ++k) {
+      rules << "  - alert: T" << k << "\n    expr: up\n    annotations:\n      a: "
+            << YamlQuote(soups[k]) << "\n";
+    }
+  }
+  std::string cmd = "cd '" + dir.path() + "' && promtool check rules soup.yml > out.txt 2>&1";
+  std::system(cmd.c_str());  // NOLINT(concurrency-mt-unsafe): exits non-zero by design.
+  std::string output = testutil::ReadFile(dir.path() + "/out.txt");
+  // "soup.yml: group "g", rule 8, "T7": annotation "a": template: __alert_T7:1: ..."
+  std::map<size_t, std::string> go_errors;
+  size_t pos = 0;
+  while ((pos = output.find(": annotation \"a\": ", pos)) != std::string::npos) {
+    size_t name = output.rfind("\"T", pos);
+    size_t end = output.find('\n', pos);
+    size_t k = std::stoul(output.substr(name + 2, output.find('"', name + 1) - name - 2));
+    size_t msg = pos + std::string_view(": annotation \"a\": ").size();
+    go_errors[k] = output.substr(msg, end - msg);
+    pos = end;
+  }
+  ASSERT_GT(go_errors.size(), 300u) << output.substr(0, 2000);
+  int mismatches = 0;
+  for (size_t k = 0; k < soups.size(); ++k) {
+    auto t = Template::Parse("__alert_T" + std::to_string(k), soups[k]);
+    auto it = go_errors.find(k);
+    std::string go = it == go_errors.end() ? "OK" : it->second;
+    std::string ours = t.ok() ? "OK" : t.status().message();
+    if (go != ours && ++mismatches <= 20) {
+      ADD_FAILURE() << "template: " << soups[k] << "\npromtool: " << go << "\nours:     " << ours;
+    }
+  }
+  EXPECT_EQ(mismatches, 0);
+}
+
 }  // namespace
 }  // namespace strata::rules

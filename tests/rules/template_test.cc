@@ -294,7 +294,7 @@ TEST(TemplateTest, ParseErrorsNameLine) {
   EXPECT_EQ(Expand("{{ }}"), "ERROR: template: test:1: missing value for command");
   EXPECT_EQ(Expand("{{ \"abc }}"), "ERROR: template: test:1: unterminated quoted string");
   EXPECT_EQ(Expand("{{ ( 1 }}"), "ERROR: template: test:1: unclosed left paren");
-  EXPECT_EQ(Expand("{{ 1 ) }}"), "ERROR: template: test:1: unexpected right paren");
+  EXPECT_EQ(Expand("{{ 1 ) }}"), "ERROR: template: test:1: unexpected \")\" in command");
   EXPECT_EQ(Expand("{{ $x }}"), "ERROR: template: test:1: undefined variable \"$x\"");
   EXPECT_EQ(Expand("{{ \xc2\xa0 }}"),
             "ERROR: template: test:1: unrecognized character in action: U+00A0");

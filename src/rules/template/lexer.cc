@@ -201,7 +201,8 @@ class Lexer {
       case '$':
         return LexFieldOrVariable(ItemType::kVariable);
       case '.':
-        if (pos_ < in_.size() && in_[pos_] >= '0' && in_[pos_] <= '9') {
+        // A '.' followed by a digit, or ending the input, starts a number (as in Go).
+        if (pos_ >= in_.size() || (in_[pos_] >= '0' && in_[pos_] <= '9')) {
           --pos_;
           return LexNumber();
         }
@@ -214,11 +215,12 @@ class Lexer {
         Emit(ItemType::kLeftParen);
         return false;
       case ')':
+        // Go emits the parenthesis before the error, so the parser reports it first.
+        Emit(ItemType::kRightParen);
         if (--paren_depth_ < 0) {
-          Error("unexpected right paren");
+          Error("unexpected right paren U+0029 ')'");
           return true;
         }
-        Emit(ItemType::kRightParen);
         return false;
       default:
         break;
@@ -319,6 +321,23 @@ class Lexer {
   }
 
   bool LexNumber() {
+    if (!ScanNumber()) {
+      Error("bad number syntax: " + model::Quote(in_.substr(start_, pos_ - start_)));
+      return true;
+    }
+    if (pos_ < in_.size() && (in_[pos_] == '+' || in_[pos_] == '-')) {
+      // A complex constant (1+2i): no spaces, ends in 'i'.
+      if (!ScanNumber() || in_[pos_ - 1] != 'i') {
+        Error("bad number syntax: " + model::Quote(in_.substr(start_, pos_ - start_)));
+        return true;
+      }
+    }
+    Emit(ItemType::kNumber);
+    return false;
+  }
+
+  // Go's scanNumber: false (having consumed one more rune) when a letter or digit follows.
+  bool ScanNumber() {
     Accept("+-");
     std::string_view digits = "0123456789_";
     if (Accept("0")) {
@@ -343,11 +362,9 @@ class Lexer {
     Accept("i");
     if (size_t n = AlnumLen(in_, pos_)) {
       pos_ += n;
-      Error("bad number syntax: " + model::Quote(in_.substr(start_, pos_ - start_)));
-      return true;
+      return false;
     }
-    Emit(ItemType::kNumber);
-    return false;
+    return true;
   }
 
   std::string_view in_;
