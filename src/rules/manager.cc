@@ -58,6 +58,10 @@ void RuleManager::Run(Runner* runner) {
   const int64_t interval = g.interval_ms();
   int64_t eval_ts = g.EvalTimestamp(clock.NowMillis()) + interval;
   auto iterate = [&] { g.Eval(*querier_, *engine_, eval_ts, sink_, notify_); };
+  auto sleep_until = [&](int64_t until) {
+    if (options_.on_wait) options_.on_wait(g.Key(), until);
+    return runner->SleepUntil(clock, until);
+  };
   auto next = [&]() -> bool {
     // The next tick: one interval on, or, after an overrun, the first slot still ahead (a
     // ticker drops the ticks it missed).
@@ -65,7 +69,7 @@ void RuleManager::Run(Runner* runner) {
     if (const int64_t now = clock.NowMillis(); now > tick) {
       tick = eval_ts + ((now - eval_ts) / interval + 1) * interval;
     }
-    if (!runner->SleepUntil(clock, tick)) return false;
+    if (!sleep_until(tick)) return false;
     const int64_t missed = (clock.NowMillis() - eval_ts) / interval - 1;
     if (missed > 0 && g.metrics().missed) {
       g.metrics().missed->Increment(static_cast<double>(missed));
@@ -74,7 +78,7 @@ void RuleManager::Run(Runner* runner) {
     eval_ts += (std::max<int64_t>(missed, 0) + 1) * interval;
     return true;
   };
-  if (!runner->SleepUntil(clock, eval_ts)) return;
+  if (!sleep_until(eval_ts)) return;
   iterate();
   if (g.should_restore()) {
     // The first evaluation may run before recording rules have caught up; restore after the

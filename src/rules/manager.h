@@ -17,6 +17,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,6 +41,10 @@ struct ManagerOptions {
   // Defaults of every group: interval, resend delay, outage tolerance, grace period, external
   // labels and URL.
   GroupOptions group;
+  // Called by a group's thread each time it starts waiting for its next evaluation time
+  // (`until_ms` on group.clock), e.g. so a test with a ManualClock knows when to advance it.
+  // Default: none.
+  std::function<void(const std::string& group_key, int64_t until_ms)> on_wait;
 };
 
 class RuleManager {

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -110,6 +111,53 @@ TEST_F(RuleManagerTest, EvaluatesReloadsAndStops) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_EQ(store_.Get(L({{"__name__", "r1"}})).size(), n);  // No evaluation after Stop.
   EXPECT_FALSE(m->Reload().ok());
+}
+
+double Counter(prometheus::Registry& r, const std::string& name) {
+  for (const auto& f : r.Collect()) {
+    if (f.name == name && !f.metric.empty()) return f.metric[0].counter.value;
+  }
+  return -1;
+}
+
+// With a synthetic clock: an evaluation that finds several intervals gone by counts them as
+// missed and evaluates at the newest slot.
+TEST_F(RuleManagerTest, SkippedIntervalsAreCountedAsMissed) {
+  Write("a.yml", "groups:\n  - name: g\n    interval: 10s\n    rules:\n      - record: r\n"
+                 "        expr: x\n");
+  ManualClock clock(SystemClock::Default().NowMillis());
+  ManagerOptions o;
+  o.files = {(dir_ / "*.yml").string()};
+  o.group.clock = &clock;
+  std::atomic<int> waits{0};
+  std::atomic<int64_t> until{0};
+  o.on_wait = [&](const std::string&, int64_t u) {
+    until = u;
+    ++waits;
+  };
+  RuleManager m(&store_, &engine_, &store_, nullptr, &registry_, o);
+  ASSERT_TRUE(m.Reload().ok());
+  auto iterations = [&] { return Counter(registry_, "prometheus_rule_group_iterations_total"); };
+  // Moves the clock to the slot the group waits for, once it waits (the `n`th wait).
+  auto release = [&](int n, int64_t extra) {
+    ASSERT_TRUE(Eventually([&] { return waits.load() == n; }));
+    clock.Set(until.load() + extra);
+  };
+  release(1, 0);
+  ASSERT_TRUE(Eventually([&] { return iterations() == 1; }));
+  release(2, 0);
+  ASSERT_TRUE(Eventually([&] { return iterations() == 2; }));  // Then the restore.
+  EXPECT_EQ(Counter(registry_, "prometheus_rule_group_iterations_missed_total"), 0);
+  const int64_t last = store_.Get(L({{"__name__", "r"}})).back().timestamp_ms;
+  release(3, 40'000);  // Four more slots pass unseen.
+  ASSERT_TRUE(Eventually([&] {
+    return Counter(registry_, "prometheus_rule_group_iterations_missed_total") == 4;
+  }));
+  ASSERT_TRUE(Eventually([&] { return iterations() == 7; }));  // Missed ones are scheduled.
+  auto r = store_.Get(L({{"__name__", "r"}}));
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r.back().timestamp_ms, last + 50'000);
+  m.Stop();
 }
 
 TEST_F(RuleManagerTest, NoFilesIsNoGroups) {
