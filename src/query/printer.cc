@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <vector>
 
 #include "model/quote.h"
@@ -166,7 +167,15 @@ void Append(std::string* out, const Expr& expr) {
     }
     case ExprKind::kBinary: {
       const auto& b = expr.As<BinaryExpr>();
-      Append(out, *b.lhs);
+      // `^` binds tighter than a sign, so "+Inf ^ 2" reads back as +(Inf ^ 2) (and prints
+      // "++Inf ^ 2" next time); positive infinity on the left of `^` prints unsigned. Other
+      // left operands of `^` print no sign without parentheses.
+      if (b.op == BinaryOp::kPow && b.lhs->kind() == ExprKind::kNumberLiteral &&
+          b.lhs->As<NumberLiteral>().value == std::numeric_limits<double>::infinity()) {
+        out->append("Inf");
+      } else {
+        Append(out, *b.lhs);
+      }
       out->push_back(' ');
       out->append(BinaryOpString(b.op));
       if (b.return_bool) out->append(" bool");

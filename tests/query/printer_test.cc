@@ -162,6 +162,25 @@ TEST(PrinterTest, CompositeExpressions) {
   }
 }
 
+// Found by tests/fuzz/promql_fuzz: "Inf ^ 2" printed as "+Inf ^ 2", which parses as +(Inf ^ 2)
+// (a sign binds looser than `^`) and then printed as "++Inf ^ 2".
+TEST(PrinterTest, InfinityLeftOfPowerReparsesToTheSameTree) {
+  const PrintCase cases[] = {
+      {"Inf ^ 2", ""},
+      {"+Inf ^ 2", ""},  // +(Inf ^ 2)
+      {"-Inf ^ 2", ""},
+      {"+ Inf ^ - F", "+Inf ^ -F"},
+      {"x * Inf ^ 2 ^ Inf", "x * Inf ^ 2 ^ +Inf"},
+      {"(+Inf) ^ 2", ""},
+      {"2 ^ Inf", "2 ^ +Inf"},
+  };
+  for (const PrintCase& c : cases) {
+    std::string printed = Reprint(c.in);
+    EXPECT_EQ(printed, c.out.empty() ? c.in : c.out) << c.in;
+    EXPECT_EQ(Reprint(printed), printed) << c.in;
+  }
+}
+
 TEST(PrinterTest, HandBuiltTree) {
   // sum without (instance) (rate(up{job="a"}[5m] @ end())) > bool 1
   auto vs = std::make_unique<VectorSelector>();
