@@ -287,6 +287,7 @@ Status ColdStore::SyncOnce() {
       it = seen.count(it->first) ? std::next(it) : blocks_.erase(it);
     }
   }
+  std::vector<BlockMeta> found;
   for (const std::string& key : fresh) {
     auto bytes = store_->Get(key);
     if (!bytes.ok()) {
@@ -302,7 +303,17 @@ Status ColdStore::SyncOnce() {
                                                : meta.status().message());
       continue;
     }
-    AddBlock(std::move(meta).value());
+    found.push_back(std::move(meta).value());
+  }
+  {
+    // Every new block appears at once, together with synced(): whoever sees a block listed
+    // (Stats, metrics) also finds the store synced.
+    MutexLock lock(&mu_);
+    for (auto& m : found) {
+      std::string key = m.node + "/" + m.id;
+      blocks_[key] = std::make_shared<BlockReader>(store_.get(), &cache_, std::move(m));
+    }
+    synced_.store(true, std::memory_order_release);
   }
   RecordOwnMaxTime();
   return Status::Ok();

@@ -352,7 +352,11 @@ Status RestoreSnapshot(objstore::ObjectStore* source, const SnapshotManifest& ma
       STRATA_RETURN_IF_ERROR(
           CopyObject(source, BlockKey(b.node, b.id, f.name), cold_target, prefix + f.name, tmp));
     }
-    if (meta.source.rfind("restore:", 0) != 0) meta.source = "restore:" + meta.source;
+    // A downsampled block keeps its source: queries follow it to the block it aggregates
+    // (kept under the same id), and the downsampler to know that block is done.
+    if (meta.source.rfind("restore:", 0) != 0 && meta.source.rfind("downsample:", 0) != 0) {
+      meta.source = "restore:" + meta.source;
+    }
     STRATA_RETURN_IF_ERROR(cold_target->Put(prefix + "meta.json", block::EncodeMeta(meta)));
     if (progress) progress("restored block " + b.node + "/" + b.id);
   }

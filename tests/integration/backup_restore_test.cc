@@ -16,6 +16,9 @@
 namespace strata {
 namespace {
 
+// Raw cold blocks (5m blocks of the same days may appear beside them: downsampling is on).
+constexpr const char* kRawBlocks = "strata_cold_resolution_blocks{resolution=\"raw\"}";
+
 using testutil::HttpDo;
 using testutil::RunStrataCli;
 using testutil::RwSeries;
@@ -76,7 +79,7 @@ TEST(BackupRestoreTest, OfflineBackupRestoresEverySampleAndInspectReportsTheTier
     testutil::StrataServer server;
     ASSERT_TRUE(server.Start(data)) << server.Log();
     ASSERT_EQ(Send(server.port(), 0, kBatches), kBatches);
-    ASSERT_TRUE(testutil::WaitFor([&] { return Metric(server.port(), "strata_cold_blocks") >= 2; },
+    ASSERT_TRUE(testutil::WaitFor([&] { return Metric(server.port(), kRawBlocks) >= 2; },
                                   std::chrono::seconds(60)))
         << server.Log();
     EXPECT_EQ(server.process().Stop(SIGTERM), 0) << server.Log();
@@ -133,7 +136,7 @@ TEST(BackupRestoreTest, OnlineBackupUnderLoadKeepsEverySampleAcknowledgedBeforeI
   testutil::StrataServer server;
   ASSERT_TRUE(server.Start(data, {"--web.enable-admin-api"})) << server.Log();
   ASSERT_EQ(Send(server.port(), 0, kBatches), kBatches);
-  ASSERT_TRUE(testutil::WaitFor([&] { return Metric(server.port(), "strata_cold_blocks") >= 1; },
+  ASSERT_TRUE(testutil::WaitFor([&] { return Metric(server.port(), kRawBlocks) >= 1; },
                                 std::chrono::seconds(60)))
       << server.Log();
   // Keep writing another metric while the backup runs.

@@ -14,6 +14,7 @@
 #include "base/file_lock.h"
 #include "server/json_writer.h"
 #include "storage/cold_store.h"
+#include "storage/downsample.h"
 #include "storage/data_dir.h"
 #include "storage/head.h"
 #include "storage/merge_querier.h"
@@ -351,7 +352,7 @@ int InspectCommand::Run() {
   uint64_t warm_samples = 0, cold_samples = 0, cold_bytes = 0;
   for (const auto& p : ws.partitions) warm_samples += p.samples;
   for (const auto& b : blocks) {
-    cold_samples += b.samples;
+    if (b.resolution_ms == 0) cold_samples += b.samples;  // Downsampled blocks count windows.
     cold_bytes += b.TotalBytes();
   }
   const uint64_t samples = head_samples + warm_samples + cold_samples;
@@ -444,7 +445,7 @@ int InspectCommand::Run() {
       std::printf("  %-26s %-20s %15lld %15lld %6s %9llu %12llu %12llu\n", b.id.c_str(),
                   b.node.c_str(), static_cast<long long>(b.min_time),
                   static_cast<long long>(b.max_time),
-                  b.resolution_ms == 0 ? "raw" : (std::to_string(b.resolution_ms / 1000) + "s").c_str(),
+                  storage::ResolutionName(b.resolution_ms).c_str(),
                   static_cast<unsigned long long>(b.series),
                   static_cast<unsigned long long>(b.samples),
                   static_cast<unsigned long long>(b.TotalBytes()));
