@@ -479,33 +479,21 @@ Result<CompactionReport> Compactor::RunOnce(
     const std::function<void(const std::string&)>& progress) {
   MutexLock lock(&run_mu_);
   CompactionReport report;
-  for (;;) {
-    bool moved = false;
-    Status s = MoveOne(&moved, &report, progress);
-    if (!s.ok()) {
-      if (metrics_) metrics_->failed.Increment();
-      return s;
+  // Each step runs until it has nothing left to do: head -> warm, warm -> cold, downsampling.
+  auto until_done = [&](auto step) -> Status {
+    for (;;) {
+      bool did = false;
+      Status s = (this->*step)(&did, &report, progress);
+      if (!s.ok()) {
+        if (metrics_) metrics_->failed.Increment();
+        return s;
+      }
+      if (!did) return Status::Ok();
     }
-    if (!moved) break;
-  }
-  for (;;) {
-    bool moved = false;
-    Status s = MoveToCold(&moved, &report, progress);
-    if (!s.ok()) {
-      if (metrics_) metrics_->failed.Increment();
-      return s;
-    }
-    if (!moved) break;
-  }
-  for (;;) {
-    bool done = false;
-    Status s = DownsampleOne(&done, &report, progress);
-    if (!s.ok()) {
-      if (metrics_) metrics_->failed.Increment();
-      return s;
-    }
-    if (!done) break;
-  }
+  };
+  STRATA_RETURN_IF_ERROR(until_done(&Compactor::MoveOne));
+  STRATA_RETURN_IF_ERROR(until_done(&Compactor::MoveToCold));
+  STRATA_RETURN_IF_ERROR(until_done(&Compactor::DownsampleOne));
   if (report.moves > 0 || report.cold_moves > 0 || report.downsampled > 0) {
     // A move frees its collected chunks and the head's truncated chunks, a cold move its read
     // buffers; hand the free heap back to the kernel (strata serve raises glibc's trim
