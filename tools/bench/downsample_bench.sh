@@ -131,12 +131,11 @@ load() {  # $1 server: start it on an empty dir and remote-write the whole workl
 }
 
 # The lines of server $1's /metrics that change while it moves data between tiers, downsamples
-# or compacts: Strata's head start, warm partitions, cold blocks, bytes and samples (any labels,
-# e.g. per resolution) and strata_downsample_*; Prometheus' compactions, head truncations and
-# blocks.
+# or compacts: Strata's head start, warm partitions, cold blocks, bytes and samples (also per
+# resolution) and strata_downsample_*; Prometheus' compactions, head truncations and blocks.
 tier_state() {
   curl -sf --max-time 30 "http://127.0.0.1:${port[$1]}/metrics" |
-    grep -E '^(strata_(head_min_time_seconds|cold_(blocks|own_blocks|bytes|samples)|warm_partitions|downsample_[a-z_]+)|prometheus_tsdb_(compactions_total|head_truncations_total|blocks_loaded|head_min_time))[{ ]' |
+    grep -E '^(strata_(head_min_time_seconds|cold_(blocks|own_blocks|bytes|samples|resolution_[a-z]+)|warm_partitions|downsample_[a-z_]+)|prometheus_tsdb_(compactions_total|head_truncations_total|blocks_loaded|head_min_time))[{ ]' |
     grep -v '^strata_downsample_[a-z_]*seconds' || true
 }
 
