@@ -2,7 +2,10 @@
 // kind accepts, how flags, width and precision pad, and Go's spelling of Inf/NaN and errors.
 #include "rules/template/go_fmt.h"
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <initializer_list>
 #include <string>
@@ -31,6 +34,13 @@ size_t RuneCount(std::string_view s) {
   return n;
 }
 
+// Bytes of the first `runes` runes of s (Go's precision on strings counts runes).
+size_t RunePrefixBytes(std::string_view s, int runes) {
+  size_t i = 0;
+  for (int n = 0; i < s.size() && n < runes; ++n) DecodeRune(s, &i);
+  return i;
+}
+
 // strconv.QuoteToASCII: model::Quote with every non-ASCII rune escaped as \uXXXX or
 // \UXXXXXXXX.
 std::string QuoteToAscii(std::string_view s) {
@@ -47,6 +57,111 @@ std::string QuoteToAscii(std::string_view s) {
     out += buf;
   }
   return out;
+}
+
+// strconv.FormatFloat(f, verb, prec, 64) for finite f: 'e' 'E' 'f' 'F' 'g' 'G' (prec -1: the
+// shortest digits that round-trip), 'b' (mantissa p exponent) and 'x' 'X' (hex mantissa).
+std::string StrconvFloat(double f, char verb, int prec) {
+  if ((verb == 'g' || verb == 'G') && prec < 0) {
+    std::string body = FormatFloatShortestG(f);
+    if (verb == 'G') {
+      for (char& c : body) {
+        if (c == 'e') c = 'E';
+      }
+    }
+    return body;
+  }
+  const auto bits = std::bit_cast<uint64_t>(f);
+  const bool neg = bits >> 63;
+  const int raw_exp = static_cast<int>((bits >> 52) & 0x7FF);
+  uint64_t mant = bits & ((uint64_t{1} << 52) - 1);
+  int exp = raw_exp == 0 ? 1 - 1023 : raw_exp - 1023;  // Denormals have no implicit bit.
+  if (raw_exp != 0) mant |= uint64_t{1} << 52;
+  std::string out = neg ? "-" : "";
+  if (verb == 'b') {
+    out += std::to_string(mant) + "p";
+    int e = exp - 52;
+    out += e >= 0 ? "+" : "";
+    out += std::to_string(e);
+    return out;
+  }
+  if (verb == 'x' || verb == 'X') {
+    const char* hex = verb == 'x' ? "0123456789abcdef" : "0123456789ABCDEF";
+    if (mant == 0) exp = 0;
+    mant <<= 60 - 52;  // The leading 1 (if any) at bit 60.
+    while (mant != 0 && (mant & (uint64_t{1} << 60)) == 0) {
+      mant <<= 1;
+      --exp;
+    }
+    if (prec >= 0 && prec < 15) {  // Round to prec hex digits, half to even.
+      const auto shift = static_cast<unsigned>(prec * 4);
+      const uint64_t extra = (mant << shift) & ((uint64_t{1} << 60) - 1);
+      mant >>= 60 - shift;
+      if ((extra | (mant & 1)) > (uint64_t{1} << 59)) ++mant;
+      mant <<= 60 - shift;
+      if (mant & (uint64_t{1} << 61)) {
+        mant >>= 1;
+        ++exp;
+      }
+    }
+    out += "0";
+    out.push_back(verb);
+    out.push_back(static_cast<char>('0' + ((mant >> 60) & 1)));
+    mant <<= 4;
+    if (prec < 0 && mant != 0) {
+      out.push_back('.');
+      while (mant != 0) {
+        out.push_back(hex[(mant >> 60) & 15]);
+        mant <<= 4;
+      }
+    } else if (prec > 0) {
+      out.push_back('.');
+      for (int i = 0; i < prec; ++i) {
+        out.push_back(hex[(mant >> 60) & 15]);
+        mant <<= 4;
+      }
+    }
+    out.push_back(verb == 'x' ? 'p' : 'P');
+    out.push_back(exp < 0 ? '-' : '+');
+    std::string digits = std::to_string(exp < 0 ? -exp : exp);
+    if (digits.size() < 2) digits.insert(0, "0");
+    return out + digits;
+  }
+  char cverb = verb == 'F' ? 'f' : verb;
+  const char fmt[] = {'%', '.', '*', cverb, '\0'};
+  int len = std::snprintf(nullptr, 0, fmt, prec, f);
+  std::string body(static_cast<size_t>(len) + 1, '\0');
+  std::snprintf(body.data(), body.size(), fmt, prec, f);
+  body.resize(static_cast<size_t>(len));
+  return body;
+}
+
+// The '#' flag on floats (Go's fmt.fmtFloat): always a decimal point, and %g/%v/%x keep
+// trailing zeros up to the precision (6 when none is given). `num` starts with its sign.
+void SharpFloat(char verb, int prec, std::string* num) {
+  int digits = 0;
+  if (verb == 'v' || verb == 'g' || verb == 'G' || verb == 'x') digits = prec < 0 ? 6 : prec;
+  std::string tail;
+  bool has_point = false, saw_nonzero = false;
+  for (size_t i = 1; i < num->size(); ++i) {
+    char c = (*num)[i];
+    if (c == '.') {
+      has_point = true;
+    } else if (c == 'p' || c == 'P' || ((c == 'e' || c == 'E') && verb != 'x' && verb != 'X')) {
+      tail = num->substr(i);
+      num->resize(i);
+      break;
+    } else {
+      if (c != '0') saw_nonzero = true;
+      if (saw_nonzero) --digits;
+    }
+  }
+  if (!has_point) {
+    if (num->size() == 2 && (*num)[1] == '0') --digits;
+    num->push_back('.');
+  }
+  if (digits > 0) num->append(static_cast<size_t>(digits), '0');
+  *num += tail;
 }
 
 class Printer {
@@ -210,25 +325,20 @@ class Printer {
           return;
         }
         if (spec.prec_present) {
-          // Truncate to prec runes.
-          size_t i = 0;
-          int runes = 0;
-          while (i < s.size() && runes < spec.prec) {
-            DecodeRune(s, &i);
-            ++runes;
-          }
-          Pad(std::string_view(s).substr(0, i), spec);
+          Pad(std::string_view(s).substr(0, RunePrefixBytes(s, spec.prec)), spec);
         } else {
           Pad(s, spec);
         }
         return;
       }
       case 'q': {
-        if (spec.sharp && s.find('`') == std::string::npos &&
-            s.find_first_of("\n\r\t\v\f\b") == std::string::npos) {
-          Pad("`" + s + "`", spec);
+        std::string_view t = s;
+        if (spec.prec_present) t = t.substr(0, RunePrefixBytes(t, spec.prec));
+        if (spec.sharp && t.find('`') == std::string_view::npos &&
+            t.find_first_of("\n\r\t\v\f\b") == std::string_view::npos) {
+          Pad("`" + std::string(t) + "`", spec);
         } else {
-          Pad(spec.plus ? QuoteToAscii(s) : model::Quote(s), spec);
+          Pad(spec.plus ? QuoteToAscii(t) : model::Quote(t), spec);
         }
         return;
       }
@@ -277,10 +387,10 @@ class Printer {
         Pad(r, spec);
         return;
       }
-      case 'q': {
+      case 'q': {  // strconv.QuoteRune (QuoteRuneToASCII with '+').
         std::string r;
         AppendRune(&r, n < 0 || n > 0x10FFFF ? 0xFFFD : static_cast<uint32_t>(n));
-        std::string q = model::Quote(r);
+        std::string q = spec.plus ? QuoteToAscii(r) : model::Quote(r);
         if (r == "'") {
           q = "'\\''";
         } else {
@@ -291,16 +401,19 @@ class Printer {
         Pad(q, spec);
         return;
       }
-      case 'U': {
+      case 'U': {  // Go's fmtUnicode: at least 4 (or prec) hex digits, no zero padding.
         char buf[32];
-        std::snprintf(buf, sizeof(buf), "U+%04llX", static_cast<unsigned long long>(n));
+        int digits = spec.prec_present && spec.prec > 4 ? std::min(spec.prec, 20) : 4;
+        std::snprintf(buf, sizeof(buf), "U+%0*llX", digits, static_cast<unsigned long long>(n));
         std::string r = buf;
         if (spec.sharp && n >= 0 && n <= 0x10FFFF) {
-          r += " '";
-          AppendRune(&r, static_cast<uint32_t>(n));
-          r += "'";
+          std::string c;
+          AppendRune(&c, static_cast<uint32_t>(n));
+          if (model::Quote(c) == "\"" + c + "\"") r += " '" + c + "'";  // Printable runes only.
         }
-        Pad(r, spec);
+        Spec no_zero = spec;
+        no_zero.zero = false;
+        Pad(r, no_zero);
         return;
       }
       default:
@@ -353,6 +466,7 @@ class Printer {
       case 'v':
         FmtFloat(f, 'g', spec.prec_present ? spec.prec : -1, spec);
         return;
+      case 'b':
       case 'g':
       case 'G':
       case 'x':
@@ -377,42 +491,9 @@ class Printer {
     } else if (std::isinf(f)) {
       num = f > 0 ? "+Inf" : "-Inf";
     } else {
-      std::string body;
-      if ((verb == 'g' || verb == 'G') && prec < 0 && !spec.sharp) {
-        body = FormatFloatShortestG(f);
-        if (verb == 'G') {
-          for (char& c : body) {
-            if (c == 'e') c = 'E';
-          }
-        }
-      } else {
-        std::string cfmt = "%";
-        if (spec.sharp) cfmt += "#";
-        if (verb == 'x' || verb == 'X') {
-          cfmt += prec >= 0 ? ".*" : "";
-          cfmt += verb == 'x' ? "a" : "A";
-        } else {
-          cfmt += ".*";
-          cfmt += (verb == 'F') ? 'f' : verb;
-        }
-        int p = prec < 0 ? 6 : prec;
-        int len = (verb == 'x' || verb == 'X') && prec < 0
-                      ? std::snprintf(nullptr, 0, cfmt.c_str(), f)
-                      : std::snprintf(nullptr, 0, cfmt.c_str(), p, f);
-        body.resize(static_cast<size_t>(len) + 1);
-        if ((verb == 'x' || verb == 'X') && prec < 0) {
-          std::snprintf(body.data(), body.size(), cfmt.c_str(), f);
-        } else {
-          std::snprintf(body.data(), body.size(), cfmt.c_str(), p, f);
-        }
-        body.resize(static_cast<size_t>(len));
-        if (verb == 'x' || verb == 'X') {
-          // Go prints at least two exponent digits: 0x1p+00.
-          size_t e = body.find_first_of("pP");
-          if (e != std::string::npos && body.size() - e == 3) body.insert(e + 2, "0");
-        }
-      }
+      std::string body = StrconvFloat(f, verb, prec);
       num = body[0] == '-' ? body : "+" + body;
+      if (spec.sharp && verb != 'b') SharpFloat(verb, prec, &num);
     }
     if (spec.space && num[0] == '+' && !spec.plus) num[0] = ' ';
     if (num[1] == 'I' || num[1] == 'N') {
