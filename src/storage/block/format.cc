@@ -671,7 +671,18 @@ Status UnsealGroup(std::string_view stored, std::string* inflated, std::string_v
       return Bad("group: bad zstd frame size");
     }
     inflated->resize(static_cast<size_t>(size));
-    size_t n = ZSTD_decompress(inflated->data(), inflated->size(), payload.data(), payload.size());
+    // One decompression context per thread: creating one per group costs more than
+    // decompressing a small group.
+    struct Ctx {
+      ZSTD_DCtx* ctx = ZSTD_createDCtx();
+      ~Ctx() { ZSTD_freeDCtx(ctx); }
+    };
+    static thread_local Ctx dctx;
+    size_t n = dctx.ctx != nullptr
+                   ? ZSTD_decompressDCtx(dctx.ctx, inflated->data(), inflated->size(),
+                                         payload.data(), payload.size())
+                   : ZSTD_decompress(inflated->data(), inflated->size(), payload.data(),
+                                     payload.size());
     if (ZSTD_isError(n) || n != size) return Bad("group: zstd frame does not decode");
     *raw = *inflated;
   } else if (codec == kCodecRaw) {
