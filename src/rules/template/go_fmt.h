@@ -21,10 +21,6 @@ std::string GoSprintf(std::string_view format, std::span<const Value> args);
 // What an action {{ x }} prints: "<no value>" for no value, pointers dereferenced, then %v.
 std::string PrintForTemplate(const Value& v);
 
-// strconv.FormatFloat(f, 'g', -1, 64), which %v uses: "1", "0.5", "1e+21", "1.234567e+06",
-// "1e-05", "+Inf", "NaN".
-std::string FormatFloatShortestG(double f);
-
 // Go's fmt.Sprintf("%.<prec>g", f) for prec >= 0, e.g. (1234567, 4) -> "1.235e+06".
 std::string FormatFloatPrecG(double f, int prec);
 

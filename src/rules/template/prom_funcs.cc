@@ -16,6 +16,7 @@
 #include "model/quote.h"
 #include "rules/template/funcs.h"
 #include "rules/template/go_fmt.h"
+#include "rules/template/go_strconv.h"
 #include "rules/template/utf8.h"
 
 namespace strata::rules::template_internal {
