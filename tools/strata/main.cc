@@ -1,6 +1,7 @@
 // The `strata` command: `strata serve` runs the server; `strata compact` runs the compaction
 // planner once on a stopped server's data directory; `strata backup`, `restore` and `inspect`
-// (backup.h) work on data directories and backups. Exit codes: 0 done, 1 runtime error, 2 usage
+// (backup.h) work on data directories and backups; `strata rules check|test` (rules_cli.h) check
+// rule files and run rule unit tests. Exit codes: 0 done, 1 runtime error, 2 usage
 // error.
 #include <CLI/CLI.hpp>
 #include <malloc.h>
@@ -19,6 +20,7 @@
 #include "compaction/compactor.h"
 #include "storage/downsample.h"
 #include "backup.h"
+#include "rules_cli.h"
 #include "storage_flags.h"
 #include "server/server.h"
 #include "storage/data_dir.h"
@@ -446,6 +448,7 @@ int main(int argc, char** argv) {
   strata::cli::BackupCommand backup(&app);
   strata::cli::RestoreCommand restore(&app);
   strata::cli::InspectCommand inspect(&app);
+  strata::cli::RulesCommand rules(&app);
 
   // CLI11 reports through exceptions; usage errors exit with 2, --help/--version with 0.
   try {
@@ -467,6 +470,7 @@ int main(int argc, char** argv) {
   if (backup.parsed()) return backup.Run();
   if (restore.parsed()) return restore.Run();
   if (inspect.parsed()) return inspect.Run();
+  if (rules.parsed()) return rules.Run();
   if (compact->parsed()) {
     strata::compaction::CompactorOptions copts;
     strata::storage::WarmOptions wopts;

@@ -1,0 +1,34 @@
+// `strata rules test`: runs one rule unit-test file in promtool's format (Prometheus 2.53,
+// cmd/promtool/unittest.go and docs/configuration/unit_testing_rules.md):
+//   rule_files (relative to the test file; globs), evaluation_interval (1m), group_eval_order,
+//   tests: [{interval (evaluation_interval), input_series: [{series, values}], external_labels,
+//   external_url, name, alert_rule_test: [{eval_time, alertname, exp_alerts: [{exp_labels,
+//   exp_annotations}]}], promql_expr_test: [{expr, eval_time, exp_samples: [{labels, value}]}]}]
+// Each test group gets a fresh in-memory storage holding its input series (the values in the
+// notation of series_notation.h, one per `interval` from time 0). Every group of the rule files
+// (ordered by group_eval_order, the others first in file order) is evaluated through
+// rules::RuleGroup::Eval at 0, evaluation_interval, ... up to the largest eval_time; the output
+// goes back into the storage, so later rules and evaluations see it. Only samples up to the
+// evaluation time are visible (as promtool's lazy loader). Alert tests compare the firing
+// alerts (labels and annotations) of the rules with that name after the evaluation at the
+// latest step <= eval_time; expression tests run an instant query after the last step.
+// Differences from promtool: groups not named in group_eval_order run in file order (promtool:
+// unspecified); native histograms in input series are not supported (an error).
+// Pure function of the files; thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace strata::cli {
+
+struct UnitTestOutcome {
+  std::vector<std::string> warnings;  // E.g. a rule_files pattern without matches.
+  // Each failure as promtool prints it (test errors, eval errors, a bad test or rule file).
+  // Empty: the file passed.
+  std::vector<std::string> failures;
+};
+
+UnitTestOutcome RunRuleUnitTestFile(const std::string& path);
+
+}  // namespace strata::cli
