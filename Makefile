@@ -5,7 +5,7 @@ JOBS ?= 2
 LISTEN ?= 127.0.0.1:9201
 DATA_DIR ?= ./data
 
-.PHONY: all deps configure build run test bench asan clean format
+.PHONY: all deps configure build run test bench asan fuzz clean format
 
 all: build
 
@@ -34,6 +34,10 @@ asan: deps
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+# libFuzzer targets (tests/fuzz/) under ASan+UBSan (Clang, build-fuzz/): FUZZ_SECONDS per target.
+fuzz: deps
+	tools/fuzz/run.sh
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -14,6 +14,8 @@ packages=(
   libcurl4-openssl-dev libssl-dev
   # OTLP: gRPC server and code generator, gzip
   libgrpc++-dev protobuf-compiler-grpc zlib1g-dev
+  # `make fuzz`: Clang 14 with its sanitizer and libFuzzer runtimes (libclang_rt.fuzzer)
+  clang libclang-rt-14-dev
   # real peers used by integration tests and benchmarks (Alertmanager: the rules e2e test)
   prometheus prometheus-alertmanager
   # the object-store tests' signature-verifying S3 proxy (tests/objstore/), run by /usr/bin/python3
