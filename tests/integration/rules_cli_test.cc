@@ -198,5 +198,20 @@ TEST(RulesCliTest, AgreesWithPromtoolOnPassAndFail) {
   if (!have_promtool) GTEST_SKIP() << kPromtool << " not installed: checked strata alone";
 }
 
+// deploy/rules/adaptive-thresholds.yml checks clean, and its unit test (three days of a
+// daily-pattern series with one anomaly: the adaptive alert fires on the anomaly only, a fixed
+// threshold fires on every peak and misses it) passes in strata and in promtool.
+TEST(RulesCliTest, AdaptiveThresholdRulesPassTheirTestInStrataAndPromtool) {
+  const std::string deploy = std::string(STRATA_SOURCE_DIR) + "/deploy/rules";
+  std::string log;
+  ASSERT_EQ(RunStrataCli({"rules", "check", deploy + "/adaptive-thresholds.yml"}, &log), 0) << log;
+  EXPECT_THAT(log, HasSubstr("SUCCESS: 7 rules found"));
+  const std::string test = deploy + "/tests/adaptive-thresholds_test.yml";
+  ASSERT_EQ(RunStrataCli({"rules", "test", test}, &log), 0) << log;
+  EXPECT_THAT(log, HasSubstr("  SUCCESS"));
+  if (!std::filesystem::exists(kPromtool)) GTEST_SKIP() << kPromtool << " not installed";
+  EXPECT_EQ(RunProgram({kPromtool, "test", "rules", test}, &log), 0) << log;
+}
+
 }  // namespace
 }  // namespace strata
