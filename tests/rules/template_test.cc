@@ -212,6 +212,16 @@ TEST(TemplateTest, Printf) {
                 }()),
             "+Inf +Inf  +Inf -01.5");
   EXPECT_EQ(Expand("{{ printf \"%v %d\" nil nil }}"), "<nil> %!d(<nil>)");
+  // Expected values below come from Prometheus' promtool (Go's fmt).
+  EXPECT_EQ(Expand("{{ printf \"%b|%.0X|%x|%5.1x|%x\" 1e-05 492722.45612481 5e-324 -93.42 1.0 }}"),
+            "5902958103587057p-69|0X1P+19|0x1p-1074|-0x1.7p+06|0x1p+00");
+  EXPECT_EQ(Expand("{{ printf \"%#g|%#.3g|%#.0f|%-#1.10g|%#v\" 1.0 1.0 2.0 99.99 \"q\" }}"),
+            "1.00000|1.00|2.|99.99000000|\"q\"");
+  EXPECT_EQ(Expand("{{ printf \"%.10U|%012.U|%#U|%8.3g|%05d\" 281 17557 233 \"1.5\" \"\" }}"),
+            "U+0000000119|      U+4495|U+00E9 '\u00e9'|%!g(string=     1.5)|%!d(string=00000)");
+  EXPECT_EQ(Expand("{{ printf \"%[3]d %[1]d\" 1 2 }}"), "%!d(BADINDEX) 1");
+  EXPECT_EQ(Expand("{{ printf \"%+q|%.3q|%10.4v\" \"\u00e9\" \"abcdef\" 3.14159 }}"),
+            "\"\\u00e9\"|\"abc\"|     3.142");
   EXPECT_EQ(Expand("{{ printf \"%v\" $labels }}"),
             "map[__name__:up instance:host:9100 job:node namespace:ns pod:p-1]");
   EXPECT_EQ(Expand("{{ printf 1 }}"),
