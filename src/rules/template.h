@@ -34,7 +34,7 @@
 //   compile errors use Go's wording per error kind, with the fragment RE2 names.
 // - Errors read "template: NAME:LINE: ..." (parse) and "template: NAME:LINE:COL: executing
 //   \"NAME\" at <NODE>: ..." (execution) with Go's line, column and node. Outputs and errors
-//   are checked against Debian's promtool 2.42 (Go 1.19) on ~1,550 templates and 1,000
+//   are checked against Debian's promtool 2.42 (Go 1.19) on ~2,000 templates and 1,000
 //   malformed ones (tests/rules/template_promtool_test.cc); where Go 1.19 and 1.22 differ
 //   (range over integers) we follow 1.22.
 // - Caps on hostile templates (Go has none but a template call depth of 100000): see the

@@ -227,13 +227,32 @@ bool HavePromtool() {
          std::system("command -v promtool >/dev/null 2>&1") == 0;  // NOLINT(concurrency-mt-unsafe)
 }
 
-// The hand-written corpus above plus the random one of tests/testdata/rules/.
-std::vector<std::string> Corpus() {
-  std::vector<std::string> all(std::begin(kCorpus), std::end(kCorpus));
-  std::ifstream in(std::string(STRATA_SOURCE_DIR) + "/tests/testdata/rules/template_corpus.txt");
+// The lines of tests/testdata/rules/<name> other than comments, with \n and \\ unescaped.
+std::vector<std::string> ReadCorpusFile(const std::string& name) {
+  std::vector<std::string> out;
+  std::ifstream in(std::string(STRATA_SOURCE_DIR) + "/tests/testdata/rules/" + name);
   std::string line;
   while (std::getline(in, line)) {
-    if (!line.empty() && line[0] != '#') all.push_back(line);
+    if (line.empty() || line[0] == '#') continue;
+    std::string t;
+    for (size_t i = 0; i < line.size(); ++i) {
+      if (line[i] == '\\' && i + 1 < line.size()) {
+        char e = line[++i];
+        t.push_back(e == 'n' ? '\n' : e);
+      } else {
+        t.push_back(line[i]);
+      }
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+// The hand-written corpus above plus the random ones of tests/testdata/rules/.
+std::vector<std::string> Corpus() {
+  std::vector<std::string> all(std::begin(kCorpus), std::end(kCorpus));
+  for (const char* file : {"template_corpus.txt", "template_control_corpus.txt"}) {
+    for (std::string& t : ReadCorpusFile(file)) all.push_back(std::move(t));
   }
   return all;
 }
@@ -241,7 +260,7 @@ std::vector<std::string> Corpus() {
 TEST(TemplatePromtoolTest, AnnotationsMatchPrometheusByteForByte) {
   if (!HavePromtool()) GTEST_SKIP() << "promtool is not installed (tools/install-deps.sh)";
   const std::vector<std::string> corpus = Corpus();
-  ASSERT_GT(corpus.size(), std::size(kCorpus) + 900) << "tests/testdata/rules/template_corpus.txt";
+  ASSERT_GT(corpus.size(), std::size(kCorpus) + 1800) << "tests/testdata/rules/*corpus.txt";
   testutil::TempDir dir;
   ASSERT_FALSE(dir.path().empty());
   {
@@ -331,23 +350,7 @@ TEST(TemplatePromtoolTest, ParseErrorsMatchPromtoolCheckRules) {
 // accept the same ones and report the same error for each of the others.
 TEST(TemplatePromtoolTest, RandomSoupsParseLikePromtool) {
   if (!HavePromtool()) GTEST_SKIP() << "promtool is not installed (tools/install-deps.sh)";
-  std::vector<std::string> soups;
-  std::ifstream in(std::string(STRATA_SOURCE_DIR) +
-                   "/tests/testdata/rules/template_parse_corpus.txt");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::string t;
-    for (size_t i = 0; i < line.size(); ++i) {
-      if (line[i] == '\\' && i + 1 < line.size()) {
-        char e = line[++i];
-        t.push_back(e == 'n' ? '\n' : e);
-      } else {
-        t.push_back(line[i]);
-      }
-    }
-    soups.push_back(t);
-  }
+  const std::vector<std::string> soups = ReadCorpusFile("template_parse_corpus.txt");
   ASSERT_GT(soups.size(), 900u);
   testutil::TempDir dir;
   {
