@@ -154,6 +154,9 @@ TEST(RulesCliTest, BadTestFilesAreClearErrorsNotCrashes) {
        "err: labels \"{a=\""},
       {"no_alertname.yml", "tests:\n  - alert_rule_test: [{eval_time: 1m}]\n",
        "misses required attribute alertname"},
+      {"endless.yml",
+       "evaluation_interval: 1ms\ntests:\n  - promql_expr_test: [{expr: '1', eval_time: 1y}]\n",
+       "evaluations at evaluation_interval 1ms: at most 1000000"},
       {"repeated_order.yml", "group_eval_order: [a, a]\n",
        "group name repeated in evaluation order: a"},
   };

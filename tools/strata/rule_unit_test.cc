@@ -31,6 +31,10 @@ namespace {
 
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
+// The most evaluation steps one test group may take (a bounded run, not an endless loop, for
+// an eval_time far past its interval).
+constexpr int64_t kMaxEvaluations = 1'000'000;
+
 // ---- The test file ----
 
 struct InputSeries {
@@ -460,6 +464,11 @@ class GroupRun {
     alert_times.erase(std::unique(alert_times.begin(), alert_times.end()), alert_times.end());
 
     const int64_t step = file_.evaluation_interval_ms;
+    if (maxt / step > kMaxEvaluations) {
+      return {"eval_time " + FormatDurationMillis(maxt) + " needs " + std::to_string(maxt / step) +
+              " evaluations at evaluation_interval " + FormatDurationMillis(step) + ": at most " +
+              std::to_string(kMaxEvaluations)};
+    }
     size_t next_alert = 0;
     int64_t last_ts = 0;
     for (int64_t ts = 0; ts <= maxt; ts += step) {

@@ -12,6 +12,7 @@
 // evaluation time are visible (as promtool's lazy loader). Alert tests compare the firing
 // alerts (labels and annotations) of the rules with that name after the evaluation at the
 // latest step <= eval_time; expression tests run an instant query after the last step.
+// A test group may take at most 1,000,000 evaluation steps (an error past it).
 // Differences from promtool: groups not named in group_eval_order run in file order (promtool:
 // unspecified); native histograms in input series are not supported (an error).
 // Pure function of the files; thread-safe.

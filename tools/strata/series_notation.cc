@@ -10,7 +10,7 @@
 namespace strata::cli {
 namespace {
 
-constexpr size_t kMaxEntries = 10'000'000;
+constexpr size_t kMaxEntries = 1'000'000;
 
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

@@ -18,7 +18,8 @@
 namespace strata::cli {
 
 // One entry per step: nullopt for a missing sample. InvalidArgument naming the bad item
-// (`bad item "1+x3" in series values`) on anything else, and past 10,000,000 entries.
+// (`bad item "1+x3" in series values`) on anything else, and past 1,000,000 entries (a year of
+// one-minute samples is 525,600).
 Result<std::vector<std::optional<double>>> ExpandSeriesValues(std::string_view text);
 
 }  // namespace strata::cli
