@@ -1,9 +1,12 @@
 #include "rule_unit_test.h"
 
+#include <stdlib.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cerrno>
+#include <cstring>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -15,7 +18,7 @@
 #include <utility>
 
 #include "base/duration.h"
-#include "base/mutex.h"
+#include "ingest/ingest_pipeline.h"
 #include "model/matcher.h"
 #include "model/quote.h"
 #include "query/engine.h"
@@ -24,7 +27,7 @@
 #include "rules/rule_group.h"
 #include "rules/sample_sink.h"
 #include "series_notation.h"
-#include "storage/querier.h"
+#include "storage/head.h"
 
 namespace strata::cli {
 namespace {
@@ -266,87 +269,6 @@ TestFile DecodeTestFile(const YAML::Node& root, Decoder* d) {
   return f;
 }
 
-// ---- Storage ----
-
-// The test's storage: input series and the rules' output, of which only samples at or before
-// the current evaluation time are visible. Out-of-order and duplicate samples are dropped, as
-// the head drops them. Thread-safe.
-class TestStorage final : public storage::Querier, public rules::SampleSink {
- public:
-  void Add(const model::Labels& labels, int64_t t, double v) {
-    MutexLock lock(&mu_);
-    auto& s = series_[labels];
-    if (!s.empty() && s.back().timestamp_ms >= t) return;
-    s.push_back({t, v});
-  }
-  void SetVisibleUntil(int64_t t) {
-    MutexLock lock(&mu_);
-    visible_until_ = t;
-  }
-
-  Status Append(const query::Vector& samples) override {
-    for (const auto& s : samples) Add(s.labels, s.t, s.v);
-    return Status::Ok();
-  }
-
-  Result<std::unique_ptr<storage::SeriesSet>> Select(
-      const model::Matchers& matchers, const storage::SelectHints& hints) const override {
-    std::vector<storage::MaterializedSeries> out;
-    Visit({matchers}, hints.start_ms, hints.end_ms,
-          [&](const model::Labels& l, std::vector<model::Sample> samples) {
-            out.push_back({l, std::move(samples)});
-          });
-    return storage::MakeMaterializedSeriesSet(std::move(out));
-  }
-  Result<std::vector<model::Labels>> Series(const model::Matchers& matchers, int64_t mint,
-                                            int64_t maxt) const override {
-    std::vector<model::Labels> out;
-    Visit({matchers}, mint, maxt, [&](const model::Labels& l, auto&&) { out.push_back(l); });
-    return out;
-  }
-  Result<std::vector<std::string>> LabelNames(const std::vector<model::Matchers>& selectors,
-                                              int64_t mint, int64_t maxt) const override {
-    std::set<std::string> names;
-    Visit(selectors, mint, maxt, [&](const model::Labels& l, auto&&) {
-      for (const auto& label : l) names.insert(label.name);
-    });
-    return std::vector<std::string>(names.begin(), names.end());
-  }
-  Result<std::vector<std::string>> LabelValues(const std::string& name,
-                                               const std::vector<model::Matchers>& selectors,
-                                               int64_t mint, int64_t maxt) const override {
-    std::set<std::string> values;
-    Visit(selectors, mint, maxt, [&](const model::Labels& l, auto&&) {
-      if (l.Has(name)) values.insert(std::string(l.Get(name)));
-    });
-    return std::vector<std::string>(values.begin(), values.end());
-  }
-
- private:
-  // Calls f(labels, visible samples in [mint, maxt]) for each series matching any selector
-  // (every series when there is none) that has such samples, in label order.
-  template <typename F>
-  void Visit(const std::vector<model::Matchers>& selectors, int64_t mint, int64_t maxt,
-             F f) const {
-    MutexLock lock(&mu_);
-    maxt = std::min(maxt, visible_until_);
-    for (const auto& [labels, samples] : series_) {
-      bool match = selectors.empty();
-      for (const auto& m : selectors) match = match || model::MatchesLabels(m, labels);
-      if (!match) continue;
-      std::vector<model::Sample> in;
-      for (const auto& s : samples) {
-        if (s.timestamp_ms >= mint && s.timestamp_ms <= maxt) in.push_back(s);
-      }
-      if (!in.empty()) f(labels, std::move(in));
-    }
-  }
-
-  mutable Mutex mu_;
-  std::map<model::Labels, std::vector<model::Sample>> series_ STRATA_GUARDED_BY(mu_);
-  int64_t visible_until_ STRATA_GUARDED_BY(mu_) = INT64_MAX;
-};
-
 // ---- Formatting, as promtool prints its diffs ----
 
 std::string PairsString(const Pairs& pairs) {
@@ -437,7 +359,7 @@ class GroupRun {
       : file_(file), tg_(tg), rule_files_(rule_files) {}
 
   std::vector<std::string> Run() {
-    if (!LoadSeries()) return errs_;
+    if (!OpenStorage() || !LoadSeries()) return errs_;
     auto groups = LoadGroups();
     if (!groups) return errs_;
     for (const AlertTest& a : tg_.alert_tests) {
@@ -470,13 +392,11 @@ class GroupRun {
               std::to_string(kMaxEvaluations)};
     }
     size_t next_alert = 0;
-    int64_t last_ts = 0;
     for (int64_t ts = 0; ts <= maxt; ts += step) {
-      last_ts = ts;
-      store_.SetVisibleUntil(ts);
+      if (!FeedInputUntil(ts)) return errs_;
       std::vector<std::string> eval_errs;
       for (auto& g : *groups) {
-        g->Eval(store_, engine, ts, &store_, {});
+        g->Eval(*head_, engine, ts, sink_.get(), {});
         for (const auto& r : g->rules()) {
           const rules::RuleStatus st = r->status();
           if (st.health == rules::RuleHealth::kBad) {
@@ -496,11 +416,44 @@ class GroupRun {
         ++next_alert;
       }
     }
-    for (const ExprTest& e : tg_.expr_tests) CheckExpr(e, engine, last_ts);
+    for (const ExprTest& e : tg_.expr_tests) CheckExpr(e, engine);
     return errs_;
   }
 
+  ~GroupRun() {
+    sink_.reset();
+    pipeline_.reset();
+    if (head_) (void)head_->Close();
+    head_.reset();
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  }
+
  private:
+  // A real head (WAL without fsync) in a temporary directory, written through the server's
+  // ingest step and rule sink.
+  bool OpenStorage() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "strata-rules-test-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      errs_.push_back("creating a temporary directory: " + std::string(std::strerror(errno)));
+      return false;
+    }
+    dir_ = tmpl;
+    storage::HeadOptions hopts;
+    hopts.max_future_ms = 0;  // Test data lives at 1970 + eval_time, whatever the clock says.
+    hopts.wal.fsync = storage::WalOptions::FsyncPolicy::kNever;
+    auto head = storage::Head::Open(dir_, hopts, nullptr);
+    if (!head.ok()) {
+      errs_.push_back("opening the test storage: " + head.status().ToString());
+      return false;
+    }
+    head_ = std::move(*head);
+    pipeline_ = std::make_unique<ingest::IngestPipeline>(head_.get(), nullptr, nullptr,
+                                                         ingest::IngestOptions{});
+    sink_ = std::make_unique<rules::IngestSink>(pipeline_.get());
+    return true;
+  }
+
   bool LoadSeries() {
     for (const InputSeries& s : tg_.input_series) {
       auto labels = ParseMetric(s.series);
@@ -513,9 +466,25 @@ class GroupRun {
         errs_.push_back("input series \"" + s.series + "\": " + values.status().message());
         return false;
       }
-      for (size_t i = 0; i < values->size(); ++i) {
-        if ((*values)[i]) store_.Add(*labels, static_cast<int64_t>(i) * tg_.interval_ms, *(*values)[i]);
+      input_.push_back({*labels, std::move(*values), 0});
+    }
+    return true;
+  }
+
+  // Appends the input samples up to `ts` not appended yet (promtool's lazy loading: a query
+  // never sees input samples after the evaluation time).
+  bool FeedInputUntil(int64_t ts) {
+    query::Vector batch;
+    for (Input& in : input_) {
+      for (; in.next < in.values.size(); ++in.next) {
+        const int64_t t = static_cast<int64_t>(in.next) * tg_.interval_ms;
+        if (t > ts) break;
+        if (in.values[in.next]) batch.push_back({in.labels, t, *in.values[in.next]});
       }
+    }
+    if (Status st = sink_->Append(batch); !st.ok()) {
+      errs_.push_back("writing the input series: " + st.ToString());
+      return false;
     }
     return true;
   }
@@ -593,7 +562,7 @@ class GroupRun {
     }
   }
 
-  void CheckExpr(const ExprTest& test, const query::Engine& engine, int64_t last_ts) {
+  void CheckExpr(const ExprTest& test, const query::Engine& engine) {
     const std::string head = "    expr: " + model::Quote(test.expr) +
                              ", time: " + FormatDurationMillis(test.eval_time_ms);
     auto expr = query::ParseExpr(test.expr);
@@ -601,9 +570,8 @@ class GroupRun {
       errs_.push_back(head + ", err: " + expr.status().message());
       return;
     }
-    store_.SetVisibleUntil(last_ts);
     rules::EvalContext ctx;
-    ctx.querier = &store_;
+    ctx.querier = head_.get();
     ctx.engine = &engine;
     ctx.ts_ms = test.eval_time_ms;
     auto vec = rules::QueryVector(ctx, **expr, test.eval_time_ms);
@@ -639,7 +607,16 @@ class GroupRun {
   const TestFile& file_;
   const TestGroup& tg_;
   const std::vector<std::string>& rule_files_;
-  TestStorage store_;
+  struct Input {
+    model::Labels labels;
+    std::vector<std::optional<double>> values;
+    size_t next;  // The first value not appended yet.
+  };
+  std::vector<Input> input_;
+  std::string dir_;
+  std::unique_ptr<storage::Head> head_;
+  std::unique_ptr<ingest::IngestPipeline> pipeline_;
+  std::unique_ptr<rules::IngestSink> sink_;
   std::vector<std::string> errs_;
 };
 

@@ -4,18 +4,20 @@
 //   tests: [{interval (evaluation_interval), input_series: [{series, values}], external_labels,
 //   external_url, name, alert_rule_test: [{eval_time, alertname, exp_alerts: [{exp_labels,
 //   exp_annotations}]}], promql_expr_test: [{expr, eval_time, exp_samples: [{labels, value}]}]}]
-// Each test group gets a fresh in-memory storage holding its input series (the values in the
-// notation of series_notation.h, one per `interval` from time 0). Every group of the rule files
-// (ordered by group_eval_order, the others first in file order) is evaluated through
+// Each test group gets a fresh storage: a real storage::Head (WAL without fsync) in a temporary
+// directory, removed afterwards, written through ingest::IngestPipeline and rules::IngestSink
+// as in the server. Its input series (the values in the notation of series_notation.h, one per
+// `interval` from time 0) are appended lazily, as promtool's lazy loader does: before the
+// evaluation at ts, the samples up to ts. Every group of the rule files (ordered by
+// group_eval_order, the others first in file order) is evaluated through
 // rules::RuleGroup::Eval at 0, evaluation_interval, ... up to the largest eval_time; the output
-// goes back into the storage, so later rules and evaluations see it. Only samples up to the
-// evaluation time are visible (as promtool's lazy loader). Alert tests compare the firing
+// goes back into the head, so later rules and evaluations see it. Alert tests compare the firing
 // alerts (labels and annotations) of the rules with that name after the evaluation at the
 // latest step <= eval_time; expression tests run an instant query after the last step.
 // A test group may take at most 1,000,000 evaluation steps (an error past it).
 // Differences from promtool: groups not named in group_eval_order run in file order (promtool:
 // unspecified); native histograms in input series are not supported (an error).
-// Pure function of the files; thread-safe.
+// Reads the files and uses a temporary directory; thread-safe.
 #pragma once
 
 #include <string>
