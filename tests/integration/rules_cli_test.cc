@@ -42,8 +42,7 @@ int RunProgram(const std::vector<std::string>& argv, std::string* log) {
 TEST(RulesCliTest, CheckCountsTheRulesOfGoodFiles) {
   std::string log;
   const std::string rules = kTestData + "/rules.yml";
-  ASSERT_EQ(RunStrataCli({"rules", "check", rules, kTestData + "/dup_rules.yml"}, &log), 0)
-      << log;
+  ASSERT_EQ(RunStrataCli({"rules", "check", rules, kTestData + "/dup_rules.yml"}, &log), 0) << log;
   EXPECT_THAT(log, HasSubstr("Checking " + rules + "\n  SUCCESS: 5 rules found\n"));
   EXPECT_THAT(log, HasSubstr("  SUCCESS: 1 rules found\n"));
 }
@@ -194,7 +193,8 @@ TEST(RulesCliTest, AgreesWithPromtoolOnPassAndFail) {
     EXPECT_EQ(RunStrataCli({"rules", "test", file}, &log), want) << name << "\n" << log;
     if (have_promtool) {
       EXPECT_EQ(RunProgram({kPromtool, "test", "rules", file}, &log), want)
-          << "promtool on " << name << "\n" << log;
+          << "promtool on " << name << "\n"
+          << log;
     }
   }
   EXPECT_GE(passing, 4);

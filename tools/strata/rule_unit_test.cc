@@ -4,10 +4,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cerrno>
-#include <cstring>
+#include <charconv>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -141,9 +141,10 @@ class Decoder {
     if (!node.IsDefined() || node.IsNull()) return 0;
     double v = 0;
     if (!node.IsScalar() || !YAML::convert<double>::decode(node, v)) {
-      Error(node, std::string(what) + ": cannot unmarshal " +
-                      (node.IsScalar() ? "\"" + node.Scalar() + "\"" : std::string("a collection")) +
-                      " into a float");
+      Error(node,
+            std::string(what) + ": cannot unmarshal " +
+                (node.IsScalar() ? "\"" + node.Scalar() + "\"" : std::string("a collection")) +
+                " into a float");
     }
     return v;
   }
@@ -169,103 +170,117 @@ class Decoder {
   std::vector<std::string>* errors_;
 };
 
-TestFile DecodeTestFile(const YAML::Node& root, Decoder* d) {
-  TestFile f;
-  d->Map(root, "main.unitTestFile",
-         {"rule_files", "evaluation_interval", "group_eval_order", "tests"},
+ExpAlert DecodeExpAlert(const YAML::Node& node, Decoder* d) {
+  ExpAlert e;
+  d->Map(node, "main.alert", {"exp_labels", "exp_annotations"},
          [&](const std::string& key, const YAML::Node& v) {
-           if (key == "rule_files") {
-             d->List(v, key.c_str(), [&](const YAML::Node& n) {
-               f.rule_files.push_back(d->String(n, "rule_files"));
-             });
-           } else if (key == "evaluation_interval") {
-             f.evaluation_interval_ms = d->Duration(v, "evaluation_interval");
-           } else if (key == "group_eval_order") {
-             d->List(v, key.c_str(), [&](const YAML::Node& n) {
-               f.group_eval_order.push_back(d->String(n, "group_eval_order"));
-             });
+           (key == "exp_labels" ? e.labels : e.annotations) = d->StringMap(v, key.c_str());
+         });
+  return e;
+}
+
+AlertTest DecodeAlertTest(const YAML::Node& node, Decoder* d) {
+  AlertTest t;
+  d->Map(node, "main.alertTestCase", {"eval_time", "alertname", "exp_alerts"},
+         [&](const std::string& key, const YAML::Node& v) {
+           if (key == "eval_time") {
+             t.eval_time_ms = d->Duration(v, "eval_time");
+           } else if (key == "alertname") {
+             t.alertname = d->String(v, "alertname");
            } else {
-             d->List(v, "tests", [&](const YAML::Node& n) {
-               f.tests.push_back(TestGroup{});
-               TestGroup& g = f.tests.back();
-               d->Map(n, "main.testGroup",
-                      {"interval", "input_series", "alert_rule_test", "promql_expr_test",
-                       "external_labels", "external_url", "name"},
-                      [&](const std::string& k, const YAML::Node& gv) {
-                        if (k == "interval") {
-                          g.interval_ms = d->Duration(gv, "interval");
-                        } else if (k == "input_series") {
-                          d->List(gv, "input_series", [&](const YAML::Node& s) {
-                            g.input_series.push_back({});
-                            d->Map(s, "main.series", {"series", "values"},
-                                   [&](const std::string& sk, const YAML::Node& sv) {
-                                     (sk == "series" ? g.input_series.back().series
-                                                     : g.input_series.back().values) =
-                                         d->String(sv, sk.c_str());
-                                   });
-                          });
-                        } else if (k == "alert_rule_test") {
-                          d->List(gv, "alert_rule_test", [&](const YAML::Node& a) {
-                            g.alert_tests.push_back({});
-                            AlertTest& t = g.alert_tests.back();
-                            d->Map(a, "main.alertTestCase", {"eval_time", "alertname", "exp_alerts"},
-                                   [&](const std::string& ak, const YAML::Node& av) {
-                                     if (ak == "eval_time") {
-                                       t.eval_time_ms = d->Duration(av, "eval_time");
-                                     } else if (ak == "alertname") {
-                                       t.alertname = d->String(av, "alertname");
-                                     } else {
-                                       d->List(av, "exp_alerts", [&](const YAML::Node& e) {
-                                         t.exp_alerts.push_back({});
-                                         d->Map(e, "main.alert", {"exp_labels", "exp_annotations"},
-                                                [&](const std::string& ek, const YAML::Node& ev) {
-                                                  (ek == "exp_labels"
-                                                       ? t.exp_alerts.back().labels
-                                                       : t.exp_alerts.back().annotations) =
-                                                      d->StringMap(ev, ek.c_str());
-                                                });
-                                       });
-                                     }
-                                   });
-                          });
-                        } else if (k == "promql_expr_test") {
-                          d->List(gv, "promql_expr_test", [&](const YAML::Node& p) {
-                            g.expr_tests.push_back({});
-                            ExprTest& t = g.expr_tests.back();
-                            d->Map(p, "main.promqlTestCase", {"expr", "eval_time", "exp_samples"},
-                                   [&](const std::string& pk, const YAML::Node& pv) {
-                                     if (pk == "expr") {
-                                       t.expr = d->String(pv, "expr");
-                                     } else if (pk == "eval_time") {
-                                       t.eval_time_ms = d->Duration(pv, "eval_time");
-                                     } else {
-                                       d->List(pv, "exp_samples", [&](const YAML::Node& s) {
-                                         t.exp_samples.push_back({});
-                                         d->Map(s, "main.sample", {"labels", "value"},
-                                                [&](const std::string& sk, const YAML::Node& sv) {
-                                                  if (sk == "labels") {
-                                                    t.exp_samples.back().labels =
-                                                        d->String(sv, "labels");
-                                                  } else {
-                                                    t.exp_samples.back().value =
-                                                        d->Float(sv, "value");
-                                                  }
-                                                });
-                                       });
-                                     }
-                                   });
-                          });
-                        } else if (k == "external_labels") {
-                          g.external_labels = d->StringMap(gv, "external_labels");
-                        } else if (k == "external_url") {
-                          g.external_url = d->String(gv, "external_url");
-                        } else {
-                          g.name = d->String(gv, "name");
-                        }
-                      });
-             });
+             d->List(v, "exp_alerts",
+                     [&](const YAML::Node& n) { t.exp_alerts.push_back(DecodeExpAlert(n, d)); });
            }
          });
+  return t;
+}
+
+ExpSample DecodeExpSample(const YAML::Node& node, Decoder* d) {
+  ExpSample e;
+  d->Map(node, "main.sample", {"labels", "value"},
+         [&](const std::string& key, const YAML::Node& v) {
+           if (key == "labels") {
+             e.labels = d->String(v, "labels");
+           } else {
+             e.value = d->Float(v, "value");
+           }
+         });
+  return e;
+}
+
+ExprTest DecodeExprTest(const YAML::Node& node, Decoder* d) {
+  ExprTest t;
+  d->Map(node, "main.promqlTestCase", {"expr", "eval_time", "exp_samples"},
+         [&](const std::string& key, const YAML::Node& v) {
+           if (key == "expr") {
+             t.expr = d->String(v, "expr");
+           } else if (key == "eval_time") {
+             t.eval_time_ms = d->Duration(v, "eval_time");
+           } else {
+             d->List(v, "exp_samples",
+                     [&](const YAML::Node& n) { t.exp_samples.push_back(DecodeExpSample(n, d)); });
+           }
+         });
+  return t;
+}
+
+InputSeries DecodeInputSeries(const YAML::Node& node, Decoder* d) {
+  InputSeries s;
+  d->Map(node, "main.series", {"series", "values"},
+         [&](const std::string& key, const YAML::Node& v) {
+           (key == "series" ? s.series : s.values) = d->String(v, key.c_str());
+         });
+  return s;
+}
+
+TestGroup DecodeTestGroup(const YAML::Node& node, Decoder* d) {
+  TestGroup g;
+  d->Map(node, "main.testGroup",
+         {"interval", "input_series", "alert_rule_test", "promql_expr_test", "external_labels",
+          "external_url", "name"},
+         [&](const std::string& key, const YAML::Node& v) {
+           if (key == "interval") {
+             g.interval_ms = d->Duration(v, "interval");
+           } else if (key == "input_series") {
+             d->List(v, "input_series", [&](const YAML::Node& n) {
+               g.input_series.push_back(DecodeInputSeries(n, d));
+             });
+           } else if (key == "alert_rule_test") {
+             d->List(v, "alert_rule_test",
+                     [&](const YAML::Node& n) { g.alert_tests.push_back(DecodeAlertTest(n, d)); });
+           } else if (key == "promql_expr_test") {
+             d->List(v, "promql_expr_test",
+                     [&](const YAML::Node& n) { g.expr_tests.push_back(DecodeExprTest(n, d)); });
+           } else if (key == "external_labels") {
+             g.external_labels = d->StringMap(v, "external_labels");
+           } else if (key == "external_url") {
+             g.external_url = d->String(v, "external_url");
+           } else {
+             g.name = d->String(v, "name");
+           }
+         });
+  return g;
+}
+
+TestFile DecodeTestFile(const YAML::Node& root, Decoder* d) {
+  TestFile f;
+  d->Map(
+      root, "main.unitTestFile", {"rule_files", "evaluation_interval", "group_eval_order", "tests"},
+      [&](const std::string& key, const YAML::Node& v) {
+        if (key == "rule_files") {
+          d->List(v, "rule_files",
+                  [&](const YAML::Node& n) { f.rule_files.push_back(d->String(n, "rule_files")); });
+        } else if (key == "evaluation_interval") {
+          f.evaluation_interval_ms = d->Duration(v, "evaluation_interval");
+        } else if (key == "group_eval_order") {
+          d->List(v, "group_eval_order", [&](const YAML::Node& n) {
+            f.group_eval_order.push_back(d->String(n, "group_eval_order"));
+          });
+        } else {
+          d->List(v, "tests",
+                  [&](const YAML::Node& n) { f.tests.push_back(DecodeTestGroup(n, d)); });
+        }
+      });
   return f;
 }
 
@@ -365,9 +380,10 @@ class GroupRun {
     for (const AlertTest& a : tg_.alert_tests) {
       if (a.alertname.empty()) {
         std::string where = tg_.name.empty() ? "" : " (in TestGroup " + tg_.name + ")";
-        return {"an item under alert_rule_test misses required attribute alertname at "
-                "eval_time " +
-                FormatDurationMillis(a.eval_time_ms) + where};
+        return {
+            "an item under alert_rule_test misses required attribute alertname at "
+            "eval_time " +
+            FormatDurationMillis(a.eval_time_ms) + where};
       }
     }
     query::EngineOptions eopts;
@@ -433,7 +449,8 @@ class GroupRun {
   // A real head (WAL without fsync) in a temporary directory, written through the server's
   // ingest step and rule sink.
   bool OpenStorage() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "strata-rules-test-XXXXXX").string();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "strata-rules-test-XXXXXX").string();
     if (::mkdtemp(tmpl.data()) == nullptr) {
       errs_.push_back("creating a temporary directory: " + std::string(std::strerror(errno)));
       return false;
@@ -555,10 +572,10 @@ class GroupRun {
       if (exp == got[test.alertname]) continue;
       std::string name = tg_.name.empty() ? "" : "    name: " + tg_.name + ",\n";
       const std::string indent(12, ' ');
-      errs_.push_back(name + "    alertname: " + test.alertname + ", time: " +
-                      FormatDurationMillis(t) + ", \n        exp:" +
-                      IndentLines(AlertListString(exp), indent) + ", \n        got:" +
-                      IndentLines(AlertListString(got[test.alertname]), indent));
+      errs_.push_back(
+          name + "    alertname: " + test.alertname + ", time: " + FormatDurationMillis(t) +
+          ", \n        exp:" + IndentLines(AlertListString(exp), indent) +
+          ", \n        got:" + IndentLines(AlertListString(got[test.alertname]), indent));
     }
   }
 
@@ -638,8 +655,8 @@ UnitTestOutcome RunRuleUnitTestFile(const std::string& path) {
     YAML::Node root = YAML::Load(content.str());
     file = DecodeTestFile(root, &decoder);
   } catch (const YAML::Exception& e) {
-    errors.push_back("yaml: line " + std::to_string(e.mark.line >= 0 ? e.mark.line + 1 : 1) +
-                     ": " + e.msg);
+    errors.push_back("yaml: line " + std::to_string(e.mark.line >= 0 ? e.mark.line + 1 : 1) + ": " +
+                     e.msg);
   }
   if (!errors.empty()) {
     out.failures = std::move(errors);

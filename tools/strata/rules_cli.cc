@@ -16,8 +16,9 @@ RulesCommand::RulesCommand(CLI::App* app) {
       "check", "Check rule files: YAML, names, PromQL and templates, with FILE:LINE messages");
   check_->add_option("files", check_files_, "Rule files")->required();
   test_ = cmd_->add_subcommand(
-      "test", "Run rule unit tests in promtool's format (input_series, alert_rule_test, "
-              "promql_expr_test)");
+      "test",
+      "Run rule unit tests in promtool's format (input_series, alert_rule_test, "
+      "promql_expr_test)");
   test_->add_option("files", test_files_, "Unit-test files")->required();
 }
 
