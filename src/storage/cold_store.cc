@@ -38,6 +38,18 @@ bool ParseMetaKey(const std::string& key, std::string* node, std::string* id) {
   return block::IsValidNodeId(*node) && block::IsValidBlockId(*id);
 }
 
+// The float columns of a downsampled group a view reads.
+uint32_t ColumnsFor(AggrView view) {
+  switch (view) {
+    case AggrView::kLast: return block::kColFirst | block::kColLast;
+    case AggrView::kCounter: return block::kColFirst | block::kColLast | block::kColInc;
+    case AggrView::kMin: return block::kColMin;
+    case AggrView::kMax: return block::kColMax;
+    case AggrView::kSum: return block::kColSum;
+  }
+  return block::kAllColumns;
+}
+
 // One series of a Select: its labels and, per block holding it, the groups in range.
 struct ColdSeries {
   model::Labels labels;
@@ -106,7 +118,7 @@ class ColdSeriesSet final : public SeriesSet {
           const int64_t r = block->meta().resolution_ms;
           STRATA_RETURN_IF_ERROR(block->DecodeWindows(
               groups[p][g]->bytes, ref, start_ < INT64_MIN + r ? INT64_MIN : start_ - r, end_,
-              &windows));
+              &windows, ColumnsFor(view_)));
         } else {
           raw.clear();
           STRATA_RETURN_IF_ERROR(block->DecodeGroup(groups[p][g]->bytes, ref, start_, end_, &raw));

@@ -216,6 +216,20 @@ TEST(AggregateGroupTest, RoundTripsBitExactly) {
   EXPECT_TRUE(SameWindows(w, back));
   // Bytes per window stay small (the column layout plus zstd).
   EXPECT_LT(stored.size(), w.size() * 40);
+  // Only the columns asked for are decoded; times and counts always are.
+  back.clear();
+  ASSERT_TRUE(block::DecodeGroupWindows(stored, RefOf(w), k5m, INT64_MIN, INT64_MAX, &back,
+                                        block::kColLast | block::kColInc)
+                  .ok());
+  ASSERT_EQ(back.size(), w.size());
+  for (size_t i = 0; i < w.size(); ++i) {
+    EXPECT_EQ(std::bit_cast<uint64_t>(back[i].last), std::bit_cast<uint64_t>(w[i].last));
+    EXPECT_EQ(std::bit_cast<uint64_t>(back[i].inc), std::bit_cast<uint64_t>(w[i].inc));
+    EXPECT_EQ(back[i].count, w[i].count);
+    EXPECT_EQ(back[i].first_t, w[i].first_t);
+    EXPECT_EQ(back[i].sum, 0);
+    EXPECT_EQ(back[i].max, 0);
+  }
   // A range keeps only the windows reaching into it.
   back.clear();
   ASSERT_TRUE(block::DecodeGroupWindows(stored, RefOf(w), k5m, w[10].first_t, w[20].last_t, &back)
@@ -230,6 +244,25 @@ TEST(AggregateGroupTest, RoundTripsBitExactly) {
   // Raw-sample decoding refuses an aggregate group.
   std::vector<model::Sample> samples;
   EXPECT_TRUE(block::DecodeGroupSamples(stored, RefOf(w), 0, 1, &samples).IsCorruption());
+}
+
+TEST(AggregateGroupTest, DecimalCountersAreSmallAndExact) {
+  // Integer and quarter-step counters: every column is decimal.
+  for (double step : {3.0, 0.25, 0.1}) {
+    auto s = Counter(0, 288 * k5m, step, {100 * k5m + 30000});
+    std::vector<AggrWindow> w;
+    AggregateSamples(s, k5m, &w);
+    std::string stored = block::EncodeWindowGroup(w);
+    std::vector<AggrWindow> back;
+    ASSERT_TRUE(
+        block::DecodeGroupWindows(stored, RefOf(w), k5m, INT64_MIN, INT64_MAX, &back).ok());
+    EXPECT_TRUE(SameWindows(w, back)) << step;
+    std::printf("step %g: %.2f bytes per window\n", step,
+                static_cast<double>(stored.size()) / static_cast<double>(w.size()));
+    if (step == 3.0) {
+      EXPECT_LT(stored.size(), w.size() * 8);
+    }
+  }
 }
 
 TEST(AggregateGroupTest, EveryByteFlipIsCorruptionOrTheSameAnswer) {

@@ -18,10 +18,75 @@ int64_t Bucket(int64_t t, int64_t r) {
 
 uint64_t Bits(double v) { return std::bit_cast<uint64_t>(v); }
 
-// The six float columns, in format order.
-constexpr double AggrWindow::*kColumns[] = {&AggrWindow::sum,   &AggrWindow::min,
-                                            &AggrWindow::max,   &AggrWindow::first,
-                                            &AggrWindow::last,  &AggrWindow::inc};
+constexpr uint8_t kColumnXor = 0;
+constexpr uint8_t kColumnDecimal = 1;
+
+// The six float columns, in format order, with their mask bits.
+struct Column {
+  double AggrWindow::*field;
+  uint32_t bit;
+};
+constexpr Column kColumns[] = {{&AggrWindow::sum, kColSum},     {&AggrWindow::min, kColMin},
+                               {&AggrWindow::max, kColMax},     {&AggrWindow::first, kColFirst},
+                               {&AggrWindow::last, kColLast},   {&AggrWindow::inc, kColInc}};
+
+std::string EncodeColumn(std::span<const AggrWindow> w, double AggrWindow::*field) {
+  std::string out;
+  int mode = 0, k = 0;
+  std::vector<int64_t> m;
+  if (FindDecimalScale(
+          w.size(), [&](size_t i) { return w[i].*field; }, &mode, &k, &m)) {
+    out.push_back(static_cast<char>(kColumnDecimal));
+    out.push_back(static_cast<char>(mode));
+    out.push_back(static_cast<char>(k));
+    for (size_t i = 0; i < m.size(); ++i) PutVarsint64(&out, i == 0 ? m[0] : m[i] - m[i - 1]);
+    return out;
+  }
+  out.push_back(static_cast<char>(kColumnXor));
+  uint64_t prev = 0;
+  for (const auto& x : w) {
+    const uint64_t b = Bits(x.*field);
+    PutVarint64(&out, b ^ prev);
+    prev = b;
+  }
+  return out;
+}
+
+Status DecodeColumn(std::string_view bytes, std::vector<AggrWindow>* w,
+                    double AggrWindow::*field) {
+  Decoder d(bytes);
+  uint8_t kind;
+  if (!d.GetByte(&kind)) return Bad("empty column");
+  if (kind == kColumnDecimal) {
+    uint8_t mode, k;
+    if (!d.GetByte(&mode) || !d.GetByte(&k) || mode > 1 || k > kMaxDecimalScale ||
+        (k == 0 && mode != 0)) {
+      return Bad("bad decimal column scale");
+    }
+    int64_t m = 0;
+    for (auto& x : *w) {
+      int64_t delta;
+      if (!d.GetVarsint64(&delta)) return Bad("truncated column");
+      if (__builtin_add_overflow(m, delta, &m) || m >= kMaxDecimalMantissa ||
+          m <= -kMaxDecimalMantissa) {
+        return Bad("column value out of range");
+      }
+      x.*field = DecimalToDouble(m, mode, k);
+    }
+  } else if (kind == kColumnXor) {
+    uint64_t prev = 0;
+    for (auto& x : *w) {
+      uint64_t b;
+      if (!d.GetVarint64(&b)) return Bad("truncated column");
+      prev ^= b;
+      x.*field = std::bit_cast<double>(prev);
+    }
+  } else {
+    return Bad("unknown column kind " + std::to_string(kind));
+  }
+  if (!d.empty()) return Bad("trailing bytes in a column");
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -29,35 +94,31 @@ std::string EncodeWindowGroup(std::span<const AggrWindow> windows) {
   std::string raw;
   raw.push_back(static_cast<char>(kEncodingAggregate));
   PutVarint64(&raw, windows.size());
+  std::string times;
   uint64_t prev_delta = 0;
   for (size_t i = 0; i < windows.size(); ++i) {
     if (i == 0) {
-      PutVarsint64(&raw, windows[0].last_t);
+      PutVarsint64(&times, windows[0].last_t);
       continue;
     }
     const uint64_t delta =
         static_cast<uint64_t>(windows[i].last_t) - static_cast<uint64_t>(windows[i - 1].last_t);
-    PutVarsint64(&raw, static_cast<int64_t>(i == 1 ? delta : delta - prev_delta));
+    PutVarsint64(&times, static_cast<int64_t>(i == 1 ? delta : delta - prev_delta));
     prev_delta = delta;
   }
-  for (const auto& w : windows) PutVarint64(&raw, static_cast<uint64_t>(w.last_t - w.first_t));
+  for (const auto& w : windows) PutVarint64(&times, static_cast<uint64_t>(w.last_t - w.first_t));
   for (const auto& w : windows) {
-    PutVarint64(&raw, w.stale_t == 0 ? 0 : static_cast<uint64_t>(w.stale_t - w.last_t));
+    PutVarint64(&times, w.stale_t == 0 ? 0 : static_cast<uint64_t>(w.stale_t - w.last_t));
   }
-  for (const auto& w : windows) PutVarint64(&raw, w.count);
-  for (auto column : kColumns) {
-    uint64_t prev = 0;
-    for (const auto& w : windows) {
-      const uint64_t b = Bits(w.*column);
-      PutVarint64(&raw, b ^ prev);
-      prev = b;
-    }
-  }
+  for (const auto& w : windows) PutVarint64(&times, w.count);
+  PutLengthPrefixed(&raw, times);
+  for (const Column& c : kColumns) PutLengthPrefixed(&raw, EncodeColumn(windows, c.field));
   return SealGroup(std::move(raw));
 }
 
 Status DecodeGroupWindows(std::string_view stored, const GroupRef& ref, int64_t resolution_ms,
-                          int64_t start, int64_t end, std::vector<AggrWindow>* out) {
+                          int64_t start, int64_t end, std::vector<AggrWindow>* out,
+                          uint32_t columns) {
   if (resolution_ms <= 0) return Bad("aggregate group in a raw block");
   std::string inflated;
   std::string_view raw;
@@ -69,16 +130,19 @@ Status DecodeGroupWindows(std::string_view stored, const GroupRef& ref, int64_t 
   if (encoding != kEncodingAggregate) {
     return Bad("encoding " + std::to_string(encoding) + " in a downsampled block");
   }
-  // Every window takes at least 10 bytes (one per column).
-  if (!d.GetVarint64(&n) || n == 0 || n > kMaxGroupSamples || n > raw.size() / 10) {
+  // Every window takes at least 4 bytes of times and counts.
+  if (!d.GetVarint64(&n) || n == 0 || n > kMaxGroupSamples || n > raw.size() / 4) {
     return Bad("bad window count");
   }
   if (n != ref.samples || ref.chunks != 1) return Bad("window count differs from the index");
+  std::string_view times;
+  if (!d.GetLengthPrefixed(&times)) return Bad("truncated times");
   std::vector<AggrWindow> w(static_cast<size_t>(n));
+  Decoder t(times);
   uint64_t delta = 0;
   for (uint64_t i = 0; i < n; ++i) {
     int64_t x;
-    if (!d.GetVarsint64(&x)) return Bad("truncated times");
+    if (!t.GetVarsint64(&x)) return Bad("truncated times");
     if (i == 0) {
       w[0].last_t = x;
     } else {
@@ -88,27 +152,24 @@ Status DecodeGroupWindows(std::string_view stored, const GroupRef& ref, int64_t 
   }
   for (auto& x : w) {
     uint64_t span;
-    if (!d.GetVarint64(&span) || span >= static_cast<uint64_t>(resolution_ms)) {
+    if (!t.GetVarint64(&span) || span >= static_cast<uint64_t>(resolution_ms)) {
       return Bad("bad window span");
     }
     x.first_t = x.last_t - static_cast<int64_t>(span);
   }
   for (auto& x : w) {
     uint64_t s;
-    if (!d.GetVarint64(&s) || s > (uint64_t{1} << 62)) return Bad("bad stale marker time");
+    if (!t.GetVarint64(&s) || s > (uint64_t{1} << 62)) return Bad("bad stale marker time");
     x.stale_t = s == 0 ? 0 : x.last_t + static_cast<int64_t>(s);
   }
   for (auto& x : w) {
-    if (!d.GetVarint64(&x.count) || x.count == 0) return Bad("bad window sample count");
+    if (!t.GetVarint64(&x.count) || x.count == 0) return Bad("bad window sample count");
   }
-  for (auto column : kColumns) {
-    uint64_t prev = 0;
-    for (auto& x : w) {
-      uint64_t b;
-      if (!d.GetVarint64(&b)) return Bad("truncated values");
-      prev ^= b;
-      x.*column = std::bit_cast<double>(prev);
-    }
+  if (!t.empty()) return Bad("trailing bytes after the times");
+  for (const Column& c : kColumns) {
+    std::string_view bytes;
+    if (!d.GetLengthPrefixed(&bytes)) return Bad("truncated column");
+    if (columns & c.bit) STRATA_RETURN_IF_ERROR(DecodeColumn(bytes, &w, c.field));
   }
   if (!d.empty()) return Bad("trailing bytes");
   // Order and bounds: each window in one bucket, after the one before (and its stale marker).

@@ -267,8 +267,9 @@ Status BlockReader::DecodeGroup(std::string_view stored, const GroupRef& ref, in
 }
 
 Status BlockReader::DecodeWindows(std::string_view stored, const GroupRef& ref, int64_t start,
-                                  int64_t end, std::vector<AggrWindow>* out) const {
-  Status s = DecodeGroupWindows(stored, ref, meta_.resolution_ms, start, end, out);
+                                  int64_t end, std::vector<AggrWindow>* out,
+                                  uint32_t columns) const {
+  Status s = DecodeGroupWindows(stored, ref, meta_.resolution_ms, start, end, out, columns);
   if (!s.ok()) {
     return Corrupt(ChunkFileName(ref.file) + " offset " + std::to_string(ref.offset) + ": " +
                    s.message());

@@ -72,8 +72,9 @@ class BlockReader {
                      std::vector<model::Sample>* out) const;
 
   // The same for a downsampled block's group: its windows reaching into [start, end].
+  // `columns` (WindowColumn bits): the float columns to decode.
   Status DecodeWindows(std::string_view stored, const GroupRef& ref, int64_t start, int64_t end,
-                       std::vector<AggrWindow>* out) const;
+                       std::vector<AggrWindow>* out, uint32_t columns = kAllColumns) const;
 
   // Raw ranges of object `file` ("index", "chunks/000001"), in the order given. Ranges are
   // checked against the file's size from meta.json (Corruption when past it), served from the

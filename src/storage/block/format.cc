@@ -1,5 +1,7 @@
 #include "storage/block/format.h"
 
+#include <functional>
+
 #include <zstd.h>
 
 #include <algorithm>
@@ -617,16 +619,17 @@ bool DecimalMantissa(double v, int mode, int k, int64_t* m) {
   return std::bit_cast<uint64_t>(DecimalValue(*m, mode, k)) == std::bit_cast<uint64_t>(v);
 }
 
-// Finds the smallest k (and a mode) restoring every value; false when none does.
-bool FindDecimal(std::span<const model::Sample> s, int* mode, int* k,
-                 std::vector<int64_t>* mantissas) {
+}  // namespace
+
+bool FindDecimalScale(size_t n, const std::function<double(size_t)>& value, int* mode, int* k,
+                      std::vector<int64_t>* mantissas) {
   for (int kk = 0; kk <= kMaxDecimalDigits; ++kk) {
     for (int md = 0; md < (kk == 0 ? 1 : 2); ++md) {
       mantissas->clear();
       bool ok = true;
-      for (const auto& x : s) {
+      for (size_t i = 0; i < n; ++i) {
         int64_t m;
-        if (!DecimalMantissa(x.value, md, kk, &m)) {
+        if (!DecimalMantissa(value(i), md, kk, &m)) {
           ok = false;
           break;
         }
@@ -641,6 +644,12 @@ bool FindDecimal(std::span<const model::Sample> s, int* mode, int* k,
   }
   return false;
 }
+
+double DecimalToDouble(int64_t m, int mode, int k) {
+  return k == 0 ? static_cast<double>(m) : DecimalValue(m, mode, k);
+}
+
+namespace {
 
 }  // namespace
 
@@ -705,7 +714,9 @@ std::string EncodeGroup(const std::vector<std::string_view>& chunks) {
 std::string EncodeSampleGroup(std::span<const model::Sample> samples, uint64_t* chunks) {
   int mode = 0, k = 0;
   std::vector<int64_t> m;
-  if (!samples.empty() && FindDecimal(samples, &mode, &k, &m)) {
+  if (!samples.empty() &&
+      FindDecimalScale(
+          samples.size(), [&](size_t i) { return samples[i].value; }, &mode, &k, &m)) {
     std::string raw;
     raw.push_back(static_cast<char>(kEncodingDecimal));
     PutVarint64(&raw, samples.size());

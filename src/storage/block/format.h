@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <span>
 #include <string>
@@ -177,12 +178,29 @@ Status DecodeGroupSamples(std::string_view stored, const GroupRef& ref, int64_t 
 std::string SealGroup(std::string raw);
 Status UnsealGroup(std::string_view stored, std::string* inflated, std::string_view* raw);
 
+// The decimal scale of the decimal encoding: the smallest k (mode 0 first) for which every
+// value(i), i < n, is m_i / 10^k (mode 0) or m_i * 10^-k (mode 1) with |m_i| < 2^53; false when
+// none restores every value bit-exactly. DecimalToDouble is the inverse.
+bool FindDecimalScale(size_t n, const std::function<double(size_t)>& value, int* mode, int* k,
+                      std::vector<int64_t>* mantissas);
+double DecimalToDouble(int64_t m, int mode, int k);
+inline constexpr int kMaxDecimalScale = 18;
+inline constexpr int64_t kMaxDecimalMantissa = int64_t{1} << 53;
+
+// Which float columns of an aggregate group to decode (the rest are left 0): a view reads only
+// what it needs.
+enum WindowColumn : uint32_t {
+  kColSum = 1, kColMin = 2, kColMax = 4, kColFirst = 8, kColLast = 16, kColInc = 32,
+  kAllColumns = 63,
+};
+
 // Encodes windows of one series (sorted, at most kMaxGroupSamples) as one aggregate group.
 std::string EncodeWindowGroup(std::span<const AggrWindow> windows);
 // Decodes a stored aggregate group of a block of `resolution_ms`, checking what the format
 // says against `ref`; appends the windows that reach into [start, end] (first_t <= end and
 // end_t() >= start) to *out. Corruption on a mismatch.
 Status DecodeGroupWindows(std::string_view stored, const GroupRef& ref, int64_t resolution_ms,
-                          int64_t start, int64_t end, std::vector<AggrWindow>* out);
+                          int64_t start, int64_t end, std::vector<AggrWindow>* out,
+                          uint32_t columns = kAllColumns);
 
 }  // namespace strata::storage::block
