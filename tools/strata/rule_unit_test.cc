@@ -21,6 +21,7 @@
 #include "ingest/ingest_pipeline.h"
 #include "model/matcher.h"
 #include "model/quote.h"
+#include "model/validation.h"
 #include "query/engine.h"
 #include "query/parser.h"
 #include "rules/rule_file.h"
@@ -476,6 +477,12 @@ class GroupRun {
       auto labels = ParseMetric(s.series);
       if (!labels.ok()) {
         errs_.push_back("input series \"" + s.series + "\": " + labels.status().message());
+        return false;
+      }
+      // Refused here rather than dropped by the ingest step: Strata stores no series without a
+      // metric name (promtool does).
+      if (Status v = model::ValidateLabelsForIngest(*labels); !v.ok()) {
+        errs_.push_back("input series \"" + s.series + "\": " + v.message());
         return false;
       }
       auto values = ExpandSeriesValues(s.values);

@@ -16,7 +16,8 @@
 // latest step <= eval_time; expression tests run an instant query after the last step.
 // A test group may take at most 1,000,000 evaluation steps (an error past it).
 // Differences from promtool: groups not named in group_eval_order run in file order (promtool:
-// unspecified); native histograms in input series are not supported (an error).
+// unspecified); native histograms in input series are not supported, nor are input series
+// without a metric name (`{job="x"}`), which Strata's storage does not hold (both errors).
 // Reads the files and uses a temporary directory; thread-safe.
 #pragma once
 
