@@ -35,9 +35,9 @@ bool ReadNumber(std::string_view s, size_t* pos, bool sign_required, double* out
     return false;
   }
   const std::string_view rest = s.substr(i);
+  // Inf and NaN only as a whole item: Prometheus' lexer reads `Infx2` as one unknown identifier.
   for (std::string_view word : {std::string_view("Inf"), std::string_view("NaN")}) {
-    if (rest.size() >= 3 && IEquals(rest.substr(0, 3), word) &&
-        (rest.size() == 3 || rest[3] == 'x' || rest[3] == '+' || rest[3] == '-')) {
+    if (rest.size() == 3 && IEquals(rest, word)) {
       const double v = word == "Inf" ? HUGE_VAL : std::nan("");
       *out = neg ? -v : v;
       *pos = i + 3;
@@ -118,16 +118,21 @@ Result<std::vector<std::optional<double>>> ExpandSeriesValues(std::string_view t
         out.push_back(start);
         continue;
       }
-      double step = 0;
-      if (item[pos] != 'x' && !ReadNumber(item, &pos, true, &step)) return BadItem(item);
+      std::optional<double> step;
+      if (item[pos] != 'x') {
+        double b = 0;
+        if (!ReadNumber(item, &pos, true, &b)) return BadItem(item);
+        step = b;
+      }
       uint64_t n = 0;
       if (!ReadTimes(item, pos, &n)) return BadItem(item);
       if (out.size() + n + 1 > kMaxEntries) return BadItem(item, "too many values");
-      // Repeated addition, as Prometheus' parser expands it (so 0.1 steps round alike).
+      // `axn` repeats a as written (-0 stays -0); `a+bxn` adds b again at each step, as
+      // Prometheus' parser expands it (so 0.1 steps round alike).
       double v = start;
       for (uint64_t k = 0; k <= n; ++k) {
         out.push_back(v);
-        v += step;
+        if (step) v += *step;
       }
     }
   }
