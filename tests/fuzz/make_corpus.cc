@@ -186,6 +186,21 @@ void Wal(const fs::path& scratch) {
     Check((*head)->Close(), "Head::Close");
   }
   std::string segment = ReadFile(dir / "wal" / storage::wal::SegmentName(0));
+  {
+    // A record longer than a 32 KiB page (first, middle and last fragments) and a page boundary.
+    fs::path big = scratch / "head-big";
+    auto head = storage::Head::Open(big.string(), o, nullptr);
+    Check(head.status(), "Head::Open");
+    std::string long_value(40000, 'v');
+    const model::LabelView l[] = {{"__name__", "long_label"}, {"value", long_value}};
+    std::vector<model::Sample> s = {{1000, 1}, {2000, 2}};
+    const storage::SeriesInput batch[] = {{l, s}};
+    storage::AppendResult r;
+    Check((*head)->Append(batch, &r), "Head::Append");
+    Check((*head)->Close(), "Head::Close");
+    Write("wal", "segment_multipage",
+          Mode(2, ReadFile(big / "wal" / storage::wal::SegmentName(0))));
+  }
   Write("wal", "segment", Mode(0, segment));
   Write("wal", "segment_torn", Mode(1, segment.substr(0, segment.size() - 5)));
   Write("wal", "segment_head_salvage", Mode(2, segment));
