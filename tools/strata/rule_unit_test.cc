@@ -141,7 +141,8 @@ class Decoder {
   double Float(const YAML::Node& node, const char* what) {
     if (!node.IsDefined() || node.IsNull()) return 0;
     double v = 0;
-    if (!node.IsScalar() || !YAML::convert<double>::decode(node, v)) {
+    // A quoted scalar (tag "!") is a string in YAML, which Go does not decode into a float.
+    if (!node.IsScalar() || node.Tag() == "!" || !YAML::convert<double>::decode(node, v)) {
       Error(node,
             std::string(what) + ": cannot unmarshal " +
                 (node.IsScalar() ? "\"" + node.Scalar() + "\"" : std::string("a collection")) +

@@ -16,7 +16,9 @@
 // latest step <= eval_time; expression tests run an instant query after the last step.
 // A test group without `interval` uses evaluation_interval, as promtool 2.53 does (Debian's
 // promtool 2.42 loads every input sample of such a group at time 0; the cross-check files set
-// `interval`). A test group may take at most 1,000,000 evaluation steps (an error past it).
+// `interval`). Expected values are read as YAML floats (`1`, `1e3`, `.inf`, `.nan`); YAML 1.1's
+// other integer forms that Go's decoder also takes (`0x10`, `1_000`, octal `017`) are errors
+// or decimal here. A test group may take at most 1,000,000 evaluation steps (an error past it).
 // Differences from promtool: groups not named in group_eval_order run in file order (promtool:
 // unspecified); native histograms in input series are not supported, nor are input series
 // without a metric name (`{job="x"}`), which Strata's storage does not hold (both errors).
