@@ -207,6 +207,22 @@ TEST(RulesCliTest, AgreesWithPromtoolOnPassAndFail) {
   if (!have_promtool) GTEST_SKIP() << kPromtool << " not installed: checked strata alone";
 }
 
+// `strata rules check` and `promtool check rules` agree on the rule files of the cross-check.
+TEST(RulesCliTest, CheckAgreesWithPromtool) {
+  for (const auto& [file, want] : std::vector<std::pair<std::string, int>>{
+           {"rules.yml", 0}, {"rules_more.yml", 0}, {"dup_rules.yml", 0}, {"bad_rules.yml", 1}}) {
+    std::string log;
+    EXPECT_EQ(RunStrataCli({"rules", "check", kTestData + "/" + file}, &log), want) << file << "\n"
+                                                                                    << log;
+    if (std::filesystem::exists(kPromtool)) {
+      EXPECT_EQ(RunProgram({kPromtool, "check", "rules", kTestData + "/" + file}, &log), want)
+          << "promtool on " << file << "\n"
+          << log;
+    }
+  }
+  if (!std::filesystem::exists(kPromtool)) GTEST_SKIP() << kPromtool << " not installed";
+}
+
 // deploy/rules/adaptive-thresholds.yml checks clean, and its unit test (three days of a
 // daily-pattern series with one anomaly: the adaptive alert fires on the anomaly only, a fixed
 // threshold fires on every peak and misses it) passes in strata and in promtool.
