@@ -66,10 +66,12 @@ TEST_F(RuleManagerTest, EvaluatesReloadsAndStops) {
   auto m = Manager();
   ASSERT_TRUE(m->Reload().ok());
   EXPECT_EQ(Gauge(registry_, "strata_rules_config_last_reload_successful"), 1);
-  ASSERT_TRUE(Eventually([&] {
-    return store_.Get(L({{"__name__", "r1"}})).size() >= 2 &&
-           store_.Get(L({{"__name__", "r3"}})).size() >= 2;
-  }));
+  // Built outside the lambda: GCC 12 at -O2 warns (-Wmaybe-uninitialized, a false positive)
+  // about the temporary strings of labels built inside it.
+  const model::Labels r1_labels = L({{"__name__", "r1"}});
+  const model::Labels r3_labels = L({{"__name__", "r3"}});
+  ASSERT_TRUE(Eventually(
+      [&] { return store_.Get(r1_labels).size() >= 2 && store_.Get(r3_labels).size() >= 2; }));
   auto before = m->Groups();
   ASSERT_EQ(before.size(), 3u);
   EXPECT_EQ(before[0].spec->name, "keep");
