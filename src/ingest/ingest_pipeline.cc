@@ -17,21 +17,55 @@ constexpr std::string_view kProtocolNames[kProtocolCount] = {"remote_write", "ot
 constexpr std::string_view kReasonNames[kRejectReasonCount] = {
     "invalid_labels",      "native_histogram",      "out_of_order",      "duplicate_timestamp",
     "out_of_bounds",       "invalid_metric",        "invalid_timestamp", "delta_temporality",
-    "invalid_temporality", "exponential_histogram", "invalid_histogram"};
+    "invalid_temporality", "exponential_histogram", "invalid_histogram", "series_limit",
+    "too_many_labels",     "label_name_too_long",   "label_value_too_long", "too_many_samples"};
+
+// A label name or value for a message: quoted, and cut to its first 64 bytes when longer.
+std::string QuoteShort(std::string_view s) {
+  if (s.size() <= 64) return model::Quote(s);
+  return model::Quote(s.substr(0, 64)) + "... (" + std::to_string(s.size()) + " bytes)";
+}
 
 // Drops empty-valued labels in place (shrinking the series' range) and checks the rest: sorted,
-// unique, a valid __name__, valid label names, UTF-8 values. The messages are those of
-// model::ValidateLabelsForIngest plus the order checks remote write has always reported.
-Status ValidateSeriesLabels(IngestBatch* batch, IngestBatch::Series* s) {
+// unique, a valid __name__, valid label names, UTF-8 values, then the configured limits. The
+// messages are those of model::ValidateLabelsForIngest plus the order checks remote write has
+// always reported. *reason says which counter a rejection belongs to.
+Status ValidateSeriesLabels(const IngestLimits& limits, IngestBatch* batch,
+                            IngestBatch::Series* s, RejectReason* reason) {
+  *reason = RejectReason::kInvalidLabels;
   model::LabelView* labels = batch->labels.data();
   uint32_t out = s->labels_begin;
   for (uint32_t i = s->labels_begin; i < s->labels_end; ++i) {
     if (!labels[i].value.empty()) labels[out++] = labels[i];
   }
   s->labels_end = out;
+  const uint32_t count = s->labels_end - s->labels_begin;
+  if (limits.max_labels_per_series > 0 && count > limits.max_labels_per_series) {
+    *reason = RejectReason::kTooManyLabels;
+    return Status::InvalidArgument("series has " + std::to_string(count) +
+                                   " labels, over the limit of " +
+                                   std::to_string(limits.max_labels_per_series) +
+                                   " (--ingest.max-labels-per-series)");
+  }
   std::string_view name;
   for (uint32_t i = s->labels_begin; i < s->labels_end; ++i) {
     const model::LabelView& l = labels[i];
+    if (limits.max_label_name_length > 0 && l.name.size() > limits.max_label_name_length) {
+      *reason = RejectReason::kLabelNameTooLong;
+      return Status::InvalidArgument("label name " + QuoteShort(l.name) + " is " +
+                                     std::to_string(l.name.size()) +
+                                     " bytes long, over the limit of " +
+                                     std::to_string(limits.max_label_name_length) +
+                                     " (--ingest.max-label-name-length)");
+    }
+    if (limits.max_label_value_length > 0 && l.value.size() > limits.max_label_value_length) {
+      *reason = RejectReason::kLabelValueTooLong;
+      return Status::InvalidArgument("value of label " + QuoteShort(l.name) + " is " +
+                                     std::to_string(l.value.size()) +
+                                     " bytes long, over the limit of " +
+                                     std::to_string(limits.max_label_value_length) +
+                                     " (--ingest.max-label-value-length)");
+    }
     if (i > s->labels_begin) {
       std::string_view prev = labels[i - 1].name;
       if (prev == l.name) {
@@ -62,9 +96,9 @@ std::string DescribeSeries(std::span<const model::LabelView> labels) {
   std::string out = "{";
   for (size_t i = 0; i < labels.size() && i < 8; ++i) {
     if (i > 0) out += ", ";
-    out += model::Quote(labels[i].name);
+    out += QuoteShort(labels[i].name);
     out += "=";
-    out += model::Quote(labels[i].value);
+    out += QuoteShort(labels[i].value);
   }
   if (labels.size() > 8) out += ", ...";
   out += "}";
@@ -149,7 +183,10 @@ struct IngestPipeline::Metrics {
 
 IngestPipeline::IngestPipeline(storage::Head* head, storage::MetadataStore* metadata,
                                prometheus::Registry* registry, IngestOptions options)
-    : head_(head), metadata_(metadata), inflight_(options.max_inflight_bytes) {
+    : head_(head),
+      metadata_(metadata),
+      limits_(options.limits),
+      inflight_(options.max_inflight_bytes) {
   if (registry != nullptr) metrics_ = std::make_unique<Metrics>(registry);
 }
 
@@ -197,8 +234,29 @@ Status IngestPipeline::Ingest(Protocol protocol, IngestBatch* batch, IngestOutco
     }
   }
 
+  // Rule output is not a request: its series and labels are limited, its size is not.
+  if (limits_.max_samples_per_request > 0 && protocol != Protocol::kRules) {
+    uint64_t total = 0;
+    for (const IngestBatch::Series& s : batch->series) total += s.samples_end - s.samples_begin;
+    if (total > limits_.max_samples_per_request) {
+      CountRefused(protocol, "too_many_samples");
+      if (metrics_) {
+        metrics_->received[static_cast<size_t>(protocol)]->Increment(static_cast<double>(total));
+        metrics_->Reject(protocol, RejectReason::kTooManySamples, total);
+      }
+      return Status::InvalidArgument(
+          "request has " + std::to_string(total) + " samples, over the limit of " +
+          std::to_string(limits_.max_samples_per_request) +
+          " (--ingest.max-samples-per-request); nothing of it was stored: send smaller requests" +
+          (protocol == Protocol::kRemoteWrite
+               ? std::string(" (remote_write queue_config.max_samples_per_send)")
+               : std::string(" (the exporter's batch size)")));
+    }
+  }
+
   std::vector<storage::SeriesInput>& append = ThreadAppendBatch();
   append.clear();
+  std::array<uint64_t, kRejectReasonCount> invalid_by{};
   uint64_t invalid = 0;
   bool have_rejected_unit = false;
   uint32_t last_rejected_unit = 0;
@@ -207,9 +265,11 @@ Status IngestPipeline::Ingest(Protocol protocol, IngestBatch* batch, IngestOutco
     out->series++;
     out->samples += n;
     if (n == 0) continue;
-    Status valid = ValidateSeriesLabels(batch, &s);
+    RejectReason reason;
+    Status valid = ValidateSeriesLabels(limits_, batch, &s, &reason);
     if (!valid.ok()) {
       invalid += n;
+      invalid_by[static_cast<size_t>(reason)] += n;
       if (!have_rejected_unit || s.unit != last_rejected_unit) out->rejected_units++;
       have_rejected_unit = true;
       last_rejected_unit = s.unit;
@@ -225,7 +285,9 @@ Status IngestPipeline::Ingest(Protocol protocol, IngestBatch* batch, IngestOutco
   rejected += invalid;
   if (metrics_) {
     metrics_->received[static_cast<size_t>(protocol)]->Increment(static_cast<double>(out->samples));
-    metrics_->Reject(protocol, RejectReason::kInvalidLabels, invalid);
+    for (size_t k = 0; k < kRejectReasonCount; ++k) {
+      metrics_->Reject(protocol, static_cast<RejectReason>(k), invalid_by[k]);
+    }
   }
   if (metadata_ != nullptr) {
     for (const IngestBatch::Metadata& m : batch->metadata) {
@@ -243,6 +305,7 @@ Status IngestPipeline::Ingest(Protocol protocol, IngestBatch* batch, IngestOutco
     metrics_->Reject(protocol, RejectReason::kOutOfOrder, result.out_of_order);
     metrics_->Reject(protocol, RejectReason::kDuplicateTimestamp, result.duplicate_timestamp);
     metrics_->Reject(protocol, RejectReason::kOutOfBounds, result.out_of_bounds);
+    metrics_->Reject(protocol, RejectReason::kSeriesLimit, result.series_limit);
     metrics_->duplicates[static_cast<size_t>(protocol)]->Increment(
         static_cast<double>(result.duplicates));
   }

@@ -49,8 +49,13 @@ enum class RejectReason : uint8_t {
   kInvalidTemporality,    // invalid_temporality: OTLP unspecified or unknown temporality
   kExponentialHistogram,  // exponential_histogram: OTLP exponential histograms
   kInvalidHistogram,      // invalid_histogram: bucket counts that do not match the bounds
+  kSeriesLimit,           // series_limit: a new series past --storage.max-series
+  kTooManyLabels,         // too_many_labels: past --ingest.max-labels-per-series
+  kLabelNameTooLong,      // label_name_too_long: past --ingest.max-label-name-length
+  kLabelValueTooLong,     // label_value_too_long: past --ingest.max-label-value-length
+  kTooManySamples,        // too_many_samples: the request is past --ingest.max-samples-per-request
 };
-inline constexpr size_t kRejectReasonCount = 11;
+inline constexpr size_t kRejectReasonCount = 16;
 std::string_view RejectReasonName(RejectReason r);
 
 // One request's decoded series, laid out flat (as WriteRequestView): one array of labels and one
@@ -110,12 +115,29 @@ struct IngestOutcome {
   std::vector<std::string> problems;  // The first IngestBatch::kMaxProblems messages.
 };
 
+// Limits on what one request or series may carry, checked by Ingest() for every protocol
+// (recording-rule output included). 0 turns a limit off; all are off by default, as in
+// Prometheus. A series over a label limit is rejected whole (the rest of its request is stored)
+// with a message naming the limit; a request over max_samples_per_request is refused whole
+// (InvalidArgument: HTTP 400, gRPC INVALID_ARGUMENT), which senders do not retry.
+struct IngestLimits {
+  // Labels of one series, __name__ included, after empty-valued labels are dropped.
+  uint32_t max_labels_per_series = 0;
+  // Bytes of one label name (__name__ included) and of one label value (the metric name too).
+  uint32_t max_label_name_length = 0;
+  uint32_t max_label_value_length = 0;
+  // Samples of one request (after OTLP translation: a histogram point is several samples).
+  // Recording-rule output is exempt.
+  uint64_t max_samples_per_request = 0;
+};
+
 struct IngestOptions {
   // Uncompressed request bytes being processed at once across all protocols. A request that
   // would go past it is refused with ResourceExhausted (HTTP 503/429 + Retry-After, gRPC
   // RESOURCE_EXHAUSTED + RetryInfo), which every sender retries. One request is always
   // admitted when nothing else is in flight. Default: 512 MiB (--remote-write.max-inflight-bytes).
   size_t max_inflight_bytes = size_t{512} << 20;
+  IngestLimits limits;
 };
 
 class IngestPipeline {
@@ -165,6 +187,7 @@ class IngestPipeline {
 
   storage::Head* head_;
   storage::MetadataStore* metadata_;
+  const IngestLimits limits_;
   InflightLimiter inflight_;
   std::unique_ptr<Metrics> metrics_;
 };

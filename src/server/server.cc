@@ -184,6 +184,12 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
       .Register(*server->registry_)
       .Add({{"version", server->options_.version}})
       .Set(1);
+  prometheus::BuildGauge()
+      .Name("strata_head_max_series")
+      .Help("The head's series limit (--storage.max-series); 0 = no limit.")
+      .Register(*server->registry_)
+      .Add({})
+      .Set(static_cast<double>(server->options_.head.max_series));
   server->collectors_.push_back(std::make_shared<ProcessCollector>());
   server->AddBootRoutes();
   server->http_ = std::make_unique<HttpServer>(server->options_.http, &server->boot_router_,
@@ -434,7 +440,8 @@ Status Server::Start() {
       std::vector<const storage::Querier*>{head_.get(), warm_.get(), cold_.get()});
   ingest_ = std::make_unique<ingest::IngestPipeline>(
       head_.get(), &metadata_, registry_.get(),
-      ingest::IngestOptions{.max_inflight_bytes = options_.remote_write.max_inflight_bytes});
+      ingest::IngestOptions{.max_inflight_bytes = options_.remote_write.max_inflight_bytes,
+                            .limits = options_.ingest_limits});
   remote_write_ = std::make_unique<ingest::RemoteWriteReceiver>(ingest_.get(), options_.remote_write);
   otlp_ = std::make_unique<ingest::OtlpReceiver>(ingest_.get(), options_.otlp);
   if (!options_.otlp_grpc.listen_address.empty()) {

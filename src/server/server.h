@@ -56,6 +56,8 @@ struct ServerOptions {
   ingest::RemoteWriteOptions remote_write;
   // OTLP/HTTP (POST /v1/metrics, /api/v1/otlp/v1/metrics) and OTLP/gRPC (off by default).
   ingest::OtlpOptions otlp;
+  // Label and request limits of every ingest protocol (--ingest.max-*; all off by default).
+  ingest::IngestLimits ingest_limits;
   OtlpGrpcOptions otlp_grpc;
   // Rule files and their evaluation (issue 11); group.default_interval_ms also becomes the
   // engine's default subquery step.

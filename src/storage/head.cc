@@ -141,11 +141,11 @@ model::Labels Head::LabelsOf(const MemSeries& s) const {
 }
 
 MemSeries* Head::GetOrCreate(std::span<const model::LabelView> labels, bool* created) {
-  return GetOrCreateWithId(labels, -1, created);
+  return GetOrCreateWithId(labels, -1, created, options_.max_series);
 }
 
 MemSeries* Head::GetOrCreateWithId(std::span<const model::LabelView> labels, int64_t wanted_id,
-                                   bool* created) {
+                                   bool* created, uint64_t max_series) {
   uint64_t hash = model::HashLabelViews(labels);
   auto eq = [&](const MemSeries& s) {
     if (s.labels().size() != labels.size()) return false;
@@ -167,7 +167,7 @@ MemSeries* Head::GetOrCreateWithId(std::span<const model::LabelView> labels, int
     series_generation_.fetch_add(1, std::memory_order_release);
     return std::make_unique<MemSeries>(id, hash, std::move(pairs));
   };
-  return series_->GetOrInsert(hash, eq, make, wanted_id, created);
+  return series_->GetOrInsert(hash, eq, make, wanted_id, created, max_series);
 }
 
 MemSeries* Head::CreateWithId(

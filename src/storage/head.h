@@ -57,6 +57,11 @@ struct HeadOptions {
   // its lower bound past today and make retention delete everything older. 0 disables the
   // check. Default: 1 h (Mimir uses 10 m; senders' clocks may be off by minutes).
   int64_t max_future_ms = 3600 * 1000;
+  // Most series the head holds (Prometheus' prometheus_tsdb_head_series, recording-rule output
+  // included). Appends that would create a series past it are refused for that series only
+  // (AppendResult::series_limit); existing series keep ingesting, and WAL replay restores every
+  // logged series whatever the limit. 0 = no limit. Default: 0.
+  uint64_t max_series = 0;
   // Number of lock stripes of the series map; a power of two. Default: 4096.
   int series_map_stripes = 4096;
   // Byte budget of the postings cache (matcher set -> series ids). 0 disables it.
@@ -103,10 +108,13 @@ struct AppendResult {
   uint64_t duplicate_timestamp = 0;  // Same timestamp as the newest sample, other value.
   uint64_t out_of_bounds = 0;        // Older than the head's lower bound (data moved out).
   uint64_t series_created = 0;
+  uint64_t series_limit = 0;         // Samples of new series refused by HeadOptions::max_series.
   // The first few rejection messages, for the HTTP 400 body.
   std::vector<std::string> errors;
   static constexpr size_t kMaxErrors = 10;
-  uint64_t rejected() const { return out_of_order + duplicate_timestamp + out_of_bounds; }
+  uint64_t rejected() const {
+    return out_of_order + duplicate_timestamp + out_of_bounds + series_limit;
+  }
 };
 
 
@@ -213,10 +221,12 @@ class Head final : public Querier {
   // Appends replayed samples. REQUIRES: only the replay worker owning these series calls it.
   void ApplyReplaySamples(const std::vector<head::SampleRecordEntry>& entries);
   // Finds or creates the series for `labels`; `created` tells which.
+  // nullptr (and *created false) when the series is new and options_.max_series is reached.
   head::MemSeries* GetOrCreate(std::span<const model::LabelView> labels, bool* created);
-  // wanted_id >= 0: the id a new series gets (WAL replay); -1: the next free id.
+  // wanted_id >= 0: the id a new series gets (WAL replay); -1: the next free id. max_series > 0:
+  // nullptr instead of creating a series past that many.
   head::MemSeries* GetOrCreateWithId(std::span<const model::LabelView> labels, int64_t wanted_id,
-                                     bool* created);
+                                     bool* created, uint64_t max_series = 0);
   head::MemSeries* CreateWithId(uint32_t id,
                                 const std::vector<std::pair<std::string_view, std::string_view>>&
                                     labels);

@@ -6,6 +6,7 @@
 
 #include "base/check.h"
 #include "base/log.h"
+#include "model/quote.h"
 #include "storage/head.h"
 #include "storage/head/head_metrics.h"
 #include "storage/head/mem_series.h"
@@ -184,7 +185,21 @@ Status Head::Append(std::span<const SeriesInput> batch, AppendResult* result) {
   for (const SeriesInput& in : batch) {
     bool created = false;
     MemSeries* s = GetOrCreate(in.labels, &created);
-    if (created) {
+    if (s == nullptr) {  // A new series past HeadOptions::max_series.
+      result->series_limit += in.samples.size();
+      if (result->errors.size() < AppendResult::kMaxErrors) {
+        std::string labels = "{";
+        for (size_t i = 0; i < in.labels.size(); ++i) {
+          if (i > 0) labels += ", ";
+          labels += model::Quote(in.labels[i].name) + "=" +
+                    model::Quote(in.labels[i].value.substr(0, 128));
+        }
+        labels += "}";
+        result->errors.push_back("series limit of " + std::to_string(options_.max_series) +
+                                 " reached (--storage.max-series): new series " + labels +
+                                 " rejected (" + std::to_string(in.samples.size()) + " samples)");
+      }
+    } else if (created) {
       ++result->series_created;
       if (metrics_) metrics_->series_created.Increment();
     }
@@ -216,6 +231,7 @@ Status Head::Append(std::span<const SeriesInput> batch, AppendResult* result) {
   saved.reserve(refs.size());
   for (size_t i = 0; i < batch.size(); ++i) {
     MemSeries* s = refs[i];
+    if (s == nullptr) continue;
     saved.push_back({s, s->has_pending, s->pending_t, s->pending_v_bits});
     size_t before = samples.size();
     for (const model::Sample& smp : batch[i].samples) {

@@ -294,6 +294,17 @@ int main(int argc, char** argv) {
   // workers, the compactor and RocksDB's threads, freed memory scattered over many arenas kept
   // RSS high after a 3-day load (67 MiB with the default, 52 MiB with 4 arenas, measured with
   // tools/bench/tier_bench.sh's workload; ingest rate unchanged within noise).
+// CLI11 2.1 reads "-1" into an unsigned option as its largest value; refuse a sign instead.
+const CLI::Validator kUnsigned(
+    [](std::string& text) -> std::string {
+      size_t i = text.find_first_not_of(" \t");
+      if (i != std::string::npos && (text[i] == '-' || text[i] == '+')) {
+        return "must be a non-negative integer without a sign, got " + text;
+      }
+      return std::string();
+    },
+    "", "unsigned");
+
   mallopt(M_ARENA_MAX, 4);
   CLI::App app{"Strata: a time-series database for Prometheus and OpenTelemetry data.", "strata"};
   app.set_version_flag("--version", std::string("strata ") + STRATA_VERSION);
@@ -373,16 +384,20 @@ int main(int argc, char** argv) {
                     "503 + Retry-After")
       ->capture_default_str();
   serve->add_option("--remote-write.max-decoded-bytes", options.remote_write.max_decoded_bytes,
+      ->check(kUnsigned)
                     "Largest accepted uncompressed remote-write request")
       ->capture_default_str();
   // OTLP (issue 10): OTLP/HTTP is always served on --listen; OTLP/gRPC only with a listen address.
+      ->check(kUnsigned)
   serve->add_option("--otlp.grpc-listen", options.otlp_grpc.listen_address,
                     "host:port for OTLP/gRPC metrics (MetricsService/Export), e.g. "
                     "127.0.0.1:4317; empty = off")
       ->capture_default_str();
+      ->check(kUnsigned)
   serve->add_option("--otlp.max-decoded-bytes", options.otlp.max_decoded_bytes,
                     "Largest OTLP request after gzip decompression (larger: HTTP 413, gRPC "
                     "RESOURCE_EXHAUSTED)")
+      ->check(kUnsigned)
       ->capture_default_str();
   serve->add_option("--otlp.promote-resource-attributes",
                     options.otlp.translate.promote_resource_attributes,
@@ -392,11 +407,38 @@ int main(int argc, char** argv) {
   serve->add_option("--ingest.max-future", flags.max_future,
                     "Reject samples more than this after the server's clock (duration; 0 "
                     "accepts any future time)")
+      ->check(kUnsigned)
       ->capture_default_str();
   serve->add_option("--storage.wal-repair", flags.wal_repair,
                     "What to do with a WAL damaged in the middle: salvage (skip only the "
                     "damaged pages, keep copies under <wal>/damaged-*), truncate (cut the log "
                     "there) or off (refuse to start)")
+      ->capture_default_str();
+  serve->add_option("--storage.max-series", options.head.max_series,
+                    "Most series the head holds (recording-rule output included); samples of "
+                    "new series past it are rejected with a 400 naming the limit, existing "
+                    "series keep ingesting (0 = no limit)")
+      ->check(kUnsigned)
+      ->capture_default_str();
+  serve->add_option("--ingest.max-labels-per-series", options.ingest_limits.max_labels_per_series,
+                    "Reject series with more labels than this, __name__ included (0 = no limit)")
+      ->check(kUnsigned)
+      ->capture_default_str();
+  serve->add_option("--ingest.max-label-name-length", options.ingest_limits.max_label_name_length,
+                    "Reject series with a label name longer than this many bytes (0 = no limit)")
+      ->check(kUnsigned)
+      ->capture_default_str();
+  serve->add_option("--ingest.max-label-value-length",
+                    options.ingest_limits.max_label_value_length,
+                    "Reject series with a label value longer than this many bytes, the metric "
+                    "name included (0 = no limit)")
+      ->check(kUnsigned)
+      ->capture_default_str();
+  serve->add_option("--ingest.max-samples-per-request",
+                    options.ingest_limits.max_samples_per_request,
+                    "Refuse whole requests carrying more samples than this with a 400 (0 = no "
+                    "limit)")
+      ->check(kUnsigned)
       ->capture_default_str();
   flags.storage.Register(serve);
   // Rules and alerts (issue 11): Prometheus' flag names where it has them.

@@ -86,7 +86,7 @@ void SeriesMap::Remove(MemSeries* series) {
 MemSeries* SeriesMap::GetOrInsert(
     uint64_t hash, const std::function<bool(const MemSeries&)>& eq,
     const std::function<std::unique_ptr<MemSeries>(uint32_t id)>& make, int64_t wanted_id,
-    bool* created) {
+    bool* created, size_t max_count) {
   Stripe& stripe = stripes_[hash & stripe_mask_];
   MutexLock lock(&stripe.mu);
   *created = false;
@@ -97,12 +97,24 @@ MemSeries* SeriesMap::GetOrInsert(
       if (s->hash() == hash && eq(*s)) return s;
     }
   }
+  bool counted = false;
+  if (max_count > 0) {
+    // Reserve a place first: inserts in other stripes run concurrently.
+    size_t n = count_.load(std::memory_order_relaxed);
+    do {
+      if (n >= max_count) return nullptr;
+    } while (!count_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+    counted = true;
+  }
   uint32_t id;
   if (wanted_id >= 0) {
     id = static_cast<uint32_t>(wanted_id);
     // A replayed record reusing an id of other labels (a foreign or crafted log): refuse it
     // rather than let two series share an id.
-    if (ById(id) != nullptr) return nullptr;
+    if (ById(id) != nullptr) {
+      if (counted) count_.fetch_sub(1, std::memory_order_relaxed);
+      return nullptr;
+    }
   } else {
     // Ids handed out here are above every id seen so far (SetById raises the limit).
     id = next_id_.fetch_add(1, std::memory_order_acq_rel);
@@ -119,7 +131,7 @@ MemSeries* SeriesMap::GetOrInsert(
     stripe.collisions.push_back(raw);
   }
   SetById(id, raw);
-  count_.fetch_add(1, std::memory_order_relaxed);
+  if (!counted) count_.fetch_add(1, std::memory_order_relaxed);
   *created = true;
   return raw;
 }

@@ -25,10 +25,12 @@ class SeriesMap {
 
   // Finds the series with `hash` for which eq() holds; otherwise calls make(id) with a fresh id
   // (or `wanted_id` when >= 0) under the stripe lock, stores and returns it. Returns nullptr
-  // when `wanted_id` already names another series.
+  // when `wanted_id` already names another series, or when `max_count` > 0 and the map already
+  // holds that many series (then nothing is created; checked atomically with the creation, so
+  // concurrent inserts never overshoot it).
   MemSeries* GetOrInsert(uint64_t hash, const std::function<bool(const MemSeries&)>& eq,
                          const std::function<std::unique_ptr<MemSeries>(uint32_t id)>& make,
-                         int64_t wanted_id, bool* created);
+                         int64_t wanted_id, bool* created, size_t max_count = 0);
 
   // Makes `id` another name of `series` (a replayed duplicate series record).
   void Alias(uint32_t id, MemSeries* series);
