@@ -14,14 +14,21 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <charconv>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "base/log.h"
+#include "server/basic_auth.h"
+#include "server/web_config_watcher.h"
 
 namespace strata::server {
 
@@ -73,7 +80,7 @@ Status ParseHostPort(const std::string& address, std::string* host, uint16_t* po
   return Status::Ok();
 }
 
-class Session;
+class SessionBase;
 
 class HttpServer::Impl {
  public:
@@ -104,6 +111,18 @@ class HttpServer::Impl {
                           .Help("Requests rejected before routing: malformed, too large, or "
                                 "over the header limit.")
                           .Register(*registry)
+                          .Add({})),
+        tls_handshake_errors_(prometheus::BuildCounter()
+                                  .Name("strata_http_tls_handshake_errors_total")
+                                  .Help("TLS handshakes that failed (plain HTTP sent to the TLS "
+                                        "port, no shared version or cipher, bad client cert).")
+                                  .Register(*registry)
+                                  .Add({})),
+        unauthorized_(prometheus::BuildCounter()
+                          .Name("strata_http_unauthorized_requests_total")
+                          .Help("Requests answered 401: missing or wrong basic auth "
+                                "credentials.")
+                          .Register(*registry)
                           .Add({})) {}
 
   Status Start();
@@ -114,18 +133,22 @@ class HttpServer::Impl {
   // Called by sessions.
   const HttpServerOptions& options() const { return options_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
-  void RunHandler(const std::shared_ptr<Session>& session);
-  void Register(const std::shared_ptr<Session>& s);
-  void Unregister(Session* s);
+  void RunHandler(const std::shared_ptr<SessionBase>& session);
+  void Register(const std::shared_ptr<SessionBase>& s);
+  void Unregister(SessionBase* s);
   void CountMalformed() { bad_requests_.Increment(); }
+  void CountHandshakeError() { tls_handshake_errors_.Increment(); }
+  void SetWebConfig(WebConfigWatcher* web) { web_ = web; }
 
  private:
   void Accept();
+  // Fills `res` with a 401 unless `req` carries credentials of one of `web`'s users.
+  bool Authenticate(const WebState& web, const HttpRequest& req, HttpResponse* res);
 
   // Declared first so they outlive ioc_: destroying ioc_ destroys queued handlers, which may
   // hold the last reference to a Session, whose destructor calls Unregister().
   std::mutex sessions_mu_;
-  std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions_;
+  std::set<std::weak_ptr<SessionBase>, std::owner_less<std::weak_ptr<SessionBase>>> sessions_;
   std::atomic<int> live_sessions_{0};
 
   HttpServerOptions options_;
@@ -137,6 +160,8 @@ class HttpServer::Impl {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
+  WebConfigWatcher* web_ = nullptr;  // Optional; outlives the server.
+  bool tls_ = false;                 // Decided by Start() from the web config.
   bool started_ = false;
   bool stopped_ = false;
 
@@ -145,37 +170,90 @@ class HttpServer::Impl {
   prometheus::Gauge& inflight_;
   prometheus::Counter& internal_errors_;
   prometheus::Counter& bad_requests_;
+  prometheus::Counter& tls_handshake_errors_;
+  prometheus::Counter& unauthorized_;
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+// What the server and the handler pool see of a connection, whatever its transport.
+class SessionBase : public std::enable_shared_from_this<SessionBase> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl* server)
-      : stream_(std::move(socket)), server_(server) {}
+  virtual ~SessionBase() = default;
+  // Closes the connection if it is waiting for a new request; called on shutdown.
+  virtual void CloseIfIdle() = 0;
+  // Handler-side access; only touched by one thread at a time (strand, then pool, then strand).
+  HttpRequest& request() { return request_; }
+  virtual void Respond(HttpResponse res) = 0;
+
+ protected:
+  HttpRequest request_;
+};
+
+// One connection over `Stream`: beast::tcp_stream (plain) or beast::ssl_stream of one (TLS),
+// chosen at compile time so that the plain path pays nothing for TLS.
+template <class Stream>
+class Session final : public SessionBase {
+ public:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  Session(Stream stream, HttpServer::Impl* server, std::shared_ptr<const WebState> web)
+      : stream_(std::move(stream)), server_(server), web_(std::move(web)) {}
 
   void Start() {
-    asio::dispatch(stream_.get_executor(),
-                   [self = shared_from_this()] { self->ReadHeader(); });
+    asio::dispatch(stream_.get_executor(), [self = Self()] {
+      if constexpr (kTls) {
+        self->Handshake();
+      } else {
+        self->ReadHeader();
+      }
+    });
   }
 
-  // Closes the connection if it is waiting for a new request; called on shutdown.
-  void CloseIfIdle() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+  void CloseIfIdle() override {
+    asio::post(stream_.get_executor(), [self = Self()] {
       if (self->state_ == State::kWaitingForRequest && self->buffer_.size() == 0) {
         self->Close();
       }
     });
   }
 
-  // Handler-side access; only touched by one thread at a time (strand, then pool, then strand).
-  HttpRequest& request() { return request_; }
-  void Respond(HttpResponse res) {
-    asio::post(stream_.get_executor(), [self = shared_from_this(), res = std::move(res)]() mutable {
+  void Respond(HttpResponse res) override {
+    asio::post(stream_.get_executor(), [self = Self(), res = std::move(res)]() mutable {
       self->Write(std::move(res));
     });
   }
 
+  ~Session() override { server_->Unregister(this); }
+
  private:
-  enum class State { kWaitingForRequest, kReading, kHandling, kWriting, kClosed };
+  enum class State { kHandshake, kWaitingForRequest, kReading, kHandling, kWriting, kClosed };
+
+  std::shared_ptr<Session> Self() { return std::static_pointer_cast<Session>(shared_from_this()); }
+  auto& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  void Handshake() {
+    state_ = State::kHandshake;
+    Lowest().expires_after(server_->options().read_timeout);
+    stream_.async_handshake(asio::ssl::stream_base::server,
+                            [self = Self()](beast::error_code ec) { self->OnHandshake(ec); });
+  }
+
+  void OnHandshake(beast::error_code ec) {
+    if (!ec) return ReadHeader();
+    server_->CountHandshakeError();
+    STRATA_LOG(kDebug, "http") << "TLS handshake failed" << LogKV("error", ec.message());
+    // Plain HTTP to the TLS port: answer as Go's server does, in plain text, then close.
+    if (ec.category() == asio::error::get_ssl_category() &&
+        ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_HTTP_REQUEST) {
+      static constexpr std::string_view kReply =
+          "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+          "Connection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+      Lowest().expires_after(std::chrono::seconds(5));
+      asio::async_write(Lowest().socket(), asio::buffer(kReply.data(), kReply.size()),
+                        [self = Self()](beast::error_code, size_t) { self->Close(); });
+      return;
+    }
+    Close();
+  }
 
   void ReadHeader() {
     if (server_->stopping()) {
@@ -186,9 +264,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(server_->options().max_header_bytes));
     parser_->body_limit(server_->options().max_body_bytes);
-    stream_.expires_after(server_->options().read_timeout);
+    Lowest().expires_after(server_->options().read_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
-                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+                            beast::bind_front_handler(&Session::OnHeader, Self()));
   }
 
   void OnHeader(beast::error_code ec, size_t /*bytes*/) {
@@ -202,7 +280,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (beast::iequals(expect, "100-continue")) {
       continue_.emplace(http::status::continue_, parser_->get().version());
       http::async_write(stream_, *continue_,
-                        [self = shared_from_this()](beast::error_code wec, size_t) {
+                        [self = Self()](beast::error_code wec, size_t) {
                           if (wec) return self->Close();
                           self->ReadBody();
                         });
@@ -213,13 +291,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadBody() {
     http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::OnBody, shared_from_this()));
+                     beast::bind_front_handler(&Session::OnBody, Self()));
   }
 
   void OnReadError(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == asio::error::eof ||
         ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
-        ec == beast::error::timeout || ec == asio::error::bad_descriptor) {
+        ec == beast::error::timeout || ec == asio::error::bad_descriptor ||
+        (kTls && (ec == asio::ssl::error::stream_truncated ||
+                  ec.category() == asio::error::get_ssl_category()))) {
       return Close();
     }
     server_->CountMalformed();
@@ -240,23 +320,23 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // Lingering close: stop sending, then read and discard what the client still sends (bounded
-  // in bytes and time) so that it sees our error response instead of a connection reset.
+  // in bytes and time) so that it sees our error response instead of a connection reset. Over
+  // TLS the discarded bytes are read below the TLS layer.
   void LingerAndClose() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return Close();
-    stream_.expires_after(std::chrono::seconds(2));
+    Lowest().expires_after(std::chrono::seconds(2));
     Drain();
   }
 
   void Drain() {
-    stream_.async_read_some(
-        asio::buffer(drain_buf_),
-        [self = shared_from_this()](beast::error_code ec, size_t n) {
-          self->drained_ += n;
-          if (ec || self->drained_ > kMaxDrainBytes) return self->Close();
-          self->Drain();
-        });
+    Lowest().async_read_some(asio::buffer(drain_buf_),
+                             [self = Self()](beast::error_code ec, size_t n) {
+                               self->drained_ += n;
+                               if (ec || self->drained_ > kMaxDrainBytes) return self->Close();
+                               self->Drain();
+                             });
   }
 
   void OnBody(beast::error_code ec, size_t /*bytes*/) {
@@ -279,12 +359,12 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request_.body = std::move(req.body());
     beast::error_code ep_ec;
-    auto ep = stream_.socket().remote_endpoint(ep_ec);
+    auto ep = Lowest().socket().remote_endpoint(ep_ec);
     if (!ep_ec) request_.remote = ep.address().to_string();
     head_request_ = request_.method == "HEAD";
     state_ = State::kHandling;
-    stream_.expires_never();
-    server_->RunHandler(shared_from_this());
+    Lowest().expires_never();
+    server_->RunHandler(Self());
   }
 
   void Write(HttpResponse r) {
@@ -304,9 +384,9 @@ class Session : public std::enable_shared_from_this<Session> {
       response_->body() = std::move(r.body);
       response_->prepare_payload();
     }
-    stream_.expires_after(server_->options().read_timeout);
+    Lowest().expires_after(server_->options().read_timeout);
     http::async_write(stream_, *response_,
-                      beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+                      beast::bind_front_handler(&Session::OnWrite, Self()));
   }
 
   void OnWrite(beast::error_code ec, size_t /*bytes*/) {
@@ -320,21 +400,18 @@ class Session : public std::enable_shared_from_this<Session> {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    Lowest().socket().close(ec);
   }
 
- public:
-  ~Session() { server_->Unregister(this); }
-
- private:
-  beast::tcp_stream stream_;
+  Stream stream_;
   HttpServer::Impl* server_;
+  // The web config version whose TLS context this connection uses (kept alive by it).
+  std::shared_ptr<const WebState> web_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::empty_body>> continue_;
   std::optional<http::response<http::string_body>> response_;
-  HttpRequest request_;
   State state_ = State::kWaitingForRequest;
   unsigned version_ = 11;
   bool keep_alive_ = true;
@@ -345,27 +422,50 @@ class Session : public std::enable_shared_from_this<Session> {
   std::array<char, 16384> drain_buf_{};
 };
 
-void HttpServer::Impl::Register(const std::shared_ptr<Session>& s) {
+using PlainSession = Session<beast::tcp_stream>;
+using TlsSession = Session<beast::ssl_stream<beast::tcp_stream>>;
+
+void HttpServer::Impl::Register(const std::shared_ptr<SessionBase>& s) {
   live_sessions_.fetch_add(1, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(sessions_mu_);
   sessions_.insert(s);
 }
 
-void HttpServer::Impl::Unregister(Session* /*s*/) {
+void HttpServer::Impl::Unregister(SessionBase* /*s*/) {
   // Expired weak_ptrs are pruned lazily; the counter is what Stop() waits on.
   live_sessions_.fetch_sub(1, std::memory_order_acq_rel);
 }
 
-void HttpServer::Impl::RunHandler(const std::shared_ptr<Session>& session) {
+bool HttpServer::Impl::Authenticate(const WebState& web, const HttpRequest& req,
+                                    HttpResponse* res) {
+  if (auto creds = ParseBasicAuthorization(req.Header("authorization"))) {
+    if (web_->verifier().Verify(web.config.users, creds->user, creds->password)) return true;
+  }
+  unauthorized_.Increment();
+  res->status = 401;
+  res->content_type = "text/plain; charset=utf-8";
+  res->body = "Unauthorized\n";
+  res->SetHeader("WWW-Authenticate", "Basic");
+  return false;
+}
+
+void HttpServer::Impl::RunHandler(const std::shared_ptr<SessionBase>& session) {
   asio::post(*workers_, [this, session] {
     const HttpRequest& req = session->request();
     HttpResponse res;
     const Router* router = router_.load(std::memory_order_acquire);
     const std::string& route = router->RouteName(req);
+    // The web config's headers come first so that a handler's own value wins (as in
+    // exporter-toolkit, which sets them before calling the handler).
+    std::shared_ptr<const WebState> web = web_ != nullptr ? web_->Current() : nullptr;
+    if (web != nullptr) res.headers = web->config.headers;
     inflight_.Increment();
     auto start = std::chrono::steady_clock::now();
     try {
-      router->Dispatch(req, &res);
+      // Authentication runs here, on the pool: bcrypt takes milliseconds.
+      if (web == nullptr || web->config.users.empty() || Authenticate(*web, req, &res)) {
+        router->Dispatch(req, &res);
+      }
     } catch (const std::exception& e) {
       internal_errors_.Increment();
       STRATA_LOG(kError, "http") << "handler threw" << LogKV("path", req.path)
@@ -411,6 +511,7 @@ Status HttpServer::Impl::Start() {
   acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return fail("cannot listen on");
   port_ = acceptor_.local_endpoint().port();
+  tls_ = web_ != nullptr && web_->Current()->ssl != nullptr;
 
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   int io = options_.io_threads > 0 ? options_.io_threads : static_cast<int>(cores);
@@ -423,7 +524,8 @@ Status HttpServer::Impl::Start() {
   }
   started_ = true;
   STRATA_LOG(kInfo, "http") << "listening" << LogKV("address", options_.listen_address)
-                            << LogKV("port", port_) << LogKV("io_threads", io)
+                            << LogKV("port", port_) << LogKV("tls", tls_ ? "true" : "false")
+                            << LogKV("io_threads", io)
                             << LogKV("workers", workers);
   return Status::Ok();
 }
@@ -433,8 +535,16 @@ void HttpServer::Impl::Accept() {
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
       STRATA_LOG(kWarn, "http") << "accept failed" << LogKV("error", ec.message());
+    } else if (tls_) {
+      // Each connection uses the TLS context of the web config current when it was accepted.
+      std::shared_ptr<const WebState> web = web_->Current();
+      auto session = std::make_shared<TlsSession>(
+          beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(s)), *web->ssl), this,
+          web);
+      Register(session);
+      session->Start();
     } else {
-      auto session = std::make_shared<Session>(std::move(s), this);
+      auto session = std::make_shared<PlainSession>(beast::tcp_stream(std::move(s)), this, nullptr);
       Register(session);
       session->Start();
     }
@@ -482,6 +592,7 @@ HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Start() { return impl_->Start(); }
 uint16_t HttpServer::port() const { return impl_->port(); }
+void HttpServer::SetWebConfig(WebConfigWatcher* web) { impl_->SetWebConfig(web); }
 void HttpServer::SetRouter(const Router* router) { impl_->SetRouter(router); }
 void HttpServer::Stop() { impl_->Stop(); }
 

@@ -2,6 +2,9 @@
 // body limit, a read timeout, and graceful shutdown (stop accepting, let requests in flight
 // finish within a grace period). Network I/O runs on `io_threads`; handlers run on a separate
 // pool of `worker_threads`, so a slow handler (an fsync) never blocks the event loop.
+// With a web config (SetWebConfig), connections are TLS when it has tls_server_config, every
+// request is checked against its basic_auth_users (401 + WWW-Authenticate: Basic otherwise), and
+// its http_server_config.headers are added to every response.
 // Thread-safe: Start() and Stop() may be called from any one controlling thread.
 #pragma once
 
@@ -16,6 +19,10 @@
 
 namespace prometheus {
 class Registry;
+}
+
+namespace strata::server {
+class WebConfigWatcher;
 }
 
 namespace strata::server {
@@ -55,6 +62,11 @@ class HttpServer {
   // Binds and starts the threads. InvalidArgument for a bad address, IOError when the
   // address cannot be bound. REQUIRES: called once.
   Status Start();
+
+  // Serves with `web`'s TLS, authentication and headers (see the file comment); `web` must
+  // outlive the server. Whether the listener is TLS is decided by Start(). REQUIRES: before
+  // Start().
+  void SetWebConfig(WebConfigWatcher* web);
 
   // The bound port (useful with port 0). REQUIRES: Start() returned OK.
   uint16_t port() const;

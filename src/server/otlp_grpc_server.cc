@@ -14,7 +14,9 @@
 
 #include "base/log.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
+#include "server/basic_auth.h"
 #include "server/http_server.h"
+#include "server/web_config_watcher.h"
 
 namespace strata::server {
 namespace {
@@ -24,8 +26,9 @@ using MetricsService = opentelemetry::proto::collector::metrics::v1::MetricsServ
 class ExportService final
     : public MetricsService::WithRawCallbackMethod_Export<MetricsService::Service> {
  public:
-  ExportService(ingest::OtlpReceiver* receiver, boost::asio::thread_pool* pool)
-      : receiver_(receiver), pool_(pool) {}
+  ExportService(ingest::OtlpReceiver* receiver, boost::asio::thread_pool* pool,
+                WebConfigWatcher* web)
+      : receiver_(receiver), pool_(pool), web_(web) {}
 
   grpc::ServerUnaryReactor* Export(grpc::CallbackServerContext* context,
                                    const grpc::ByteBuffer* request,
@@ -36,7 +39,13 @@ class ExportService final
       reactor->Finish(grpc::Status(grpc::StatusCode::INTERNAL, "cannot read the request"));
       return reactor;
     }
-    boost::asio::post(*pool_, [this, reactor, response, slices = std::move(slices)] {
+    boost::asio::post(*pool_, [this, context, reactor, response, slices = std::move(slices)] {
+      // On the pool: bcrypt takes milliseconds.
+      if (!Authorized(*context)) {
+        reactor->Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                                     "missing or wrong basic auth credentials"));
+        return;
+      }
       // One slice (the usual case) is used in place; several are joined.
       std::string joined;
       std::string_view body;
@@ -75,16 +84,44 @@ class ExportService final
   }
 
  private:
+  bool Authorized(const grpc::CallbackServerContext& context) {
+    if (web_ == nullptr) return true;
+    std::shared_ptr<const WebState> web = web_->Current();
+    if (web->config.users.empty()) return true;
+    const auto& md = context.client_metadata();
+    auto it = md.find("authorization");
+    if (it == md.end()) return false;
+    auto creds = ParseBasicAuthorization(std::string_view(it->second.data(), it->second.size()));
+    return creds && web_->verifier().Verify(web->config.users, creds->user, creds->password);
+  }
+
   ingest::OtlpReceiver* receiver_;
   boost::asio::thread_pool* pool_;
+  WebConfigWatcher* web_;  // Optional.
 };
+
+grpc_ssl_client_certificate_request_type GrpcClientAuth(ClientAuth a) {
+  switch (a) {
+    case ClientAuth::kNoClientCert:
+      return GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+    case ClientAuth::kRequestClientCert:
+      return GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_BUT_DONT_VERIFY;
+    case ClientAuth::kRequireAnyClientCert:
+      return GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_BUT_DONT_VERIFY;
+    case ClientAuth::kVerifyClientCertIfGiven:
+      return GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+    case ClientAuth::kRequireAndVerifyClientCert:
+      return GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+}
 
 }  // namespace
 
 class OtlpGrpcServer::Impl {
  public:
-  Impl(ingest::OtlpReceiver* receiver, int workers)
-      : pool_(static_cast<size_t>(workers)), service_(receiver, &pool_) {}
+  Impl(ingest::OtlpReceiver* receiver, int workers, WebConfigWatcher* web)
+      : pool_(static_cast<size_t>(workers)), service_(receiver, &pool_, web) {}
   boost::asio::thread_pool pool_;
   ExportService service_;
   std::unique_ptr<grpc::Server> server_;
@@ -92,20 +129,34 @@ class OtlpGrpcServer::Impl {
 };
 
 Result<std::unique_ptr<OtlpGrpcServer>> OtlpGrpcServer::Start(const OtlpGrpcOptions& options,
-                                                              ingest::OtlpReceiver* receiver) {
+                                                              ingest::OtlpReceiver* receiver,
+                                                              WebConfigWatcher* web) {
   std::string host;
   uint16_t port = 0;
   STRATA_RETURN_IF_ERROR(ParseHostPort(options.listen_address, &host, &port));
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   int workers = options.worker_threads > 0 ? options.worker_threads : static_cast<int>(cores);
   std::unique_ptr<OtlpGrpcServer> server(new OtlpGrpcServer());
-  server->impl_ = std::make_unique<Impl>(receiver, workers);
+  server->impl_ = std::make_unique<Impl>(receiver, workers, web);
   grpc::ServerBuilder builder;
   int selected = 0;
   std::string address = host.find(':') != std::string::npos
                             ? "[" + host + "]:" + std::to_string(port)
                             : host + ":" + std::to_string(port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected);
+  std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
+  bool tls = false;
+  if (web != nullptr && web->Current()->ssl != nullptr) {
+    // gRPC takes the same certificate and client-certificate policy; its TLS versions and
+    // ciphers are gRPC's own (TLS 1.2+), and a renewed certificate needs a restart here.
+    std::shared_ptr<const WebState> state = web->Current();
+    grpc::SslServerCredentialsOptions ssl(GrpcClientAuth(state->config.tls.client_auth));
+    ssl.pem_root_certs = state->tls_material.client_ca_pem;
+    ssl.pem_key_cert_pairs.push_back(
+        {state->tls_material.key_pem, state->tls_material.cert_chain_pem});
+    creds = grpc::SslServerCredentials(ssl);
+    tls = true;
+  }
+  builder.AddListeningPort(address, creds, &selected);
   // gRPC refuses larger messages (after decompression) with RESOURCE_EXHAUSTED.
   const size_t max = std::min<size_t>(receiver->options().max_decoded_bytes, INT32_MAX);
   builder.SetMaxReceiveMessageSize(static_cast<int>(max));
@@ -117,7 +168,8 @@ Result<std::unique_ptr<OtlpGrpcServer>> OtlpGrpcServer::Start(const OtlpGrpcOpti
   }
   server->port_ = static_cast<uint16_t>(selected);
   STRATA_LOG(kInfo, "otlp_grpc") << "OTLP/gRPC listening" << LogKV("address", address)
-                                 << LogKV("grpc_port", server->port_) << LogKV("workers", workers);
+                                 << LogKV("grpc_port", server->port_)
+                                 << LogKV("tls", tls ? "true" : "false") << LogKV("workers", workers);
   return server;
 }
 

@@ -3,7 +3,10 @@
 // bytes (gRPC has already undone grpc-encoding gzip) and go to the same OtlpReceiver as
 // OTLP/HTTP on a worker pool, so gRPC's threads never wait for the WAL. Errors follow the OTLP
 // specification: INVALID_ARGUMENT for undecodable data, RESOURCE_EXHAUSTED / UNAVAILABLE with a
-// google.rpc.RetryInfo under back-pressure or a failed WAL write. Thread-safe.
+// google.rpc.RetryInfo under back-pressure or a failed WAL write. With a web config, the
+// listener uses its TLS certificate and client-certificate policy (fixed at start) and every
+// call must carry `authorization: Basic ...` metadata of one of its current basic_auth_users
+// (else UNAUTHENTICATED). Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +18,8 @@
 
 namespace strata::server {
 
+class WebConfigWatcher;
+
 struct OtlpGrpcOptions {
   // host:port to serve OTLP/gRPC on; empty = off. Port 0 picks a free port. Default: off
   // (--otlp.grpc-listen=127.0.0.1:4317 is the usual setting).
@@ -25,10 +30,12 @@ struct OtlpGrpcOptions {
 
 class OtlpGrpcServer {
  public:
-  // Binds and starts serving into `receiver` (which must outlive the server). IOError when the
-  // address cannot be bound, InvalidArgument when it is malformed.
+  // Binds and starts serving into `receiver` (which must outlive the server), with `web`'s TLS
+  // and basic auth when given (it must outlive the server too). IOError when the address cannot
+  // be bound, InvalidArgument when it is malformed.
   static Result<std::unique_ptr<OtlpGrpcServer>> Start(const OtlpGrpcOptions& options,
-                                                       ingest::OtlpReceiver* receiver);
+                                                       ingest::OtlpReceiver* receiver,
+                                                       WebConfigWatcher* web = nullptr);
   ~OtlpGrpcServer();  // Calls Stop().
   OtlpGrpcServer(const OtlpGrpcServer&) = delete;
   OtlpGrpcServer& operator=(const OtlpGrpcServer&) = delete;

@@ -194,6 +194,10 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
   server->AddBootRoutes();
   server->http_ = std::make_unique<HttpServer>(server->options_.http, &server->boot_router_,
                                                server->registry_.get());
+  if (!server->options_.web_config_file.empty()) {
+    STRATA_ASSIGN_OR_RETURN(server->web_, WebConfigWatcher::Open(server->options_.web_config_file));
+    server->http_->SetWebConfig(server->web_.get());
+  }
   return server;
 }
 
@@ -265,6 +269,21 @@ void Server::AddRoutes() {
       res->body = "failed to reload config: " + s.message();
     }
   });
+  router_.Add({"POST", "PUT"}, "/-/quit", [this](const HttpRequest&, HttpResponse* res) {
+    res->content_type = "text/plain; charset=utf-8";
+    if (!options_.enable_lifecycle) {
+      res->status = 403;
+      res->body = "Lifecycle API is not enabled.";
+      return;
+    }
+    if (!options_.request_shutdown) {
+      res->status = 501;
+      res->body = "Quitting is not supported by this process.";
+      return;
+    }
+    res->body = "Requesting termination... Goodbye!";
+    options_.request_shutdown();
+  });
   router_.Add({"POST"}, "/api/v1/write",
               [this](const HttpRequest& req, HttpResponse* res) { HandleWrite(req, res); });
   // OTLP/HTTP metrics: the OTLP default path and Prometheus 3's.
@@ -276,6 +295,20 @@ void Server::AddRoutes() {
               [this](const HttpRequest&, HttpResponse* res) { ServeMetrics(res); });
   router_.Add({"POST", "PUT"}, "/api/v1/admin/tsdb/snapshot",
               [this](const HttpRequest& req, HttpResponse* res) { HandleSnapshot(req, res); });
+  // Prometheus' other admin endpoints: the same 503 when the admin API is off; Strata cannot
+  // delete series, so they answer 501 when it is on.
+  for (const auto& [methods, path] :
+       {std::pair<std::vector<std::string>, std::string>{{"POST", "PUT", "DELETE"},
+                                                         "/api/v1/admin/tsdb/delete_series"},
+        {{"POST", "PUT"}, "/api/v1/admin/tsdb/clean_tombstones"}}) {
+    router_.Add(methods, path, [this](const HttpRequest&, HttpResponse* res) {
+      if (!options_.enable_admin_api) {
+        SetJsonError(res, 503, "unavailable", "admin APIs disabled");
+        return;
+      }
+      SetJsonError(res, 501, "unavailable", "not supported by Strata: series cannot be deleted");
+    });
+  }
 }
 
 void Server::HandleSnapshot(const HttpRequest& req, HttpResponse* res) {
@@ -380,6 +413,7 @@ void Server::HandleOtlp(const HttpRequest& req, HttpResponse* res) {
 
 Status Server::Start() {
   STRATA_RETURN_IF_ERROR(http_->Start());
+  if (web_) web_->Start();
   // The warm tier opens (RocksDB reads its manifest and table files) while the WAL replays.
   // So does the cold tier (listing the object store).
   Result<std::unique_ptr<storage::WarmStore>> warm = Status::Internal("warm tier not opened");
@@ -445,7 +479,7 @@ Status Server::Start() {
   remote_write_ = std::make_unique<ingest::RemoteWriteReceiver>(ingest_.get(), options_.remote_write);
   otlp_ = std::make_unique<ingest::OtlpReceiver>(ingest_.get(), options_.otlp);
   if (!options_.otlp_grpc.listen_address.empty()) {
-    auto grpc = OtlpGrpcServer::Start(options_.otlp_grpc, otlp_.get());
+    auto grpc = OtlpGrpcServer::Start(options_.otlp_grpc, otlp_.get(), web_.get());
     if (!grpc.ok()) {
       http_->Stop();
       return grpc.status().WithContext("starting OTLP/gRPC");
@@ -508,6 +542,7 @@ void Server::Stop() {
   if (rules_) rules_->Stop();
   if (notifier_) notifier_->Stop();
   if (otlp_grpc_) otlp_grpc_->Stop();
+  if (web_) web_->Stop();
   if (compactor_) compactor_->Stop();
   if (head_) {
     Status s = head_->Close();

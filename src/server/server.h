@@ -7,6 +7,7 @@
 #include <prometheus/registry.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,7 @@
 #include "query/engine.h"
 #include "server/router.h"
 #include "server/rules_api.h"
+#include "server/web_config_watcher.h"
 #include "rules/manager.h"
 #include "rules/notifier.h"
 #include "rules/sample_sink.h"
@@ -64,9 +66,15 @@ struct ServerOptions {
   rules::ManagerOptions rules;
   // Alertmanagers to notify; none: alerts are evaluated but not sent.
   rules::NotifierOptions notifier;
-  // Serve POST/PUT /-/reload (Prometheus' --web.enable-lifecycle); else it answers 403.
-  // Default: false.
+  // Serve POST/PUT /-/reload and /-/quit (Prometheus' --web.enable-lifecycle); else they answer
+  // 403. Default: false.
   bool enable_lifecycle = false;
+  // Called by POST/PUT /-/quit (with enable_lifecycle) after the reply is queued; the process
+  // then shuts down as on SIGTERM. Unset: /-/quit answers 501.
+  std::function<void()> request_shutdown;
+  // Prometheus' web configuration file (--web.config.file): TLS, basic auth and headers of the
+  // HTTP and OTLP/gRPC listeners, re-read every second. Empty: plain HTTP, no authentication.
+  std::string web_config_file;
   // Reported by /api/v1/status/buildinfo and strata_build_info.
   std::string version = "0.0.0";
 
@@ -109,6 +117,7 @@ class Server {
 
   ServerOptions options_;
   std::unique_ptr<FileLock> lock_;
+  std::unique_ptr<WebConfigWatcher> web_;  // Outlives the listeners; null without a web config.
   storage::DataDirState dir_state_ = storage::DataDirState::kNew;  // Until the marker is written.
   std::shared_ptr<prometheus::Registry> registry_;
   // Collected next to registry_ at scrape time (prometheus-cpp 1.0 registries cannot hold them).

@@ -224,6 +224,15 @@ int Serve(strata::server::ServerOptions options, const ServeFlags& flags) {
     return 2;
   }
   if (!ApplyRuleFlags(flags, &options)) return 2;
+  if (!options.web_config_file.empty()) {
+    // Checked here so that a bad file is a usage error (exit 2), as in Prometheus.
+    auto web = strata::server::LoadWebState(options.web_config_file);
+    if (!web.ok()) {
+      std::fprintf(stderr, "strata: --web.config.file: %s\n", web.status().message().c_str());
+      return 2;
+    }
+  }
+  options.request_shutdown = [] { ::kill(::getpid(), SIGTERM); };
   if (strata::Status v = options.Validate(); !v.ok()) {
     std::fprintf(stderr, "strata: %s\n", v.message().c_str());
     return 2;
@@ -475,7 +484,10 @@ const CLI::Validator kUnsigned(
   serve->add_option("--web.external-url", options.rules.group.external_url,
                     "URL under which Strata is reached (alerts' generatorURL, $externalURL)");
   serve->add_flag("--web.enable-lifecycle", options.enable_lifecycle,
-                  "Serve POST /-/reload (reloads the rule files)");
+                  "Serve POST /-/reload (reloads the rule files) and POST /-/quit");
+  serve->add_option("--web.config.file", options.web_config_file,
+                    "Prometheus web configuration file (TLS, basic auth, headers) for the HTTP "
+                    "and OTLP/gRPC listeners; re-read every second");
   serve->add_flag("--web.enable-admin-api", options.enable_admin_api,
                   "Serve the admin API (POST /api/v1/admin/tsdb/snapshot, used by strata backup "
                   "--url)");
