@@ -12,6 +12,8 @@ packages=(
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libre2-dev libroaring-dev
   libxxhash-dev libabsl-dev libyaml-cpp-dev libzstd-dev libcli11-dev
   libcurl4-openssl-dev libssl-dev
+  # TLS and basic auth (server/): bcrypt through libcrypt's crypt_rn; the TLS test's certificates
+  libcrypt-dev openssl
   # OTLP: gRPC server and code generator, gzip
   libgrpc++-dev protobuf-compiler-grpc zlib1g-dev
   # `make fuzz`: Clang 14 with its sanitizer and libFuzzer runtimes (libclang_rt.fuzzer)
