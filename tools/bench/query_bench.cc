@@ -5,17 +5,11 @@
 //   query  run dashboard query_range queries against Strata and Prometheus, time them (median
 //          of --runs), compare both answers and print a Markdown table of ratios.
 // Each subcommand ends its output with one JSON line starting with {"tool":"query_bench".
-#include <snappy.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <atomic>
-#include <bit>
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/beast/http/verb.hpp>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -35,623 +29,35 @@
 #include <utility>
 #include <vector>
 
-#include "proto/remote.pb.h"
+#include "bench/lib/dashboard_workload.h"
+#include "bench/lib/http_client.h"
+#include "bench/lib/json.h"
+#include "bench/lib/query_result.h"
+#include "bench/lib/remote_write_encoder.h"
+#include "bench/lib/url.h"
 
 namespace strata::tools {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using asio::ip::tcp;
+using bench::Compare;
+using bench::Comparison;
+using bench::FormatTime;
+using bench::HttpClient;
+using bench::HttpRequest;
+using bench::HttpResponse;
+using bench::Json;
+using bench::JsonEscape;
+using bench::JsonParser;
+using bench::kSeriesPerHost;
+using bench::QueryResult;
+using bench::Tolerance;
+using bench::Url;
+using bench::UrlEncode;
 using Clock = std::chrono::steady_clock;
 
-constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;  // Prometheus' staleness marker.
-constexpr uint64_t kAbsentBits = 0x7ff8000000dead01ULL;    // Generator only: "no sample".
-constexpr int kSeriesPerHost = 100;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// splitmix64: a tiny seedable generator, one per series group, so values never depend on
-// request batching.
-struct Rng {
-  uint64_t state = 0;
-  uint64_t Next() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }  // [0, 1)
-};
-
-double RoundTo(double v, double step) { return std::round(v / step) * step; }
-
-std::string JsonEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// HTTP client.
-
-struct Url {
-  std::string host;
-  std::string port;
-  std::string path;  // Without a trailing slash for base URLs.
-};
-
-std::optional<Url> ParseUrl(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
-  if (url.substr(0, kScheme.size()) != kScheme) return std::nullopt;
-  url.remove_prefix(kScheme.size());
-  const size_t slash = url.find('/');
-  const std::string_view authority = url.substr(0, slash);
-  Url u;
-  if (slash != std::string_view::npos) u.path = std::string(url.substr(slash));
-  while (!u.path.empty() && u.path.back() == '/') u.path.pop_back();
-  const size_t colon = authority.rfind(':');
-  u.host = std::string(authority.substr(0, colon));
-  u.port = colon == std::string_view::npos ? "80" : std::string(authority.substr(colon + 1));
-  if (u.host.empty() || u.port.empty()) return std::nullopt;
-  return u;
-}
-
-std::string UrlEncode(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof(buf), "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
-struct HttpResponse {
-  int status = 0;  // 0: transport error (see error).
-  std::string body;
-  std::optional<int> retry_after_s;
-  std::string error;
-};
-
-// One keep-alive HTTP/1.1 connection. Confined to one thread.
-class HttpClient {
- public:
-  HttpClient(Url url, int timeout_s) : url_(std::move(url)), timeout_s_(timeout_s), socket_(ioc_) {}
-  HttpClient(const HttpClient&) = delete;
-  HttpClient& operator=(const HttpClient&) = delete;
-
-  bool Connect(std::string* error) {
-    beast::error_code ec;
-    socket_.close(ec);
-    buffer_.clear();  // Drops any partial response of the previous connection.
-    tcp::resolver resolver(ioc_);
-    auto endpoints = resolver.resolve(url_.host, url_.port, ec);
-    if (!ec) asio::connect(socket_, endpoints, ec);
-    if (ec) {
-      *error = "connect " + url_.host + ":" + url_.port + ": " + ec.message();
-      return false;
-    }
-    socket_.set_option(tcp::no_delay(true), ec);
-    timeval tv{timeout_s_, 0};
-    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    connected_ = true;
-    return true;
-  }
-
-  // Sends one request on the kept-alive connection and reads the whole response. A transport
-  // error on a reused connection (the peer may have closed it while idle) is retried once on a
-  // new connection; the caller sees it only if that fails too.
-  HttpResponse Do(http::request<http::string_body>& req) {
-    req.set(http::field::host, url_.host + ":" + url_.port);
-    req.set(http::field::user_agent, "strata-query-bench/1");
-    req.keep_alive(true);
-    req.prepare_payload();
-    HttpResponse out;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      if (!connected_ && !Connect(&out.error)) return out;
-      beast::error_code ec;
-      http::write(socket_, req, ec);
-      http::response_parser<http::string_body> parser;
-      parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-      if (!ec) http::read(socket_, buffer_, parser, ec);
-      if (ec) {
-        out.error = "transport: " + ec.message();
-        connected_ = false;
-        continue;
-      }
-      auto res = parser.release();
-      out.status = static_cast<int>(res.result_int());
-      out.error.clear();
-      if (auto ra = res.find(http::field::retry_after); ra != res.end()) {
-        int seconds = 0;
-        const std::string v(ra->value());
-        if (std::sscanf(v.c_str(), "%d", &seconds) == 1 && seconds >= 0)
-          out.retry_after_s = seconds;
-      }
-      if (!res.keep_alive()) connected_ = false;
-      out.body = std::move(res.body());
-      return out;
-    }
-    return out;
-  }
-
-  HttpResponse Get(const std::string& target) {
-    http::request<http::string_body> req{http::verb::get, url_.path + target, 11};
-    return Do(req);
-  }
-
-  const Url& url() const { return url_; }
-
- private:
-  Url url_;
-  int timeout_s_;
-  asio::io_context ioc_;
-  tcp::socket socket_;
-  beast::flat_buffer buffer_;
-  bool connected_ = false;
-};
-
-// ---------------------------------------------------------------------------------------------
-// Workload: kSeriesPerHost series per host. Target "node" (host-NNNN:9100, job="node"): 76
-// node_exporter series, node_boot_time_seconds, node_uname_info and up. Target "api"
-// (host-NNNN:8080, job="api"): up and http_request_duration_seconds{handler} for 2 handlers
-// (8 buckets with +Inf, _sum, _count).
-
-enum class Model {
-  kCpuSeconds,     // Counter: 0.01 s resolution.
-  kIntCounter,     // Counter: integer increments.
-  kIoSeconds,      // Counter: 0.001 s resolution.
-  kMemBytes,       // Gauge: page-granular random walk.
-  kFsBytes,        // Gauge: mostly constant.
-  kConstant,       // Gauge: size_bytes, MemTotal, network_up.
-  kLoad,           // Gauge: two decimals.
-  kSmallInt,       // Gauge: small integers.
-  kTemperature,    // Gauge: 0.5 degree steps.
-  kOffsetSeconds,  // Gauge: noisy tiny floats.
-  kBootTime,       // Gauge: Unix time of the last boot.
-  kInfo,           // Info metric: always 1.
-  kUp,             // 1, or 0 while the host is down.
-  kHistogram,      // A whole classic histogram: buckets..., _sum, _count.
-};
-
-bool IsCounter(Model m) {
-  return m == Model::kCpuSeconds || m == Model::kIntCounter || m == Model::kIoSeconds;
-}
-
-using LabelList = std::vector<std::pair<std::string, std::string>>;
-
-struct Template {
-  std::string name;
-  LabelList labels;  // Besides __name__, instance and job.
-  Model model;
-  double base;  // Gauges: centre; counters: scale of the start value.
-  double rate;  // Counters: mean increment per second; gauges: step size.
-};
-
-constexpr double kBuckets[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 0};  // 0: +Inf.
-constexpr int kNumBuckets = 8;
-constexpr const char* kBucketLabels[] = {"0.01", "0.025", "0.05", "0.1",
-                                         "0.25", "0.5",   "1",    "+Inf"};
-
-std::vector<Template> NodeTemplate() {
-  std::vector<Template> t;
-  const std::pair<const char*, double> modes[] = {
-      {"idle", 0.80},    {"iowait", 0.01}, {"irq", 0.002},   {"nice", 0.001},
-      {"softirq", 0.01}, {"steal", 0.0},   {"system", 0.06}, {"user", 0.12}};
-  for (const char* cpu : {"0", "1"}) {
-    for (const auto& [mode, share] : modes) {
-      t.push_back({"node_cpu_seconds_total",
-                   {{"cpu", cpu}, {"mode", mode}},
-                   Model::kCpuSeconds,
-                   5e6 * share,
-                   share});
-    }
-  }
-  for (const char* dev : {"eth0", "ens3", "lo"}) {
-    const double f = dev[0] == 'l' ? 0.1 : 1;
-    t.push_back(
-        {"node_network_receive_bytes_total", {{"device", dev}}, Model::kIntCounter, 1e12, 2e5 * f});
-    t.push_back({"node_network_transmit_bytes_total",
-                 {{"device", dev}},
-                 Model::kIntCounter,
-                 1e12,
-                 1e5 * f});
-    t.push_back({"node_network_receive_packets_total",
-                 {{"device", dev}},
-                 Model::kIntCounter,
-                 1e9,
-                 300 * f});
-    t.push_back({"node_network_transmit_packets_total",
-                 {{"device", dev}},
-                 Model::kIntCounter,
-                 1e9,
-                 200 * f});
-    t.push_back({"node_network_up", {{"device", dev}}, Model::kConstant, 1, 0});
-  }
-  for (const char* dev : {"sda", "sdb"}) {
-    t.push_back({"node_disk_read_bytes_total", {{"device", dev}}, Model::kIntCounter, 1e12, 5e4});
-    t.push_back(
-        {"node_disk_written_bytes_total", {{"device", dev}}, Model::kIntCounter, 1e12, 1e5});
-    t.push_back(
-        {"node_disk_io_time_seconds_total", {{"device", dev}}, Model::kIoSeconds, 1e5, 0.02});
-    t.push_back(
-        {"node_disk_reads_completed_total", {{"device", dev}}, Model::kIntCounter, 1e8, 10});
-    t.push_back(
-        {"node_disk_writes_completed_total", {{"device", dev}}, Model::kIntCounter, 1e8, 20});
-  }
-  t.push_back({"node_context_switches_total", {}, Model::kIntCounter, 1e10, 3000});
-  t.push_back({"node_intr_total", {}, Model::kIntCounter, 1e10, 2000});
-  t.push_back({"node_forks_total", {}, Model::kIntCounter, 1e7, 2});
-  t.push_back({"node_vmstat_pgfault", {}, Model::kIntCounter, 1e10, 1500});
-  t.push_back({"node_vmstat_pgmajfault", {}, Model::kIntCounter, 1e6, 0.5});
-  const std::tuple<const char*, const char*, const char*, double> filesystems[] = {
-      {"/dev/sda1", "ext4", "/", 50e9},
-      {"/dev/sdb1", "xfs", "/data", 1e12},
-      {"tmpfs", "tmpfs", "/run", 2e9}};
-  for (const auto& [dev, fstype, mnt, size] : filesystems) {
-    const LabelList l = {{"device", dev}, {"fstype", fstype}, {"mountpoint", mnt}};
-    t.push_back({"node_filesystem_size_bytes", l, Model::kConstant, size, 0});
-    t.push_back({"node_filesystem_avail_bytes", l, Model::kFsBytes, size * 0.4, 4096});
-    t.push_back({"node_filesystem_free_bytes", l, Model::kFsBytes, size * 0.45, 4096});
-    t.push_back({"node_filesystem_files_free", l, Model::kFsBytes, size / 16384, 1});
-  }
-  t.push_back({"node_memory_MemTotal_bytes", {}, Model::kConstant, 16e9, 0});
-  t.push_back({"node_memory_MemAvailable_bytes", {}, Model::kMemBytes, 9e9, 4096});
-  t.push_back({"node_memory_MemFree_bytes", {}, Model::kMemBytes, 2e9, 4096});
-  t.push_back({"node_memory_Cached_bytes", {}, Model::kMemBytes, 6e9, 4096});
-  t.push_back({"node_memory_Buffers_bytes", {}, Model::kMemBytes, 3e8, 4096});
-  t.push_back({"node_memory_Active_bytes", {}, Model::kMemBytes, 7e9, 4096});
-  t.push_back({"node_memory_Inactive_bytes", {}, Model::kMemBytes, 5e9, 4096});
-  t.push_back({"node_memory_SwapFree_bytes", {}, Model::kConstant, 2e9, 0});
-  t.push_back({"node_load1", {}, Model::kLoad, 1.5, 0.3});
-  t.push_back({"node_load5", {}, Model::kLoad, 1.5, 0.1});
-  t.push_back({"node_load15", {}, Model::kLoad, 1.5, 0.03});
-  t.push_back({"node_procs_running", {}, Model::kSmallInt, 3, 2});
-  t.push_back({"node_procs_blocked", {}, Model::kSmallInt, 0, 1});
-  t.push_back({"node_entropy_available_bits", {}, Model::kSmallInt, 3500, 50});
-  t.push_back({"node_filefd_allocated", {}, Model::kSmallInt, 5000, 20});
-  for (const char* sensor : {"temp1", "temp2"}) {
-    t.push_back({"node_hwmon_temp_celsius",
-                 {{"chip", "platform_coretemp_0"}, {"sensor", sensor}},
-                 Model::kTemperature,
-                 45,
-                 0.5});
-  }
-  t.push_back({"node_timex_offset_seconds", {}, Model::kOffsetSeconds, 0, 1e-5});
-  t.push_back({"node_boot_time_seconds", {}, Model::kBootTime, 0, 0});
-  t.push_back({"node_uname_info",
-               {{"domainname", "(none)"},
-                {"machine", "x86_64"},
-                {"nodename", ""},  // Filled in per host.
-                {"release", ""},
-                {"sysname", "Linux"}},
-               Model::kInfo,
-               1,
-               0});
-  t.push_back({"up", {}, Model::kUp, 1, 0});
-  return t;
-}
-
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-void PutLengthDelimited(std::string* out, int field, std::string_view bytes) {
-  PutVarint(out, (static_cast<uint64_t>(field) << 3) | 2);
-  PutVarint(out, bytes.size());
-  out->append(bytes);
-}
-
-// Encoded TimeSeries.labels fields, sorted by name as Prometheus sends them.
-std::string EncodeLabels(LabelList labels) {
-  std::sort(labels.begin(), labels.end());
-  std::string block;
-  for (const auto& [name, value] : labels) {
-    std::string label;
-    PutLengthDelimited(&label, 1, name);
-    PutLengthDelimited(&label, 2, value);
-    PutLengthDelimited(&block, 1, label);
-  }
-  return block;
-}
-
-// Down-time of a rebooting host, in steps: [start, end). Empty for the others.
-struct Downtime {
-  int64_t start = -1;
-  int64_t end = -1;
-  bool Covers(int64_t step) const { return step >= start && step < end; }
-};
-
-// The series of one template entry of one host (a histogram is one group of 10 series). Values
-// evolve one step at a time; Emit() writes this step's value of each series into `out`.
-class Group {
- public:
-  Group(const Template& tmpl, std::vector<std::string> label_blocks, int64_t offset_ms,
-        Downtime down, uint64_t seed, int64_t start_ms)
-      : model_(tmpl.model),
-        base_(tmpl.base),
-        rate_(tmpl.rate),
-        label_blocks_(std::move(label_blocks)),
-        offset_ms_(offset_ms),
-        down_(down),
-        rng_{seed} {
-    if (model_ == Model::kHistogram) {
-      hist_rps_ = tmpl.rate * (0.5 + rng_.Uniform());
-      hist_median_s_ = tmpl.base * (0.6 + 0.8 * rng_.Uniform());
-      hist_phase_ = 6.283185307179586 * rng_.Uniform();
-      cumulative_.assign(kNumBuckets, 0);
-      // Counts as of a process that has been up for a while.
-      HistogramStep(hist_rps_ * (3600 + 86400 * rng_.Uniform()), 0);
-    } else if (model_ == Model::kBootTime) {
-      value_ = std::floor(static_cast<double>(start_ms) / 1000 - 86400 * (1 + 30 * rng_.Uniform()));
-    } else {
-      value_ = Initial(false);
-    }
-  }
-
-  size_t size() const { return label_blocks_.size(); }
-  const std::string& labels(size_t i) const { return label_blocks_[i]; }
-  int64_t offset_ms() const { return offset_ms_; }
-
-  // Writes size() values for `step` (scraped at t_ms) into out: a value, a stale NaN or
-  // kAbsentBits. REQUIRES: called for step 0, 1, 2... in order.
-  void Emit(int64_t step, int64_t t_ms, double* out) {
-    if (down_.Covers(step)) {
-      // The scrape fails: Prometheus writes up=0 and staleness markers for the target's series
-      // at the first failed scrape, then nothing until the target is back.
-      for (size_t i = 0; i < size(); ++i) {
-        out[i] = model_ == Model::kUp  ? 0
-                 : step == down_.start ? std::bit_cast<double>(kStaleNaNBits)
-                                       : std::bit_cast<double>(kAbsentBits);
-      }
-      return;
-    }
-    if (step == down_.end) Reboot(t_ms);
-    if (model_ == Model::kHistogram) {
-      for (int b = 0; b < kNumBuckets; ++b) out[b] = cumulative_[static_cast<size_t>(b)];
-      out[kNumBuckets] = hist_sum_;
-      out[kNumBuckets + 1] = cumulative_.back();
-      HistogramStep(hist_rps_ * 15 * (0.5 + rng_.Uniform()), t_ms);
-      return;
-    }
-    out[0] = value_;
-    value_ = Next();
-  }
-
- private:
-  // Counters restart near zero, the boot time moves; gauges carry on.
-  void Reboot(int64_t t_ms) {
-    if (model_ == Model::kHistogram) {
-      std::fill(cumulative_.begin(), cumulative_.end(), 0);
-      hist_sum_ = 0;
-    } else if (model_ == Model::kBootTime) {
-      value_ = std::floor(static_cast<double>(t_ms) / 1000 - 20);
-    } else if (IsCounter(model_)) {
-      value_ = Initial(true);
-    }
-  }
-
-  double Initial(bool after_reboot) {
-    const double scale = after_reboot ? 60 * rate_ : base_;  // After a reboot: ~a minute's worth.
-    switch (model_) {
-      case Model::kCpuSeconds:
-        return RoundTo(scale * (0.5 + rng_.Uniform()), 0.01);
-      case Model::kIntCounter:
-      case Model::kIoSeconds:
-        return std::floor(scale * rng_.Uniform());
-      case Model::kMemBytes:
-      case Model::kFsBytes:
-        return RoundTo(base_ * (0.5 + rng_.Uniform()), 4096);
-      case Model::kConstant:
-        return base_ == 1 ? 1 : RoundTo(base_ * (0.5 + rng_.Uniform()), 4096);
-      case Model::kLoad:
-        return RoundTo(base_ * 2 * rng_.Uniform(), 0.01);
-      case Model::kSmallInt:
-        return std::floor(base_ * (0.5 + rng_.Uniform()));
-      case Model::kTemperature:
-        return RoundTo(base_ + 5 * rng_.Uniform(), rate_);
-      case Model::kOffsetSeconds:
-        return rate_ * (rng_.Uniform() - 0.5);
-      case Model::kInfo:
-      case Model::kUp:
-        return 1;
-      case Model::kBootTime:
-      case Model::kHistogram:
-        break;
-    }
-    return 0;
-  }
-
-  // The value one 15 s scrape later.
-  double Next() {
-    constexpr double kInterval = 15;
-    const double u = rng_.Uniform();
-    switch (model_) {
-      case Model::kCpuSeconds:
-        return RoundTo(value_ + kInterval * rate_ * (0.5 + u), 0.01);
-      case Model::kIntCounter:
-        return value_ + std::floor(kInterval * rate_ * 2 * u);
-      case Model::kIoSeconds:
-        return RoundTo(value_ + kInterval * rate_ * 2 * u, 0.001);
-      case Model::kMemBytes:
-        return std::max(0.0, value_ + rate_ * std::floor((u - 0.5) * 2000));
-      case Model::kFsBytes:
-        return u < 0.2 ? std::max(0.0, value_ + rate_ * std::floor((u - 0.1) * 500)) : value_;
-      case Model::kLoad:
-        return std::max(0.0, RoundTo(value_ + rate_ * (u - 0.5) * 2, 0.01));
-      case Model::kSmallInt:
-        return std::max(0.0, value_ + std::round(rate_ * (u - 0.5) * 2));
-      case Model::kTemperature:
-        return u < 0.3 ? value_ + (u < 0.15 ? -rate_ : rate_) : value_;
-      case Model::kOffsetSeconds:
-        return rate_ * (u - 0.5);
-      case Model::kConstant:
-      case Model::kBootTime:
-      case Model::kInfo:
-      case Model::kUp:
-      case Model::kHistogram:
-        break;
-    }
-    return value_;
-  }
-
-  // Adds `requests` observations from a log-normal latency distribution whose median drifts
-  // with a 2 h period, so quantiles move over the day.
-  void HistogramStep(double requests, int64_t t_ms) {
-    const double n = std::floor(requests);
-    const double median =
-        hist_median_s_ *
-        (1 + 0.5 * std::sin(hist_phase_ + 6.283185307179586 * static_cast<double>(t_ms) / 7.2e6));
-    constexpr double kSigma = 0.9;
-    double prev = 0;
-    for (int b = 0; b < kNumBuckets; ++b) {
-      double c = n;  // +Inf
-      if (kBuckets[b] > 0) {
-        const double cdf =
-            0.5 * std::erfc(-(std::log(kBuckets[b]) - std::log(median)) / (kSigma * M_SQRT2));
-        c = std::min(n, std::floor(n * cdf + rng_.Uniform()));
-      }
-      c = std::max(c, prev);  // Cumulative: never below the previous bucket.
-      cumulative_[static_cast<size_t>(b)] += c;
-      prev = c;
-    }
-    hist_sum_ += n * median * std::exp(kSigma * kSigma / 2) * (0.9 + 0.2 * rng_.Uniform());
-  }
-
-  Model model_;
-  double base_;
-  double rate_;
-  std::vector<std::string> label_blocks_;
-  int64_t offset_ms_;
-  Downtime down_;
-  Rng rng_;
-  double value_ = 0;
-  // Histograms only.
-  std::vector<double> cumulative_;  // Per bucket, +Inf last.
-  double hist_sum_ = 0;
-  double hist_rps_ = 0;
-  double hist_median_s_ = 0;
-  double hist_phase_ = 0;
-};
-
-struct WorkloadOptions {
-  int64_t series = 10000;  // Rounded to whole hosts of kSeriesPerHost.
-  double hours = 6;
-  int64_t interval_ms = 15000;
-  std::optional<int64_t> end_ms;  // Default: now.
-  uint64_t seed = 1;
-  int64_t down_every = 25;        // Host h reboots if h % down_every == 7; 0: none.
-  int64_t window_steps = 20;      // Samples per TimeSeries in a request.
-  int64_t batch_samples = 20000;  // Samples per request (about).
-  // Send only steps [from_step, to_step) (default: all). Values are still generated from step 0,
-  // so a load split into consecutive step ranges sends exactly the samples of one whole load.
-  int64_t from_step = 0;
-  std::optional<int64_t> to_step;
-};
-
-struct Workload {
-  std::vector<Group> groups;
-  int64_t hosts = 0;
-  int64_t series = 0;
-  int64_t steps = 0;
-  int64_t start_ms = 0;
-  int64_t rebooting_hosts = 0;
-};
-
-Workload MakeWorkload(const WorkloadOptions& o) {
-  Workload w;
-  w.hosts = std::max<int64_t>(1, (o.series + kSeriesPerHost / 2) / kSeriesPerHost);
-  w.steps = std::max<int64_t>(
-      1, std::llround(o.hours * 3600 * 1000 / static_cast<double>(o.interval_ms)));
-  const int64_t end_ms = o.end_ms.value_or(NowMs());
-  w.start_ms = end_ms - w.steps * o.interval_ms;
-  Downtime reboot;
-  reboot.start = w.steps * 5 / 8;
-  reboot.end = std::min(w.steps, reboot.start + std::clamp<int64_t>(w.steps / 24, 1, 60));
-  const std::vector<Template> node = NodeTemplate();
-  for (int64_t h = 0; h < w.hosts; ++h) {
-    char host[32];
-    std::snprintf(host, sizeof(host), "host-%04lld", static_cast<long long>(h));
-    const std::string node_instance = std::string(host) + ":9100";
-    const std::string api_instance = std::string(host) + ":8080";
-    Rng host_rng{o.seed * 1000003 + static_cast<uint64_t>(h)};
-    // Targets are scraped at fixed offsets within the interval, as Prometheus spreads them.
-    const auto node_offset =
-        static_cast<int64_t>(host_rng.Next() % static_cast<uint64_t>(o.interval_ms));
-    const auto api_offset =
-        static_cast<int64_t>(host_rng.Next() % static_cast<uint64_t>(o.interval_ms));
-    const Downtime down =
-        o.down_every > 0 && h % o.down_every == 7 % o.down_every ? reboot : Downtime{};
-    if (down.start >= 0) w.rebooting_hosts++;
-    auto seed = [&](size_t k) {
-      return (o.seed << 32) ^
-             (static_cast<uint64_t>(h * kSeriesPerHost) + k) * 0x2545F4914F6CDD1DULL;
-    };
-    for (const Template& t : node) {
-      LabelList l = t.labels;
-      for (auto& [name, value] : l) {
-        if (name == "nodename") value = host;
-        if (name == "release") value = "6.1.0-" + std::to_string(10 + h % 7) + "-amd64";
-      }
-      l.emplace_back("__name__", t.name);
-      l.emplace_back("instance", node_instance);
-      l.emplace_back("job", "node");
-      w.groups.emplace_back(t, std::vector<std::string>{EncodeLabels(l)}, node_offset, down,
-                            seed(w.groups.size()), w.start_ms);
-    }
-    const Template up{"up", {}, Model::kUp, 1, 0};
-    w.groups.emplace_back(up,
-                          std::vector<std::string>{EncodeLabels(
-                              {{"__name__", "up"}, {"instance", api_instance}, {"job", "api"}})},
-                          api_offset, down, seed(w.groups.size()), w.start_ms);
-    for (const auto& [handler, rps, median] :
-         {std::tuple{"/api/v1/query", 20.0, 0.08}, std::tuple{"/api/v1/write", 60.0, 0.02}}) {
-      const LabelList common = {{"handler", handler}, {"instance", api_instance}, {"job", "api"}};
-      std::vector<std::string> blocks;
-      for (const char* le : kBucketLabels) {
-        LabelList l = common;
-        l.emplace_back("__name__", "http_request_duration_seconds_bucket");
-        l.emplace_back("le", le);
-        blocks.push_back(EncodeLabels(l));
-      }
-      for (const char* suffix : {"_sum", "_count"}) {
-        LabelList l = common;
-        l.emplace_back("__name__", std::string("http_request_duration_seconds") + suffix);
-        blocks.push_back(EncodeLabels(l));
-      }
-      const Template hist{"http_request_duration_seconds", {}, Model::kHistogram, median, rps};
-      w.groups.emplace_back(hist, std::move(blocks), api_offset, down, seed(w.groups.size()),
-                            w.start_ms);
-    }
-  }
-  for (const Group& g : w.groups) w.series += static_cast<int64_t>(g.size());
-  return w;
+// A query answer from an HTTP response.
+QueryResult ParseQueryResponse(const HttpResponse& res) {
+  return bench::ParseQueryResponse(res.status, res.body, res.error);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -701,129 +107,6 @@ class BodyQueue {
   bool abandoned_ = false;
 };
 
-struct EncodeStats {
-  int64_t requests = 0;
-  int64_t samples = 0;  // Including staleness markers.
-  int64_t stale_markers = 0;
-  int64_t first_ms = std::numeric_limits<int64_t>::max();
-  int64_t last_ms = std::numeric_limits<int64_t>::min();
-  uint64_t raw_bytes = 0;
-  uint64_t snappy_bytes = 0;
-  std::string first_request_raw;  // Kept to parse back with the generated protobuf classes.
-};
-
-// Emits the workload in windows of window_steps scrapes: every series once per window, with
-// all its samples of the window in one TimeSeries. Each series' samples are in time order
-// across requests, and no sample is more than one window behind the newest one sent, well
-// inside Prometheus' head appendable window (maxt - 1h).
-void Encode(const WorkloadOptions& o, Workload* w, const std::vector<BodyQueue*>& queues,
-            EncodeStats* stats) {
-  std::string raw;
-  int64_t in_batch = 0;
-  auto flush = [&] {
-    auto body = std::make_shared<std::string>();
-    snappy::Compress(raw.data(), raw.size(), body.get());
-    stats->requests++;
-    stats->raw_bytes += raw.size();
-    stats->snappy_bytes += body->size();
-    if (stats->first_request_raw.empty()) stats->first_request_raw = raw;
-    const Body shared = std::move(body);
-    for (BodyQueue* q : queues) q->Push(shared);
-    raw.clear();
-    in_batch = 0;
-  };
-  const auto window = static_cast<size_t>(o.window_steps);
-  std::vector<double> values;
-  std::vector<int64_t> times(window);
-  std::string samples;
-  const int64_t to_step = std::min(w->steps, o.to_step.value_or(w->steps));
-  for (int64_t s0 = 0; s0 < to_step; s0 += o.window_steps) {
-    const auto n = static_cast<size_t>(std::min(o.window_steps, to_step - s0));
-    for (Group& g : w->groups) {
-      values.resize(n * g.size());
-      for (size_t i = 0; i < n; ++i) {
-        const int64_t step = s0 + static_cast<int64_t>(i);
-        times[i] = w->start_ms + step * o.interval_ms + g.offset_ms();
-        g.Emit(step, times[i], &values[i * g.size()]);
-      }
-      for (size_t k = 0; k < g.size(); ++k) {
-        samples.clear();
-        int64_t count = 0;
-        for (size_t i = 0; i < n; ++i) {
-          const double v = values[i * g.size() + k];
-          const uint64_t bits = std::bit_cast<uint64_t>(v);
-          if (bits == kAbsentBits || s0 + static_cast<int64_t>(i) < o.from_step) continue;
-          if (bits == kStaleNaNBits) stats->stale_markers++;
-          std::string sample;
-          sample.push_back(0x09);  // Sample.value: field 1, fixed64.
-          for (int b = 0; b < 8; ++b) sample.push_back(static_cast<char>(bits >> (8 * b)));
-          sample.push_back(0x10);  // Sample.timestamp: field 2, varint.
-          PutVarint(&sample, static_cast<uint64_t>(times[i]));
-          PutLengthDelimited(&samples, 2, sample);  // TimeSeries.samples
-          stats->first_ms = std::min(stats->first_ms, times[i]);
-          stats->last_ms = std::max(stats->last_ms, times[i]);
-          count++;
-        }
-        if (count == 0) continue;
-        const std::string& labels = g.labels(k);
-        PutVarint(&raw, (1 << 3) | 2);  // WriteRequest.timeseries
-        PutVarint(&raw, labels.size() + samples.size());
-        raw.append(labels);
-        raw.append(samples);
-        stats->samples += count;
-        in_batch += count;
-        if (in_batch >= o.batch_samples) flush();
-      }
-    }
-  }
-  if (in_batch > 0) flush();
-  for (BodyQueue* q : queues) q->Close();
-}
-
-// Parses a request back with the generated protobuf classes: guards the hand-rolled encoder.
-bool CheckRequest(const std::string& raw, std::string* error) {
-  strata::proto::WriteRequest req;
-  if (!req.ParseFromString(raw)) {
-    *error = "protobuf parse failed";
-    return false;
-  }
-  for (const auto& ts : req.timeseries()) {
-    if (ts.samples_size() < 1 || ts.labels_size() < 3 || ts.labels(0).name() != "__name__") {
-      *error = "unexpected TimeSeries shape";
-      return false;
-    }
-    for (int i = 1; i < ts.labels_size(); ++i) {
-      if (!(ts.labels(i - 1).name() < ts.labels(i).name())) {
-        *error = "labels not sorted";
-        return false;
-      }
-    }
-    for (int i = 1; i < ts.samples_size(); ++i) {
-      if (ts.samples(i).timestamp() <= ts.samples(i - 1).timestamp()) {
-        *error = "samples not in time order";
-        return false;
-      }
-    }
-  }
-  return true;
-}
-
-void PrintRequest(const std::string& raw, int n) {
-  strata::proto::WriteRequest req;
-  if (!req.ParseFromString(raw)) return;
-  for (const auto& ts : req.timeseries()) {
-    std::string line = ts.labels(0).value() + "{";
-    for (int j = 1; j < ts.labels_size(); ++j) {
-      line += (j > 1 ? "," : "") + ts.labels(j).name() + "=\"" + ts.labels(j).value() + "\"";
-    }
-    for (const auto& s : ts.samples()) {
-      if (n-- <= 0) return;
-      std::printf("%s} %.17g %lld\n", line.c_str(), s.value(),
-                  static_cast<long long>(s.timestamp()));
-    }
-  }
-}
-
 struct SendStats {
   int64_t requests_ok = 0;
   int64_t requests_failed = 0;
@@ -833,7 +116,7 @@ struct SendStats {
 };
 
 void SendAll(const Url& url, int max_retries, int timeout_s, BodyQueue* queue, SendStats* st) {
-  HttpClient client(url, timeout_s);
+  HttpClient client(url, timeout_s, "strata-query-bench/1");
   const auto start = Clock::now();
   auto note = [&](const std::string& e) {
     if (st->first_error.empty()) st->first_error = e;
@@ -841,9 +124,9 @@ void SendAll(const Url& url, int max_retries, int timeout_s, BodyQueue* queue, S
   while (Body body = queue->Pop()) {
     auto backoff = std::chrono::milliseconds(30);
     for (int attempt = 0;; ++attempt) {
-      http::request<http::string_body> req{http::verb::post, url.path, 11};
-      req.set(http::field::content_type, "application/x-protobuf");
-      req.set(http::field::content_encoding, "snappy");
+      HttpRequest req{boost::beast::http::verb::post, url.BasePath(), 11};
+      req.set(boost::beast::http::field::content_type, "application/x-protobuf");
+      req.set(boost::beast::http::field::content_encoding, "snappy");
       req.set("X-Prometheus-Remote-Write-Version", "0.1.0");
       req.body() = *body;
       const HttpResponse res = client.Do(req);
@@ -872,7 +155,7 @@ void SendAll(const Url& url, int max_retries, int timeout_s, BodyQueue* queue, S
 }
 
 struct LoadOptions {
-  WorkloadOptions workload;
+  bench::DashboardOptions workload;
   std::vector<std::string> urls;
   int max_retries = 30;
   int timeout_s = 120;
@@ -883,7 +166,7 @@ struct LoadOptions {
 int RunLoad(const LoadOptions& o) {
   std::vector<Url> urls;
   for (const std::string& u : o.urls) {
-    auto url = ParseUrl(u);
+    auto url = bench::ParseUrl(u);
     if (!url) {
       std::fprintf(stderr, "query_bench load: bad --url \"%s\"\n", u.c_str());
       return 2;
@@ -898,7 +181,7 @@ int RunLoad(const LoadOptions& o) {
     std::fprintf(stderr, "query_bench load: --from-step must be below --to-step\n");
     return 2;
   }
-  Workload w = MakeWorkload(o.workload);
+  bench::DashboardWorkload w = bench::MakeDashboardWorkload(o.workload);
   std::printf(
       "workload: %lld hosts x %d = %lld series, %lld steps of %lld ms from %lld, seed %llu, "
       "%lld rebooting hosts; sending steps [%lld, %lld)\n",
@@ -916,7 +199,7 @@ int RunLoad(const LoadOptions& o) {
     queue_ptrs.push_back(queues.back().get());
   }
   std::vector<SendStats> send_stats(urls.size());
-  EncodeStats es;
+  bench::DashboardEncodeStats es;
   const auto start = Clock::now();
   {
     std::vector<std::jthread> senders;
@@ -924,16 +207,25 @@ int RunLoad(const LoadOptions& o) {
       senders.emplace_back(SendAll, std::cref(urls[i]), o.max_retries, o.timeout_s, queues[i].get(),
                            &send_stats[i]);
     }
-    Encode(o.workload, &w, queue_ptrs, &es);
+    bench::EncodeDashboard(
+        o.workload, &w,
+        [&](std::string body) {
+          const Body shared = std::make_shared<const std::string>(std::move(body));
+          for (BodyQueue* q : queue_ptrs) q->Push(shared);
+        },
+        &es);
+    for (BodyQueue* q : queue_ptrs) q->Close();
   }  // Joins the senders.
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   std::string error;
-  if (!CheckRequest(es.first_request_raw, &error)) {
+  if (!bench::CheckWriteRequest(es.first_request_raw, {}, &error)) {
     std::fprintf(stderr, "query_bench load: internal error: encoded request is invalid: %s\n",
                  error.c_str());
     return 3;
   }
-  if (o.dry_run && o.print > 0) PrintRequest(es.first_request_raw, o.print);
+  if (o.dry_run && o.print > 0) {
+    std::fputs(bench::FormatWriteRequest(es.first_request_raw, o.print).c_str(), stdout);
+  }
   std::printf(
       "encoded: %lld requests, %lld samples (%lld staleness markers), %.1f MiB raw, %.1f MiB "
       "snappy\n",
@@ -979,500 +271,6 @@ int RunLoad(const LoadOptions& o) {
       per_url.c_str());
   std::fflush(stdout);
   return ok ? 0 : 1;
-}
-
-// ---------------------------------------------------------------------------------------------
-// A small JSON reader (the API responses), strict enough to reject malformed output.
-
-struct JsonValue {
-  enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
-  Type type = Type::kNull;
-  bool boolean = false;
-  std::string text;  // kString: the decoded string; kNumber: the literal.
-  std::vector<JsonValue> items;
-  std::vector<std::pair<std::string, JsonValue>> members;
-
-  const JsonValue* Find(std::string_view key) const {
-    for (const auto& [k, v] : members) {
-      if (k == key) return &v;
-    }
-    return nullptr;
-  }
-};
-
-class JsonParser {
- public:
-  explicit JsonParser(std::string_view in) : in_(in) {}
-
-  bool Parse(JsonValue* out, std::string* error) {
-    SkipSpace();
-    bool ok = Value(out, 0);
-    if (ok) {
-      SkipSpace();
-      if (pos_ != in_.size()) ok = Fail("trailing data");
-    }
-    if (!ok) *error = error_ + " at byte " + std::to_string(pos_);
-    return ok;
-  }
-
- private:
-  bool Fail(const char* what) {
-    if (error_.empty()) error_ = what;
-    return false;
-  }
-  void SkipSpace() {
-    while (pos_ < in_.size() &&
-           (in_[pos_] == ' ' || in_[pos_] == '\n' || in_[pos_] == '\r' || in_[pos_] == '\t')) {
-      ++pos_;
-    }
-  }
-  bool Literal(std::string_view word) {
-    if (in_.substr(pos_, word.size()) != word) return Fail("bad literal");
-    pos_ += word.size();
-    return true;
-  }
-
-  bool Value(JsonValue* out, int depth) {
-    if (depth > 64) return Fail("nesting too deep");
-    if (pos_ >= in_.size()) return Fail("unexpected end");
-    const char c = in_[pos_];
-    if (c == '{') {
-      out->type = JsonValue::Type::kObject;
-      ++pos_;
-      SkipSpace();
-      if (pos_ < in_.size() && in_[pos_] == '}') {
-        ++pos_;
-        return true;
-      }
-      for (;;) {
-        SkipSpace();
-        std::string key;
-        if (pos_ >= in_.size() || in_[pos_] != '"' || !String(&key)) return Fail("bad key");
-        SkipSpace();
-        if (pos_ >= in_.size() || in_[pos_++] != ':') return Fail("expected ':'");
-        SkipSpace();
-        out->members.emplace_back(std::move(key), JsonValue{});
-        if (!Value(&out->members.back().second, depth + 1)) return false;
-        SkipSpace();
-        if (pos_ >= in_.size()) return Fail("unexpected end");
-        if (in_[pos_] == ',') {
-          ++pos_;
-          continue;
-        }
-        if (in_[pos_++] == '}') return true;
-        return Fail("expected ',' or '}'");
-      }
-    }
-    if (c == '[') {
-      out->type = JsonValue::Type::kArray;
-      ++pos_;
-      SkipSpace();
-      if (pos_ < in_.size() && in_[pos_] == ']') {
-        ++pos_;
-        return true;
-      }
-      for (;;) {
-        SkipSpace();
-        out->items.emplace_back();
-        if (!Value(&out->items.back(), depth + 1)) return false;
-        SkipSpace();
-        if (pos_ >= in_.size()) return Fail("unexpected end");
-        if (in_[pos_] == ',') {
-          ++pos_;
-          continue;
-        }
-        if (in_[pos_++] == ']') return true;
-        return Fail("expected ',' or ']'");
-      }
-    }
-    if (c == '"') {
-      out->type = JsonValue::Type::kString;
-      return String(&out->text);
-    }
-    if (c == 't' || c == 'f') {
-      out->type = JsonValue::Type::kBool;
-      out->boolean = c == 't';
-      return Literal(c == 't' ? "true" : "false");
-    }
-    if (c == 'n') {
-      out->type = JsonValue::Type::kNull;
-      return Literal("null");
-    }
-    const size_t start = pos_;
-    if (pos_ < in_.size() && in_[pos_] == '-') ++pos_;
-    while (pos_ < in_.size() &&
-           (std::isdigit(static_cast<unsigned char>(in_[pos_])) || in_[pos_] == '.' ||
-            in_[pos_] == 'e' || in_[pos_] == 'E' || in_[pos_] == '+' || in_[pos_] == '-')) {
-      ++pos_;
-    }
-    if (pos_ == start) return Fail("unexpected character");
-    out->type = JsonValue::Type::kNumber;
-    out->text = std::string(in_.substr(start, pos_ - start));
-    return true;
-  }
-
-  static void AppendUtf8(std::string* out, uint32_t cp) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
-  bool Hex4(uint32_t* out) {
-    if (pos_ + 4 > in_.size()) return Fail("short \\u escape");
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) {
-      const char h = in_[pos_++];
-      v <<= 4;
-      if (h >= '0' && h <= '9') {
-        v |= static_cast<uint32_t>(h - '0');
-      } else if (h >= 'a' && h <= 'f') {
-        v |= static_cast<uint32_t>(h - 'a' + 10);
-      } else if (h >= 'A' && h <= 'F') {
-        v |= static_cast<uint32_t>(h - 'A' + 10);
-      } else {
-        return Fail("bad \\u escape");
-      }
-    }
-    *out = v;
-    return true;
-  }
-
-  // REQUIRES: in_[pos_] == '"'.
-  bool String(std::string* out) {
-    ++pos_;
-    for (;;) {
-      const size_t run = in_.find_first_of("\"\\", pos_);
-      if (run == std::string_view::npos) return Fail("unterminated string");
-      out->append(in_.substr(pos_, run - pos_));
-      pos_ = run + 1;
-      if (in_[run] == '"') return true;
-      if (pos_ >= in_.size()) return Fail("unterminated escape");
-      const char e = in_[pos_++];
-      switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-          out->push_back(e);
-          break;
-        case 'b':
-          out->push_back('\b');
-          break;
-        case 'f':
-          out->push_back('\f');
-          break;
-        case 'n':
-          out->push_back('\n');
-          break;
-        case 'r':
-          out->push_back('\r');
-          break;
-        case 't':
-          out->push_back('\t');
-          break;
-        case 'u': {
-          uint32_t cp = 0;
-          if (!Hex4(&cp)) return false;
-          if (cp >= 0xD800 && cp < 0xDC00 && in_.substr(pos_, 2) == "\\u") {
-            pos_ += 2;
-            uint32_t low = 0;
-            if (!Hex4(&low)) return false;
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-          }
-          AppendUtf8(out, cp);
-          break;
-        }
-        default:
-          return Fail("bad escape");
-      }
-    }
-  }
-
-  std::string_view in_;
-  size_t pos_ = 0;
-  std::string error_;
-};
-
-// ---------------------------------------------------------------------------------------------
-// Query results and their comparison.
-
-struct SeriesResult {
-  std::string labels;  // Canonical: {a="x", b="y"}, sorted by name.
-  std::vector<int64_t> t_ms;
-  std::vector<double> v;
-};
-
-struct QueryResult {
-  bool ok = false;
-  std::string error;
-  std::string result_type;
-  std::vector<SeriesResult> series;  // Sorted by labels.
-  int64_t points = 0;
-  size_t bytes = 0;
-  // The response's top-level "infos" and "warnings" (annotations), in order.
-  std::vector<std::string> infos;
-  std::vector<std::string> warnings;
-};
-
-bool ParseTimestampMs(const JsonValue& j, int64_t* out) {
-  if (j.type != JsonValue::Type::kNumber) return false;
-  char* end = nullptr;
-  const double s = std::strtod(j.text.c_str(), &end);
-  if (end == j.text.c_str() || *end != '\0') return false;
-  *out = std::llround(s * 1000);
-  return true;
-}
-
-bool ParseSampleValue(const JsonValue& j, double* out) {
-  if (j.type != JsonValue::Type::kString) return false;
-  const std::string& s = j.text;
-  if (s == "NaN") {
-    *out = std::numeric_limits<double>::quiet_NaN();
-  } else if (s == "+Inf" || s == "Inf") {
-    *out = std::numeric_limits<double>::infinity();
-  } else if (s == "-Inf") {
-    *out = -std::numeric_limits<double>::infinity();
-  } else {
-    char* end = nullptr;
-    *out = std::strtod(s.c_str(), &end);
-    if (end == s.c_str() || *end != '\0') return false;
-  }
-  return true;
-}
-
-// Parses a Prometheus API response; accepts matrix, vector and scalar results.
-QueryResult ParseQueryResponse(const HttpResponse& res) {
-  QueryResult r;
-  r.bytes = res.body.size();
-  if (res.status == 0) {
-    r.error = res.error;
-    return r;
-  }
-  JsonValue root;
-  std::string error;
-  if (!JsonParser(res.body).Parse(&root, &error)) {
-    r.error = "HTTP " + std::to_string(res.status) + ", invalid JSON (" + error +
-              "): " + res.body.substr(0, 200);
-    return r;
-  }
-  const JsonValue* status = root.Find("status");
-  if (res.status != 200 || status == nullptr || status->text != "success") {
-    const JsonValue* msg = root.Find("error");
-    r.error = "HTTP " + std::to_string(res.status) + ": " +
-              (msg != nullptr ? msg->text : res.body.substr(0, 200));
-    return r;
-  }
-  const JsonValue* data = root.Find("data");
-  const JsonValue* type = data != nullptr ? data->Find("resultType") : nullptr;
-  const JsonValue* result = data != nullptr ? data->Find("result") : nullptr;
-  if (type == nullptr || result == nullptr) {
-    r.error = "response has no data.resultType / data.result";
-    return r;
-  }
-  r.result_type = type->text;
-  auto bad = [&](const std::string& what) {
-    r.error = "malformed " + r.result_type + " result: " + what;
-    return r;
-  };
-  auto add_point = [&](SeriesResult* s, const JsonValue& p) {
-    int64_t t = 0;
-    double v = 0;
-    if (p.type != JsonValue::Type::kArray || p.items.size() != 2 ||
-        !ParseTimestampMs(p.items[0], &t) || !ParseSampleValue(p.items[1], &v)) {
-      return false;
-    }
-    s->t_ms.push_back(t);
-    s->v.push_back(v);
-    r.points++;
-    return true;
-  };
-  if (r.result_type == "scalar") {
-    SeriesResult s;
-    s.labels = "scalar";
-    if (!add_point(&s, *result)) return bad("point");
-    r.series.push_back(std::move(s));
-  } else if (r.result_type == "matrix" || r.result_type == "vector") {
-    if (result->type != JsonValue::Type::kArray) return bad("result is not an array");
-    for (const JsonValue& item : result->items) {
-      const JsonValue* metric = item.Find("metric");
-      if (metric == nullptr || metric->type != JsonValue::Type::kObject) return bad("metric");
-      std::vector<std::pair<std::string, std::string>> labels;
-      for (const auto& [k, v] : metric->members) labels.emplace_back(k, v.text);
-      std::sort(labels.begin(), labels.end());
-      SeriesResult s;
-      s.labels = "{";
-      for (size_t i = 0; i < labels.size(); ++i) {
-        s.labels += (i > 0 ? ", " : "") + labels[i].first + "=\"" + labels[i].second + "\"";
-      }
-      s.labels += "}";
-      if (r.result_type == "vector") {
-        const JsonValue* value = item.Find("value");
-        if (value == nullptr || !add_point(&s, *value)) return bad("value");
-      } else {
-        const JsonValue* values = item.Find("values");
-        if (values == nullptr || values->type != JsonValue::Type::kArray) return bad("values");
-        for (const JsonValue& p : values->items) {
-          if (!add_point(&s, p)) return bad("point of " + s.labels);
-        }
-      }
-      r.series.push_back(std::move(s));
-    }
-  } else {
-    return bad("unsupported result type");
-  }
-  std::sort(r.series.begin(), r.series.end(),
-            [](const SeriesResult& a, const SeriesResult& b) { return a.labels < b.labels; });
-  for (const auto& [key, out] :
-       {std::pair{"infos", &r.infos}, std::pair{"warnings", &r.warnings}}) {
-    const JsonValue* list = root.Find(key);
-    if (list == nullptr) continue;
-    if (list->type != JsonValue::Type::kArray) return bad(std::string(key) + " is not an array");
-    for (const JsonValue& item : list->items) out->push_back(item.text);
-  }
-  r.ok = true;
-  return r;
-}
-
-struct Tolerance {
-  double rel = 1e-6;
-  double abs = 0;
-};
-
-bool SameValue(double a, double b, const Tolerance& tol) {
-  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
-  if (a == b) return true;
-  if (std::isinf(a) || std::isinf(b)) return false;
-  const double d = std::fabs(a - b);
-  return d <= tol.rel * std::max(std::fabs(a), std::fabs(b)) || d <= tol.abs;
-}
-
-std::string FormatTime(int64_t ms) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%lld.%03lld", static_cast<long long>(ms / 1000),
-                static_cast<long long>(ms % 1000));
-  return buf;
-}
-
-std::string FormatValue(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.17g", v);
-  return buf;
-}
-
-// |a - b| / max(|a|, |b|): 0 for equal values (both NaN included) and for differences within
-// tol.abs; +Inf when only one is NaN or the two differ and one is infinite.
-double RelDiff(double a, double b, const Tolerance& tol) {
-  if (std::isnan(a) || std::isnan(b)) {
-    return std::isnan(a) && std::isnan(b) ? 0 : std::numeric_limits<double>::infinity();
-  }
-  if (a == b) return 0;
-  if (std::isinf(a) || std::isinf(b)) return std::numeric_limits<double>::infinity();
-  const double d = std::fabs(a - b);
-  return d <= tol.abs ? 0 : d / std::max(std::fabs(a), std::fabs(b));
-}
-
-struct Comparison {
-  bool same = true;
-  int64_t only_a = 0;  // Series only in a.
-  int64_t only_b = 0;
-  int64_t differing_series = 0;
-  int64_t differing_points = 0;  // Points off by more than the tolerance, or only on one side.
-  int64_t matched_points = 0;    // Points at the same timestamp of the same series on both sides.
-  int64_t points_only_a = 0;     // Points of a with no point at that time in b's series...
-  int64_t points_only_b = 0;     // ...and the reverse (series only on one side included).
-  double max_rel = 0;            // Largest RelDiff over the matched points.
-  std::string max_rel_at;        // Where: series, time and both values.
-  std::vector<std::string> examples;  // The first few differences, precisely.
-
-  void Note(std::string s) {
-    same = false;
-    if (examples.size() < 5) examples.push_back(std::move(s));
-  }
-};
-
-// Series are matched by label set, points by timestamp; a_name and b_name label the sides in
-// the examples.
-Comparison Compare(const QueryResult& a, const QueryResult& b, const Tolerance& tol,
-                   const std::string& a_name = "Strata", const std::string& b_name = "Prometheus") {
-  Comparison c;
-  if (a.result_type != b.result_type) {
-    c.Note("result type: " + a_name + " " + a.result_type + ", " + b_name + " " + b.result_type);
-  }
-  auto only = [&](const SeriesResult& s, const std::string& name) {
-    return "series " + s.labels + " only in " + name + " (" + std::to_string(s.t_ms.size()) +
-           " points, first at t=" + FormatTime(s.t_ms.empty() ? 0 : s.t_ms[0]) + ")";
-  };
-  size_t i = 0, j = 0;
-  while (i < a.series.size() || j < b.series.size()) {
-    if (j == b.series.size() || (i < a.series.size() && a.series[i].labels < b.series[j].labels)) {
-      c.only_a++;
-      c.points_only_a += static_cast<int64_t>(a.series[i].t_ms.size());
-      c.Note(only(a.series[i], a_name));
-      ++i;
-      continue;
-    }
-    if (i == a.series.size() || b.series[j].labels < a.series[i].labels) {
-      c.only_b++;
-      c.points_only_b += static_cast<int64_t>(b.series[j].t_ms.size());
-      c.Note(only(b.series[j], b_name));
-      ++j;
-      continue;
-    }
-    const SeriesResult& x = a.series[i++];
-    const SeriesResult& y = b.series[j++];
-    int64_t diffs = 0;
-    std::string first;
-    size_t p = 0, q = 0;
-    while (p < x.t_ms.size() || q < y.t_ms.size()) {
-      std::string what;
-      if (q == y.t_ms.size() || (p < x.t_ms.size() && x.t_ms[p] < y.t_ms[q])) {
-        what = "t=" + FormatTime(x.t_ms[p]) + ": only " + a_name + " has a point (" +
-               FormatValue(x.v[p]) + ")";
-        c.points_only_a++;
-        ++p;
-      } else if (p == x.t_ms.size() || y.t_ms[q] < x.t_ms[p]) {
-        what = "t=" + FormatTime(y.t_ms[q]) + ": only " + b_name + " has a point (" +
-               FormatValue(y.v[q]) + ")";
-        c.points_only_b++;
-        ++q;
-      } else {
-        c.matched_points++;
-        const double rel = RelDiff(x.v[p], y.v[q], tol);
-        if (rel > c.max_rel) {
-          c.max_rel = rel;
-          c.max_rel_at = x.labels + " t=" + FormatTime(x.t_ms[p]) + ": " + a_name + " " +
-                         FormatValue(x.v[p]) + ", " + b_name + " " + FormatValue(y.v[q]);
-        }
-        if (!SameValue(x.v[p], y.v[q], tol)) {
-          what = "t=" + FormatTime(x.t_ms[p]) + ": " + a_name + " " + FormatValue(x.v[p]) + ", " +
-                 b_name + " " + FormatValue(y.v[q]);
-        }
-        ++p;
-        ++q;
-      }
-      if (!what.empty()) {
-        if (diffs++ == 0) first = std::move(what);
-      }
-    }
-    if (diffs > 0) {
-      c.differing_series++;
-      c.differing_points += diffs;
-      c.Note("series " + x.labels + ": " + std::to_string(diffs) + " differing points; first " +
-             first);
-    }
-  }
-  return c;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1594,19 +392,19 @@ double SingleValue(const QueryResult& r) {
 // The values of label __name__, or an error.
 std::vector<std::string> MetricNames(HttpClient& c, std::string* error) {
   const HttpResponse res = c.Get("/api/v1/label/__name__/values");
-  JsonValue root;
+  Json root;
   std::vector<std::string> names;
   std::string parse_error;
-  if (res.status != 200 || !JsonParser(res.body).Parse(&root, &parse_error)) {
+  if (res.status != 200 || !JsonParser::Parse(res.body, &root, &parse_error)) {
     *error = "label values: HTTP " + std::to_string(res.status) + " " + res.error + parse_error;
     return names;
   }
-  const JsonValue* data = root.Find("data");
-  if (data == nullptr || data->type != JsonValue::Type::kArray) {
+  const Json* data = root.Find("data");
+  if (data == nullptr || data->type != Json::Type::kArray) {
     *error = "label values: no data array";
     return names;
   }
-  for (const JsonValue& v : data->items) names.push_back(v.text);
+  for (const Json& v : data->items) names.push_back(v.text);
   return names;
 }
 
@@ -2079,12 +877,13 @@ int RunQuery(const QueryOptions& o) {
     specs.push_back(std::move(spec));
   }
   for (Spec& spec : specs) {
-    auto u = ParseUrl(spec.url);
+    auto u = bench::ParseUrl(spec.url);
     if (!u) {
       std::fprintf(stderr, "query_bench query: bad URL \"%s\"\n", spec.url.c_str());
       return 2;
     }
-    servers.push_back({std::move(spec.name), std::make_unique<HttpClient>(*u, o.timeout_s),
+    servers.push_back({std::move(spec.name),
+                       std::make_unique<HttpClient>(*u, o.timeout_s, "strata-query-bench/1"),
                        std::move(spec.params), spec.pid});
   }
 

@@ -21,7 +21,7 @@ QUERIES_FILE=${QUERIES_FILE:-}    # One PromQL expression per line; default: the
 REL_TOL=${REL_TOL:-1e-6}
 STRATA_BIN=${STRATA_BIN:-$root/build/strata}
 PROMETHEUS_BIN=${PROMETHEUS_BIN:-/usr/bin/prometheus}
-QUERY_BENCH_BIN=${QUERY_BENCH_BIN:-$root/build/query_bench_driver}  # Built into the temp dir if missing.
+QUERY_BENCH_BIN=${QUERY_BENCH_BIN:-$root/build/query_bench_driver}  # Built with cmake if missing.
 STRATA_FLAGS=${STRATA_FLAGS:-}
 PROMETHEUS_FLAGS=${PROMETHEUS_FLAGS:-}
 READY_TIMEOUT_S=${READY_TIMEOUT_S:-120}
@@ -52,12 +52,14 @@ load_start=$(cut -d" " -f1-3 /proc/loadavg)
 
 # ---- The driver binary ----
 if [ ! -x "$QUERY_BENCH_BIN" ]; then
-  proto_cc=$root/build/proto/proto/remote.pb.cc
-  [ -f "$proto_cc" ] || die "no $proto_cc (cmake --build build --target strata_proto)"
-  QUERY_BENCH_BIN=$tmp/query_bench_driver
-  log "building $QUERY_BENCH_BIN (no build/query_bench_driver)"
-  g++ -std=c++20 -O2 -I"$root/src" -I"$root/build/proto" "$root/tools/bench/query_bench.cc" \
-    "$proto_cc" -lprotobuf -lsnappy -lpthread -o "$QUERY_BENCH_BIN" || die "build failed"
+  # Built by CMake only (target query_bench_driver, linking tools/bench/lib), in the build dir.
+  build_dir=${BUILD_DIR:-$root/build}
+  [ -f "$build_dir/CMakeCache.txt" ] ||
+    die "no $QUERY_BENCH_BIN and no CMake build dir at $build_dir (cmake -S $root -B $build_dir -DCMAKE_BUILD_TYPE=Release)"
+  log "building query_bench_driver: cmake --build $build_dir --target query_bench_driver"
+  cmake --build "$build_dir" --target query_bench_driver >&2 || die "build failed"
+  QUERY_BENCH_BIN=$build_dir/query_bench_driver
+  [ -x "$QUERY_BENCH_BIN" ] || die "no $QUERY_BENCH_BIN after the build"
 fi
 bench_binaries ""  # A private copy of Strata.
 

@@ -11,21 +11,11 @@
 // Output: human-readable lines, then one JSON line starting with {"tool":"rw_loadgen".
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
-#include <snappy.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <zlib.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <atomic>
-#include <bit>
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/beast/http/verb.hpp>
 #include <chrono>
-#include <cmath>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -40,22 +30,28 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <thread>
-#include <tuple>
 #include <utility>
 #include <vector>
 
-#include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
-#include "proto/remote.pb.h"
+#include "bench/lib/http_client.h"
+#include "bench/lib/json.h"
+#include "bench/lib/node_workload.h"
+#include "bench/lib/otlp_encoder.h"
+#include "bench/lib/remote_write_encoder.h"
+#include "bench/lib/url.h"
 
 namespace strata::tools {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using asio::ip::tcp;
+using bench::HttpClient;
+using bench::HttpRequest;
+using bench::HttpResponse;
+using bench::JsonEscape;
+using bench::NodeSeries;
+using bench::NodeWorkload;
+using bench::OtlpRequestBuilder;
+using bench::Url;
 using Clock = std::chrono::steady_clock;
 
 struct Options {
@@ -78,336 +74,6 @@ struct Options {
   std::string otlp_compression = "gzip";
   bool otlp() const { return protocol != "remote-write"; }
 };
-
-// ---------------------------------------------------------------------------------------------
-// Workload.
-
-// splitmix64: a tiny, seedable generator per series, so values do not depend on sharding.
-struct Rng {
-  uint64_t state;
-  uint64_t Next() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }  // [0, 1)
-  int64_t Below(int64_t n) { return static_cast<int64_t>(Next() % static_cast<uint64_t>(n)); }
-};
-
-// How a series' value evolves from one scrape to the next.
-enum class Model {
-  kCpuSeconds,     // Counter: seconds in a CPU mode, 0.01 s resolution (USER_HZ).
-  kIntCounter,     // Counter: bytes, packets, events; integer increments.
-  kIoSeconds,      // Counter: disk busy seconds, 0.001 s resolution.
-  kMemBytes,       // Gauge: page-granular random walk.
-  kFsBytes,        // Gauge: mostly constant, now and then a few pages change.
-  kConstant,       // Gauge: size_bytes, MemTotal, network_up.
-  kLoad,           // Gauge: load average, two decimals.
-  kSmallInt,       // Gauge: procs running, entropy, file descriptors.
-  kTemperature,    // Gauge: hwmon Celsius, 0.5 degree steps.
-  kOffsetSeconds,  // Gauge: timex offset, noisy tiny floats (incompressible mantissas).
-};
-
-bool IsCounter(Model m) {
-  return m == Model::kCpuSeconds || m == Model::kIntCounter || m == Model::kIoSeconds;
-}
-
-struct TemplateSeries {
-  std::string name;
-  std::vector<std::pair<std::string, std::string>> labels;  // Besides __name__/instance/job.
-  Model model;
-  double base;  // Initial value (gauges: centre; counters: scale of the start value).
-  double rate;  // Mean increment per second (counters) or step size (gauges).
-};
-
-// One node_exporter target: 38 counters and 38 gauges, alternating.
-std::vector<TemplateSeries> HostTemplate() {
-  std::vector<TemplateSeries> t;
-  const std::pair<const char*, double> modes[] = {
-      {"idle", 0.80},    {"iowait", 0.01}, {"irq", 0.002},   {"nice", 0.001},
-      {"softirq", 0.01}, {"steal", 0.0},   {"system", 0.06}, {"user", 0.12}};
-  for (int cpu = 0; cpu < 2; ++cpu) {
-    for (const auto& [mode, share] : modes) {
-      t.push_back({"node_cpu_seconds_total",
-                   {{"cpu", std::to_string(cpu)}, {"mode", mode}},
-                   Model::kCpuSeconds,
-                   5e6 * share,
-                   share});
-    }
-  }
-  for (const char* dev : {"eth0", "eth1", "lo"}) {
-    t.push_back(
-        {"node_network_receive_bytes_total", {{"device", dev}}, Model::kIntCounter, 1e12, 2e5});
-    t.push_back(
-        {"node_network_transmit_bytes_total", {{"device", dev}}, Model::kIntCounter, 1e12, 1e5});
-    t.push_back(
-        {"node_network_receive_packets_total", {{"device", dev}}, Model::kIntCounter, 1e9, 300});
-    t.push_back(
-        {"node_network_transmit_packets_total", {{"device", dev}}, Model::kIntCounter, 1e9, 200});
-  }
-  for (const char* dev : {"sda", "sdb"}) {
-    t.push_back({"node_disk_read_bytes_total", {{"device", dev}}, Model::kIntCounter, 1e12, 5e4});
-    t.push_back(
-        {"node_disk_written_bytes_total", {{"device", dev}}, Model::kIntCounter, 1e12, 1e5});
-    t.push_back(
-        {"node_disk_io_time_seconds_total", {{"device", dev}}, Model::kIoSeconds, 1e5, 0.02});
-  }
-  t.push_back({"node_context_switches_total", {}, Model::kIntCounter, 1e10, 3000});
-  t.push_back({"node_intr_total", {}, Model::kIntCounter, 1e10, 2000});
-  t.push_back({"node_forks_total", {}, Model::kIntCounter, 1e7, 2});
-  t.push_back({"node_vmstat_pgfault", {}, Model::kIntCounter, 1e10, 1500});
-
-  const std::tuple<const char*, const char*, const char*, double> filesystems[] = {
-      {"/dev/sda1", "ext4", "/", 50e9},
-      {"/dev/sda2", "ext4", "/home", 200e9},
-      {"/dev/sdb1", "xfs", "/data", 1e12},
-      {"tmpfs", "tmpfs", "/run", 2e9}};
-  for (const auto& [dev, fstype, mnt, size] : filesystems) {
-    std::vector<std::pair<std::string, std::string>> l = {
-        {"device", dev}, {"fstype", fstype}, {"mountpoint", mnt}};
-    t.push_back({"node_filesystem_size_bytes", l, Model::kConstant, size, 0});
-    t.push_back({"node_filesystem_avail_bytes", l, Model::kFsBytes, size * 0.4, 4096});
-    t.push_back({"node_filesystem_free_bytes", l, Model::kFsBytes, size * 0.45, 4096});
-    t.push_back({"node_filesystem_files_free", l, Model::kFsBytes, size / 16384, 1});
-  }
-  t.push_back({"node_memory_MemTotal_bytes", {}, Model::kConstant, 16e9, 0});
-  t.push_back({"node_memory_MemAvailable_bytes", {}, Model::kMemBytes, 9e9, 4096});
-  t.push_back({"node_memory_MemFree_bytes", {}, Model::kMemBytes, 2e9, 4096});
-  t.push_back({"node_memory_Cached_bytes", {}, Model::kMemBytes, 6e9, 4096});
-  t.push_back({"node_memory_Buffers_bytes", {}, Model::kMemBytes, 3e8, 4096});
-  t.push_back({"node_memory_Active_bytes", {}, Model::kMemBytes, 7e9, 4096});
-  t.push_back({"node_memory_Inactive_bytes", {}, Model::kMemBytes, 5e9, 4096});
-  t.push_back({"node_memory_Dirty_bytes", {}, Model::kMemBytes, 5e6, 4096});
-  t.push_back({"node_memory_SwapFree_bytes", {}, Model::kConstant, 2e9, 0});
-  t.push_back({"node_load1", {}, Model::kLoad, 1.5, 0.3});
-  t.push_back({"node_load5", {}, Model::kLoad, 1.5, 0.1});
-  t.push_back({"node_load15", {}, Model::kLoad, 1.5, 0.03});
-  t.push_back({"node_procs_running", {}, Model::kSmallInt, 3, 2});
-  t.push_back({"node_procs_blocked", {}, Model::kSmallInt, 0, 1});
-  t.push_back({"node_entropy_available_bits", {}, Model::kSmallInt, 3500, 50});
-  t.push_back({"node_filefd_allocated", {}, Model::kSmallInt, 5000, 20});
-  t.push_back({"node_timex_offset_seconds", {}, Model::kOffsetSeconds, 0, 1e-5});
-  for (const char* dev : {"eth0", "eth1", "lo"}) {
-    t.push_back({"node_network_up", {{"device", dev}}, Model::kConstant, 1, 0});
-  }
-  t.push_back({"node_hwmon_temp_celsius",
-               {{"chip", "platform_coretemp_0"}, {"sensor", "temp1"}},
-               Model::kTemperature,
-               45,
-               0.5});
-  t.push_back({"node_hwmon_temp_celsius",
-               {{"chip", "platform_coretemp_0"}, {"sensor", "temp2"}},
-               Model::kTemperature,
-               48,
-               0.5});
-  // Alternate counters and gauges, so that any number of series is about half of each.
-  std::vector<TemplateSeries> counters, gauges, mixed;
-  for (auto& s : t) (IsCounter(s.model) ? counters : gauges).push_back(std::move(s));
-  for (size_t i = 0; i < std::max(counters.size(), gauges.size()); ++i) {
-    if (i < counters.size()) mixed.push_back(std::move(counters[i]));
-    if (i < gauges.size()) mixed.push_back(std::move(gauges[i]));
-  }
-  return mixed;
-}
-
-double RoundTo(double v, double step) { return std::round(v / step) * step; }
-
-// Protobuf wire helpers: the requests are assembled from pre-encoded label blocks, which is
-// what lets the generator encode millions of samples in seconds. CheckRequest() parses the
-// result with the generated strata::proto classes.
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-void PutLengthDelimited(std::string* out, int field, std::string_view bytes) {
-  PutVarint(out, (static_cast<uint64_t>(field) << 3) | 2);
-  PutVarint(out, bytes.size());
-  out->append(bytes);
-}
-
-size_t VarintSize(uint64_t v) { return v < 0x80 ? 1 : 1 + VarintSize(v >> 7); }
-
-class Series {
- public:
-  Series(const TemplateSeries& tmpl, const std::string& instance, int64_t offset_ms, uint64_t seed)
-      : model_(tmpl.model),
-        rate_(tmpl.rate),
-        base_(tmpl.base),
-        offset_ms_(offset_ms),
-        rng_{seed},
-        name_(tmpl.name),
-        instance_(instance) {
-    // OTLP: the labels other than __name__/instance/job become data point attributes
-    // (KeyValue{key, AnyValue{string_value}}), pre-encoded like the remote-write labels.
-    for (const auto& [name, value] : tmpl.labels) {
-      std::string any, kv;
-      PutLengthDelimited(&any, 1, value);
-      PutLengthDelimited(&kv, 1, name);
-      PutLengthDelimited(&kv, 2, any);
-      attributes_.emplace_back(std::move(kv));
-    }
-    std::vector<std::pair<std::string, std::string>> labels = tmpl.labels;
-    labels.emplace_back("__name__", tmpl.name);
-    labels.emplace_back("instance", instance);
-    labels.emplace_back("job", "node");
-    std::sort(labels.begin(), labels.end());  // Prometheus sends labels sorted by name.
-    for (const auto& [name, value] : labels) {
-      std::string label;
-      PutLengthDelimited(&label, 1, name);
-      PutLengthDelimited(&label, 2, value);
-      PutLengthDelimited(&label_block_, 1, label);
-    }
-    value_ = Initial();
-  }
-
-  bool counter() const { return IsCounter(model_); }
-  const std::string& name() const { return name_; }
-  const std::string& instance() const { return instance_; }
-
-  // Appends this series' next sample as an OTLP NumberDataPoint (field `field` of its parent:
-  // Gauge.data_points or Sum.data_points) with its attributes, time and value.
-  void AppendNextOtlp(std::string* out, int64_t t_ms) {
-    std::string point;
-    for (const auto& kv : attributes_) PutLengthDelimited(&point, 7, kv);
-    point.push_back(0x11);  // start_time_unix_nano: field 2, fixed64 (0: unknown start).
-    for (int i = 0; i < 8; ++i) point.push_back(0);
-    const uint64_t ns = static_cast<uint64_t>(t_ms) * 1000000;
-    point.push_back(0x19);  // time_unix_nano: field 3, fixed64.
-    for (int i = 0; i < 8; ++i) point.push_back(static_cast<char>(ns >> (8 * i)));
-    point.push_back(0x21);  // as_double: field 4, fixed64.
-    const uint64_t bits = std::bit_cast<uint64_t>(value_);
-    for (int i = 0; i < 8; ++i) point.push_back(static_cast<char>(bits >> (8 * i)));
-    PutLengthDelimited(out, 1, point);
-    value_ = Step();
-  }
-  int64_t offset_ms() const { return offset_ms_; }
-  size_t label_bytes() const { return label_block_.size(); }
-
-  // Appends one TimeSeries (field 1 of WriteRequest) holding this series' next sample.
-  void AppendNext(std::string* out, int64_t t) {
-    std::string_view labels = label_block_;
-    char sample[1 + 8 + 1 + 10];
-    size_t n = 0;
-    sample[n++] = 0x09;  // Sample.value: field 1, fixed64.
-    const uint64_t bits = std::bit_cast<uint64_t>(value_);
-    for (int i = 0; i < 8; ++i) sample[n++] = static_cast<char>(bits >> (8 * i));
-    sample[n++] = 0x10;  // Sample.timestamp: field 2, varint.
-    uint64_t ts = static_cast<uint64_t>(t);
-    while (ts >= 0x80) {
-      sample[n++] = static_cast<char>(ts | 0x80);
-      ts >>= 7;
-    }
-    sample[n++] = static_cast<char>(ts);
-    const size_t sample_field = 1 + VarintSize(n) + n;
-    PutVarint(out, (1 << 3) | 2);  // WriteRequest.timeseries
-    PutVarint(out, labels.size() + sample_field);
-    out->append(labels);
-    PutVarint(out, (2 << 3) | 2);  // TimeSeries.samples
-    PutVarint(out, n);
-    out->append(sample, n);
-    value_ = Step();
-  }
-
- private:
-  double Initial() {
-    switch (model_) {
-      case Model::kCpuSeconds:
-        return RoundTo(base_ * (0.5 + rng_.Uniform()), 0.01);
-      case Model::kIntCounter:
-      case Model::kIoSeconds:
-        return std::floor(base_ * rng_.Uniform());
-      case Model::kMemBytes:
-      case Model::kFsBytes:
-        return RoundTo(base_ * (0.5 + rng_.Uniform()), 4096);
-      case Model::kConstant:
-        return base_ == 1 ? 1 : RoundTo(base_ * (0.5 + rng_.Uniform()), 4096);
-      case Model::kLoad:
-        return RoundTo(base_ * 2 * rng_.Uniform(), 0.01);
-      case Model::kSmallInt:
-        return std::floor(base_ * (0.5 + rng_.Uniform()));
-      case Model::kTemperature:
-        return RoundTo(base_ + 5 * rng_.Uniform(), rate_);
-      case Model::kOffsetSeconds:
-        return rate_ * (rng_.Uniform() - 0.5);
-    }
-    return 0;
-  }
-
-  // The value one scrape interval later; kInterval is 15 s here regardless of --interval-ms,
-  // so the values (and hence compressibility) do not depend on the interval.
-  double Step() {
-    constexpr double kInterval = 15;
-    const double u = rng_.Uniform();
-    switch (model_) {
-      case Model::kCpuSeconds:
-        return RoundTo(value_ + kInterval * rate_ * (0.5 + u), 0.01);
-      case Model::kIntCounter:
-        return value_ + std::floor(kInterval * rate_ * 2 * u);
-      case Model::kIoSeconds:
-        return RoundTo(value_ + kInterval * rate_ * 2 * u, 0.001);
-      case Model::kMemBytes:
-        return std::max(0.0, value_ + rate_ * std::floor((u - 0.5) * 2000));
-      case Model::kFsBytes:
-        return u < 0.2 ? std::max(0.0, value_ + rate_ * std::floor((u - 0.1) * 500)) : value_;
-      case Model::kConstant:
-        return value_;
-      case Model::kLoad:
-        return std::max(0.0, RoundTo(value_ + rate_ * (u - 0.5) * 2, 0.01));
-      case Model::kSmallInt:
-        return std::max(0.0, value_ + std::round(rate_ * (u - 0.5) * 2));
-      case Model::kTemperature:
-        return u < 0.3 ? value_ + (u < 0.15 ? -rate_ : rate_) : value_;
-      case Model::kOffsetSeconds:
-        return rate_ * (u - 0.5);
-    }
-    return value_;
-  }
-
-  Model model_;
-  double rate_;
-  double base_;
-  int64_t offset_ms_;
-  Rng rng_;
-  double value_ = 0;
-  std::string label_block_;  // Encoded TimeSeries.labels fields.
-  std::string name_;
-  std::string instance_;
-  std::vector<std::string> attributes_;  // Encoded OTLP KeyValue messages.
-};
-
-struct Workload {
-  std::vector<Series> series;
-  int64_t counters = 0;
-  int64_t gauges = 0;
-  int64_t hosts = 0;
-  int64_t label_bytes = 0;
-};
-
-Workload MakeWorkload(const Options& o) {
-  const std::vector<TemplateSeries> tmpl = HostTemplate();
-  Workload w;
-  w.series.reserve(static_cast<size_t>(o.series));
-  const int64_t per_host = static_cast<int64_t>(tmpl.size());
-  for (int64_t i = 0; i < o.series; ++i) {
-    const int64_t host = i / per_host;
-    char instance[32];
-    std::snprintf(instance, sizeof(instance), "host-%04lld:9100", static_cast<long long>(host));
-    // Targets are scraped at a fixed offset within the interval, as Prometheus spreads them.
-    Rng host_rng{o.seed * 1000003 + static_cast<uint64_t>(host)};
-    const int64_t offset = host_rng.Below(std::max<int64_t>(1, o.interval_ms));
-    w.series.emplace_back(tmpl[static_cast<size_t>(i % per_host)], instance, offset,
-                          (o.seed << 32) ^ static_cast<uint64_t>(i) * 0x2545F4914F6CDD1DULL);
-    (w.series.back().counter() ? w.counters : w.gauges)++;
-    w.label_bytes += static_cast<int64_t>(w.series.back().label_bytes());
-  }
-  w.hosts = (o.series + per_host - 1) / per_host;
-  return w;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Request queues: one per sender, filled by that sender's encoder.
@@ -469,96 +135,10 @@ struct EncodeStats {
   uint64_t compressed_bytes = 0;
 };
 
-std::string GzipBytes(const std::string& raw) {
-  z_stream zs{};
-  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, raw.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
-  zs.avail_in = static_cast<uInt>(raw.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
-// Builds ExportMetricsServiceRequests from the same samples, in the same order and batches as
-// the remote-write requests: a new ResourceMetrics when the target changes, a new Metric when
-// the metric name changes (consecutive points of one name share it).
-class OtlpRequestBuilder {
- public:
-  void Add(Series* s, int64_t t_ms) {
-    if (s->instance() != instance_) {
-      FlushResource();
-      instance_ = s->instance();
-    }
-    if (s->name() != metric_name_ || s->counter() != metric_counter_) {
-      FlushMetric();
-      metric_name_ = s->name();
-      metric_counter_ = s->counter();
-    }
-    s->AppendNextOtlp(&points_, t_ms);
-  }
-  // The request so far (uncompressed protobuf); starts a new one.
-  std::string Take() {
-    FlushResource();
-    std::string out;
-    out.swap(request_);
-    return out;
-  }
-
- private:
-  void FlushMetric() {
-    if (points_.empty()) return;
-    std::string data = points_;
-    if (metric_counter_) {
-      data.push_back(0x10);  // Sum.aggregation_temporality = CUMULATIVE (2)
-      data.push_back(2);
-      data.push_back(0x18);  // Sum.is_monotonic = true
-      data.push_back(1);
-    }
-    std::string metric;
-    PutLengthDelimited(&metric, 1, metric_name_);
-    PutLengthDelimited(&metric, metric_counter_ ? 7 : 5, data);  // sum : gauge
-    PutLengthDelimited(&metrics_, 2, metric);                    // ScopeMetrics.metrics
-    points_.clear();
-    metric_name_.clear();
-  }
-  void FlushResource() {
-    FlushMetric();
-    if (metrics_.empty()) return;
-    std::string resource;
-    for (const auto& [k, v] : {std::pair<std::string, std::string>{"service.name", "node"},
-                               {"service.instance.id", instance_}}) {
-      std::string any, kv;
-      PutLengthDelimited(&any, 1, v);
-      PutLengthDelimited(&kv, 1, k);
-      PutLengthDelimited(&kv, 2, any);
-      PutLengthDelimited(&resource, 1, kv);
-    }
-    std::string scope, scope_metrics, rm;
-    PutLengthDelimited(&scope, 1, "rw_loadgen");
-    PutLengthDelimited(&scope_metrics, 1, scope);
-    scope_metrics += metrics_;
-    PutLengthDelimited(&rm, 1, resource);
-    PutLengthDelimited(&rm, 2, scope_metrics);
-    PutLengthDelimited(&request_, 1, rm);  // ExportMetricsServiceRequest.resource_metrics
-    metrics_.clear();
-  }
-
-  std::string instance_;
-  std::string metric_name_;
-  bool metric_counter_ = false;
-  std::string points_;
-  std::string metrics_;
-  std::string request_;
-};
-
 // Encodes the samples of `shard` (series indices) in time order: at each step every series of
 // the shard, cut into requests of `batch_size` samples (a request may span two steps, as a
 // Prometheus shard's batches do).
-void EncodeShard(const Options& o, int64_t start_ms, const std::vector<Series*>& shard,
+void EncodeShard(const Options& o, int64_t start_ms, const std::vector<NodeSeries*>& shard,
                  RequestQueue* queue, EncodeStats* stats) {
   std::string raw;
   OtlpRequestBuilder otlp;
@@ -568,12 +148,12 @@ void EncodeShard(const Options& o, int64_t start_ms, const std::vector<Series*>&
     if (o.otlp()) {
       raw = otlp.Take();
       if (o.otlp_compression == "gzip" && o.protocol == "otlp-http") {
-        r.body = GzipBytes(raw);
+        r.body = bench::GzipCompress(raw);
       } else {
         r.body = raw;  // gRPC compresses on its own (grpc-encoding), see Sender.
       }
     } else {
-      snappy::Compress(raw.data(), raw.size(), &r.body);
+      r.body = bench::SnappyCompress(raw);
     }
     r.samples = in_batch;
     r.raw_bytes = raw.size();
@@ -587,9 +167,9 @@ void EncodeShard(const Options& o, int64_t start_ms, const std::vector<Series*>&
   };
   for (int64_t step = 0; step < o.samples_per_series; ++step) {
     const int64_t t0 = start_ms + step * o.interval_ms;
-    for (Series* s : shard) {
+    for (NodeSeries* s : shard) {
       if (o.otlp()) {
-        otlp.Add(s, t0 + s->offset_ms());
+        s->AppendNextOtlp(&otlp, t0 + s->offset_ms());
       } else {
         s->AppendNext(&raw, t0 + s->offset_ms());
       }
@@ -600,123 +180,29 @@ void EncodeShard(const Options& o, int64_t start_ms, const std::vector<Series*>&
   queue->Close();
 }
 
-// Parses one request with the generated protobuf classes: guards the hand-rolled encoder.
-bool CheckOtlpRequest(const Options& o, const EncodedRequest& r, std::string* error) {
-  std::string raw = r.body;
-  if (o.protocol == "otlp-http" && o.otlp_compression == "gzip") {
-    z_stream zs{};
-    inflateInit2(&zs, 16 + MAX_WBITS);
-    raw.assign(r.raw_bytes, '\0');
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(r.body.data()));
-    zs.avail_in = static_cast<uInt>(r.body.size());
-    zs.next_out = reinterpret_cast<Bytef*>(raw.data());
-    zs.avail_out = static_cast<uInt>(raw.size());
-    const int rc = inflate(&zs, Z_FINISH);
-    inflateEnd(&zs);
-    if (rc != Z_STREAM_END) {
-      *error = "gzip round trip failed";
-      return false;
-    }
-  }
-  opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest req;
-  if (!req.ParseFromString(raw)) {
-    *error = "OTLP protobuf parse failed";
-    return false;
-  }
-  int64_t points = 0;
-  for (const auto& rm : req.resource_metrics()) {
-    if (rm.resource().attributes_size() != 2) {
-      *error = "unexpected resource";
-      return false;
-    }
-    for (const auto& sm : rm.scope_metrics()) {
-      for (const auto& m : sm.metrics()) {
-        points += m.has_sum() ? m.sum().data_points_size() : m.gauge().data_points_size();
-      }
-    }
-  }
-  if (points != r.samples) {
-    *error = "data point count mismatch";
-    return false;
-  }
-  return true;
-}
-
+// Parses one request back with the generated protobuf classes: guards the hand-rolled encoder.
 bool CheckRequest(const Options& o, const EncodedRequest& r, std::string* error) {
-  if (o.otlp()) return CheckOtlpRequest(o, r, error);
   std::string raw;
-  if (!snappy::Uncompress(r.body.data(), r.body.size(), &raw)) {
+  if (o.otlp()) {
+    if (o.protocol == "otlp-http" && o.otlp_compression == "gzip") {
+      if (!bench::GzipUncompress(r.body, &raw)) {
+        *error = "gzip round trip failed";
+        return false;
+      }
+    } else {
+      raw = r.body;
+    }
+    return bench::CheckOtlpRequest(raw, r.samples, error);
+  }
+  if (!bench::SnappyUncompress(r.body, &raw)) {
     *error = "snappy round trip failed";
     return false;
   }
-  strata::proto::WriteRequest req;
-  if (!req.ParseFromString(raw)) {
-    *error = "protobuf parse failed";
-    return false;
-  }
-  if (req.timeseries_size() != r.samples) {
-    *error = "timeseries count mismatch";
-    return false;
-  }
-  for (const auto& ts : req.timeseries()) {
-    if (ts.samples_size() != 1 || ts.labels_size() < 3 || ts.labels(0).name() != "__name__") {
-      *error = "unexpected TimeSeries shape";
-      return false;
-    }
-    for (int i = 1; i < ts.labels_size(); ++i) {
-      if (!(ts.labels(i - 1).name() < ts.labels(i).name())) {
-        *error = "labels not sorted";
-        return false;
-      }
-    }
-  }
-  return true;
-}
-
-// Prints the first `n` samples of a request in the text exposition format.
-void PrintRequest(const EncodedRequest& r, int n) {
-  std::string raw;
-  strata::proto::WriteRequest req;
-  if (!snappy::Uncompress(r.body.data(), r.body.size(), &raw) || !req.ParseFromString(raw)) return;
-  for (int i = 0; i < std::min(n, req.timeseries_size()); ++i) {
-    const auto& ts = req.timeseries(i);
-    std::string line = ts.labels(0).value() + "{";
-    for (int j = 1; j < ts.labels_size(); ++j) {
-      line += (j > 1 ? "," : "") + ts.labels(j).name() + "=\"" + ts.labels(j).value() + "\"";
-    }
-    std::printf("%s} %.17g %lld\n", line.c_str(), ts.samples(0).value(),
-                static_cast<long long>(ts.samples(0).timestamp()));
-  }
+  return bench::CheckWriteRequest(raw, {.series = r.samples, .one_sample_per_series = true}, error);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Senders.
-
-struct Url {
-  std::string host;
-  std::string port;
-  std::string target;
-};
-
-std::optional<Url> ParseUrl(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
-  if (url.substr(0, kScheme.size()) != kScheme) return std::nullopt;
-  url.remove_prefix(kScheme.size());
-  const size_t slash = url.find('/');
-  std::string_view authority = url.substr(0, slash);
-  Url u;
-  u.target = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
-  const size_t colon = authority.rfind(':');
-  if (colon == std::string_view::npos) {
-    u.host = std::string(authority);
-    u.port = "80";
-  } else {
-    u.host = std::string(authority.substr(0, colon));
-    u.port = std::string(authority.substr(colon + 1));
-  }
-  if (u.host.empty() || u.port.empty()) return std::nullopt;
-  return u;
-}
 
 struct SenderStats {
   int64_t requests_ok = 0;
@@ -735,7 +221,7 @@ struct SenderStats {
 class Sender {
  public:
   Sender(const Options& o, const Url& url, RequestQueue* queue)
-      : o_(o), url_(url), queue_(queue), socket_(ioc_) {}
+      : o_(o), url_(url), queue_(queue), http_(url, o.timeout_s, "strata-rw-loadgen/1") {}
 
   bool Connect(std::string* error) {
     if (o_.protocol == "otlp-grpc") {
@@ -743,31 +229,17 @@ class Sender {
       grpc::ChannelArguments args;
       args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
       args.SetMaxSendMessageSize(-1);
-      channel_ = grpc::CreateCustomChannel(url_.host + ":" + url_.port,
-                                           grpc::InsecureChannelCredentials(), args);
+      channel_ =
+          grpc::CreateCustomChannel(url_.HostPort(), grpc::InsecureChannelCredentials(), args);
       if (!channel_->WaitForConnected(std::chrono::system_clock::now() +
                                       std::chrono::seconds(o_.timeout_s))) {
-        *error = "gRPC connect " + url_.host + ":" + url_.port + " timed out";
+        *error = "gRPC connect " + url_.HostPort() + " timed out";
         return false;
       }
       stub_ = std::make_unique<grpc::GenericStub>(channel_);
       return true;
     }
-    beast::error_code ec;
-    socket_.close(ec);
-    buffer_.clear();  // Drops any partial response of the previous connection.
-    tcp::resolver resolver(ioc_);
-    auto endpoints = resolver.resolve(url_.host, url_.port, ec);
-    if (!ec) asio::connect(socket_, endpoints, ec);
-    if (ec) {
-      *error = "connect " + url_.host + ":" + url_.port + ": " + ec.message();
-      return false;
-    }
-    socket_.set_option(tcp::no_delay(true), ec);
-    timeval tv{o_.timeout_s, 0};
-    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    return true;
+    return http_.Connect(error);
   }
 
   void Run(std::latch* go) {
@@ -775,8 +247,7 @@ class Sender {
     EncodedRequest r;
     while (queue_->Pop(&r)) Send(std::move(r));
     stats_.end = Clock::now();
-    beast::error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    http_.Close();
   }
 
   SenderStats& stats() { return stats_; }
@@ -827,44 +298,42 @@ class Sender {
         std::chrono::duration<float, std::milli>(Clock::now() - start).count());
   }
 
+  // Remote write or OTLP/HTTP, retried as Prometheus' queue manager does: on transport errors,
+  // 5xx and 429 (honouring Retry-After), with exponential backoff.
   void Send(EncodedRequest r) {
     if (o_.protocol == "otlp-grpc") return SendGrpc(std::move(r));
-    http::request<http::string_body> req{http::verb::post, url_.target, 11};
-    req.set(http::field::host, url_.host + ":" + url_.port);
-    req.set(http::field::user_agent, "strata-rw-loadgen/1");
-    req.set(http::field::content_type, "application/x-protobuf");
+    HttpRequest req{boost::beast::http::verb::post, url_.Target(), 11};
+    req.set(boost::beast::http::field::content_type, "application/x-protobuf");
     if (o_.protocol == "otlp-http") {
-      if (o_.otlp_compression == "gzip") req.set(http::field::content_encoding, "gzip");
+      if (o_.otlp_compression == "gzip") {
+        req.set(boost::beast::http::field::content_encoding, "gzip");
+      }
     } else {
-      req.set(http::field::content_encoding, "snappy");
+      req.set(boost::beast::http::field::content_encoding, "snappy");
       req.set("X-Prometheus-Remote-Write-Version", "0.1.0");
     }
-    req.keep_alive(true);
     req.body() = std::move(r.body);
-    req.prepare_payload();
     const auto start = Clock::now();
     auto backoff = std::chrono::milliseconds(30);                  // Prometheus' min_backoff ...
     constexpr auto kMaxBackoff = std::chrono::milliseconds(5000);  // ... and max_backoff.
     for (int attempt = 0;; ++attempt) {
       std::optional<std::chrono::milliseconds> retry_after;
-      beast::error_code ec;
       bool retry = false;
-      http::write(socket_, req, ec);
-      http::response<http::string_body> res;
-      if (!ec) http::read(socket_, buffer_, res, ec);
-      if (ec) {
+      const HttpResponse res = http_.DoOnce(req);
+      if (res.status == 0) {
         stats_.connection_errors++;
-        Note("transport: " + ec.message());
+        Note(res.error);
         retry = true;
+        // Reconnect now, off the backoff; a failure shows again on the next attempt.
         std::string error;
-        if (!Connect(&error)) Note(error);
+        if (!http_.Connect(&error)) Note(error);
       } else {
-        const int code = static_cast<int>(res.result_int());
+        const int code = res.status;
         stats_.status_counts[code]++;
         stats_.bytes_sent += req.body().size();
-        if (code / 100 == 2 && o_.protocol == "otlp-http" && !res.body().empty()) {
+        if (code / 100 == 2 && o_.protocol == "otlp-http" && !res.body.empty()) {
           stats_.requests_failed++;  // partial_success: some points were rejected.
-          Note("OTLP partial success: " + res.body().substr(0, 300));
+          Note("OTLP partial success: " + res.body.substr(0, 300));
           break;
         }
         if (code / 100 == 2) {
@@ -873,21 +342,14 @@ class Sender {
           break;
         }
         stats_.non_2xx_responses++;
-        Note("HTTP " + std::to_string(code) + ": " + res.body().substr(0, 300));
+        Note("HTTP " + std::to_string(code) + ": " + res.body.substr(0, 300));
         if (code / 100 == 5 || code == 429) {
           retry = true;
-          auto ra = res.find(http::field::retry_after);
-          if (ra != res.end()) {
-            int seconds = 0;
-            const std::string v(ra->value());
-            if (std::sscanf(v.c_str(), "%d", &seconds) == 1 && seconds >= 0) {
-              retry_after = std::chrono::seconds(seconds);
-            }
-          }
+          if (res.retry_after_s) retry_after = std::chrono::seconds(*res.retry_after_s);
         }
-        if (!res.keep_alive()) {
+        if (!res.keep_alive) {
           std::string error;
-          if (!Connect(&error)) Note(error);
+          if (!http_.Connect(&error)) Note(error);
         }
       }
       if (!retry || attempt >= o_.max_retries) {
@@ -909,9 +371,7 @@ class Sender {
   const Options& o_;
   Url url_;
   RequestQueue* queue_;
-  asio::io_context ioc_;
-  tcp::socket socket_;
-  beast::flat_buffer buffer_;
+  HttpClient http_;  // remote-write and otlp-http.
   SenderStats stats_;
   std::shared_ptr<grpc::Channel> channel_;  // otlp-grpc only.
   std::unique_ptr<grpc::GenericStub> stub_;
@@ -924,25 +384,8 @@ double Percentile(std::vector<float>& v, double p) {
   return v[k];
 }
 
-std::string JsonEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 int Run(const Options& o) {
-  const auto url = ParseUrl(o.url);
+  const auto url = bench::ParseUrl(o.url);
   if (!url) {
     std::fprintf(stderr, "rw_loadgen: --url: want http://host:port/path, got \"%s\"\n",
                  o.url.c_str());
@@ -954,7 +397,7 @@ int Run(const Options& o) {
                               .count() -
                           o.samples_per_series * o.interval_ms);
 
-  Workload w = MakeWorkload(o);
+  NodeWorkload w = bench::MakeNodeWorkload(o.series, o.interval_ms, o.seed);
   const int64_t total_samples = o.series * o.samples_per_series;
   // Snappy shrinks these requests (labels repeat) about 5x; assume 4x to be safe.
   const double est_raw =
@@ -972,7 +415,7 @@ int Run(const Options& o) {
 
   // Shards and encoders.
   const int senders = o.senders;
-  std::vector<std::vector<Series*>> shards(static_cast<size_t>(senders));
+  std::vector<std::vector<NodeSeries*>> shards(static_cast<size_t>(senders));
   for (size_t i = 0; i < w.series.size(); ++i) {
     shards[i % static_cast<size_t>(senders)].push_back(&w.series[i]);
   }
@@ -1022,7 +465,10 @@ int Run(const Options& o) {
   }
   if (o.dry_run) {
     if (const EncodedRequest* first = queues[0]->Front(); first && o.print > 0 && !o.otlp()) {
-      PrintRequest(*first, o.print);
+      std::string raw;
+      if (bench::SnappyUncompress(first->body, &raw)) {
+        std::fputs(bench::FormatWriteRequest(raw, o.print).c_str(), stdout);
+      }
     }
     return 0;
   }
