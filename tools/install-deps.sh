@@ -22,6 +22,8 @@ packages=(
   prometheus prometheus-alertmanager
   # the object-store tests' signature-verifying S3 proxy (tests/objstore/), run by /usr/bin/python3
   python3-botocore
+  # the web UI's charts (embedded into the binary at build time) and its headless-browser test
+  libjs-dygraphs chromium chromium-driver python3-selenium
 )
 # s3rver needs Node.js >= 17 (started with --openssl-legacy-provider) and npm. A newer Node
 # already installed (e.g. from NodeSource, which bundles npm) is kept.

@@ -82,7 +82,12 @@ Result<QueryValue> Engine::Evaluate(const storage::Querier& querier, const Expr&
   ev.SetResolution(opts.max_resolution_ms >= 0 ? opts.max_resolution_ms
                                                : options_.max_resolution_ms,
                    &used);
-  STRATA_ASSIGN_OR_RETURN(StepValue v, ev.Eval(expr));
+  Result<StepValue> evaluated = ev.Eval(expr);
+  if (opts.stats != nullptr) {
+    opts.stats->total_samples = ev.total_samples();
+    opts.stats->peak_samples = ev.peak_samples();
+  }
+  STRATA_ASSIGN_OR_RETURN(StepValue v, std::move(evaluated));
   if (opts.infos != nullptr) AppendResolutionInfos(used, opts.infos);
   if (options_.max_series > 0 && static_cast<int64_t>(v.series.size()) > options_.max_series) {
     return Status::ResourceExhausted("query result has " + std::to_string(v.series.size()) +
@@ -213,6 +218,8 @@ Status Evaluator::CheckDeadline() const {
 
 Status Evaluator::AddSamples(int64_t n) {
   samples_ += n;
+  if (n > 0) total_samples_ += n;
+  peak_samples_ = std::max(peak_samples_, samples_);
   if (samples_ > options_.max_samples) {
     return Status::ResourceExhausted(
         "query processing would load too many samples into memory in query execution");
@@ -391,7 +398,12 @@ Result<Evaluator::RangeInput> Evaluator::LoadRange(const Expr& range_expr, std::
   Evaluator inner(querier_, options_, sub_start, hi, step, deadline_, query_start_, query_end_);
   inner.SetResolution(max_resolution_ms_, resolutions_used_);
   inner.samples_ = samples_;
-  STRATA_ASSIGN_OR_RETURN(StepValue v, inner.Eval(*sq.expr));
+  inner.total_samples_ = total_samples_;
+  inner.peak_samples_ = peak_samples_;
+  Result<StepValue> inner_result = inner.Eval(*sq.expr);
+  total_samples_ = inner.total_samples_;
+  peak_samples_ = inner.peak_samples_;
+  STRATA_ASSIGN_OR_RETURN(StepValue v, std::move(inner_result));
   samples_ = inner.samples_;
   if (v.type == ValueType::kScalar) {
     RawSeries rs;
@@ -435,6 +447,8 @@ Result<StepValue> Evaluator::EvalRangeInstant(const Expr& range_expr) {
 Status Evaluator::StepLoad::Add(size_t step, int64_t n, const Evaluator& ev) {
   int64_t& v = per_step[step];
   v += n;
+  if (n > 0) ev.total_samples_ += n;
+  ev.peak_samples_ = std::max(ev.peak_samples_, ev.samples_ + v);
   if (ev.samples_ + v > ev.options_.max_samples) {
     return Status::ResourceExhausted(
         "query processing would load too many samples into memory in query execution");

@@ -44,6 +44,15 @@ struct EngineOptions {
 };
 
 // Per-query overrides and outputs.
+// What a query loaded, as the sample limit counts it (Prometheus' `stats` of the query API).
+struct QueryStats {
+  // Every sample the query accounted for: samples in range windows at each step, raw samples
+  // read, and step values produced.
+  int64_t total_samples = 0;
+  // The most samples held at once (what --query.max-samples limits).
+  int64_t peak_samples = 0;
+};
+
 struct QueryOptions {
   std::chrono::milliseconds timeout{0};  // 0: the engine's.
   // max_source_resolution of this query (see EngineOptions); -1: the engine's.
@@ -52,6 +61,8 @@ struct QueryOptions {
   // resolution that answered part of the query from downsampled data, "data at 5m resolution
   // used for [<RFC 3339 start>, <end>]".
   std::vector<std::string>* infos = nullptr;
+  // When set, receives what the query loaded (also when it failed).
+  QueryStats* stats = nullptr;
 };
 
 class Engine {

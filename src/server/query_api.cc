@@ -142,6 +142,38 @@ std::string EncodeQueryResult(const query::QueryValue& value) {
   return out;
 }
 
+namespace {
+
+// Prometheus' `stats` parameter: any non-empty value adds data.stats (timings in seconds and the
+// samples the query loaded). Strata has no queue or separate preparation step, so those timings
+// are 0 and evalTotalTime = innerEvalTime = execTotalTime.
+std::string WithStats(std::string data, const query::QueryStats& stats, double seconds) {
+  data.pop_back();  // The closing brace.
+  JsonWriter w(&data);
+  data.append(",\"stats\":");
+  w.BeginObject().Key("timings").BeginObject();
+  for (const char* key : {"evalTotalTime", "resultSortTime", "queryPreparationTime",
+                          "innerEvalTime", "execQueueTime", "execTotalTime"}) {
+    const bool zero = std::string_view(key) == "resultSortTime" ||
+                      std::string_view(key) == "queryPreparationTime" ||
+                      std::string_view(key) == "execQueueTime";
+    w.Key(key).Double(zero ? 0.0 : seconds);
+  }
+  w.EndObject().Key("samples").BeginObject();
+  w.Key("totalQueryableSamples").Int(stats.total_samples);
+  w.Key("peakSamples").Int(stats.peak_samples);
+  w.EndObject().EndObject();
+  data.push_back('}');
+  return data;
+}
+
+bool WantsStats(const Params& params) {
+  const std::string* v = params.Get("stats");
+  return v != nullptr && !v->empty();
+}
+
+}  // namespace
+
 void QueryApi::Register(Router* router) {
   router->Add({"GET", "POST"}, "/api/v1/query",
               [this](const HttpRequest& q, HttpResponse* r) { Query(q, r); });
@@ -167,9 +199,17 @@ void QueryApi::Query(const HttpRequest& req, HttpResponse* res) const {
   if (Status r = ResolutionParam(*params, &opts); !r.ok()) return SetStatusError(res, r);
   std::vector<std::string> infos;
   opts.infos = &infos;
+  query::QueryStats stats;
+  opts.stats = &stats;
+  const auto began = std::chrono::steady_clock::now();
   auto result = engine_->InstantQuery(*querier_, q ? *q : "", *t, opts);
   if (!result.ok()) return SetQueryError(res, result.status());
-  SetJsonSuccess(res, EncodeQueryResult(*result), {}, infos);
+  std::string data = EncodeQueryResult(*result);
+  if (WantsStats(*params)) {
+    data = WithStats(std::move(data), stats,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+  }
+  SetJsonSuccess(res, data, {}, infos);
 }
 
 void QueryApi::QueryRange(const HttpRequest& req, HttpResponse* res) const {
@@ -217,9 +257,17 @@ void QueryApi::QueryRange(const HttpRequest& req, HttpResponse* res) const {
   std::vector<std::string> infos;
   opts.infos = &infos;
   const std::string* q = params->Get("query");
+  query::QueryStats stats;
+  opts.stats = &stats;
+  const auto began = std::chrono::steady_clock::now();
   auto result = engine_->RangeQuery(*querier_, q ? *q : "", *start, *end, *step, opts);
   if (!result.ok()) return SetQueryError(res, result.status());
-  SetJsonSuccess(res, EncodeQueryResult(*result), {}, infos);
+  std::string data = EncodeQueryResult(*result);
+  if (WantsStats(*params)) {
+    data = WithStats(std::move(data), stats,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+  }
+  SetJsonSuccess(res, data, {}, infos);
 }
 
 void QueryApi::FormatQuery(const HttpRequest& req, HttpResponse* res) const {

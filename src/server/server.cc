@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include "base/clock.h"
+
 #include "storage/downsample.h"
 
 #include <prometheus/counter.h>
@@ -256,6 +258,8 @@ void Server::AddRoutes() {
   api_->Register(&router_);
   query_api_->Register(&router_);
   rules_api_->Register(&router_);
+  status_api_->Register(&router_);
+  web_ui_.Register(&router_);
   router_.Add({"POST", "PUT"}, "/-/reload", [this](const HttpRequest&, HttpResponse* res) {
     res->content_type = "text/plain; charset=utf-8";
     if (!options_.enable_lifecycle) {
@@ -412,6 +416,7 @@ void Server::HandleOtlp(const HttpRequest& req, HttpResponse* res) {
 }
 
 Status Server::Start() {
+  start_time_ms_ = SystemClock::Default().NowMillis();
   STRATA_RETURN_IF_ERROR(http_->Start());
   if (web_) web_->Start();
   // The warm tier opens (RocksDB reads its manifest and table files) while the WAL replays.
@@ -490,6 +495,17 @@ Status Server::Start() {
   engine_ = std::make_unique<query::Engine>(options_.engine);
   query_api_ = std::make_unique<QueryApi>(querier_.get(), engine_.get());
   api_ = std::make_unique<Api>(querier_.get(), &metadata_, options_.version);
+  status_api_ = std::make_unique<StatusApi>(StatusSources{
+      .head = head_.get(),
+      .warm = warm_.get(),
+      .cold = cold_.get(),
+      .flags = options_.flags,
+      .data_dir = options_.data_dir,
+      .storage_retention = options_.storage_retention,
+      .start_time_ms = start_time_ms_,
+      .config_status = [this] {
+        return std::pair<bool, int64_t>(config_ok_.load(), config_time_ms_.load());
+      }});
   compaction::CompactorOptions copts = options_.compaction;
   copts.chunk_range_ms = options_.head.chunk_range_ms;
   copts.wal_dir = options_.data_dir + "/wal";
@@ -527,13 +543,17 @@ Status Server::StartRules() {
                                                 std::move(notify), registry_.get(),
                                                 options_.rules);
   rules_api_ = std::make_unique<RulesApi>(rules_.get());
+  config_time_ms_.store(SystemClock::Default().NowMillis());
   if (Status s = rules_->Reload(); !s.ok()) return s.WithContext("loading rule files");
   return Status::Ok();
 }
 
 Status Server::ReloadRules() {
   if (!rules_) return Status::FailedPrecondition("the server is not started");
-  return rules_->Reload();
+  Status s = rules_->Reload();
+  config_ok_.store(s.ok());
+  if (s.ok()) config_time_ms_.store(SystemClock::Default().NowMillis());
+  return s;
 }
 
 void Server::Stop() {

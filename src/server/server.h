@@ -31,6 +31,8 @@
 #include "query/engine.h"
 #include "server/router.h"
 #include "server/rules_api.h"
+#include "server/status_api.h"
+#include "server/web_ui.h"
 #include "server/web_config_watcher.h"
 #include "rules/manager.h"
 #include "rules/notifier.h"
@@ -56,10 +58,10 @@ struct ServerOptions {
   bool enable_compaction = true;
   query::EngineOptions engine;
   ingest::RemoteWriteOptions remote_write;
-  // OTLP/HTTP (POST /v1/metrics, /api/v1/otlp/v1/metrics) and OTLP/gRPC (off by default).
-  ingest::OtlpOptions otlp;
   // Label and request limits of every ingest protocol (--ingest.max-*; all off by default).
   ingest::IngestLimits ingest_limits;
+  // OTLP/HTTP (POST /v1/metrics, /api/v1/otlp/v1/metrics) and OTLP/gRPC (off by default).
+  ingest::OtlpOptions otlp;
   OtlpGrpcOptions otlp_grpc;
   // Rule files and their evaluation (issue 11); group.default_interval_ms also becomes the
   // engine's default subquery step.
@@ -77,6 +79,10 @@ struct ServerOptions {
   std::string web_config_file;
   // Reported by /api/v1/status/buildinfo and strata_build_info.
   std::string version = "0.0.0";
+  // What /api/v1/status/flags reports: every command-line flag, given or defaulted, by name
+  // without dashes; and the retention as /api/v1/status/runtimeinfo prints it.
+  std::vector<std::pair<std::string, std::string>> flags;
+  std::string storage_retention = "15d";
 
   Status Validate() const;
 };
@@ -139,6 +145,12 @@ class Server {
   std::unique_ptr<rules::Notifier> notifier_;
   std::unique_ptr<rules::RuleManager> rules_;
   std::unique_ptr<RulesApi> rules_api_;
+  std::unique_ptr<StatusApi> status_api_;
+  WebUi web_ui_;
+  int64_t start_time_ms_ = 0;
+  // The last rule-file load: its outcome and time (ms), for /api/v1/status/runtimeinfo.
+  std::atomic<bool> config_ok_{true};
+  std::atomic<int64_t> config_time_ms_{0};
   Router boot_router_;  // While the WAL replays.
   Router router_;
   std::unique_ptr<HttpServer> http_;

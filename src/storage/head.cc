@@ -7,6 +7,8 @@
 #include <bit>
 #include <cmath>
 
+#include <absl/container/flat_hash_map.h>
+
 #include "base/check.h"
 #include "base/crash_point.h"
 #include "base/log.h"
@@ -201,6 +203,49 @@ Status Head::Close() {
   closed_ = true;
   if (wal_) return wal_->Close();
   return Status::Ok();
+}
+
+HeadCardinality Head::Cardinality(size_t limit) const {
+  HeadCardinality out;
+  absl::flat_hash_map<uint32_t, std::pair<uint64_t, uint64_t>> by_name;  // values, bytes
+  std::vector<HeadCardinality::Entry> metrics, pairs;
+  ReaderLock gc_lock(&gc_mu_);  // Truncation may not free symbols while we read them.
+  uint32_t metric_name = UINT32_MAX;
+  (void)symbols_->Find(model::kMetricNameLabel, &metric_name);
+  index_->ForEach([&](uint32_t name, uint32_t value, const Roaring& postings) {
+    const uint64_t n = postings.cardinality();
+    if (n == 0) return;
+    ++out.label_pairs;
+    std::string_view v = symbols_->Lookup(value);
+    auto& [values, bytes] = by_name[name];
+    ++values;
+    bytes += v.size() * n;
+    if (name == metric_name) metrics.push_back({std::string(v), n});
+    pairs.push_back({std::string(symbols_->Lookup(name)) + "=" + std::string(v), n});
+  });
+  std::vector<HeadCardinality::Entry> values, memory;
+  for (const auto& [name, vb] : by_name) {
+    std::string n(symbols_->Lookup(name));
+    values.push_back({n, vb.first});
+    memory.push_back({std::move(n), vb.second});
+  }
+  auto top = [limit](std::vector<HeadCardinality::Entry>* v) {
+    auto cmp = [](const HeadCardinality::Entry& a, const HeadCardinality::Entry& b) {
+      return a.value != b.value ? a.value > b.value : a.name < b.name;
+    };
+    size_t k = std::min(limit, v->size());
+    std::partial_sort(v->begin(), v->begin() + static_cast<std::ptrdiff_t>(k), v->end(), cmp);
+    v->resize(k);
+  };
+  top(&metrics);
+  top(&values);
+  top(&memory);
+  top(&pairs);
+  out.series_by_metric_name = std::move(metrics);
+  out.values_by_label_name = std::move(values);
+  out.memory_by_label_name = std::move(memory);
+  out.series_by_label_pair = std::move(pairs);
+  return out;
 }
 
 HeadStats Head::Stats() const {

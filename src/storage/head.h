@@ -152,6 +152,20 @@ struct HeadStats {
   CacheStats chunk_cache;
 };
 
+// The head's index cardinality, as Prometheus' /api/v1/status/tsdb reports it: each list holds
+// the `limit` largest entries, largest first (ties by name).
+struct HeadCardinality {
+  struct Entry {
+    std::string name;
+    uint64_t value = 0;
+  };
+  uint64_t label_pairs = 0;                      // Distinct (name, value) pairs.
+  std::vector<Entry> series_by_metric_name;      // __name__ value -> series.
+  std::vector<Entry> values_by_label_name;       // label name -> distinct values.
+  std::vector<Entry> memory_by_label_name;       // label name -> bytes of its values x series.
+  std::vector<Entry> series_by_label_pair;       // "name=value" -> series.
+};
+
 class Head final : public Querier {
  public:
   // Opens <dir>/wal, replays it into memory, and starts logging. `registry` (may be null) gets
@@ -208,6 +222,8 @@ class Head final : public Querier {
   Status Truncate(int64_t t);
 
   HeadStats Stats() const;
+  // Walks the whole postings index (a shared lock: appends of new series wait).
+  HeadCardinality Cardinality(size_t limit) const;
   const ReplayStats& replay_stats() const { return replay_stats_; }
   const SalvageStats& salvage_stats() const { return salvage_; }
   double replay_seconds() const { return replay_seconds_; }

@@ -3,6 +3,7 @@
 // (backup.h) work on data directories and backups; `strata rules check|test` (rules_cli.h) check
 // rule files and run rule unit tests. Exit codes: 0 done, 1 runtime error, 2 usage
 // error.
+#include <algorithm>
 #include <CLI/CLI.hpp>
 #include <malloc.h>
 #include <unistd.h>
@@ -294,15 +295,34 @@ int Serve(strata::server::ServerOptions options, const ServeFlags& flags) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  // Queries allocate and free large sample buffers; keep freed memory in the heap instead of
-  // unmapping it after every query (which cost page faults on the next one), within limits.
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
-  // glibc gives each thread that contends an arena of its own (up to 8 per core); with the HTTP
-  // workers, the compactor and RocksDB's threads, freed memory scattered over many arenas kept
-  // RSS high after a 3-day load (67 MiB with the default, 52 MiB with 4 arenas, measured with
-  // tools/bench/tier_bench.sh's workload; ingest rate unchanged within noise).
+// Every long option of `apps` with its value as given, or its default: what
+// /api/v1/status/flags reports (names without dashes, sorted as Prometheus' JSON object is).
+std::vector<std::pair<std::string, std::string>> CollectFlags(
+    std::initializer_list<const CLI::App*> apps) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const CLI::App* app : apps) {
+    for (const CLI::Option* o : app->get_options()) {
+      if (o->get_lnames().empty()) continue;
+      const std::string& name = o->get_lnames()[0];
+      if (name == "help" || name == "version") continue;
+      std::string value;
+      if (o->count() > 0) {
+        for (const std::string& r : o->results()) {
+          if (!value.empty()) value += ",";
+          value += r;
+        }
+        if (o->get_type_size() == 0 && value.empty()) value = "true";
+      } else {
+        value = o->get_default_str();
+        if (o->get_type_size() == 0 && value.empty()) value = "false";
+      }
+      out.emplace_back(name, std::move(value));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 // CLI11 2.1 reads "-1" into an unsigned option as its largest value; refuse a sign instead.
 const CLI::Validator kUnsigned(
     [](std::string& text) -> std::string {
@@ -314,6 +334,15 @@ const CLI::Validator kUnsigned(
     },
     "", "unsigned");
 
+int main(int argc, char** argv) {
+  // Queries allocate and free large sample buffers; keep freed memory in the heap instead of
+  // unmapping it after every query (which cost page faults on the next one), within limits.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  // glibc gives each thread that contends an arena of its own (up to 8 per core); with the HTTP
+  // workers, the compactor and RocksDB's threads, freed memory scattered over many arenas kept
+  // RSS high after a 3-day load (67 MiB with the default, 52 MiB with 4 arenas, measured with
+  // tools/bench/tier_bench.sh's workload; ingest rate unchanged within noise).
   mallopt(M_ARENA_MAX, 4);
   CLI::App app{"Strata: a time-series database for Prometheus and OpenTelemetry data.", "strata"};
   app.set_version_flag("--version", std::string("strata ") + STRATA_VERSION);
@@ -384,25 +413,26 @@ const CLI::Validator kUnsigned(
       ->capture_default_str();
   serve->add_option("--storage.postings-cache-bytes", options.head.postings_cache_bytes,
                     "Byte budget of the postings cache (0 disables it)")
+      ->check(kUnsigned)
       ->capture_default_str();
   serve->add_option("--storage.chunk-cache-bytes", options.head.chunk_cache_bytes,
                     "Byte budget of the decoded-chunk cache (0 disables it)")
+      ->check(kUnsigned)
       ->capture_default_str();
   serve->add_option("--remote-write.max-inflight-bytes", options.remote_write.max_inflight_bytes,
                     "Uncompressed remote-write bytes processed at once; past it requests get "
                     "503 + Retry-After")
+      ->check(kUnsigned)
       ->capture_default_str();
   serve->add_option("--remote-write.max-decoded-bytes", options.remote_write.max_decoded_bytes,
-      ->check(kUnsigned)
                     "Largest accepted uncompressed remote-write request")
+      ->check(kUnsigned)
       ->capture_default_str();
   // OTLP (issue 10): OTLP/HTTP is always served on --listen; OTLP/gRPC only with a listen address.
-      ->check(kUnsigned)
   serve->add_option("--otlp.grpc-listen", options.otlp_grpc.listen_address,
                     "host:port for OTLP/gRPC metrics (MetricsService/Export), e.g. "
                     "127.0.0.1:4317; empty = off")
       ->capture_default_str();
-      ->check(kUnsigned)
   serve->add_option("--otlp.max-decoded-bytes", options.otlp.max_decoded_bytes,
                     "Largest OTLP request after gzip decompression (larger: HTTP 413, gRPC "
                     "RESOURCE_EXHAUSTED)")
@@ -413,16 +443,6 @@ const CLI::Validator kUnsigned(
                     "Resource attributes to copy onto every series of their resource as labels "
                     "(comma-separated or repeated; the rest stay in target_info)")
       ->delimiter(',');
-  serve->add_option("--ingest.max-future", flags.max_future,
-                    "Reject samples more than this after the server's clock (duration; 0 "
-                    "accepts any future time)")
-      ->check(kUnsigned)
-      ->capture_default_str();
-  serve->add_option("--storage.wal-repair", flags.wal_repair,
-                    "What to do with a WAL damaged in the middle: salvage (skip only the "
-                    "damaged pages, keep copies under <wal>/damaged-*), truncate (cut the log "
-                    "there) or off (refuse to start)")
-      ->capture_default_str();
   serve->add_option("--storage.max-series", options.head.max_series,
                     "Most series the head holds (recording-rule output included); samples of "
                     "new series past it are rejected with a 400 naming the limit, existing "
@@ -448,6 +468,15 @@ const CLI::Validator kUnsigned(
                     "Refuse whole requests carrying more samples than this with a 400 (0 = no "
                     "limit)")
       ->check(kUnsigned)
+      ->capture_default_str();
+  serve->add_option("--ingest.max-future", flags.max_future,
+                    "Reject samples more than this after the server's clock (duration; 0 "
+                    "accepts any future time)")
+      ->capture_default_str();
+  serve->add_option("--storage.wal-repair", flags.wal_repair,
+                    "What to do with a WAL damaged in the middle: salvage (skip only the "
+                    "damaged pages, keep copies under <wal>/damaged-*), truncate (cut the log "
+                    "there) or off (refuse to start)")
       ->capture_default_str();
   flags.storage.Register(serve);
   // Rules and alerts (issue 11): Prometheus' flag names where it has them.
@@ -520,7 +549,14 @@ const CLI::Validator kUnsigned(
   }
   strata::SetLogLevel(level);
 
-  if (serve->parsed()) return Serve(std::move(options), flags);
+  if (serve->parsed()) {
+    options.flags = CollectFlags({&app, serve});
+    options.storage_retention = flags.storage.retention;
+    if (flags.storage.retention_size != "0") {
+      options.storage_retention += " or " + flags.storage.retention_size;
+    }
+    return Serve(std::move(options), flags);
+  }
   if (backup.parsed()) return backup.Run();
   if (restore.parsed()) return restore.Run();
   if (inspect.parsed()) return inspect.Run();

@@ -66,6 +66,8 @@ class Evaluator {
   // values stay counted until the query ends, so the count tracks memory held at once.
   Status AddSamples(int64_t n);
   void ReleaseSamples(int64_t n) { samples_ -= n; }
+  int64_t total_samples() const { return total_samples_; }
+  int64_t peak_samples() const { return peak_samples_; }
 
   // Prometheus' accounting of range windows: the samples in every series' window at one step
   // count together (plus what the query already holds), so a wide selection fails at the
@@ -141,6 +143,9 @@ class Evaluator {
   const int64_t query_start_;  // For @ start() / @ end().
   const int64_t query_end_;
   int64_t samples_ = 0;
+  // For QueryStats; mutable because StepLoad::Add only reads the evaluator otherwise.
+  mutable int64_t total_samples_ = 0;
+  mutable int64_t peak_samples_ = 0;
   int64_t max_resolution_ms_ = INT64_MAX;
   std::vector<storage::ResolutionUse>* resolutions_used_ = nullptr;
   // The coarsest resolution the last Select read (0: raw only).
