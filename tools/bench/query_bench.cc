@@ -5,6 +5,8 @@
 //   query  run dashboard query_range queries against Strata and Prometheus, time them (median
 //          of --runs), compare both answers and print a Markdown table of ratios.
 // Each subcommand ends its output with one JSON line starting with {"tool":"query_bench".
+// The workload, encoder, HTTP client, answer comparison and report are tools/bench/lib; this
+// file holds the flags, the sender threads and the timing loop.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>

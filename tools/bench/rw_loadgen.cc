@@ -9,6 +9,8 @@
 // service.instance.id=<instance>, counters as cumulative monotonic sums, gauges as gauges), for
 // tools/bench/otlp_bench.sh.
 // Output: human-readable lines, then one JSON line starting with {"tool":"rw_loadgen".
+// The workload, encoders and HTTP client are tools/bench/lib; this file holds the flags, the
+// encoder and sender threads, retries and the report.
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
