@@ -2,6 +2,8 @@
 // -> run the handler on the worker pool -> write the response on the strand -> next request.
 #include "server/http_server.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
@@ -22,9 +24,6 @@
 #include <thread>
 #include <type_traits>
 #include <vector>
-
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
 #include "base/log.h"
 #include "server/basic_auth.h"
@@ -210,7 +209,8 @@ class Session final : public SessionBase {
 
   void CloseIfIdle() override {
     asio::post(stream_.get_executor(), [self = Self()] {
-      if (self->state_ == State::kWaitingForRequest && self->buffer_.size() == 0) {
+      if ((self->state_ == State::kWaitingForRequest && self->buffer_.size() == 0) ||
+          self->state_ == State::kHandshake) {
         self->Close();
       }
     });

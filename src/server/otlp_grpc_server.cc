@@ -169,7 +169,8 @@ Result<std::unique_ptr<OtlpGrpcServer>> OtlpGrpcServer::Start(const OtlpGrpcOpti
   server->port_ = static_cast<uint16_t>(selected);
   STRATA_LOG(kInfo, "otlp_grpc") << "OTLP/gRPC listening" << LogKV("address", address)
                                  << LogKV("grpc_port", server->port_)
-                                 << LogKV("tls", tls ? "true" : "false") << LogKV("workers", workers);
+                                 << LogKV("tls", tls ? "true" : "false")
+                                 << LogKV("workers", workers);
   return server;
 }
 

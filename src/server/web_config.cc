@@ -16,9 +16,7 @@
 namespace strata::server {
 namespace {
 
-std::string Where(const YAML::Node& node) {
-  return "line " + std::to_string(node.Mark().line + 1);
-}
+std::string Where(const YAML::Node& node) { return "line " + std::to_string(node.Mark().line + 1); }
 
 Status Bad(const YAML::Node& node, const std::string& what) {
   return Status::InvalidArgument(Where(node) + ": " + what);
@@ -26,9 +24,9 @@ Status Bad(const YAML::Node& node, const std::string& what) {
 
 // Walks mapping `node` (null is an empty mapping), calling `on_key` for each key in order.
 // Duplicate keys and non-scalar keys are errors; `on_key` reports unknown keys itself.
-Status ForEachKey(const YAML::Node& node, const std::string& section,
-                  const std::function<Status(const std::string&, const YAML::Node&,
-                                             const YAML::Node&)>& on_key) {
+Status ForEachKey(
+    const YAML::Node& node, const std::string& section,
+    const std::function<Status(const std::string&, const YAML::Node&, const YAML::Node&)>& on_key) {
   if (!node || node.IsNull()) return Status::Ok();
   if (!node.IsMap()) return Bad(node, section + " must be a mapping");
   std::set<std::string> seen;
@@ -142,8 +140,8 @@ bool IsBcryptHash(std::string_view h) {
 Status ParseVersion(const YAML::Node& v, const std::string& key, TlsVersion* out) {
   std::string s;
   STRATA_RETURN_IF_ERROR(GetString(v, key, &s));
-  for (TlsVersion t : {TlsVersion::kTls10, TlsVersion::kTls11, TlsVersion::kTls12,
-                       TlsVersion::kTls13}) {
+  for (TlsVersion t :
+       {TlsVersion::kTls10, TlsVersion::kTls11, TlsVersion::kTls12, TlsVersion::kTls13}) {
     if (s == TlsVersionName(t)) {
       *out = t;
       return Status::Ok();
@@ -217,9 +215,9 @@ Status ParseTls(const YAML::Node& node, std::string_view base_dir, TlsServerConf
         return Unknown(k, key, section);
       }));
   if (tls->cert_file.empty() != tls->key_file.empty() && tls->cert.empty() && tls->key.empty()) {
-    return Status::InvalidArgument(
-        tls->cert_file.empty() ? "tls_server_config: key_file is set but cert_file is not"
-                               : "tls_server_config: cert_file is set but key_file is not");
+    return Status::InvalidArgument(tls->cert_file.empty()
+                                       ? "tls_server_config: key_file is set but cert_file is not"
+                                       : "tls_server_config: cert_file is set but key_file is not");
   }
   if (!tls->cert_file.empty() && !tls->cert.empty()) {
     return Status::InvalidArgument("tls_server_config: set cert or cert_file, not both");
@@ -241,10 +239,9 @@ Status ParseTls(const YAML::Node& node, std::string_view base_dir, TlsServerConf
         "tls_server_config: client CA's have been configured without a client_auth_type");
   }
   if (static_cast<uint16_t>(tls->min_version) > static_cast<uint16_t>(tls->max_version)) {
-    return Status::InvalidArgument("tls_server_config: min_version " +
-                                   std::string(TlsVersionName(tls->min_version)) +
-                                   " is above max_version " +
-                                   std::string(TlsVersionName(tls->max_version)));
+    return Status::InvalidArgument(
+        "tls_server_config: min_version " + std::string(TlsVersionName(tls->min_version)) +
+        " is above max_version " + std::string(TlsVersionName(tls->max_version)));
   }
   tls->cert_file = JoinDir(base_dir, tls->cert_file);
   tls->key_file = JoinDir(base_dir, tls->key_file);
@@ -273,7 +270,8 @@ Status ParseHttp(const YAML::Node& node, WebConfig* config) {
               if (!it->values.empty() &&
                   std::find(it->values.begin(), it->values.end(), value) == it->values.end()) {
                 std::string want;
-                for (auto w : it->values) want += (want.empty() ? "\"" : ", \"") + std::string(w) + "\"";
+                for (auto w : it->values)
+                  want += (want.empty() ? "\"" : ", \"") + std::string(w) + "\"";
                 return Bad(hv, "invalid value for " + name + ": expected one of " + want +
                                    ", got \"" + value + "\"");
               }
@@ -326,15 +324,16 @@ Result<WebConfig> ParseWebConfig(std::string_view yaml, std::string_view base_di
   WebConfig config;
   try {
     YAML::Node root = YAML::Load(std::string(yaml));
-    Status s = ForEachKey(
-        root, "the web config",
-        [&](const std::string& key, const YAML::Node& k, const YAML::Node& v) -> Status {
-          if (key == "tls_server_config") return ParseTls(v, base_dir, &config.tls);
-          if (key == "http_server_config") return ParseHttp(v, &config);
-          if (key == "basic_auth_users") return ParseUsers(v, &config);
-          if (key == "rate_limit") return Bad(k, "rate_limit is not supported by Strata");
-          return Unknown(k, key, "the web config");
-        });
+    Status s =
+        ForEachKey(root, "the web config",
+                   [&](const std::string& key, const YAML::Node& k, const YAML::Node& v) -> Status {
+                     if (key == "tls_server_config") return ParseTls(v, base_dir, &config.tls);
+                     if (key == "http_server_config") return ParseHttp(v, &config);
+                     if (key == "basic_auth_users") return ParseUsers(v, &config);
+                     if (key == "rate_limit")
+                       return Bad(k, "rate_limit is not supported by Strata");
+                     return Unknown(k, key, "the web config");
+                   });
     if (!s.ok()) return s;
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument("invalid YAML: " + std::string(e.what()));

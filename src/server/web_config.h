@@ -26,7 +26,12 @@ enum class ClientAuth {
 };
 
 // TLS protocol versions, as on the wire (0x0301 = TLS 1.0).
-enum class TlsVersion : uint16_t { kTls10 = 0x0301, kTls11 = 0x0302, kTls12 = 0x0303, kTls13 = 0x0304 };
+enum class TlsVersion : uint16_t {
+  kTls10 = 0x0301,
+  kTls11 = 0x0302,
+  kTls12 = 0x0303,
+  kTls13 = 0x0304
+};
 
 struct TlsServerConfig {
   // PEM files, already joined with the web config file's directory when relative. Inline PEM

@@ -25,7 +25,7 @@ namespace strata::server {
 // One loaded version of the web config. Immutable; shared by the connections using it.
 struct WebState {
   WebConfig config;
-  TlsMaterial tls_material;                         // Empty when TLS is off.
+  TlsMaterial tls_material;                        // Empty when TLS is off.
   std::shared_ptr<boost::asio::ssl::context> ssl;  // nullptr when TLS is off.
 };
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "testutil/certs.h"
 #include "testutil/otlp.h"
 #include "testutil/process.h"
 #include "testutil/prometheus.h"
@@ -30,33 +31,6 @@ using testutil::WaitFor;
 // bcrypt hashes (cost 5, made with Python's crypt over libxcrypt) of the two test passwords.
 constexpr const char* kS3cretHash = "$2y$05$abcdefghijklmnopqrstuuLK7U1u6pVRmL7L1BBM2aS35PSZnDXlK";
 constexpr const char* kN3wpassHash = "$2y$05$zyxwvutsrqponmlkjihgfeURL3wKvl2BANix5EXrcSgfrYI8mDzVW";
-
-// Runs a command to completion within 60 s; true when it exits 0.
-bool Run(const std::vector<std::string>& argv, const std::string& log) {
-  ChildProcess p;
-  if (!p.Start(argv, log)) return false;
-  int code = -1;
-  if (!WaitFor([&] { return p.Exited(&code); }, std::chrono::seconds(60))) return false;
-  return code == 0;
-}
-
-// A CA and a server certificate signed by it with SAN IP:127.0.0.1, in `dir`.
-bool MakeCertificates(const std::string& dir) {
-  const std::string log = dir + "/openssl.log";
-  const std::string ext = dir + "/san.ext";
-  std::ofstream(ext) << "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
-                        "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n";
-  return Run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-              dir + "/ca.key", "-out", dir + "/ca.crt", "-days", "2", "-subj", "/CN=strata-test-ca"},
-             log) &&
-         Run({"/usr/bin/openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout",
-              dir + "/server.key", "-out", dir + "/server.csr", "-subj", "/CN=127.0.0.1"},
-             log) &&
-         Run({"/usr/bin/openssl", "x509", "-req", "-in", dir + "/server.csr", "-CA",
-              dir + "/ca.crt", "-CAkey", dir + "/ca.key", "-CAcreateserial", "-out",
-              dir + "/server.crt", "-days", "2", "-extfile", ext},
-             log);
-}
 
 void WriteWebConfig(const std::string& path, const char* hash) {
   std::ofstream out(path + ".tmp", std::ios::trunc);
@@ -120,8 +94,8 @@ class TlsStrata {
              const std::string& ca_file, const std::string& user, const std::string& password) {
     ca_file_ = ca_file;
     log_ = dir + "/strata.log";
-    std::vector<std::string> argv = {testutil::StrataBinary(), "serve", "--listen", "127.0.0.1:0",
-                                     "--data-dir", dir + "/data"};
+    std::vector<std::string> argv = {
+        testutil::StrataBinary(), "serve", "--listen", "127.0.0.1:0", "--data-dir", dir + "/data"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     if (!proc_.Start(argv, log_)) return false;
     const std::regex port_re(R"(msg=listening .*port=(\d+) tls=true)");
@@ -136,12 +110,12 @@ class TlsStrata {
         std::chrono::seconds(60));
     if (!up || port_ == 0) return false;
     return WaitFor(
-        [&] {
-          int code = 0;
-          if (proc_.Exited(&code)) return true;
-          return Https(port_, ca_file_, "/-/ready", user, password).status == 200;
-        },
-        std::chrono::seconds(60)) &&
+               [&] {
+                 int code = 0;
+                 if (proc_.Exited(&code)) return true;
+                 return Https(port_, ca_file_, "/-/ready", user, password).status == 200;
+               },
+               std::chrono::seconds(60)) &&
            proc_.running();
   }
   uint16_t port() const { return port_; }
@@ -163,21 +137,29 @@ std::string PrometheusConfig(uint16_t prom_port, uint16_t strata_port, const std
          std::to_string(prom_port) +
          "']}]\n"
          "remote_write:\n"
-         "  - url: " + url + "\n    name: good\n"
+         "  - url: " +
+         url +
+         "\n    name: good\n"
          "    basic_auth: {username: prom, password: s3cret}\n"
-         "    tls_config: {ca_file: " + ca + "}\n"
+         "    tls_config: {ca_file: " +
+         ca +
+         "}\n"
          "    queue_config: {batch_send_deadline: 1s, min_backoff: 100ms, max_backoff: 1s}\n"
-         "  - url: " + url + "\n    name: wrong_password\n"
+         "  - url: " +
+         url +
+         "\n    name: wrong_password\n"
          "    basic_auth: {username: prom, password: wrong}\n"
-         "    tls_config: {ca_file: " + ca + "}\n"
+         "    tls_config: {ca_file: " +
+         ca +
+         "}\n"
          "    queue_config: {batch_send_deadline: 1s, min_backoff: 100ms, max_backoff: 1s}\n";
 }
 
 // The single value of an instant query's one-element vector result, or -1.
 double QueryValue(uint16_t port, const std::string& ca, const std::string& expr,
                   const std::string& user, const std::string& password) {
-  HttpsResult r = Https(port, ca, "/api/v1/query?query=" + testutil::UrlEncode(expr), user,
-                        password);
+  HttpsResult r =
+      Https(port, ca, "/api/v1/query?query=" + testutil::UrlEncode(expr), user, password);
   if (r.status != 200) return -1;
   testutil::Json doc;
   std::string error;
@@ -193,14 +175,15 @@ double QueryValue(uint16_t port, const std::string& ca, const std::string& expr,
 grpc::Status GrpcExport(uint16_t port, const std::string& ca_pem, const std::string& auth) {
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = ca_pem;
-  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::SslCredentials(ssl));
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::SslCredentials(ssl));
   grpc::GenericStub stub(channel);
   testutil::otlp::Request req;
   auto* sm = testutil::otlp::AddResource(&req, {{"service.name", "tls-test"}});
-  const uint64_t now_ns = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  const uint64_t now_ns =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
   testutil::otlp::AddGaugePoint(testutil::otlp::AddMetric(sm, "grpc_tls_gauge", "", ""), now_ns, 7);
   grpc::Slice slice(req.SerializeAsString());
   grpc::ByteBuffer request(&slice, 1), response;
@@ -217,7 +200,8 @@ grpc::Status GrpcExport(uint16_t port, const std::string& ca_pem, const std::str
 TEST(TlsAuthTest, BadWebConfigIsAUsageError) {
   TempDir tmp;
   const std::string web = tmp.path() + "/web.yml";
-  std::ofstream(web) << "tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n  ciphers: []\n";
+  std::ofstream(web)
+      << "tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n  ciphers: []\n";
   std::string log;
   EXPECT_EQ(testutil::RunStrataCli({"serve", "--listen", "127.0.0.1:0", "--data-dir",
                                     tmp.path() + "/data", "--web.config.file", web},
@@ -228,7 +212,8 @@ TEST(TlsAuthTest, BadWebConfigIsAUsageError) {
 
 TEST(TlsAuthTest, PrometheusRemoteWritesOverTlsWithBasicAuth) {
   TempDir tmp;
-  ASSERT_TRUE(MakeCertificates(tmp.path())) << testutil::ReadFile(tmp.path() + "/openssl.log");
+  ASSERT_TRUE(testutil::MakeTestCertificates(tmp.path()))
+      << testutil::ReadFile(tmp.path() + "/openssl.log");
   const std::string ca = tmp.path() + "/ca.crt";
   const std::string web = tmp.path() + "/web.yml";
   WriteWebConfig(web, kS3cretHash);
@@ -276,9 +261,7 @@ TEST(TlsAuthTest, PrometheusRemoteWritesOverTlsWithBasicAuth) {
       [&](uint16_t prom_port) { return PrometheusConfig(prom_port, port, ca); }, &error))
       << error;
   EXPECT_TRUE(WaitFor(
-      [&] {
-        return QueryValue(port, ca, "count(up{job=\"prometheus\"})", "prom", "s3cret") == 1;
-      },
+      [&] { return QueryValue(port, ca, "count(up{job=\"prometheus\"})", "prom", "s3cret") == 1; },
       std::chrono::seconds(60)))
       << strata.Log() << testutil::Tail(prom.Log());
   HttpsResult metrics = Https(port, ca, "/metrics", "prom", "s3cret");
@@ -309,17 +292,18 @@ TEST(TlsAuthTest, PrometheusRemoteWritesOverTlsWithBasicAuth) {
 
   // A new password takes effect without a restart; the old one stops working.
   WriteWebConfig(web, kN3wpassHash);
-  EXPECT_TRUE(WaitFor([&] { return Https(port, ca, "/-/healthy", "prom", "n3wpass").status == 200; },
-                      std::chrono::seconds(15)))
+  EXPECT_TRUE(
+      WaitFor([&] { return Https(port, ca, "/-/healthy", "prom", "n3wpass").status == 200; },
+              std::chrono::seconds(15)))
       << strata.Log();
   EXPECT_EQ(Https(port, ca, "/-/healthy", "prom", "s3cret").status, 401);
   EXPECT_EQ(GrpcExport(grpc_port, ca_pem, "Basic cHJvbTpzM2NyZXQ=").error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   // An invalid new version is logged and the current one kept.
   std::ofstream(web, std::ios::trunc) << "basic_auth_users:\n  prom: plaintext\n";
-  EXPECT_TRUE(WaitFor(
-      [&] { return strata.Log().find("invalid web config, keeping") != std::string::npos; },
-      std::chrono::seconds(15)));
+  EXPECT_TRUE(
+      WaitFor([&] { return strata.Log().find("invalid web config, keeping") != std::string::npos; },
+              std::chrono::seconds(15)));
   EXPECT_EQ(Https(port, ca, "/-/healthy", "prom", "n3wpass").status, 200);
 
   EXPECT_EQ(strata.process().Stop(SIGTERM), 0) << strata.Log();

@@ -134,7 +134,8 @@ TEST(WebConfigTest, RejectsEachBadCaseWithAClearMessage) {
       {"http_server_config:\n  headers:\n    Content-Type: text/html\n",
        "HTTP header \"Content-Type\" can not be configured"},
       {"http_server_config:\n  headers:\n    X-Frame-Options: allow\n",
-       "invalid value for X-Frame-Options: expected one of \"deny\", \"sameorigin\", got \"allow\""},
+       "invalid value for X-Frame-Options: expected one of \"deny\", \"sameorigin\", got "
+       "\"allow\""},
       {"http_server_config:\n  headers:\n    X-Content-Type-Options: sniff\n",
        "invalid value for X-Content-Type-Options"},
       {"http_server_config:\n  http2: maybe\n", "http2 must be true or false"},
@@ -153,7 +154,8 @@ TEST(WebConfigTest, RejectsEachBadCaseWithAClearMessage) {
     ASSERT_FALSE(r.ok()) << c.yaml;
     EXPECT_TRUE(r.status().IsInvalidArgument()) << c.yaml;
     EXPECT_NE(r.status().message().find(c.message), std::string::npos)
-        << "yaml:\n" << c.yaml << "error: " << r.status().message() << "\nwant: " << c.message;
+        << "yaml:\n"
+        << c.yaml << "error: " << r.status().message() << "\nwant: " << c.message;
   }
 }
 
@@ -164,8 +166,7 @@ TEST(WebConfigTest, LoadResolvesPathsAgainstTheFilesDirectory) {
   auto c = LoadWebConfig(path);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->tls.cert_file, tmp.path() + "/c.pem");
-  EXPECT_EQ(c->tls.key_file,
-            std::filesystem::path(tmp.path()).parent_path().string() + "/k.pem");
+  EXPECT_EQ(c->tls.key_file, std::filesystem::path(tmp.path()).parent_path().string() + "/k.pem");
   auto missing = LoadWebConfig(tmp.path() + "/none.yml");
   EXPECT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("none.yml"), std::string::npos);
@@ -213,9 +214,8 @@ TEST(WebConfigWatcherTest, ReloadsChangesAndKeepsTheOldConfigOnErrors) {
   // The background thread picks changes up by itself.
   watcher.Start(std::chrono::milliseconds(20));
   std::ofstream(path, std::ios::trunc) << "basic_auth_users:\n  dave: " << kHash << "\n";
-  EXPECT_TRUE(testutil::WaitFor(
-      [&] { return watcher.Current()->config.users.count("dave") == 1; },
-      std::chrono::seconds(10)));
+  EXPECT_TRUE(testutil::WaitFor([&] { return watcher.Current()->config.users.count("dave") == 1; },
+                                std::chrono::seconds(10)));
   watcher.Stop();
 }
 
