@@ -193,7 +193,12 @@ Status Compactor::MoveOne(bool* moved, CompactionReport* report,
   const int64_t head_min = head_->MinTime();
   if (!due(head_min)) return Status::Ok();
   int64_t lo = FloorTo(head_min, range);
+  // Every due range up to the end of lo's warm partition moves at once: each move ends with a
+  // WAL checkpoint of what the head keeps, so a head holding days of backfill would otherwise
+  // rewrite its whole remaining WAL once per 2 h range (quadratic in the backlog).
   int64_t hi = lo + range;
+  const int64_t part_end = FloorTo(lo, warm_->partition_ms()) + warm_->partition_ms();
+  while (hi < part_end && due(hi)) hi += range;
   auto start = std::chrono::steady_clock::now();
   head_->SetMinValidTime(hi);
   // An append older than lo may have been accepted between the scan and the new bound (a new

@@ -215,7 +215,7 @@ TEST(CompactorTest, RestartAfterMovesReplaysOnlyTheCheckpointAndNewSegments) {
     }
     auto r = db.compactor->RunOnce();
     ASSERT_TRUE(r.ok()) << r.status().ToString();
-    EXPECT_EQ(r->moves, 5);  // 0-2h ... 8-10h; 10-12h stays.
+    EXPECT_EQ(r->moves, 1);  // 0-2h ... 8-10h in one move (one partition); 10-12h stays.
     ASSERT_TRUE(db.head->Close().ok());
     ASSERT_TRUE(db.warm->Close().ok());
   }
@@ -229,6 +229,20 @@ TEST(CompactorTest, RestartAfterMovesReplaysOnlyTheCheckpointAndNewSegments) {
   EXPECT_EQ(db.head->min_valid_time(), 10 * kHour);
   EXPECT_GE(db.head->MinTime(), 10 * kHour);
   ExpectComplete(*db.querier, "m", 20, 0, 12 * kHour);
+}
+
+TEST(CompactorTest, ABackfillMovesAPartitionAtATime) {
+  testutil::TempDir tmp;
+  Db db = Open(tmp.path());
+  Write(db.head.get(), "b", 5, 0, 54 * kHour);
+  auto r = db.compactor->RunOnce();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // Day 0, day 1, then 48-52h of day 2 (52-54h is within 1.5 ranges of the newest sample):
+  // three moves, so three WAL checkpoints instead of one per 2 h range.
+  EXPECT_EQ(r->moves, 3);
+  EXPECT_EQ(db.warm->covered_until(), 52 * kHour);
+  EXPECT_EQ(db.warm->Stats().partitions.size(), 3u);
+  ExpectComplete(*db.querier, "b", 5, 0, 54 * kHour);
 }
 
 TEST(CompactorTest, AFailedWarmWriteKeepsTheDataInTheHeadAndIsRetried) {

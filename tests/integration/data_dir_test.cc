@@ -170,7 +170,8 @@ TEST(DataDirIntegrationTest, CompactRefusesALockedDirectoryAndMovesWhatIsDue) {
   WriteWalOnly(fresh, "cli", 8);
   std::string log;
   EXPECT_EQ(RunCli({"compact", "--data-dir", fresh}, &log), 0) << log;
-  EXPECT_NE(log.find("moved 3 head range(s)"), std::string::npos) << log;
+  // 0-6h of one warm partition go in one move (see Compactor::MoveOne).
+  EXPECT_NE(log.find("moved 1 head range(s)"), std::string::npos) << log;
   EXPECT_EQ(RunCli({"compact", "--data-dir", fresh}, &log), 0) << log;
   EXPECT_NE(log.find("moved 0 head range(s)"), std::string::npos) << log;
   EXPECT_EQ(RunCli({"compact", "--bogus"}, &log), 2) << log;

@@ -68,6 +68,9 @@ struct Options {
   int max_retries = 30;  // Per request; Prometheus retries forever, a benchmark must end.
   int timeout_s = 60;    // Socket send/receive timeout.
   int64_t max_preencode_mib = 4096;
+  // Most sample time a shard may send ahead of the slowest other shard; -1: automatic (5 min,
+  // or two requests' worth of steps if more); 0: unpaced.
+  int64_t max_shard_skew_ms = -1;
   bool dry_run = false;
   int print = 0;  // With --dry-run: print this many samples of the first request.
   // remote-write, otlp-http or otlp-grpc.
@@ -84,6 +87,43 @@ struct EncodedRequest {
   std::string body;  // Snappy-compressed WriteRequest.
   int64_t samples = 0;
   size_t raw_bytes = 0;
+  int64_t first_t = 0;  // Step times of its first and last samples.
+  int64_t last_t = 0;
+};
+
+// Keeps the shards within a bounded distance in sample time, as Prometheus' queue manager does
+// (it reads the WAL in time order and blocks while a shard's queue is full, so its shards stay
+// seconds apart even when catching up). Unpaced, independent senders drift apart by hours over a
+// fast backfill, and the lagging shard's samples fall behind the head's lower bound once the
+// server moves the ranges the leading shard left behind. Thread-safe.
+class ShardPacer {
+ public:
+  ShardPacer(int shards, int64_t start_ms, int64_t max_skew_ms)
+      : sent_(static_cast<size_t>(shards), start_ms), max_skew_ms_(max_skew_ms) {}
+  // Blocks until a request whose first sample is at `first_t` may go.
+  void Wait(int shard, int64_t first_t) {
+    if (max_skew_ms_ <= 0) return;
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] {
+      int64_t slowest = INT64_MAX;
+      for (size_t i = 0; i < sent_.size(); ++i) {
+        if (static_cast<int>(i) != shard) slowest = std::min(slowest, sent_[i]);
+      }
+      return slowest == INT64_MAX || first_t <= slowest + max_skew_ms_;
+    });
+  }
+  // The shard has sent (or given up on) everything up to `t`; INT64_MAX when it is done.
+  void Sent(int shard, int64_t t) {
+    std::lock_guard lock(mu_);
+    sent_[static_cast<size_t>(shard)] = t;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<int64_t> sent_;
+  const int64_t max_skew_ms_;
 };
 
 // Thread-safe; capacity 0 means unbounded.
@@ -145,8 +185,11 @@ void EncodeShard(const Options& o, int64_t start_ms, const std::vector<NodeSerie
   std::string raw;
   OtlpRequestBuilder otlp;
   int64_t in_batch = 0;
+  int64_t first_t = 0, last_t = 0;
   auto flush = [&] {
     EncodedRequest r;
+    r.first_t = first_t;
+    r.last_t = last_t;
     if (o.otlp()) {
       raw = otlp.Take();
       if (o.otlp_compression == "gzip" && o.protocol == "otlp-http") {
@@ -170,6 +213,8 @@ void EncodeShard(const Options& o, int64_t start_ms, const std::vector<NodeSerie
   for (int64_t step = 0; step < o.samples_per_series; ++step) {
     const int64_t t0 = start_ms + step * o.interval_ms;
     for (NodeSeries* s : shard) {
+      if (in_batch == 0) first_t = t0;
+      last_t = t0;
       if (o.otlp()) {
         s->AppendNextOtlp(&otlp, t0 + s->offset_ms());
       } else {
@@ -222,8 +267,13 @@ struct SenderStats {
 
 class Sender {
  public:
-  Sender(const Options& o, const Url& url, RequestQueue* queue)
-      : o_(o), url_(url), queue_(queue), http_(url, o.timeout_s, "strata-rw-loadgen/1") {}
+  Sender(const Options& o, const Url& url, RequestQueue* queue, ShardPacer* pacer, int shard)
+      : o_(o),
+        url_(url),
+        queue_(queue),
+        pacer_(pacer),
+        shard_(shard),
+        http_(url, o.timeout_s, "strata-rw-loadgen/1") {}
 
   bool Connect(std::string* error) {
     if (o_.protocol == "otlp-grpc") {
@@ -247,7 +297,13 @@ class Sender {
   void Run(std::latch* go) {
     go->wait();
     EncodedRequest r;
-    while (queue_->Pop(&r)) Send(std::move(r));
+    while (queue_->Pop(&r)) {
+      const int64_t last_t = r.last_t;
+      pacer_->Wait(shard_, r.first_t);
+      Send(std::move(r));
+      pacer_->Sent(shard_, last_t);
+    }
+    pacer_->Sent(shard_, INT64_MAX);
     stats_.end = Clock::now();
     http_.Close();
   }
@@ -373,6 +429,8 @@ class Sender {
   const Options& o_;
   Url url_;
   RequestQueue* queue_;
+  ShardPacer* pacer_;
+  int shard_;
   HttpClient http_;  // remote-write and otlp-http.
   SenderStats stats_;
   std::shared_ptr<grpc::Channel> channel_;  // otlp-grpc only.
@@ -475,10 +533,18 @@ int Run(const Options& o) {
     return 0;
   }
 
+  int64_t skew = o.max_shard_skew_ms;
+  if (skew < 0) {
+    const int64_t per_shard = std::max<int64_t>(1, o.series / senders);
+    skew = std::max<int64_t>(300'000, 2 * ((o.batch_size + per_shard - 1) / per_shard + 1) *
+                                          o.interval_ms);
+  }
+  ShardPacer pacer(senders, start_ms, skew);
   std::vector<std::unique_ptr<Sender>> pool;
   pool.reserve(static_cast<size_t>(senders));
   for (int i = 0; i < senders; ++i) {
-    pool.push_back(std::make_unique<Sender>(o, *url, queues[static_cast<size_t>(i)].get()));
+    pool.push_back(
+        std::make_unique<Sender>(o, *url, queues[static_cast<size_t>(i)].get(), &pacer, i));
     std::string error;
     if (!pool.back()->Connect(&error)) {
       std::fprintf(stderr, "rw_loadgen: %s\n", error.c_str());
@@ -594,6 +660,10 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--timeout-s", o.timeout_s, "Socket send/receive timeout in seconds")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-shard-skew-ms", o.max_shard_skew_ms,
+                 "Most sample time a shard may send ahead of the slowest other one, as "
+                 "Prometheus' shards stay close (-1: 5 min or two requests' steps; 0: unpaced)")
       ->capture_default_str();
   app.add_option("--max-preencode-mib", o.max_preencode_mib,
                  "Encode everything before timing if it fits in this many MiB; otherwise encode "
