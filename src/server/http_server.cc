@@ -176,7 +176,12 @@ class HttpServer::Impl {
 // What the server and the handler pool see of a connection, whatever its transport.
 class SessionBase : public std::enable_shared_from_this<SessionBase> {
  public:
+  SessionBase() = default;
   virtual ~SessionBase() = default;
+  SessionBase(const SessionBase&) = delete;
+  SessionBase& operator=(const SessionBase&) = delete;
+  SessionBase(SessionBase&&) = delete;
+  SessionBase& operator=(SessionBase&&) = delete;
   // Closes the connection if it is waiting for a new request; called on shutdown.
   virtual void CloseIfIdle() = 0;
   // Handler-side access; only touched by one thread at a time (strand, then pool, then strand).
@@ -223,6 +228,10 @@ class Session final : public SessionBase {
   }
 
   ~Session() override { server_->Unregister(this); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  Session(Session&&) = delete;
+  Session& operator=(Session&&) = delete;
 
  private:
   enum class State { kHandshake, kWaitingForRequest, kReading, kHandling, kWriting, kClosed };

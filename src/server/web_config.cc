@@ -270,8 +270,11 @@ Status ParseHttp(const YAML::Node& node, WebConfig* config) {
               if (!it->values.empty() &&
                   std::find(it->values.begin(), it->values.end(), value) == it->values.end()) {
                 std::string want;
-                for (auto w : it->values)
-                  want += (want.empty() ? "\"" : ", \"") + std::string(w) + "\"";
+                for (auto w : it->values) {
+                  want += want.empty() ? "\"" : ", \"";
+                  want += w;
+                  want += '"';
+                }
                 return Bad(hv, "invalid value for " + name + ": expected one of " + want +
                                    ", got \"" + value + "\"");
               }
@@ -330,8 +333,9 @@ Result<WebConfig> ParseWebConfig(std::string_view yaml, std::string_view base_di
                      if (key == "tls_server_config") return ParseTls(v, base_dir, &config.tls);
                      if (key == "http_server_config") return ParseHttp(v, &config);
                      if (key == "basic_auth_users") return ParseUsers(v, &config);
-                     if (key == "rate_limit")
+                     if (key == "rate_limit") {
                        return Bad(k, "rate_limit is not supported by Strata");
+                     }
                      return Unknown(k, key, "the web config");
                    });
     if (!s.ok()) return s;

@@ -115,7 +115,7 @@ Status WebConfigWatcher::Poll() {
 }
 
 void WebConfigWatcher::Start(std::chrono::milliseconds interval) {
-  thread_ = std::jthread([this, interval](std::stop_token stop) {
+  thread_ = std::jthread([this, interval](const std::stop_token& stop) {
     pthread_setname_np(pthread_self(), "strata-webcfg");
     std::unique_lock<std::mutex> lock(stop_mu_);
     while (!stop.stop_requested()) {

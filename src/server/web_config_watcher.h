@@ -39,6 +39,8 @@ class WebConfigWatcher {
   ~WebConfigWatcher();  // Calls Stop().
   WebConfigWatcher(const WebConfigWatcher&) = delete;
   WebConfigWatcher& operator=(const WebConfigWatcher&) = delete;
+  WebConfigWatcher(WebConfigWatcher&&) = delete;
+  WebConfigWatcher& operator=(WebConfigWatcher&&) = delete;
 
   // The current version. Cheap (a mutex and a reference count); never null.
   std::shared_ptr<const WebState> Current() const;
