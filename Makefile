@@ -5,7 +5,7 @@ JOBS ?= 2
 LISTEN ?= 127.0.0.1:9201
 DATA_DIR ?= ./data
 
-.PHONY: all deps configure build run test bench asan fuzz clean format
+.PHONY: all deps configure build run test bench asan tsan tsa fuzz clean format
 
 all: build
 
@@ -34,6 +34,20 @@ asan: deps
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+# Clang's thread-safety analysis (-Wthread-safety -Werror, syntax only) over every translation
+# unit of src/, tools/, tests/ and bench/, in build-tsa/. Run by CI.
+tsa: deps
+	tools/check_thread_safety.sh build-tsa
+
+# Every test under ThreadSanitizer (build-tsan/). tools/tsan.supp silences reports from inside
+# uninstrumented Debian libraries only. CTEST_ARGS selects a subset, e.g. CTEST_ARGS='-R ^Wal'.
+tsan: deps
+	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_SANITIZE=thread \
+		-DSTRATA_BUILD_BENCH=OFF > /dev/null
+	@cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && TSAN_OPTIONS="suppressions=$(CURDIR)/tools/tsan.supp halt_on_error=1 \
+		second_deadlock_stack=1" ctest --output-on-failure -j $(JOBS) --timeout 1200 $(CTEST_ARGS)
 
 # libFuzzer targets (tests/fuzz/) under ASan+UBSan (Clang, build-fuzz/): FUZZ_SECONDS per target.
 fuzz: deps

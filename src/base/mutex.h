@@ -1,33 +1,101 @@
-// Mutex, SharedMutex and their RAII lockers, annotated for Clang's thread-safety analysis.
-// Thread-safe by definition. Never hold one across I/O or a call into another module.
+// Mutex, CondVar, SharedMutex and their RAII lockers, annotated for Clang's thread-safety
+// analysis (tools/check_thread_safety.sh, `make tsa`). Thread-safe by definition. Never hold one
+// across I/O or a call into another module.
 #pragma once
 
-#include <condition_variable>
 #include <pthread.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 
 #include "base/thread_annotations.h"
 
 namespace strata {
 
+// In debug builds the Mutex records its owning thread so that AssertHeld() can abort when the
+// caller does not hold it; in Release (NDEBUG) it is a plain std::mutex and AssertHeld() is
+// free. Waiting on it goes through CondVar, which keeps the owner right.
 class STRATA_CAPABILITY("mutex") Mutex {
  public:
   Mutex() = default;
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
-  void Lock() STRATA_ACQUIRE() { mu_.lock(); }
-  void Unlock() STRATA_RELEASE() { mu_.unlock(); }
-  // Documents (and, under Clang, tells the analysis) that the caller holds the lock.
-  void AssertHeld() const STRATA_ASSERT_CAPABILITY(this) {}
-
-  // For condition variables only.
-  std::mutex& native() { return mu_; }
+  void Lock() STRATA_ACQUIRE() {
+    mu_.lock();
+    SetOwner();
+  }
+  void Unlock() STRATA_RELEASE() {
+    ClearOwner();
+    mu_.unlock();
+  }
+  // Tells the analysis that the caller holds the lock and, in debug builds, aborts with a
+  // message when the calling thread does not hold it.
+  void AssertHeld() const STRATA_ASSERT_CAPABILITY(this) {
+#ifndef NDEBUG
+    if (owner_.load(std::memory_order_relaxed) != std::this_thread::get_id()) {
+      std::fputs("strata: Mutex::AssertHeld failed: the calling thread does not hold the mutex\n",
+                 stderr);
+      std::abort();
+    }
+#endif
+  }
 
  private:
+  friend class CondVar;
+#ifndef NDEBUG
+  // Only the owner writes it while holding mu_; a thread reading it compares it to its own id,
+  // which no other thread stores, so relaxed loads give the right answer.
+  void SetOwner() { owner_.store(std::this_thread::get_id(), std::memory_order_relaxed); }
+  void ClearOwner() { owner_.store(std::thread::id(), std::memory_order_relaxed); }
+  std::atomic<std::thread::id> owner_{};
+#else
+  void SetOwner() {}
+  void ClearOwner() {}
+#endif
   std::mutex mu_;
+};
+
+// A condition variable for Mutex. Wait* need the mutex held and return holding it; they may
+// wake spuriously, so callers loop on their condition (which keeps guarded reads visible to
+// the analysis, unlike a predicate lambda).
+class CondVar {
+ public:
+  CondVar() = default;
+  CondVar(const CondVar&) = delete;
+  CondVar& operator=(const CondVar&) = delete;
+
+  void Wait(Mutex* mu) STRATA_REQUIRES(mu) {
+    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
+    mu->ClearOwner();
+    cv_.wait(lock);
+    mu->SetOwner();
+    lock.release();
+  }
+  // False when `deadline` passed (the mutex is held again either way).
+  bool WaitUntil(Mutex* mu, std::chrono::steady_clock::time_point deadline) STRATA_REQUIRES(mu) {
+    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
+    mu->ClearOwner();
+    const bool signalled = cv_.wait_until(lock, deadline) == std::cv_status::no_timeout;
+    mu->SetOwner();
+    lock.release();
+    return signalled;
+  }
+  // False when `timeout` passed.
+  bool WaitFor(Mutex* mu, std::chrono::steady_clock::duration timeout) STRATA_REQUIRES(mu) {
+    return WaitUntil(mu, std::chrono::steady_clock::now() + timeout);
+  }
+  void Signal() { cv_.notify_one(); }
+  void SignalAll() { cv_.notify_all(); }
+
+ private:
+  std::condition_variable cv_;
 };
 
 class STRATA_SCOPED_CAPABILITY MutexLock {

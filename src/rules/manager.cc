@@ -13,26 +13,26 @@ namespace strata::rules {
 struct RuleManager::Runner {
   std::shared_ptr<RuleGroup> group;
   std::thread thread;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool stop = false;  // Guarded by mu.
+  Mutex mu;
+  CondVar cv;
+  bool stop STRATA_GUARDED_BY(mu) = false;
 
   // Sleeps until the wall clock reaches `until_ms` or Stop. False when stopped.
   bool SleepUntil(const Clock& clock, int64_t until_ms) {
-    std::unique_lock<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     while (!stop) {
       const int64_t now = clock.NowMillis();
       if (now >= until_ms) return true;
-      cv.wait_for(lock, std::chrono::milliseconds(std::min<int64_t>(until_ms - now, 1000)));
+      cv.WaitFor(&mu, std::chrono::milliseconds(std::min<int64_t>(until_ms - now, 1000)));
     }
     return false;
   }
   void RequestStop() {
     {
-      std::lock_guard<std::mutex> lock(mu);
+      MutexLock lock(&mu);
       stop = true;
     }
-    cv.notify_all();
+    cv.SignalAll();
   }
   void Join() {
     RequestStop();

@@ -183,18 +183,20 @@ Result<std::unique_ptr<Notifier>> Notifier::Open(NotifierOptions options,
 Notifier::~Notifier() { Stop(); }
 
 void Notifier::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (thread_.joinable() || stop_) return;
   thread_ = std::thread([this] { Loop(); });
 }
 
 void Notifier::Stop() {
+  std::thread thread;  // Joined outside mu_ (Loop takes it), and by one Stop() only.
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
+    thread = std::move(thread_);
   }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  cv_.SignalAll();
+  if (thread.joinable()) thread.join();
 }
 
 void Notifier::Send(std::vector<AlertNotification> alerts) {
@@ -221,7 +223,7 @@ void Notifier::SendRaw(std::vector<NotifierAlert> alerts) {
   size_t dropped = 0;
   size_t len = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (NotifierAlert& a : alerts) queue_.push_back(std::move(a));
     while (queue_.size() > options_.queue_capacity) {
       queue_.pop_front();
@@ -238,16 +240,16 @@ void Notifier::SendRaw(std::vector<NotifierAlert> alerts) {
     metrics_->dropped.Increment(static_cast<double>(dropped));
     metrics_->queue_length.Set(static_cast<double>(len));
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 size_t Notifier::queue_length() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return queue_.size();
 }
 
 uint64_t Notifier::dropped() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return dropped_;
 }
 
@@ -256,8 +258,8 @@ void Notifier::Loop() {
     std::vector<NotifierAlert> batch;
     size_t left = 0;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      MutexLock lock(&mu_);
+      while (!stop_ && queue_.empty()) cv_.Wait(&mu_);
       if (stop_) return;
       while (!queue_.empty() && batch.size() < options_.max_batch) {
         batch.push_back(std::move(queue_.front()));
@@ -288,7 +290,7 @@ void Notifier::Loop() {
       }
     }
     if (ok == 0) {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       dropped_ += batch.size();
       if (metrics_) metrics_->dropped.Increment(static_cast<double>(batch.size()));
     }
@@ -300,8 +302,11 @@ Status Notifier::PostWithRetries(size_t am, const std::string& body) {
   auto backoff = options_.retry_backoff;
   for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
     if (attempt > 0) {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (cv_.wait_for(lock, backoff, [&] { return stop_; })) return last;
+      MutexLock lock(&mu_);
+      const auto deadline = std::chrono::steady_clock::now() + backoff;
+      while (!stop_ && cv_.WaitUntil(&mu_, deadline)) {
+      }
+      if (stop_) return last;
       backoff *= 2;
     }
     CURL* curl = curl_easy_init();

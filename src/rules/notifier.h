@@ -15,7 +15,6 @@
 #include <prometheus/summary.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -25,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/result.h"
 #include "model/labels.h"
 #include "rules/alerting_rule.h"
@@ -101,12 +101,12 @@ class Notifier {
   const NotifierOptions options_;
   std::vector<std::string> endpoints_;  // <url>/api/v2/alerts
   std::unique_ptr<Metrics> metrics_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<NotifierAlert> queue_;  // Guarded by mu_.
-  uint64_t dropped_ = 0;  // Guarded by mu_.
-  bool stop_ = false;  // Guarded by mu_.
-  std::thread thread_;
+  mutable Mutex mu_;
+  CondVar cv_;  // Signals queue_ and stop_ changes.
+  std::deque<NotifierAlert> queue_ STRATA_GUARDED_BY(mu_);
+  uint64_t dropped_ STRATA_GUARDED_BY(mu_) = 0;
+  bool stop_ STRATA_GUARDED_BY(mu_) = false;
+  std::thread thread_ STRATA_GUARDED_BY(mu_);
 };
 
 }  // namespace strata::rules

@@ -152,8 +152,9 @@ class ColdStore final : public Querier {
   // OK when the block list is known or when [mint, ...) needs no cold data; else Unavailable.
   Status CheckAvailable(int64_t mint) const;
   Status SyncOnce();
-  // Records this node's newest cold sample time when it grew. REQUIRES: write_mu_ held.
-  void RecordOwnMaxTime();
+  // Records this node's newest cold sample time when it grew (a read-modify-write of
+  // known_max_time_ that write_mu_ serializes).
+  void RecordOwnMaxTime() STRATA_REQUIRES(write_mu_);
   void AddBlock(block::BlockMeta meta);
 
   std::unique_ptr<objstore::ObjectStore> store_;

@@ -36,33 +36,33 @@ namespace {
 class ReplayQueue {
  public:
   void Push(std::vector<head::SampleRecordEntry> batch) {
-    std::unique_lock<std::mutex> lock(mu_);
-    not_full_.wait(lock, [&] { return batches_.size() < kMaxBatches; });
+    MutexLock lock(&mu_);
+    while (batches_.size() >= kMaxBatches) not_full_.Wait(&mu_);
     batches_.push_back(std::move(batch));
-    not_empty_.notify_one();
+    not_empty_.Signal();
   }
   // False once closed and drained.
   bool Pop(std::vector<head::SampleRecordEntry>* batch) {
-    std::unique_lock<std::mutex> lock(mu_);
-    not_empty_.wait(lock, [&] { return !batches_.empty() || closed_; });
+    MutexLock lock(&mu_);
+    while (batches_.empty() && !closed_) not_empty_.Wait(&mu_);
     if (batches_.empty()) return false;
     *batch = std::move(batches_.front());
     batches_.pop_front();
-    not_full_.notify_one();
+    not_full_.Signal();
     return true;
   }
   void Close() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     closed_ = true;
-    not_empty_.notify_all();
+    not_empty_.SignalAll();
   }
 
  private:
   static constexpr size_t kMaxBatches = 64;  // Bounds replay memory.
-  std::mutex mu_;
-  std::condition_variable not_empty_, not_full_;
-  std::deque<std::vector<head::SampleRecordEntry>> batches_;
-  bool closed_ = false;
+  Mutex mu_;
+  CondVar not_empty_, not_full_;
+  std::deque<std::vector<head::SampleRecordEntry>> batches_ STRATA_GUARDED_BY(mu_);
+  bool closed_ STRATA_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace

@@ -229,12 +229,7 @@ Status Wal::RotateLocked() {
   return Status::Ok();
 }
 
-void Wal::WaitLocked() {
-  // Wait on mu_ without giving up MutexLock ownership: adopt, wait, release ownership back.
-  std::unique_lock<std::mutex> lock(mu_.native(), std::adopt_lock);
-  sync_cv_.wait(lock);
-  lock.release();
-}
+void Wal::WaitLocked() { sync_cv_.Wait(&mu_); }
 
 Status Wal::SyncUpTo(uint64_t seq) {
   mu_.Lock();
@@ -269,7 +264,7 @@ Status Wal::SyncUpTo(uint64_t seq) {
       error_ = s.WithContext("wal " + dir_ + " is unusable (fdatasync failed)");
     }
     retired_.clear();
-    sync_cv_.notify_all();
+    sync_cv_.SignalAll();
   }
   mu_.Unlock();
   return result;
@@ -339,7 +334,7 @@ Status Wal::Close() {
     }
     retired_.clear();
     closed_ = true;
-    sync_cv_.notify_all();
+    sync_cv_.SignalAll();
   }
   if (lock_file_ != nullptr) {
     lock_file_->Close().IgnoreError();  // Only releases the flock; nothing was written to it.

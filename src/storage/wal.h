@@ -267,7 +267,7 @@ class Wal {
   std::unique_ptr<wal::File> lock_file_ STRATA_GUARDED_BY(close_mu_);
 
   Mutex mu_;
-  std::condition_variable sync_cv_;  // Signals sync_in_progress_ and closed_ changes; uses mu_.
+  CondVar sync_cv_;  // Signals sync_in_progress_ and closed_ changes; used with mu_.
   std::unique_ptr<wal::File> current_ STRATA_GUARDED_BY(mu_);
   // Finished segments a concurrent fdatasync may still be using; closed when it ends.
   std::vector<std::unique_ptr<wal::File>> retired_ STRATA_GUARDED_BY(mu_);

@@ -171,7 +171,8 @@ Status WarmStore::Impl::Open() {
     statistics_ = setup.db.statistics;
   }
   ReaderLock life(&life_mu_);
-  auto get_meta = [&](std::string_view key, std::string* value) -> Result<bool> {
+  auto get_meta = [&](std::string_view key, std::string* value)
+                      STRATA_REQUIRES_SHARED(life_mu_) -> Result<bool> {
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(warm::kMetaCf), ToSlice(key), value);
     if (s.IsNotFound()) return false;
     if (!s.ok()) return warm::FromRocks(s, dir_, "read meta");

@@ -125,10 +125,11 @@ Result<Roaring> WarmStore::Impl::ResolveInPartition(int64_t part,
                                                     const model::Matchers& matchers) const {
   return index::MatchPostings(
       matchers,
-      [&](std::string_view name, std::string_view value) { return GetPostings(part, name, value); },
-      [&](std::string_view name, const std::function<bool(std::string_view)>& pred) {
-        return UnionPostingsWhere(part, name, pred);
-      });
+      // MatchPostings calls these synchronously, while this function holds life_mu_.
+      [&](std::string_view name, std::string_view value)
+          STRATA_REQUIRES_SHARED(life_mu_) { return GetPostings(part, name, value); },
+      [&](std::string_view name, const std::function<bool(std::string_view)>& pred)
+          STRATA_REQUIRES_SHARED(life_mu_) { return UnionPostingsWhere(part, name, pred); });
 }
 
 Result<bool> WarmStore::Impl::HasChunkIn(rocksdb::Iterator* it, int64_t part, uint64_t id,

@@ -182,9 +182,16 @@ TEST(RuleFileTest, EveryProblemIsReported) {
 }
 
 TEST(RuleFileTest, GarbageNeverCrashes) {
-  const char* inputs[] = {"\x01\x02\xff", "groups:\n  - [\n", "{{{{", "groups:\n  - name: g\n"
-                          "    rules:\n      - 3\n", "groups:\n  - 7\n", ": :\n", "groups: {a: b}",
-                          "groups:\n  - name: {a: b}\n", "groups:\n  - name: g\n    rules: x\n"};
+  const char* inputs[] = {"\x01\x02\xff",
+                          "groups:\n  - [\n",
+                          "{{{{",
+                          ("groups:\n  - name: g\n"
+                           "    rules:\n      - 3\n"),
+                          "groups:\n  - 7\n",
+                          ": :\n",
+                          "groups: {a: b}",
+                          "groups:\n  - name: {a: b}\n",
+                          "groups:\n  - name: g\n    rules: x\n"};
   for (const char* in : inputs) {
     std::vector<std::string> errors;
     auto g = ParseRuleFile("r.yml", in, &errors);

@@ -77,32 +77,42 @@ class WarmStore::Impl {
   // --- write path helpers; REQUIRES: write_mu_ and life_mu_ (shared) held, db_ open. ---
   // Writes one self-contained batch; group_samples[i] counts the samples of group[i].
   Status WriteGroup(int64_t part, int64_t range_max, std::span<const WarmSeriesData> group,
-                    std::span<const uint64_t> group_samples, bool last) STRATA_REQUIRES(write_mu_);
+                    std::span<const uint64_t> group_samples, bool last) STRATA_REQUIRES(write_mu_)
+      STRATA_REQUIRES_SHARED(life_mu_);
   Result<uint64_t> FindOrAllocateId(const model::Labels& labels, rocksdb::WriteBatch* batch,
-                                    PendingIds* pending) STRATA_REQUIRES(write_mu_);
-  Status DropPartition(int64_t part) STRATA_REQUIRES(write_mu_);
+                                    PendingIds* pending) STRATA_REQUIRES(write_mu_)
+      STRATA_REQUIRES_SHARED(life_mu_);
+  Status DropPartition(int64_t part) STRATA_REQUIRES(write_mu_) STRATA_REQUIRES_SHARED(life_mu_);
 
   // --- read path helpers; REQUIRES: life_mu_ held (shared), db_ open. ---
-  std::vector<WarmPartitionInfo> Overlapping(int64_t mint, int64_t maxt) const;
-  Result<Roaring> GetPostings(int64_t part, std::string_view name, std::string_view value) const;
+  std::vector<WarmPartitionInfo> Overlapping(int64_t mint, int64_t maxt) const
+      STRATA_REQUIRES_SHARED(life_mu_);
+  Result<Roaring> GetPostings(int64_t part, std::string_view name, std::string_view value) const
+      STRATA_REQUIRES_SHARED(life_mu_);
   Result<Roaring> UnionPostingsWhere(int64_t part, std::string_view name,
-                                     const std::function<bool(std::string_view)>& pred) const;
+                                     const std::function<bool(std::string_view)>& pred) const
+      STRATA_REQUIRES_SHARED(life_mu_);
   // Head::ResolvePostings' semantics within one partition.
   // REQUIRES: CheckSelectorMatchers(matchers).ok().
-  Result<Roaring> ResolveInPartition(int64_t part, const model::Matchers& matchers) const;
+  Result<Roaring> ResolveInPartition(int64_t part, const model::Matchers& matchers) const
+      STRATA_REQUIRES_SHARED(life_mu_);
   // Keeps the ids having a chunk whose bounds overlap [mint, maxt] in partition `p`; every id
   // when the partition lies inside the range.
   Result<Roaring> FilterByTime(const WarmPartitionInfo& p, Roaring ids, int64_t mint,
-                               int64_t maxt) const;
+                               int64_t maxt) const STRATA_REQUIRES_SHARED(life_mu_);
   Result<bool> HasChunkIn(rocksdb::Iterator* it, int64_t part, uint64_t id, int64_t mint,
-                          int64_t maxt) const;
+                          int64_t maxt) const STRATA_REQUIRES_SHARED(life_mu_);
   // Union over overlapping partitions of the ids matching and having data in [mint, maxt].
-  Result<Roaring> MatchingIds(const model::Matchers& matchers, int64_t mint, int64_t maxt) const;
+  Result<Roaring> MatchingIds(const model::Matchers& matchers, int64_t mint, int64_t maxt) const
+      STRATA_REQUIRES_SHARED(life_mu_);
   // Labels of `ids`, in the same order. Corruption when an id has no labels entry.
-  Result<std::vector<model::Labels>> LoadLabels(std::span<const uint64_t> ids) const;
+  Result<std::vector<model::Labels>> LoadLabels(std::span<const uint64_t> ids) const
+      STRATA_REQUIRES_SHARED(life_mu_);
   Status ClosedError() const;
 
-  rocksdb::ColumnFamilyHandle* cf(warm::CfIndex i) const { return handles_[i]; }
+  rocksdb::ColumnFamilyHandle* cf(warm::CfIndex i) const STRATA_REQUIRES_SHARED(life_mu_) {
+    return handles_[i];
+  }
 
   const std::string dir_;
   const WarmOptions options_;
@@ -112,8 +122,8 @@ class WarmStore::Impl {
   // db_ and handles_ are set by Open() before the Impl is shared and reset only by Close()
   // holding life_mu_ exclusively; everyone else uses them holding it shared.
   mutable SharedMutex life_mu_;
-  std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::unique_ptr<rocksdb::DB> db_ STRATA_GUARDED_BY(life_mu_);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_ STRATA_GUARDED_BY(life_mu_);
   std::shared_ptr<rocksdb::Statistics> statistics_;
 
   // Series ids known to be on disk, to skip the series lookup of a repeated series. Cleared
