@@ -39,7 +39,7 @@ EOF
   exit 0
 fi
 
-build="${1:-$root/build-tsa}"
+build="$(realpath -m "${1:-$root/build-tsa}")"  # Absolute: clang runs in each entry's directory.
 jobs="${JOBS:-2}"
 start=$(date +%s)
 # Debug, so that debug-only code (AssertHeld's owner tracking, DCHECKs) is analysed too.
