@@ -18,6 +18,8 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc zlib1g-dev
   # `make fuzz`: Clang 14 with its sanitizer and libFuzzer runtimes (libclang_rt.fuzzer)
   clang libclang-rt-14-dev
+  # `make format-check` (run by CI): clang-format 14
+  clang-format
   # real peers used by integration tests and benchmarks (Alertmanager: the rules e2e test)
   prometheus prometheus-alertmanager
   # the object-store tests' signature-verifying S3 proxy (tests/objstore/), run by /usr/bin/python3

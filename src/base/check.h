@@ -27,9 +27,9 @@ struct Voidify {
 
 }  // namespace strata::internal
 
-#define STRATA_CHECK(condition)                    \
-  (condition) ? (void)0                            \
-              : ::strata::internal::Voidify() &    \
+#define STRATA_CHECK(condition)                 \
+  (condition) ? (void)0                         \
+              : ::strata::internal::Voidify() & \
                     ::strata::internal::CheckFailure(__FILE__, __LINE__, #condition).stream()
 
 #ifdef NDEBUG

@@ -134,9 +134,8 @@ namespace internal {
 uint32_t Crc32cPortable(std::span<const uint8_t> data, uint32_t init);
 }  // namespace internal
 inline uint32_t Crc32c(std::string_view data, uint32_t init = 0) {
-  return Crc32c(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.data()),
-                                         data.size()),
-                init);
+  return Crc32c(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.data()), data.size()), init);
 }
 
 }  // namespace strata

@@ -45,8 +45,7 @@ uint32_t SoftwareCrc(const uint8_t* p, size_t n, uint32_t crc) {
 }
 
 #if defined(__x86_64__)
-__attribute__((target("sse4.2"))) uint32_t HardwareCrc(const uint8_t* p, size_t n,
-                                                        uint32_t crc) {
+__attribute__((target("sse4.2"))) uint32_t HardwareCrc(const uint8_t* p, size_t n, uint32_t crc) {
   uint64_t c = crc;
   while (n >= 8) {
     c = _mm_crc32_u64(c, DecodeFixed64(p));

@@ -1,10 +1,9 @@
 #include "base/duration.h"
 
-#include <cctype>
-#include <utility>
-
 #include <array>
+#include <cctype>
 #include <limits>
+#include <utility>
 
 namespace strata {
 namespace {

@@ -57,9 +57,8 @@ Status WriteFileDurably(const std::string& path, std::string_view content) {
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     return Status::IOError("rename " + tmp + ": " + std::strerror(errno));
   }
-  std::string dir = path.substr(0, path.find_last_of('/') == std::string::npos
-                                       ? 0
-                                       : path.find_last_of('/'));
+  std::string dir =
+      path.substr(0, path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/'));
   int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);

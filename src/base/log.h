@@ -63,8 +63,8 @@ struct LogVoidify {
 }  // namespace strata
 
 // An expression (not an if statement), so it is safe in unbraced if/else.
-#define STRATA_LOG(level, component)                             \
-  (::strata::LogLevel::level < ::strata::GetLogLevel())          \
-      ? (void)0                                                  \
-      : ::strata::internal::LogVoidify() &                       \
+#define STRATA_LOG(level, component)                    \
+  (::strata::LogLevel::level < ::strata::GetLogLevel()) \
+      ? (void)0                                         \
+      : ::strata::internal::LogVoidify() &              \
             ::strata::internal::LogLine(::strata::LogLevel::level, component)

@@ -95,8 +95,8 @@ class [[nodiscard]] Status {
 #define STRATA_STATUS_CONCAT_(a, b) STRATA_STATUS_CONCAT_INNER_(a, b)
 
 // Evaluates `expr` (a Status) and returns it from the current function if not OK.
-#define STRATA_RETURN_IF_ERROR(expr)                                   \
-  do {                                                                 \
-    ::strata::Status strata_status_tmp_ = (expr);                      \
-    if (!strata_status_tmp_.ok()) return strata_status_tmp_;           \
+#define STRATA_RETURN_IF_ERROR(expr)                         \
+  do {                                                       \
+    ::strata::Status strata_status_tmp_ = (expr);            \
+    if (!strata_status_tmp_.ok()) return strata_status_tmp_; \
   } while (0)

@@ -13,9 +13,9 @@
 #include <set>
 
 #include "base/crash_point.h"
-#include "base/file_lock.h"
 #include "base/dir_size.h"
 #include "base/duration.h"
+#include "base/file_lock.h"
 #include "base/log.h"
 
 namespace strata::compaction {
@@ -107,17 +107,17 @@ Status CompactorOptions::Validate() const {
   auto d = [](int64_t ms) { return FormatDurationMillis(ms); };
   if (downsample_5m_after_ms > 0 && retention_ms > 0 && retention_ms <= downsample_5m_after_ms) {
     return Status::InvalidArgument(
-        "--storage.retention (" + d(retention_ms) + ") must be longer than --downsample.5m-after (" +
-        d(downsample_5m_after_ms) +
+        "--storage.retention (" + d(retention_ms) +
+        ") must be longer than --downsample.5m-after (" + d(downsample_5m_after_ms) +
         "): raw data would be deleted before its 5m aggregate is built (or set "
         "--downsample.5m-after=0 to turn downsampling off)");
   }
   if (downsample_5m_after_ms > 0 && downsample_1h_after_ms > 0 && retention_5m_ms > 0 &&
       retention_5m_ms <= downsample_1h_after_ms) {
-    return Status::InvalidArgument(
-        "--storage.retention.5m (" + d(retention_5m_ms) +
-        ") must be longer than --downsample.1h-after (" + d(downsample_1h_after_ms) +
-        "): 5m data would be deleted before its 1h aggregate is built");
+    return Status::InvalidArgument("--storage.retention.5m (" + d(retention_5m_ms) +
+                                   ") must be longer than --downsample.1h-after (" +
+                                   d(downsample_1h_after_ms) +
+                                   "): 5m data would be deleted before its 1h aggregate is built");
   }
   return Status::Ok();
 }
@@ -137,8 +137,9 @@ Compactor::Compactor(storage::Head* head, storage::WarmStore* warm, storage::Col
                                        .Register(*registry);
     metrics_->downsample_seconds = &prometheus::BuildCounter()
                                         .Name("strata_downsample_duration_seconds_total")
-                                        .Help("Time spent building and uploading downsampled "
-                                              "blocks.")
+                                        .Help(
+                                            "Time spent building and uploading downsampled "
+                                            "blocks.")
                                         .Register(*registry)
                                         .Add({});
   }
@@ -280,11 +281,13 @@ Status Compactor::MoveToCold(bool* moved, CompactionReport* report,
   }
   if (!block) {
     STRATA_RETURN_IF_ERROR(BuildAndUpload(
-        "cold", source,
-        [&](storage::block::BlockMeta meta, const std::string& dir) {
-          return storage::BuildBlockFromWarmPartition(*warm_, p.start, std::move(meta), dir);
-        },
-        &block).WithContext(what));
+                               "cold", source,
+                               [&](storage::block::BlockMeta meta, const std::string& dir) {
+                                 return storage::BuildBlockFromWarmPartition(*warm_, p.start,
+                                                                             std::move(meta), dir);
+                               },
+                               &block)
+                               .WithContext(what));
     if (block) series_count = block->series;
   }
   STRATA_ASSIGN_OR_RETURN(bool dropped, warm_->DropPartition(p.start));
@@ -309,11 +312,10 @@ Status Compactor::MoveToCold(bool* moved, CompactionReport* report,
   return Status::Ok();
 }
 
-Status Compactor::BuildAndUpload(
-    const std::string& crash_prefix, const std::string& source,
-    const std::function<Result<storage::block::BlockMeta>(storage::block::BlockMeta,
-                                                          const std::string&)>& build,
-    std::optional<storage::block::BlockMeta>* block) {
+Status Compactor::BuildAndUpload(const std::string& crash_prefix, const std::string& source,
+                                 const std::function<Result<storage::block::BlockMeta>(
+                                     storage::block::BlockMeta, const std::string&)>& build,
+                                 std::optional<storage::block::BlockMeta>* block) {
   // Build the block locally, then upload; the meta.json upload commits it.
   std::error_code ec;
   std::filesystem::remove_all(options_.staging_dir, ec);
@@ -384,16 +386,17 @@ Status Compactor::DownsampleOne(bool* done, CompactionReport* report,
     }
     const std::string source = storage::DownsampleSource(b);
     if (built.count(source)) continue;
-    const std::string what = "downsampling cold block " + b.node + "/" + b.id + " to " +
-                             storage::ResolutionName(target);
+    const std::string what =
+        "downsampling cold block " + b.node + "/" + b.id + " to " + storage::ResolutionName(target);
     auto start = std::chrono::steady_clock::now();
     std::optional<storage::block::BlockMeta> block;
     STRATA_RETURN_IF_ERROR(BuildAndUpload(
-        "downsample", source,
-        [&](storage::block::BlockMeta meta, const std::string& dir) {
-          return cold_->BuildDownsampled(b, target, std::move(meta), dir);
-        },
-        &block).WithContext(what));
+                               "downsample", source,
+                               [&](storage::block::BlockMeta meta, const std::string& dir) {
+                                 return cold_->BuildDownsampled(b, target, std::move(meta), dir);
+                               },
+                               &block)
+                               .WithContext(what));
     std::error_code ec;
     std::filesystem::remove_all(options_.staging_dir, ec);
     double seconds =
@@ -406,10 +409,10 @@ Status Compactor::DownsampleOne(bool* done, CompactionReport* report,
       metrics_->downsampled_bytes->Add({{"resolution", res}}).Increment(static_cast<double>(bytes));
       metrics_->downsample_seconds->Increment(seconds);
     }
-    STRATA_LOG(kInfo, "compaction") << "downsampled cold block" << LogKV("block", b.id)
-                                    << LogKV("resolution", res)
-                                    << LogKV("new_block", block ? block->id : "(empty)")
-                                    << LogKV("bytes", bytes) << LogKV("seconds", seconds);
+    STRATA_LOG(kInfo, "compaction")
+        << "downsampled cold block" << LogKV("block", b.id) << LogKV("resolution", res)
+        << LogKV("new_block", block ? block->id : "(empty)") << LogKV("bytes", bytes)
+        << LogKV("seconds", seconds);
     if (progress) progress(what + (block ? " -> block " + block->id : " (empty)"));
     *done = true;
     return Status::Ok();
@@ -531,8 +534,8 @@ void Compactor::Start() {
       // Every sync interval; every 5 s while the store has never been listed (unreachable at
       // start-up), since queries of old data fail until it is.
       const auto sync_every = cold_ != nullptr && !cold_->synced()
-                                  ? std::min<std::chrono::milliseconds>(
-                                        options_.cold_sync_interval, std::chrono::seconds(5))
+                                  ? std::min<std::chrono::milliseconds>(options_.cold_sync_interval,
+                                                                        std::chrono::seconds(5))
                                   : options_.cold_sync_interval;
       if (cold_ != nullptr && std::chrono::steady_clock::now() - last_sync >= sync_every) {
         last_sync = std::chrono::steady_clock::now();

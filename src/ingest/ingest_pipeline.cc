@@ -15,9 +15,9 @@ namespace {
 constexpr std::string_view kProtocolNames[kProtocolCount] = {"remote_write", "otlp_http",
                                                              "otlp_grpc", "rules"};
 constexpr std::string_view kReasonNames[kRejectReasonCount] = {
-    "invalid_labels",      "native_histogram",      "out_of_order",      "duplicate_timestamp",
-    "out_of_bounds",       "invalid_metric",        "invalid_timestamp", "delta_temporality",
-    "invalid_temporality", "exponential_histogram", "invalid_histogram", "series_limit",
+    "invalid_labels",      "native_histogram",      "out_of_order",         "duplicate_timestamp",
+    "out_of_bounds",       "invalid_metric",        "invalid_timestamp",    "delta_temporality",
+    "invalid_temporality", "exponential_histogram", "invalid_histogram",    "series_limit",
     "too_many_labels",     "label_name_too_long",   "label_value_too_long", "too_many_samples"};
 
 // A label name or value for a message: quoted, and cut to its first 64 bytes when longer.
@@ -30,8 +30,8 @@ std::string QuoteShort(std::string_view s) {
 // unique, a valid __name__, valid label names, UTF-8 values, then the configured limits. The
 // messages are those of model::ValidateLabelsForIngest plus the order checks remote write has
 // always reported. *reason says which counter a rejection belongs to.
-Status ValidateSeriesLabels(const IngestLimits& limits, IngestBatch* batch,
-                            IngestBatch::Series* s, RejectReason* reason) {
+Status ValidateSeriesLabels(const IngestLimits& limits, IngestBatch* batch, IngestBatch::Series* s,
+                            RejectReason* reason) {
   *reason = RejectReason::kInvalidLabels;
   model::LabelView* labels = batch->labels.data();
   uint32_t out = s->labels_begin;
@@ -42,29 +42,26 @@ Status ValidateSeriesLabels(const IngestLimits& limits, IngestBatch* batch,
   const uint32_t count = s->labels_end - s->labels_begin;
   if (limits.max_labels_per_series > 0 && count > limits.max_labels_per_series) {
     *reason = RejectReason::kTooManyLabels;
-    return Status::InvalidArgument("series has " + std::to_string(count) +
-                                   " labels, over the limit of " +
-                                   std::to_string(limits.max_labels_per_series) +
-                                   " (--ingest.max-labels-per-series)");
+    return Status::InvalidArgument(
+        "series has " + std::to_string(count) + " labels, over the limit of " +
+        std::to_string(limits.max_labels_per_series) + " (--ingest.max-labels-per-series)");
   }
   std::string_view name;
   for (uint32_t i = s->labels_begin; i < s->labels_end; ++i) {
     const model::LabelView& l = labels[i];
     if (limits.max_label_name_length > 0 && l.name.size() > limits.max_label_name_length) {
       *reason = RejectReason::kLabelNameTooLong;
-      return Status::InvalidArgument("label name " + QuoteShort(l.name) + " is " +
-                                     std::to_string(l.name.size()) +
-                                     " bytes long, over the limit of " +
-                                     std::to_string(limits.max_label_name_length) +
-                                     " (--ingest.max-label-name-length)");
+      return Status::InvalidArgument(
+          "label name " + QuoteShort(l.name) + " is " + std::to_string(l.name.size()) +
+          " bytes long, over the limit of " + std::to_string(limits.max_label_name_length) +
+          " (--ingest.max-label-name-length)");
     }
     if (limits.max_label_value_length > 0 && l.value.size() > limits.max_label_value_length) {
       *reason = RejectReason::kLabelValueTooLong;
-      return Status::InvalidArgument("value of label " + QuoteShort(l.name) + " is " +
-                                     std::to_string(l.value.size()) +
-                                     " bytes long, over the limit of " +
-                                     std::to_string(limits.max_label_value_length) +
-                                     " (--ingest.max-label-value-length)");
+      return Status::InvalidArgument(
+          "value of label " + QuoteShort(l.name) + " is " + std::to_string(l.value.size()) +
+          " bytes long, over the limit of " + std::to_string(limits.max_label_value_length) +
+          " (--ingest.max-label-value-length)");
     }
     if (i > s->labels_begin) {
       std::string_view prev = labels[i - 1].name;

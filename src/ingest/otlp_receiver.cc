@@ -47,7 +47,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
          });
 }
 
-
 // Messages in responses must be valid UTF-8 (protobuf strings, JSON): bytes of invalid input
 // quoted into them are already \x-escaped by model::Quote; this is a last guard.
 std::string Utf8Safe(std::string_view s) {

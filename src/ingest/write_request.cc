@@ -87,8 +87,12 @@ Status DecodeTimeSeries(std::string_view in, WriteRequestView* out) {
         out->samples.push_back(smp);
         break;
       }
-      case 3: ++s.exemplars; break;
-      case 4: ++s.histograms; break;
+      case 3:
+        ++s.exemplars;
+        break;
+      case 4:
+        ++s.histograms;
+        break;
       default:
         if (!r.Skip(wire)) return Malformed("truncated unknown field in TimeSeries");
     }

@@ -1,17 +1,15 @@
 // Engine entry points and the evaluator core: selectors, subqueries, windowing, dispatch.
 #include "query/engine.h"
 
-#include <ctime>
-#include <map>
-
-#include "storage/downsample.h"
-
 #include <algorithm>
 #include <cmath>
+#include <ctime>
+#include <map>
 
 #include "model/sample.h"
 #include "query/eval/evaluator.h"
 #include "query/parser.h"
+#include "storage/downsample.h"
 
 namespace strata::query {
 
@@ -33,9 +31,9 @@ Result<QueryValue> Engine::RangeQuery(const storage::Querier& querier, std::stri
   po.enable_experimental_functions = options_.enable_experimental_functions;
   STRATA_ASSIGN_OR_RETURN(ExprPtr expr, ParseExpr(query, po));
   if (expr->Type() != ValueType::kScalar && expr->Type() != ValueType::kVector) {
-    return Status::InvalidArgument(
-        "invalid expression type \"" + std::string(DocumentedTypeName(expr->Type())) +
-        "\" for range query, must be Scalar or instant Vector");
+    return Status::InvalidArgument("invalid expression type \"" +
+                                   std::string(DocumentedTypeName(expr->Type())) +
+                                   "\" for range query, must be Scalar or instant Vector");
   }
   return Evaluate(querier, *expr, start_ms, end_ms, step_ms, /*instant=*/false, opts);
 }
@@ -71,17 +69,16 @@ void AppendResolutionInfos(const std::vector<storage::ResolutionUse>& used,
 }  // namespace
 
 Result<QueryValue> Engine::Evaluate(const storage::Querier& querier, const Expr& expr,
-                                    int64_t start_ms, int64_t end_ms, int64_t step_ms,
-                                    bool instant, const QueryOptions& opts) const {
+                                    int64_t start_ms, int64_t end_ms, int64_t step_ms, bool instant,
+                                    const QueryOptions& opts) const {
   if (step_ms <= 0) return Status::InvalidArgument("step must be positive");
   if (end_ms < start_ms) return Status::InvalidArgument("end must not be before start");
   auto timeout = opts.timeout.count() > 0 ? opts.timeout : options_.timeout;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   Evaluator ev(querier, options_, start_ms, end_ms, step_ms, deadline, start_ms, end_ms);
   std::vector<storage::ResolutionUse> used;
-  ev.SetResolution(opts.max_resolution_ms >= 0 ? opts.max_resolution_ms
-                                               : options_.max_resolution_ms,
-                   &used);
+  ev.SetResolution(
+      opts.max_resolution_ms >= 0 ? opts.max_resolution_ms : options_.max_resolution_ms, &used);
   Result<StepValue> evaluated = ev.Eval(expr);
   if (opts.stats != nullptr) {
     opts.stats->total_samples = ev.total_samples();
@@ -230,10 +227,17 @@ Status Evaluator::AddSamples(int64_t n) {
 int64_t Evaluator::RefTime(int64_t t, const AtModifier& at, int64_t offset_ms) const {
   int64_t base = t;
   switch (at.kind) {
-    case AtKind::kNone: break;
-    case AtKind::kTimestamp: base = at.timestamp_ms; break;
-    case AtKind::kStart: base = query_start_; break;
-    case AtKind::kEnd: base = query_end_; break;
+    case AtKind::kNone:
+      break;
+    case AtKind::kTimestamp:
+      base = at.timestamp_ms;
+      break;
+    case AtKind::kStart:
+      base = query_start_;
+      break;
+    case AtKind::kEnd:
+      base = query_end_;
+      break;
   }
   return base - offset_ms;
 }
@@ -300,9 +304,9 @@ Result<StepValue> Evaluator::EvalVectorSelector(const VectorSelector& vs, bool s
   int64_t lookback = options_.lookback_delta_ms;
   int64_t first_ref = RefTime(start_, vs.at, vs.offset_ms);
   int64_t last_ref = RefTime(end_, vs.at, vs.offset_ms);
-  STRATA_ASSIGN_OR_RETURN(auto set, Select(vs, std::min(first_ref, last_ref) - lookback,
-                                           std::max(first_ref, last_ref), 0,
-                                           sample_times ? "timestamp" : ""));
+  STRATA_ASSIGN_OR_RETURN(
+      auto set, Select(vs, std::min(first_ref, last_ref) - lookback, std::max(first_ref, last_ref),
+                       0, sample_times ? "timestamp" : ""));
   // Downsampled data has a sample or two per window (the cold tier also returns the window
   // before the selected range): an instant selector reading it looks back at least one
   // window, so it never comes back empty between windows.

@@ -135,8 +135,8 @@ class Lexer {
   std::string_view input_;
   std::string error_;  // The message of the error token, once there is one.
   size_t pos_ = 0;     // Next byte to read.
-  size_t start_ = 0;  // Start of the token being scanned.
-  size_t width_ = 0;  // Byte width of the last rune read, for Backup().
+  size_t start_ = 0;   // Start of the token being scanned.
+  size_t width_ = 0;   // Byte width of the last rune read, for Backup().
   bool done_ = false;
   int paren_depth_ = 0;
   bool brace_open_ = false;

@@ -22,13 +22,14 @@ std::string_view AlertStateName(AlertState s) {
 }
 
 AlertingRule::AlertingRule(RuleSpec spec, bool restored)
-    : Rule(std::move(spec)), expanded_expr_(query::ExprToString(*this->spec().expr)),
+    : Rule(std::move(spec)),
+      expanded_expr_(query::ExprToString(*this->spec().expr)),
       restored_(restored) {}
 
 namespace {
 
-query::VectorSample AlertSample(const Alert& a, std::string_view metric, bool with_state,
-                                int64_t t, double v) {
+query::VectorSample AlertSample(const Alert& a, std::string_view metric, bool with_state, int64_t t,
+                                double v) {
   model::LabelsBuilder b(a.labels);
   b.Set(model::kMetricNameLabel, metric);
   if (with_state) b.Set("alertstate", AlertStateName(a.state));
@@ -142,14 +143,14 @@ Result<query::Vector> AlertingRule::Eval(const EvalContext& ctx) {
   }
   if (ctx.limit > 0 && active_count > ctx.limit) {
     active_.clear();
-    return Status::FailedPrecondition("exceeded limit of " + std::to_string(ctx.limit) +
-                                      " with " + std::to_string(active_count) + " alerts");
+    return Status::FailedPrecondition("exceeded limit of " + std::to_string(ctx.limit) + " with " +
+                                      std::to_string(active_count) + " alerts");
   }
   return out;
 }
 
 std::vector<AlertNotification> AlertingRule::AlertsToSend(int64_t ts_ms, int64_t resend_delay_ms,
-                                                         int64_t interval_ms) {
+                                                          int64_t interval_ms) {
   std::vector<AlertNotification> out;
   MutexLock lock(&mu_);
   for (auto& [labels, a] : active_) {

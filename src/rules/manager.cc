@@ -132,8 +132,8 @@ Status RuleManager::Reload() {
       gm = metrics_->AddGroup(key);
     }
     auto runner = std::make_shared<Runner>();
-    runner->group = std::make_shared<RuleGroup>(std::move(spec), options_.group, restore, gm,
-                                                metrics_.get());
+    runner->group =
+        std::make_shared<RuleGroup>(std::move(spec), options_.group, restore, gm, metrics_.get());
     if (it != old_by_key.end()) {
       it->second->Join();
       runner->group->CopyStateFrom(*it->second->group);
@@ -163,8 +163,7 @@ Status RuleManager::Reload() {
     metrics_->reload_time.Set(static_cast<double>(options_.group.clock->NowMillis()) / 1000.0);
   }
   STRATA_LOG(kInfo, "rules") << "rule files loaded" << LogKV("files", paths->size())
-                             << LogKV("groups", next.size())
-                             << LogKV("restarted", to_start.size());
+                             << LogKV("groups", next.size()) << LogKV("restarted", to_start.size());
   return Status::Ok();
 }
 

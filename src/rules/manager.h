@@ -79,7 +79,7 @@ class RuleManager {
   std::unique_ptr<RuleMetrics> metrics_;
   ManagerOptions options_;
 
-  Mutex reload_mu_;  // Serializes Reload and Stop.
+  Mutex reload_mu_;                                      // Serializes Reload and Stop.
   bool restored_ STRATA_GUARDED_BY(reload_mu_) = false;  // A load has happened.
   bool stopped_ STRATA_GUARDED_BY(reload_mu_) = false;
   mutable Mutex mu_;

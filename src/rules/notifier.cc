@@ -283,10 +283,9 @@ void Notifier::Loop() {
         ++ok;
       } else {
         if (metrics_) metrics_->errors[i]->Increment();
-        STRATA_LOG(kError, "notifier") << "error sending alerts"
-                                       << LogKV("alertmanager", endpoints_[i])
-                                       << LogKV("count", batch.size())
-                                       << LogKV("error", s.message());
+        STRATA_LOG(kError, "notifier")
+            << "error sending alerts" << LogKV("alertmanager", endpoints_[i])
+            << LogKV("count", batch.size()) << LogKV("error", s.message());
       }
     }
     if (ok == 0) {

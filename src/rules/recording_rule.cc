@@ -27,8 +27,8 @@ Result<query::Vector> RecordingRule::Eval(const EvalContext& ctx) {
     }
   }
   if (ctx.limit > 0 && static_cast<int64_t>(vec.size()) > ctx.limit) {
-    return Status::FailedPrecondition("exceeded limit of " + std::to_string(ctx.limit) +
-                                      " with " + std::to_string(vec.size()) + " series");
+    return Status::FailedPrecondition("exceeded limit of " + std::to_string(ctx.limit) + " with " +
+                                      std::to_string(vec.size()) + " series");
   }
   return vec;
 }

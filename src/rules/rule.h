@@ -25,19 +25,18 @@ std::string_view RuleHealthName(RuleHealth h);  // "unknown", "ok", "err"
 struct EvalContext {
   const storage::Querier* querier = nullptr;
   const query::Engine* engine = nullptr;
-  int64_t ts_ms = 0;  // The group's evaluation time.
-  int64_t query_offset_ms = 0;  // Queries run at ts_ms - query_offset_ms.
-  int64_t limit = 0;  // The group's limit (0: none).
+  int64_t ts_ms = 0;                               // The group's evaluation time.
+  int64_t query_offset_ms = 0;                     // Queries run at ts_ms - query_offset_ms.
+  int64_t limit = 0;                               // The group's limit (0: none).
   const model::Labels* external_labels = nullptr;  // For templates; may be null.
-  std::string external_url;  // $externalURL.
+  std::string external_url;                        // $externalURL.
   std::string path_prefix;  // The path of external_url ("" or "/prefix"), for pathPrefix.
 };
 
 // Runs `expr` as an instant query at `time_ms` and returns an instant vector (a scalar becomes
 // one sample without labels, as Prometheus' rule query function does). FailedPrecondition
 // "rule result is not a vector or scalar" for strings and matrices; the engine's errors as is.
-Result<query::Vector> QueryVector(const EvalContext& ctx, const query::Expr& expr,
-                                  int64_t time_ms);
+Result<query::Vector> QueryVector(const EvalContext& ctx, const query::Expr& expr, int64_t time_ms);
 
 // The status of one rule as the API shows it.
 struct RuleStatus {

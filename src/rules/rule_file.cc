@@ -116,8 +116,7 @@ std::optional<std::vector<TemplatedLabel>> StringMap(const YAML::Node& node, std
   bool ok = true;
   for (auto it = node.begin(); it != node.end(); ++it) {
     if (!it->first.IsScalar() || !(it->second.IsScalar() || it->second.IsNull())) {
-      report(LineOf(it->first, 1),
-             "field \"" + std::string(field) + "\" must be a map of strings");
+      report(LineOf(it->first, 1), "field \"" + std::string(field) + "\" must be a map of strings");
       ok = false;
       continue;
     }
@@ -152,8 +151,7 @@ void ParseRule(const YAML::Node& node, const std::string& group, size_t index, P
   auto report = [&](int line, const std::string& msg) {
     problems->Rule(line, group, index, display, msg);
   };
-  CheckKeys(node,
-            {"record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations"},
+  CheckKeys(node, {"record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations"},
             "rule", report);
   RuleSpec rule;
   rule.line = rule_line;

@@ -33,8 +33,8 @@ struct TemplatedLabel {
 
 struct RuleSpec {
   RuleKind kind = RuleKind::kRecording;
-  std::string name;  // The `record` or `alert` value.
-  std::string expr_text;  // As written in the file.
+  std::string name;                         // The `record` or `alert` value.
+  std::string expr_text;                    // As written in the file.
   std::shared_ptr<const query::Expr> expr;  // Parsed and type-checked; never null.
   int64_t for_ms = 0;
   int64_t keep_firing_for_ms = 0;
@@ -43,14 +43,14 @@ struct RuleSpec {
   // Prometheus).
   std::vector<TemplatedLabel> labels;
   std::vector<TemplatedLabel> annotations;  // Alerting rules only; sorted by name.
-  int line = 0;  // 1-based line of the rule in its file.
+  int line = 0;                             // 1-based line of the rule in its file.
 };
 
 struct GroupSpec {
   std::string name;
-  std::string file;  // The path the group was loaded from.
+  std::string file;         // The path the group was loaded from.
   int64_t interval_ms = 0;  // 0: the manager's default (--rules.evaluation-interval).
-  int64_t limit = 0;  // 0: unlimited.
+  int64_t limit = 0;        // 0: unlimited.
   std::optional<int64_t> query_offset_ms;  // Unset: the manager's default (0).
   std::vector<RuleSpec> rules;
   int line = 0;

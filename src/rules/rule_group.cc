@@ -119,7 +119,7 @@ void RuleGroup::Eval(const storage::Querier& querier, const query::Engine& engin
     }
     if (rule.kind() == RuleKind::kAlerting && notify) {
       auto alerts = static_cast<AlertingRule&>(rule).AlertsToSend(ts_ms, options_.resend_delay_ms,
-                                                                   interval_ms_);
+                                                                  interval_ms_);
       if (!alerts.empty()) notify(std::move(alerts));
     }
     st.evaluation_seconds = SecondsSince(rule_start);
@@ -245,8 +245,8 @@ void RuleGroup::CopyStateFrom(RuleGroup& old) {
     previous_[i] = std::move(old.previous_[j]);
     rules_[i]->SetStatus(old.rules_[j]->status());
     if (rules_[i]->kind() == RuleKind::kAlerting) {
-      static_cast<AlertingRule&>(*rules_[i]).CopyStateFrom(
-          static_cast<AlertingRule&>(*old.rules_[j]));
+      static_cast<AlertingRule&>(*rules_[i])
+          .CopyStateFrom(static_cast<AlertingRule&>(*old.rules_[j]));
     }
   }
   for (size_t j = 0; j < old.rules_.size(); ++j) {

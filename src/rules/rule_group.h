@@ -31,9 +31,9 @@ using NotifyFunc = std::function<void(std::vector<AlertNotification>)>;
 struct GroupOptions {
   int64_t default_interval_ms = 60'000;  // --rules.evaluation-interval
   int64_t default_query_offset_ms = 0;
-  int64_t resend_delay_ms = 60'000;  // --rules.alert.resend-delay
+  int64_t resend_delay_ms = 60'000;         // --rules.alert.resend-delay
   int64_t outage_tolerance_ms = 3'600'000;  // --rules.alert.for-outage-tolerance
-  int64_t for_grace_period_ms = 600'000;  // --rules.alert.for-grace-period
+  int64_t for_grace_period_ms = 600'000;    // --rules.alert.for-grace-period
   model::Labels external_labels;
   std::string external_url;
   // Wall clock for the API's lastEvaluation; evaluation times are passed to Eval.
@@ -116,9 +116,9 @@ class RuleGroup {
   GroupMetrics metrics_;
   RuleMetrics* rule_metrics_;
   std::vector<std::unique_ptr<Rule>> rules_;
-  std::vector<SeriesSet> previous_;  // Per rule: the series written by the last evaluation.
+  std::vector<SeriesSet> previous_;   // Per rule: the series written by the last evaluation.
   std::vector<model::Labels> stale_;  // Series of removed rules, marked stale at the next Eval.
-  int64_t last_out_ts_ = INT64_MIN;  // Timestamp of the last evaluation's output.
+  int64_t last_out_ts_ = INT64_MIN;   // Timestamp of the last evaluation's output.
 
   mutable Mutex mu_;
   double evaluation_seconds_ STRATA_GUARDED_BY(mu_) = 0;

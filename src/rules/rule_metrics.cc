@@ -41,12 +41,11 @@ RuleMetrics::RuleMetrics(prometheus::Registry* r)
       missed_(C(r, "prometheus_rule_group_iterations_missed_total",
                 "The total number of rule group evaluations missed due to slow rule group "
                 "evaluation.")),
-      evaluations_(C(r, "prometheus_rule_evaluations_total",
-                     "The total number of rule evaluations.")),
+      evaluations_(
+          C(r, "prometheus_rule_evaluations_total", "The total number of rule evaluations.")),
       failures_(C(r, "prometheus_rule_evaluation_failures_total",
                   "The total number of rule evaluation failures.")),
-      interval_(G(r, "prometheus_rule_group_interval_seconds",
-                  "The interval of a rule group.")),
+      interval_(G(r, "prometheus_rule_group_interval_seconds", "The interval of a rule group.")),
       last_duration_(G(r, "prometheus_rule_group_last_duration_seconds",
                        "The duration of the last rule group evaluation.")),
       last_evaluation_(G(r, "prometheus_rule_group_last_evaluation_timestamp_seconds",

@@ -42,11 +42,12 @@ Result<Template> Template::Parse(std::string_view name, std::string_view text) {
   full.append(text);
   template_internal::ParseLimits limits;
   limits.max_depth = kMaxNesting;
-  STRATA_ASSIGN_OR_RETURN(
-      auto set, template_internal::ParseTemplate(
-                    name, full,
-                    [](std::string_view f) { return template_internal::FindFunction(f) != nullptr; },
-                    limits));
+  STRATA_ASSIGN_OR_RETURN(auto set, template_internal::ParseTemplate(
+                                        name, full,
+                                        [](std::string_view f) {
+                                          return template_internal::FindFunction(f) != nullptr;
+                                        },
+                                        limits));
   auto program = std::make_shared<template_internal::Program>();
   program->set = std::move(set);
   return Template(std::string(name), std::move(program));
@@ -65,8 +66,7 @@ Result<std::string> Template::Execute(const TemplateContext& ctx) const {
   limits.max_steps = kMaxSteps;
   return template_internal::ExecuteTemplate(
       *program_->set, name_,
-      template_internal::Value::Of(std::shared_ptr<const AlertData>(std::move(data))), ctx,
-      limits);
+      template_internal::Value::Of(std::shared_ptr<const AlertData>(std::move(data))), ctx, limits);
 }
 
 std::string Template::ExpandForAlert(const TemplateContext& ctx) const {

@@ -68,8 +68,7 @@ struct TemplateSample {
 
 // Runs a PromQL instant query at the evaluation time (the `query` template function). Called on
 // the thread running Execute; it may be called several times per Execute.
-using TemplateQueryFunc =
-    std::function<Result<std::vector<TemplateSample>>(std::string_view expr)>;
+using TemplateQueryFunc = std::function<Result<std::vector<TemplateSample>>(std::string_view expr)>;
 
 // What one execution sees.
 struct TemplateContext {

@@ -16,8 +16,7 @@ Result<std::vector<model::Matchers>> MatchParams(const Params& params) {
   for (const std::string& m : params.GetAll("match[]")) {
     auto parsed = query::ParseSeriesSelector(m);
     if (!parsed.ok()) {
-      return Status::InvalidArgument("invalid parameter \"match[]\": " +
-                                     parsed.status().message());
+      return Status::InvalidArgument("invalid parameter \"match[]\": " + parsed.status().message());
     }
     out.push_back(std::move(parsed).value());
   }
@@ -45,8 +44,9 @@ Result<Range> RangeParams(const Params& params) {
   STRATA_ASSIGN_OR_RETURN(int64_t start, TimeParam(params, "start", kMinTimeMs));
   STRATA_ASSIGN_OR_RETURN(int64_t end, TimeParam(params, "end", kMaxTimeMs));
   if (end < start) {
-    return Status::InvalidArgument("invalid parameter \"end\": end timestamp must not be before "
-                                   "start time");
+    return Status::InvalidArgument(
+        "invalid parameter \"end\": end timestamp must not be before "
+        "start time");
   }
   // Queriers use the full int64 range for "unbounded".
   return Range{start == kMinTimeMs ? INT64_MIN : start, end == kMaxTimeMs ? INT64_MAX : end};
@@ -181,12 +181,18 @@ void Api::BuildInfo(const HttpRequest&, HttpResponse* res) const {
   JsonWriter w(&data);
   // No "features" key: Grafana would take a non-empty one for Mimir.
   w.BeginObject()
-      .Key("version").String(version_)
-      .Key("revision").String("")
-      .Key("branch").String("")
-      .Key("buildUser").String("")
-      .Key("buildDate").String("")
-      .Key("goVersion").String("")
+      .Key("version")
+      .String(version_)
+      .Key("revision")
+      .String("")
+      .Key("branch")
+      .String("")
+      .Key("buildUser")
+      .String("")
+      .Key("buildDate")
+      .String("")
+      .Key("goVersion")
+      .String("")
       .EndObject();
   SetJsonSuccess(res, data);
 }

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "server/router.h"
-#include "storage/querier.h"
 #include "storage/metadata_store.h"
+#include "storage/querier.h"
 
 namespace strata::server {
 

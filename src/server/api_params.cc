@@ -131,8 +131,8 @@ Result<int64_t> TimeParam(const Params& params, std::string_view name, int64_t f
   if (v == nullptr || v->empty()) return fallback;
   auto t = ParseTimeMillis(*v);
   if (!t.ok()) {
-    return Status::InvalidArgument("invalid parameter \"" + std::string(name) + "\": " +
-                                   t.status().message());
+    return Status::InvalidArgument("invalid parameter \"" + std::string(name) +
+                                   "\": " + t.status().message());
   }
   return t;
 }
@@ -165,16 +165,30 @@ void SetJsonSuccess(HttpResponse* res, std::string_view data_json,
 
 void SetStatusError(HttpResponse* res, const Status& s) {
   switch (s.code()) {
-    case StatusCode::kInvalidArgument: SetJsonError(res, 400, "bad_data", s.message()); return;
-    case StatusCode::kDeadlineExceeded: SetJsonError(res, 503, "timeout", s.message()); return;
-    case StatusCode::kCancelled: SetJsonError(res, 503, "canceled", s.message()); return;
+    case StatusCode::kInvalidArgument:
+      SetJsonError(res, 400, "bad_data", s.message());
+      return;
+    case StatusCode::kDeadlineExceeded:
+      SetJsonError(res, 503, "timeout", s.message());
+      return;
+    case StatusCode::kCancelled:
+      SetJsonError(res, 503, "canceled", s.message());
+      return;
     case StatusCode::kResourceExhausted:
       SetJsonError(res, 422, "execution", s.message());
       return;
-    case StatusCode::kFailedPrecondition: SetJsonError(res, 422, "execution", s.message()); return;
-    case StatusCode::kNotFound: SetJsonError(res, 404, "not_found", s.message()); return;
-    case StatusCode::kUnavailable: SetJsonError(res, 503, "unavailable", s.message()); return;
-    default: SetJsonError(res, 500, "internal", s.message()); return;
+    case StatusCode::kFailedPrecondition:
+      SetJsonError(res, 422, "execution", s.message());
+      return;
+    case StatusCode::kNotFound:
+      SetJsonError(res, 404, "not_found", s.message());
+      return;
+    case StatusCode::kUnavailable:
+      SetJsonError(res, 503, "unavailable", s.message());
+      return;
+    default:
+      SetJsonError(res, 500, "internal", s.message());
+      return;
   }
 }
 

@@ -63,8 +63,7 @@ Status ParseHostPort(const std::string& address, std::string* host, uint16_t* po
   } else {
     size_t colon = a.rfind(':');
     if (colon == std::string_view::npos) {
-      return Status::InvalidArgument("invalid listen address \"" + address +
-                                     "\": want host:port");
+      return Status::InvalidArgument("invalid listen address \"" + address + "\": want host:port");
     }
     h = a.substr(0, colon);
     p = a.substr(colon + 1);
@@ -222,9 +221,8 @@ class Session final : public SessionBase {
   }
 
   void Respond(HttpResponse res) override {
-    asio::post(stream_.get_executor(), [self = Self(), res = std::move(res)]() mutable {
-      self->Write(std::move(res));
-    });
+    asio::post(stream_.get_executor(),
+               [self = Self(), res = std::move(res)]() mutable { self->Write(std::move(res)); });
   }
 
   ~Session() override { server_->Unregister(this); }
@@ -288,11 +286,10 @@ class Session final : public SessionBase {
     auto expect = parser_->get()[http::field::expect];
     if (beast::iequals(expect, "100-continue")) {
       continue_.emplace(http::status::continue_, parser_->get().version());
-      http::async_write(stream_, *continue_,
-                        [self = Self()](beast::error_code wec, size_t) {
-                          if (wec) return self->Close();
-                          self->ReadBody();
-                        });
+      http::async_write(stream_, *continue_, [self = Self()](beast::error_code wec, size_t) {
+        if (wec) return self->Close();
+        self->ReadBody();
+      });
       return;
     }
     ReadBody();
@@ -394,8 +391,7 @@ class Session final : public SessionBase {
       response_->prepare_payload();
     }
     Lowest().expires_after(server_->options().read_timeout);
-    http::async_write(stream_, *response_,
-                      beast::bind_front_handler(&Session::OnWrite, Self()));
+    http::async_write(stream_, *response_, beast::bind_front_handler(&Session::OnWrite, Self()));
   }
 
   void OnWrite(beast::error_code ec, size_t /*bytes*/) {
@@ -490,8 +486,8 @@ void HttpServer::Impl::RunHandler(const std::shared_ptr<SessionBase>& session) {
     requests_.Add({{"handler", route}, {"code", std::to_string(res.status)}}).Increment();
     durations_
         .Add({{"handler", route}},
-             prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5,
-                                                     1, 5, 10, 60})
+             prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1,
+                                                     5, 10, 60})
         .Observe(secs);
     session->Respond(std::move(res));
   });
@@ -509,8 +505,7 @@ Status HttpServer::Impl::Start() {
   }
   tcp::endpoint endpoint(address, port);
   auto fail = [&](const char* what) {
-    return Status::IOError(std::string(what) + " " + options_.listen_address + ": " +
-                           ec.message());
+    return Status::IOError(std::string(what) + " " + options_.listen_address + ": " + ec.message());
   };
   acceptor_.open(endpoint.protocol(), ec);
   if (ec) return fail("cannot open socket for");
@@ -534,8 +529,7 @@ Status HttpServer::Impl::Start() {
   started_ = true;
   STRATA_LOG(kInfo, "http") << "listening" << LogKV("address", options_.listen_address)
                             << LogKV("port", port_) << LogKV("tls", tls_ ? "true" : "false")
-                            << LogKV("io_threads", io)
-                            << LogKV("workers", workers);
+                            << LogKV("io_threads", io) << LogKV("workers", workers);
   return Status::Ok();
 }
 

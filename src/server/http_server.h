@@ -79,7 +79,7 @@ class HttpServer {
   // for requests in flight, then stops all threads. Idempotent.
   void Stop();
 
- class Impl;  // Public only so the private Session type in the .cc can name it.
+  class Impl;  // Public only so the private Session type in the .cc can name it.
 
  private:
   std::unique_ptr<Impl> impl_;

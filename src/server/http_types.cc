@@ -18,9 +18,12 @@ void SetJsonError(HttpResponse* res, int http_status, std::string_view error_typ
   res->body.clear();
   JsonWriter w(&res->body);
   w.BeginObject()
-      .Key("status").String("error")
-      .Key("errorType").String(error_type)
-      .Key("error").String(message)
+      .Key("status")
+      .String("error")
+      .Key("errorType")
+      .String(error_type)
+      .Key("error")
+      .String(message)
       .EndObject();
 }
 

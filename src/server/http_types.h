@@ -10,13 +10,13 @@
 namespace strata::server {
 
 struct HttpRequest {
-  std::string method;   // "GET", "POST", ... (upper case, as sent)
-  std::string target;   // path plus query string, as sent
-  std::string path;     // target before '?'
-  std::string query;    // raw query string after '?', without the '?'
+  std::string method;  // "GET", "POST", ... (upper case, as sent)
+  std::string target;  // path plus query string, as sent
+  std::string path;    // target before '?'
+  std::string query;   // raw query string after '?', without the '?'
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
-  std::string body;     // de-chunked; not decompressed
-  std::string remote;   // peer address, for logs
+  std::string body;                                          // de-chunked; not decompressed
+  std::string remote;                                        // peer address, for logs
 
   // The value of the first header named `name` (lower-case), or "".
   std::string_view Header(std::string_view name) const;

@@ -1,7 +1,5 @@
 #include "server/query_api.h"
 
-#include "storage/downsample.h"
-
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -12,6 +10,7 @@
 #include "query/printer.h"
 #include "server/api_params.h"
 #include "server/json_writer.h"
+#include "storage/downsample.h"
 
 namespace strata::server {
 namespace {
@@ -39,8 +38,8 @@ Result<std::chrono::milliseconds> TimeoutParam(const Params& params) {
     return Status::InvalidArgument("invalid parameter \"timeout\": " + d.status().message());
   }
   if (*d <= 0) {
-    return Status::InvalidArgument("invalid parameter \"timeout\": timeout must be positive, got \"" +
-                                   *v + "\"");
+    return Status::InvalidArgument(
+        "invalid parameter \"timeout\": timeout must be positive, got \"" + *v + "\"");
   }
   return std::chrono::milliseconds(*d);
 }
@@ -206,8 +205,9 @@ void QueryApi::Query(const HttpRequest& req, HttpResponse* res) const {
   if (!result.ok()) return SetQueryError(res, result.status());
   std::string data = EncodeQueryResult(*result);
   if (WantsStats(*params)) {
-    data = WithStats(std::move(data), stats,
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+    data =
+        WithStats(std::move(data), stats,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
   }
   SetJsonSuccess(res, data, {}, infos);
 }
@@ -219,8 +219,8 @@ void QueryApi::QueryRange(const HttpRequest& req, HttpResponse* res) const {
     const std::string* v = params->Get(name);
     auto t = ParseTimeMillis(v ? *v : "");
     if (!t.ok()) {
-      return Status::InvalidArgument(std::string("invalid parameter \"") + name + "\": " +
-                                     t.status().message());
+      return Status::InvalidArgument(std::string("invalid parameter \"") + name +
+                                     "\": " + t.status().message());
     }
     return t;
   };
@@ -235,7 +235,8 @@ void QueryApi::QueryRange(const HttpRequest& req, HttpResponse* res) const {
   const std::string* step_text = params->Get("step");
   auto step = ParseDurationParamMillis(step_text ? *step_text : "");
   if (!step.ok()) {
-    return SetJsonError(res, 400, "bad_data", "invalid parameter \"step\": " + step.status().message());
+    return SetJsonError(res, 400, "bad_data",
+                        "invalid parameter \"step\": " + step.status().message());
   }
   if (*step <= 0) {
     return SetJsonError(res, 400, "bad_data",
@@ -264,8 +265,9 @@ void QueryApi::QueryRange(const HttpRequest& req, HttpResponse* res) const {
   if (!result.ok()) return SetQueryError(res, result.status());
   std::string data = EncodeQueryResult(*result);
   if (WantsStats(*params)) {
-    data = WithStats(std::move(data), stats,
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+    data =
+        WithStats(std::move(data), stats,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
   }
   SetJsonSuccess(res, data, {}, infos);
 }

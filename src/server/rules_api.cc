@@ -95,8 +95,7 @@ Result<bool> ParseBool(const std::string& v, std::string_view param) {
     return false;
   }
   return Status::InvalidArgument("invalid parameter \"" + std::string(param) +
-                                 "\": strconv.ParseBool: parsing \"" + v +
-                                 "\": invalid syntax");
+                                 "\": strconv.ParseBool: parsing \"" + v + "\": invalid syntax");
 }
 
 }  // namespace
@@ -123,8 +122,8 @@ std::string FormatFloatE(double v) {
 
 std::string EncodeRuleGroups(const std::vector<rules::GroupSnapshot>& groups,
                              const RulesFilter& f) {
-  const bool filtering = !f.type.empty() || !f.rule_names.empty() || !f.rule_groups.empty() ||
-                         !f.files.empty();
+  const bool filtering =
+      !f.type.empty() || !f.rule_names.empty() || !f.rule_groups.empty() || !f.files.empty();
   std::string data;
   JsonWriter w(&data);
   w.BeginObject().Key("groups").BeginArray();

@@ -1,9 +1,5 @@
 #include "server/server.h"
 
-#include "base/clock.h"
-
-#include "storage/downsample.h"
-
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/text_serializer.h>
@@ -13,12 +9,14 @@
 #include <sstream>
 #include <thread>
 
+#include "base/clock.h"
 #include "base/log.h"
-#include "server/process_metrics.h"
-#include "storage/data_dir.h"
-#include "storage/snapshot.h"
 #include "server/api_params.h"
 #include "server/json_writer.h"
+#include "server/process_metrics.h"
+#include "storage/data_dir.h"
+#include "storage/downsample.h"
+#include "storage/snapshot.h"
 
 namespace strata::server {
 
@@ -30,7 +28,8 @@ Status ServerOptions::Validate() const {
   c.chunk_range_ms = head.chunk_range_ms;
   STRATA_RETURN_IF_ERROR(c.Validate());
   if (warm.partition_ms % head.chunk_range_ms != 0) {
-    return Status::InvalidArgument("the warm partition width must be a multiple of the chunk range");
+    return Status::InvalidArgument(
+        "the warm partition width must be a multiple of the chunk range");
   }
   if (rules.group.default_interval_ms <= 0) {
     return Status::InvalidArgument("the rule evaluation interval must be > 0");
@@ -99,7 +98,8 @@ void Server::UpdateWarmMetrics() {
 struct Server::ColdMetrics {
   explicit ColdMetrics(prometheus::Registry* r)
       : blocks(WarmMetrics::G(r, "strata_cold_blocks", "Cold blocks known (all nodes read).")),
-        own_blocks(WarmMetrics::G(r, "strata_cold_own_blocks", "Cold blocks written by this node.")),
+        own_blocks(
+            WarmMetrics::G(r, "strata_cold_own_blocks", "Cold blocks written by this node.")),
         bytes(WarmMetrics::G(r, "strata_cold_bytes", "Bytes of the known cold blocks' files.")),
         samples(WarmMetrics::G(r, "strata_cold_samples", "Samples in the known cold blocks.")),
         cache_bytes(WarmMetrics::G(r, "strata_cold_cache_bytes",
@@ -355,8 +355,7 @@ void Server::HandleSnapshot(const HttpRequest& req, HttpResponse* res) {
   sources.cold = cold_.get();
   sources.node = cold_->options().node_id;
   Status s = compactor_->WhilePaused([&] {
-    return storage::WriteSnapshot(sources, name, store->get(),
-                                  root + "/snapshot-staging-" + name)
+    return storage::WriteSnapshot(sources, name, store->get(), root + "/snapshot-staging-" + name)
         .status();
   });
   if (!s.ok()) {
@@ -481,7 +480,8 @@ Status Server::Start() {
       head_.get(), &metadata_, registry_.get(),
       ingest::IngestOptions{.max_inflight_bytes = options_.remote_write.max_inflight_bytes,
                             .limits = options_.ingest_limits});
-  remote_write_ = std::make_unique<ingest::RemoteWriteReceiver>(ingest_.get(), options_.remote_write);
+  remote_write_ =
+      std::make_unique<ingest::RemoteWriteReceiver>(ingest_.get(), options_.remote_write);
   otlp_ = std::make_unique<ingest::OtlpReceiver>(ingest_.get(), options_.otlp);
   if (!options_.otlp_grpc.listen_address.empty()) {
     auto grpc = OtlpGrpcServer::Start(options_.otlp_grpc, otlp_.get(), web_.get());
@@ -495,17 +495,17 @@ Status Server::Start() {
   engine_ = std::make_unique<query::Engine>(options_.engine);
   query_api_ = std::make_unique<QueryApi>(querier_.get(), engine_.get());
   api_ = std::make_unique<Api>(querier_.get(), &metadata_, options_.version);
-  status_api_ = std::make_unique<StatusApi>(StatusSources{
-      .head = head_.get(),
-      .warm = warm_.get(),
-      .cold = cold_.get(),
-      .flags = options_.flags,
-      .data_dir = options_.data_dir,
-      .storage_retention = options_.storage_retention,
-      .start_time_ms = start_time_ms_,
-      .config_status = [this] {
-        return std::pair<bool, int64_t>(config_ok_.load(), config_time_ms_.load());
-      }});
+  status_api_ = std::make_unique<StatusApi>(
+      StatusSources{.head = head_.get(),
+                    .warm = warm_.get(),
+                    .cold = cold_.get(),
+                    .flags = options_.flags,
+                    .data_dir = options_.data_dir,
+                    .storage_retention = options_.storage_retention,
+                    .start_time_ms = start_time_ms_,
+                    .config_status = [this] {
+                      return std::pair<bool, int64_t>(config_ok_.load(), config_time_ms_.load());
+                    }});
   compaction::CompactorOptions copts = options_.compaction;
   copts.chunk_range_ms = options_.head.chunk_range_ms;
   copts.wal_dir = options_.data_dir + "/wal";
@@ -540,8 +540,7 @@ Status Server::StartRules() {
     };
   }
   rules_ = std::make_unique<rules::RuleManager>(querier_.get(), engine_.get(), rule_sink_.get(),
-                                                std::move(notify), registry_.get(),
-                                                options_.rules);
+                                                std::move(notify), registry_.get(), options_.rules);
   rules_api_ = std::make_unique<RulesApi>(rules_.get());
   config_time_ms_.store(SystemClock::Default().NowMillis());
   if (Status s = rules_->Reload(); !s.ok()) return s.WithContext("loading rule files");
@@ -570,7 +569,8 @@ void Server::Stop() {
   }
   if (warm_) {
     Status s = warm_->Close();
-    if (!s.ok()) STRATA_LOG(kError, "server") << "closing warm tier" << LogKV("error", s.ToString());
+    if (!s.ok())
+      STRATA_LOG(kError, "server") << "closing warm tier" << LogKV("error", s.ToString());
   }
 }
 

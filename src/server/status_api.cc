@@ -135,8 +135,8 @@ void StatusApi::Tsdb(const HttpRequest& req, HttpResponse* res) const {
   w.Key("numLabelPairs").Int(static_cast<int64_t>(card.label_pairs));
   w.Key("chunkCount").Int(static_cast<int64_t>(st.chunks));
   // Prometheus prints math.MaxInt64 / math.MinInt64 for an empty head.
-  const bool empty = st.series == 0 || st.min_time > st.max_time ||
-                     (st.min_time == 0 && st.max_time == 0);
+  const bool empty =
+      st.series == 0 || st.min_time > st.max_time || (st.min_time == 0 && st.max_time == 0);
   w.Key("minTime").Int(empty ? INT64_MAX : st.min_time);
   w.Key("maxTime").Int(empty ? INT64_MIN : st.max_time);
   w.EndObject();

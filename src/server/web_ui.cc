@@ -79,8 +79,8 @@ WebUi::WebUi() {
 }
 
 const std::vector<std::string>& WebUi::PagePaths() {
-  static const std::vector<std::string> kPaths = {"/graph", "/status", "/flags", "/tsdb-status",
-                                                  "/storage", "/rules", "/alerts"};
+  static const std::vector<std::string> kPaths = {"/graph",   "/status", "/flags", "/tsdb-status",
+                                                  "/storage", "/rules",  "/alerts"};
   return kPaths;
 }
 

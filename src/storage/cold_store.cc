@@ -1,9 +1,9 @@
 #include "storage/cold_store.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <charconv>
 #include <fstream>
 #include <random>
 #include <set>
@@ -41,11 +41,16 @@ bool ParseMetaKey(const std::string& key, std::string* node, std::string* id) {
 // The float columns of a downsampled group a view reads.
 uint32_t ColumnsFor(AggrView view) {
   switch (view) {
-    case AggrView::kLast: return block::kColFirst | block::kColLast;
-    case AggrView::kCounter: return block::kColFirst | block::kColLast | block::kColInc;
-    case AggrView::kMin: return block::kColMin;
-    case AggrView::kMax: return block::kColMax;
-    case AggrView::kSum: return block::kColSum;
+    case AggrView::kLast:
+      return block::kColFirst | block::kColLast;
+    case AggrView::kCounter:
+      return block::kColFirst | block::kColLast | block::kColInc;
+    case AggrView::kMin:
+      return block::kColMin;
+    case AggrView::kMax:
+      return block::kColMax;
+    case AggrView::kSum:
+      return block::kColSum;
   }
   return block::kAllColumns;
 }
@@ -128,8 +133,9 @@ class ColdSeriesSet final : public SeriesSet {
     }
     // Parts come from different blocks in time order; keep the first of any that overlap (a
     // retried move's duplicate).
-    std::stable_sort(windows.begin(), windows.end(),
-                     [](const AggrWindow& a, const AggrWindow& b) { return a.first_t < b.first_t; });
+    std::stable_sort(windows.begin(), windows.end(), [](const AggrWindow& a, const AggrWindow& b) {
+      return a.first_t < b.first_t;
+    });
     size_t kept = 0;
     for (size_t i = 0; i < windows.size(); ++i) {
       if (kept > 0 && windows[i].first_t <= windows[kept - 1].end_t()) continue;
@@ -210,8 +216,8 @@ Result<std::unique_ptr<ColdStore>> ColdStore::Open(std::unique_ptr<objstore::Obj
     if (in && std::getline(in, line)) {
       auto r = std::from_chars(line.data(), line.data() + line.size(), t);
       if (r.ec != std::errc() || r.ptr != line.data() + line.size()) {
-        return Status::Corruption(cold->options_.state_file + " does not hold a time: \"" +
-                                  line + "\"");
+        return Status::Corruption(cold->options_.state_file + " does not hold a time: \"" + line +
+                                  "\"");
       }
       cold->known_max_time_.store(t);
     }
@@ -474,8 +480,8 @@ ColdStats ColdStore::Stats() const {
 }
 
 std::vector<std::shared_ptr<BlockReader>> ColdStore::Overlapping(int64_t mint, int64_t maxt,
-                                                                  int64_t preferred_ms,
-                                                                  int64_t max_ms) const {
+                                                                 int64_t preferred_ms,
+                                                                 int64_t max_ms) const {
   std::vector<std::shared_ptr<BlockReader>> out;
   {
     MutexLock lock(&mu_);
@@ -511,9 +517,8 @@ std::vector<std::shared_ptr<BlockReader>> ColdStore::Overlapping(int64_t mint, i
       if (pick != nullptr && Overlaps((*pick)->meta(), mint, maxt)) out.push_back(*pick);
     }
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return a->meta().min_time < b->meta().min_time;
-  });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a->meta().min_time < b->meta().min_time; });
   return out;
 }
 
@@ -530,8 +535,8 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
   };
   const int64_t reach = hints.max_resolution_ms > 0 ? kResolution1h : 0;
   auto blocks = Overlapping(before(reach), hints.end_ms, preferred, hints.max_resolution_ms);
-  std::erase_if(blocks,
-                [&](const auto& b) { return b->meta().max_time < before(b->meta().resolution_ms); });
+  std::erase_if(
+      blocks, [&](const auto& b) { return b->meta().max_time < before(b->meta().resolution_ms); });
   std::vector<ColdSeries> all;
   for (const auto& b : blocks) {
     const int64_t from = before(b->meta().resolution_ms);
@@ -567,13 +572,13 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
       merged.push_back(std::move(s));
     }
   }
-  return std::unique_ptr<SeriesSet>(std::make_unique<ColdSeriesSet>(
-      std::move(blocks), std::move(merged), hints.start_ms, hints.end_ms,
-      ViewForFunction(hints.func)));
+  return std::unique_ptr<SeriesSet>(
+      std::make_unique<ColdSeriesSet>(std::move(blocks), std::move(merged), hints.start_ms,
+                                      hints.end_ms, ViewForFunction(hints.func)));
 }
 
-Result<std::vector<model::Labels>> ColdStore::Series(const model::Matchers& matchers,
-                                                     int64_t mint, int64_t maxt) const {
+Result<std::vector<model::Labels>> ColdStore::Series(const model::Matchers& matchers, int64_t mint,
+                                                     int64_t maxt) const {
   STRATA_RETURN_IF_ERROR(CheckSelectorMatchers(matchers));
   STRATA_RETURN_IF_ERROR(CheckAvailable(mint));
   std::vector<model::Labels> out;
@@ -653,8 +658,10 @@ Result<std::string> LoadOrCreateNodeId(const std::string& data_dir, const std::s
     }
     if (!recorded.empty() && recorded != flag) {
       return Status::InvalidArgument("--storage.cold.node-id=" + flag + " differs from " +
-                                     recorded + ", the node id this data directory's cold "
-                                     "blocks were written under (" + path + ")");
+                                     recorded +
+                                     ", the node id this data directory's cold "
+                                     "blocks were written under (" +
+                                     path + ")");
     }
     if (!recorded.empty()) return flag;
     recorded = flag;
@@ -675,22 +682,22 @@ Result<block::BlockMeta> BuildBlockFromWarmPartition(const WarmStore& warm, int6
                                                      const std::string& dir) {
   STRATA_ASSIGN_OR_RETURN(auto writer, block::BlockWriter::Create(dir, meta));
   STRATA_ASSIGN_OR_RETURN(auto series, warm.PartitionSeries(part));
-  if (series.empty()) return Status::NotFound("warm partition " + std::to_string(part) + " is empty");
+  if (series.empty())
+    return Status::NotFound("warm partition " + std::to_string(part) + " is empty");
   for (const auto& [id, labels] : series) {
     STRATA_ASSIGN_OR_RETURN(std::vector<WarmChunk> chunks, warm.PartitionChunks(part, id));
     std::vector<block::ChunkData> data;
     data.reserve(chunks.size());
     for (const auto& c : chunks) data.push_back({c.min_t, c.max_t, c.bytes});
-    STRATA_RETURN_IF_ERROR(writer->AddSeries(labels, data).WithContext("warm partition " +
-                                                                       std::to_string(part)));
+    STRATA_RETURN_IF_ERROR(
+        writer->AddSeries(labels, data).WithContext("warm partition " + std::to_string(part)));
   }
   return writer->Finish();
 }
 
 Result<std::unique_ptr<ColdStore>> OpenColdStore(const std::string& data_dir, ColdConfig config,
                                                  prometheus::Registry* registry) {
-  STRATA_ASSIGN_OR_RETURN(config.cold.node_id,
-                          LoadOrCreateNodeId(data_dir, config.cold.node_id));
+  STRATA_ASSIGN_OR_RETURN(config.cold.node_id, LoadOrCreateNodeId(data_dir, config.cold.node_id));
   if (config.cold.state_file.empty()) config.cold.state_file = data_dir + "/cold-max-time";
   STRATA_ASSIGN_OR_RETURN(auto store,
                           objstore::OpenObjectStore(config.store, data_dir + "/cold", registry));

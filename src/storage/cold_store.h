@@ -121,9 +121,8 @@ class ColdStore final : public Querier {
   // memory stays bounded whatever the block's size. `meta` gives id, node and created_ms;
   // resolution and source (DownsampleSource) are set here. NotFound when `source` is not
   // known; InvalidArgument for a resolution that cannot be built from it.
-  Result<block::BlockMeta> BuildDownsampled(const block::BlockMeta& source,
-                                            int64_t resolution_ms, block::BlockMeta meta,
-                                            const std::string& dir) const;
+  Result<block::BlockMeta> BuildDownsampled(const block::BlockMeta& source, int64_t resolution_ms,
+                                            block::BlockMeta meta, const std::string& dir) const;
 
   // Newest sample time in the known blocks, INT64_MIN when none.
   int64_t max_time() const;
@@ -192,8 +191,7 @@ Result<std::string> LoadOrCreateNodeId(const std::string& data_dir, const std::s
 // they are, series in label order). `meta` gives id, node, source and created_ms. NotFound when
 // the partition holds no series.
 Result<block::BlockMeta> BuildBlockFromWarmPartition(const WarmStore& warm, int64_t part,
-                                                     block::BlockMeta meta,
-                                                     const std::string& dir);
+                                                     block::BlockMeta meta, const std::string& dir);
 
 // Opens the object store and the cold tier of `data_dir`.
 Result<std::unique_ptr<ColdStore>> OpenColdStore(const std::string& data_dir, ColdConfig config,

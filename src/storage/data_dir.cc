@@ -1,8 +1,6 @@
 // PrepareDataDir: format marker check and migration of WAL-only directories.
 #include "storage/data_dir.h"
 
-#include "base/file_lock.h"
-
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -11,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "base/file_lock.h"
 
 namespace strata::storage {
 namespace {

@@ -1,9 +1,9 @@
 #include "storage/downsample.h"
 
-#include "base/duration.h"
-
 #include <algorithm>
 #include <cmath>
+
+#include "base/duration.h"
 
 namespace strata::storage {
 namespace {
@@ -137,9 +137,15 @@ void AppendView(std::span<const AggrWindow> windows, AggrView view, int64_t star
         if (w.first_t != w.last_t) emit(w.first_t, c[i] - w.inc, 1);
         emit(w.last_t, c[i], 1);
         break;
-      case AggrView::kMin: emit(w.last_t, w.min, 1); break;
-      case AggrView::kMax: emit(w.last_t, w.max, 1); break;
-      case AggrView::kSum: emit(w.last_t, w.sum, w.count); break;
+      case AggrView::kMin:
+        emit(w.last_t, w.min, 1);
+        break;
+      case AggrView::kMax:
+        emit(w.last_t, w.max, 1);
+        break;
+      case AggrView::kSum:
+        emit(w.last_t, w.sum, w.count);
+        break;
     }
     if (w.stale_t != 0) emit(w.stale_t, model::StaleNaN(), 0);
   }
@@ -170,7 +176,8 @@ Result<int64_t> ParseMaxSourceResolution(std::string_view text) {
 
 std::string ResolutionName(int64_t resolution_ms) {
   if (resolution_ms == 0) return "raw";
-  if (resolution_ms % kResolution1h == 0) return std::to_string(resolution_ms / kResolution1h) + "h";
+  if (resolution_ms % kResolution1h == 0)
+    return std::to_string(resolution_ms / kResolution1h) + "h";
   if (resolution_ms % 60000 == 0) return std::to_string(resolution_ms / 60000) + "m";
   return std::to_string(resolution_ms) + "ms";
 }

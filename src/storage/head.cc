@@ -3,11 +3,11 @@
 // head_compact.cc.
 #include "storage/head.h"
 
+#include <absl/container/flat_hash_map.h>
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
-
-#include <absl/container/flat_hash_map.h>
 
 #include "base/check.h"
 #include "base/crash_point.h"
@@ -39,8 +39,8 @@ Status HeadOptions::Validate() const {
   if (out_of_order_window_ms > chunk_range_ms / 2) {
     return Status::InvalidArgument(
         "the out-of-order window (" + std::to_string(out_of_order_window_ms) +
-        " ms) may not exceed half the head's chunk range (" +
-        std::to_string(chunk_range_ms / 2) + " ms), which is what the head keeps in memory");
+        " ms) may not exceed half the head's chunk range (" + std::to_string(chunk_range_ms / 2) +
+        " ms), which is what the head keeps in memory");
   }
   if (replay_workers < -1) return Status::InvalidArgument("replay_workers must be >= -1");
   if (series_map_stripes <= 0 || (series_map_stripes & (series_map_stripes - 1)) != 0) {
@@ -83,7 +83,8 @@ Result<std::unique_ptr<Head>> Head::Open(const std::string& dir, HeadOptions opt
     auto& m = *h->metrics_;
     m.min_time = &m.Gauge(registry, "strata_head_min_time_seconds",
                           "Oldest sample time in the head (approximate after a truncation).");
-    m.max_time = &m.Gauge(registry, "strata_head_max_time_seconds", "Newest sample time in the head.");
+    m.max_time =
+        &m.Gauge(registry, "strata_head_max_time_seconds", "Newest sample time in the head.");
     m.min_valid_time = &m.Gauge(registry, "strata_head_min_valid_time_seconds",
                                 "Appends older than this are rejected as out of bounds.");
     m.series_removed = &m.Gauge(registry, "strata_head_series_removed_total",
@@ -267,8 +268,8 @@ HeadStats Head::Stats() const {
   }
   // Chunk heap blocks carry about 16 bytes of allocator overhead each.
   st.memory_bytes += st.chunk_bytes + st.chunks * 16 + label_bytes +
-                     st.series * (sizeof(MemSeries) + 2 * sizeof(void*)) +
-                     symbols_->MemoryBytes() + index_->MemoryBytes();
+                     st.series * (sizeof(MemSeries) + 2 * sizeof(void*)) + symbols_->MemoryBytes() +
+                     index_->MemoryBytes();
   int64_t lo = min_time_.load(std::memory_order_relaxed);
   int64_t hi = max_time_.load(std::memory_order_relaxed);
   if (lo <= hi) {

@@ -101,14 +101,14 @@ struct SeriesInput {
 
 // What happened to an append batch. Rejections are per sample; the rest is kept.
 struct AppendResult {
-  uint64_t accepted = 0;             // New samples stored.
-  uint64_t duplicates = 0;           // Exact resends (same timestamp and value): accepted, no-op.
-  uint64_t out_of_order = 0;         // Older than the series' newest sample (beyond the window).
+  uint64_t accepted = 0;               // New samples stored.
+  uint64_t duplicates = 0;             // Exact resends (same timestamp and value): accepted, no-op.
+  uint64_t out_of_order = 0;           // Older than the series' newest sample (beyond the window).
   uint64_t out_of_order_accepted = 0;  // Older, but inside the out-of-order window: stored.
-  uint64_t duplicate_timestamp = 0;  // Same timestamp as the newest sample, other value.
-  uint64_t out_of_bounds = 0;        // Older than the head's lower bound (data moved out).
+  uint64_t duplicate_timestamp = 0;    // Same timestamp as the newest sample, other value.
+  uint64_t out_of_bounds = 0;          // Older than the head's lower bound (data moved out).
   uint64_t series_created = 0;
-  uint64_t series_limit = 0;         // Samples of new series refused by HeadOptions::max_series.
+  uint64_t series_limit = 0;  // Samples of new series refused by HeadOptions::max_series.
   // The first few rejection messages, for the HTTP 400 body.
   std::vector<std::string> errors;
   static constexpr size_t kMaxErrors = 10;
@@ -116,7 +116,6 @@ struct AppendResult {
     return out_of_order + duplicate_timestamp + out_of_bounds + series_limit;
   }
 };
-
 
 struct CacheStats {
   uint64_t hits = 0;
@@ -127,9 +126,9 @@ struct CacheStats {
 
 // What a salvaging start-up skipped (all zero when the WAL was clean).
 struct SalvageStats {
-  uint64_t ranges = 0;          // Damaged ranges skipped.
-  uint64_t bytes = 0;           // Bytes skipped.
-  uint64_t records = 0;         // Records lost (at least).
+  uint64_t ranges = 0;           // Damaged ranges skipped.
+  uint64_t bytes = 0;            // Bytes skipped.
+  uint64_t records = 0;          // Records lost (at least).
   uint64_t samples_dropped = 0;  // Samples whose series record was lost.
   uint64_t series_dropped = 0;   // Distinct series ids of those samples.
   std::string damaged_dir;       // Where copies of the damaged files are.
@@ -144,7 +143,7 @@ struct HeadStats {
   int64_t min_time = 0;       // Over the samples in memory (approximate after a truncation);
   int64_t max_time = 0;       // 0/0 when empty.
   int64_t min_valid_time = INT64_MIN;  // Appends older than this are out of bounds.
-  uint64_t series_removed = 0;  // By truncation, since start-up.
+  uint64_t series_removed = 0;         // By truncation, since start-up.
   uint64_t chunks_removed = 0;
   int64_t longest_append_stall_ns = 0;  // Longest wait of one Append for the head's locks.
   SalvageStats salvage;                 // What WAL salvage skipped at this start-up.
@@ -159,11 +158,11 @@ struct HeadCardinality {
     std::string name;
     uint64_t value = 0;
   };
-  uint64_t label_pairs = 0;                      // Distinct (name, value) pairs.
-  std::vector<Entry> series_by_metric_name;      // __name__ value -> series.
-  std::vector<Entry> values_by_label_name;       // label name -> distinct values.
-  std::vector<Entry> memory_by_label_name;       // label name -> bytes of its values x series.
-  std::vector<Entry> series_by_label_pair;       // "name=value" -> series.
+  uint64_t label_pairs = 0;                  // Distinct (name, value) pairs.
+  std::vector<Entry> series_by_metric_name;  // __name__ value -> series.
+  std::vector<Entry> values_by_label_name;   // label name -> distinct values.
+  std::vector<Entry> memory_by_label_name;   // label name -> bytes of its values x series.
+  std::vector<Entry> series_by_label_pair;   // "name=value" -> series.
 };
 
 class Head final : public Querier {
@@ -243,9 +242,8 @@ class Head final : public Querier {
   // nullptr instead of creating a series past that many.
   head::MemSeries* GetOrCreateWithId(std::span<const model::LabelView> labels, int64_t wanted_id,
                                      bool* created, uint64_t max_series = 0);
-  head::MemSeries* CreateWithId(uint32_t id,
-                                const std::vector<std::pair<std::string_view, std::string_view>>&
-                                    labels);
+  head::MemSeries* CreateWithId(
+      uint32_t id, const std::vector<std::pair<std::string_view, std::string_view>>& labels);
   head::MemSeries* SeriesById(uint32_t id) const;
   // Checks a sample against the series' pending state and advances it. Returns true when the
   // sample is new (to log and append); false for duplicates and rejections (counted).
@@ -257,8 +255,8 @@ class Head final : public Querier {
   void AppendToChunk(head::MemSeries* s, int64_t t, uint64_t v_bits);
   // REQUIRES: s->mu held, or the calling thread is the only one that can touch `s` (WAL
   // replay, before the head is shared).
-  void AppendToChunkUnlocked(head::MemSeries* s, int64_t t, uint64_t v_bits)
-      STRATA_NO_THREAD_SAFETY_ANALYSIS;
+  void AppendToChunkUnlocked(head::MemSeries* s, int64_t t,
+                             uint64_t v_bits) STRATA_NO_THREAD_SAFETY_ANALYSIS;
   // Moves the open chunk to the closed ones. REQUIRES: s->mu held (or replay), an open chunk.
   void CloseOpenChunk(head::MemSeries* s) STRATA_NO_THREAD_SAFETY_ANALYSIS;
   std::vector<uint32_t> Postings(const model::Matchers& matchers) const;

@@ -31,12 +31,12 @@ bool Head::CheckSample(MemSeries* s, int64_t t, double v, AppendResult* result, 
   const int64_t min_valid = min_valid_time_.load(std::memory_order_relaxed);
   if (!replaying_ && (t > max_valid_time_ || t < kMinTimestampMs)) {
     ++result->out_of_bounds;
-    AddError(result, "out of bounds: sample timestamp " + std::to_string(t) +
-                         (t < kMinTimestampMs
-                              ? " is out of the supported range"
-                              : " is too far in the future (more than --ingest.max-future "
-                                "after the server's clock)") +
-                         " in series " + LabelsOf(*s).ToString());
+    AddError(result,
+             "out of bounds: sample timestamp " + std::to_string(t) +
+                 (t < kMinTimestampMs ? " is out of the supported range"
+                                      : " is too far in the future (more than --ingest.max-future "
+                                        "after the server's clock)") +
+                 " in series " + LabelsOf(*s).ToString());
     return false;
   }
   if (t < min_valid) {

@@ -1,10 +1,10 @@
 // Head: the compaction protocol: raising the lower bound, collecting a range for the warm tier,
 // and truncation (memory first, then the WAL checkpoint and segment deletion). Crash points
 // (base/crash_point.h) name each step for the kill tests.
+#include <absl/container/flat_hash_set.h>
+
 #include <algorithm>
 #include <bit>
-
-#include <absl/container/flat_hash_set.h>
 
 #include "base/crash_point.h"
 #include "base/log.h"
@@ -249,8 +249,8 @@ Status Head::CheckpointWal(int64_t t, bool salvage) {
               // Samples of series no longer in memory: before t (truncation), or orphans whose
               // series record was lost to damage (salvage).
               if (e.t >= t && defined.contains(e.id) && SeriesById(e.id) != nullptr) {
-            kept_samples.push_back(e);
-          }
+                kept_samples.push_back(e);
+              }
             }
             if (kept_samples.empty()) return Status::Ok();
             buf.clear();

@@ -107,8 +107,7 @@ class MergeSeriesSet final : public SeriesSet {
     size_t i = 0, j = 0;
     const auto& a = *out;
     while (i < a.size() || j < scratch_.size()) {
-      if (j == scratch_.size() ||
-          (i < a.size() && a[i].timestamp_ms <= scratch_[j].timestamp_ms)) {
+      if (j == scratch_.size() || (i < a.size() && a[i].timestamp_ms <= scratch_[j].timestamp_ms)) {
         if (j < scratch_.size() && a[i].timestamp_ms == scratch_[j].timestamp_ms) ++j;
         counts.push_back(newer_count(i));
         samples.push_back(a[i++]);

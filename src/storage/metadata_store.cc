@@ -15,8 +15,8 @@ void MetadataStore::Put(std::string_view family, std::string_view type, std::str
     }
   }
   WriterLock lock(&mu_);
-  by_family_[std::string(family)] = MetricMetadata{std::string(family), std::string(type),
-                                                   std::string(help), std::string(unit)};
+  by_family_[std::string(family)] =
+      MetricMetadata{std::string(family), std::string(type), std::string(help), std::string(unit)};
 }
 
 std::vector<MetricMetadata> MetadataStore::List(std::string_view family, int limit) const {

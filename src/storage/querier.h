@@ -81,8 +81,8 @@ class Querier {
                                                     int64_t maxt) const = 0;
   // Sorted, unique label names / values of one name, over series matching any of `selectors`
   // (all series when empty) with samples in [mint, maxt].
-  virtual Result<std::vector<std::string>> LabelNames(
-      const std::vector<model::Matchers>& selectors, int64_t mint, int64_t maxt) const = 0;
+  virtual Result<std::vector<std::string>> LabelNames(const std::vector<model::Matchers>& selectors,
+                                                      int64_t mint, int64_t maxt) const = 0;
   virtual Result<std::vector<std::string>> LabelValues(
       const std::string& name, const std::vector<model::Matchers>& selectors, int64_t mint,
       int64_t maxt) const = 0;

@@ -26,7 +26,6 @@ using block::BlockMeta;
 
 constexpr uint64_t kSlice = 8 << 20;
 
-
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -36,8 +35,8 @@ int64_t NowMs() {
 bool ValidSnapshotName(std::string_view n) {
   if (n.empty() || n.size() > 64) return false;
   for (char c : n) {
-    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-          c == '-' || c == '_')) {
+    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-' ||
+          c == '_')) {
       return false;
     }
   }
@@ -136,8 +135,9 @@ Result<SnapshotManifest> DecodeManifest(std::string_view json) {
   auto maxt = tree.get_optional<std::string>("max_time");
   if (!name || !ValidSnapshotName(*name)) return bad("bad name");
   if (!node || !block::IsValidNodeId(*node)) return bad("bad node");
-  if (!created || !block::ParseJsonInt(*created, &m.created_ms) || !mint || !block::ParseJsonInt(*mint, &m.min_time) ||
-      !maxt || !block::ParseJsonInt(*maxt, &m.max_time)) {
+  if (!created || !block::ParseJsonInt(*created, &m.created_ms) || !mint ||
+      !block::ParseJsonInt(*mint, &m.min_time) || !maxt ||
+      !block::ParseJsonInt(*maxt, &m.max_time)) {
     return bad("bad times");
   }
   m.name = *name;
@@ -151,7 +151,8 @@ Result<SnapshotManifest> DecodeManifest(std::string_view json) {
     auto bytes = b.get_optional<std::string>("bytes");
     auto crc = b.get_optional<std::string>("meta_crc32c");
     if (!bn || !block::IsValidNodeId(*bn) || !id || !block::IsValidBlockId(*id) || !bytes ||
-        !block::ParseJsonUint(*bytes, &mb.bytes) || !crc || !block::ParseCrcHex(*crc, &mb.meta_crc32c)) {
+        !block::ParseJsonUint(*bytes, &mb.bytes) || !crc ||
+        !block::ParseCrcHex(*crc, &mb.meta_crc32c)) {
       return bad("malformed block entry");
     }
     mb.node = *bn;
@@ -214,8 +215,7 @@ Status CopyObject(objstore::ObjectStore* src, const std::string& key, objstore::
 
 Result<SnapshotManifest> WriteSnapshot(const SnapshotSources& sources, const std::string& name,
                                        objstore::ObjectStore* target,
-                                       const std::string& staging_dir,
-                                       const Progress& progress) {
+                                       const std::string& staging_dir, const Progress& progress) {
   if (!ValidSnapshotName(name)) return Status::InvalidArgument("bad snapshot name " + name);
   std::error_code ec;
   std::filesystem::remove_all(staging_dir, ec);
@@ -258,8 +258,8 @@ Result<SnapshotManifest> WriteSnapshot(const SnapshotSources& sources, const std
   if (sources.warm != nullptr) {
     const int64_t width = sources.warm->partition_ms();
     for (const auto& p : sources.warm->Stats().partitions) {
-      STRATA_RETURN_IF_ERROR(build(*sources.warm, p.start, p.start + width - 1,
-                                   "warm:" + std::to_string(p.start)));
+      STRATA_RETURN_IF_ERROR(
+          build(*sources.warm, p.start, p.start + width - 1, "warm:" + std::to_string(p.start)));
     }
   }
   // Cold blocks are copied as they are.

@@ -49,7 +49,7 @@ using Progress = std::function<void(const std::string&)>;
 
 // What a snapshot reads.
 struct SnapshotSources {
-  const Querier* head = nullptr;  // May be null (no head).
+  const Querier* head = nullptr;    // May be null (no head).
   const WarmStore* warm = nullptr;  // May be null.
   ColdStore* cold = nullptr;        // May be null.
   std::string node;                 // Writes the new blocks under this node id.
@@ -84,9 +84,8 @@ Status RestoreSnapshot(objstore::ObjectStore* source, const SnapshotManifest& ma
 // Builds one block from `querier`'s data in [mint, maxt] (every series with a __name__), in
 // `dir`. Returns its meta, or NotFound
 // when there is no data. `meta` gives id, node, source and created_ms.
-Result<block::BlockMeta> BuildBlockFromQuerier(const Querier& querier, int64_t mint,
-                                               int64_t maxt, block::BlockMeta meta,
-                                               const std::string& dir);
+Result<block::BlockMeta> BuildBlockFromQuerier(const Querier& querier, int64_t mint, int64_t maxt,
+                                               block::BlockMeta meta, const std::string& dir);
 
 // Copies object `key` of `src` to `dst_key` of `dst` through the file `tmp_path`, in slices.
 Status CopyObject(objstore::ObjectStore* src, const std::string& key, objstore::ObjectStore* dst,

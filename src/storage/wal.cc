@@ -395,8 +395,7 @@ Status Wal::WriteCheckpoint(const std::string& dir, int upto_segment,
 }
 
 Status Wal::ReadFinished(const std::string& dir, int upto_segment,
-                         const std::function<Status(std::string_view record)>& fn,
-                         bool salvage) {
+                         const std::function<Status(std::string_view record)>& fn, bool salvage) {
   return wal::ReadFinishedSegments(dir, upto_segment, fn, salvage);
 }
 

@@ -102,11 +102,11 @@ struct ReplayOptions {
 
 // One damaged range a salvaging replay skipped.
 struct SalvageReport {
-  std::string file;        // Path relative to the WAL directory ("00000003",
-                           // "checkpoint.00000002/00000000").
-  uint64_t offset = 0;     // First bad byte.
-  uint64_t bytes = 0;      // Bytes skipped.
-  uint64_t records = 0;    // Records lost (at least).
+  std::string file;      // Path relative to the WAL directory ("00000003",
+                         // "checkpoint.00000002/00000000").
+  uint64_t offset = 0;   // First bad byte.
+  uint64_t bytes = 0;    // Bytes skipped.
+  uint64_t records = 0;  // Records lost (at least).
   std::string reason;
 };
 

@@ -343,9 +343,9 @@ Result<std::vector<WarmChunk>> WarmStore::Impl::PartitionChunks(int64_t part, ui
   int n = 0;
   for (const auto& s : samples) {
     if (n == kMaxSamples) {
-      merged.push_back({min_t, max_t, std::string(reinterpret_cast<const char*>(
-                                                      chunk.bytes().data()),
-                                                  chunk.size_bytes())});
+      merged.push_back(
+          {min_t, max_t,
+           std::string(reinterpret_cast<const char*>(chunk.bytes().data()), chunk.size_bytes())});
       chunk = XorChunk();
       app = XorAppender::Open(&chunk);
       if (!app.ok()) return app.status();
@@ -357,8 +357,9 @@ Result<std::vector<WarmChunk>> WarmStore::Impl::PartitionChunks(int64_t part, ui
     ++n;
   }
   if (n > 0) {
-    merged.push_back({min_t, max_t, std::string(reinterpret_cast<const char*>(chunk.bytes().data()),
-                                                chunk.size_bytes())});
+    merged.push_back(
+        {min_t, max_t,
+         std::string(reinterpret_cast<const char*>(chunk.bytes().data()), chunk.size_bytes())});
   }
   return merged;
 }

@@ -10,8 +10,8 @@ namespace {
 
 TEST(CodingTest, VarintRoundTrip) {
   std::string buf;
-  std::vector<uint64_t> values = {0, 1, 127, 128, 300, 1ull << 35,
-                                  std::numeric_limits<uint64_t>::max()};
+  std::vector<uint64_t> values = {
+      0, 1, 127, 128, 300, 1ull << 35, std::numeric_limits<uint64_t>::max()};
   for (uint64_t v : values) PutVarint64(&buf, v);
   Decoder d(buf);
   for (uint64_t v : values) {
@@ -24,8 +24,8 @@ TEST(CodingTest, VarintRoundTrip) {
 
 TEST(CodingTest, SignedVarintRoundTrip) {
   std::string buf;
-  std::vector<int64_t> values = {0, -1, 1, -64, 64, std::numeric_limits<int64_t>::min(),
-                                 std::numeric_limits<int64_t>::max()};
+  std::vector<int64_t> values = {
+      0, -1, 1, -64, 64, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()};
   for (int64_t v : values) PutVarsint64(&buf, v);
   Decoder d(buf);
   for (int64_t v : values) {
@@ -82,8 +82,8 @@ TEST(Crc32cTest, HardwareAndPortableAgree) {
   for (int len : {0, 1, 7, 8, 9, 63, 64, 65, 1000, 4097}) {
     std::string data(static_cast<size_t>(len), '\0');
     for (char& c : data) c = static_cast<char>(rng());
-    auto bytes = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.data()),
-                                          data.size());
+    auto bytes =
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.data()), data.size());
     EXPECT_EQ(Crc32c(bytes), internal::Crc32cPortable(bytes, 0)) << "len=" << len;
     // Incremental equals one-shot.
     size_t half = data.size() / 2;

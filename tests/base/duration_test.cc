@@ -18,8 +18,8 @@ TEST(DurationTest, ParsesPrometheusDurations) {
 }
 
 TEST(DurationTest, RejectsMalformed) {
-  for (const char* bad : {"", "5", "m", "-5m", "5x", "1s1m", "5m5m", "1.5h", " 5m", "5m ",
-                          "99999999999999999999y"}) {
+  for (const char* bad :
+       {"", "5", "m", "-5m", "5x", "1s1m", "5m5m", "1.5h", " 5m", "5m ", "99999999999999999999y"}) {
     EXPECT_FALSE(ParseDurationMillis(bad).ok()) << bad;
   }
 }

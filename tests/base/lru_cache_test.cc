@@ -14,7 +14,7 @@ TEST(LruCacheTest, EvictsLeastRecentlyUsedWithinTheByteBudget) {
   cache.Put(1, std::make_shared<const std::string>("a"), 10);
   cache.Put(2, std::make_shared<const std::string>("b"), 10);
   cache.Put(3, std::make_shared<const std::string>("c"), 10);
-  ASSERT_NE(cache.Get(1), nullptr);  // 1 becomes the most recent.
+  ASSERT_NE(cache.Get(1), nullptr);                            // 1 becomes the most recent.
   cache.Put(4, std::make_shared<const std::string>("d"), 10);  // Evicts 2.
   EXPECT_EQ(cache.Get(2), nullptr);
   EXPECT_EQ(*cache.Get(1), "a");

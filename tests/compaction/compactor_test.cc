@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <atomic>
+#include <filesystem>
 #include <map>
 #include <thread>
 
@@ -547,9 +547,11 @@ TEST(CompactorTest, ARetriedColdMoveReusesTheCommittedBlock) {
     storage::XorChunk c;
     auto app = storage::XorAppender::Open(&c);
     ASSERT_TRUE(app.ok());
-    for (int i = 0; i < 100; ++i) ASSERT_TRUE(app->Append(s.samples[i].timestamp_ms, s.samples[i].value).ok());
-    d.chunks.push_back({s.samples[0].timestamp_ms, s.samples[99].timestamp_ms,
-                        std::string(reinterpret_cast<const char*>(c.bytes().data()), c.size_bytes())});
+    for (int i = 0; i < 100; ++i)
+      ASSERT_TRUE(app->Append(s.samples[i].timestamp_ms, s.samples[i].value).ok());
+    d.chunks.push_back(
+        {s.samples[0].timestamp_ms, s.samples[99].timestamp_ms,
+         std::string(reinterpret_cast<const char*>(c.bytes().data()), c.size_bytes())});
     data.push_back(std::move(d));
   }
   ASSERT_TRUE(db.warm->WriteRange(0, 2 * kHour, data).ok());
@@ -649,9 +651,9 @@ TEST(CompactorTest, DownsamplingBuilds5mAnd1hBlocksAndRetentionKeepsEachResoluti
 
   // Retention per resolution, measured from the newest sample (6 d - 15 s).
   CompactorOptions keep = copts;
-  keep.retention_ms = 3 * kDay;      // Raw: days ending before 3 d - 15 s go (0 and 1).
-  keep.retention_5m_ms = 4 * kDay;   // 5m: day 0.
-  keep.retention_1h_ms = 0;          // 1h: forever.
+  keep.retention_ms = 3 * kDay;     // Raw: days ending before 3 d - 15 s go (0 and 1).
+  keep.retention_5m_ms = 4 * kDay;  // 5m: day 0.
+  keep.retention_1h_ms = 0;         // 1h: forever.
   keep.wal_dir = tmp.path() + "/wal";
   keep.staging_dir = tmp.path() + "/cold-staging";
   ASSERT_TRUE(keep.Validate().ok());
@@ -665,8 +667,7 @@ TEST(CompactorTest, DownsamplingBuilds5mAnd1hBlocksAndRetentionKeepsEachResoluti
   EXPECT_EQ(per_res[storage::kResolution5m], 3);
   EXPECT_EQ(per_res[storage::kResolution1h], 3);
   // Day 0 is left at 1h only: a raw-hinted read still finds it (the finest data left).
-  auto day0 = storage::SelectAll(*db.querier, {model::Matcher::Equal("series", "3")}, 0,
-                                 kDay - 1);
+  auto day0 = storage::SelectAll(*db.querier, {model::Matcher::Equal("series", "3")}, 0, kDay - 1);
   ASSERT_TRUE(day0.ok());
   ASSERT_EQ(day0->size(), 1u);
   EXPECT_EQ((*day0)[0].samples.size(), 2u * 24);  // First and last sample of each hour.
@@ -676,7 +677,7 @@ TEST(CompactorTest, DownsamplingOptionsAreValidated) {
   constexpr int64_t kDay = 24 * kHour;
   CompactorOptions o;
   EXPECT_TRUE(o.Validate().ok());  // The defaults: 15 d raw, 40 h, 10 d, 90 d, 365 d.
-  o.retention_ms = kDay;  // Shorter than the 40 h before 5m data is built.
+  o.retention_ms = kDay;           // Shorter than the 40 h before 5m data is built.
   Status s = o.Validate();
   EXPECT_TRUE(s.IsInvalidArgument());
   EXPECT_NE(s.message().find("--downsample.5m-after"), std::string::npos) << s.ToString();

@@ -96,8 +96,7 @@ TEST_F(IngestLimitsTest, SeriesLimitAdmitsInOrderAndExistingSeriesKeepIngesting)
   WriteSummary summary;
   Status s = Write({Series("a"), Series("b"), Series("c"), Series("d"), Series("e")}, &summary);
   ASSERT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
-  EXPECT_NE(s.message().find("series limit of 3 reached (--storage.max-series)"),
-            std::string::npos)
+  EXPECT_NE(s.message().find("series limit of 3 reached (--storage.max-series)"), std::string::npos)
       << s.message();
   EXPECT_NE(s.message().find(R"({"__name__"="d", "job"="x"})"), std::string::npos) << s.message();
   EXPECT_EQ(summary.accepted, 3u);
@@ -153,9 +152,9 @@ TEST_F(IngestLimitsTest, ReplayNeverDropsASeriesOverTheLimit) {
 }
 
 TEST_F(IngestLimitsTest, LabelLimitsRejectTheSeriesAndKeepTheRest) {
-  Open(0, IngestLimits{.max_labels_per_series = 3,
-                       .max_label_name_length = 10,
-                       .max_label_value_length = 20});
+  Open(0,
+       IngestLimits{
+           .max_labels_per_series = 3, .max_label_name_length = 10, .max_label_value_length = 20});
   struct Case {
     RwSeries series;
     std::string reason;
@@ -221,8 +220,7 @@ TEST_F(IngestLimitsTest, OtlpReportsLimitsAsPartialSuccess) {
   otlp::Request req;
   auto* sm = otlp::AddResource(&req, {{"service.name", "svc"}});
   otlp::AddGaugePoint(otlp::AddMetric(sm, "g1"), otlp::kT0Ns, 1);
-  otlp::AddGaugePoint(otlp::AddMetric(sm, "g2"), otlp::kT0Ns, 1,
-                      {{"a", std::string(41, 'x')}});
+  otlp::AddGaugePoint(otlp::AddMetric(sm, "g2"), otlp::kT0Ns, 1, {{"a", std::string(41, 'x')}});
   otlp::AddGaugePoint(otlp::AddMetric(sm, "g3"), otlp::kT0Ns, 1);
   otlp::AddGaugePoint(otlp::AddMetric(sm, "g4"), otlp::kT0Ns, 1);
   auto r = otlp_->HandleHttp(kProto, "", req.SerializeAsString());
@@ -234,8 +232,7 @@ TEST_F(IngestLimitsTest, OtlpReportsLimitsAsPartialSuccess) {
   EXPECT_NE(resp.partial_success().error_message().find("--ingest.max-label-value-length"),
             std::string::npos)
       << resp.partial_success().error_message();
-  EXPECT_NE(resp.partial_success().error_message().find("--storage.max-series"),
-            std::string::npos)
+  EXPECT_NE(resp.partial_success().error_message().find("--storage.max-series"), std::string::npos)
       << resp.partial_success().error_message();
   EXPECT_EQ(Stored("g1") + Stored("g3"), 2u);
   EXPECT_EQ(Stored("g4"), 0u);

@@ -29,14 +29,15 @@ class RemoteWriteTest : public ::testing::Test {
     receiver_ = std::make_unique<RemoteWriteReceiver>(head_.get(), &metadata_, &registry_, ro);
   }
 
-  Status Write(const std::string& body, WriteSummary* summary = nullptr,
-               const char* type = kProto, const char* encoding = "snappy") {
+  Status Write(const std::string& body, WriteSummary* summary = nullptr, const char* type = kProto,
+               const char* encoding = "snappy") {
     WriteSummary local;
     return receiver_->Write(type, encoding, body, summary ? summary : &local);
   }
 
   size_t Stored(const std::string& metric) {
-    auto sel = storage::SelectAll(*head_, {model::Matcher::Equal("__name__", metric)}, INT64_MIN, INT64_MAX);
+    auto sel = storage::SelectAll(*head_, {model::Matcher::Equal("__name__", metric)}, INT64_MIN,
+                                  INT64_MAX);
     size_t n = 0;
     if (sel.ok()) {
       for (const auto& s : *sel) n += s.samples.size();
@@ -57,8 +58,9 @@ RwSeries Good(std::string name, int64_t t = 1000, double v = 1) {
 
 TEST_F(RemoteWriteTest, AcceptsAValidBatch) {
   WriteSummary summary;
-  Status s = Write(SnappyWriteRequest({Good("a"), Good("b"), {{{"__name__", "c"}}, {{1, 1}, {2, 2}}}}),
-                   &summary);
+  Status s =
+      Write(SnappyWriteRequest({Good("a"), Good("b"), {{{"__name__", "c"}}, {{1, 1}, {2, 2}}}}),
+            &summary);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(summary.series, 3u);
   EXPECT_EQ(summary.samples, 4u);
@@ -67,7 +69,9 @@ TEST_F(RemoteWriteTest, AcceptsAValidBatch) {
 }
 
 TEST_F(RemoteWriteTest, EmptyLabelValuesAreDropped) {
-  ASSERT_TRUE(Write(SnappyWriteRequest({{{{"__name__", "e"}, {"empty", ""}, {"job", "x"}}, {{1, 1}}}})).ok());
+  ASSERT_TRUE(
+      Write(SnappyWriteRequest({{{{"__name__", "e"}, {"empty", ""}, {"job", "x"}}, {{1, 1}}}}))
+          .ok());
   auto series = head_->Series({model::Matcher::Equal("__name__", "e")}, INT64_MIN, INT64_MAX);
   ASSERT_EQ(series->size(), 1u);
   EXPECT_EQ((*series)[0].ToString(), R"({__name__="e", job="x"})");
@@ -85,7 +89,8 @@ TEST_F(RemoteWriteTest, BadSeriesAreRejectedAndTheRestKept) {
       {{{{"__name__", "m"}, {"a-b", "1"}}, {{1, 1}}}, "invalid label name \"a-b\""},
       {{{{"", "v"}, {"__name__", "m"}}, {{1, 1}}}, "invalid label name \"\""},
       {{{{"job", "x"}}, {{1, 1}}}, "missing metric name"},
-      {{{{"__name__", "m"}, {"job", std::string("\xc3\x28", 2)}}, {{1, 1}}}, "invalid UTF-8 in value of label \"job\""},
+      {{{{"__name__", "m"}, {"job", std::string("\xc3\x28", 2)}}, {{1, 1}}},
+       "invalid UTF-8 in value of label \"job\""},
   };
   for (const auto& c : cases) {
     WriteSummary summary;
@@ -131,9 +136,9 @@ TEST_F(RemoteWriteTest, ContentTypeAndEncodingAreChecked) {
   EXPECT_EQ(Write(body, nullptr, "application/json").code(), StatusCode::kNotSupported);
   EXPECT_EQ(Write(body, nullptr, kProto, "gzip").code(), StatusCode::kNotSupported);
   EXPECT_EQ(Write(body, nullptr, kProto, "").code(), StatusCode::kNotSupported);
-  EXPECT_EQ(Write(body, nullptr, "application/x-protobuf;proto=io.prometheus.write.v2.Request")
-                .code(),
-            StatusCode::kNotSupported);
+  EXPECT_EQ(
+      Write(body, nullptr, "application/x-protobuf;proto=io.prometheus.write.v2.Request").code(),
+      StatusCode::kNotSupported);
   EXPECT_TRUE(Write(body, nullptr, "application/x-protobuf;proto=prometheus.WriteRequest").ok());
   EXPECT_TRUE(Write(body, nullptr, "").ok());  // Old senders omit it.
 }

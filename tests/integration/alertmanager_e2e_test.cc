@@ -84,11 +84,11 @@ TEST(AlertmanagerE2eTest, GroupsInhibitsSilencesRoutesAndResolves) {
   for (int attempt = 0; attempt < 5 && am_port == 0; ++attempt) {
     const uint16_t port = testutil::PickFreePort();
     ASSERT_NE(port, 0);
-    ASSERT_TRUE(am.Start({kAlertmanagerBinary, "--config.file=" + am_config,
-                          "--storage.path=" + tmp.path() + "/am-data",
-                          "--web.listen-address=127.0.0.1:" + std::to_string(port),
-                          "--cluster.listen-address="},
-                         tmp.path() + "/alertmanager.log"));
+    ASSERT_TRUE(am.Start(
+        {kAlertmanagerBinary, "--config.file=" + am_config,
+         "--storage.path=" + tmp.path() + "/am-data",
+         "--web.listen-address=127.0.0.1:" + std::to_string(port), "--cluster.listen-address="},
+        tmp.path() + "/alertmanager.log"));
     if (testutil::WaitFor([&] { return HttpGet(port, "/-/ready").status == 200; },
                           std::chrono::seconds(20))) {
       am_port = port;
@@ -101,10 +101,11 @@ TEST(AlertmanagerE2eTest, GroupsInhibitsSilencesRoutesAndResolves) {
   // A silence for NoisyCheck, created before anything fires.
   const std::string silence =
       R"({"matchers":[{"name":"alertname","value":"NoisyCheck","isRegex":false,"isEqual":true}],)"
-      R"("startsAt":")" + std::string("2020-01-01T00:00:00Z") +
+      R"("startsAt":")" +
+      std::string("2020-01-01T00:00:00Z") +
       R"(","endsAt":"2099-01-01T00:00:00Z","createdBy":"strata-e2e","comment":"muted"})";
-  auto s = HttpDo(am_port, "POST", "/api/v2/silences", silence,
-                  {{"Content-Type", "application/json"}});
+  auto s =
+      HttpDo(am_port, "POST", "/api/v2/silences", silence, {{"Content-Type", "application/json"}});
   ASSERT_EQ(s.status, 200) << s.body;
 
   // Strata with the shipped rules, evaluated every second.
@@ -115,24 +116,23 @@ TEST(AlertmanagerE2eTest, GroupsInhibitsSilencesRoutesAndResolves) {
   ASSERT_TRUE(strata.Start(tmp.path() + "/data",
                            {"--rules.file", rules, "--rules.evaluation-interval", "1s",
                             "--rules.alert.resend-delay", "1s", "--alertmanager.url",
-                            "http://127.0.0.1:" + std::to_string(am_port),
-                            "--rules.external-label", "cluster=e2e", "--web.external-url",
-                            "http://strata.example:9090"}))
+                            "http://127.0.0.1:" + std::to_string(am_port), "--rules.external-label",
+                            "cluster=e2e", "--web.external-url", "http://strata.example:9090"}))
       << strata.Log();
   auto write = [&](double disk, double lat1, double lat2, double noisy) {
     const int64_t now = NowMs();
-    auto w = HttpDo(strata.port(), "POST", "/api/v1/write",
-                    testutil::SnappyWriteRequest({
-                        {{{"__name__", "disk_used_percent"}, {"instance", "db1"},
-                          {"service", "db"}}, {{now, disk}}},
-                        {{{"__name__", "latency_seconds"}, {"instance", "api1"},
-                          {"service", "api"}}, {{now, lat1}}},
-                        {{{"__name__", "latency_seconds"}, {"instance", "api2"},
-                          {"service", "api"}}, {{now, lat2}}},
-                        {{{"__name__", "noisy_check_failed"}, {"service", "noise"}},
-                         {{now, noisy}}},
-                    }),
-                    testutil::RemoteWriteHeaders());
+    auto w =
+        HttpDo(strata.port(), "POST", "/api/v1/write",
+               testutil::SnappyWriteRequest({
+                   {{{"__name__", "disk_used_percent"}, {"instance", "db1"}, {"service", "db"}},
+                    {{now, disk}}},
+                   {{{"__name__", "latency_seconds"}, {"instance", "api1"}, {"service", "api"}},
+                    {{now, lat1}}},
+                   {{{"__name__", "latency_seconds"}, {"instance", "api2"}, {"service", "api"}},
+                    {{now, lat2}}},
+                   {{{"__name__", "noisy_check_failed"}, {"service", "noise"}}, {{now, noisy}}},
+               }),
+               testutil::RemoteWriteHeaders());
     return w.status;
   };
   ASSERT_EQ(write(95, 2, 3, 1), 204);

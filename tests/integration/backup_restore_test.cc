@@ -59,8 +59,8 @@ double Metric(uint16_t port, const std::string& name) {
 // sum(count_over_time(name[30d])) at `t_s`, as the string Prometheus prints.
 std::string Count(uint16_t port, const std::string& name, int64_t t_s) {
   auto q = HttpDo(port, "GET",
-                  "/api/v1/query?query=sum(count_over_time(" + name + "%5B30d%5D))&time=" +
-                      std::to_string(t_s));
+                  "/api/v1/query?query=sum(count_over_time(" + name +
+                      "%5B30d%5D))&time=" + std::to_string(t_s));
   EXPECT_EQ(q.status, 200) << q.body;
   size_t p = q.body.find("\"value\":[");
   if (p == std::string::npos) return "none";
@@ -120,8 +120,9 @@ TEST(BackupRestoreTest, OfflineBackupRestoresEverySampleAndInspectReportsTheTier
   auto q = HttpDo(server.port(), "GET",
                   "/api/v1/query?query=bk%7Bseries%3D%223%22%7D&time=" +
                       std::to_string((int64_t{kBatches} * kPerBatch - 1) * kStep / 1000));
-  EXPECT_NE(q.body.find("\"" + std::to_string(Value(3, (int64_t{kBatches} * kPerBatch - 1) * kStep))
-                        .substr(0, 6)),
+  EXPECT_NE(q.body.find(
+                "\"" +
+                std::to_string(Value(3, (int64_t{kBatches} * kPerBatch - 1) * kStep)).substr(0, 6)),
             std::string::npos)
       << q.body;
   // New data goes on top.
@@ -213,9 +214,8 @@ TEST(BackupRestoreTest, CorruptOrIncompleteBackupsAreRefusedAndNothingIsRestored
   std::filesystem::remove(backup + "/manifest.json");
   EXPECT_EQ(RunStrataCli({"restore", "--from", backup, "--data-dir", restored}, &log), 1) << log;
   EXPECT_NE(log.find("no manifest.json"), std::string::npos) << log;
-  EXPECT_EQ(RunStrataCli({"restore", "--from", tmp.path() + "/nothing", "--data-dir", restored},
-                         &log),
-            1)
+  EXPECT_EQ(
+      RunStrataCli({"restore", "--from", tmp.path() + "/nothing", "--data-dir", restored}, &log), 1)
       << log;
 }
 

@@ -444,8 +444,8 @@ TEST(ColdTierTest, AServerStartsWhileS3IsDownAndAnswersWhatItHoldsLocally) {
   // S3 is back: the background listing (every 5 s while it has never succeeded) picks the
   // blocks up and every sample answers.
   ASSERT_TRUE(s3.ResetProxy());
-  ASSERT_TRUE(testutil::WaitFor([&] { return Metric(port, kRawBlocks) >= 2; },
-                                std::chrono::seconds(60)))
+  ASSERT_TRUE(
+      testutil::WaitFor([&] { return Metric(port, kRawBlocks) >= 2; }, std::chrono::seconds(60)))
       << server.Log();
   EXPECT_EQ(One(port, CountAll("30d"), LastT(kBatches + 3)),
             static_cast<double>(int64_t{kBatches + 3} * kPerBatch * kSeries));

@@ -118,7 +118,8 @@ TEST_P(MoveCrashTest, EveryAcknowledgedSampleSurvivesAKillAtThisStep) {
     ASSERT_EQ(q5.status, 200) << q5.body;
     EXPECT_NE(q5.body.find("data at 5m resolution"), std::string::npos) << q5.body;
     auto value = [](const std::string& body) { return body.substr(body.rfind(",\"") + 2); };
-    EXPECT_EQ(value(q5.body.substr(0, q5.body.find("]"))), value(q.body.substr(0, q.body.find("]"))))
+    EXPECT_EQ(value(q5.body.substr(0, q5.body.find("]"))),
+              value(q.body.substr(0, q.body.find("]"))))
         << q5.body << " vs " << q.body;
   }
   EXPECT_EQ(again.process().Stop(SIGTERM), 0) << again.Log();
@@ -154,23 +155,20 @@ TEST_P(MoveCrashTest, EveryAcknowledgedSampleSurvivesAKillAtThisStep) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Steps, MoveCrashTest,
-                         ::testing::Values("compact-collected", "compact-warm-written",
-                                           "compact-memory-truncated",
-                                           "compact-checkpoint-before-commit",
-                                           "compact-checkpoint-written",
-                                           "compact-segments-deleted", "cold-block-built",
-                                           "cold-files-uploaded", "cold-meta-written",
-                                           "cold-warm-dropped", "downsample-block-built",
-                                           "downsample-files-uploaded",
-                                           "downsample-meta-written"),
-                         [](const ::testing::TestParamInfo<std::string>& p) {
-                           std::string n = p.param;
-                           for (char& c : n) {
-                             if (c == '-') c = '_';
-                           }
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Steps, MoveCrashTest,
+    ::testing::Values("compact-collected", "compact-warm-written", "compact-memory-truncated",
+                      "compact-checkpoint-before-commit", "compact-checkpoint-written",
+                      "compact-segments-deleted", "cold-block-built", "cold-files-uploaded",
+                      "cold-meta-written", "cold-warm-dropped", "downsample-block-built",
+                      "downsample-files-uploaded", "downsample-meta-written"),
+    [](const ::testing::TestParamInfo<std::string>& p) {
+      std::string n = p.param;
+      for (char& c : n) {
+        if (c == '-') c = '_';
+      }
+      return n;
+    });
 
 }  // namespace
 }  // namespace strata

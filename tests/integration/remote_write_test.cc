@@ -1,5 +1,7 @@
 // Remote write against the real `strata` binary: bad input over HTTP, and a crash test that
 // SIGKILLs the server in the middle of a stream and checks every acknowledged sample survived.
+#include "testutil/remote_write.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -9,7 +11,6 @@
 #include "storage/head.h"
 #include "testutil/http_client.h"
 #include "testutil/process.h"
-#include "testutil/remote_write.h"
 #include "testutil/tiers.h"
 
 namespace strata {
@@ -36,7 +37,8 @@ TEST(RemoteWriteHttpTest, BadInputGetsClear4xxAndKeepsAcceptedData) {
   ASSERT_TRUE(server.Start(tmp.path() + "/data")) << server.Log();
   uint16_t port = server.port();
 
-  auto ok = Send(port, testutil::SnappyWriteRequest({{{{"__name__", "kept"}, {"job", "a"}}, {{1000, 1}, {2000, 2}}}}));
+  auto ok = Send(port, testutil::SnappyWriteRequest(
+                           {{{{"__name__", "kept"}, {"job", "a"}}, {{1000, 1}, {2000, 2}}}}));
   EXPECT_EQ(ok.status, 204) << ok.body;
 
   struct Case {
@@ -49,16 +51,38 @@ TEST(RemoteWriteHttpTest, BadInputGetsClear4xxAndKeepsAcceptedData) {
   std::string good = testutil::SnappyWriteRequest({{{{"__name__", "x"}}, {{1, 1}}}});
   std::vector<Case> cases = {
       {"truncated snappy", good.substr(0, good.size() - 3), kRwHeaders, 400, "snappy"},
-      {"garbage protobuf", testutil::Snappy("\x0a\xff\xff\xff\x0fjunk"), kRwHeaders, 400, "malformed protobuf"},
-      {"unsorted labels", testutil::SnappyWriteRequest({{{{"z", "1"}, {"__name__", "x"}}, {{1, 1}}}}), kRwHeaders, 400, "labels are not sorted"},
-      {"duplicate labels", testutil::SnappyWriteRequest({{{{"__name__", "x"}, {"a", "1"}, {"a", "2"}}, {{1, 1}}}}), kRwHeaders, 400, "duplicate label name"},
-      {"empty name", testutil::SnappyWriteRequest({{{{"", "v"}, {"__name__", "x"}}, {{1, 1}}}}), kRwHeaders, 400, "invalid label name"},
-      {"invalid name", testutil::SnappyWriteRequest({{{{"__name__", "x"}, {"bad-name", "v"}}, {{1, 1}}}}), kRwHeaders, 400, "invalid label name"},
-      {"invalid utf8", testutil::SnappyWriteRequest({{{{"__name__", "x"}, {"a", "\xff\xfe"}}, {{1, 1}}}}), kRwHeaders, 400, "invalid UTF-8"},
-      {"no metric name", testutil::SnappyWriteRequest({{{{"a", "b"}}, {{1, 1}}}}), kRwHeaders, 400, "missing metric name"},
-      {"double timestamp", testutil::Snappy(std::string("\x0a\x0d\x12\x0b\x11\x00\x00\x00\x00\x00\x00\xf8\x7f\x10\x01", 15)), kRwHeaders, 400, "wire type"},
-      {"wrong encoding", good, {{"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "gzip"}}, 415, "Content-Encoding"},
-      {"wrong type", good, {{"Content-Type", "text/plain"}, {"Content-Encoding", "snappy"}}, 415, "Content-Type"},
+      {"garbage protobuf", testutil::Snappy("\x0a\xff\xff\xff\x0fjunk"), kRwHeaders, 400,
+       "malformed protobuf"},
+      {"unsorted labels",
+       testutil::SnappyWriteRequest({{{{"z", "1"}, {"__name__", "x"}}, {{1, 1}}}}), kRwHeaders, 400,
+       "labels are not sorted"},
+      {"duplicate labels",
+       testutil::SnappyWriteRequest({{{{"__name__", "x"}, {"a", "1"}, {"a", "2"}}, {{1, 1}}}}),
+       kRwHeaders, 400, "duplicate label name"},
+      {"empty name", testutil::SnappyWriteRequest({{{{"", "v"}, {"__name__", "x"}}, {{1, 1}}}}),
+       kRwHeaders, 400, "invalid label name"},
+      {"invalid name",
+       testutil::SnappyWriteRequest({{{{"__name__", "x"}, {"bad-name", "v"}}, {{1, 1}}}}),
+       kRwHeaders, 400, "invalid label name"},
+      {"invalid utf8",
+       testutil::SnappyWriteRequest({{{{"__name__", "x"}, {"a", "\xff\xfe"}}, {{1, 1}}}}),
+       kRwHeaders, 400, "invalid UTF-8"},
+      {"no metric name", testutil::SnappyWriteRequest({{{{"a", "b"}}, {{1, 1}}}}), kRwHeaders, 400,
+       "missing metric name"},
+      {"double timestamp",
+       testutil::Snappy(
+           std::string("\x0a\x0d\x12\x0b\x11\x00\x00\x00\x00\x00\x00\xf8\x7f\x10\x01", 15)),
+       kRwHeaders, 400, "wire type"},
+      {"wrong encoding",
+       good,
+       {{"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "gzip"}},
+       415,
+       "Content-Encoding"},
+      {"wrong type",
+       good,
+       {{"Content-Type", "text/plain"}, {"Content-Encoding", "snappy"}},
+       415,
+       "Content-Type"},
   };
   for (const auto& c : cases) {
     auto r = HttpDo(port, "POST", "/api/v1/write", c.body, c.headers);
@@ -72,7 +96,8 @@ TEST(RemoteWriteHttpTest, BadInputGetsClear4xxAndKeepsAcceptedData) {
   // A 1 GiB body is refused from its headers alone.
   std::string raw =
       "POST /api/v1/write HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
-      "Content-Encoding: snappy\r\nContent-Length: 1073741824\r\n\r\n" + std::string(1024, 'x');
+      "Content-Encoding: snappy\r\nContent-Length: 1073741824\r\n\r\n" +
+      std::string(1024, 'x');
   std::string out = testutil::RawExchange(port, raw);
   EXPECT_NE(out.find("HTTP/1.1 413"), std::string::npos) << out.substr(0, 300);
 

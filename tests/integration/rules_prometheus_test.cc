@@ -88,8 +88,8 @@ std::set<std::string> Normalize(const Json& result) {
 
 std::optional<Json> QueryStrata(uint16_t port, const std::string& expr, const std::string& time,
                                 std::string* error) {
-  auto r = testutil::HttpGet(port, "/api/v1/query?query=" + testutil::UrlEncode(expr) +
-                                       "&time=" + time);
+  auto r =
+      testutil::HttpGet(port, "/api/v1/query?query=" + testutil::UrlEncode(expr) + "&time=" + time);
   Json doc;
   if (r.status != 200 || !testutil::JsonParser::Parse(r.body, &doc, error)) {
     *error = "HTTP " + std::to_string(r.status) + " " + r.body;
@@ -129,26 +129,32 @@ TEST(RulesPrometheusTest, RecordingResultsAndAlertsAgreeWithPrometheus) {
     if (start == 0 || now < start) return 0;
     return static_cast<int>(std::min<int64_t>((now - start) / kPhaseMs, kPhases - 1));
   };
-  testutil::RecordingHttpServer target({200}, [&](const std::string&) {
-    return Exposition(phase_at(NowMs()));
-  });
+  testutil::RecordingHttpServer target(
+      {200}, [&](const std::string&) { return Exposition(phase_at(NowMs())); });
 
   testutil::StrataServer strata;
   ASSERT_TRUE(strata.Start(tmp.path() + "/strata",
                            {"--rules.file", rules, "--rules.evaluation-interval", "1s"}))
       << strata.Log();
-  const uint16_t target_port = target.url().empty() ? 0 : static_cast<uint16_t>(
-      std::stoi(target.url().substr(target.url().rfind(':') + 1)));
+  const uint16_t target_port =
+      target.url().empty()
+          ? 0
+          : static_cast<uint16_t>(std::stoi(target.url().substr(target.url().rfind(':') + 1)));
   testutil::PrometheusServer prom;
   std::string error;
   ASSERT_TRUE(prom.Start(
       tmp.path() + "/prom",
       [&](uint16_t) {
         return "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
-               "rule_files: ['" + rules + "']\n"
+               "rule_files: ['" +
+               rules +
+               "']\n"
                "scrape_configs:\n  - job_name: target\n    static_configs: [{targets: "
-               "['127.0.0.1:" + std::to_string(target_port) + "']}]\n"
-               "remote_write:\n  - url: http://127.0.0.1:" + std::to_string(strata.port()) +
+               "['127.0.0.1:" +
+               std::to_string(target_port) +
+               "']}]\n"
+               "remote_write:\n  - url: http://127.0.0.1:" +
+               std::to_string(strata.port()) +
                "/api/v1/write\n    queue_config: {min_shards: 1, max_shards: 1, "
                "batch_send_deadline: 500ms, min_backoff: 50ms, max_backoff: 500ms}\n"
                "    write_relabel_configs:\n      - source_labels: [__name__]\n"
@@ -169,8 +175,8 @@ TEST(RulesPrometheusTest, RecordingResultsAndAlertsAgreeWithPrometheus) {
   const int64_t end = t0 + kPhases * kPhaseMs;
   while (NowMs() < end + 2000) std::this_thread::sleep_for(std::chrono::milliseconds(200));
 
-  const std::vector<std::string> queries = {"load:sum", "load:high", "load:high_count",
-                                            "ALERTS", "count by (alertstate) (ALERTS)"};
+  const std::vector<std::string> queries = {"load:sum", "load:high", "load:high_count", "ALERTS",
+                                            "count by (alertstate) (ALERTS)"};
   int compared_nonempty = 0;
   for (int k = 0; k < kPhases; ++k) {
     const int64_t at = t0 + k * kPhaseMs + 9000;

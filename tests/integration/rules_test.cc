@@ -59,18 +59,18 @@ class RulesServerTest : public ::testing::Test {
     rules_ = tmp_.path() + "/rules";
     std::filesystem::create_directories(rules_);
     WriteFile(rules_ + "/a.yml", kRules);
-    std::vector<std::string> args = {"--rules.file", rules_ + "/*.yml",
-                                     "--rules.evaluation-interval", "1s",
-                                     "--web.external-url", "http://strata.example:9090/"};
+    std::vector<std::string> args = {
+        "--rules.file", rules_ + "/*.yml",    "--rules.evaluation-interval",
+        "1s",           "--web.external-url", "http://strata.example:9090/"};
     args.insert(args.end(), extra.begin(), extra.end());
     ASSERT_TRUE(server_.Start(tmp_.path() + "/data", args)) << server_.Log();
     port_ = server_.port();
     const int64_t now = NowMs();
-    auto w = HttpDo(port_, "POST", "/api/v1/write",
-                    testutil::SnappyWriteRequest(
-                        {{{{"__name__", "m"}, {"i", "1"}, {"job", "a"}}, {{now, 7}}},
-                         {{{"__name__", "m"}, {"i", "2"}, {"job", "a"}}, {{now, 3}}}}),
-                    testutil::RemoteWriteHeaders());
+    auto w = HttpDo(
+        port_, "POST", "/api/v1/write",
+        testutil::SnappyWriteRequest({{{{"__name__", "m"}, {"i", "1"}, {"job", "a"}}, {{now, 7}}},
+                                      {{{"__name__", "m"}, {"i", "2"}, {"job", "a"}}, {{now, 3}}}}),
+        testutil::RemoteWriteHeaders());
     ASSERT_EQ(w.status, 204) << w.body;
   }
   std::string Query(const std::string& q) {
@@ -92,7 +92,8 @@ TEST_F(RulesServerTest, RecordsAlertsServesTheApiAndReloadsOnSighup) {
   ASSERT_TRUE(Eventually([&] {
     return Query("job:m:sum_x2").find(R"("metric":{"__name__":"job:m:sum_x2","job":"a"})") !=
            std::string::npos;
-  })) << Query("job:m:sum_x2") << server_.Log();
+  })) << Query("job:m:sum_x2")
+      << server_.Log();
   EXPECT_THAT(Query("job:m:sum"), HasSubstr(R"("10"])"));
   EXPECT_THAT(Query("job:m:sum_x2"), HasSubstr(R"("20"])"));
   // The alert fires (for: 0) once the rule is restored after the second evaluation.
@@ -107,8 +108,10 @@ TEST_F(RulesServerTest, RecordsAlertsServesTheApiAndReloadsOnSighup) {
                         R"("annotations":{"summary":"a is at 7"},"state":"firing","activeAt":")"));
   auto rules = HttpGet(port_, "/api/v1/rules");
   EXPECT_EQ(rules.status, 200);
-  EXPECT_THAT(rules.body, HasSubstr(R"({"name":"seeds","file":")" + rules_ + R"(/a.yml","rules":[)"
-                                    R"j({"name":"job:m:sum","query":"sum by (job) (m)","health":"ok")j"));
+  EXPECT_THAT(rules.body,
+              HasSubstr(R"({"name":"seeds","file":")" + rules_ +
+                        R"(/a.yml","rules":[)"
+                        R"j({"name":"job:m:sum","query":"sum by (job) (m)","health":"ok")j"));
   EXPECT_THAT(rules.body, HasSubstr(R"("interval":1,"limit":0,"evaluationTime":)"));
   EXPECT_THAT(HttpGet(port_, "/api/v1/rules?type=alert").body, Not(HasSubstr("job:m:sum")));
   EXPECT_EQ(HttpGet(port_, "/api/v1/rules?type=bogus").status, 400);
@@ -127,27 +130,29 @@ TEST_F(RulesServerTest, RecordsAlertsServesTheApiAndReloadsOnSighup) {
   EXPECT_EQ(reload.body, "Lifecycle API is not enabled.");
 
   // A bad file on SIGHUP: the old rules keep running, the metric says so, the log says why.
-  WriteFile(rules_ + "/b.yml", "groups:\n  - name: broken\n    rules:\n      - record: x\n"
-                               "        expr: sum(\n");
+  WriteFile(rules_ + "/b.yml",
+            "groups:\n  - name: broken\n    rules:\n      - record: x\n"
+            "        expr: sum(\n");
   ::kill(server_.process().pid(), SIGHUP);
   ASSERT_TRUE(Eventually([&] {
-    return Metric(HttpGet(port_, "/metrics").body,
-                  "strata_rules_config_last_reload_successful") == "0";
+    return Metric(HttpGet(port_, "/metrics").body, "strata_rules_config_last_reload_successful") ==
+           "0";
   })) << server_.Log();
-  EXPECT_THAT(server_.Log(), HasSubstr("b.yml:5: group \\\"broken\\\", rule 1, \\\"x\\\": could not "
-                                       "parse expression"));
+  EXPECT_THAT(server_.Log(),
+              HasSubstr("b.yml:5: group \\\"broken\\\", rule 1, \\\"x\\\": could not "
+                        "parse expression"));
   EXPECT_THAT(HttpGet(port_, "/api/v1/rules").body, HasSubstr("\"seeds\""));
   const std::string before = Query("job:m:sum");
   // Still evaluating: the recording rule's newest sample moves on.
   ASSERT_TRUE(Eventually([&] { return Query("job:m:sum") != before; }));
 
   // Fixed: the new file's group appears, the old one keeps its alert.
-  WriteFile(rules_ + "/b.yml", "groups:\n  - name: extra\n    interval: 1s\n    rules:\n"
-                               "      - record: m:count\n        expr: count(m)\n");
+  WriteFile(rules_ + "/b.yml",
+            "groups:\n  - name: extra\n    interval: 1s\n    rules:\n"
+            "      - record: m:count\n        expr: count(m)\n");
   ::kill(server_.process().pid(), SIGHUP);
-  ASSERT_TRUE(Eventually([&] {
-    return Query("m:count").find(R"("2"])") != std::string::npos;
-  })) << server_.Log();
+  ASSERT_TRUE(Eventually([&] { return Query("m:count").find(R"("2"])") != std::string::npos; }))
+      << server_.Log();
   EXPECT_EQ(Metric(HttpGet(port_, "/metrics").body, "strata_rules_config_last_reload_successful"),
             "1");
   EXPECT_THAT(HttpGet(port_, "/api/v1/alerts").body, HasSubstr("MHigh"));
@@ -156,15 +161,17 @@ TEST_F(RulesServerTest, RecordsAlertsServesTheApiAndReloadsOnSighup) {
 
 TEST_F(RulesServerTest, LifecycleReloadAnswersErrors) {
   StartWith({"--web.enable-lifecycle"});
-  WriteFile(rules_ + "/a.yml", "groups:\n  - name: seeds\n    rules:\n      - alert: A\n"
-                               "        expr: up\n        for: soon\n");
+  WriteFile(rules_ + "/a.yml",
+            "groups:\n  - name: seeds\n    rules:\n      - alert: A\n"
+            "        expr: up\n        for: soon\n");
   auto bad = HttpDo(port_, "POST", "/-/reload");
   EXPECT_EQ(bad.status, 500);
   EXPECT_THAT(bad.body, HasSubstr("a.yml:6: group \"seeds\", rule 1, \"A\": field \"for\": not a "
                                   "valid duration string: \"soon\""));
   EXPECT_THAT(HttpGet(port_, "/api/v1/rules").body, HasSubstr("job:m:sum"));
-  WriteFile(rules_ + "/a.yml", "groups:\n  - name: seeds\n    rules:\n      - alert: A\n"
-                               "        expr: up\n");
+  WriteFile(rules_ + "/a.yml",
+            "groups:\n  - name: seeds\n    rules:\n      - alert: A\n"
+            "        expr: up\n");
   auto good = HttpDo(port_, "PUT", "/-/reload");
   EXPECT_EQ(good.status, 200) << good.body;
   auto rules = HttpGet(port_, "/api/v1/rules").body;
@@ -210,8 +217,8 @@ namespace {
 int64_t ParseRfc3339Ms(const std::string& s) {
   std::tm tm{};
   int ms = 0;
-  if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6) {
+  if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec) != 6) {
     return 0;
   }
   if (auto dot = s.find('.'); dot != std::string::npos) {
@@ -240,8 +247,9 @@ int64_t FirstActiveAt(uint16_t port) {
 TEST(RulesRestartTest, ForStateIsRestoredWithoutTheOutage) {
   testutil::TempDir tmp;
   const std::string rules = tmp.path() + "/r.yml";
-  WriteFile(rules, "groups:\n  - name: g\n    interval: 1s\n    rules:\n      - alert: Slow\n"
-                   "        expr: m > 5\n        for: 1h\n");
+  WriteFile(rules,
+            "groups:\n  - name: g\n    interval: 1s\n    rules:\n      - alert: Slow\n"
+            "        expr: m > 5\n        for: 1h\n");
   const std::vector<std::string> args = {"--rules.file", rules, "--rules.evaluation-interval",
                                          "1s"};
   const std::string data = tmp.path() + "/data";

@@ -57,7 +57,8 @@ std::vector<SeriesData> MakeData() {
   std::vector<double> cum(4, 0);
   std::vector<SeriesData> buckets;
   for (const char* le : les) {
-    buckets.push_back({L({{"__name__", "latency_seconds_bucket"}, {"job", "api"}, {"le", le}}), {}});
+    buckets.push_back(
+        {L({{"__name__", "latency_seconds_bucket"}, {"job", "api"}, {"le", le}}), {}});
   }
   for (int64_t t = 0; t < kDays * kDay; t += kStep) {
     double add = 0;
@@ -135,10 +136,9 @@ class DownsampleQueryTest : public ::testing::Test {
     std::filesystem::create_directories(*dir_);
     storage::ColdOptions o;
     o.node_id = "n1";
-    auto cold = storage::ColdStore::Open(
-        std::make_unique<testutil::MemObjectStore>(
-            std::make_shared<testutil::MemObjectStore::State>()),
-        o, nullptr);
+    auto cold = storage::ColdStore::Open(std::make_unique<testutil::MemObjectStore>(
+                                             std::make_shared<testutil::MemObjectStore::State>()),
+                                         o, nullptr);
     ASSERT_TRUE(cold.ok());
     cold_ = cold->release();
     auto data = MakeData();
@@ -154,8 +154,8 @@ class DownsampleQueryTest : public ::testing::Test {
       auto m = meta();
       m.source = "day:" + std::to_string(d);
       std::string dir = (*dir_ / m.id).string();
-      auto raw = storage::BuildBlockFromQuerier(DataQuerier(data), d * kDay, (d + 1) * kDay - 1,
-                                                m, dir);
+      auto raw =
+          storage::BuildBlockFromQuerier(DataQuerier(data), d * kDay, (d + 1) * kDay - 1, m, dir);
       ASSERT_TRUE(raw.ok()) << raw.status().ToString();
       ASSERT_TRUE(cold_->Upload(dir, *raw).ok());
       raw_.push_back(*raw);
@@ -208,7 +208,8 @@ class DownsampleQueryTest : public ::testing::Test {
     double worst = 0;
     for (size_t i = 0; i < std::min(raw.m.size(), ds.m.size()); ++i) {
       EXPECT_EQ(raw.m[i].labels, ds.m[i].labels) << q;
-      EXPECT_EQ(raw.m[i].points.size(), ds.m[i].points.size()) << q << " " << raw.m[i].labels.ToString();
+      EXPECT_EQ(raw.m[i].points.size(), ds.m[i].points.size())
+          << q << " " << raw.m[i].labels.ToString();
       for (size_t j = 0; j < std::min(raw.m[i].points.size(), ds.m[i].points.size()); ++j) {
         double a = raw.m[i].points[j].v, b = ds.m[i].points[j].v;
         EXPECT_EQ(raw.m[i].points[j].t, ds.m[i].points[j].t) << q;

@@ -80,9 +80,10 @@ TEST(EngineTest, MaxSamplesCountsSamplesHeldAtOnceNotTheSumOfAllLoads) {
   o.max_samples = 1500;
   // Each selector loads all 1000 samples; they are released once turned into step values, so
   // two selectors one after the other fit under 1500 (2000 loaded in total).
-  EXPECT_TRUE(Engine(o).InstantQuery(q, "sum(count_over_time(m[30m])) + sum(count_over_time(m[30m]))",
-                                     1485000)
-                  .ok());
+  EXPECT_TRUE(
+      Engine(o)
+          .InstantQuery(q, "sum(count_over_time(m[30m])) + sum(count_over_time(m[30m]))", 1485000)
+          .ok());
   o.max_samples = 900;  // Less than one selector's load.
   auto r = Engine(o).InstantQuery(q, "sum(count_over_time(m[30m]))", 1485000);
   EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);

@@ -390,20 +390,19 @@ class ScriptRunner {
       wo.sync = false;
       auto warm = storage::WarmStore::Open(dir_->path() + "/warm", wo, nullptr);
       if (!warm.ok()) {
-        ADD_FAILURE() << file_ << ":" << line << ": cannot open a warm store: "
-                      << warm.status().ToString();
+        ADD_FAILURE() << file_ << ":" << line
+                      << ": cannot open a warm store: " << warm.status().ToString();
         return false;
       }
       warm_ = std::move(*warm);
       storage::ColdOptions co;
       co.node_id = "n1";
-      auto cold = storage::ColdStore::Open(
-          std::make_unique<testutil::MemObjectStore>(
-              std::make_shared<testutil::MemObjectStore::State>()),
-          co, nullptr);
+      auto cold = storage::ColdStore::Open(std::make_unique<testutil::MemObjectStore>(
+                                               std::make_shared<testutil::MemObjectStore::State>()),
+                                           co, nullptr);
       if (!cold.ok()) {
-        ADD_FAILURE() << file_ << ":" << line << ": cannot open a cold store: "
-                      << cold.status().ToString();
+        ADD_FAILURE() << file_ << ":" << line
+                      << ": cannot open a cold store: " << cold.status().ToString();
         return false;
       }
       cold_ = std::move(*cold);
@@ -434,9 +433,9 @@ class ScriptRunner {
       std::map<int64_t, std::vector<model::Sample>> ranges;
       for (const auto& smp : samples[i]) {
         if (smp.timestamp_ms >= cut + kWarmRangeMs) break;
-        int64_t r = smp.timestamp_ms >= 0 ? smp.timestamp_ms / kWarmRangeMs * kWarmRangeMs
-                                          : -((-smp.timestamp_ms + kWarmRangeMs - 1) /
-                                              kWarmRangeMs * kWarmRangeMs);
+        int64_t r = smp.timestamp_ms >= 0
+                        ? smp.timestamp_ms / kWarmRangeMs * kWarmRangeMs
+                        : -((-smp.timestamp_ms + kWarmRangeMs - 1) / kWarmRangeMs * kWarmRangeMs);
         ranges[r].push_back(smp);
       }
       for (auto& [r, pts] : ranges) {

@@ -24,7 +24,6 @@ bool Eventually(const std::function<bool()>& cond) {
   return testutil::WaitFor(cond, std::chrono::seconds(20));
 }
 
-
 double Gauge(prometheus::Registry& r, const std::string& name) {
   for (const auto& f : r.Collect()) {
     if (f.name == name && !f.metric.empty()) return f.metric[0].gauge.value;
@@ -60,9 +59,10 @@ class RuleManagerTest : public ::testing::Test {
 };
 
 TEST_F(RuleManagerTest, EvaluatesReloadsAndStops) {
-  Write("a.yml", "groups:\n  - name: keep\n    rules:\n      - record: r1\n        expr: x\n"
-                 "  - name: change\n    rules:\n      - alert: A\n        expr: x > 1\n"
-                 "        for: 1h\n  - name: drop\n    rules:\n      - record: r3\n        expr: x\n");
+  Write("a.yml",
+        "groups:\n  - name: keep\n    rules:\n      - record: r1\n        expr: x\n"
+        "  - name: change\n    rules:\n      - alert: A\n        expr: x > 1\n"
+        "        for: 1h\n  - name: drop\n    rules:\n      - record: r3\n        expr: x\n");
   auto m = Manager();
   ASSERT_TRUE(m->Reload().ok());
   EXPECT_EQ(Gauge(registry_, "strata_rules_config_last_reload_successful"), 1);
@@ -89,9 +89,10 @@ TEST_F(RuleManagerTest, EvaluatesReloadsAndStops) {
 
   // keep: unchanged (the same group object); change: restarted with its alert; drop: gone,
   // its series marked stale.
-  Write("a.yml", "groups:\n  - name: keep\n    rules:\n      - record: r1\n        expr: x\n"
-                 "  - name: change\n    rules:\n      - alert: A\n        expr: x > 1\n"
-                 "        for: 1h\n        labels: {}\n        annotations: {s: t}\n");
+  Write("a.yml",
+        "groups:\n  - name: keep\n    rules:\n      - record: r1\n        expr: x\n"
+        "  - name: change\n    rules:\n      - alert: A\n        expr: x > 1\n"
+        "        for: 1h\n        labels: {}\n        annotations: {s: t}\n");
   ASSERT_TRUE(m->Reload().ok());
   EXPECT_EQ(Gauge(registry_, "strata_rules_config_last_reload_successful"), 1);
   auto after = m->Groups();
@@ -125,8 +126,9 @@ double Counter(prometheus::Registry& r, const std::string& name) {
 // With a synthetic clock: an evaluation that finds several intervals gone by counts them as
 // missed and evaluates at the newest slot.
 TEST_F(RuleManagerTest, SkippedIntervalsAreCountedAsMissed) {
-  Write("a.yml", "groups:\n  - name: g\n    interval: 10s\n    rules:\n      - record: r\n"
-                 "        expr: x\n");
+  Write("a.yml",
+        "groups:\n  - name: g\n    interval: 10s\n    rules:\n      - record: r\n"
+        "        expr: x\n");
   ManualClock clock(SystemClock::Default().NowMillis());
   ManagerOptions o;
   o.files = {(dir_ / "*.yml").string()};
@@ -152,9 +154,8 @@ TEST_F(RuleManagerTest, SkippedIntervalsAreCountedAsMissed) {
   EXPECT_EQ(Counter(registry_, "prometheus_rule_group_iterations_missed_total"), 0);
   const int64_t last = store_.Get(L({{"__name__", "r"}})).back().timestamp_ms;
   release(3, 40'000);  // Four more slots pass unseen.
-  ASSERT_TRUE(Eventually([&] {
-    return Counter(registry_, "prometheus_rule_group_iterations_missed_total") == 4;
-  }));
+  ASSERT_TRUE(Eventually(
+      [&] { return Counter(registry_, "prometheus_rule_group_iterations_missed_total") == 4; }));
   ASSERT_TRUE(Eventually([&] { return iterations() == 7; }));  // Missed ones are scheduled.
   auto r = store_.Get(L({{"__name__", "r"}}));
   ASSERT_EQ(r.size(), 3u);

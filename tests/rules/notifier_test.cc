@@ -3,12 +3,11 @@
 #include "rules/notifier.h"
 
 #include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
@@ -26,7 +25,6 @@ using ::testing::HasSubstr;
 bool Eventually(const std::function<bool()>& cond) {
   return testutil::WaitFor(cond, std::chrono::seconds(20));
 }
-
 
 AlertNotification Alert(const std::string& name, int i) {
   AlertNotification a;

@@ -48,7 +48,8 @@ TEST(RuleFileTest, LoadsEveryField) {
           summary: "{{ $labels.job }} down"
   - name: g2
     rules: []
-)", &errors);
+)",
+                              &errors);
   ASSERT_TRUE(errors.empty()) << errors[0];
   ASSERT_EQ(groups.size(), 2u);
   const GroupSpec& g = groups[0];
@@ -110,14 +111,16 @@ TEST(RuleFileTest, RecordAndAlertBothOrNeither) {
 TEST(RuleFileTest, ExpressionMissingOrBad) {
   EXPECT_EQ(OneError("groups:\n  - name: g\n    rules:\n      - record: a\n"),
             "r.yml:4: group \"g\", rule 1, \"a\": field 'expr' must be set in rule");
-  std::string e = OneError("groups:\n  - name: g\n    rules:\n      - record: a\n        expr: "
-                           "rate(x[5m]\n");
+  std::string e = OneError(
+      "groups:\n  - name: g\n    rules:\n      - record: a\n        expr: "
+      "rate(x[5m]\n");
   EXPECT_THAT(e, HasSubstr("r.yml:5: group \"g\", rule 1, \"a\": could not parse expression: "));
   EXPECT_THAT(e, HasSubstr("parse error"));
 }
 
 TEST(RuleFileTest, RecordingRuleRestrictions) {
-  const std::string head = "groups:\n  - name: g\n    rules:\n      - record: a\n        expr: up\n";
+  const std::string head =
+      "groups:\n  - name: g\n    rules:\n      - record: a\n        expr: up\n";
   EXPECT_EQ(OneError(head + "        for: 1m\n"),
             "r.yml:4: group \"g\", rule 1, \"a\": invalid field 'for' in recording rule");
   EXPECT_EQ(OneError(head + "        keep_firing_for: 1m\n"),
@@ -165,16 +168,18 @@ TEST(RuleFileTest, YamlSyntaxErrorHasALine) {
 }
 
 TEST(RuleFileTest, TemplateThatDoesNotParse) {
-  std::string e = OneError("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n"
-                           "        annotations:\n          summary: '{{ nosuchfunc }}'\n");
+  std::string e = OneError(
+      "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n"
+      "        annotations:\n          summary: '{{ nosuchfunc }}'\n");
   EXPECT_THAT(e, HasSubstr("r.yml:7: group \"g\", rule 1, \"A\": template in annotation "
                            "\"summary\": "));
   EXPECT_THAT(e, HasSubstr("nosuchfunc"));
 }
 
 TEST(RuleFileTest, EveryProblemIsReported) {
-  auto e = Errors("groups:\n  - name: g\n    rules:\n      - record: a\n        expr: up(\n"
-                  "      - record: b b\n        expr: up\n  - name: g\n");
+  auto e = Errors(
+      "groups:\n  - name: g\n    rules:\n      - record: a\n        expr: up(\n"
+      "      - record: b b\n        expr: up\n  - name: g\n");
   ASSERT_EQ(e.size(), 3u) << ::testing::PrintToString(e);
   EXPECT_THAT(e[0], HasSubstr("rule 1"));
   EXPECT_THAT(e[1], HasSubstr("rule 2"));
@@ -223,8 +228,9 @@ class RuleFilesOnDisk : public ::testing::Test {
 };
 
 TEST_F(RuleFilesOnDisk, LoadRuleFilesJoinsEveryFilesErrors) {
-  std::string good = Write("a.yml", "groups:\n  - name: g\n    rules:\n      - record: a\n"
-                                    "        expr: up\n");
+  std::string good = Write("a.yml",
+                           "groups:\n  - name: g\n    rules:\n      - record: a\n"
+                           "        expr: up\n");
   std::string bad = Write("b.yml", "groups:\n  - name: g\n    bogus: 1\n");
   auto ok = LoadRuleFiles({good});
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
@@ -240,8 +246,8 @@ TEST_F(RuleFilesOnDisk, GlobsExpandSortedAndUnique) {
   Write("b.yml", "");
   Write("a.yml", "");
   Write("c.txt", "");
-  auto paths = ExpandRuleFileGlobs({(dir_ / "*.yml").string(), (dir_ / "a.yml").string(),
-                                    (dir_ / "none-*.yml").string()});
+  auto paths = ExpandRuleFileGlobs(
+      {(dir_ / "*.yml").string(), (dir_ / "a.yml").string(), (dir_ / "none-*.yml").string()});
   ASSERT_TRUE(paths.ok());
   ASSERT_EQ(paths->size(), 2u);
   EXPECT_EQ((*paths)[0], (dir_ / "a.yml").string());

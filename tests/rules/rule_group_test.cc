@@ -120,8 +120,9 @@ TEST_F(RuleGroupTest, QueryOffsetShiftsQueryAndOutputTimes) {
   const auto x = L({{"__name__", "x"}});
   store_.Add(x, 0, 5);
   store_.Add(x, 2 * kMin, 7);
-  auto g = Group("groups:\n  - name: g\n    query_offset: 1m\n    rules:\n      - record: r\n"
-                 "        expr: x\n");
+  auto g = Group(
+      "groups:\n  - name: g\n    query_offset: 1m\n    rules:\n      - record: r\n"
+      "        expr: x\n");
   Eval(g.get(), 2 * kMin + 30'000);
   auto r = store_.Get(L({{"__name__", "r"}}));
   ASSERT_EQ(r.size(), 1u);
@@ -145,14 +146,21 @@ TEST_F(RuleGroupTest, AlertGoesPendingFiringResolvedAndIsForgotten) {
   ASSERT_EQ(rule.Alerts().size(), 1u);
   EXPECT_EQ(rule.Alerts()[0].state, AlertState::kPending);
   EXPECT_EQ(rule.State(), AlertState::kPending);
-  const auto pending = L({{"__name__", "ALERTS"}, {"alertname", "Down"}, {"alertstate", "pending"},
-                          {"instance", "i1"}, {"job", "j"}, {"severity", "page"}});
+  const auto pending = L({{"__name__", "ALERTS"},
+                          {"alertname", "Down"},
+                          {"alertstate", "pending"},
+                          {"instance", "i1"},
+                          {"job", "j"},
+                          {"severity", "page"}});
   ASSERT_EQ(store_.Get(pending).size(), 1u);
-  const auto for_state = L({{"__name__", "ALERTS_FOR_STATE"}, {"alertname", "Down"},
-                            {"instance", "i1"}, {"job", "j"}, {"severity", "page"}});
+  const auto for_state = L({{"__name__", "ALERTS_FOR_STATE"},
+                            {"alertname", "Down"},
+                            {"instance", "i1"},
+                            {"job", "j"},
+                            {"severity", "page"}});
   ASSERT_EQ(store_.Get(for_state).size(), 1u);
   EXPECT_EQ(store_.Get(for_state)[0].value, 60);  // activeAt in seconds.
-  EXPECT_TRUE(sent_.empty());  // Pending alerts are not sent.
+  EXPECT_TRUE(sent_.empty());                     // Pending alerts are not sent.
 
   store_.Add(up, 2 * kMin, 0);
   Eval(g.get(), 2 * kMin);
@@ -160,8 +168,12 @@ TEST_F(RuleGroupTest, AlertGoesPendingFiringResolvedAndIsForgotten) {
   store_.Add(up, 3 * kMin, 0);
   Eval(g.get(), 3 * kMin);
   EXPECT_EQ(rule.Alerts()[0].state, AlertState::kFiring);
-  const auto firing = L({{"__name__", "ALERTS"}, {"alertname", "Down"}, {"alertstate", "firing"},
-                         {"instance", "i1"}, {"job", "j"}, {"severity", "page"}});
+  const auto firing = L({{"__name__", "ALERTS"},
+                         {"alertname", "Down"},
+                         {"alertstate", "firing"},
+                         {"instance", "i1"},
+                         {"job", "j"},
+                         {"severity", "page"}});
   ASSERT_EQ(store_.Get(firing).size(), 1u);
   EXPECT_EQ(store_.Get(firing)[0].timestamp_ms, 3 * kMin);
   // The pending series went stale when the alert started firing.
@@ -204,8 +216,9 @@ TEST_F(RuleGroupTest, AlertGoesPendingFiringResolvedAndIsForgotten) {
 
 TEST_F(RuleGroupTest, PendingAlertThatEndsIsDroppedWithoutNotification) {
   const auto up = L({{"__name__", "up"}});
-  auto g = Group("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n"
-                 "        for: 10m\n");
+  auto g = Group(
+      "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n"
+      "        for: 10m\n");
   store_.Add(up, 0, 0);
   Eval(g.get(), kMin);
   store_.Add(up, 2 * kMin, 1);
@@ -216,8 +229,9 @@ TEST_F(RuleGroupTest, PendingAlertThatEndsIsDroppedWithoutNotification) {
 
 TEST_F(RuleGroupTest, KeepFiringFor) {
   const auto up = L({{"__name__", "up"}});
-  auto g = Group("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n"
-                 "        keep_firing_for: 3m\n");
+  auto g = Group(
+      "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n"
+      "        keep_firing_for: 3m\n");
   auto& rule = static_cast<AlertingRule&>(*g->rules()[0]);
   store_.Add(up, 0, 0);
   Eval(g.get(), kMin);
@@ -240,8 +254,9 @@ TEST_F(RuleGroupTest, LimitFailsTheRuleAndDropsItsAlerts) {
   for (int i = 0; i < 3; ++i) {
     store_.Add(L({{"__name__", "up"}, {"i", std::to_string(i)}}), 0, 0);
   }
-  auto g = Group("groups:\n  - name: g\n    limit: 2\n    rules:\n      - alert: A\n"
-                 "        expr: up == 0\n      - record: r\n        expr: up\n");
+  auto g = Group(
+      "groups:\n  - name: g\n    limit: 2\n    rules:\n      - alert: A\n"
+      "        expr: up == 0\n      - record: r\n        expr: up\n");
   Eval(g.get(), kMin);
   auto a = g->rules()[0]->status();
   EXPECT_EQ(a.health, RuleHealth::kBad);
@@ -254,9 +269,10 @@ TEST_F(RuleGroupTest, LimitFailsTheRuleAndDropsItsAlerts) {
 TEST_F(RuleGroupTest, EvaluationErrorsAreRecordedPerRule) {
   store_.Add(L({{"__name__", "x"}, {"a", "1"}}), 0, 1);
   store_.Add(L({{"__name__", "x"}, {"a", "2"}}), 0, 1);
-  auto g = Group("groups:\n  - name: g\n    rules:\n      - record: bad\n"
-                 "        expr: label_replace(x, \"a\", \"z\", \"a\", \".*\")\n"
-                 "      - record: good\n        expr: sum(x)\n");
+  auto g = Group(
+      "groups:\n  - name: g\n    rules:\n      - record: bad\n"
+      "        expr: label_replace(x, \"a\", \"z\", \"a\", \".*\")\n"
+      "      - record: good\n        expr: sum(x)\n");
   Eval(g.get(), kMin);
   EXPECT_EQ(g->rules()[0]->status().health, RuleHealth::kBad);
   EXPECT_FALSE(g->rules()[0]->status().last_error.empty());
@@ -290,8 +306,9 @@ TEST_F(RuleGroupTest, TemplatesAreExpandedPerAlert) {
 TEST_F(RuleGroupTest, PathPrefixComesFromTheExternalUrl) {
   external_url_ = "https://example.org:8443/strata";
   store_.Add(L({{"__name__", "temp"}}), 0, 1);
-  auto g = Group("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: temp\n"
-                 "        annotations:\n          p: '{{ pathPrefix }}|{{ externalURL }}'\n");
+  auto g = Group(
+      "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: temp\n"
+      "        annotations:\n          p: '{{ pathPrefix }}|{{ externalURL }}'\n");
   Eval(g.get(), kMin);
   auto alerts = static_cast<AlertingRule&>(*g->rules()[0]).Alerts();
   ASSERT_EQ(alerts.size(), 1u);
@@ -311,7 +328,9 @@ TEST_F(RuleGroupTest, TemplateErrorBecomesTheText) {
   Eval(g.get(), kMin);
   auto alerts = static_cast<AlertingRule&>(*g->rules()[0]).Alerts();
   ASSERT_EQ(alerts.size(), 1u);
-  EXPECT_THAT(alerts[0].annotations[0].value, StartsWith("<error expanding template: error executing template __alert_A: template: "));
+  EXPECT_THAT(
+      alerts[0].annotations[0].value,
+      StartsWith("<error expanding template: error executing template __alert_A: template: "));
   EXPECT_EQ(g->rules()[0]->status().health, RuleHealth::kGood);
 }
 
@@ -321,8 +340,9 @@ TEST_F(RuleGroupTest, RestoreForStateAfterRestart) {
   const auto fs = L({{"__name__", "ALERTS_FOR_STATE"}, {"alertname", "A"}, {"job", "j"}});
   for (int64_t t = 1000; t <= 1100; t += 50) store_.Add(fs, t * 1000, 1000);
   const auto up = L({{"__name__", "up"}, {"job", "j"}});
-  const std::string yaml = "groups:\n  - name: g\n    rules:\n      - alert: A\n"
-                           "        expr: up == 0\n        for: 30m\n";
+  const std::string yaml =
+      "groups:\n  - name: g\n    rules:\n      - alert: A\n"
+      "        expr: up == 0\n        for: 30m\n";
   auto g = Group(yaml, /*restore=*/true);
   auto& rule = static_cast<AlertingRule&>(*g->rules()[0]);
   EXPECT_FALSE(rule.restored());
@@ -345,10 +365,12 @@ TEST_F(RuleGroupTest, RestoreForStateAfterRestart) {
   EXPECT_EQ(restored.back().value, 1000 + 1460 - 1100);
 
   // Almost done pending (10 s left < grace period): fires one grace period after restore.
-  store_.Add(L({{"__name__", "ALERTS_FOR_STATE"}, {"alertname", "B"}, {"job", "j"}}),
-             5000 * 1000, 5000 - 1790);
-  auto g2 = Group("groups:\n  - name: g2\n    rules:\n      - alert: B\n"
-                  "        expr: up == 0\n        for: 30m\n", true);
+  store_.Add(L({{"__name__", "ALERTS_FOR_STATE"}, {"alertname", "B"}, {"job", "j"}}), 5000 * 1000,
+             5000 - 1790);
+  auto g2 = Group(
+      "groups:\n  - name: g2\n    rules:\n      - alert: B\n"
+      "        expr: up == 0\n        for: 30m\n",
+      true);
   store_.Add(up, 5400 * 1000, 0);
   Eval(g2.get(), 5400 * 1000);
   g2->RestoreForState(store_, 5400 * 1000);
@@ -360,8 +382,10 @@ TEST_F(RuleGroupTest, RestoreForStateAfterRestart) {
 TEST_F(RuleGroupTest, RestoreSkipsShortForAndOldState) {
   const auto up = L({{"__name__", "up"}});
   store_.Add(L({{"__name__", "ALERTS_FOR_STATE"}, {"alertname", "Short"}}), 1000, 1);
-  auto g = Group("groups:\n  - name: g\n    rules:\n      - alert: Short\n"
-                 "        expr: up == 0\n        for: 5m\n", true);
+  auto g = Group(
+      "groups:\n  - name: g\n    rules:\n      - alert: Short\n"
+      "        expr: up == 0\n        for: 5m\n",
+      true);
   store_.Add(up, 10 * kMin, 0);
   Eval(g.get(), 10 * kMin);
   g->RestoreForState(store_, 10 * kMin);
@@ -379,8 +403,8 @@ TEST_F(RuleGroupTest, EvalTimestampIsAlignedAndStable) {
   EXPECT_LT(off, kMin);
   EXPECT_EQ(off, g_same->OffsetMs());
   EXPECT_NE(off, other->OffsetMs());  // Different names spread out (not guaranteed in general).
-  for (int64_t now : {int64_t{0}, int64_t{1}, int64_t{59'999}, int64_t{1'764'619'536'123},
-                      int64_t{-5}}) {
+  for (int64_t now :
+       {int64_t{0}, int64_t{1}, int64_t{59'999}, int64_t{1'764'619'536'123}, int64_t{-5}}) {
     const int64_t ts = g->EvalTimestamp(now);
     EXPECT_LE(ts, now);
     EXPECT_GT(ts, now - kMin);
@@ -393,11 +417,13 @@ TEST_F(RuleGroupTest, EvalTimestampIsAlignedAndStable) {
 TEST_F(RuleGroupTest, CopyStateKeepsAlertsAndStalesRemovedRules) {
   const auto up = L({{"__name__", "up"}});
   store_.Add(up, 0, 0);
-  auto g = Group("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n"
-                 "      - record: gone\n        expr: up\n");
+  auto g = Group(
+      "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n"
+      "      - record: gone\n        expr: up\n");
   Eval(g.get(), kMin);
-  auto g2 = Group("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n"
-                  "        annotations: {x: y}\n");
+  auto g2 = Group(
+      "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n"
+      "        annotations: {x: y}\n");
   EXPECT_FALSE(g2->SameDefinition(g->spec(), GroupOptions{}));
   g2->CopyStateFrom(*g);
   auto& a = static_cast<AlertingRule&>(*g2->rules()[0]);
@@ -430,8 +456,8 @@ TEST_F(RuleGroupTest, SameDefinitionComparesEverything) {
   o.resend_delay_ms = kMin;
   EXPECT_TRUE(g->SameDefinition(Parse(y), o));
   EXPECT_TRUE(g->SameDefinition(
-      Parse("groups:\n  - name: g\n    rules:\n      - record: r\n        expr: (x)\n"), o) ==
-              false);
+                  Parse("groups:\n  - name: g\n    rules:\n      - record: r\n        expr: (x)\n"),
+                  o) == false);
   EXPECT_FALSE(g->SameDefinition(
       Parse("groups:\n  - name: g\n    interval: 2m\n    rules:\n      - record: r\n"
             "        expr: x\n"),

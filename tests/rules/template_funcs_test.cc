@@ -145,9 +145,10 @@ TEST(TemplateFuncsTest, Strings) {
             "Aa Bb CC|AA BB CC|aa bb cc");
   EXPECT_EQ(Expand("{{ \"node_exporter-x.y\" | title }}"), "Node_exporter-X.Y");
   // Unicode letters change case as in Go; invalid UTF-8 becomes U+FFFD.
-  EXPECT_EQ(Expand("{{ \"\u00e9t\u00e9 \u03b1\u03b2\" | toUpper }}|{{ \"\u00c9T\u00c9\" | toLower }}|"
-                   "{{ \"\u00e9t\u00e9 \u00e0 z\u3000\u00e9\" | title }}|{{ \"a\xff\" | toUpper }}"),
-            "\u00c9T\u00c9 \u0391\u0392|\u00e9t\u00e9|\u00c9t\u00e9 \u00c0 Z\u3000\u00c9|A\ufffd");
+  EXPECT_EQ(
+      Expand("{{ \"\u00e9t\u00e9 \u03b1\u03b2\" | toUpper }}|{{ \"\u00c9T\u00c9\" | toLower }}|"
+             "{{ \"\u00e9t\u00e9 \u00e0 z\u3000\u00e9\" | title }}|{{ \"a\xff\" | toUpper }}"),
+      "\u00c9T\u00c9 \u0391\u0392|\u00e9t\u00e9|\u00c9t\u00e9 \u00c0 Z\u3000\u00c9|A\ufffd");
   EXPECT_EQ(Expand("{{ match \"a+\" \"aa\" }} {{ match \"a+\" \"b\" }} {{ match \"^b$\" \"ab\" }}"),
             "true false false");
   EXPECT_EQ(Expand("{{ reReplaceAll \"(a)b\" \"x$1\" \"ab\" }}"), "xa");
@@ -156,10 +157,11 @@ TEST(TemplateFuncsTest, Strings) {
             "h-80-$-- g-81-$--");
   EXPECT_EQ(Expand("{{ reReplaceAll \"a*\" \"-\" \"baaac\" }}"), "-b-c-");
   EXPECT_EQ(Expand("{{ reReplaceAll \":.*\" \"\" $labels.instance }}"), "host");
-  EXPECT_EQ(Expand("{{ reReplaceAll \"(a\" \"\" \"x\" }}"),
-            "ERROR: template: test:1:" + Col(3) +
-                ": executing \"test\" at <reReplaceAll \"(a\" \"\" \"x\">: error calling "
-                "reReplaceAll: regexp: Compile(`(a`): error parsing regexp: missing closing ): `(a`");
+  EXPECT_EQ(
+      Expand("{{ reReplaceAll \"(a\" \"\" \"x\" }}"),
+      "ERROR: template: test:1:" + Col(3) +
+          ": executing \"test\" at <reReplaceAll \"(a\" \"\" \"x\">: error calling "
+          "reReplaceAll: regexp: Compile(`(a`): error parsing regexp: missing closing ): `(a`");
   EXPECT_EQ(Expand("{{ \"<b>\" }}{{ \"<b>\" | safeHtml }}"), "<b><b>");
   EXPECT_EQ(Expand("{{ \"x\" | safeHtml | toUpper }}"),
             "ERROR: template: test:1:" + Col(20) +
@@ -191,9 +193,12 @@ TEST(TemplateFuncsTest, LinksAndUrls) {
 
 TEST(TemplateFuncsTest, StripPortAndDomain) {
   const std::pair<const char*, const char*> kPort[] = {
-      {"foo.example.com", "foo.example.com"}, {"foo.example.com:12345", "foo.example.com"},
-      {"192.0.2.1", "192.0.2.1"},             {"192.0.2.1:12345", "192.0.2.1"},
-      {"2001:0DB8::1", "2001:0DB8::1"},       {"[2001:0DB8::1]:12345", "2001:0DB8::1"},
+      {"foo.example.com", "foo.example.com"},
+      {"foo.example.com:12345", "foo.example.com"},
+      {"192.0.2.1", "192.0.2.1"},
+      {"192.0.2.1:12345", "192.0.2.1"},
+      {"2001:0DB8::1", "2001:0DB8::1"},
+      {"[2001:0DB8::1]:12345", "2001:0DB8::1"},
       {"[2001:0DB8::1]::12345", "[2001:0DB8::1]::12345"}};
   for (const auto& [in, want] : kPort) {
     EXPECT_EQ(Expand(std::string("{{ \"") + in + "\" | stripPort }}"), want) << in;
@@ -225,7 +230,8 @@ TEST(TemplateFuncsTest, QueryFirstValueLabel) {
   EXPECT_EQ(Q("{{ query \"metric\" | first }}"), "{map[instance:b] 21}");
   EXPECT_EQ(Q("{{ printf \"%v|%+v|%d\" (query \"metric\" | first) (query \"metric\" | first) "
               "(args 1 2) }}"),
-            "&{map[instance:b] 21}|&{Labels:map[instance:b] Value:21}|map[%!d(string=arg0):1 %!d(string=arg1):2]");
+            "&{map[instance:b] 21}|&{Labels:map[instance:b] Value:21}|map[%!d(string=arg0):1 "
+            "%!d(string=arg1):2]");
   EXPECT_EQ(Q("{{ with query \"nothing\" }}x{{ else }}no data{{ end }}"), "no data");
 }
 

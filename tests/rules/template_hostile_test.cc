@@ -28,8 +28,8 @@ TEST(TemplateHostileTest, DeepNestingIsAParseError) {
   // At the cap: fine.
   std::string ok = Repeat("{{ if true }}", 99) + "x" + Repeat("{{ end }}", 99);
   EXPECT_EQ(Expand(ok), "x");
-  for (std::string_view open : {"{{ if true }}", "{{ with 1 }}", "{{ range 1 }}",
-                                "{{ block \"b\" . }}"}) {
+  for (std::string_view open :
+       {"{{ if true }}", "{{ with 1 }}", "{{ range 1 }}", "{{ block \"b\" . }}"}) {
     std::string deep = Repeat(open, 10000) + Repeat("{{ end }}", 10000);
     auto t = Template::Parse("deep", deep);
     ASSERT_FALSE(t.ok()) << open;
@@ -65,8 +65,9 @@ TEST(TemplateHostileTest, OutputAndStringsAreCapped) {
   r = Expand("{{ $x := \"ab\" }}{{ range 40 }}{{ $x = printf \"%s%s\" $x $x }}{{ end }}");
   EXPECT_NE(r.find("error calling printf: result exceeds 1048576 bytes"), std::string::npos)
       << r.substr(0, 200);
-  r = Expand("{{ $x := \"ab\" }}{{ range 40 }}{{ $x = reReplaceAll \"(.)\" \"$1$1\" $x }}"
-             "{{ end }}");
+  r = Expand(
+      "{{ $x := \"ab\" }}{{ range 40 }}{{ $x = reReplaceAll \"(.)\" \"$1$1\" $x }}"
+      "{{ end }}");
   EXPECT_NE(r.find("result exceeds"), std::string::npos) << r.substr(0, 200);
   auto big = Template::Parse("big", std::string(Template::kMaxTextBytes + 1, 'x'));
   ASSERT_FALSE(big.ok());
@@ -88,12 +89,19 @@ TEST(TemplateHostileTest, RecursionIsCapped) {
 // the documented codes.
 TEST(TemplateHostileTest, RandomTokenSoupNeverCrashes) {
   static const char* const kTokens[] = {
-      "{{", "}}", "{{- ", " -}}", "if ", "else ", "end", "range ", "with ", "define ",
-      "template ", "block ", "break", "continue", "(", ")", " | ", "$x", "$", " := ", " = ",
-      ".", ".Labels", ".Value", "$labels.job", "$value", "\"s\"", "`r`", "'c'", "1", "-2", "1.5",
-      "0x1F", "nil", "true", ",", " ", "\n", "printf ", "\"%d %s %v\" ", "humanize ", "len ",
-      "index ", "slice ", "eq ", "lt ", "and ", "or ", "not ", "args ", "query ", "first ",
-      "/*", "*/", "{{/* c */}}", "text", "$y", "@", "\\", "\"", "'", "`", "\xc3\xa9", "\xff"};
+      "{{",        "}}",     "{{- ",     " -}}",     "if ",
+      "else ",     "end",    "range ",   "with ",    "define ",
+      "template ", "block ", "break",    "continue", "(",
+      ")",         " | ",    "$x",       "$",        " := ",
+      " = ",       ".",      ".Labels",  ".Value",   "$labels.job",
+      "$value",    "\"s\"",  "`r`",      "'c'",      "1",
+      "-2",        "1.5",    "0x1F",     "nil",      "true",
+      ",",         " ",      "\n",       "printf ",  "\"%d %s %v\" ",
+      "humanize ", "len ",   "index ",   "slice ",   "eq ",
+      "lt ",       "and ",   "or ",      "not ",     "args ",
+      "query ",    "first ", "/*",       "*/",       "{{/* c */}}",
+      "text",      "$y",     "@",        "\\",       "\"",
+      "'",         "`",      "\xc3\xa9", "\xff"};
   uint32_t seed = std::random_device{}();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 rng(seed);
@@ -136,8 +144,7 @@ TEST(TemplateHostileTest, ConcurrentExecuteOfOneTemplate) {
       TemplateContext ctx = DefaultContext();
       ctx.value = 1000.0 * (w + 1);
       ctx.query = [w](std::string_view) -> Result<std::vector<TemplateSample>> {
-        return std::vector<TemplateSample>{
-            {template_testing::L({{"a", std::to_string(w)}}), 1}};
+        return std::vector<TemplateSample>{{template_testing::L({{"a", std::to_string(w)}}), 1}};
       };
       std::string want = "node " + std::to_string(w + 1) + "k " + std::to_string(w) + " " +
                          std::to_string(1000 * (w + 1)) + ".000";

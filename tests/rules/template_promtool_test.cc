@@ -127,10 +127,18 @@ std::string YamlQuote(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -157,15 +165,33 @@ bool GoUnquote(std::string_view s, size_t* i, std::string* out) {
     if (*i >= s.size()) return false;
     char e = s[(*i)++];
     switch (e) {
-      case 'n': out->push_back('\n'); break;
-      case 't': out->push_back('\t'); break;
-      case 'r': out->push_back('\r'); break;
-      case 'a': out->push_back('\a'); break;
-      case 'b': out->push_back('\b'); break;
-      case 'f': out->push_back('\f'); break;
-      case 'v': out->push_back('\v'); break;
-      case '\\': out->push_back('\\'); break;
-      case '"': out->push_back('"'); break;
+      case 'n':
+        out->push_back('\n');
+        break;
+      case 't':
+        out->push_back('\t');
+        break;
+      case 'r':
+        out->push_back('\r');
+        break;
+      case 'a':
+        out->push_back('\a');
+        break;
+      case 'b':
+        out->push_back('\b');
+        break;
+      case 'f':
+        out->push_back('\f');
+        break;
+      case 'v':
+        out->push_back('\v');
+        break;
+      case '\\':
+        out->push_back('\\');
+        break;
+      case '"':
+        out->push_back('"');
+        break;
       case 'x': {
         out->push_back(static_cast<char>(std::stoi(std::string(s.substr(*i, 2)), nullptr, 16)));
         *i += 2;
@@ -294,8 +320,8 @@ TEST(TemplatePromtoolTest, AnnotationsMatchPrometheusByteForByte) {
   const bool n2_first = order == "n2:9100;n1:9100;";
 
   TemplateContext ctx;
-  ctx.labels = L({{"__name__", "m"}, {"instance", "host:9100"}, {"job", "node"},
-                  {"namespace", "ns"}});
+  ctx.labels =
+      L({{"__name__", "m"}, {"instance", "host:9100"}, {"job", "node"}, {"namespace", "ns"}});
   ctx.value = 0.5;
   ctx.external_labels = L({{"cluster", "eu1"}});
   ctx.external_url = "http://prom.example:9090/prefix";
@@ -328,12 +354,26 @@ TEST(TemplatePromtoolTest, AnnotationsMatchPrometheusByteForByte) {
 TEST(TemplatePromtoolTest, ParseErrorsMatchPromtoolCheckRules) {
   if (!HavePromtool()) GTEST_SKIP() << "promtool is not installed (tools/install-deps.sh)";
   const char* const kBad[] = {
-      "{{ nope 1 }}",          "{{",           "a\n{{ 1\n",        "{{ end }}",
-      "{{ if true }}x",        "{{ $x }}",     "{{ 1 @ }}",        "{{ \"abc }}",
-      "{{ ( 1 }}",             "{{ 1x }}",     "{{ }}",            "{{ \"a\" | 1 }}",
-      "{{ break }}",           "{{/* x */ 1}}", "{{ \"a\".b }}",   "{{ $a, $b := 1 }}",
-      "{{ else }}",            "{{ if true }}a{{ else }}b{{ else }}c{{ end }}",
-      "{{ template $x }}",     "x\n\n{{ with }}",
+      "{{ nope 1 }}",
+      "{{",
+      "a\n{{ 1\n",
+      "{{ end }}",
+      "{{ if true }}x",
+      "{{ $x }}",
+      "{{ 1 @ }}",
+      "{{ \"abc }}",
+      "{{ ( 1 }}",
+      "{{ 1x }}",
+      "{{ }}",
+      "{{ \"a\" | 1 }}",
+      "{{ break }}",
+      "{{/* x */ 1}}",
+      "{{ \"a\".b }}",
+      "{{ $a, $b := 1 }}",
+      "{{ else }}",
+      "{{ if true }}a{{ else }}b{{ else }}c{{ end }}",
+      "{{ template $x }}",
+      "x\n\n{{ with }}",
   };
   testutil::TempDir dir;
   for (const char* bad : kBad) {
@@ -364,8 +404,8 @@ TEST(TemplatePromtoolTest, RandomSoupsParseLikePromtool) {
     std::ofstream rules(dir.path() + "/soup.yml");
     rules << "groups:\n- name: g\n  rules:\n";
     for (size_t k = 0; k < soups.size(); ++k) {
-      rules << "  - alert: T" << k << "\n    expr: up\n    annotations:\n      a: "
-            << YamlQuote(soups[k]) << "\n";
+      rules << "  - alert: T" << k
+            << "\n    expr: up\n    annotations:\n      a: " << YamlQuote(soups[k]) << "\n";
     }
   }
   std::string cmd = "cd '" + dir.path() + "' && promtool check rules soup.yml > out.txt 2>&1";

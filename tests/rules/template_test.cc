@@ -64,7 +64,8 @@ TEST(TemplateTest, TrimMarkersAndComments) {
   EXPECT_EQ(Expand("a {{- /* trimmed */ -}} b"), "ab");
   EXPECT_EQ(Expand("{{ \"}}\" }}|{{/* }} */}}|{{ `a\nb` }}|{{ 1\n}}"), "}}||a\nb|1");
   EXPECT_EQ(Expand("{{ /* x */ }}"), "ERROR: template: test:1: unexpected \"/\" in command");
-  EXPECT_EQ(Expand("{{/* x */ 1}}"), "ERROR: template: test:1: comment ends before closing delimiter");
+  EXPECT_EQ(Expand("{{/* x */ 1}}"),
+            "ERROR: template: test:1: comment ends before closing delimiter");
   EXPECT_EQ(Expand("{{/* x"), "ERROR: template: test:1: unclosed comment");
 }
 
@@ -72,12 +73,13 @@ TEST(TemplateTest, Constants) {
   EXPECT_EQ(Expand("{{ 1 }} {{ 1.5 }} {{ 1e3 }} {{ 0x1F }} {{ 'a' }} {{ true }} {{ \"s\" }}"),
             "1 1.5 1000 31 97 true s");
   EXPECT_EQ(Expand("{{ `raw \\n` }}|{{ \"tab\\tq\\\"\" }}|{{ \"\\u00e9\\x41\" }}"),
-            "raw \\n|tab\tq\"|\xc3\xa9" "A");
+            "raw \\n|tab\tq\"|\xc3\xa9"
+            "A");
   EXPECT_EQ(Expand("{{ 1_000 }} {{ -7 }} {{ +7 }} {{ 0o17 }} {{ 0b101 }} {{ 017 }}"),
             "1000 -7 7 15 5 15");
-  EXPECT_EQ(Expand("{{ nil }}"),
-            "ERROR: template: test:1:" + Col(3) + ": executing \"test\" at <nil>: nil is not a "
-                                                  "command");
+  EXPECT_EQ(Expand("{{ nil }}"), "ERROR: template: test:1:" + Col(3) +
+                                     ": executing \"test\" at <nil>: nil is not a "
+                                     "command");
   EXPECT_EQ(Expand("{{ 1x }}"), "ERROR: template: test:1: bad number syntax: \"1x\"");
   EXPECT_EQ(Expand("{{ 99999999999999999999 }}"),
             "ERROR: template: test:1: integer overflow: \"99999999999999999999\"");
@@ -109,23 +111,23 @@ TEST(TemplateTest, VariablesAndScopes) {
 
 TEST(TemplateTest, IfElseWith) {
   EXPECT_EQ(ExpandWithValue("{{ if gt $value 80.0 }}high{{ else if gt $value 50.0 }}mid{{ else }}"
-                         "low{{ end }}",
-                         90),
+                            "low{{ end }}",
+                            90),
             "high");
   EXPECT_EQ(ExpandWithValue("{{ if gt $value 80.0 }}high{{ else if gt $value 50.0 }}mid{{ else }}"
-                         "low{{ end }}",
-                         60),
+                            "low{{ end }}",
+                            60),
             "mid");
   EXPECT_EQ(ExpandWithValue("{{ if gt $value 80.0 }}high{{ else if gt $value 50.0 }}mid{{ else }}"
-                         "low{{ end }}",
-                         10),
+                            "low{{ end }}",
+                            10),
             "low");
   EXPECT_EQ(Expand("{{ with $labels.job }}job={{ . }}{{ end }}"), "job=node");
   EXPECT_EQ(Expand("{{ with $labels.nope }}x{{ else }}none{{ end }}"), "none");
   EXPECT_EQ(Expand("{{ with $labels.nope }}x{{ else with $labels.pod }}{{ . }}{{ end }}"), "p-1");
   // Go's truth: 0, "", empty maps and nil are false; NaN is true.
   EXPECT_EQ(Expand("{{ if 0 }}t{{ else }}f{{ end }}{{ if \"\" }}t{{ else }}f{{ end }}"
-                "{{ if $labels }}t{{ else }}f{{ end }}{{ if (args).x }}t{{ else }}f{{ end }}"),
+                   "{{ if $labels }}t{{ else }}f{{ end }}{{ if (args).x }}t{{ else }}f{{ end }}"),
             "fftf");
   EXPECT_EQ(ExpandWithValue("{{ if $value }}t{{ else }}f{{ end }}", std::nan("")), "t");
   EXPECT_EQ(Expand("{{ if true }}a{{ else }}b{{ else }}c{{ end }}"),
@@ -163,12 +165,12 @@ TEST(TemplateTest, Comparisons) {
             "true true true false");
   EXPECT_EQ(Expand("{{ eq $labels.job \"node\" }}"), "true");
   // Go compares only values of the same basic kind: $value is a float64, 80 an int.
-  EXPECT_EQ(Expand("{{ gt $value 80 }}"),
-            "ERROR: template: test:1:" + Col(3) + ": executing \"test\" at <gt $value 80>: error "
-                                                  "calling gt: incompatible types for comparison");
-  EXPECT_EQ(Expand("{{ lt true false }}"),
-            "ERROR: template: test:1:" + Col(3) + ": executing \"test\" at <lt true false>: error "
-                                                  "calling lt: invalid type for comparison");
+  EXPECT_EQ(Expand("{{ gt $value 80 }}"), "ERROR: template: test:1:" + Col(3) +
+                                              ": executing \"test\" at <gt $value 80>: error "
+                                              "calling gt: incompatible types for comparison");
+  EXPECT_EQ(Expand("{{ lt true false }}"), "ERROR: template: test:1:" + Col(3) +
+                                               ": executing \"test\" at <lt true false>: error "
+                                               "calling lt: invalid type for comparison");
   EXPECT_EQ(Expand("{{ eq 1 }}"),
             "ERROR: template: test:1:" + Col(3) +
                 ": executing \"test\" at <eq 1>: error calling eq: missing argument for "
@@ -179,20 +181,21 @@ TEST(TemplateTest, AndOrNotShortCircuit) {
   EXPECT_EQ(Expand("{{ or \"\" \"x\" }} {{ or 0 \"\" }} {{ and 1 0 }} {{ and 1 2 }}"), "x  0 2");
   EXPECT_EQ(Expand("{{ not 0 }} {{ not \"a\" }}"), "true false");
   // The failing second operand is never evaluated.
-  EXPECT_EQ(Expand("{{ or true (humanize \"x\") }} {{ and false (humanize \"x\") }}"), "true false");
+  EXPECT_EQ(Expand("{{ or true (humanize \"x\") }} {{ and false (humanize \"x\") }}"),
+            "true false");
   EXPECT_EQ(Expand("{{ \"z\" | or \"\" }}"), "z");
 }
 
 TEST(TemplateTest, Printf) {
   EXPECT_EQ(ExpandWithValue("{{ printf \"%.2f\" $value }}%", 12.345), "12.35%");
   EXPECT_EQ(Expand("{{ printf \"%s|%d|%f|%g|%v|%q|%x|%X|%%|%t\" \"s\" 42 1.5 1e21 2.5 \"q\" 255 "
-                "\"hi\" true }}"),
+                   "\"hi\" true }}"),
             "s|42|1.500000|1e+21|2.5|\"q\"|ff|6869|%|true");
   EXPECT_EQ(Expand("{{ printf \"[%5.1f][%-5d][%05d][%+d][% d][%8.3s][%-4s]\" 3.14159 7 42 5 5 "
-                "\"abcdef\" \"ab\" }}"),
+                   "\"abcdef\" \"ab\" }}"),
             "[  3.1][7    ][00042][+5][ 5][     abc][ab  ]");
   EXPECT_EQ(Expand("{{ printf \"%e|%E|%.3e|%G|%o|%b|%c|%U|%#x|%#o\" 1234.5678 0.000123 1234.5678 "
-                "1e-7 8 5 65 65 255 8 }}"),
+                   "1e-7 8 5 65 65 255 8 }}"),
             "1.234568e+03|1.230000E-04|1.235e+03|1E-07|10|101|A|U+0041|0xff|010");
   EXPECT_EQ(Expand("{{ printf \"%.4g|%.3g|%g|%v\" 1234567.0 0.0001234 100000.0 1000000.0 }}"),
             "1.235e+06|0.000123|100000|1e+06");
@@ -205,11 +208,11 @@ TEST(TemplateTest, Printf) {
   EXPECT_EQ(Expand("{{ printf \"%*d|%-*d|%.*f\" 4 1 3 2 1 3.14159 }}"), "   1|2  |3.1");
   EXPECT_EQ(Expand("{{ printf \"%[2]d %[1]d\" 1 2 }}"), "2 1");
   EXPECT_EQ(Expand("{{ printf \"%f %v %5.1f %05.1f\" $value $value $value -1.5 }}",
-                [] {
-                  auto c = DefaultContext();
-                  c.value = HUGE_VAL;
-                  return c;
-                }()),
+                   [] {
+                     auto c = DefaultContext();
+                     c.value = HUGE_VAL;
+                     return c;
+                   }()),
             "+Inf +Inf  +Inf -01.5");
   EXPECT_EQ(Expand("{{ printf \"%v %d\" nil nil }}"), "<nil> %!d(<nil>)");
   // Expected values below come from Prometheus' promtool (Go's fmt).
@@ -224,9 +227,8 @@ TEST(TemplateTest, Printf) {
             "\"\\u00e9\"|\"abc\"|     3.142");
   EXPECT_EQ(Expand("{{ printf \"%v\" $labels }}"),
             "map[__name__:up instance:host:9100 job:node namespace:ns pod:p-1]");
-  EXPECT_EQ(Expand("{{ printf 1 }}"),
-            "ERROR: template: test:1:" + Col(10) +
-                ": executing \"test\" at <1>: expected string; found 1");
+  EXPECT_EQ(Expand("{{ printf 1 }}"), "ERROR: template: test:1:" + Col(10) +
+                                          ": executing \"test\" at <1>: expected string; found 1");
   EXPECT_EQ(Expand("{{ printf $value }}"),
             "ERROR: template: test:1:" + Col(10) +
                 ": executing \"test\" at <$value>: wrong type for value; expected string; got "
@@ -244,8 +246,9 @@ TEST(TemplateTest, PrintAndPrintln) {
 
 TEST(TemplateTest, LenIndexSlice) {
   EXPECT_EQ(Expand("{{ len \"abc\" }} {{ len $labels }} {{ len (args 1 2) }}"), "3 5 2");
-  EXPECT_EQ(Expand("{{ index $labels \"job\" }} {{ index (args 5 6) \"arg1\" }} {{ index \"ab\" 1 }}"),
-            "node 6 98");
+  EXPECT_EQ(
+      Expand("{{ index $labels \"job\" }} {{ index (args 5 6) \"arg1\" }} {{ index \"ab\" 1 }}"),
+      "node 6 98");
   EXPECT_EQ(Expand("{{ slice \"abcdef\" 1 3 }} {{ slice \"abcdef\" 2 }} {{ slice \"abc\" }}"),
             "bc cdef abc");
   EXPECT_EQ(Expand("{{ index \"ab\" 2 }}"),
@@ -309,9 +312,12 @@ TEST(TemplateTest, ParseErrorsNameLine) {
   EXPECT_EQ(Expand("{{ \xc2\xa0 }}"),
             "ERROR: template: test:1: unrecognized character in action: U+00A0");
   EXPECT_EQ(Expand("{{ 1 @ }}"), "ERROR: template: test:1: unexpected \"@\" in operand");
-  EXPECT_EQ(Expand("{{ \"a\".b }}"), "ERROR: template: test:1: unexpected . after term \"\\\"a\\\"\"");
-  EXPECT_EQ(Expand("{{ $a, $b := 1 }}"), "ERROR: template: test:1: too many declarations in command");
-  EXPECT_EQ(Expand("{{ template $x }}"), "ERROR: template: test:1: unexpected \"$x\" in template clause");
+  EXPECT_EQ(Expand("{{ \"a\".b }}"),
+            "ERROR: template: test:1: unexpected . after term \"\\\"a\\\"\"");
+  EXPECT_EQ(Expand("{{ $a, $b := 1 }}"),
+            "ERROR: template: test:1: too many declarations in command");
+  EXPECT_EQ(Expand("{{ template $x }}"),
+            "ERROR: template: test:1: unexpected \"$x\" in template clause");
 }
 
 TEST(TemplateTest, ExecutionErrorsNamePosition) {

@@ -23,9 +23,8 @@ class HttpServerTest : public ::testing::Test {
       res->content_type = "text/plain";
       res->body = req.body;
     });
-    router_.Add({"GET"}, "/throw", [](const HttpRequest&, HttpResponse*) {
-      throw std::runtime_error("boom");
-    });
+    router_.Add({"GET"}, "/throw",
+                [](const HttpRequest&, HttpResponse*) { throw std::runtime_error("boom"); });
     HttpServerOptions options;
     options.listen_address = "127.0.0.1:0";
     options.max_body_bytes = 1024;

@@ -37,13 +37,15 @@ TEST(QueryApiTest, TimestampsAreSecondsWithMilliseconds) {
 }
 
 TEST(QueryApiTest, EncodesEveryResultType) {
-  EXPECT_EQ(EncodeQueryResult(query::Scalar{4000, 2}), R"({"resultType":"scalar","result":[4,"2"]})");
+  EXPECT_EQ(EncodeQueryResult(query::Scalar{4000, 2}),
+            R"({"resultType":"scalar","result":[4,"2"]})");
   EXPECT_EQ(EncodeQueryResult(query::String{1000, "a\"b"}),
             R"({"resultType":"string","result":[1,"a\"b"]})");
   query::Vector v;
   v.push_back({*model::Labels::FromPairs({{"__name__", "up"}, {"job", "x"}}), 1500, 1});
-  EXPECT_EQ(EncodeQueryResult(v),
-            R"({"resultType":"vector","result":[{"metric":{"__name__":"up","job":"x"},"value":[1.500,"1"]}]})");
+  EXPECT_EQ(
+      EncodeQueryResult(v),
+      R"({"resultType":"vector","result":[{"metric":{"__name__":"up","job":"x"},"value":[1.500,"1"]}]})");
   query::Matrix m(1);
   m[0].points = {{0, 1}, {60000, std::nan("")}};
   EXPECT_EQ(EncodeQueryResult(m),

@@ -30,7 +30,8 @@ TEST(RouterTest, ExactPrefixUnknownAndWrongMethod) {
   res = HttpResponse();
   router.Dispatch(Req("GET", "/nope"), &res);
   EXPECT_EQ(res.status, 404);
-  EXPECT_EQ(res.body, R"({"status":"error","errorType":"not_found","error":"no route for path /nope"})");
+  EXPECT_EQ(res.body,
+            R"({"status":"error","errorType":"not_found","error":"no route for path /nope"})");
 
   res = HttpResponse();
   router.Dispatch(Req("DELETE", "/a"), &res);

@@ -12,8 +12,8 @@
 namespace strata::server {
 namespace {
 
-using ::testing::HasSubstr;
 using rules::L;
+using ::testing::HasSubstr;
 
 TEST(RulesApiFormatTest, GoTimeAndFloatFormats) {
   EXPECT_EQ(FormatGoTime(INT64_MIN), "0001-01-01T00:00:00Z");
@@ -51,7 +51,8 @@ class RulesApiTest : public ::testing::Test {
     rules:
       - record: x
         expr: "1"
-)", &errors);
+)",
+                                       &errors);
     EXPECT_TRUE(errors.empty());
     rules::GroupOptions o;
     o.clock = &clock_;

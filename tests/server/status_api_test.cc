@@ -77,17 +77,18 @@ TEST_F(StatusApiTest, TsdbReportsTheHeadsCardinalityInPrometheusShape) {
   HttpResponse res;
   api.Tsdb(Get("/api/v1/status/tsdb", "limit=2"), &res);
   ASSERT_EQ(res.status, 200) << res.body;
-  EXPECT_EQ(res.body,
-            R"({"status":"success","data":{"headStats":{"numSeries":4,"numLabelPairs":7,)"
-            R"("chunkCount":4,"minTime":1000,"maxTime":2000},)"
-            R"("seriesCountByMetricName":[{"name":"up","value":3},{"name":"node_load1","value":1}],)"
-            R"("labelValueCountByLabelName":[{"name":"instance","value":3},)"
-            R"({"name":"__name__","value":2}],)"
-            // __name__: "up" x 3 + "node_load1" x 1 = 16 bytes; instance: 4 x 2 bytes.
-            R"("memoryInBytesByLabelName":[{"name":"__name__","value":16},)"
-            R"({"name":"instance","value":8}],)"
-            R"("seriesCountByLabelValuePair":[{"name":"__name__=up","value":3},)"
-            R"({"name":"instance=h1","value":2}]}})");
+  EXPECT_EQ(
+      res.body,
+      R"({"status":"success","data":{"headStats":{"numSeries":4,"numLabelPairs":7,)"
+      R"("chunkCount":4,"minTime":1000,"maxTime":2000},)"
+      R"("seriesCountByMetricName":[{"name":"up","value":3},{"name":"node_load1","value":1}],)"
+      R"("labelValueCountByLabelName":[{"name":"instance","value":3},)"
+      R"({"name":"__name__","value":2}],)"
+      // __name__: "up" x 3 + "node_load1" x 1 = 16 bytes; instance: 4 x 2 bytes.
+      R"("memoryInBytesByLabelName":[{"name":"__name__","value":16},)"
+      R"({"name":"instance","value":8}],)"
+      R"("seriesCountByLabelValuePair":[{"name":"__name__=up","value":3},)"
+      R"({"name":"instance=h1","value":2}]}})");
   for (const char* bad : {"limit=0", "limit=-1", "limit=x"}) {
     HttpResponse r;
     api.Tsdb(Get("/api/v1/status/tsdb", bad), &r);

@@ -4,14 +4,14 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <cmath>
 #include <atomic>
-#include <map>
-#include <thread>
 #include <bit>
+#include <cmath>
+#include <filesystem>
 #include <limits>
+#include <map>
 #include <random>
+#include <thread>
 
 #include "storage/block/block_writer.h"
 #include "storage/block/format.h"
@@ -223,11 +223,11 @@ TEST(BlockFormatTest, MetaRoundTripAndChecksum) {
 
 TEST(BlockFormatTest, SampleGroupsRoundTripBitExactlyInBothEncodings) {
   std::vector<std::vector<model::Sample>> cases;
-  cases.push_back({{1000, 1}, {16000, 2}, {31000, 2}, {46000, 7}});           // Integers.
+  cases.push_back({{1000, 1}, {16000, 2}, {31000, 2}, {46000, 7}});               // Integers.
   cases.push_back({{0, 0.01}, {15000, 12345.67}, {30000, -3.5}, {45001, 1e-9}});  // Decimals.
-  cases.push_back({{5, 1.0 / 3}, {6, 2.0 / 3}});                          // Not decimal: XOR.
-  cases.push_back({{5, 1}, {6, model::StaleNaN()}});                             // Stale marker.
-  cases.push_back({{-100, -0.0}, {0, 0}});                                // Negative zero.
+  cases.push_back({{5, 1.0 / 3}, {6, 2.0 / 3}});      // Not decimal: XOR.
+  cases.push_back({{5, 1}, {6, model::StaleNaN()}});  // Stale marker.
+  cases.push_back({{-100, -0.0}, {0, 0}});            // Negative zero.
   cases.push_back({{7, 1e300}, {8, -1e-300}, {9, std::numeric_limits<double>::infinity()}});
   {
     std::vector<model::Sample> k;  // 0.1 steps computed as k * 0.1 (not the nearest decimal).
@@ -251,8 +251,8 @@ TEST(BlockFormatTest, SampleGroupsRoundTripBitExactlyInBothEncodings) {
     }
     // Only [start, end] comes out; every byte flip is caught or harmless.
     out.clear();
-    ASSERT_TRUE(block::DecodeGroupSamples(stored, ref, in[1].timestamp_ms, in[1].timestamp_ms,
-                                          &out).ok());
+    ASSERT_TRUE(
+        block::DecodeGroupSamples(stored, ref, in[1].timestamp_ms, in[1].timestamp_ms, &out).ok());
     ASSERT_EQ(out.size(), 1u);
     for (size_t i = 0; i < stored.size(); ++i) {
       std::string bad = stored;
@@ -323,8 +323,8 @@ TEST_F(ColdStoreTest, QueriesAcrossBlocksAnswerAsTheData) {
   auto values = cold->LabelValues("__name__", {}, 0, 2 * kDay);
   ASSERT_TRUE(values.ok());
   EXPECT_EQ(*values, (std::vector<std::string>{"m0", "m1", "m2"}));
-  auto jobs = cold->LabelValues("job", {M({Eq("__name__", "m1"), Eq("instance", "host-1")})}, 0,
-                                2 * kDay);
+  auto jobs =
+      cold->LabelValues("job", {M({Eq("__name__", "m1"), Eq("instance", "host-1")})}, 0, 2 * kDay);
   ASSERT_TRUE(jobs.ok());
   EXPECT_EQ(*jobs, (std::vector<std::string>{"j1"}));
 }
@@ -382,8 +382,7 @@ TEST_F(ColdStoreTest, CorruptBytesAreAnErrorNamingTheBlockNeverAWrongAnswer) {
       } else {
         ++errors;
         EXPECT_EQ(got.status().code(), StatusCode::kCorruption) << got.status().ToString();
-        EXPECT_NE(got.status().message().find(name), std::string::npos)
-            << got.status().ToString();
+        EXPECT_NE(got.status().message().find(name), std::string::npos) << got.status().ToString();
       }
       state_->objects[key].first = original;
     }

@@ -232,8 +232,8 @@ TEST(AggregateGroupTest, RoundTripsBitExactly) {
   }
   // A range keeps only the windows reaching into it.
   back.clear();
-  ASSERT_TRUE(block::DecodeGroupWindows(stored, RefOf(w), k5m, w[10].first_t, w[20].last_t, &back)
-                  .ok());
+  ASSERT_TRUE(
+      block::DecodeGroupWindows(stored, RefOf(w), k5m, w[10].first_t, w[20].last_t, &back).ok());
   EXPECT_EQ(back.size(), 11u);
   // The wrong resolution, a raw block, or a different count in the index: Corruption.
   back.clear();
@@ -254,8 +254,7 @@ TEST(AggregateGroupTest, DecimalCountersAreSmallAndExact) {
     AggregateSamples(s, k5m, &w);
     std::string stored = block::EncodeWindowGroup(w);
     std::vector<AggrWindow> back;
-    ASSERT_TRUE(
-        block::DecodeGroupWindows(stored, RefOf(w), k5m, INT64_MIN, INT64_MAX, &back).ok());
+    ASSERT_TRUE(block::DecodeGroupWindows(stored, RefOf(w), k5m, INT64_MIN, INT64_MAX, &back).ok());
     EXPECT_TRUE(SameWindows(w, back)) << step;
     std::printf("step %g: %.2f bytes per window\n", step,
                 static_cast<double>(stored.size()) / static_cast<double>(w.size()));
@@ -285,9 +284,9 @@ TEST(AggregateGroupTest, EveryByteFlipIsCorruptionOrTheSameAnswer) {
   // Truncations.
   for (size_t n = 0; n < stored.size(); ++n) {
     std::vector<AggrWindow> back;
-    EXPECT_FALSE(block::DecodeGroupWindows(stored.substr(0, n), RefOf(w), k5m, INT64_MIN,
-                                           INT64_MAX, &back)
-                     .ok());
+    EXPECT_FALSE(
+        block::DecodeGroupWindows(stored.substr(0, n), RefOf(w), k5m, INT64_MIN, INT64_MAX, &back)
+            .ok());
   }
 }
 
@@ -301,9 +300,9 @@ class DownsampledBlockTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     ColdOptions o;
     o.node_id = "n1";
-    auto cold = ColdStore::Open(
-        std::make_unique<testutil::MemObjectStore>(std::make_shared<testutil::MemObjectStore::State>()),
-        o, nullptr);
+    auto cold = ColdStore::Open(std::make_unique<testutil::MemObjectStore>(
+                                    std::make_shared<testutil::MemObjectStore::State>()),
+                                o, nullptr);
     ASSERT_TRUE(cold.ok());
     cold_ = std::move(cold).value();
   }
@@ -327,8 +326,7 @@ TEST_F(DownsampledBlockTest, RawTo5mTo1hKeepsTotalsAndQueriesPickByRule) {
   const int64_t day = 24 * k1h;
   std::vector<std::pair<model::Labels, std::vector<model::Sample>>> data;
   for (int i = 0; i < 400; ++i) {
-    auto labels = *model::Labels::FromPairs(
-        {{"__name__", "c"}, {"i", std::to_string(1000 + i)}});
+    auto labels = *model::Labels::FromPairs({{"__name__", "c"}, {"i", std::to_string(1000 + i)}});
     data.push_back({labels, Counter(0, day, 1 + i % 3, {day / 3 + i * kStep})});
   }
   auto meta = NewMeta();

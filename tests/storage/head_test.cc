@@ -40,7 +40,9 @@ TestSeries Series(std::string name, std::vector<std::pair<std::string, std::stri
   return s;
 }
 
-model::Matchers Eq(std::string name) { return {model::Matcher::Equal("__name__", std::move(name))}; }
+model::Matchers Eq(std::string name) {
+  return {model::Matcher::Equal("__name__", std::move(name))};
+}
 
 HeadOptions Options() {
   HeadOptions o;
@@ -91,7 +93,8 @@ TEST(HeadTest, ChunksNeverSpanTheRangeBoundary) {
   auto head = Head::Open(dir.path(), o, nullptr);
   ASSERT_TRUE(head.ok());
   AppendResult r;
-  ASSERT_TRUE(AppendOne(head->get(), Series("m", {}, {{900, 1}, {999, 2}, {1000, 3}, {2500, 4}}), &r).ok());
+  ASSERT_TRUE(
+      AppendOne(head->get(), Series("m", {}, {{900, 1}, {999, 2}, {1000, 3}, {2500, 4}}), &r).ok());
   EXPECT_EQ((*head)->Stats().chunks, 3u);
   auto sel = SelectAll(**head, Eq("m"), 0, 5000);
   ASSERT_EQ((*sel)[0].samples.size(), 4u);
@@ -106,7 +109,9 @@ TEST(HeadTest, DuplicateAndOutOfOrderRules) {
   AppendResult r2;
   // Same timestamp + same value: accepted as a duplicate. Same timestamp + other value and an
   // older sample: rejected individually. A newer sample in the same batch is kept.
-  ASSERT_TRUE(AppendOne(head->get(), Series("m", {}, {{2000, 2}, {2000, 5}, {1500, 1}, {3000, 3}}), &r2).ok());
+  ASSERT_TRUE(
+      AppendOne(head->get(), Series("m", {}, {{2000, 2}, {2000, 5}, {1500, 1}, {3000, 3}}), &r2)
+          .ok());
   EXPECT_EQ(r2.duplicates, 1u);
   EXPECT_EQ(r2.duplicate_timestamp, 1u);
   EXPECT_EQ(r2.out_of_order, 1u);
@@ -130,7 +135,9 @@ TEST(HeadTest, OutOfOrderWindowAcceptsOlderSamplesAndSurvivesReplay) {
     ASSERT_TRUE(AppendOne(head->get(), Series("m", {}, {{20'000, 20}, {30'000, 30}}), &r).ok());
     AppendResult r2;
     // 25s and 21s are inside the 10s window; 5s is not; 30s again is an exact duplicate.
-    ASSERT_TRUE(AppendOne(head->get(), Series("m", {}, {{25'000, 25}, {5'000, 5}, {21'000, 21}}), &r2).ok());
+    ASSERT_TRUE(
+        AppendOne(head->get(), Series("m", {}, {{25'000, 25}, {5'000, 5}, {21'000, 21}}), &r2)
+            .ok());
     EXPECT_EQ(r2.out_of_order_accepted, 2u);
     EXPECT_EQ(r2.out_of_order, 1u);
     AppendResult r3;
@@ -180,7 +187,9 @@ TEST(HeadTest, MatchersSelectThroughTheIndex) {
   AppendResult r;
   for (const char* job : {"api", "db", "web"}) {
     for (const char* inst : {"a", "b"}) {
-      ASSERT_TRUE(AppendOne(head->get(), Series("up", {{"instance", inst}, {"job", job}}, {{1, 1}}), &r).ok());
+      ASSERT_TRUE(
+          AppendOne(head->get(), Series("up", {{"instance", inst}, {"job", job}}, {{1, 1}}), &r)
+              .ok());
     }
   }
   ASSERT_TRUE(AppendOne(head->get(), Series("other", {{"job", "api"}}, {{1, 1}}), &r).ok());
@@ -230,7 +239,8 @@ TEST(HeadTest, ReplayRestoresEverySampleAfterReopen) {
         for (int k = 0; k < 5; ++k) {
           samples.push_back({(batch * 5 + k) * 1000LL, static_cast<double>(rng() % 1000) / 7});
         }
-        series.push_back(Series("metric_" + std::to_string(s % 4), {{"s", std::to_string(s)}}, samples));
+        series.push_back(
+            Series("metric_" + std::to_string(s % 4), {{"s", std::to_string(s)}}, samples));
         auto& e = expected[series.back().labels[0].second + "/" + std::to_string(s)];
         e.insert(e.end(), samples.begin(), samples.end());
       }
@@ -251,7 +261,8 @@ TEST(HeadTest, ReplayRestoresEverySampleAfterReopen) {
     auto sel = SelectAll(**head, Eq("metric_" + std::to_string(m)), INT64_MIN, INT64_MAX);
     ASSERT_TRUE(sel.ok());
     for (const auto& ss : *sel) {
-      const auto& e = expected["metric_" + std::to_string(m) + "/" + std::string(ss.labels.Get("s"))];
+      const auto& e =
+          expected["metric_" + std::to_string(m) + "/" + std::string(ss.labels.Get("s"))];
       ASSERT_EQ(ss.samples.size(), e.size());
       for (size_t i = 0; i < e.size(); ++i) {
         EXPECT_EQ(ss.samples[i].timestamp_ms, e[i].timestamp_ms);
@@ -263,7 +274,8 @@ TEST(HeadTest, ReplayRestoresEverySampleAfterReopen) {
   EXPECT_EQ(checked, 20);
   // New appends continue after replay with the same series ids, and reject older samples.
   AppendResult r;
-  ASSERT_TRUE(AppendOne(head->get(), Series("metric_0", {{"s", "0"}}, {{0, 1}, {10'000'000, 2}}), &r).ok());
+  ASSERT_TRUE(
+      AppendOne(head->get(), Series("metric_0", {{"s", "0"}}, {{0, 1}, {10'000'000, 2}}), &r).ok());
   EXPECT_EQ(r.out_of_order, 1u);
   EXPECT_EQ(r.accepted, 1u);
   EXPECT_EQ(r.series_created, 0u);
@@ -324,7 +336,8 @@ TEST(HeadTest, ReplaySurvivesATornWalTail) {
   // Cut the newest segment in the middle of its last record.
   std::string newest;
   for (const auto& e : std::filesystem::directory_iterator(dir.path() + "/wal")) {
-    if (e.is_regular_file() && e.path().filename().string().find_first_not_of("0123456789") == std::string::npos &&
+    if (e.is_regular_file() &&
+        e.path().filename().string().find_first_not_of("0123456789") == std::string::npos &&
         e.path().string() > newest) {
       newest = e.path().string();
     }

@@ -66,7 +66,8 @@ inline HttpResult HttpDo(uint16_t port, const std::string& method, const std::st
   out.status = static_cast<int>(res.result_int());
   out.body = res.body();
   out.content_type = std::string(res[http::field::content_type]);
-  for (const auto& f : res) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  for (const auto& f : res)
+    out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   return out;
 }

@@ -169,8 +169,8 @@ class StrataServer {
   bool Start(const std::string& data_dir, const std::vector<std::string>& extra_args = {},
              std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
     log_path_ = data_dir + ".log";
-    std::vector<std::string> argv = {StrataBinary(), "serve", "--listen", "127.0.0.1:0",
-                                     "--data-dir", data_dir};
+    std::vector<std::string> argv = {StrataBinary(), "serve",      "--listen",
+                                     "127.0.0.1:0",  "--data-dir", data_dir};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     std::filesystem::remove(log_path_);
     if (!proc_.Start(argv, log_path_, env_)) return false;
@@ -190,12 +190,13 @@ class StrataServer {
     if (!up || port_ == 0) return false;
     // The server listens during WAL replay; wait until it is ready (or has exited).
     return WaitFor(
-        [&] {
-          int code = 0;
-          if (proc_.Exited(&code)) return true;
-          return ReadyStatus() == 200;
-        },
-        timeout) && proc_.running();
+               [&] {
+                 int code = 0;
+                 if (proc_.Exited(&code)) return true;
+                 return ReadyStatus() == 200;
+               },
+               timeout) &&
+           proc_.running();
   }
 
   // Environment variables for the next Start() (e.g. STRATA_CRASH_AT).

@@ -92,8 +92,9 @@ class RecordingHttpServer {
         status = statuses_[std::min(requests_.size() - 1, statuses_.size() - 1)];
       }
       const std::string body = body_ ? body_(line) : "";
-      std::string resp = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: " +
-                         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+      std::string resp = "HTTP/1.1 " + std::to_string(status) +
+                         " X\r\nContent-Length: " + std::to_string(body.size()) +
+                         "\r\nConnection: close\r\n\r\n" + body;
       ::send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
       ::close(c);
     }

@@ -1,5 +1,6 @@
 // Opens a stopped server's data directory with the storage library, every tier merged (head,
-// warm, and the cold tier in <data-dir>/cold), as the server's queries see it. For tests that read back what a real server stored.
+// warm, and the cold tier in <data-dir>/cold), as the server's queries see it. For tests that read
+// back what a real server stored.
 #pragma once
 
 #include <gtest/gtest.h>

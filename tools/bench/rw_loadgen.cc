@@ -536,8 +536,8 @@ int Run(const Options& o) {
   int64_t skew = o.max_shard_skew_ms;
   if (skew < 0) {
     const int64_t per_shard = std::max<int64_t>(1, o.series / senders);
-    skew = std::max<int64_t>(300'000, 2 * ((o.batch_size + per_shard - 1) / per_shard + 1) *
-                                          o.interval_ms);
+    skew = std::max<int64_t>(300'000,
+                             2 * ((o.batch_size + per_shard - 1) / per_shard + 1) * o.interval_ms);
   }
   ShardPacer pacer(senders, start_ms, skew);
   std::vector<std::unique_ptr<Sender>> pool;

@@ -14,8 +14,8 @@
 #include "base/file_lock.h"
 #include "server/json_writer.h"
 #include "storage/cold_store.h"
-#include "storage/downsample.h"
 #include "storage/data_dir.h"
+#include "storage/downsample.h"
 #include "storage/head.h"
 #include "storage/merge_querier.h"
 #include "storage/snapshot.h"
@@ -139,7 +139,8 @@ Result<OpenedDir> OpenDataDir(const std::string& dir, const storage::WarmOptions
   if (!lock.ok()) {
     return Status::Unavailable("data directory " + dir +
                                " is in use (is a strata server running on it? stop it first, or "
-                               "use --url): " + lock.status().ToString());
+                               "use --url): " +
+                               lock.status().ToString());
   }
   d.lock = std::move(lock).value();
   STRATA_ASSIGN_OR_RETURN(auto state, storage::CheckDataDir(dir));
@@ -193,8 +194,7 @@ BackupCommand::BackupCommand(CLI::App* app) {
 int BackupCommand::Run() {
   const char* prog = "strata backup";
   if (data_dir_.empty() == url_.empty()) {
-    std::fprintf(stderr, "%s: give exactly one of --data-dir (offline) and --url (online)\n",
-                 prog);
+    std::fprintf(stderr, "%s: give exactly one of --data-dir (offline) and --url (online)\n", prog);
     return 2;
   }
   storage::WarmOptions wopts;
@@ -271,9 +271,8 @@ int RestoreCommand::Run() {
   compaction::CompactorOptions copts;
   if (!storage_.Apply(prog, &wopts, &cold, &copts)) return 2;
   std::error_code ec;
-  if (std::filesystem::exists(data_dir_, ec) &&
-      (!std::filesystem::is_directory(data_dir_, ec) ||
-       !std::filesystem::is_empty(data_dir_, ec))) {
+  if (std::filesystem::exists(data_dir_, ec) && (!std::filesystem::is_directory(data_dir_, ec) ||
+                                                 !std::filesystem::is_empty(data_dir_, ec))) {
     std::fprintf(stderr, "%s: data directory %s is not empty; restore needs a new or empty one\n",
                  prog, data_dir_.c_str());
     return 1;
@@ -300,9 +299,9 @@ int RestoreCommand::Run() {
   EndProgress();
   uint64_t bytes = 0;
   for (const auto& b : manifest->blocks) bytes += b.bytes;
-  std::printf("restored backup %s into %s: %zu block(s), %s, node id %s\n",
-              manifest->name.c_str(), data_dir_.c_str(), manifest->blocks.size(),
-              FormatBytes(bytes).c_str(), node->c_str());
+  std::printf("restored backup %s into %s: %zu block(s), %s, node id %s\n", manifest->name.c_str(),
+              data_dir_.c_str(), manifest->blocks.size(), FormatBytes(bytes).c_str(),
+              node->c_str());
   return 0;
 }
 
@@ -436,19 +435,17 @@ int InspectCommand::Run() {
                   static_cast<long long>(p.max_t), static_cast<unsigned long long>(p.chunks),
                   static_cast<unsigned long long>(p.samples));
     }
-    std::printf("\ncold (%s): %zu block(s), %llu samples, %s\n", cold_where.c_str(),
-                blocks.size(), static_cast<unsigned long long>(cold_samples),
-                FormatBytes(cold_bytes).c_str());
+    std::printf("\ncold (%s): %zu block(s), %llu samples, %s\n", cold_where.c_str(), blocks.size(),
+                static_cast<unsigned long long>(cold_samples), FormatBytes(cold_bytes).c_str());
     std::printf("  %-26s %-20s %15s %15s %6s %9s %12s %12s\n", "BLOCK", "NODE", "MIN TIME",
                 "MAX TIME", "RES", "SERIES", "SAMPLES", "BYTES");
     for (const auto& b : blocks) {
-      std::printf("  %-26s %-20s %15lld %15lld %6s %9llu %12llu %12llu\n", b.id.c_str(),
-                  b.node.c_str(), static_cast<long long>(b.min_time),
-                  static_cast<long long>(b.max_time),
-                  storage::ResolutionName(b.resolution_ms).c_str(),
-                  static_cast<unsigned long long>(b.series),
-                  static_cast<unsigned long long>(b.samples),
-                  static_cast<unsigned long long>(b.TotalBytes()));
+      std::printf(
+          "  %-26s %-20s %15lld %15lld %6s %9llu %12llu %12llu\n", b.id.c_str(), b.node.c_str(),
+          static_cast<long long>(b.min_time), static_cast<long long>(b.max_time),
+          storage::ResolutionName(b.resolution_ms).c_str(),
+          static_cast<unsigned long long>(b.series), static_cast<unsigned long long>(b.samples),
+          static_cast<unsigned long long>(b.TotalBytes()));
     }
     std::printf("\ntotal: %zu series, %llu samples, %s, %.3f bytes per sample\n", series->size(),
                 static_cast<unsigned long long>(samples), FormatBytes(bytes).c_str(), per_sample);

@@ -3,30 +3,30 @@
 // (backup.h) work on data directories and backups; `strata rules check|test` (rules_cli.h) check
 // rule files and run rule unit tests. Exit codes: 0 done, 1 runtime error, 2 usage
 // error.
-#include <algorithm>
-#include <CLI/CLI.hpp>
 #include <malloc.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <thread>
 
+#include "backup.h"
 #include "base/duration.h"
 #include "base/file_lock.h"
 #include "base/log.h"
-#include "model/validation.h"
 #include "compaction/compactor.h"
-#include "storage/downsample.h"
-#include "backup.h"
+#include "model/validation.h"
 #include "rules_cli.h"
-#include "storage_flags.h"
 #include "server/server.h"
 #include "storage/data_dir.h"
+#include "storage/downsample.h"
 #include "storage/head.h"
 #include "storage/warm_store.h"
+#include "storage_flags.h"
 
 #ifndef STRATA_VERSION
 #define STRATA_VERSION "0.0.0"
@@ -101,7 +101,8 @@ bool ApplyRuleFlags(const ServeFlags& flags, strata::server::ServerOptions* opti
   std::string& url = g.external_url;
   while (!url.empty() && url.back() == '/') url.pop_back();
   if (!url.empty() && !url.starts_with("http://") && !url.starts_with("https://")) {
-    std::fprintf(stderr, "strata: --web.external-url: want http(s)://host[:port][/path], got \"%s\"\n",
+    std::fprintf(stderr,
+                 "strata: --web.external-url: want http(s)://host[:port][/path], got \"%s\"\n",
                  url.c_str());
     return false;
   }
@@ -159,12 +160,13 @@ int Compact(const std::string& data_dir, strata::compaction::CompactorOptions co
   if (!report.ok()) return fail("compacting", report.status());
   if (!close_head.ok()) return fail("closing the head", close_head);
   if (!close_warm.ok()) return fail("closing the warm tier", close_warm);
-  std::printf("moved %d head range(s) to the warm tier: %llu series ranges, %llu chunks; "
-              "moved %d warm partition(s) to the cold tier; built %d downsampled block(s); "
-              "retention dropped %d partition(s) and %d cold block(s)\n",
-              report->moves, static_cast<unsigned long long>(report->series),
-              static_cast<unsigned long long>(report->chunks), report->cold_moves,
-              report->downsampled, report->partitions_dropped, report->blocks_dropped);
+  std::printf(
+      "moved %d head range(s) to the warm tier: %llu series ranges, %llu chunks; "
+      "moved %d warm partition(s) to the cold tier; built %d downsampled block(s); "
+      "retention dropped %d partition(s) and %d cold block(s)\n",
+      report->moves, static_cast<unsigned long long>(report->series),
+      static_cast<unsigned long long>(report->chunks), report->cold_moves, report->downsampled,
+      report->partitions_dropped, report->blocks_dropped);
   return 0;
 }
 
@@ -197,10 +199,11 @@ int Serve(strata::server::ServerOptions options, const ServeFlags& flags) {
     bool allow_zero;
   };
   int64_t ooo = 0, lookback = 0, timeout = 0, max_future = 0;
-  for (const DurationFlag& f : {DurationFlag{"--ingest.out-of-order-window", flags.ooo_window, &ooo, true},
-                                DurationFlag{"--ingest.max-future", flags.max_future, &max_future, true},
-                                DurationFlag{"--query.lookback-delta", flags.lookback_delta, &lookback, false},
-                                DurationFlag{"--query.timeout", flags.query_timeout, &timeout, false}}) {
+  for (const DurationFlag& f :
+       {DurationFlag{"--ingest.out-of-order-window", flags.ooo_window, &ooo, true},
+        DurationFlag{"--ingest.max-future", flags.max_future, &max_future, true},
+        DurationFlag{"--query.lookback-delta", flags.lookback_delta, &lookback, false},
+        DurationFlag{"--query.timeout", flags.query_timeout, &timeout, false}}) {
     auto d = strata::ParseDurationMillis(f.text);
     if (!d.ok() || (*d == 0 && !f.allow_zero)) {
       std::fprintf(stderr, "strata: %s: %s\n", f.name,
@@ -220,7 +223,8 @@ int Serve(strata::server::ServerOptions options, const ServeFlags& flags) {
   } else if (flags.wal_repair == "off") {
     options.head.wal_repair = Repair::kOff;
   } else {
-    std::fprintf(stderr, "strata: --storage.wal-repair: want salvage, truncate or off, got \"%s\"\n",
+    std::fprintf(stderr,
+                 "strata: --storage.wal-repair: want salvage, truncate or off, got \"%s\"\n",
                  flags.wal_repair.c_str());
     return 2;
   }
@@ -360,143 +364,175 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--data-dir", options.data_dir, "Directory for all persistent data")
       ->capture_default_str();
-  serve->add_option("--http.io-threads", options.http.io_threads,
-                    "Event-loop threads (0 = number of cores)")
+  serve
+      ->add_option("--http.io-threads", options.http.io_threads,
+                   "Event-loop threads (0 = number of cores)")
       ->capture_default_str();
-  serve->add_option("--http.workers", options.http.worker_threads,
-                    "Handler threads (0 = number of cores)")
+  serve
+      ->add_option("--http.workers", options.http.worker_threads,
+                   "Handler threads (0 = number of cores)")
       ->capture_default_str();
-  serve->add_option("--http.max-body-bytes", options.http.max_body_bytes,
-                    "Largest accepted request body in bytes; larger ones get 413")
+  serve
+      ->add_option("--http.max-body-bytes", options.http.max_body_bytes,
+                   "Largest accepted request body in bytes; larger ones get 413")
       ->capture_default_str();
-  serve->add_option("--http.read-timeout", flags.read_timeout,
-                    "Time to read one request, and idle keep-alive timeout (duration)")
+  serve
+      ->add_option("--http.read-timeout", flags.read_timeout,
+                   "Time to read one request, and idle keep-alive timeout (duration)")
       ->capture_default_str();
-  serve->add_option("--http.shutdown-grace", flags.shutdown_grace,
-                    "On SIGTERM, how long requests in flight may take (duration)")
+  serve
+      ->add_option("--http.shutdown-grace", flags.shutdown_grace,
+                   "On SIGTERM, how long requests in flight may take (duration)")
       ->capture_default_str();
-  serve->add_option("--wal-fsync", flags.wal_fsync,
-                    "WAL fsync policy: always (fsync before every acknowledgement, group "
-                    "commit), interval (background fsync every --wal.fsync-interval; "
-                    "acknowledged samples survive a process crash, a machine crash loses at most "
-                    "one interval) or never (kernel writeback only)")
+  serve
+      ->add_option("--wal-fsync", flags.wal_fsync,
+                   "WAL fsync policy: always (fsync before every acknowledgement, group "
+                   "commit), interval (background fsync every --wal.fsync-interval; "
+                   "acknowledged samples survive a process crash, a machine crash loses at most "
+                   "one interval) or never (kernel writeback only)")
       ->capture_default_str();
-  serve->add_option("--wal.fsync-interval", flags.wal_fsync_interval,
-                    "Time between background WAL fsyncs with --wal-fsync=interval (duration)")
+  serve
+      ->add_option("--wal.fsync-interval", flags.wal_fsync_interval,
+                   "Time between background WAL fsyncs with --wal-fsync=interval (duration)")
       ->capture_default_str();
-  serve->add_option("--wal.segment-size-bytes", options.head.wal.segment_size_bytes,
-                    "Target size of a WAL segment file")
+  serve
+      ->add_option("--wal.segment-size-bytes", options.head.wal.segment_size_bytes,
+                   "Target size of a WAL segment file")
       ->capture_default_str();
-  serve->add_option("--ingest.out-of-order-window", flags.ooo_window,
-                    "Accept samples up to this much older than a series' newest sample "
-                    "(duration; 0 rejects every out-of-order sample, as Prometheus does)")
+  serve
+      ->add_option("--ingest.out-of-order-window", flags.ooo_window,
+                   "Accept samples up to this much older than a series' newest sample "
+                   "(duration; 0 rejects every out-of-order sample, as Prometheus does)")
       ->capture_default_str();
-  serve->add_option("--query.lookback-delta", flags.lookback_delta,
-                    "How far back an instant selector looks for a sample (duration)")
+  serve
+      ->add_option("--query.lookback-delta", flags.lookback_delta,
+                   "How far back an instant selector looks for a sample (duration)")
       ->capture_default_str();
-  serve->add_option("--query.timeout", flags.query_timeout,
-                    "Longest a query may run; also the cap for the timeout parameter (duration)")
+  serve
+      ->add_option("--query.timeout", flags.query_timeout,
+                   "Longest a query may run; also the cap for the timeout parameter (duration)")
       ->capture_default_str();
-  serve->add_option("--query.max-source-resolution", flags.max_source_resolution,
-                    "Coarsest downsampled data a query may read unless it passes "
-                    "max_source_resolution: auto (the adaptive rule), raw, 5m or 1h")
+  serve
+      ->add_option("--query.max-source-resolution", flags.max_source_resolution,
+                   "Coarsest downsampled data a query may read unless it passes "
+                   "max_source_resolution: auto (the adaptive rule), raw, 5m or 1h")
       ->capture_default_str();
-  serve->add_option("--query.max-samples", options.engine.max_samples,
-                    "Most samples a query may load into memory")
+  serve
+      ->add_option("--query.max-samples", options.engine.max_samples,
+                   "Most samples a query may load into memory")
       ->capture_default_str();
-  serve->add_option("--query.max-series", options.engine.max_series,
-                    "Most series a query result may have (0 = unlimited)")
+  serve
+      ->add_option("--query.max-series", options.engine.max_series,
+                   "Most series a query result may have (0 = unlimited)")
       ->capture_default_str();
-  serve->add_option("--storage.replay-workers", options.head.replay_workers,
-                    "Threads applying WAL samples at start-up besides the reader (-1 = automatic: "
-                    "none below 4 MiB of WAL, else cores up to 4; 0 = the reader alone)")
+  serve
+      ->add_option("--storage.replay-workers", options.head.replay_workers,
+                   "Threads applying WAL samples at start-up besides the reader (-1 = automatic: "
+                   "none below 4 MiB of WAL, else cores up to 4; 0 = the reader alone)")
       ->capture_default_str();
-  serve->add_option("--storage.postings-cache-bytes", options.head.postings_cache_bytes,
-                    "Byte budget of the postings cache (0 disables it)")
+  serve
+      ->add_option("--storage.postings-cache-bytes", options.head.postings_cache_bytes,
+                   "Byte budget of the postings cache (0 disables it)")
       ->check(kUnsigned)
       ->capture_default_str();
-  serve->add_option("--storage.chunk-cache-bytes", options.head.chunk_cache_bytes,
-                    "Byte budget of the decoded-chunk cache (0 disables it)")
+  serve
+      ->add_option("--storage.chunk-cache-bytes", options.head.chunk_cache_bytes,
+                   "Byte budget of the decoded-chunk cache (0 disables it)")
       ->check(kUnsigned)
       ->capture_default_str();
-  serve->add_option("--remote-write.max-inflight-bytes", options.remote_write.max_inflight_bytes,
-                    "Uncompressed remote-write bytes processed at once; past it requests get "
-                    "503 + Retry-After")
+  serve
+      ->add_option("--remote-write.max-inflight-bytes", options.remote_write.max_inflight_bytes,
+                   "Uncompressed remote-write bytes processed at once; past it requests get "
+                   "503 + Retry-After")
       ->check(kUnsigned)
       ->capture_default_str();
-  serve->add_option("--remote-write.max-decoded-bytes", options.remote_write.max_decoded_bytes,
-                    "Largest accepted uncompressed remote-write request")
+  serve
+      ->add_option("--remote-write.max-decoded-bytes", options.remote_write.max_decoded_bytes,
+                   "Largest accepted uncompressed remote-write request")
       ->check(kUnsigned)
       ->capture_default_str();
   // OTLP (issue 10): OTLP/HTTP is always served on --listen; OTLP/gRPC only with a listen address.
-  serve->add_option("--otlp.grpc-listen", options.otlp_grpc.listen_address,
-                    "host:port for OTLP/gRPC metrics (MetricsService/Export), e.g. "
-                    "127.0.0.1:4317; empty = off")
+  serve
+      ->add_option("--otlp.grpc-listen", options.otlp_grpc.listen_address,
+                   "host:port for OTLP/gRPC metrics (MetricsService/Export), e.g. "
+                   "127.0.0.1:4317; empty = off")
       ->capture_default_str();
-  serve->add_option("--otlp.max-decoded-bytes", options.otlp.max_decoded_bytes,
-                    "Largest OTLP request after gzip decompression (larger: HTTP 413, gRPC "
-                    "RESOURCE_EXHAUSTED)")
+  serve
+      ->add_option("--otlp.max-decoded-bytes", options.otlp.max_decoded_bytes,
+                   "Largest OTLP request after gzip decompression (larger: HTTP 413, gRPC "
+                   "RESOURCE_EXHAUSTED)")
       ->check(kUnsigned)
       ->capture_default_str();
-  serve->add_option("--otlp.promote-resource-attributes",
-                    options.otlp.translate.promote_resource_attributes,
-                    "Resource attributes to copy onto every series of their resource as labels "
-                    "(comma-separated or repeated; the rest stay in target_info)")
+  serve
+      ->add_option("--otlp.promote-resource-attributes",
+                   options.otlp.translate.promote_resource_attributes,
+                   "Resource attributes to copy onto every series of their resource as labels "
+                   "(comma-separated or repeated; the rest stay in target_info)")
       ->delimiter(',');
-  serve->add_option("--storage.max-series", options.head.max_series,
-                    "Most series the head holds (recording-rule output included); samples of "
-                    "new series past it are rejected with a 400 naming the limit, existing "
-                    "series keep ingesting (0 = no limit)")
+  serve
+      ->add_option("--storage.max-series", options.head.max_series,
+                   "Most series the head holds (recording-rule output included); samples of "
+                   "new series past it are rejected with a 400 naming the limit, existing "
+                   "series keep ingesting (0 = no limit)")
       ->check(kUnsigned)
       ->capture_default_str();
-  serve->add_option("--ingest.max-labels-per-series", options.ingest_limits.max_labels_per_series,
-                    "Reject series with more labels than this, __name__ included (0 = no limit)")
+  serve
+      ->add_option("--ingest.max-labels-per-series", options.ingest_limits.max_labels_per_series,
+                   "Reject series with more labels than this, __name__ included (0 = no limit)")
       ->check(kUnsigned)
       ->capture_default_str();
-  serve->add_option("--ingest.max-label-name-length", options.ingest_limits.max_label_name_length,
-                    "Reject series with a label name longer than this many bytes (0 = no limit)")
+  serve
+      ->add_option("--ingest.max-label-name-length", options.ingest_limits.max_label_name_length,
+                   "Reject series with a label name longer than this many bytes (0 = no limit)")
       ->check(kUnsigned)
       ->capture_default_str();
-  serve->add_option("--ingest.max-label-value-length",
-                    options.ingest_limits.max_label_value_length,
-                    "Reject series with a label value longer than this many bytes, the metric "
-                    "name included (0 = no limit)")
+  serve
+      ->add_option("--ingest.max-label-value-length", options.ingest_limits.max_label_value_length,
+                   "Reject series with a label value longer than this many bytes, the metric "
+                   "name included (0 = no limit)")
       ->check(kUnsigned)
       ->capture_default_str();
-  serve->add_option("--ingest.max-samples-per-request",
-                    options.ingest_limits.max_samples_per_request,
-                    "Refuse whole requests carrying more samples than this with a 400 (0 = no "
-                    "limit)")
+  serve
+      ->add_option("--ingest.max-samples-per-request",
+                   options.ingest_limits.max_samples_per_request,
+                   "Refuse whole requests carrying more samples than this with a 400 (0 = no "
+                   "limit)")
       ->check(kUnsigned)
       ->capture_default_str();
-  serve->add_option("--ingest.max-future", flags.max_future,
-                    "Reject samples more than this after the server's clock (duration; 0 "
-                    "accepts any future time)")
+  serve
+      ->add_option("--ingest.max-future", flags.max_future,
+                   "Reject samples more than this after the server's clock (duration; 0 "
+                   "accepts any future time)")
       ->capture_default_str();
-  serve->add_option("--storage.wal-repair", flags.wal_repair,
-                    "What to do with a WAL damaged in the middle: salvage (skip only the "
-                    "damaged pages, keep copies under <wal>/damaged-*), truncate (cut the log "
-                    "there) or off (refuse to start)")
+  serve
+      ->add_option("--storage.wal-repair", flags.wal_repair,
+                   "What to do with a WAL damaged in the middle: salvage (skip only the "
+                   "damaged pages, keep copies under <wal>/damaged-*), truncate (cut the log "
+                   "there) or off (refuse to start)")
       ->capture_default_str();
   flags.storage.Register(serve);
   // Rules and alerts (issue 11): Prometheus' flag names where it has them.
   serve->add_option("--rules.file", options.rules.files,
                     "Rule file (Prometheus format); a glob; repeatable. Reloaded on SIGHUP and "
                     "POST /-/reload");
-  serve->add_option("--rules.evaluation-interval", flags.rules_interval,
-                    "Evaluation interval of groups without one, and the default subquery step "
-                    "(duration)")
+  serve
+      ->add_option("--rules.evaluation-interval", flags.rules_interval,
+                   "Evaluation interval of groups without one, and the default subquery step "
+                   "(duration)")
       ->capture_default_str();
-  serve->add_option("--rules.alert.for-outage-tolerance", flags.outage_tolerance,
-                    "Max time to tolerate an outage for restoring \"for\" state of alerts "
-                    "(duration)")
+  serve
+      ->add_option("--rules.alert.for-outage-tolerance", flags.outage_tolerance,
+                   "Max time to tolerate an outage for restoring \"for\" state of alerts "
+                   "(duration)")
       ->capture_default_str();
-  serve->add_option("--rules.alert.for-grace-period", flags.grace_period,
-                    "Minimum duration between alert and restored \"for\" state; kept only for "
-                    "alerts with a longer \"for\" (duration)")
+  serve
+      ->add_option("--rules.alert.for-grace-period", flags.grace_period,
+                   "Minimum duration between alert and restored \"for\" state; kept only for "
+                   "alerts with a longer \"for\" (duration)")
       ->capture_default_str();
-  serve->add_option("--rules.alert.resend-delay", flags.resend_delay,
-                    "Minimum time to wait before resending an alert to Alertmanager (duration)")
+  serve
+      ->add_option("--rules.alert.resend-delay", flags.resend_delay,
+                   "Minimum time to wait before resending an alert to Alertmanager (duration)")
       ->capture_default_str();
   serve->add_option("--rules.external-label", flags.external_labels,
                     "NAME=VALUE label added to alerts sent to Alertmanager (and $externalLabels); "
@@ -504,11 +540,13 @@ int main(int argc, char** argv) {
   serve->add_option("--alertmanager.url", options.notifier.alertmanager_urls,
                     "Alertmanager base URL (http://host:port); /api/v2/alerts is appended; "
                     "repeatable");
-  serve->add_option("--alertmanager.timeout", flags.am_timeout,
-                    "Timeout of one request to an Alertmanager (duration)")
+  serve
+      ->add_option("--alertmanager.timeout", flags.am_timeout,
+                   "Timeout of one request to an Alertmanager (duration)")
       ->capture_default_str();
-  serve->add_option("--alertmanager.notification-queue-capacity", options.notifier.queue_capacity,
-                    "Alert notifications queued at most; older ones are dropped")
+  serve
+      ->add_option("--alertmanager.notification-queue-capacity", options.notifier.queue_capacity,
+                   "Alert notifications queued at most; older ones are dropped")
       ->capture_default_str();
   serve->add_option("--web.external-url", options.rules.group.external_url,
                     "URL under which Strata is reached (alerts' generatorURL, $externalURL)");

@@ -99,13 +99,13 @@ bool StorageFlags::Apply(const char* prog, storage::WarmOptions* warm, storage::
   if (!cache.ok()) return bad("--storage.cold.cache-bytes", cache.status().message());
   auto sync = ParseDurationMillis(cold_sync_interval);
   if (!sync.ok() || *sync <= 0) {
-    return bad("--storage.cold.sync-interval",
-               sync.ok() ? "must be > 0" : sync.status().message());
+    return bad("--storage.cold.sync-interval", sync.ok() ? "must be > 0" : sync.status().message());
   }
   if (!cold_node_id.empty() && !storage::block::IsValidNodeId(cold_node_id)) {
     return bad("--storage.cold.node-id",
-               "\"" + cold_node_id + "\": want 1-63 characters of [a-z0-9._-], starting with a "
-               "letter or digit");
+               "\"" + cold_node_id +
+                   "\": want 1-63 characters of [a-z0-9._-], starting with a "
+                   "letter or digit");
   }
   if (!cold_url.empty() && cold_url.rfind("file://", 0) != 0 && cold_url.rfind("s3://", 0) != 0) {
     return bad("--storage.cold.url", "\"" + cold_url + "\": want file:///abs/path or s3://BUCKET");

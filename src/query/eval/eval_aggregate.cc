@@ -34,7 +34,7 @@ struct Acc {
   double mean = 0;
   double count = 0;
   bool incremental_mean = false;
-  std::vector<double> values;                    // quantile
+  std::vector<double> values;                     // quantile
   std::vector<std::pair<double, size_t>> ranked;  // topk / bottomk: (value, series)
 };
 

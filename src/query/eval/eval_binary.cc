@@ -18,20 +18,34 @@ struct BinResult {
 // Prometheus vectorElemBinop for floats.
 BinResult ElemBinop(BinaryOp op, double l, double r) {
   switch (op) {
-    case BinaryOp::kAdd: return {l + r, true};
-    case BinaryOp::kSub: return {l - r, true};
-    case BinaryOp::kMul: return {l * r, true};
-    case BinaryOp::kDiv: return {l / r, true};
-    case BinaryOp::kPow: return {std::pow(l, r), true};
-    case BinaryOp::kMod: return {std::fmod(l, r), true};
-    case BinaryOp::kAtan2: return {std::atan2(l, r), true};
-    case BinaryOp::kEqual: return {l, l == r};
-    case BinaryOp::kNotEqual: return {l, l != r};
-    case BinaryOp::kGreater: return {l, l > r};
-    case BinaryOp::kLess: return {l, l < r};
-    case BinaryOp::kGreaterEqual: return {l, l >= r};
-    case BinaryOp::kLessEqual: return {l, l <= r};
-    default: return {0, false};
+    case BinaryOp::kAdd:
+      return {l + r, true};
+    case BinaryOp::kSub:
+      return {l - r, true};
+    case BinaryOp::kMul:
+      return {l * r, true};
+    case BinaryOp::kDiv:
+      return {l / r, true};
+    case BinaryOp::kPow:
+      return {std::pow(l, r), true};
+    case BinaryOp::kMod:
+      return {std::fmod(l, r), true};
+    case BinaryOp::kAtan2:
+      return {std::atan2(l, r), true};
+    case BinaryOp::kEqual:
+      return {l, l == r};
+    case BinaryOp::kNotEqual:
+      return {l, l != r};
+    case BinaryOp::kGreater:
+      return {l, l > r};
+    case BinaryOp::kLess:
+      return {l, l < r};
+    case BinaryOp::kGreaterEqual:
+      return {l, l >= r};
+    case BinaryOp::kLessEqual:
+      return {l, l <= r};
+    default:
+      return {0, false};
   }
 }
 
@@ -127,13 +141,16 @@ Result<StepValue> Evaluator::VectorVector(const BinaryExpr& b, StepValue lhs, St
   MatrixBuilder builder;
 
   std::vector<uint64_t> lsig(lhs.series.size()), rsig(rhs.series.size());
-  for (size_t i = 0; i < lhs.series.size(); ++i) lsig[i] = Signature(lhs.series[i].labels, matching);
-  for (size_t i = 0; i < rhs.series.size(); ++i) rsig[i] = Signature(rhs.series[i].labels, matching);
+  for (size_t i = 0; i < lhs.series.size(); ++i)
+    lsig[i] = Signature(lhs.series[i].labels, matching);
+  for (size_t i = 0; i < rhs.series.size(); ++i)
+    rsig[i] = Signature(rhs.series[i].labels, matching);
 
   if (IsSetOp(b.op)) {
     // Output series of each input series; for rhs, index + 1 once assigned (0: not yet).
     std::vector<size_t> lidx(lhs.series.size()), ridx(rhs.series.size(), 0);
-    for (size_t i = 0; i < lhs.series.size(); ++i) lidx[i] = builder.SeriesFor(lhs.series[i].labels);
+    for (size_t i = 0; i < lhs.series.size(); ++i)
+      lidx[i] = builder.SeriesFor(lhs.series[i].labels);
     StepCursor lc(lhs.series), rc(rhs.series);
     absl::flat_hash_set<uint64_t> sigs;
     for (size_t step = 0; step < steps_; ++step) {
@@ -225,9 +242,8 @@ Result<StepValue> Evaluator::VectorVector(const BinaryExpr& b, StepValue lhs, St
         const model::Labels& a = one[it->second.idx].labels;
         const model::Labels& c = one[i].labels;
         st = Status::FailedPrecondition(
-            "found duplicate series for the match group " +
-            GroupLabels(c, matching).ToString() + " on the " +
-            (one_to_many ? "left" : "right") + " hand side of the operation: [" +
+            "found duplicate series for the match group " + GroupLabels(c, matching).ToString() +
+            " on the " + (one_to_many ? "left" : "right") + " hand side of the operation: [" +
             c.ToString() + ", " + a.ToString() +
             "];many-to-many matching not allowed: matching labels must be unique on one side");
       }
@@ -248,7 +264,8 @@ Result<StepValue> Evaluator::VectorVector(const BinaryExpr& b, StepValue lhs, St
       if (!r.keep) return;
       uint64_t key = (static_cast<uint64_t>(i) << 32) ^ it->second.idx;
       auto [pit, fresh] = pair_out.try_emplace(key, 0);
-      if (fresh) pit->second = builder.SeriesFor(result_labels(many[i].labels, one[it->second.idx].labels));
+      if (fresh)
+        pit->second = builder.SeriesFor(result_labels(many[i].labels, one[it->second.idx].labels));
       size_t out_idx = pit->second;
       auto& seen = matched[many_sig[i]];
       if (matching.card == VectorMatchCardinality::kOneToOne) {

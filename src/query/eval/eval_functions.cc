@@ -73,7 +73,8 @@ bool NatLess(std::string_view a, std::string_view b) {
 }
 
 // Go regexp's Expand for label_replace: $1, ${1}, $name, ${name}, $$.
-std::string ExpandTemplate(const RE2& re, std::string_view tmpl, const std::vector<re2::StringPiece>& groups) {
+std::string ExpandTemplate(const RE2& re, std::string_view tmpl,
+                           const std::vector<re2::StringPiece>& groups) {
   const auto& named = re.NamedCapturingGroups();
   std::string out;
   for (size_t i = 0; i < tmpl.size(); ++i) {
@@ -124,7 +125,8 @@ std::string ExpandTemplate(const RE2& re, std::string_view tmpl, const std::vect
       auto it = named.find(name);
       if (it != named.end()) index = it->second;
     }
-    if (index >= 0 && static_cast<size_t>(index) < groups.size() && groups[index].data() != nullptr) {
+    if (index >= 0 && static_cast<size_t>(index) < groups.size() &&
+        groups[index].data() != nullptr) {
       out.append(groups[index].data(), groups[index].size());
     }
   }
@@ -275,8 +277,7 @@ Result<StepValue> Evaluator::EvalCall(const Call& c) {
 Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg) {
   const std::string_view name = c.func->name;
   const funcs::RangeFunction* rf = funcs::LookupRangeFunction(name);
-  STRATA_ASSIGN_OR_RETURN(RangeInput in,
-                          LoadRange(*c.args[static_cast<size_t>(matrix_arg)], name));
+  STRATA_ASSIGN_OR_RETURN(RangeInput in, LoadRange(*c.args[static_cast<size_t>(matrix_arg)], name));
   std::vector<std::vector<double>> scalar_args;
   for (size_t i = 0; i < c.args.size(); ++i) {
     if (static_cast<int>(i) == matrix_arg) continue;
@@ -322,8 +323,8 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
       }
       if (!v) continue;
       if (out_idx == SIZE_MAX) {
-        out_idx = builder.SeriesFor(rf->drops_metric_name ? s.labels.WithoutMetricName()
-                                                          : s.labels);
+        out_idx =
+            builder.SeriesFor(rf->drops_metric_name ? s.labels.WithoutMetricName() : s.labels);
       }
       STRATA_RETURN_IF_ERROR(builder.Add(out_idx, t, *v));
     }
@@ -398,16 +399,17 @@ Result<StepValue> Evaluator::EvalLabelReplace(const Call& c) {
     return Status::FailedPrecondition("invalid destination label name in label_replace(): " + dst);
   }
   std::vector<re2::StringPiece> groups(static_cast<size_t>(re.NumberOfCapturingGroups()) + 1);
-  STRATA_ASSIGN_OR_RETURN(v.series, Relabel(std::move(v.series), [&](const model::Labels& l) {
-    std::string_view src_val = l.Get(src);
-    if (!re.Match(re2::StringPiece(src_val.data(), src_val.size()), 0, src_val.size(),
-                  RE2::UNANCHORED, groups.data(), static_cast<int>(groups.size()))) {
-      return l;
-    }
-    model::LabelsBuilder lb(l);
-    lb.Set(dst, ExpandTemplate(re, repl, groups));
-    return lb.Build();
-  }));
+  STRATA_ASSIGN_OR_RETURN(
+      v.series, Relabel(std::move(v.series), [&](const model::Labels& l) {
+        std::string_view src_val = l.Get(src);
+        if (!re.Match(re2::StringPiece(src_val.data(), src_val.size()), 0, src_val.size(),
+                      RE2::UNANCHORED, groups.data(), static_cast<int>(groups.size()))) {
+          return l;
+        }
+        model::LabelsBuilder lb(l);
+        lb.Set(dst, ExpandTemplate(re, repl, groups));
+        return lb.Build();
+      }));
   return v;
 }
 
@@ -427,15 +429,15 @@ Result<StepValue> Evaluator::EvalLabelJoin(const Call& c) {
     return Status::FailedPrecondition("invalid destination label name in label_join(): " + dst);
   }
   STRATA_ASSIGN_OR_RETURN(v.series, Relabel(std::move(v.series), [&](const model::Labels& l) {
-    std::string joined;
-    for (size_t i = 0; i < srcs.size(); ++i) {
-      if (i > 0) joined += sep;
-      joined += l.Get(srcs[i]);
-    }
-    model::LabelsBuilder lb(l);
-    lb.Set(dst, joined);
-    return lb.Build();
-  }));
+                            std::string joined;
+                            for (size_t i = 0; i < srcs.size(); ++i) {
+                              if (i > 0) joined += sep;
+                              joined += l.Get(srcs[i]);
+                            }
+                            model::LabelsBuilder lb(l);
+                            lb.Set(dst, joined);
+                            return lb.Build();
+                          }));
   return v;
 }
 
@@ -458,9 +460,9 @@ Result<StepValue> Evaluator::EvalHistogramQuantile(const Call& c) {
     double ub = std::strtod(le.c_str(), &end);
     if (le.empty() || end != le.c_str() + le.size()) continue;  // No or malformed `le`: skip.
     static const std::vector<std::string> kLe = {"le"};
-    uint64_t key = l.HashWithout(kLe) ^ (l.Has(model::kMetricNameLabel)
-                                              ? std::hash<std::string_view>()(l.MetricName())
-                                              : 0);
+    uint64_t key =
+        l.HashWithout(kLe) ^
+        (l.Has(model::kMetricNameLabel) ? std::hash<std::string_view>()(l.MetricName()) : 0);
     auto [it, fresh] = group_index.try_emplace(key, groups.size());
     if (fresh) {
       model::LabelsBuilder b(l);

@@ -5,8 +5,8 @@
 #pragma once
 
 #include <chrono>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -193,8 +193,7 @@ class StepCursor {
 // Gives every series of `m` the labels relabel(labels), merging series that end up equal;
 // FailedPrecondition "vector cannot contain metrics with the same labelset" when two of them
 // have a point at the same step.
-Result<Matrix> Relabel(Matrix m,
-                       const std::function<model::Labels(const model::Labels&)>& relabel);
+Result<Matrix> Relabel(Matrix m, const std::function<model::Labels(const model::Labels&)>& relabel);
 
 // Drops the metric name from every series of `m`, merging nothing: callers that can produce
 // duplicates use MatrixBuilder instead.

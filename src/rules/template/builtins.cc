@@ -59,9 +59,9 @@ Result<bool> Eq(const Value& a, std::span<const Value> others) {
           break;
         case BasicKind::kOther:
           if (a.kind() != b.kind()) {
-            return Status::FailedPrecondition(
-                "non-comparable types " + GoSprintf("%s", {&a, 1}) + ": " + TypeName(a) + ", " +
-                TypeName(b) + ": " + GoSprintf("%v", {&b, 1}));
+            return Status::FailedPrecondition("non-comparable types " + GoSprintf("%s", {&a, 1}) +
+                                              ": " + TypeName(a) + ", " + TypeName(b) + ": " +
+                                              GoSprintf("%v", {&b, 1}));
           }
           if (a.kind() == Kind::kSample) {  // Pointers compare by identity.
             truth = std::get<std::shared_ptr<const QuerySample>>(a.v) ==
@@ -69,8 +69,8 @@ Result<bool> Eq(const Value& a, std::span<const Value> others) {
           } else if (a.kind() == Kind::kTime) {
             truth = false;  // Two *time.Time from two calls are two pointers.
           } else {
-            return Status::FailedPrecondition("non-comparable type " +
-                                              GoSprintf("%s", {&b, 1}) + ": " + TypeName(b));
+            return Status::FailedPrecondition("non-comparable type " + GoSprintf("%s", {&b, 1}) +
+                                              ": " + TypeName(b));
           }
           break;
       }
@@ -266,13 +266,26 @@ Result<Value> FnHtml(const CallEnv&, std::span<const Value> args) {
   std::string out;
   for (char c : EvalArgs(args)) {
     switch (c) {
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\0': out += "\xEF\xBF\xBD"; break;
-      default: out.push_back(c);
+      case '"':
+        out += "&#34;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '\0':
+        out += "\xEF\xBF\xBD";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return Value::String(std::move(out));
@@ -284,14 +297,29 @@ Result<Value> FnJs(const CallEnv&, std::span<const Value> args) {
   for (size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '\\': out += "\\\\"; continue;
-      case '\'': out += "\\'"; continue;
-      case '"': out += "\\\""; continue;
-      case '<': out += "\\u003C"; continue;
-      case '>': out += "\\u003E"; continue;
-      case '&': out += "\\u0026"; continue;
-      case '=': out += "\\u003D"; continue;
-      default: break;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '\'':
+        out += "\\'";
+        continue;
+      case '"':
+        out += "\\\"";
+        continue;
+      case '<':
+        out += "\\u003C";
+        continue;
+      case '>':
+        out += "\\u003E";
+        continue;
+      case '&':
+        out += "\\u0026";
+        continue;
+      case '=':
+        out += "\\u003D";
+        continue;
+      default:
+        break;
     }
     if (c < ' ') {
       char buf[8];

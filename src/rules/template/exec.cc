@@ -20,7 +20,9 @@ using Args = std::span<const std::unique_ptr<Node>>;
 // Methods of *time.Time that templates may call (toTime's result).
 Result<Value> TimeMethod(const Time& t, std::string_view name, std::span<const Value> args) {
   int64_t ns = t.unix_nanos;
-  auto floor_div = [](int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); };
+  auto floor_div = [](int64_t a, int64_t b) {
+    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+  };
   if (name == "Unix") return Value::Int(floor_div(ns, 1000000000));
   if (name == "UnixMilli") return Value::Int(floor_div(ns, 1000000));
   if (name == "UnixNano") return Value::Int(ns);
@@ -224,8 +226,8 @@ class State {
         const auto& list = *std::get<std::shared_ptr<const QueryResult>>(val.v);
         for (size_t i = 0; i < list.size(); ++i) {
           ran = true;
-          STRATA_ASSIGN_OR_RETURN(bool go_on, one(Value::Int(static_cast<int64_t>(i)),
-                                                  Value::Of(list[i])));
+          STRATA_ASSIGN_OR_RETURN(bool go_on,
+                                  one(Value::Int(static_cast<int64_t>(i)), Value::Of(list[i])));
           if (!go_on) break;
         }
         break;
@@ -327,7 +329,8 @@ class State {
     return Status::Ok();
   }
 
-  [[gnu::noinline]] Result<Value> EvalCommand(const Value& dot, const Node& cmd, const Value* final) {
+  [[gnu::noinline]] Result<Value> EvalCommand(const Value& dot, const Node& cmd,
+                                              const Value* final) {
     STRATA_RETURN_IF_ERROR(Step());
     const Node& first = *cmd.children[0];
     Args args(cmd.children);
@@ -374,14 +377,12 @@ class State {
     return Errorf(n.text + " overflows int");
   }
 
-  Result<Value> EvalFieldNode(const Value& dot, const Node& field, Args args,
-                              const Value* final) {
+  Result<Value> EvalFieldNode(const Value& dot, const Node& field, Args args, const Value* final) {
     at_ = &field;
     return EvalFieldChain(dot, dot, field, field.idents, args, final);
   }
 
-  Result<Value> EvalChainNode(const Value& dot, const Node& chain, Args args,
-                              const Value* final) {
+  Result<Value> EvalChainNode(const Value& dot, const Node& chain, Args args, const Value* final) {
     at_ = &chain;
     if (chain.children[0]->type == NodeType::kNil) {
       return Errorf("indirection through explicit nil in " + chain.String());
@@ -390,29 +391,28 @@ class State {
     return EvalFieldChain(dot, pipe, chain, chain.idents, args, final);
   }
 
-  Result<Value> EvalVariableNode(const Value& dot, const Node& var, Args args,
-                                 const Value* final) {
+  Result<Value> EvalVariableNode(const Value& dot, const Node& var, Args args, const Value* final) {
     at_ = &var;
     STRATA_ASSIGN_OR_RETURN(Value value, VarValue(var.idents[0]));
     if (var.idents.size() == 1) {
       if (!args.empty()) STRATA_RETURN_IF_ERROR(NotAFunction(args, final));
       return value;
     }
-    return EvalFieldChain(dot, value, var,
-                          std::span<const std::string>(var.idents).subspan(1), args, final);
+    return EvalFieldChain(dot, value, var, std::span<const std::string>(var.idents).subspan(1),
+                          args, final);
   }
 
   Result<Value> EvalFieldChain(const Value& dot, Value receiver, const Node& node,
-                               std::span<const std::string> idents, Args args,
-                               const Value* final) {
+                               std::span<const std::string> idents, Args args, const Value* final) {
     for (size_t i = 0; i + 1 < idents.size(); ++i) {
       STRATA_ASSIGN_OR_RETURN(receiver, EvalField(dot, idents[i], node, {}, nullptr, receiver));
     }
     return EvalField(dot, idents.back(), node, args, final, receiver);
   }
 
-  [[gnu::noinline]] Result<Value> EvalField(const Value& dot, const std::string& name, const Node& node, Args args,
-                          const Value* final, const Value& receiver) {
+  [[gnu::noinline]] Result<Value> EvalField(const Value& dot, const std::string& name,
+                                            const Node& node, Args args, const Value* final,
+                                            const Value& receiver) {
     if (!receiver.valid()) return Value();  // missingkey=zero: nil data yields no value.
     if (receiver.kind() == Kind::kTime) {
       if (const MethodInfo* m = FindTimeMethod(name)) {
@@ -457,8 +457,8 @@ class State {
   }
 
   [[gnu::noinline]] Result<Value> EvalCall(const Value& dot, const FuncInfo& info, const Node& node,
-                         const std::string& name, Args args, const Value* final,
-                         const Value* receiver) {
+                                           const std::string& name, Args args, const Value* final,
+                                           const Value* receiver) {
     Args rest = args.empty() ? args : args.subspan(1);
     size_t num_in = rest.size() + (final != nullptr ? 1 : 0);
     size_t nparams = info.params.size();
@@ -500,10 +500,9 @@ class State {
       STRATA_ASSIGN_OR_RETURN(Value v, ValidateType(*final, t));
       argv.push_back(std::move(v));
     }
-    Result<Value> result = receiver != nullptr
-                               ? TimeMethod(std::get<Time>(receiver->v), name,
-                                            std::span<const Value>(argv).subspan(1))
-                               : info.impl(env_, argv);
+    Result<Value> result = receiver != nullptr ? TimeMethod(std::get<Time>(receiver->v), name,
+                                                            std::span<const Value>(argv).subspan(1))
+                                               : info.impl(env_, argv);
     if (!result.ok()) {
       at_ = &node;
       return Errorf("error calling " + name + ": " + result.status().message());
@@ -601,9 +600,8 @@ class State {
 
 }  // namespace
 
-Result<std::string> ExecuteTemplate(const TemplateSet& set, std::string_view name,
-                                    const Value& dot, const TemplateContext& ctx,
-                                    const ExecLimits& limits) {
+Result<std::string> ExecuteTemplate(const TemplateSet& set, std::string_view name, const Value& dot,
+                                    const TemplateContext& ctx, const ExecLimits& limits) {
   State state(set, name, ctx, limits);
   return state.Run(name, dot);
 }

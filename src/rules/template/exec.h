@@ -23,8 +23,7 @@ struct ExecLimits {
 
 // Runs template `name` of `set` with `dot` as data ($ too). Errors are FailedPrecondition
 // "template: NAME:LINE:COL: executing \"NAME\" at <NODE>: message".
-Result<std::string> ExecuteTemplate(const TemplateSet& set, std::string_view name,
-                                    const Value& dot, const TemplateContext& ctx,
-                                    const ExecLimits& limits);
+Result<std::string> ExecuteTemplate(const TemplateSet& set, std::string_view name, const Value& dot,
+                                    const TemplateContext& ctx, const ExecLimits& limits);
 
 }  // namespace strata::rules::template_internal

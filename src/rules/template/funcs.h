@@ -39,7 +39,7 @@ struct FuncInfo {
   std::string_view name;
   std::vector<ParamType> params;  // With `variadic`, the last one types all remaining arguments.
   bool variadic = false;
-  FuncImpl impl = nullptr;        // Null for `and` and `or`, which the executor short-circuits.
+  FuncImpl impl = nullptr;  // Null for `and` and `or`, which the executor short-circuits.
 };
 
 // The function named `name`, or null.

@@ -373,8 +373,7 @@ class Printer {
       return;
     }
     if (spec.plus || num[0] != '+') {
-      if (spec.zero && !spec.minus && spec.wid_present &&
-          spec.wid > static_cast<int>(num.size())) {
+      if (spec.zero && !spec.minus && spec.wid_present && spec.wid > static_cast<int>(num.size())) {
         out.push_back(num[0]);
         out.append(static_cast<size_t>(spec.wid) - num.size(), '0');
         out.append(num, 1);
@@ -524,8 +523,8 @@ std::string GoSprintf(std::string_view format, std::span<const Value> args) {
       if (!arg_index()) good_index = false;
       if (i < end && format[i] == '*') {
         ++i;
-        if (arg_num < args.size() && args[arg_num].kind() == Kind::kInt &&
-            args[arg_num].i() >= 0 && args[arg_num].i() <= kMaxWidth) {
+        if (arg_num < args.size() && args[arg_num].kind() == Kind::kInt && args[arg_num].i() >= 0 &&
+            args[arg_num].i() <= kMaxWidth) {
           spec.prec_present = true;
           spec.prec = static_cast<int>(args[arg_num].i());
         } else {

@@ -41,9 +41,9 @@ std::string RuneDesc(std::string_view s, size_t pos) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "U+%04X", r);
   std::string out = buf;
-  bool printable = (r > 0x20 && r < 0x7F) || (r > 0xA0 && r != 0xAD && r != 0xFEFF &&
-                                              !(r >= 0x2000 && r <= 0x200F) &&
-                                              !(r >= 0x2028 && r <= 0x202F) && r != 0x3000);
+  bool printable = (r > 0x20 && r < 0x7F) ||
+                   (r > 0xA0 && r != 0xAD && r != 0xFEFF && !(r >= 0x2000 && r <= 0x200F) &&
+                    !(r >= 0x2028 && r <= 0x202F) && r != 0x3000);
   if (printable) {
     out += " '";
     out.append(s.substr(pos, next - pos));
@@ -160,8 +160,7 @@ class Lexer {
         ++n;
       }
       // A space followed by "-}}" belongs to the trim marker.
-      if (pos_ < in_.size() && in_[pos_] == '-' &&
-          in_.substr(pos_ + 1).starts_with(kRightDelim)) {
+      if (pos_ < in_.size() && in_[pos_] == '-' && in_.substr(pos_ + 1).starts_with(kRightDelim)) {
         --pos_;
         if (n == 1) return false;
       }
@@ -291,11 +290,16 @@ class Lexer {
     }
     std::string_view word = in_.substr(start_, pos_ - start_);
     static constexpr std::pair<std::string_view, ItemType> kKeywords[] = {
-        {"block", ItemType::kBlock},   {"break", ItemType::kBreak},
-        {"continue", ItemType::kContinue}, {"define", ItemType::kDefine},
-        {"else", ItemType::kElse},     {"end", ItemType::kEnd},
-        {"if", ItemType::kIf},         {"range", ItemType::kRange},
-        {"nil", ItemType::kNil},       {"template", ItemType::kTemplate},
+        {"block", ItemType::kBlock},
+        {"break", ItemType::kBreak},
+        {"continue", ItemType::kContinue},
+        {"define", ItemType::kDefine},
+        {"else", ItemType::kElse},
+        {"end", ItemType::kEnd},
+        {"if", ItemType::kIf},
+        {"range", ItemType::kRange},
+        {"nil", ItemType::kNil},
+        {"template", ItemType::kTemplate},
         {"with", ItemType::kWith},
     };
     for (const auto& [k, t] : kKeywords) {

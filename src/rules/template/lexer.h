@@ -12,7 +12,7 @@ namespace strata::rules::template_internal {
 enum class ItemType {
   kError,  // val is the error text; ends the item list.
   kBool,
-  kChar,   // A printable ASCII character outside the other tokens, e.g. ','.
+  kChar,  // A printable ASCII character outside the other tokens, e.g. ','.
   kCharConstant,
   kAssign,   // =
   kDeclare,  // :=

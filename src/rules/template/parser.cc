@@ -205,7 +205,8 @@ class Parser {
           return Unexpected(next, is_break ? "{{break}}" : "{{continue}}");
         }
         if (range_depth_ == 0) {
-          return Errorf(is_break ? "{{break}} outside {{range}}" : "{{continue}} outside {{range}}");
+          return Errorf(is_break ? "{{break}} outside {{range}}"
+                                 : "{{continue}} outside {{range}}");
         }
         return std::make_unique<Node>(is_break ? NodeType::kBreak : NodeType::kContinue, pos);
       }
@@ -533,8 +534,8 @@ class Parser {
          clean.find('.') != std::string::npos)) {
       return Errorf("illegal number syntax: \"" + t + "\"");
     }
-    if (t.find_first_of(".eEpP") == std::string::npos || (hex && t.find_first_of("pP") ==
-                                                                      std::string::npos)) {
+    if (t.find_first_of(".eEpP") == std::string::npos ||
+        (hex && t.find_first_of("pP") == std::string::npos)) {
       return Errorf("integer overflow: \"" + t + "\"");  // Digits only: an int too large.
     }
     if (std::isinf(f)) return Errorf("illegal number syntax: \"" + t + "\"");

@@ -43,7 +43,8 @@ Result<double> ParseGoFloat(std::string_view s) {
     char c = body[i];
     if (c == '_') {
       bool digit_before = i > 0 && std::isxdigit(static_cast<unsigned char>(body[i - 1]));
-      bool digit_after = i + 1 < body.size() && std::isxdigit(static_cast<unsigned char>(body[i + 1]));
+      bool digit_after =
+          i + 1 < body.size() && std::isxdigit(static_cast<unsigned char>(body[i + 1]));
       if (!(digit_before || (hex && i == 2)) || !digit_after) return syntax();
       continue;
     }
@@ -267,21 +268,36 @@ std::string RegexpQuote(const std::string& s) {
 // Go's regexp/syntax wording for an RE2 error code.
 std::string_view GoRegexpError(RE2::ErrorCode code) {
   switch (code) {
-    case RE2::ErrorBadEscape: return "invalid escape sequence";
-    case RE2::ErrorBadCharClass: return "invalid character class";
-    case RE2::ErrorBadCharRange: return "invalid character class range";
-    case RE2::ErrorMissingBracket: return "missing closing ]";
-    case RE2::ErrorMissingParen: return "missing closing )";
-    case RE2::ErrorUnexpectedParen: return "unexpected )";
-    case RE2::ErrorTrailingBackslash: return "trailing backslash at end of expression";
-    case RE2::ErrorRepeatArgument: return "missing argument to repetition operator";
-    case RE2::ErrorRepeatSize: return "invalid repeat count";
-    case RE2::ErrorRepeatOp: return "invalid nested repetition operator";
-    case RE2::ErrorBadPerlOp: return "invalid or unsupported Perl syntax";
-    case RE2::ErrorBadUTF8: return "invalid UTF-8";
-    case RE2::ErrorBadNamedCapture: return "invalid named capture";
-    case RE2::ErrorPatternTooLarge: return "expression too large";
-    default: return "regexp/syntax: internal error";
+    case RE2::ErrorBadEscape:
+      return "invalid escape sequence";
+    case RE2::ErrorBadCharClass:
+      return "invalid character class";
+    case RE2::ErrorBadCharRange:
+      return "invalid character class range";
+    case RE2::ErrorMissingBracket:
+      return "missing closing ]";
+    case RE2::ErrorMissingParen:
+      return "missing closing )";
+    case RE2::ErrorUnexpectedParen:
+      return "unexpected )";
+    case RE2::ErrorTrailingBackslash:
+      return "trailing backslash at end of expression";
+    case RE2::ErrorRepeatArgument:
+      return "missing argument to repetition operator";
+    case RE2::ErrorRepeatSize:
+      return "invalid repeat count";
+    case RE2::ErrorRepeatOp:
+      return "invalid nested repetition operator";
+    case RE2::ErrorBadPerlOp:
+      return "invalid or unsupported Perl syntax";
+    case RE2::ErrorBadUTF8:
+      return "invalid UTF-8";
+    case RE2::ErrorBadNamedCapture:
+      return "invalid named capture";
+    case RE2::ErrorPatternTooLarge:
+      return "expression too large";
+    default:
+      return "regexp/syntax: internal error";
   }
 }
 
@@ -291,9 +307,9 @@ Result<std::unique_ptr<RE2>> Compile(const std::string& pattern) {
   opts.set_log_errors(false);
   auto re = std::make_unique<RE2>(pattern, opts);
   if (!re->ok()) {
-    return Status::FailedPrecondition("error parsing regexp: " +
-                                      std::string(GoRegexpError(re->error_code())) + ": `" +
-                                      re->error_arg() + "`");
+    return Status::FailedPrecondition(
+        "error parsing regexp: " + std::string(GoRegexpError(re->error_code())) + ": `" +
+        re->error_arg() + "`");
   }
   return re;
 }
@@ -344,7 +360,8 @@ void Expand(const RE2& re, std::string_view repl, const std::vector<re2::StringP
       continue;
     }
     i = next;
-    bool numeric = std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
+    bool numeric =
+        std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (numeric) {
       size_t n = 0;
       for (char c : name) n = std::min<size_t>(n * 10 + static_cast<size_t>(c - '0'), 1u << 20);
@@ -375,8 +392,8 @@ Result<Value> FnReReplaceAll(const CallEnv&, std::span<const Value> args) {
   size_t last_match_end = 0;
   size_t search = 0;
   while (search <= src.size()) {
-    if (!re.Match(re2::StringPiece(src.data(), src.size()), search, src.size(), RE2::UNANCHORED, groups.data(),
-                  static_cast<int>(groups.size()))) {
+    if (!re.Match(re2::StringPiece(src.data(), src.size()), search, src.size(), RE2::UNANCHORED,
+                  groups.data(), static_cast<int>(groups.size()))) {
       break;
     }
     size_t a0 = static_cast<size_t>(groups[0].data() - src.data());

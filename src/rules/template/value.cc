@@ -1,7 +1,7 @@
 #include "rules/template/value.h"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace strata::rules::template_internal {
@@ -147,9 +147,9 @@ std::string Pad(int64_t v, int width, char fill = '0') {
 }  // namespace
 
 std::string FormatGoTimeLayout(int64_t unix_nanos, std::string_view layout) {
-  static const char* const kMonths[] = {"January", "February", "March",     "April",
-                                        "May",     "June",     "July",      "August",
-                                        "September", "October", "November", "December"};
+  static const char* const kMonths[] = {"January",   "February", "March",    "April",
+                                        "May",       "June",     "July",     "August",
+                                        "September", "October",  "November", "December"};
   static const char* const kDays[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                       "Thursday", "Friday", "Saturday"};
   Civil c = ToCivil(unix_nanos);
@@ -158,29 +158,121 @@ std::string FormatGoTimeLayout(int64_t unix_nanos, std::string_view layout) {
   auto at = [&](std::string_view token) { return layout.substr(i).starts_with(token); };
   while (i < layout.size()) {
     char ch = layout[i];
-    if (at("January")) { out += kMonths[c.month - 1]; i += 7; continue; }
-    if (at("Jan")) { out += std::string(kMonths[c.month - 1]).substr(0, 3); i += 3; continue; }
-    if (at("Monday")) { out += kDays[c.wday]; i += 6; continue; }
-    if (at("Mon")) { out += std::string(kDays[c.wday]).substr(0, 3); i += 3; continue; }
-    if (at("MST")) { out += "UTC"; i += 3; continue; }
-    if (at("2006")) { out += Pad(c.year, 4); i += 4; continue; }
-    if (at("002")) { out += Pad(c.yday, 3); i += 3; continue; }
-    if (at("01")) { out += Pad(c.month, 2); i += 2; continue; }
-    if (at("02")) { out += Pad(c.day, 2); i += 2; continue; }
-    if (at("03")) { out += Pad(c.hour % 12 == 0 ? 12 : c.hour % 12, 2); i += 2; continue; }
-    if (at("04")) { out += Pad(c.minute, 2); i += 2; continue; }
-    if (at("05")) { out += Pad(c.second, 2); i += 2; continue; }
-    if (at("06")) { out += Pad(c.year % 100, 2); i += 2; continue; }
-    if (at("15")) { out += Pad(c.hour, 2); i += 2; continue; }
-    if (at("__2")) { out += Pad(c.yday, 3, ' '); i += 3; continue; }
-    if (at("_2")) { out += Pad(c.day, 2, ' '); i += 2; continue; }
-    if (ch == '1') { out += std::to_string(c.month); ++i; continue; }
-    if (ch == '2') { out += std::to_string(c.day); ++i; continue; }
-    if (ch == '3') { out += std::to_string(c.hour % 12 == 0 ? 12 : c.hour % 12); ++i; continue; }
-    if (ch == '4') { out += std::to_string(c.minute); ++i; continue; }
-    if (ch == '5') { out += std::to_string(c.second); ++i; continue; }
-    if (at("PM")) { out += c.hour >= 12 ? "PM" : "AM"; i += 2; continue; }
-    if (at("pm")) { out += c.hour >= 12 ? "pm" : "am"; i += 2; continue; }
+    if (at("January")) {
+      out += kMonths[c.month - 1];
+      i += 7;
+      continue;
+    }
+    if (at("Jan")) {
+      out += std::string(kMonths[c.month - 1]).substr(0, 3);
+      i += 3;
+      continue;
+    }
+    if (at("Monday")) {
+      out += kDays[c.wday];
+      i += 6;
+      continue;
+    }
+    if (at("Mon")) {
+      out += std::string(kDays[c.wday]).substr(0, 3);
+      i += 3;
+      continue;
+    }
+    if (at("MST")) {
+      out += "UTC";
+      i += 3;
+      continue;
+    }
+    if (at("2006")) {
+      out += Pad(c.year, 4);
+      i += 4;
+      continue;
+    }
+    if (at("002")) {
+      out += Pad(c.yday, 3);
+      i += 3;
+      continue;
+    }
+    if (at("01")) {
+      out += Pad(c.month, 2);
+      i += 2;
+      continue;
+    }
+    if (at("02")) {
+      out += Pad(c.day, 2);
+      i += 2;
+      continue;
+    }
+    if (at("03")) {
+      out += Pad(c.hour % 12 == 0 ? 12 : c.hour % 12, 2);
+      i += 2;
+      continue;
+    }
+    if (at("04")) {
+      out += Pad(c.minute, 2);
+      i += 2;
+      continue;
+    }
+    if (at("05")) {
+      out += Pad(c.second, 2);
+      i += 2;
+      continue;
+    }
+    if (at("06")) {
+      out += Pad(c.year % 100, 2);
+      i += 2;
+      continue;
+    }
+    if (at("15")) {
+      out += Pad(c.hour, 2);
+      i += 2;
+      continue;
+    }
+    if (at("__2")) {
+      out += Pad(c.yday, 3, ' ');
+      i += 3;
+      continue;
+    }
+    if (at("_2")) {
+      out += Pad(c.day, 2, ' ');
+      i += 2;
+      continue;
+    }
+    if (ch == '1') {
+      out += std::to_string(c.month);
+      ++i;
+      continue;
+    }
+    if (ch == '2') {
+      out += std::to_string(c.day);
+      ++i;
+      continue;
+    }
+    if (ch == '3') {
+      out += std::to_string(c.hour % 12 == 0 ? 12 : c.hour % 12);
+      ++i;
+      continue;
+    }
+    if (ch == '4') {
+      out += std::to_string(c.minute);
+      ++i;
+      continue;
+    }
+    if (ch == '5') {
+      out += std::to_string(c.second);
+      ++i;
+      continue;
+    }
+    if (at("PM")) {
+      out += c.hour >= 12 ? "PM" : "AM";
+      i += 2;
+      continue;
+    }
+    if (at("pm")) {
+      out += c.hour >= 12 ? "pm" : "am";
+      i += 2;
+      continue;
+    }
     bool matched = false;
     for (std::string_view z : {"-070000", "-07:00:00", "-0700", "-07:00", "-07", "Z070000",
                                "Z07:00:00", "Z0700", "Z07:00", "Z07"}) {

@@ -15,13 +15,13 @@ namespace strata::rules::template_internal {
 
 struct Value;
 using StrMap = std::map<std::string, std::string, std::less<>>;  // map[string]string
-struct AnyMap;                                                    // map[string]interface {}
-struct QuerySample {                                              // *template.sample
+struct AnyMap;                                                   // map[string]interface {}
+struct QuerySample {                                             // *template.sample
   std::shared_ptr<const StrMap> labels;
   double value = 0;
 };
 using QueryResult = std::vector<std::shared_ptr<const QuerySample>>;  // template.queryResult
-struct Html {                                                          // template.HTML
+struct Html {                                                         // template.HTML
   std::string text;
 };
 struct Time {  // *time.Time in UTC, as toTime returns it.
@@ -38,10 +38,10 @@ struct AlertData {  // The dot of an alert template (Prometheus' AlertTemplateDa
 enum class Kind : uint8_t {
   kInvalid,  // No value: a nil interface, a missing key of map[string]interface {}.
   kBool,
-  kInt,      // Go int (64 bits).
-  kFloat,    // float64
+  kInt,    // Go int (64 bits).
+  kFloat,  // float64
   kString,
-  kHtml,     // A string kind with another type name.
+  kHtml,  // A string kind with another type name.
   kStrMap,
   kAnyMap,
   kQueryResult,

@@ -26,9 +26,9 @@ struct Column {
   double AggrWindow::*field;
   uint32_t bit;
 };
-constexpr Column kColumns[] = {{&AggrWindow::sum, kColSum},     {&AggrWindow::min, kColMin},
-                               {&AggrWindow::max, kColMax},     {&AggrWindow::first, kColFirst},
-                               {&AggrWindow::last, kColLast},   {&AggrWindow::inc, kColInc}};
+constexpr Column kColumns[] = {{&AggrWindow::sum, kColSum},   {&AggrWindow::min, kColMin},
+                               {&AggrWindow::max, kColMax},   {&AggrWindow::first, kColFirst},
+                               {&AggrWindow::last, kColLast}, {&AggrWindow::inc, kColInc}};
 
 std::string EncodeColumn(std::span<const AggrWindow> w, double AggrWindow::*field) {
   std::string out;
@@ -52,8 +52,7 @@ std::string EncodeColumn(std::span<const AggrWindow> w, double AggrWindow::*fiel
   return out;
 }
 
-Status DecodeColumn(std::string_view bytes, std::vector<AggrWindow>* w,
-                    double AggrWindow::*field) {
+Status DecodeColumn(std::string_view bytes, std::vector<AggrWindow>* w, double AggrWindow::*field) {
   Decoder d(bytes);
   uint8_t kind;
   if (!d.GetByte(&kind)) return Bad("empty column");

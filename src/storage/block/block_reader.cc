@@ -27,7 +27,8 @@ Status BlockReader::Missing(const std::string& file) const {
   // Retention deletes meta.json first: without it the block was deleted under the query.
   auto meta = store_->Stat(prefix_ + "meta.json");
   if (!meta.ok() && meta.status().IsNotFound()) {
-    return Status::Unavailable("block " + name_ + " was deleted (retention) while the query "
+    return Status::Unavailable("block " + name_ +
+                               " was deleted (retention) while the query "
                                "read it; run the query again");
   }
   return Corrupt(file + " is missing from the store");
@@ -43,8 +44,8 @@ Result<std::vector<BlockReader::Bytes>> BlockReader::ReadRanges(
     const auto& r = ranges[i];
     if (r.offset > info->bytes || r.length > info->bytes - r.offset) {
       return Corrupt(file + ": range [" + std::to_string(r.offset) + ", +" +
-                     std::to_string(r.length) + ") past the file's " +
-                     std::to_string(info->bytes) + " bytes");
+                     std::to_string(r.length) + ") past the file's " + std::to_string(info->bytes) +
+                     " bytes");
     }
     std::string key =
         prefix_ + file + "@" + std::to_string(r.offset) + "+" + std::to_string(r.length);
@@ -141,10 +142,10 @@ Result<Roaring> BlockReader::Match(const model::Matchers& matchers) const {
     int64_t n = h->FindSymbol(name), v = h->FindSymbol(value);
     if (n < 0 || v < 0) return Roaring();
     auto [lo, hi] = h->NameRange(static_cast<uint32_t>(n));
-    auto it = std::lower_bound(h->postings.begin() + static_cast<ptrdiff_t>(lo),
-                               h->postings.begin() + static_cast<ptrdiff_t>(hi),
-                               static_cast<uint32_t>(v),
-                               [](const PostingsTableEntry& e, uint32_t x) { return e.value < x; });
+    auto it =
+        std::lower_bound(h->postings.begin() + static_cast<ptrdiff_t>(lo),
+                         h->postings.begin() + static_cast<ptrdiff_t>(hi), static_cast<uint32_t>(v),
+                         [](const PostingsTableEntry& e, uint32_t x) { return e.value < x; });
     if (it == h->postings.begin() + static_cast<ptrdiff_t>(hi) ||
         it->value != static_cast<uint32_t>(v)) {
       return Roaring();

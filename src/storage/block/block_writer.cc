@@ -120,8 +120,10 @@ Status BlockWriter::AddSeries(const model::Labels& labels, std::span<const Chunk
     while (it.Next()) {
       if (it.t() < chunks[i].min_t || it.t() > chunks[i].max_t ||
           (!samples.empty() && it.t() <= samples.back().timestamp_ms)) {
-        return Status::InvalidArgument("block writer: chunk samples out of order or outside "
-                                       "their bounds in " + labels.ToString());
+        return Status::InvalidArgument(
+            "block writer: chunk samples out of order or outside "
+            "their bounds in " +
+            labels.ToString());
       }
       samples.push_back({it.t(), it.v()});
     }
@@ -142,8 +144,7 @@ Status BlockWriter::AddSeriesSamples(const model::Labels& labels,
   STRATA_RETURN_IF_ERROR(CheckNextSeries(labels));
   for (size_t i = 1; i < samples.size(); ++i) {
     if (samples[i].timestamp_ms <= samples[i - 1].timestamp_ms) {
-      return Status::InvalidArgument("block writer: samples out of order in " +
-                                     labels.ToString());
+      return Status::InvalidArgument("block writer: samples out of order in " + labels.ToString());
     }
   }
   SeriesEntry entry;

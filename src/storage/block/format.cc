@@ -1,19 +1,18 @@
 #include "storage/block/format.h"
 
-#include <functional>
-
 #include <zstd.h>
 
 #include <algorithm>
 #include <bit>
-#include <cmath>
 #include <boost/property_tree/json_parser.hpp>
 #include <boost/property_tree/ptree.hpp>
 #include <charconv>
-#include <map>
-#include <tuple>
+#include <cmath>
 #include <cstdio>
+#include <functional>
+#include <map>
 #include <sstream>
+#include <tuple>
 
 #include "base/coding.h"
 #include "storage/xor_chunk.h"
@@ -49,7 +48,6 @@ bool ParseHex32(std::string_view s, uint32_t* v) {
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
-
 // JSON string escaping for the few free-text fields (source); ids and names are restricted.
 std::string JsonString(std::string_view s) {
   std::string out = "\"";
@@ -80,9 +78,9 @@ bool IsValidFileName(std::string_view name) {
 
 std::string NewBlockId(int64_t time_ms, std::mt19937_64& rng) {
   // 128 bits: 48 of time, 80 random; 26 base32 digits of 5 bits (the first holds 3 bits).
-  unsigned __int128 v = static_cast<unsigned __int128>(static_cast<uint64_t>(time_ms) &
-                                                       ((uint64_t{1} << 48) - 1))
-                        << 80;
+  unsigned __int128 v =
+      static_cast<unsigned __int128>(static_cast<uint64_t>(time_ms) & ((uint64_t{1} << 48) - 1))
+      << 80;
   unsigned __int128 r = (static_cast<unsigned __int128>(rng() & 0xffff) << 64) | rng();
   v |= r;
   std::string out(26, '0');
@@ -236,8 +234,7 @@ Result<BlockMeta> DecodeMeta(std::string_view json) {
   m.format_version = static_cast<uint32_t>(version);
   if (!str("id", &m.id) || !IsValidBlockId(m.id)) return Bad("meta.json: bad id");
   if (!str("node", &m.node) || !IsValidNodeId(m.node)) return Bad("meta.json: bad node");
-  if (!i64("min_time", &m.min_time) || !i64("max_time", &m.max_time) ||
-      m.min_time > m.max_time) {
+  if (!i64("min_time", &m.min_time) || !i64("max_time", &m.max_time) || m.min_time > m.max_time) {
     return Bad("meta.json: bad min_time/max_time");
   }
   if (!i64("resolution_ms", &m.resolution_ms) ||
@@ -245,9 +242,8 @@ Result<BlockMeta> DecodeMeta(std::string_view json) {
     return Bad("meta.json: bad resolution_ms");
   }
   str("source", &m.source);
-  if (!i64("created_ms", &m.created_ms) || !u64("series", &m.series) ||
-      !u64("chunks", &m.chunks) || !u64("samples", &m.samples) ||
-      !u64("index_header_bytes", &m.index_header_bytes)) {
+  if (!i64("created_ms", &m.created_ms) || !u64("series", &m.series) || !u64("chunks", &m.chunks) ||
+      !u64("samples", &m.samples) || !u64("index_header_bytes", &m.index_header_bytes)) {
     return Bad("meta.json: missing counts");
   }
   auto files = tree.get_child_optional("files");
@@ -267,8 +263,7 @@ Result<BlockMeta> DecodeMeta(std::string_view json) {
   }
   const FileInfo* index = m.File("index");
   if (index == nullptr) return Bad("meta.json: no index file");
-  if (m.index_header_bytes < kFileHeaderBytes ||
-      m.index_header_bytes + kTocBytes > index->bytes) {
+  if (m.index_header_bytes < kFileHeaderBytes || m.index_header_bytes + kTocBytes > index->bytes) {
     return Bad("meta.json: index_header_bytes out of range");
   }
   return m;
@@ -388,8 +383,8 @@ std::string EncodeIndex(const std::vector<SeriesEntry>& series) {
   out += postings_bytes;
   toc.toc = out.size();
   start = out.size();
-  for (uint64_t v : {toc.symbols, toc.series_offsets, toc.postings_table, toc.series,
-                     toc.postings, toc.toc}) {
+  for (uint64_t v :
+       {toc.symbols, toc.series_offsets, toc.postings_table, toc.series, toc.postings, toc.toc}) {
     PutFixed64(&out, v);
   }
   out += kTocMagic;
@@ -403,8 +398,8 @@ Result<Toc> DecodeToc(std::string_view bytes, uint64_t index_size) {
   if (body.substr(48) != kTocMagic) return Bad("index: bad toc magic");
   Decoder d(body);
   Toc t;
-  for (uint64_t* v : {&t.symbols, &t.series_offsets, &t.postings_table, &t.series, &t.postings,
-                      &t.toc}) {
+  for (uint64_t* v :
+       {&t.symbols, &t.series_offsets, &t.postings_table, &t.series, &t.postings, &t.toc}) {
     d.GetFixed64(v);
   }
   if (t.symbols != kFileHeaderBytes || !(t.symbols <= t.series_offsets) ||
@@ -493,8 +488,7 @@ Result<IndexHeader> DecodeIndexHeader(std::string_view prefix, uint64_t index_si
   }
   if (postings_bytes > toc_start - h.series_start) return Bad("index: postings past the toc");
   h.postings_start = toc_start - postings_bytes;
-  if (!h.series_offsets.empty() &&
-      h.series_start + h.series_offsets.back() >= h.postings_start) {
+  if (!h.series_offsets.empty() && h.series_start + h.series_offsets.back() >= h.postings_start) {
     return Bad("index: series offsets past the series section");
   }
   return h;
@@ -503,7 +497,8 @@ Result<IndexHeader> DecodeIndexHeader(std::string_view prefix, uint64_t index_si
 Result<SeriesEntry> DecodeSeriesEntry(std::string_view bytes, const IndexHeader& header) {
   Decoder d(bytes);
   uint64_t len;
-  if (!d.GetVarint64(&len) || len + 4 != d.remaining()) return Bad("index: bad series entry length");
+  if (!d.GetVarint64(&len) || len + 4 != d.remaining())
+    return Bad("index: bad series entry length");
   size_t body_start = bytes.size() - d.remaining();
   std::string_view body;
   if (!SplitCrc(bytes.substr(body_start), &body)) return Bad("index: series entry checksum");
@@ -597,17 +592,15 @@ namespace {
 
 // Powers of ten: exact doubles up to 1e22; kNegPow10[k] is the double nearest 10^-k (what the
 // literal 1e-k is).
-constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,
+constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
                              1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
-constexpr double kNegPow10[] = {1e0,   1e-1,  1e-2,  1e-3,  1e-4,  1e-5,  1e-6,
-                                1e-7,  1e-8,  1e-9,  1e-10, 1e-11, 1e-12, 1e-13,
-                                1e-14, 1e-15, 1e-16, 1e-17, 1e-18};
+constexpr double kNegPow10[] = {1e0,   1e-1,  1e-2,  1e-3,  1e-4,  1e-5,  1e-6,  1e-7,  1e-8, 1e-9,
+                                1e-10, 1e-11, 1e-12, 1e-13, 1e-14, 1e-15, 1e-16, 1e-17, 1e-18};
 constexpr int kMaxDecimalDigits = 18;
 constexpr int64_t kMaxMantissa = int64_t{1} << 53;
 
 double DecimalValue(int64_t m, int mode, int k) {
-  return mode == 0 ? static_cast<double>(m) / kPow10[k]
-                   : static_cast<double>(m) * kNegPow10[k];
+  return mode == 0 ? static_cast<double>(m) / kPow10[k] : static_cast<double>(m) * kNegPow10[k];
 }
 
 // The mantissa of `v` for (mode, k), when DecimalValue gives back exactly v.
@@ -649,9 +642,7 @@ double DecimalToDouble(int64_t m, int mode, int k) {
   return k == 0 ? static_cast<double>(m) : DecimalValue(m, mode, k);
 }
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 std::string SealGroup(std::string raw) {
   std::string out;
@@ -687,11 +678,11 @@ Status UnsealGroup(std::string_view stored, std::string* inflated, std::string_v
       ~Ctx() { ZSTD_freeDCtx(ctx); }
     };
     static thread_local Ctx dctx;
-    size_t n = dctx.ctx != nullptr
-                   ? ZSTD_decompressDCtx(dctx.ctx, inflated->data(), inflated->size(),
-                                         payload.data(), payload.size())
-                   : ZSTD_decompress(inflated->data(), inflated->size(), payload.data(),
-                                     payload.size());
+    size_t n =
+        dctx.ctx != nullptr
+            ? ZSTD_decompressDCtx(dctx.ctx, inflated->data(), inflated->size(), payload.data(),
+                                  payload.size())
+            : ZSTD_decompress(inflated->data(), inflated->size(), payload.data(), payload.size());
     if (ZSTD_isError(n) || n != size) return Bad("group: zstd frame does not decode");
     *raw = *inflated;
   } else if (codec == kCodecRaw) {
@@ -701,7 +692,6 @@ Status UnsealGroup(std::string_view stored, std::string* inflated, std::string_v
   }
   return Status::Ok();
 }
-
 
 std::string EncodeGroup(const std::vector<std::string_view>& chunks) {
   std::string raw;
@@ -835,8 +825,8 @@ Status DecodeDecimal(const uint8_t* p, const uint8_t* endp, uint64_t count, cons
 
 }  // namespace
 
-Status DecodeGroupSamples(std::string_view stored, const GroupRef& ref, int64_t start,
-                          int64_t end, std::vector<model::Sample>* out) {
+Status DecodeGroupSamples(std::string_view stored, const GroupRef& ref, int64_t start, int64_t end,
+                          std::vector<model::Sample>* out) {
   std::string inflated;
   std::string_view raw;
   STRATA_RETURN_IF_ERROR(UnsealGroup(stored, &inflated, &raw));

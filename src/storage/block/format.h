@@ -127,7 +127,7 @@ struct Toc {
 // What a reader keeps of a block's index: the prefix [0, toc.series).
 struct IndexHeader {
   std::vector<std::string> symbols;
-  std::vector<uint32_t> series_offsets;  // From the start of the series section.
+  std::vector<uint32_t> series_offsets;      // From the start of the series section.
   std::vector<PostingsTableEntry> postings;  // Sorted by (name, value).
   uint64_t series_start = 0;                 // Absolute offset of the series section.
   uint64_t postings_start = 0;               // Absolute offset of the postings section.
@@ -169,8 +169,8 @@ std::string EncodeSampleGroup(std::span<const model::Sample> samples, uint64_t* 
 // Decodes a stored group, checking crc, codec, sizes, encoding, that it holds `ref.chunks`
 // chunks and `ref.samples` samples in strictly increasing time within [ref.min_time,
 // ref.max_time]; appends the samples with start <= t <= end to *out. Corruption on a mismatch.
-Status DecodeGroupSamples(std::string_view stored, const GroupRef& ref, int64_t start,
-                          int64_t end, std::vector<model::Sample>* out);
+Status DecodeGroupSamples(std::string_view stored, const GroupRef& ref, int64_t start, int64_t end,
+                          std::vector<model::Sample>* out);
 
 // The group envelope: codec byte (zstd when it saves at least 1/8), payload, crc. UnsealGroup
 // checks crc and codec and returns the raw group bytes in *raw (pointing into `stored` or into
@@ -190,7 +190,12 @@ inline constexpr int64_t kMaxDecimalMantissa = int64_t{1} << 53;
 // Which float columns of an aggregate group to decode (the rest are left 0): a view reads only
 // what it needs.
 enum WindowColumn : uint32_t {
-  kColSum = 1, kColMin = 2, kColMax = 4, kColFirst = 8, kColLast = 16, kColInc = 32,
+  kColSum = 1,
+  kColMin = 2,
+  kColMax = 4,
+  kColFirst = 8,
+  kColLast = 16,
+  kColInc = 32,
   kAllColumns = 63,
 };
 

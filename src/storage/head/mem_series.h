@@ -43,8 +43,8 @@ class MemSeries {
   const std::vector<SymbolPair>& labels() const { return labels_; }
 
   // --- Commit protocol state (guarded by Head::commit_mu_). ---
-  bool logged = false;          // A series record for it is in the WAL.
-  bool has_pending = false;     // pending_t/pending_v describe the newest accepted sample.
+  bool logged = false;       // A series record for it is in the WAL.
+  bool has_pending = false;  // pending_t/pending_v describe the newest accepted sample.
   int64_t pending_t = 0;
   uint64_t pending_v_bits = 0;
 

@@ -27,8 +27,7 @@ Roaring PostingsIndex::All() const {
   return all_;
 }
 
-Roaring PostingsIndex::UnionWhere(uint32_t name,
-                                           const std::function<bool(uint32_t)>& pred) const {
+Roaring PostingsIndex::UnionWhere(uint32_t name, const std::function<bool(uint32_t)>& pred) const {
   ReaderLock lock(&mu_);
   auto it = postings_.find(name);
   if (it == postings_.end()) return {};

@@ -35,8 +35,7 @@ void SeriesMap::SetById(uint32_t id, MemSeries* s) {
   (*block)[id & (kBlockSize - 1)].store(s, std::memory_order_release);
   // Raise the id limit so iteration covers `id` (a CAS maximum).
   uint32_t limit = next_id_.load(std::memory_order_acquire);
-  while (limit <= id &&
-         !next_id_.compare_exchange_weak(limit, id + 1, std::memory_order_acq_rel)) {
+  while (limit <= id && !next_id_.compare_exchange_weak(limit, id + 1, std::memory_order_acq_rel)) {
   }
 }
 

@@ -1,14 +1,14 @@
 // SymbolTable: interns label strings so each distinct name or value is stored once in the head.
 // Ids are dense uint32 starting at 0 and never reused. Each Intern() counts a reference; when
-// Release() drops the last one the string is freed (its id stays retired). Thread-safe: lookups take a shared lock,
-// inserts an exclusive one. Returned string_views stay valid for the table's lifetime (strings
-// live in stable blocks that never move).
+// Release() drops the last one the string is freed (its id stays retired). Thread-safe: lookups
+// take a shared lock, inserts an exclusive one. Returned string_views stay valid for the table's
+// lifetime (strings live in stable blocks that never move).
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
 
-#include <cstdint>
 #include <atomic>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>

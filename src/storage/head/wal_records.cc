@@ -25,7 +25,8 @@ void EncodeSamplesRecord(const std::vector<SampleRecordEntry>& samples, std::str
   for (const auto& s : samples) {
     PutVarint64(out, s.id);
     // Wrapping subtraction: any pair of int64 timestamps round-trips.
-    PutVarsint64(out, static_cast<int64_t>(static_cast<uint64_t>(s.t) - static_cast<uint64_t>(base)));
+    PutVarsint64(out,
+                 static_cast<int64_t>(static_cast<uint64_t>(s.t) - static_cast<uint64_t>(base)));
     PutFixed64(out, s.v_bits);
   }
 }

@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
-#include "storage/objstore/metrics.h"
 #include "storage/object_store.h"
+#include "storage/objstore/metrics.h"
 
 namespace strata::storage::objstore {
 

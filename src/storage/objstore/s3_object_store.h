@@ -10,9 +10,9 @@
 #include <memory>
 #include <string>
 
+#include "storage/object_store.h"
 #include "storage/objstore/http_client.h"
 #include "storage/objstore/metrics.h"
-#include "storage/object_store.h"
 #include "storage/objstore/sigv4.h"
 
 namespace strata::storage::objstore {

@@ -75,8 +75,8 @@ Status CheckpointWriter::Commit() {
     return ErrnoStatus("rename " + tmp_path_ + " to", final_path_, err);
   }
   STRATA_RETURN_IF_ERROR(SyncDir(dir_));
-  STRATA_LOG(kInfo, "wal") << "wrote checkpoint" << LogKV("dir", dir_)
-                           << LogKV("checkpoint", upto_) << LogKV("records", records_);
+  STRATA_LOG(kInfo, "wal") << "wrote checkpoint" << LogKV("dir", dir_) << LogKV("checkpoint", upto_)
+                           << LogKV("records", records_);
   // The new checkpoint is durable; older ones (and their leftovers) are now redundant.
   STRATA_ASSIGN_OR_RETURN(DirContents contents, ListDir(dir_));
   for (int c : contents.checkpoints) {

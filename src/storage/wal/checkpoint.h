@@ -5,8 +5,8 @@
 
 #include <memory>
 #include <span>
-#include <string_view>
 #include <string>
+#include <string_view>
 
 #include "base/result.h"
 #include "base/status.h"
@@ -25,8 +25,7 @@ class SegmentSetWriter;
 class CheckpointWriter {
  public:
   // Same errors as WriteCheckpointDir before any record is written.
-  static Result<std::unique_ptr<CheckpointWriter>> Begin(const std::string& dir,
-                                                         int upto_segment);
+  static Result<std::unique_ptr<CheckpointWriter>> Begin(const std::string& dir, int upto_segment);
   ~CheckpointWriter();
   CheckpointWriter(const CheckpointWriter&) = delete;
   CheckpointWriter& operator=(const CheckpointWriter&) = delete;

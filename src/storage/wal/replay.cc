@@ -1,13 +1,12 @@
 // Directory-level recovery: newest checkpoint, then segments above it, in order.
 #include "storage/wal/replay.h"
 
-#include <chrono>
-#include <ctime>
-
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <system_error>
 #include <vector>
@@ -182,8 +181,8 @@ Status ReadFinishedSegments(const std::string& dir, int upto_segment, const Reco
     if (s <= checkpoint || s > upto_segment) continue;
     if (salvage) {
       std::vector<SalvagedRange> ranges;
-      auto scan = ReadSegmentSalvaging(JoinPath(dir, SegmentName(s)), /*may_be_torn=*/false,
-                                       fn, &ranges);
+      auto scan =
+          ReadSegmentSalvaging(JoinPath(dir, SegmentName(s)), /*may_be_torn=*/false, fn, &ranges);
       if (!scan.ok()) return scan.status().WithContext("reading wal " + Where(s, 0));
       continue;
     }

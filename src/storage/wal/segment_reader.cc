@@ -285,8 +285,7 @@ uint64_t CountRecordStarts(const uint8_t* page, size_t len, size_t pos) {
 }  // namespace
 
 Result<SegmentScan> ReadSegmentSalvaging(const std::string& path, bool may_be_torn,
-                                         const RecordFn& fn,
-                                         std::vector<SalvagedRange>* salvaged) {
+                                         const RecordFn& fn, std::vector<SalvagedRange>* salvaged) {
   STRATA_ASSIGN_OR_RETURN(File f, File::Open(path, O_RDONLY));
   SegmentScan scan;
   STRATA_ASSIGN_OR_RETURN(const bool has_records, CheckHeader(f, path, may_be_torn, &scan));
@@ -298,8 +297,8 @@ Result<SegmentScan> ReadSegmentSalvaging(const std::string& path, bool may_be_to
   while (page_start < size) {
     const size_t len = static_cast<size_t>(std::min<uint64_t>(kPageSize, size - page_start));
     STRATA_RETURN_IF_ERROR(f.PReadFull(page_start, std::span<uint8_t>(page.data(), len)));
-    STRATA_RETURN_IF_ERROR(parser.ParsePage(page.data(), len, page_start,
-                                            page_start == 0 ? kSegmentHeaderSize : 0));
+    STRATA_RETURN_IF_ERROR(
+        parser.ParsePage(page.data(), len, page_start, page_start == 0 ? kSegmentHeaderSize : 0));
     if (!parser.bad()) {
       page_start += kPageSize;
       continue;

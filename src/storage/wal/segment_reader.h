@@ -61,8 +61,7 @@ Result<SegmentScan> ReadSegment(const std::string& path, bool may_be_torn, const
 // skips that continuation). The scan then ends kClean or, for damage at the end of the last
 // segment that nothing valid follows, kTorn as in ReadSegment. Never changes the file.
 Result<SegmentScan> ReadSegmentSalvaging(const std::string& path, bool may_be_torn,
-                                         const RecordFn& fn,
-                                         std::vector<SalvagedRange>* salvaged);
+                                         const RecordFn& fn, std::vector<SalvagedRange>* salvaged);
 
 // The previous segment's size recorded in the header of the segment at `path`, or nullopt if
 // the header records none or is incomplete or invalid (ReadSegment reports those). IOError.
