@@ -235,6 +235,14 @@ TEST(TlsAuthTest, PrometheusRemoteWritesOverTlsWithBasicAuth) {
   r = Https(port, ca, "/-/healthy", "prom", "s3cret");
   EXPECT_EQ(r.status, 200) << r.error;
   EXPECT_NE(r.headers.find("X-Frame-Options: deny"), std::string::npos) << r.headers;
+  // The web UI goes through the same TLS and authentication as the API.
+  for (const char* page : {"/graph", "/static/app.js"}) {
+    r = Https(port, ca, page);
+    EXPECT_EQ(r.status, 401) << page << " " << r.error;
+    r = Https(port, ca, page, "prom", "s3cret");
+    EXPECT_EQ(r.status, 200) << page << " " << r.error;
+    EXPECT_FALSE(r.body.empty()) << page;
+  }
   // Admin and lifecycle endpoints are off by default, answering as Prometheus does.
   r = Https(port, ca, "/api/v1/admin/tsdb/delete_series?match[]=up", "prom", "s3cret", true);
   EXPECT_EQ(r.status, 503);
