@@ -470,12 +470,18 @@ Status WarmStore::Impl::DropPartition(int64_t part) {
     partitions_.erase(part);
   }
   // Reclaim the space: drop whole files in the range, rewrite the rest, then flush every
-  // family so the log files holding the dropped data can go too.
+  // family so the log files holding the dropped data can go too. Whole files go only while no
+  // query holds a snapshot (a series set selected before this drop reads through one, and
+  // DeleteFilesInRange ignores snapshots); otherwise the compaction keeps what a snapshot still
+  // sees and a later compaction reclaims it. A snapshot taken after the batch above cannot see
+  // the dropped data, so the check needs no lock against new ones.
+  uint64_t snapshots = 0;
+  if (!db_->GetIntProperty(rocksdb::DB::Properties::kNumSnapshots, &snapshots)) snapshots = 1;
   const rocksdb::Slice lo_s(lo), hi_s(hi);
   rocksdb::CompactRangeOptions cro;
   cro.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
   for (warm::CfIndex i : {warm::kChunksCf, warm::kPostingsCf}) {
-    rs = rocksdb::DeleteFilesInRange(db_.get(), cf(i), &lo_s, &hi_s);
+    if (snapshots == 0) rs = rocksdb::DeleteFilesInRange(db_.get(), cf(i), &lo_s, &hi_s);
     if (rs.ok()) rs = db_->CompactRange(cro, cf(i), &lo_s, &hi_s);
     if (!rs.ok()) return warm::FromRocks(rs, dir_, what + ": compact");
   }

@@ -41,8 +41,13 @@ class WarmSeriesSet final : public SeriesSet {
     std::vector<int64_t> parts;  // Partitions whose postings hold the series, ascending.
   };
 
-  WarmSeriesSet(const WarmStore::Impl* impl, std::vector<Entry> entries, int64_t start, int64_t end)
-      : impl_(impl), entries_(std::move(entries)), start_(start), end_(end) {}
+  WarmSeriesSet(const WarmStore::Impl* impl, std::vector<Entry> entries, int64_t start, int64_t end,
+                std::shared_ptr<const rocksdb::Snapshot> snapshot)
+      : impl_(impl),
+        entries_(std::move(entries)),
+        start_(start),
+        end_(end),
+        snapshot_(std::move(snapshot)) {}
 
   bool Next() override {
     if (next_ >= entries_.size()) return false;
@@ -52,7 +57,9 @@ class WarmSeriesSet final : public SeriesSet {
   const model::Labels& labels() const override { return entries_[cur_].labels; }
   Status ReadSamples(std::vector<model::Sample>* out) override {
     const Entry& e = entries_[cur_];
-    return impl_->ReadSeriesSamples(e.id, e.parts, start_, end_, out);
+    // As of Select: a warm-to-cold move may drop the partition before this read, after the
+    // cold tier's part of the same query was selected without the new block.
+    return impl_->ReadSeriesSamples(e.id, e.parts, start_, end_, snapshot_.get(), out);
   }
   Status status() const override { return Status::Ok(); }
 
@@ -61,6 +68,7 @@ class WarmSeriesSet final : public SeriesSet {
   std::vector<Entry> entries_;
   int64_t start_;
   int64_t end_;
+  std::shared_ptr<const rocksdb::Snapshot> snapshot_;
   size_t next_ = 0;
   size_t cur_ = 0;
 };
@@ -214,8 +222,10 @@ Result<std::vector<model::Labels>> WarmStore::Impl::LoadLabels(
 Result<std::unique_ptr<SeriesSet>> WarmStore::Impl::Select(const model::Matchers& matchers,
                                                            const SelectHints& hints) const {
   STRATA_RETURN_IF_ERROR(CheckSelectorMatchers(matchers));
+  // Before the partition list is read, so every partition listed is readable through it.
+  std::shared_ptr<const rocksdb::Snapshot> snapshot = TakeSnapshot();
   ReaderLock life(&life_mu_);
-  if (db_ == nullptr) return ClosedError();
+  if (db_ == nullptr || snapshot == nullptr) return ClosedError();
   std::map<uint64_t, std::vector<int64_t>> parts_by_id;
   for (const WarmPartitionInfo& p : Overlapping(hints.start_ms, hints.end_ms)) {
     STRATA_ASSIGN_OR_RETURN(Roaring ids, ResolveInPartition(p.start, matchers));
@@ -235,18 +245,30 @@ Result<std::unique_ptr<SeriesSet>> WarmStore::Impl::Select(const model::Matchers
             [](const WarmSeriesSet::Entry& a, const WarmSeriesSet::Entry& b) {
               return a.labels < b.labels;
             });
-  return std::unique_ptr<SeriesSet>(
-      std::make_unique<WarmSeriesSet>(this, std::move(entries), hints.start_ms, hints.end_ms));
+  return std::unique_ptr<SeriesSet>(std::make_unique<WarmSeriesSet>(
+      this, std::move(entries), hints.start_ms, hints.end_ms, std::move(snapshot)));
+}
+
+std::shared_ptr<const rocksdb::Snapshot> WarmStore::Impl::TakeSnapshot() const {
+  ReaderLock life(&life_mu_);
+  if (db_ == nullptr) return nullptr;
+  const rocksdb::Snapshot* s = db_->GetSnapshot();
+  return std::shared_ptr<const rocksdb::Snapshot>(s, [this](const rocksdb::Snapshot* snap) {
+    ReaderLock life(&life_mu_);
+    if (db_ != nullptr) db_->ReleaseSnapshot(snap);
+  });
 }
 
 Status WarmStore::Impl::ReadSeriesSamples(uint64_t id, std::span<const int64_t> parts,
                                           int64_t start, int64_t end,
+                                          const rocksdb::Snapshot* snapshot,
                                           std::vector<model::Sample>* out) const {
   out->clear();
   ReaderLock life(&life_mu_);
   if (db_ == nullptr) return ClosedError();
   rocksdb::ReadOptions ro;
   ro.prefix_same_as_start = true;
+  ro.snapshot = snapshot;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(warm::kChunksCf)));
   std::vector<warm::RecordChunk> chunks;
   for (int64_t part : parts) {
@@ -333,7 +355,7 @@ Result<std::vector<WarmChunk>> WarmStore::Impl::PartitionChunks(int64_t part, ui
   int64_t start = out.front().min_t, end = INT64_MIN;
   for (const auto& c : out) end = std::max(end, c.max_t);
   std::vector<int64_t> parts = {part};
-  STRATA_RETURN_IF_ERROR(ReadSeriesSamples(id, parts, start, end, &samples));
+  STRATA_RETURN_IF_ERROR(ReadSeriesSamples(id, parts, start, end, nullptr, &samples));
   std::vector<WarmChunk> merged;
   XorChunk chunk;
   auto app = XorAppender::Open(&chunk);

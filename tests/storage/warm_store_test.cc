@@ -368,6 +368,42 @@ TEST(WarmStoreTest, NegativeTimesAndPartitions) {
   EXPECT_EQ(store->Stats().partitions[0].start, -2 * kWidth);
 }
 
+// A query selects the warm tier, then a warm-to-cold move drops the partition before the query
+// reads the samples: the series set reads as of its Select, so nothing goes missing (the cold
+// tier's part of the same query was selected before the new block existed).
+TEST(WarmStoreTest, ASeriesSetStillReadsAPartitionDroppedAfterItsSelect) {
+  testutil::TempDir dir;
+  auto store = OpenStore(dir.path());
+  ASSERT_NE(store, nullptr);
+  const Labels ls = L({{"__name__", "x"}, {"job", "j"}});
+  std::vector<Sample> samples = Ramp(0, 9000, 1000);
+  ASSERT_TRUE(
+      store->WriteRange(0, kWidth, std::vector<WarmSeriesData>{{ls, {MakeChunk(samples)}}}).ok());
+  SelectHints hints;
+  hints.start_ms = INT64_MIN;
+  hints.end_ms = INT64_MAX;
+  Result<std::unique_ptr<SeriesSet>> set = store->Select({Matcher::Equal("job", "j")}, hints);
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  Result<bool> dropped = store->DropPartition(0);
+  ASSERT_TRUE(dropped.ok()) << dropped.status().ToString();
+  EXPECT_TRUE(*dropped);
+  ASSERT_TRUE((*set)->Next());
+  std::vector<Sample> got;
+  ASSERT_TRUE((*set)->ReadSamples(&got).ok());
+  EXPECT_TRUE(SameSamples(samples, got));
+  set->reset();  // Releases the snapshot.
+  // A Select after the drop finds nothing, and a later drop reclaims the files again.
+  EXPECT_TRUE(SelectAll(*store, {Matcher::Equal("job", "j")}, INT64_MIN, INT64_MAX).empty());
+  ASSERT_TRUE(store
+                  ->WriteRange(kWidth, 2 * kWidth,
+                               std::vector<WarmSeriesData>{
+                                   {ls, {MakeChunk(Ramp(kWidth, kWidth + 5000, 1000))}}})
+                  .ok());
+  ASSERT_TRUE(store->DropPartition(kWidth).ok());
+  EXPECT_TRUE(store->Stats().partitions.empty());
+  EXPECT_TRUE(store->Close().ok());
+}
+
 TEST(WarmStoreTest, RepeatedWriteRangeIsIdempotent) {
   testutil::TempDir dir;
   auto store = OpenStore(dir.path());

@@ -67,9 +67,18 @@ class WarmStore::Impl {
 
   // The samples of series `id` in [start, end], read from the partitions starting at `parts`
   // (ascending), merged by time with repeated timestamps dropped (the first one read wins).
-  // Takes life_mu_ itself: Unavailable after Close.
+  // Reads as of `snapshot` (null: the latest state). Takes life_mu_ itself: Unavailable after
+  // Close.
   Status ReadSeriesSamples(uint64_t id, std::span<const int64_t> parts, int64_t start, int64_t end,
+                           const rocksdb::Snapshot* snapshot,
                            std::vector<model::Sample>* out) const;
+
+  // A RocksDB snapshot for a series set's lazy reads, released when the last holder drops it
+  // (a no-op once the store is closed). A partition dropped after it was taken stays readable
+  // through it: DropPartition's range deletes respect snapshots, and it leaves the files in the
+  // range for later compactions while any snapshot lives (DeleteFilesInRange does not respect
+  // them). Null when the store is closed.
+  std::shared_ptr<const rocksdb::Snapshot> TakeSnapshot() const;
 
  private:
   struct PendingIds;
