@@ -19,7 +19,7 @@ import urllib.parse
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -129,7 +129,14 @@ def main():
         opts.binary_location = shutil.which("chromium")
         opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
-        wait = WebDriverWait(driver, 30)
+        # The page re-renders lists (autocomplete, tables) while a check reads them: read
+        # texts in one script call, and retry a check that met a replaced element.
+        stale = (StaleElementReferenceException,)
+        wait = WebDriverWait(driver, 30, ignored_exceptions=stale)
+
+        def texts(css):
+            return driver.execute_script(
+                "return Array.from(document.querySelectorAll(arguments[0]), e => e.innerText)", css)
 
         def console_errors():
             # The bad query's 400 is logged by Chrome as a failed resource load: expected.
@@ -156,7 +163,7 @@ def main():
         canvas = driver.find_elements(By.CSS_SELECTOR, ".graph canvas")[-1]
         webdriver.ActionChains(driver).move_to_element_with_offset(canvas, 100, 0).perform()
         try:
-            WebDriverWait(driver, 5).until(
+            WebDriverWait(driver, 5, ignored_exceptions=stale).until(
                 lambda d: d.find_element(By.CSS_SELECTOR, ".hover").is_displayed())
             hover = driver.find_element(By.CSS_SELECTOR, ".hover").text
             check("value:" in hover and "test_gauge" in hover and "UTC" in hover,
@@ -168,7 +175,7 @@ def main():
         # 2. Table view: the instant values.
         driver.find_element(By.CSS_SELECTOR, ".tab-table").click()
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".result-table tbody tr"))
-        rows = [r.text for r in driver.find_elements(By.CSS_SELECTOR, ".result-table tbody tr")]
+        rows = [r.replace("\t", " ").strip() for r in texts(".result-table tbody tr")]
         check(len(rows) == 3, f"table has 3 rows: {rows}")
         check(all(r.endswith(v) for r, v in zip(sorted(rows), ("10", "20", "30"))),
               f"table values are 10, 20, 30: {rows}")
@@ -179,21 +186,20 @@ def main():
         ta.clear()
         ta.send_keys("test_ga")
         wait.until(lambda d: any(e.is_displayed() for e in d.find_elements(By.CSS_SELECTOR, ".autocomplete")))
-        items = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".autocomplete div")]
+        items = texts(".autocomplete div")
         check(any(i.startswith("test_gauge") for i in items), f"autocomplete offers test_gauge: {items}")
         ta.send_keys(Keys.TAB)
         check(ta.get_attribute("value") == "test_gauge", "Tab accepts the completion")
         ta.send_keys("{inst")
-        wait.until(lambda d: any("instance" in e.text for e in d.find_elements(By.CSS_SELECTOR, ".autocomplete div")))
+        wait.until(lambda d: any("instance" in t for t in texts(".autocomplete div")))
         ta.send_keys(Keys.TAB, '="')
-        wait.until(lambda d: any("i002" in e.text for e in d.find_elements(By.CSS_SELECTOR, ".autocomplete div")))
+        wait.until(lambda d: any("i002" in t for t in texts(".autocomplete div")))
         check(True, "autocomplete offers label names and values")
         ta.send_keys(Keys.ESCAPE)
         ta.send_keys(Keys.CONTROL, "a")
         ta.send_keys("sum(test_gauge)", Keys.ENTER)
-        wait.until(lambda d: [r.text for r in d.find_elements(By.CSS_SELECTOR, ".result-table tbody tr")]
-                   and d.find_element(By.CSS_SELECTOR, ".result-table tbody tr").text.endswith("60")
-                   and len(d.find_elements(By.CSS_SELECTOR, ".result-table tbody tr")) == 1)
+        wait.until(lambda d: (lambda rows: len(rows) == 1 and rows[0].rstrip().endswith("60"))(
+            texts(".result-table tbody tr")))
         check(True, "sum(test_gauge) typed and run shows one row of 60")
 
         # 4. A bad query shows Prometheus' error.
