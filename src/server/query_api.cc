@@ -3,6 +3,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <functional>
 
 #include "base/clock.h"
 #include "base/float_format.h"
@@ -171,6 +172,26 @@ bool WantsStats(const Params& params) {
   return v != nullptr && !v->empty();
 }
 
+// Runs a query with `opts` (plus its infos and stats) and writes the answer: the result, the
+// stats when asked for, the infos; or the query's error.
+void Answer(const Params& params, query::QueryOptions* opts, HttpResponse* res,
+            const std::function<Result<query::QueryValue>(const query::QueryOptions&)>& run) {
+  std::vector<std::string> infos;
+  opts->infos = &infos;
+  query::QueryStats stats;
+  opts->stats = &stats;
+  const auto began = std::chrono::steady_clock::now();
+  auto result = run(*opts);
+  if (!result.ok()) return SetQueryError(res, result.status());
+  std::string data = EncodeQueryResult(*result);
+  if (WantsStats(params)) {
+    data =
+        WithStats(std::move(data), stats,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+  }
+  SetJsonSuccess(res, data, {}, infos);
+}
+
 }  // namespace
 
 void QueryApi::Register(Router* router) {
@@ -196,20 +217,9 @@ void QueryApi::Query(const HttpRequest& req, HttpResponse* res) const {
   opts.timeout = std::min(*timeout, engine_->options().timeout);
   if (opts.timeout.count() == 0) opts.timeout = engine_->options().timeout;
   if (Status r = ResolutionParam(*params, &opts); !r.ok()) return SetStatusError(res, r);
-  std::vector<std::string> infos;
-  opts.infos = &infos;
-  query::QueryStats stats;
-  opts.stats = &stats;
-  const auto began = std::chrono::steady_clock::now();
-  auto result = engine_->InstantQuery(*querier_, q ? *q : "", *t, opts);
-  if (!result.ok()) return SetQueryError(res, result.status());
-  std::string data = EncodeQueryResult(*result);
-  if (WantsStats(*params)) {
-    data =
-        WithStats(std::move(data), stats,
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
-  }
-  SetJsonSuccess(res, data, {}, infos);
+  Answer(*params, &opts, res, [&](const query::QueryOptions& o) {
+    return engine_->InstantQuery(*querier_, q ? *q : "", *t, o);
+  });
 }
 
 void QueryApi::QueryRange(const HttpRequest& req, HttpResponse* res) const {
@@ -255,21 +265,10 @@ void QueryApi::QueryRange(const HttpRequest& req, HttpResponse* res) const {
   opts.timeout = std::min(*timeout, engine_->options().timeout);
   if (opts.timeout.count() == 0) opts.timeout = engine_->options().timeout;
   if (Status r = ResolutionParam(*params, &opts); !r.ok()) return SetStatusError(res, r);
-  std::vector<std::string> infos;
-  opts.infos = &infos;
   const std::string* q = params->Get("query");
-  query::QueryStats stats;
-  opts.stats = &stats;
-  const auto began = std::chrono::steady_clock::now();
-  auto result = engine_->RangeQuery(*querier_, q ? *q : "", *start, *end, *step, opts);
-  if (!result.ok()) return SetQueryError(res, result.status());
-  std::string data = EncodeQueryResult(*result);
-  if (WantsStats(*params)) {
-    data =
-        WithStats(std::move(data), stats,
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
-  }
-  SetJsonSuccess(res, data, {}, infos);
+  Answer(*params, &opts, res, [&](const query::QueryOptions& o) {
+    return engine_->RangeQuery(*querier_, q ? *q : "", *start, *end, *step, o);
+  });
 }
 
 void QueryApi::FormatQuery(const HttpRequest& req, HttpResponse* res) const {
