@@ -122,6 +122,10 @@ TEST(DataDirIntegrationTest, BadStorageFlagsAreUsageErrors) {
       {{"--storage.retention.5m", "5d"}, "must be longer than --downsample.1h-after"},
       {{"--downsample.5m-after", "later"}, "--downsample.5m-after"},
       {{"--query.max-source-resolution", "fast"}, "use raw (or 0s), 5m, 1h or auto"},
+      // Unsigned limits refuse a sign (CLI11 would read -1 as the largest value: no limit).
+      {{"--storage.max-series=-1"}, "must be a non-negative integer without a sign, got -1"},
+      {{"--ingest.max-samples-per-request", "+5"}, "without a sign, got +5"},
+      {{"--ingest.max-label-value-length", "x"}, "--ingest.max-label-value-length"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> args = {"serve", "--listen", "127.0.0.1:0", "--data-dir", data};
