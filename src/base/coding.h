@@ -90,6 +90,10 @@ class Decoder {
     return true;
   }
   bool GetVarint64(uint64_t* v) {
+    if (p_ < end_ && *p_ < 0x80) {  // One byte: the common case, without the loop.
+      *v = *p_++;
+      return true;
+    }
     uint64_t result = 0;
     for (int shift = 0; shift <= 63 && p_ < end_; shift += 7) {
       uint64_t byte = *p_++;

@@ -113,8 +113,14 @@ class ColdSeriesSet final : public SeriesSet {
   // windows), then the view of them that the selector's function reads.
   Status ReadView(const ColdSeries& s, std::vector<std::vector<BlockReader::Bytes>>& groups,
                   std::vector<model::Sample>* out) {
-    std::vector<AggrWindow> windows;
-    std::vector<model::Sample> raw;
+    std::vector<AggrWindow>& windows = windows_;
+    windows.clear();
+    size_t total = 0;
+    for (const auto& part : s.parts) {
+      for (const GroupRef& ref : part.second) total += ref.samples;
+    }
+    windows.reserve(total);
+    std::vector<model::Sample>& raw = raw_;
     for (size_t p = 0; p < s.parts.size(); ++p) {
       const BlockReader* block = s.parts[p].first;
       for (size_t g = 0; g < s.parts[p].second.size(); ++g) {
@@ -133,9 +139,10 @@ class ColdSeriesSet final : public SeriesSet {
     }
     // Parts come from different blocks in time order; keep the first of any that overlap (a
     // retried move's duplicate).
-    std::stable_sort(windows.begin(), windows.end(), [](const AggrWindow& a, const AggrWindow& b) {
-      return a.first_t < b.first_t;
-    });
+    auto by_first = [](const AggrWindow& a, const AggrWindow& b) { return a.first_t < b.first_t; };
+    if (!std::is_sorted(windows.begin(), windows.end(), by_first)) {
+      std::stable_sort(windows.begin(), windows.end(), by_first);
+    }
     size_t kept = 0;
     for (size_t i = 0; i < windows.size(); ++i) {
       if (kept > 0 && windows[i].first_t <= windows[kept - 1].end_t()) continue;
@@ -188,6 +195,9 @@ class ColdSeriesSet final : public SeriesSet {
   int64_t end_;
   AggrView view_;
   std::vector<uint32_t> counts_;
+  // Scratch of ReadView, kept between series to save allocations.
+  std::vector<AggrWindow> windows_;
+  std::vector<model::Sample> raw_;
   size_t next_ = 0;
   size_t cur_ = 0;
   // Series index -> per part, per group, the stored group bytes.

@@ -117,8 +117,11 @@ void AppendView(std::span<const AggrWindow> windows, AggrView view, int64_t star
       counts->push_back(static_cast<uint32_t>(std::min<uint64_t>(count, UINT32_MAX)));
     }
   };
+  out->reserve(out->size() +
+               (view == AggrView::kLast || view == AggrView::kCounter ? 2 : 1) * windows.size());
   // The counter view's value at each window's last sample, anchored at the end.
-  std::vector<double> c;
+  thread_local std::vector<double> c;
+  c.clear();
   if (view == AggrView::kCounter && !windows.empty()) {
     c.resize(windows.size());
     c.back() = windows.back().last;

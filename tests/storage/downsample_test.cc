@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <random>
 
+#include "base/coding.h"
 #include "storage/block/block_writer.h"
 #include "storage/block/format.h"
 #include "storage/cold_store.h"
@@ -288,6 +289,50 @@ TEST(AggregateGroupTest, EveryByteFlipIsCorruptionOrTheSameAnswer) {
         block::DecodeGroupWindows(stored.substr(0, n), RefOf(w), k5m, INT64_MIN, INT64_MAX, &back)
             .ok());
   }
+}
+
+// A group whose times would overflow int64 (a span below the smallest time, a stale marker
+// past the largest) is Corruption, computed without signed overflow (UBSan checks this).
+TEST(AggregateGroupTest, TimesThatOverflowAreCorruption) {
+  auto group = [](int64_t last_t, uint64_t span, uint64_t stale) {
+    std::string raw;
+    raw.push_back(static_cast<char>(block::kEncodingAggregate));
+    PutVarint64(&raw, 1);
+    std::string times;
+    PutVarsint64(&times, last_t);
+    PutVarint64(&times, span);
+    PutVarint64(&times, stale);
+    PutVarint64(&times, 1);  // count
+    PutLengthPrefixed(&raw, times);
+    for (int c = 0; c < 6; ++c) {
+      std::string col;
+      col.push_back(0);  // XOR column: one value, 0.
+      PutVarint64(&col, 0);
+      PutLengthPrefixed(&raw, col);
+    }
+    return block::SealGroup(std::move(raw));
+  };
+  block::GroupRef ref;
+  ref.min_time = INT64_MIN;
+  ref.max_time = INT64_MAX;
+  ref.samples = 1;
+  ref.chunks = 1;
+  std::vector<AggrWindow> back;
+  // The builder is right: a sane window decodes.
+  ASSERT_TRUE(
+      block::DecodeGroupWindows(group(1000 * k5m + 5, 5, 0), ref, k5m, INT64_MIN, INT64_MAX, &back)
+          .ok());
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].first_t, 1000 * k5m);
+  // On Corruption *out keeps what it held before the call, and only that.
+  EXPECT_TRUE(
+      block::DecodeGroupWindows(group(INT64_MIN + 3, 10, 0), ref, k5m, INT64_MIN, INT64_MAX, &back)
+          .IsCorruption());
+  EXPECT_TRUE(
+      block::DecodeGroupWindows(group(INT64_MAX - 3, 0, 10), ref, k5m, INT64_MIN, INT64_MAX, &back)
+          .IsCorruption());
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].first_t, 1000 * k5m);
 }
 
 class DownsampledBlockTest : public ::testing::Test {

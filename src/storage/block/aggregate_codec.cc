@@ -1,6 +1,7 @@
 // The aggregate encoding (3) of downsampled blocks' groups: docs/format/block.md.
 #include <bit>
 #include <cstring>
+#include <span>
 
 #include "base/coding.h"
 #include "storage/block/format.h"
@@ -52,7 +53,7 @@ std::string EncodeColumn(std::span<const AggrWindow> w, double AggrWindow::*fiel
   return out;
 }
 
-Status DecodeColumn(std::string_view bytes, std::vector<AggrWindow>* w, double AggrWindow::*field) {
+Status DecodeColumn(std::string_view bytes, std::span<AggrWindow> w, double AggrWindow::*field) {
   Decoder d(bytes);
   uint8_t kind;
   if (!d.GetByte(&kind)) return Bad("empty column");
@@ -63,7 +64,7 @@ Status DecodeColumn(std::string_view bytes, std::vector<AggrWindow>* w, double A
       return Bad("bad decimal column scale");
     }
     int64_t m = 0;
-    for (auto& x : *w) {
+    for (auto& x : w) {
       int64_t delta;
       if (!d.GetVarsint64(&delta)) return Bad("truncated column");
       if (__builtin_add_overflow(m, delta, &m) || m >= kMaxDecimalMantissa ||
@@ -74,7 +75,7 @@ Status DecodeColumn(std::string_view bytes, std::vector<AggrWindow>* w, double A
     }
   } else if (kind == kColumnXor) {
     uint64_t prev = 0;
-    for (auto& x : *w) {
+    for (auto& x : w) {
       uint64_t b;
       if (!d.GetVarint64(&b)) return Bad("truncated column");
       prev ^= b;
@@ -84,6 +85,88 @@ Status DecodeColumn(std::string_view bytes, std::vector<AggrWindow>* w, double A
     return Bad("unknown column kind " + std::to_string(kind));
   }
   if (!d.empty()) return Bad("trailing bytes in a column");
+  return Status::Ok();
+}
+
+Status DecodeInto(std::string_view raw, const GroupRef& ref, int64_t resolution_ms, int64_t start,
+                  int64_t end, std::vector<AggrWindow>* out, uint32_t columns) {
+  if (resolution_ms <= 0) return Bad("aggregate group in a raw block");
+  Decoder d(raw);
+  uint8_t encoding;
+  uint64_t n;
+  if (!d.GetByte(&encoding)) return Bad("empty");
+  if (encoding != kEncodingAggregate) {
+    return Bad("encoding " + std::to_string(encoding) + " in a downsampled block");
+  }
+  // Every window takes at least 4 bytes of times and counts.
+  if (!d.GetVarint64(&n) || n == 0 || n > kMaxGroupSamples || n > raw.size() / 4) {
+    return Bad("bad window count");
+  }
+  if (n != ref.samples || ref.chunks != 1) return Bad("window count differs from the index");
+  std::string_view times;
+  if (!d.GetLengthPrefixed(&times)) return Bad("truncated times");
+  const size_t base = out->size();
+  out->resize(base + static_cast<size_t>(n));
+  std::span<AggrWindow> w(out->data() + base, static_cast<size_t>(n));
+  Decoder t(times);
+  uint64_t delta = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    int64_t x;
+    if (!t.GetVarsint64(&x)) return Bad("truncated times");
+    if (i == 0) {
+      w[0].last_t = x;
+    } else {
+      delta = i == 1 ? static_cast<uint64_t>(x) : delta + static_cast<uint64_t>(x);
+      w[i].last_t = static_cast<int64_t>(static_cast<uint64_t>(w[i - 1].last_t) + delta);
+    }
+  }
+  for (auto& x : w) {
+    uint64_t span;
+    if (!t.GetVarint64(&span) || span >= static_cast<uint64_t>(resolution_ms) ||
+        __builtin_sub_overflow(x.last_t, static_cast<int64_t>(span), &x.first_t)) {
+      return Bad("bad window span");
+    }
+  }
+  for (auto& x : w) {
+    uint64_t s;
+    if (!t.GetVarint64(&s) || s > (uint64_t{1} << 62)) return Bad("bad stale marker time");
+    x.stale_t = 0;
+    if (s != 0 && __builtin_add_overflow(x.last_t, static_cast<int64_t>(s), &x.stale_t)) {
+      return Bad("bad stale marker time");
+    }
+  }
+  for (auto& x : w) {
+    if (!t.GetVarint64(&x.count) || x.count == 0) return Bad("bad window sample count");
+  }
+  if (!t.empty()) return Bad("trailing bytes after the times");
+  for (const Column& c : kColumns) {
+    std::string_view bytes;
+    if (!d.GetLengthPrefixed(&bytes)) return Bad("truncated column");
+    if (columns & c.bit) STRATA_RETURN_IF_ERROR(DecodeColumn(bytes, w, c.field));
+  }
+  if (!d.empty()) return Bad("trailing bytes");
+  // Order and bounds: each window in one bucket, after the one before (and its stale marker).
+  for (uint64_t i = 0; i < n; ++i) {
+    const AggrWindow& x = w[i];
+    if (Bucket(x.first_t, resolution_ms) != Bucket(x.last_t, resolution_ms)) {
+      return Bad("window spans two buckets");
+    }
+    if (i > 0 && x.first_t <= w[i - 1].end_t()) return Bad("windows out of order");
+    if (x.stale_t != 0 && x.stale_t <= x.last_t) return Bad("bad stale marker time");
+  }
+  if (w.front().first_t < ref.min_time || w.back().end_t() > ref.max_time) {
+    return Bad("window outside its time range");
+  }
+  if (w.front().first_t > end || w.back().end_t() < start) {
+    out->resize(base);
+    return Status::Ok();
+  }
+  if (w.front().end_t() >= start && w.back().first_t <= end) return Status::Ok();  // All of it.
+  size_t kept = base;
+  for (const auto& x : w) {
+    if (x.first_t <= end && x.end_t() >= start) (*out)[kept++] = x;
+  }
+  out->resize(kept);
   return Status::Ok();
 }
 
@@ -118,75 +201,21 @@ std::string EncodeWindowGroup(std::span<const AggrWindow> windows) {
 Status DecodeGroupWindows(std::string_view stored, const GroupRef& ref, int64_t resolution_ms,
                           int64_t start, int64_t end, std::vector<AggrWindow>* out,
                           uint32_t columns) {
-  if (resolution_ms <= 0) return Bad("aggregate group in a raw block");
   std::string inflated;
   std::string_view raw;
   STRATA_RETURN_IF_ERROR(UnsealGroup(stored, &inflated, &raw));
-  Decoder d(raw);
-  uint8_t encoding;
-  uint64_t n;
-  if (!d.GetByte(&encoding)) return Bad("empty");
-  if (encoding != kEncodingAggregate) {
-    return Bad("encoding " + std::to_string(encoding) + " in a downsampled block");
-  }
-  // Every window takes at least 4 bytes of times and counts.
-  if (!d.GetVarint64(&n) || n == 0 || n > kMaxGroupSamples || n > raw.size() / 4) {
-    return Bad("bad window count");
-  }
-  if (n != ref.samples || ref.chunks != 1) return Bad("window count differs from the index");
-  std::string_view times;
-  if (!d.GetLengthPrefixed(&times)) return Bad("truncated times");
-  std::vector<AggrWindow> w(static_cast<size_t>(n));
-  Decoder t(times);
-  uint64_t delta = 0;
-  for (uint64_t i = 0; i < n; ++i) {
-    int64_t x;
-    if (!t.GetVarsint64(&x)) return Bad("truncated times");
-    if (i == 0) {
-      w[0].last_t = x;
-    } else {
-      delta = i == 1 ? static_cast<uint64_t>(x) : delta + static_cast<uint64_t>(x);
-      w[i].last_t = static_cast<int64_t>(static_cast<uint64_t>(w[i - 1].last_t) + delta);
-    }
-  }
-  for (auto& x : w) {
-    uint64_t span;
-    if (!t.GetVarint64(&span) || span >= static_cast<uint64_t>(resolution_ms)) {
-      return Bad("bad window span");
-    }
-    x.first_t = x.last_t - static_cast<int64_t>(span);
-  }
-  for (auto& x : w) {
-    uint64_t s;
-    if (!t.GetVarint64(&s) || s > (uint64_t{1} << 62)) return Bad("bad stale marker time");
-    x.stale_t = s == 0 ? 0 : x.last_t + static_cast<int64_t>(s);
-  }
-  for (auto& x : w) {
-    if (!t.GetVarint64(&x.count) || x.count == 0) return Bad("bad window sample count");
-  }
-  if (!t.empty()) return Bad("trailing bytes after the times");
-  for (const Column& c : kColumns) {
-    std::string_view bytes;
-    if (!d.GetLengthPrefixed(&bytes)) return Bad("truncated column");
-    if (columns & c.bit) STRATA_RETURN_IF_ERROR(DecodeColumn(bytes, &w, c.field));
-  }
-  if (!d.empty()) return Bad("trailing bytes");
-  // Order and bounds: each window in one bucket, after the one before (and its stale marker).
-  for (uint64_t i = 0; i < n; ++i) {
-    const AggrWindow& x = w[i];
-    if (Bucket(x.first_t, resolution_ms) != Bucket(x.last_t, resolution_ms)) {
-      return Bad("window spans two buckets");
-    }
-    if (i > 0 && x.first_t <= w[i - 1].end_t()) return Bad("windows out of order");
-    if (x.stale_t != 0 && x.stale_t <= x.last_t) return Bad("bad stale marker time");
-  }
-  if (w.front().first_t < ref.min_time || w.back().end_t() > ref.max_time) {
-    return Bad("window outside its time range");
-  }
-  for (const auto& x : w) {
-    if (x.first_t <= end && x.end_t() >= start) out->push_back(x);
-  }
-  return Status::Ok();
+  return DecodeUnsealedWindows(raw, ref, resolution_ms, start, end, out, columns);
+}
+
+Status DecodeUnsealedWindows(std::string_view raw, const GroupRef& ref, int64_t resolution_ms,
+                             int64_t start, int64_t end, std::vector<AggrWindow>* out,
+                             uint32_t columns) {
+  // The windows are decoded in place at the end of *out (no second copy); on an error *out is
+  // put back as it was.
+  const size_t base = out->size();
+  Status s = DecodeInto(raw, ref, resolution_ms, start, end, out, columns);
+  if (!s.ok()) out->resize(base);
+  return s;
 }
 
 }  // namespace strata::storage::block

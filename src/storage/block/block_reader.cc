@@ -34,8 +34,13 @@ Status BlockReader::Missing(const std::string& file) const {
   return Corrupt(file + " is missing from the store");
 }
 
-Result<std::vector<BlockReader::Bytes>> BlockReader::ReadRanges(
-    const std::string& file, std::span<const objstore::ByteRange> ranges) const {
+Result<std::vector<BlockReader::Bytes>> BlockReader::ReadRangesAs(
+    const std::string& file, std::span<const objstore::ByteRange> ranges,
+    bool unseal_groups) const {
+  auto key_of = [&](const objstore::ByteRange& r) {
+    return prefix_ + file + "@" + std::to_string(r.offset) + "+" + std::to_string(r.length) +
+           (unseal_groups ? "#unsealed" : "");
+  };
   const FileInfo* info = meta_.File(file);
   if (info == nullptr) return Corrupt("no file " + file + " in meta.json");
   std::vector<Bytes> out(ranges.size());
@@ -47,9 +52,7 @@ Result<std::vector<BlockReader::Bytes>> BlockReader::ReadRanges(
                      std::to_string(r.length) + ") past the file's " + std::to_string(info->bytes) +
                      " bytes");
     }
-    std::string key =
-        prefix_ + file + "@" + std::to_string(r.offset) + "+" + std::to_string(r.length);
-    if (auto hit = cache_->lru().Get(key)) {
+    if (auto hit = cache_->lru().Get(key_of(r))) {
       out[i] = std::move(hit);
     } else {
       missing.push_back(i);
@@ -84,11 +87,25 @@ Result<std::vector<BlockReader::Bytes>> BlockReader::ReadRanges(
     }
     for (size_t k = i; k < j; ++k) {
       const auto& r = ranges[missing[k]];
-      std::string key =
-          prefix_ + file + "@" + std::to_string(r.offset) + "+" + std::to_string(r.length);
+      std::string key = key_of(r);
       auto value = std::make_shared<CachedValue>();
-      value->bytes.assign(bytes, r.offset - begin, r.length);
-      cache_->lru().Put(key, value, r.length + key.size() + kEntryOverhead);
+      if (unseal_groups) {
+        std::string inflated;
+        std::string_view raw;
+        Status s = UnsealGroup(std::string_view(bytes).substr(r.offset - begin, r.length),
+                               &inflated, &raw);
+        if (!s.ok()) {
+          return Corrupt(file + " offset " + std::to_string(r.offset) + ": " + s.message());
+        }
+        if (raw.data() == inflated.data()) {
+          value->bytes = std::move(inflated);
+        } else {
+          value->bytes.assign(raw);
+        }
+      } else {
+        value->bytes.assign(bytes, r.offset - begin, r.length);
+      }
+      cache_->lru().Put(key, value, value->bytes.size() + key.size() + kEntryOverhead);
       out[missing[k]] = std::move(value);
     }
     i = j;
@@ -249,16 +266,16 @@ Result<std::vector<BlockReader::Bytes>> BlockReader::FetchGroups(
   for (const auto& [file, idx] : by_file) {
     std::vector<objstore::ByteRange> ranges;
     for (size_t i : idx) ranges.push_back({groups[i].offset, groups[i].length});
-    STRATA_ASSIGN_OR_RETURN(auto bytes, ReadRanges(ChunkFileName(file), ranges));
+    STRATA_ASSIGN_OR_RETURN(auto bytes, ReadRangesAs(ChunkFileName(file), ranges, true));
     for (size_t k = 0; k < idx.size(); ++k) out[idx[k]] = std::move(bytes[k]);
   }
   return out;
 }
 
-Status BlockReader::DecodeGroup(std::string_view stored, const GroupRef& ref, int64_t start,
+Status BlockReader::DecodeGroup(std::string_view unsealed, const GroupRef& ref, int64_t start,
                                 int64_t end, std::vector<model::Sample>* out) const {
   Status s = meta_.resolution_ms == 0
-                 ? DecodeGroupSamples(stored, ref, start, end, out)
+                 ? DecodeUnsealedSamples(unsealed, ref, start, end, out)
                  : Status::Corruption("group: raw samples asked of a downsampled block");
   if (!s.ok()) {
     return Corrupt(ChunkFileName(ref.file) + " offset " + std::to_string(ref.offset) + ": " +
@@ -267,10 +284,10 @@ Status BlockReader::DecodeGroup(std::string_view stored, const GroupRef& ref, in
   return Status::Ok();
 }
 
-Status BlockReader::DecodeWindows(std::string_view stored, const GroupRef& ref, int64_t start,
+Status BlockReader::DecodeWindows(std::string_view unsealed, const GroupRef& ref, int64_t start,
                                   int64_t end, std::vector<AggrWindow>* out,
                                   uint32_t columns) const {
-  Status s = DecodeGroupWindows(stored, ref, meta_.resolution_ms, start, end, out, columns);
+  Status s = DecodeUnsealedWindows(unsealed, ref, meta_.resolution_ms, start, end, out, columns);
   if (!s.ok()) {
     return Corrupt(ChunkFileName(ref.file) + " offset " + std::to_string(ref.offset) + ": " +
                    s.message());

@@ -64,23 +64,28 @@ class BlockReader {
   // Values of `name` in the block.
   Result<std::vector<std::string>> LabelValues(std::string_view name) const;
 
-  // The stored bytes of each group (decode with DecodeGroup), in the order given; shared with
-  // the cache, never copied.
+  // Each group unsealed (crc checked, zstd inflated: decode with DecodeGroup or DecodeWindows),
+  // in the order given; shared with the cache, never copied. The cache keeps groups unsealed,
+  // so a query that reads a group again decodes it without checking and inflating it again
+  // (and the budget counts the inflated bytes). Corruption naming the block, file and offset
+  // when a group's crc or codec is bad.
   Result<std::vector<Bytes>> FetchGroups(std::span<const GroupRef> groups) const;
   // Decodes one fetched group's samples in [start, end] onto *out; errors name the block.
-  Status DecodeGroup(std::string_view stored, const GroupRef& ref, int64_t start, int64_t end,
+  Status DecodeGroup(std::string_view unsealed, const GroupRef& ref, int64_t start, int64_t end,
                      std::vector<model::Sample>* out) const;
 
   // The same for a downsampled block's group: its windows reaching into [start, end].
   // `columns` (WindowColumn bits): the float columns to decode.
-  Status DecodeWindows(std::string_view stored, const GroupRef& ref, int64_t start, int64_t end,
+  Status DecodeWindows(std::string_view unsealed, const GroupRef& ref, int64_t start, int64_t end,
                        std::vector<AggrWindow>* out, uint32_t columns = kAllColumns) const;
 
   // Raw ranges of object `file` ("index", "chunks/000001"), in the order given. Ranges are
   // checked against the file's size from meta.json (Corruption when past it), served from the
   // cache where present, and fetched merged otherwise.
   Result<std::vector<Bytes>> ReadRanges(const std::string& file,
-                                        std::span<const objstore::ByteRange> ranges) const;
+                                        std::span<const objstore::ByteRange> ranges) const {
+    return ReadRangesAs(file, ranges, false);
+  }
 
   // Corruption naming the block, with `what`.
   Status Corrupt(const std::string& what) const;
@@ -90,6 +95,11 @@ class BlockReader {
 
  private:
   Result<std::vector<uint32_t>> PostingsList(const IndexHeader& h, size_t entry) const;
+  // ReadRanges; with `unseal_groups` each range is a group, kept (and cached, under its own
+  // key) unsealed.
+  Result<std::vector<Bytes>> ReadRangesAs(const std::string& file,
+                                          std::span<const objstore::ByteRange> ranges,
+                                          bool unseal_groups) const;
 
   objstore::ObjectStore* store_;
   BlockCache* cache_;

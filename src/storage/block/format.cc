@@ -830,6 +830,11 @@ Status DecodeGroupSamples(std::string_view stored, const GroupRef& ref, int64_t 
   std::string inflated;
   std::string_view raw;
   STRATA_RETURN_IF_ERROR(UnsealGroup(stored, &inflated, &raw));
+  return DecodeUnsealedSamples(raw, ref, start, end, out);
+}
+
+Status DecodeUnsealedSamples(std::string_view raw, const GroupRef& ref, int64_t start, int64_t end,
+                             std::vector<model::Sample>* out) {
   Decoder d(raw);
   uint8_t encoding;
   uint64_t count;

@@ -171,6 +171,9 @@ std::string EncodeSampleGroup(std::span<const model::Sample> samples, uint64_t* 
 // ref.max_time]; appends the samples with start <= t <= end to *out. Corruption on a mismatch.
 Status DecodeGroupSamples(std::string_view stored, const GroupRef& ref, int64_t start, int64_t end,
                           std::vector<model::Sample>* out);
+// The same after UnsealGroup: `raw` is the group's unsealed bytes (crc checked, inflated).
+Status DecodeUnsealedSamples(std::string_view raw, const GroupRef& ref, int64_t start, int64_t end,
+                             std::vector<model::Sample>* out);
 
 // The group envelope: codec byte (zstd when it saves at least 1/8), payload, crc. UnsealGroup
 // checks crc and codec and returns the raw group bytes in *raw (pointing into `stored` or into
@@ -207,5 +210,10 @@ std::string EncodeWindowGroup(std::span<const AggrWindow> windows);
 Status DecodeGroupWindows(std::string_view stored, const GroupRef& ref, int64_t resolution_ms,
                           int64_t start, int64_t end, std::vector<AggrWindow>* out,
                           uint32_t columns = kAllColumns);
+// The same after UnsealGroup: `raw` is the group's unsealed bytes. On an error *out is left as
+// it was.
+Status DecodeUnsealedWindows(std::string_view raw, const GroupRef& ref, int64_t resolution_ms,
+                             int64_t start, int64_t end, std::vector<AggrWindow>* out,
+                             uint32_t columns = kAllColumns);
 
 }  // namespace strata::storage::block
