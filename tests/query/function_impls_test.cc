@@ -5,11 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -184,6 +186,60 @@ TEST(FunctionImplsTest, ElementFunctionTable) {
 }
 
 // --- resets, changes -------------------------------------------------------------------------
+
+// The evaluator's sliding path for rate/increase gives bit-identical values to the table's
+// functions: random counters with resets, NaNs, negative and equal values.
+TEST(FunctionImplsTest, CounterRateWithResetsIsBitIdenticalToTheTable) {
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<int> kind(0, 19);
+  const RangeFunction* rate = LookupRangeFunction("rate");
+  const RangeFunction* increase = LookupRangeFunction("increase");
+  ASSERT_NE(rate, nullptr);
+  ASSERT_NE(increase, nullptr);
+  int resets_seen = 0;
+  for (int round = 0; round < 2000; ++round) {
+    std::vector<FPoint> w;
+    double v = static_cast<double>(rng() % 1000) / 7;
+    int64_t t = static_cast<int64_t>(rng() % 100000);
+    const size_t n = 1 + rng() % 60;
+    for (size_t i = 0; i < n; ++i) {
+      t += 1 + static_cast<int64_t>(rng() % 30000);
+      switch (kind(rng)) {
+        case 0:
+          v = static_cast<double>(rng() % 50) / 3;  // A reset (mostly).
+          break;
+        case 1:
+          v = kNaN;
+          break;
+        case 2:
+          v = -v;
+          break;
+        case 3:
+          break;  // Equal to the previous value.
+        default:
+          v = (std::isnan(v) ? 0 : v) + static_cast<double>(rng() % 1000) / 9;
+      }
+      w.push_back({t, v});
+    }
+    std::vector<uint32_t> resets;
+    for (size_t k = 1; k < w.size(); ++k) {
+      if (w[k].v < w[k - 1].v) resets.push_back(static_cast<uint32_t>(k));
+    }
+    resets_seen += static_cast<int>(resets.size());
+    const int64_t at = t + static_cast<int64_t>(rng() % 20000);
+    const int64_t range = at - w.front().t + static_cast<int64_t>(rng() % 60000);
+    for (bool is_rate : {true, false}) {
+      auto want = (is_rate ? rate : increase)->fn(w, at, range, {});
+      auto got = CounterRateWithResets(w, resets, at, range, is_rate);
+      ASSERT_EQ(want.has_value(), got.has_value()) << round;
+      if (want) {
+        ASSERT_EQ(std::bit_cast<uint64_t>(*want), std::bit_cast<uint64_t>(*got))
+            << "round " << round << " rate " << is_rate << ": " << *want << " vs " << *got;
+      }
+    }
+  }
+  EXPECT_GT(resets_seen, 1000);
+}
 
 TEST(FunctionImplsTest, ResetsAndChangesFromFunctionsTest) {
   const auto foo = Load("1 2 3 0 1 0 0 1 2 0", 5 * kMin);

@@ -286,6 +286,11 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
   }
   // Prometheus rejects bad holt_winters factors only when the function runs on data.
   const bool holt_winters = name == "holt_winters";
+  // rate and increase slide over the series' counter resets, found once per series, instead of
+  // scanning every window for them (a 1d range at a 1h step would read each sample 24 times).
+  const bool counter_rate = name == "rate" || name == "increase";
+  std::vector<uint32_t> resets;     // Indices k of the series with pts[k].v < pts[k - 1].v.
+  std::vector<uint32_t> in_window;  // Those in the current window, relative to it.
   StepValue out;
   out.type = ValueType::kVector;
   MatrixBuilder builder;
@@ -297,6 +302,14 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
     if (!more) break;
     const auto& pts = s.points;
     if (pts.empty()) continue;
+    if (counter_rate) {
+      if (pts.size() > UINT32_MAX) return Status::ResourceExhausted("too many samples in a series");
+      resets.clear();
+      for (size_t k = 1; k < pts.size(); ++k) {
+        if (pts[k].v < pts[k - 1].v) resets.push_back(static_cast<uint32_t>(k));
+      }
+    }
+    size_t r_lo = 0, r_hi = 0;  // resets[r_lo, r_hi): those with lo < k < hi.
     size_t lo = 0, hi = 0;
     size_t out_idx = SIZE_MAX;
     for (size_t i = 0; i < steps_; ++i) {
@@ -318,6 +331,15 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
           sum += pts[k].v;
         }
         v = name == "count_over_time" ? n : sum / n;
+      } else if (counter_rate) {
+        while (r_hi < resets.size() && resets[r_hi] < hi) ++r_hi;
+        while (r_lo < r_hi && resets[r_lo] <= lo) ++r_lo;
+        in_window.clear();
+        for (size_t k = r_lo; k < r_hi; ++k) {
+          in_window.push_back(resets[k] - static_cast<uint32_t>(lo));
+        }
+        v = funcs::CounterRateWithResets(std::span<const FPoint>(pts.data() + lo, hi - lo),
+                                         in_window, fn_t, in.range_ms, name == "rate");
       } else {
         v = rf->fn(std::span<const FPoint>(pts.data() + lo, hi - lo), fn_t, in.range_ms, args);
       }

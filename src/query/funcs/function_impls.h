@@ -59,6 +59,15 @@ struct RangeFunction {
 // (absent_over_time is the evaluator's.) Cost: a scan of a table of ~20 entries.
 const RangeFunction* LookupRangeFunction(std::string_view name);
 
+// rate() (is_rate) or increase() of `window` as the "rate" / "increase" table entries give it,
+// without scanning the window for counter resets: `resets` are the window's resets, as
+// indices into the window (each k >= 1 with window[k].v < window[k - 1].v), ascending. The
+// evaluator finds a series' resets once and slides over them, so a long range over many steps
+// is not a scan per step. The value is bit-identical to the table entries'.
+std::optional<double> CounterRateWithResets(std::span<const FPoint> window,
+                                            std::span<const uint32_t> resets, int64_t t,
+                                            int64_t range_ms, bool is_rate);
+
 // holt_winters(x, sf, tf) argument check, which Prometheus does on every call of the function
 // (i.e. for each series and step with a non-empty window, before looking at the sample count),
 // aborting the whole query. Call it with the same scalar_args before each holt_winters call;

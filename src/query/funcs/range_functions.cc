@@ -51,22 +51,14 @@ double DurationSeconds(int64_t ms) {
 
 // extrapolatedRate: the change over the window (counter resets added back when is_counter),
 // extrapolated towards the range boundaries when the first/last samples are near them.
-MaybeValue ExtrapolatedRate(Window w, int64_t t, int64_t range_ms, bool is_counter, bool is_rate) {
-  if (w.size() < 2) return std::nullopt;
+// The extrapolation, given the window's change `result` (resets added back for a counter).
+MaybeValue Extrapolate(Window w, int64_t t, int64_t range_ms, bool is_counter, bool is_rate,
+                       double result) {
   const int64_t range_start = t - range_ms;
   const int64_t range_end = t;
   const int64_t first_t = w.front().t;
   const int64_t last_t = w.back().t;
   const double num_samples_minus_one = static_cast<double>(w.size() - 1);
-
-  double result = w.back().v - w.front().v;
-  if (is_counter) {
-    double prev = w.front().v;
-    for (const FPoint& p : w.subspan(1)) {
-      if (p.v < prev) result += prev;
-      prev = p.v;
-    }
-  }
 
   double duration_to_start = static_cast<double>(first_t - range_start) / 1000;
   double duration_to_end = static_cast<double>(range_end - last_t) / 1000;
@@ -96,6 +88,19 @@ MaybeValue ExtrapolatedRate(Window w, int64_t t, int64_t range_ms, bool is_count
   double factor = extrapolate_to_interval / sampled_interval;
   if (is_rate) factor /= DurationSeconds(range_ms);
   return result * factor;
+}
+
+MaybeValue ExtrapolatedRate(Window w, int64_t t, int64_t range_ms, bool is_counter, bool is_rate) {
+  if (w.size() < 2) return std::nullopt;
+  double result = w.back().v - w.front().v;
+  if (is_counter) {
+    double prev = w.front().v;
+    for (const FPoint& p : w.subspan(1)) {
+      if (p.v < prev) result += prev;
+      prev = p.v;
+    }
+  }
+  return Extrapolate(w, t, range_ms, is_counter, is_rate, result);
 }
 
 MaybeValue Rate(Window w, int64_t t, int64_t range_ms, Args) {
@@ -370,6 +375,16 @@ std::string GoPercentF(double v) {
 }
 
 }  // namespace
+
+std::optional<double> CounterRateWithResets(std::span<const FPoint> window,
+                                            std::span<const uint32_t> resets, int64_t t,
+                                            int64_t range_ms, bool is_rate) {
+  if (window.size() < 2) return std::nullopt;
+  double result = window.back().v - window.front().v;
+  // The same additions, in the same order, as the scan in ExtrapolatedRate.
+  for (uint32_t k : resets) result += window[k - 1].v;
+  return Extrapolate(window, t, range_ms, /*is_counter=*/true, is_rate, result);
+}
 
 const RangeFunction* LookupRangeFunction(std::string_view name) {
   for (const RangeFunction& f : kRangeFunctions) {
