@@ -110,10 +110,11 @@ AggrView ViewForFunction(std::string_view func) {
 
 void AppendView(std::span<const AggrWindow> windows, AggrView view, int64_t start, int64_t end,
                 std::vector<model::Sample>* out, std::vector<uint32_t>* counts) {
+  const bool weighted = view == AggrView::kSum || view == AggrView::kCounter;
   auto emit = [&](int64_t t, double v, uint64_t count) {
     if (t < start || t > end) return;
     out->push_back({t, v});
-    if (counts != nullptr && view == AggrView::kSum) {
+    if (counts != nullptr && weighted) {
       counts->push_back(static_cast<uint32_t>(std::min<uint64_t>(count, UINT32_MAX)));
     }
   };
@@ -137,8 +138,9 @@ void AppendView(std::span<const AggrWindow> windows, AggrView view, int64_t star
         emit(w.last_t, w.last, 1);
         break;
       case AggrView::kCounter:
+        // The first sample stands for itself, the last for every later one of the window.
         if (w.first_t != w.last_t) emit(w.first_t, c[i] - w.inc, 1);
-        emit(w.last_t, c[i], 1);
+        emit(w.last_t, c[i], w.first_t != w.last_t && w.count > 1 ? w.count - 1 : 1);
         break;
       case AggrView::kMin:
         emit(w.last_t, w.min, 1);

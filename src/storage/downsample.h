@@ -69,7 +69,11 @@ enum class AggrView {
 AggrView ViewForFunction(std::string_view func);
 
 // Appends the samples the view gives of `windows` (sorted by time) that lie in [start, end];
-// for kSum also each sample's raw-sample count to *counts (when not null). The counter view is a
+// for kSum and kCounter also, to *counts (when not null), how many raw samples each stands for:
+// kSum the window's count; kCounter 1 for a window's first sample and the rest of the window's
+// count for its last, so the counts of the samples after a sample, up to and including another,
+// add up to the raw samples between them (rate() extrapolates with the raw sampling interval).
+// Stale samples count 0. The counter view is a
 // counter without resets whose increases between consecutive samples are the true increases
 // (window inc, and the step between windows with the reset rule), anchored so that its last
 // sample equals the last window's real last value: it joins the raw samples that follow

@@ -62,9 +62,10 @@ class SeriesSet {
   virtual Status ReadSamples(std::vector<model::Sample>* out) = 0;
   // OK, or why iteration stopped early.
   virtual Status status() const = 0;
-  // After ReadSamples with hints.func sum_over_time, count_over_time or avg_over_time: how many
-  // raw samples each returned sample stands for (a downsampled window's value is its sum), in
-  // step with the samples; empty when each stands for itself (raw data).
+  // After ReadSamples with hints.func sum_over_time, count_over_time, avg_over_time (a
+  // downsampled window's value is its sum) or a counter function (rate, increase, irate,
+  // resets, changes: storage/downsample.h, AppendView): how many raw samples each returned
+  // sample stands for, in step with the samples; empty when each stands for itself (raw data).
   virtual const std::vector<uint32_t>& counts() const;
 };
 

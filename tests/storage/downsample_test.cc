@@ -142,6 +142,28 @@ TEST(DownsampleTest, SumViewCarriesCounts) {
   EXPECT_DOUBLE_EQ(v[0].value, w[0].sum);
 }
 
+// The counter view's counts: a window's first sample stands for itself, its last for the rest
+// of the window, so they add up to the raw samples (rate() extrapolates with the raw interval).
+TEST(DownsampleTest, CounterViewCountsAddUpToTheRawSamples) {
+  auto s = Counter(0, 3 * k5m, 2, {k5m + 60000});
+  s.push_back({3 * k5m + 1000, 7});  // A window of one sample.
+  std::vector<AggrWindow> w;
+  AggregateSamples(s, k5m, &w);
+  std::vector<model::Sample> v;
+  std::vector<uint32_t> counts;
+  AppendView(w, AggrView::kCounter, INT64_MIN, INT64_MAX, &v, &counts);
+  ASSERT_EQ(counts.size(), v.size());
+  EXPECT_EQ(counts, (std::vector<uint32_t>{1, 19, 1, 19, 1, 19, 1}));
+  uint64_t total = 0;
+  for (uint32_t c : counts) total += c;
+  EXPECT_EQ(total, s.size());
+  // Other views than sum and counter carry no counts.
+  counts.clear();
+  v.clear();
+  AppendView(w, AggrView::kLast, INT64_MIN, INT64_MAX, &v, &counts);
+  EXPECT_TRUE(counts.empty());
+}
+
 TEST(DownsampleTest, AdaptiveRule) {
   // Range selectors: range >= 5 x R.
   EXPECT_EQ(AllowedResolution(24 * 60000, 0, kAutoResolution), 0);

@@ -289,8 +289,9 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
   // rate and increase slide over the series' counter resets, found once per series, instead of
   // scanning every window for them (a 1d range at a 1h step would read each sample 24 times).
   const bool counter_rate = name == "rate" || name == "increase";
-  std::vector<uint32_t> resets;     // Indices k of the series with pts[k].v < pts[k - 1].v.
-  std::vector<uint32_t> in_window;  // Those in the current window, relative to it.
+  std::vector<uint32_t> resets;      // Indices k of the series with pts[k].v < pts[k - 1].v.
+  std::vector<uint32_t> in_window;   // Those in the current window, relative to it.
+  std::vector<uint64_t> raw_before;  // Weighted series: raw samples before point k (prefix sum).
   StepValue out;
   out.type = ValueType::kVector;
   MatrixBuilder builder;
@@ -302,11 +303,19 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
     if (!more) break;
     const auto& pts = s.points;
     if (pts.empty()) continue;
+    // Downsampled points stand for counts[k] raw samples each: rate() extrapolates with the
+    // raw sampling interval, from the raw samples between a window's first and last point.
+    const bool weighted_rate = counter_rate && s.counts.size() == pts.size();
     if (counter_rate) {
       if (pts.size() > UINT32_MAX) return Status::ResourceExhausted("too many samples in a series");
       resets.clear();
       for (size_t k = 1; k < pts.size(); ++k) {
         if (pts[k].v < pts[k - 1].v) resets.push_back(static_cast<uint32_t>(k));
+      }
+      if (weighted_rate) {
+        raw_before.resize(pts.size() + 1);
+        raw_before[0] = 0;
+        for (size_t k = 0; k < pts.size(); ++k) raw_before[k + 1] = raw_before[k] + s.counts[k];
       }
     }
     size_t r_lo = 0, r_hi = 0;  // resets[r_lo, r_hi): those with lo < k < hi.
@@ -338,8 +347,24 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
         for (size_t k = r_lo; k < r_hi; ++k) {
           in_window.push_back(resets[k] - static_cast<uint32_t>(lo));
         }
+        funcs::RawSampling raw;
+        if (weighted_rate) {
+          // Raw intervals from the window's first point to its last: what every later point
+          // stands for. The series sampled across the range's start (end) when the point before
+          // (after) the window is no farther, per raw sample it stands for, than 1.1 raw
+          // intervals: as rate() itself judges a gap.
+          raw.intervals = static_cast<double>(raw_before[hi] - raw_before[lo + 1]);
+          const double avg_ms =
+              static_cast<double>(pts[hi - 1].t - pts[lo].t) / std::max(raw.intervals, 1.0);
+          auto adjacent = [&](size_t a, size_t b) {  // Points a < b, b standing for counts[b].
+            return static_cast<double>(pts[b].t - pts[a].t) <=
+                   1.1 * avg_ms * static_cast<double>(s.counts[b]);
+          };
+          raw.sampled_before = lo > 0 && adjacent(lo - 1, lo);
+          raw.sampled_after = hi < pts.size() && adjacent(hi - 1, hi);
+        }
         v = funcs::CounterRateWithResets(std::span<const FPoint>(pts.data() + lo, hi - lo),
-                                         in_window, fn_t, in.range_ms, name == "rate");
+                                         in_window, fn_t, in.range_ms, name == "rate", raw);
       } else {
         v = rf->fn(std::span<const FPoint>(pts.data() + lo, hi - lo), fn_t, in.range_ms, args);
       }

@@ -63,10 +63,27 @@ const RangeFunction* LookupRangeFunction(std::string_view name);
 // without scanning the window for counter resets: `resets` are the window's resets, as
 // indices into the window (each k >= 1 with window[k].v < window[k - 1].v), ascending. The
 // evaluator finds a series' resets once and slides over them, so a long range over many steps
-// is not a scan per step. The value is bit-identical to the table entries'.
+// is not a scan per step. With a default `raw` the value is bit-identical to the table
+// entries'.
+//
+// Downsampled points (a window's first and last sample) stand for several raw samples each;
+// `raw` then tells the extrapolation what raw samples would have told it:
+//   intervals:      the raw sampling intervals from the window's first point to its last (0:
+//                   window.size() - 1), so that the extrapolation threshold and the half
+//                   interval at a series' start or end are the raw sampling interval's;
+//   sampled_before: the series had samples between the range's start and the first point (the
+//                   first point's downsampled window began before the range), so the change is
+//                   extrapolated all the way to the start, as raw samples there would have it;
+//   sampled_after:  the same between the last point and the range's end.
+struct RawSampling {
+  double intervals = 0;
+  bool sampled_before = false;
+  bool sampled_after = false;
+};
 std::optional<double> CounterRateWithResets(std::span<const FPoint> window,
                                             std::span<const uint32_t> resets, int64_t t,
-                                            int64_t range_ms, bool is_rate);
+                                            int64_t range_ms, bool is_rate,
+                                            const RawSampling& raw = {});
 
 // holt_winters(x, sf, tf) argument check, which Prometheus does on every call of the function
 // (i.e. for each series and step with a non-empty window, before looking at the sample count),

@@ -52,13 +52,16 @@ double DurationSeconds(int64_t ms) {
 // extrapolatedRate: the change over the window (counter resets added back when is_counter),
 // extrapolated towards the range boundaries when the first/last samples are near them.
 // The extrapolation, given the window's change `result` (resets added back for a counter).
+// `sampled_before` / `sampled_after`: the series is known to have samples between the range's
+// start and the first point / the last point and the range's end (downsampled points, whose
+// window's other samples are not in the window): extrapolate all the way there.
 MaybeValue Extrapolate(Window w, int64_t t, int64_t range_ms, bool is_counter, bool is_rate,
-                       double result) {
+                       double result, double num_samples_minus_one, bool sampled_before = false,
+                       bool sampled_after = false) {
   const int64_t range_start = t - range_ms;
   const int64_t range_end = t;
   const int64_t first_t = w.front().t;
   const int64_t last_t = w.back().t;
-  const double num_samples_minus_one = static_cast<double>(w.size() - 1);
 
   double duration_to_start = static_cast<double>(first_t - range_start) / 1000;
   double duration_to_end = static_cast<double>(range_end - last_t) / 1000;
@@ -70,7 +73,7 @@ MaybeValue Extrapolate(Window w, int64_t t, int64_t range_ms, bool is_counter, b
   const double extrapolation_threshold = average_duration_between_samples * 1.1;
   double extrapolate_to_interval = sampled_interval;
 
-  if (duration_to_start >= extrapolation_threshold) {
+  if (duration_to_start >= extrapolation_threshold && !sampled_before) {
     duration_to_start = average_duration_between_samples / 2;
   }
   if (is_counter && result > 0 && w.front().v >= 0) {
@@ -80,7 +83,7 @@ MaybeValue Extrapolate(Window w, int64_t t, int64_t range_ms, bool is_counter, b
   }
   extrapolate_to_interval += duration_to_start;
 
-  if (duration_to_end >= extrapolation_threshold) {
+  if (duration_to_end >= extrapolation_threshold && !sampled_after) {
     duration_to_end = average_duration_between_samples / 2;
   }
   extrapolate_to_interval += duration_to_end;
@@ -100,7 +103,8 @@ MaybeValue ExtrapolatedRate(Window w, int64_t t, int64_t range_ms, bool is_count
       prev = p.v;
     }
   }
-  return Extrapolate(w, t, range_ms, is_counter, is_rate, result);
+  return Extrapolate(w, t, range_ms, is_counter, is_rate, result,
+                     static_cast<double>(w.size() - 1));
 }
 
 MaybeValue Rate(Window w, int64_t t, int64_t range_ms, Args) {
@@ -378,12 +382,15 @@ std::string GoPercentF(double v) {
 
 std::optional<double> CounterRateWithResets(std::span<const FPoint> window,
                                             std::span<const uint32_t> resets, int64_t t,
-                                            int64_t range_ms, bool is_rate) {
+                                            int64_t range_ms, bool is_rate,
+                                            const RawSampling& raw) {
   if (window.size() < 2) return std::nullopt;
   double result = window.back().v - window.front().v;
   // The same additions, in the same order, as the scan in ExtrapolatedRate.
   for (uint32_t k : resets) result += window[k - 1].v;
-  return Extrapolate(window, t, range_ms, /*is_counter=*/true, is_rate, result);
+  return Extrapolate(window, t, range_ms, /*is_counter=*/true, is_rate, result,
+                     raw.intervals > 0 ? raw.intervals : static_cast<double>(window.size() - 1),
+                     raw.sampled_before, raw.sampled_after);
 }
 
 const RangeFunction* LookupRangeFunction(std::string_view name) {
