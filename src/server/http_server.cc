@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "base/mutex.h"
 #include "server/basic_auth.h"
 #include "server/web_config_watcher.h"
 
@@ -145,8 +146,9 @@ class HttpServer::Impl {
 
   // Declared first so they outlive ioc_: destroying ioc_ destroys queued handlers, which may
   // hold the last reference to a Session, whose destructor calls Unregister().
-  std::mutex sessions_mu_;
-  std::set<std::weak_ptr<SessionBase>, std::owner_less<std::weak_ptr<SessionBase>>> sessions_;
+  Mutex sessions_mu_;
+  std::set<std::weak_ptr<SessionBase>, std::owner_less<std::weak_ptr<SessionBase>>> sessions_
+      STRATA_GUARDED_BY(sessions_mu_);
   std::atomic<int> live_sessions_{0};
 
   HttpServerOptions options_;
@@ -432,7 +434,7 @@ using TlsSession = Session<beast::ssl_stream<beast::tcp_stream>>;
 
 void HttpServer::Impl::Register(const std::shared_ptr<SessionBase>& s) {
   live_sessions_.fetch_add(1, std::memory_order_relaxed);
-  std::lock_guard<std::mutex> lock(sessions_mu_);
+  MutexLock lock(&sessions_mu_);
   sessions_.insert(s);
 }
 
@@ -567,7 +569,7 @@ void HttpServer::Impl::Stop() {
   // Idle keep-alive connections are closed now; busy ones close after their response.
   while (std::chrono::steady_clock::now() < deadline) {
     {
-      std::lock_guard<std::mutex> lock(sessions_mu_);
+      MutexLock lock(&sessions_mu_);
       for (const auto& weak : sessions_) {
         if (auto s = weak.lock()) s->CloseIfIdle();
       }
@@ -581,7 +583,7 @@ void HttpServer::Impl::Stop() {
   for (auto& t : io_threads_) t.join();
   io_threads_.clear();
   {
-    std::lock_guard<std::mutex> lock(sessions_mu_);
+    MutexLock lock(&sessions_mu_);
     sessions_.clear();
   }
   STRATA_LOG(kInfo, "http") << "stopped";
