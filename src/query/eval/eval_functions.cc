@@ -292,6 +292,9 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
   std::vector<uint32_t> resets;      // Indices k of the series with pts[k].v < pts[k - 1].v.
   std::vector<uint32_t> in_window;   // Those in the current window, relative to it.
   std::vector<uint64_t> raw_before;  // Weighted series: raw samples before point k (prefix sum).
+  // min/max_over_time slide a monotone queue over the series instead of scanning each window.
+  const bool extremum = name == "min_over_time" || name == "max_over_time";
+  funcs::SlidingExtremum sliding(name == "max_over_time");
   StepValue out;
   out.type = ValueType::kVector;
   MatrixBuilder builder;
@@ -318,6 +321,7 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
         for (size_t k = 0; k < pts.size(); ++k) raw_before[k + 1] = raw_before[k] + s.counts[k];
       }
     }
+    sliding.Reset();
     size_t r_lo = 0, r_hi = 0;  // resets[r_lo, r_hi): those with lo < k < hi.
     size_t lo = 0, hi = 0;
     size_t out_idx = SIZE_MAX;
@@ -340,6 +344,8 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
           sum += pts[k].v;
         }
         v = name == "count_over_time" ? n : sum / n;
+      } else if (extremum) {
+        v = sliding.Value(pts, lo, hi);
       } else if (counter_rate) {
         while (r_hi < resets.size() && resets[r_hi] < hi) ++r_hi;
         while (r_lo < r_hi && resets[r_lo] <= lo) ++r_lo;

@@ -85,6 +85,30 @@ std::optional<double> CounterRateWithResets(std::span<const FPoint> window,
                                             int64_t range_ms, bool is_rate,
                                             const RawSampling& raw = {});
 
+// min_over_time (max = false) or max_over_time over windows that slide forward over one
+// series' points, O(1) amortized a step instead of a scan per window, with the table entries'
+// values bit for bit: the least (greatest) non-NaN value, the earliest of equal ones (so of
+// -0 and +0 the first), or the window's last value when every value is NaN.
+class SlidingExtremum {
+ public:
+  explicit SlidingExtremum(bool max) : max_(max) {}
+  // Starts over for another series.
+  void Reset() {
+    head_ = 0;
+    idx_.clear();
+    next_ = 0;
+  }
+  // The value for window points[lo, hi) (lo < hi). Between Resets, `points` is the same and
+  // lo and hi never decrease from one call to the next.
+  double Value(std::span<const FPoint> points, size_t lo, size_t hi);
+
+ private:
+  bool max_;
+  std::vector<size_t> idx_;  // Candidates idx_[head_..]: increasing index, monotone value.
+  size_t head_ = 0;
+  size_t next_ = 0;  // Points before this one were offered.
+};
+
 // holt_winters(x, sf, tf) argument check, which Prometheus does on every call of the function
 // (i.e. for each series and step with a non-empty window, before looking at the sample count),
 // aborting the whole query. Call it with the same scalar_args before each holt_winters call;

@@ -393,6 +393,24 @@ std::optional<double> CounterRateWithResets(std::span<const FPoint> window,
                      raw.sampled_before, raw.sampled_after);
 }
 
+double SlidingExtremum::Value(std::span<const FPoint> points, size_t lo, size_t hi) {
+  for (; next_ < hi; ++next_) {
+    const double v = points[next_].v;
+    if (std::isnan(v)) continue;
+    // Drop candidates the new value beats strictly; equal ones stay (the earliest wins).
+    while (idx_.size() > head_ && (max_ ? points[idx_.back()].v < v : points[idx_.back()].v > v)) {
+      idx_.pop_back();
+    }
+    idx_.push_back(next_);
+  }
+  while (head_ < idx_.size() && idx_[head_] < lo) ++head_;
+  if (head_ > 1024 && head_ * 2 > idx_.size()) {  // Keep the buffer small.
+    idx_.erase(idx_.begin(), idx_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
+  return head_ < idx_.size() ? points[idx_[head_]].v : points[hi - 1].v;
+}
+
 const RangeFunction* LookupRangeFunction(std::string_view name) {
   for (const RangeFunction& f : kRangeFunctions) {
     if (f.name == name) return &f;
