@@ -22,6 +22,7 @@
 
 #include "storage/block/block_writer.h"
 #include "storage/block/format.h"
+#include "storage/downsample.h"
 #include "storage/head.h"
 #include "storage/wal/layout.h"
 #include "storage/warm/keys.h"
@@ -241,6 +242,28 @@ void Chunks() {
   }
   group(decimal, "group_decimal");
   group(floats, "group_xor");
+
+  // Aggregate groups of downsampled blocks (mode bits 0 and 3; bit 4: 1h): a counter with a
+  // reset and a stale marker, and float gauges, all columns.
+  auto windows = [](std::vector<model::Sample> samples, int64_t resolution, uint8_t mode,
+                    const char* name) {
+    std::vector<storage::AggrWindow> w;
+    storage::AggregateSamples(samples, resolution, &w);
+    std::string header;
+    header.push_back(static_cast<char>(w.size() & 0xff));
+    header.push_back(static_cast<char>(w.size() >> 8));
+    header.push_back(static_cast<char>(storage::block::kAllColumns));
+    Write("chunk", name, Mode(mode, header + storage::block::EncodeWindowGroup(w)));
+  };
+  std::vector<model::Sample> counter;
+  double c = 0;
+  for (int i = 0; i < 1200; ++i) {
+    c = i == 700 ? 3 : c + 2.5;
+    counter.push_back({1767225600000 + i * 15000, c});
+  }
+  counter.push_back({1767225600000 + 1200 * 15000, model::StaleNaN()});
+  windows(counter, storage::kResolution5m, 1 | 8, "windows_5m");
+  windows(floats, storage::kResolution1h, 1 | 8 | 16, "windows_1h");
 }
 
 // ---- API parameters: `<query string>\n<form body>\n<label name>` after the endpoint byte ----
