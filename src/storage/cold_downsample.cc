@@ -9,7 +9,9 @@ namespace strata::storage {
 
 namespace {
 // Series read per batch: their entries and groups are fetched together (nearby ranges merged),
-// so memory stays bounded by a batch, not the block.
+// so memory stays bounded by a batch, not the block. They are read past the cache (kNoFill):
+// a build reads the whole block once, and filling the cache with it would leave up to its
+// budget (128 MiB by default) resident after every compaction.
 constexpr size_t kSeriesPerBatch = 256;
 }  // namespace
 
@@ -43,10 +45,12 @@ Result<block::BlockMeta> ColdStore::BuildDownsampled(const block::BlockMeta& sou
   for (size_t first = 0; first < n; first += kSeriesPerBatch) {
     ids.resize(std::min(kSeriesPerBatch, n - first));
     std::iota(ids.begin(), ids.end(), static_cast<uint32_t>(first));
-    STRATA_ASSIGN_OR_RETURN(auto entries, reader->LoadSeries(ids));
+    STRATA_ASSIGN_OR_RETURN(auto entries,
+                            reader->LoadSeries(ids, block::BlockReader::Fill::kNoFill));
     std::vector<block::GroupRef> refs;
     for (const auto& e : entries) refs.insert(refs.end(), e.groups.begin(), e.groups.end());
-    STRATA_ASSIGN_OR_RETURN(auto stored, reader->FetchGroups(refs));
+    STRATA_ASSIGN_OR_RETURN(auto stored,
+                            reader->FetchGroups(refs, block::BlockReader::Fill::kNoFill));
     size_t g = 0;
     for (const auto& e : entries) {
       out.clear();

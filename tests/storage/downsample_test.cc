@@ -388,6 +388,47 @@ class DownsampledBlockTest : public ::testing::Test {
   std::unique_ptr<ColdStore> cold_;
 };
 
+TEST_F(DownsampledBlockTest, BuildingLeavesTheReadCacheToQueries) {
+  // A build reads the whole source block once; its series entries and groups must not stay in
+  // the cold read cache (it filled to its 128 MiB budget after every compaction). The index
+  // header, which queries need anyway, may.
+  const int64_t day = 24 * k1h;
+  auto meta = NewMeta();
+  meta.source = "test";
+  auto w = block::BlockWriter::Create((dir_ / "raw").string(), meta);
+  ASSERT_TRUE(w.ok());
+  for (int i = 0; i < 300; ++i) {
+    auto labels = *model::Labels::FromPairs({{"__name__", "c"}, {"i", std::to_string(1000 + i)}});
+    ASSERT_TRUE((*w)->AddSeriesSamples(labels, Counter(0, day, 1 + i % 3, {})).ok());
+  }
+  auto raw = (*w)->Finish();
+  ASSERT_TRUE(raw.ok());
+  ASSERT_TRUE(cold_->Upload((dir_ / "raw").string(), *raw).ok());
+  const uint64_t before = cold_->Stats().cache_bytes;
+  auto m5 = cold_->BuildDownsampled(*raw, k5m, NewMeta(), (dir_ / "5m").string());
+  ASSERT_TRUE(m5.ok()) << m5.status().ToString();
+  const uint64_t after = cold_->Stats().cache_bytes;
+  // 300 series x 5,760 samples: the groups alone are far above 300 KiB inflated.
+  EXPECT_LT(after - before, uint64_t{64} << 10) << "cache grew from " << before << " to " << after;
+  // A query still reads the block, and fills the cache as before.
+  SelectHints h;
+  h.start_ms = 0;
+  h.end_ms = day;
+  h.max_resolution_ms = 0;
+  auto set = cold_->Select({*model::Matcher::Make(model::MatchType::kRegexMatch, "i", ".+")}, h);
+  ASSERT_TRUE(set.ok());
+  size_t n = 0;
+  std::vector<model::Sample> out;
+  while ((*set)->Next()) {
+    out.clear();
+    ASSERT_TRUE((*set)->ReadSamples(&out).ok());
+    EXPECT_EQ(out.size(), 5760u);
+    ++n;
+  }
+  EXPECT_EQ(n, 300u);
+  EXPECT_GT(cold_->Stats().cache_bytes, after + (uint64_t{300} << 10));
+}
+
 TEST_F(DownsampledBlockTest, RawTo5mTo1hKeepsTotalsAndQueriesPickByRule) {
   // 400 series (more than one batch of the builder), one day.
   const int64_t day = 24 * k1h;

@@ -35,8 +35,8 @@ Status BlockReader::Missing(const std::string& file) const {
 }
 
 Result<std::vector<BlockReader::Bytes>> BlockReader::ReadRangesAs(
-    const std::string& file, std::span<const objstore::ByteRange> ranges,
-    bool unseal_groups) const {
+    const std::string& file, std::span<const objstore::ByteRange> ranges, bool unseal_groups,
+    Fill fill) const {
   auto key_of = [&](const objstore::ByteRange& r) {
     return prefix_ + file + "@" + std::to_string(r.offset) + "+" + std::to_string(r.length) +
            (unseal_groups ? "#unsealed" : "");
@@ -87,7 +87,6 @@ Result<std::vector<BlockReader::Bytes>> BlockReader::ReadRangesAs(
     }
     for (size_t k = i; k < j; ++k) {
       const auto& r = ranges[missing[k]];
-      std::string key = key_of(r);
       auto value = std::make_shared<CachedValue>();
       if (unseal_groups) {
         std::string inflated;
@@ -105,7 +104,10 @@ Result<std::vector<BlockReader::Bytes>> BlockReader::ReadRangesAs(
       } else {
         value->bytes.assign(bytes, r.offset - begin, r.length);
       }
-      cache_->lru().Put(key, value, value->bytes.size() + key.size() + kEntryOverhead);
+      if (fill == Fill::kFill) {
+        std::string key = key_of(r);
+        cache_->lru().Put(key, value, value->bytes.size() + key.size() + kEntryOverhead);
+      }
       out[missing[k]] = std::move(value);
     }
     i = j;
@@ -208,7 +210,8 @@ Result<Roaring> BlockReader::Match(const model::Matchers& matchers) const {
   return index::MatchPostings(matchers, get, union_where);
 }
 
-Result<std::vector<SeriesEntry>> BlockReader::LoadSeries(std::span<const uint32_t> ids) const {
+Result<std::vector<SeriesEntry>> BlockReader::LoadSeries(std::span<const uint32_t> ids,
+                                                         Fill fill) const {
   STRATA_ASSIGN_OR_RETURN(auto h, Header());
   std::vector<objstore::ByteRange> ranges;
   ranges.reserve(ids.size());
@@ -217,7 +220,7 @@ Result<std::vector<SeriesEntry>> BlockReader::LoadSeries(std::span<const uint32_
     auto [b, e] = h->SeriesRange(id);
     ranges.push_back({b, e - b});
   }
-  STRATA_ASSIGN_OR_RETURN(auto bytes, ReadRanges("index", ranges));
+  STRATA_ASSIGN_OR_RETURN(auto bytes, ReadRangesAs("index", ranges, false, fill));
   std::vector<SeriesEntry> out;
   out.reserve(ids.size());
   for (const auto& b : bytes) {
@@ -257,8 +260,8 @@ Result<std::vector<std::string>> BlockReader::LabelValues(std::string_view name)
   return out;
 }
 
-Result<std::vector<BlockReader::Bytes>> BlockReader::FetchGroups(
-    std::span<const GroupRef> groups) const {
+Result<std::vector<BlockReader::Bytes>> BlockReader::FetchGroups(std::span<const GroupRef> groups,
+                                                                 Fill fill) const {
   // One ReadRanges call per chunk file, then back into the caller's order.
   std::map<uint32_t, std::vector<size_t>> by_file;
   for (size_t i = 0; i < groups.size(); ++i) by_file[groups[i].file].push_back(i);
@@ -266,7 +269,7 @@ Result<std::vector<BlockReader::Bytes>> BlockReader::FetchGroups(
   for (const auto& [file, idx] : by_file) {
     std::vector<objstore::ByteRange> ranges;
     for (size_t i : idx) ranges.push_back({groups[i].offset, groups[i].length});
-    STRATA_ASSIGN_OR_RETURN(auto bytes, ReadRangesAs(ChunkFileName(file), ranges, true));
+    STRATA_ASSIGN_OR_RETURN(auto bytes, ReadRangesAs(ChunkFileName(file), ranges, true, fill));
     for (size_t k = 0; k < idx.size(); ++k) out[idx[k]] = std::move(bytes[k]);
   }
   return out;

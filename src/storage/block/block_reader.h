@@ -43,6 +43,11 @@ class BlockReader {
   // Bytes read from a block, shared with the cache.
   using Bytes = std::shared_ptr<const CachedValue>;
 
+  // Whether bytes fetched on a miss go into the cache. One-off scans (building a downsampled
+  // block) read with kNoFill: they still use what queries cached, but leave the cache (and the
+  // process' memory) to queries.
+  enum class Fill { kFill, kNoFill };
+
   // Ranges closer than this are fetched with one request, up to kMaxRequestBytes per request.
   static constexpr uint64_t kMergeGapBytes = 64 << 10;
   static constexpr uint64_t kMaxRequestBytes = 8 << 20;
@@ -58,7 +63,8 @@ class BlockReader {
   // Series numbers matching `matchers`. REQUIRES: CheckSelectorMatchers(matchers).ok().
   Result<Roaring> Match(const model::Matchers& matchers) const;
   // The entries of series `ids` (ascending), in the same order.
-  Result<std::vector<SeriesEntry>> LoadSeries(std::span<const uint32_t> ids) const;
+  Result<std::vector<SeriesEntry>> LoadSeries(std::span<const uint32_t> ids,
+                                              Fill fill = Fill::kFill) const;
   // Label names of the block (every name with a postings list).
   Result<std::vector<std::string>> LabelNames() const;
   // Values of `name` in the block.
@@ -69,7 +75,8 @@ class BlockReader {
   // so a query that reads a group again decodes it without checking and inflating it again
   // (and the budget counts the inflated bytes). Corruption naming the block, file and offset
   // when a group's crc or codec is bad.
-  Result<std::vector<Bytes>> FetchGroups(std::span<const GroupRef> groups) const;
+  Result<std::vector<Bytes>> FetchGroups(std::span<const GroupRef> groups,
+                                         Fill fill = Fill::kFill) const;
   // Decodes one fetched group's samples in [start, end] onto *out; errors name the block.
   Status DecodeGroup(std::string_view unsealed, const GroupRef& ref, int64_t start, int64_t end,
                      std::vector<model::Sample>* out) const;
@@ -84,7 +91,7 @@ class BlockReader {
   // cache where present, and fetched merged otherwise.
   Result<std::vector<Bytes>> ReadRanges(const std::string& file,
                                         std::span<const objstore::ByteRange> ranges) const {
-    return ReadRangesAs(file, ranges, false);
+    return ReadRangesAs(file, ranges, false, Fill::kFill);
   }
 
   // Corruption naming the block, with `what`.
@@ -96,10 +103,10 @@ class BlockReader {
  private:
   Result<std::vector<uint32_t>> PostingsList(const IndexHeader& h, size_t entry) const;
   // ReadRanges; with `unseal_groups` each range is a group, kept (and cached, under its own
-  // key) unsealed.
+  // key) unsealed. With Fill::kNoFill, misses are not put into the cache.
   Result<std::vector<Bytes>> ReadRangesAs(const std::string& file,
                                           std::span<const objstore::ByteRange> ranges,
-                                          bool unseal_groups) const;
+                                          bool unseal_groups, Fill fill) const;
 
   objstore::ObjectStore* store_;
   BlockCache* cache_;
