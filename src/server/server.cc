@@ -117,10 +117,16 @@ struct Server::ColdMetrics {
         res_bytes(prometheus::BuildGauge()
                       .Name("strata_cold_resolution_bytes")
                       .Help("Bytes of the known cold blocks' files, by resolution.")
-                      .Register(*r)) {
+                      .Register(*r)),
+        res_samples(prometheus::BuildGauge()
+                        .Name("strata_cold_resolution_samples")
+                        .Help("Samples in the known cold blocks, by resolution (windows for 5m "
+                              "and 1h).")
+                        .Register(*r)) {
     for (const char* res : {"raw", "5m", "1h"}) {
       res_blocks.Add({{"resolution", res}});
       res_bytes.Add({{"resolution", res}});
+      res_samples.Add({{"resolution", res}});
     }
   }
   static prometheus::Counter& C(prometheus::Registry* r, const char* name, const char* help) {
@@ -137,6 +143,7 @@ struct Server::ColdMetrics {
   prometheus::Counter& requests;
   prometheus::Family<prometheus::Gauge>& res_blocks;
   prometheus::Family<prometheus::Gauge>& res_bytes;
+  prometheus::Family<prometheus::Gauge>& res_samples;
   Mutex mu;
   storage::ColdStats seen STRATA_GUARDED_BY(mu);
 };
@@ -153,6 +160,8 @@ void Server::UpdateColdMetrics() {
         .Set(it == st.by_resolution.end() ? 0 : static_cast<double>(it->second.blocks));
     m.res_bytes.Add({{"resolution", name}})
         .Set(it == st.by_resolution.end() ? 0 : static_cast<double>(it->second.bytes));
+    m.res_samples.Add({{"resolution", name}})
+        .Set(it == st.by_resolution.end() ? 0 : static_cast<double>(it->second.samples));
   }
   m.blocks.Set(static_cast<double>(st.blocks));
   m.own_blocks.Set(static_cast<double>(st.own_blocks));

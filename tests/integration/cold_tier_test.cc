@@ -484,6 +484,8 @@ TEST(ColdTierTest, Issue8LostAnswersToAnS3CommitDoNotDuplicateTheBlock) {
   EXPECT_EQ(Metric(port, kRawBlocks), 1);
   EXPECT_EQ(Metric(port, "strata_cold_samples"),
             static_cast<double>(kColdSamplesPerSeries / 2 * kSeries));
+  EXPECT_EQ(Metric(port, "strata_cold_resolution_samples{resolution=\"raw\"}"),
+            static_cast<double>(kColdSamplesPerSeries / 2 * kSeries));
   EXPECT_EQ(One(port, CountAll("30d"), LastT(batches)),
             static_cast<double>(int64_t{batches} * kPerBatch * kSeries));
   // A restart lists the bucket: still one block.

@@ -136,6 +136,13 @@ run_server() {
     R[strata.cold_bytes]=$(metric strata strata_cold_bytes)
     R[strata.cold_samples]=$(metric strata strata_cold_samples)
     R[strata.cold_blocks]=$(metric strata strata_cold_blocks)
+    # Raw blocks hold the samples; 5m and 1h blocks (downsampling, on by default) hold windows
+    # over the same samples and are reported apart.
+    R[strata.cold_raw_bytes]=$(metric strata 'strata_cold_resolution_bytes{resolution="raw"}')
+    R[strata.cold_raw_samples]=$(metric strata 'strata_cold_resolution_samples{resolution="raw"}')
+    R[strata.cold_raw_blocks]=$(metric strata 'strata_cold_resolution_blocks{resolution="raw"}')
+    R[strata.cold_ds_bytes]=$(awk -v a="$(metric strata 'strata_cold_resolution_bytes{resolution="5m"}')" \
+      -v b="$(metric strata 'strata_cold_resolution_bytes{resolution="1h"}')" 'BEGIN { printf "%.0f", a + b }')
     R[strata.warm_bytes]=$(metric strata strata_warm_bytes)
     log "strata: cold tier ${R[strata.cold_blocks]} blocks, ${R[strata.cold_samples]} samples, ${R[strata.cold_bytes]} bytes"
   else
@@ -280,6 +287,7 @@ val() {  # $1 server, $2 row key
     end) mib "${R[$s.rss_end]}" ;;
     growth) if [ "$split" = 1 ]; then ratio "${R[$s.rss_end]}" "${R[$s.rss_first]}"; else echo "-"; fi ;;
     bps) awk -v d="${R[$s.disk]}" -v n="$samples" 'BEGIN { printf "%.3f", d / n }' ;;
+    bps_raw) awk -v d="${R[$s.disk]}" -v x="${R[$s.cold_ds_bytes]:-0}" -v n="$samples" 'BEGIN { printf "%.3f", (d - x) / n }' ;;
     disk) awk -v d="${R[$s.disk]}" 'BEGIN { printf "%.1f", d / 1048576 }' ;;
     restart) echo "${R[$s.restart_s]}" ;;
     rss_restart) mib "${R[$s.rss_restart]}" ;;
@@ -297,6 +305,7 @@ rows=(
   "end|RSS at end of load (after settle), MiB|0.35"
   "growth|RSS at end / RSS after the first $FIRST_HOURS h|"
   "bps|disk bytes per sample (du -sb of the data dir / samples)|0.6"
+  "bps_raw|disk bytes per sample without Strata's 5m and 1h blocks|"
   "disk|data dir size after load, MiB|"
   "restart|restart after SIGKILL: process start to /-/ready 200, s (median of $RESTARTS)|0.3"
   "rss_restart|RSS after the last restart, idle, MiB|"
@@ -371,17 +380,20 @@ growth_strata=$(val strata growth)
   echo
   echo "### Cold tier"
   echo
-  cold_bps=$(awk -v b="${R[strata.cold_bytes]:-0}" -v n="${R[strata.cold_samples]:-0}" 'BEGIN { if (n > 0) printf "%.3f", b / n; else print "n/a" }')
+  cold_bps=$(awk -v b="${R[strata.cold_raw_bytes]:-0}" -v n="${R[strata.cold_raw_samples]:-0}" 'BEGIN { if (n > 0) printf "%.3f", b / n; else print "n/a" }')
   prom_bps=$(awk -v b="${R[prometheus.cold_bytes]:-0}" -v n="${R[prometheus.cold_samples]:-0}" 'BEGIN { if (n > 0) printf "%.3f", b / n; else print "n/a" }')
   cold_ratio=$(ratio "$cold_bps" "$prom_bps")
-  echo "Strata moved ${R[strata.cold_blocks]:-0} warm partitions (UTC days older than the 40 h warm span) to cold"
-  echo "blocks in <data-dir>/cold: ${R[strata.cold_samples]:-0} samples. Prometheus' persisted blocks (every"
+  echo "Strata moved ${R[strata.cold_raw_blocks]:-0} warm partitions (UTC days older than the 40 h warm span) to raw cold"
+  echo "blocks in <data-dir>/cold: ${R[strata.cold_raw_samples]:-0} samples. Its downsampling added"
+  echo "$(( ${R[strata.cold_blocks]:-0} - ${R[strata.cold_raw_blocks]:-0} )) blocks of 5m and 1h windows over them, $(awk -v b="${R[strata.cold_ds_bytes]:-0}" 'BEGIN { printf "%.1f", b / 1048576 }') MiB (counted in the data"
+  echo "directory above, not in the bytes per sample here). Prometheus' persisted blocks (every"
   echo "block directory, without its WAL and head chunks) hold ${R[prometheus.cold_samples]:-0} samples."
   echo
   echo "| metric | Strata | Prometheus | ratio | aim | met |"
   echo "|---|---:|---:|---:|---|---|"
-  echo "| bytes per sample in blocks (cold blocks / Prometheus blocks) | $cold_bps | $prom_bps | $cold_ratio | ratio <= 0.5 | $(met "$cold_ratio" 0.5) |"
-  echo "| block bytes, MiB | $(awk -v b="${R[strata.cold_bytes]:-0}" 'BEGIN { printf "%.1f", b / 1048576 }') | $(awk -v b="${R[prometheus.cold_bytes]:-0}" 'BEGIN { printf "%.1f", b / 1048576 }') | | | |"
+  echo "| bytes per sample in blocks (raw cold blocks / Prometheus blocks) | $cold_bps | $prom_bps | $cold_ratio | ratio <= 0.5 | $(met "$cold_ratio" 0.5) |"
+  echo "| block bytes, MiB (raw) | $(awk -v b="${R[strata.cold_raw_bytes]:-0}" 'BEGIN { printf "%.1f", b / 1048576 }') | $(awk -v b="${R[prometheus.cold_bytes]:-0}" 'BEGIN { printf "%.1f", b / 1048576 }') | | | |"
+  echo "| 5m and 1h block bytes, MiB | $(awk -v b="${R[strata.cold_ds_bytes]:-0}" 'BEGIN { printf "%.1f", b / 1048576 }') | - | | | |"
   echo
   if [ "$cold_pass" = 1 ]; then
     echo "Dashboard queries over the last ${QUERY_HOURS} h (step ${STEP} s), each run once right after a restart with"
