@@ -477,6 +477,9 @@ Status Server::Start() {
     if (dir_state_ == storage::DataDirState::kWalOnly) {
       STRATA_LOG(kInfo, "server") << "migrated a WAL-only data directory"
                                   << LogKV("format_version", storage::kDataDirFormatVersion);
+    } else if (dir_state_ == storage::DataDirState::kVersion1) {
+      STRATA_LOG(kInfo, "server") << "migrated a format version 1 data directory"
+                                  << LogKV("format_version", storage::kDataDirFormatVersion);
     }
     dir_state_ = storage::DataDirState::kCurrent;
   }

@@ -53,12 +53,12 @@ Result<DataDirState> CheckDataDir(const std::string& dir) {
         "); run a newer Strata");
   }
   if (!std::filesystem::exists(dir + "/warm/CURRENT", ec)) {
-    return Status::Corruption("data directory " + dir +
-                              " is marked as format version 1 but its warm tier (" + dir +
+    return Status::Corruption("data directory " + dir + " is marked as format version " +
+                              std::to_string(version) + " but its warm tier (" + dir +
                               "/warm) is missing or empty; restore it from a backup, or remove " +
                               dir + "/FORMAT to start with an empty warm tier");
   }
-  return DataDirState::kCurrent;
+  return version == 1 ? DataDirState::kVersion1 : DataDirState::kCurrent;
 }
 
 }  // namespace strata::storage

@@ -1,8 +1,9 @@
 // The data directory's format marker, `<data-dir>/FORMAT`: one line "strata-data <version>".
-// Version 1: `wal/` (docs/format/wal.md) and `warm/` (docs/format/warm.md). A directory with
-// no marker is new or from the first release (WAL only) and is migrated: open the tiers, then
-// write the marker. Layout: docs/format/data_dir.md. Stateless; call with the directory lock
-// held.
+// Version 1: `wal/` (docs/format/wal.md) and `warm/` (docs/format/warm.md). Version 2: the
+// same, with WAL chunks records in checkpoints. A directory with no marker is new or from the
+// first release (WAL only) and is migrated: open the tiers, then write the marker; a version 1
+// directory is migrated by rewriting the marker before anything writes a chunks record. Layout:
+// docs/format/data_dir.md. Stateless; call with the directory lock held.
 #pragma once
 
 #include <string>
@@ -12,12 +13,13 @@
 
 namespace strata::storage {
 
-inline constexpr int kDataDirFormatVersion = 1;
+inline constexpr int kDataDirFormatVersion = 2;
 
 enum class DataDirState {
-  kNew,      // No marker, no data: a fresh directory.
-  kWalOnly,  // No marker, a `wal/`: the first release's layout, to migrate.
-  kCurrent,  // Marker with this release's version.
+  kNew,       // No marker, no data: a fresh directory.
+  kWalOnly,   // No marker, a `wal/`: the first release's layout, to migrate.
+  kVersion1,  // Marker with version 1: rewrite it (nothing else changes).
+  kCurrent,   // Marker with this release's version.
 };
 
 // Reads and checks the marker. FailedPrecondition for a newer version (naming it and the

@@ -34,6 +34,7 @@ namespace strata::storage {
 
 namespace head {
 struct SampleRecordEntry;
+struct ChunksRecordEntry;
 class MemSeries;
 class PostingsIndex;
 class SeriesMap;
@@ -235,6 +236,11 @@ class Head final : public Querier {
   Status Replay(const std::string& wal_dir);
   // Appends replayed samples. REQUIRES: only the replay worker owning these series calls it.
   void ApplyReplaySamples(const std::vector<head::SampleRecordEntry>& entries);
+  // Replays a chunks record (docs/format/wal.md): each entry's chunks become the series' chunks
+  // when it holds nothing yet, else their samples are appended by the usual rules. Checks every
+  // entry before changing anything: Corruption leaves the head as it was. REQUIRES: no replay
+  // worker is running.
+  Status ApplyReplayChunks(const std::vector<head::ChunksRecordEntry>& entries);
   // Finds or creates the series for `labels`; `created` tells which.
   // nullptr (and *created false) when the series is new and options_.max_series is reached.
   head::MemSeries* GetOrCreate(std::span<const model::LabelView> labels, bool* created);

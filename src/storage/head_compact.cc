@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <bit>
+#include <map>
+#include <optional>
 
 #include "base/crash_point.h"
 #include "base/log.h"
@@ -20,6 +22,83 @@
 namespace strata::storage {
 
 using head::MemSeries;
+
+namespace {
+
+// Re-encodes one series' in-order samples for a checkpoint's chunks records, cutting chunks as
+// Head::AppendToChunkUnlocked does. Samples that were out of order when logged (not after the
+// newest before them) are left to the caller. Not movable once appending (the appender points
+// into `open`).
+class CheckpointChunks {
+ public:
+  CheckpointChunks(int max_samples, int64_t range_ms)
+      : max_samples_(max_samples), range_ms_(range_ms) {}
+  CheckpointChunks(const CheckpointChunks&) = delete;
+  CheckpointChunks& operator=(const CheckpointChunks&) = delete;
+
+  // False when `t` is not after the newest sample given so far (out of order).
+  bool Add(int64_t t, uint64_t v_bits) {
+    if (appender_.has_value()) {
+      if (t <= open_max_t_) return false;
+      int64_t part = open_min_t_ / range_ms_ - ((open_min_t_ % range_ms_) < 0 ? 1 : 0);
+      if (open_samples_ >= max_samples_ || t >= (part + 1) * range_ms_) Close();
+    } else if (!closed_.empty() && t <= closed_.back().max_t) {
+      return false;
+    }
+    if (!appender_.has_value()) {
+      open_ = XorChunk();
+      auto app = XorAppender::Open(&open_);
+      STRATA_CHECK(app.ok()) << app.status().ToString();
+      appender_.emplace(std::move(app).value());
+      open_min_t_ = t;
+      open_samples_ = 0;
+    }
+    Status st = appender_->Append(t, std::bit_cast<double>(v_bits));
+    STRATA_CHECK(st.ok()) << st.ToString();  // Increasing times; the cut leaves room.
+    open_max_t_ = t;
+    ++open_samples_;
+    return true;
+  }
+
+  // Every chunk, the open one last, into `entry` (views into this object).
+  void Fill(head::ChunksRecordEntry* entry) const {
+    entry->chunks.clear();
+    auto view = [](const XorChunk& c) {
+      auto b = c.bytes();
+      return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
+    };
+    for (const auto& c : closed_) entry->chunks.push_back({c.min_t, c.max_t, view(c.chunk)});
+    if (appender_.has_value()) entry->chunks.push_back({open_min_t_, open_max_t_, view(open_)});
+  }
+  size_t bytes() const {
+    size_t n = open_.size_bytes();
+    for (const auto& c : closed_) n += c.chunk.size_bytes();
+    return n;
+  }
+  bool empty() const { return closed_.empty() && !appender_.has_value(); }
+
+ private:
+  void Close() {
+    closed_.push_back(head::MemChunk{open_min_t_, open_max_t_, std::move(open_)});
+    appender_.reset();
+    open_ = XorChunk();
+  }
+
+  const int max_samples_;
+  const int64_t range_ms_;
+  std::vector<head::MemChunk> closed_;
+  XorChunk open_;
+  std::optional<XorAppender> appender_;
+  int64_t open_min_t_ = 0;
+  int64_t open_max_t_ = 0;
+  int open_samples_ = 0;
+};
+
+// Chunks records of a checkpoint are cut at about this size: half a WAL page, so damage that
+// a salvaging replay skips costs about what it costs in samples records (a page or two).
+constexpr size_t kChunksRecordBytes = size_t{16} << 10;
+
+}  // namespace
 
 int64_t Head::MinTimeLowerBound() const { return min_time_.load(std::memory_order_acquire); }
 
@@ -216,6 +295,17 @@ Status Head::CheckpointWal(int64_t t, bool salvage) {
   std::vector<head::SampleRecordEntry> kept_samples;
   std::string buf;
   uint64_t skipped = 0;
+  // Format version 2: kept in-order samples become chunks records at the end (a salvage
+  // rewrite keeps samples records; see docs/format/wal.md). Keyed by the id as logged.
+  const bool as_chunks = !salvage;
+  std::map<uint32_t, CheckpointChunks> chunked;
+  std::vector<head::SampleRecordEntry> out_of_order;
+  std::vector<head::ChunksRecordEntry> chunk_entries;
+  // Adds a kept sample to its series' chunks, or to the out-of-order samples.
+  auto keep = [&](const head::SampleRecordEntry& e) {
+    auto it = chunked.try_emplace(e.id, options_.chunk_max_samples, options_.chunk_range_ms).first;
+    if (!it->second.Add(e.t, e.v_bits)) out_of_order.push_back(e);
+  };
   // Series ids defined so far in log order: a sample before its series record is dropped by
   // replay (an orphan of salvaged damage), so the checkpoint drops it too and the next start
   // finds nothing to salvage.
@@ -241,6 +331,27 @@ Status Head::CheckpointWal(int64_t t, bool salvage) {
             head::EncodeSeriesRecord(kept_series, &buf);
             return writer->Add(buf);
           }
+        } else if (s.ok() && *type == head::RecordType::kChunks) {
+          // The previous checkpoint's chunks: their samples, in order, as if logged here.
+          s = head::DecodeChunksRecord(record, &chunk_entries);
+          kept_samples.clear();
+          for (size_t i = 0; s.ok() && i < chunk_entries.size(); ++i) {
+            const uint32_t id = chunk_entries[i].id;
+            const bool live = defined.contains(id) && SeriesById(id) != nullptr;
+            s = head::ForEachChunkSample(chunk_entries[i], [&](size_t, int64_t st, uint64_t v) {
+              if (live && st >= t) kept_samples.push_back({id, st, v});
+            });
+          }
+          if (s.ok()) {
+            if (as_chunks) {
+              for (const auto& e : kept_samples) keep(e);
+              return Status::Ok();
+            }
+            if (kept_samples.empty()) return Status::Ok();
+            buf.clear();
+            head::EncodeSamplesRecord(kept_samples, &buf);
+            return writer->Add(buf);
+          }
         } else if (s.ok()) {
           s = head::DecodeSamplesRecord(record, &samples);
           if (s.ok()) {
@@ -249,7 +360,11 @@ Status Head::CheckpointWal(int64_t t, bool salvage) {
               // Samples of series no longer in memory: before t (truncation), or orphans whose
               // series record was lost to damage (salvage).
               if (e.t >= t && defined.contains(e.id) && SeriesById(e.id) != nullptr) {
-                kept_samples.push_back(e);
+                if (as_chunks) {
+                  keep(e);
+                } else {
+                  kept_samples.push_back(e);
+                }
               }
             }
             if (kept_samples.empty()) return Status::Ok();
@@ -266,6 +381,38 @@ Status Head::CheckpointWal(int64_t t, bool salvage) {
       },
       salvage);
   if (!st.ok()) return st.WithContext("reading the WAL for a checkpoint");
+  if (as_chunks) {
+    // Every series record was written above; now the chunks, then the samples that were out of
+    // order when logged (replay appends those after the chunks, to the out-of-order buffer).
+    std::vector<head::ChunksRecordEntry> batch;
+    size_t batch_bytes = 0;
+    auto flush = [&]() -> Status {
+      if (batch.empty()) return Status::Ok();
+      buf.clear();
+      head::EncodeChunksRecord(batch, &buf);
+      batch.clear();
+      batch_bytes = 0;
+      return writer->Add(buf);
+    };
+    for (const auto& [id, chunks] : chunked) {
+      if (chunks.empty()) continue;
+      head::ChunksRecordEntry e;
+      e.id = id;
+      chunks.Fill(&e);
+      batch_bytes += chunks.bytes();
+      batch.push_back(std::move(e));
+      if (batch_bytes >= kChunksRecordBytes) STRATA_RETURN_IF_ERROR(flush());
+    }
+    STRATA_RETURN_IF_ERROR(flush());
+    for (size_t i = 0; i < out_of_order.size(); i += 4096) {
+      std::vector<head::SampleRecordEntry> part(
+          out_of_order.begin() + static_cast<ptrdiff_t>(i),
+          out_of_order.begin() + static_cast<ptrdiff_t>(std::min(out_of_order.size(), i + 4096)));
+      buf.clear();
+      head::EncodeSamplesRecord(part, &buf);
+      STRATA_RETURN_IF_ERROR(writer->Add(buf));
+    }
+  }
   CrashPoint(salvage ? "salvage-checkpoint-before-commit" : "compact-checkpoint-before-commit");
   STRATA_RETURN_IF_ERROR(writer->Commit());
   last_checkpoint_ = *n;

@@ -118,6 +118,103 @@ void Head::ApplyReplaySamples(const std::vector<head::SampleRecordEntry>& entrie
   }
 }
 
+Status Head::ApplyReplayChunks(const std::vector<head::ChunksRecordEntry>& entries) {
+  // Check everything first, so a bad record changes nothing. Per entry: samples per chunk and
+  // the last sample's value bits.
+  struct Checked {
+    std::vector<int> counts;
+    int64_t last_t = 0;
+    uint64_t last_bits = 0;
+  };
+  std::vector<Checked> checked(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    Checked& c = checked[i];
+    c.counts.assign(entries[i].chunks.size(), 0);
+    STRATA_RETURN_IF_ERROR(
+        head::ForEachChunkSample(entries[i], [&c](size_t k, int64_t t, uint64_t bits) {
+          ++c.counts[k];
+          c.last_t = t;
+          c.last_bits = bits;
+        }));
+  }
+  AppendResult ignored;
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  uint64_t applied = 0;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const head::ChunksRecordEntry& e = entries[i];
+    const Checked& c = checked[i];
+    uint64_t samples = 0;
+    for (int n : c.counts) samples += static_cast<uint64_t>(n);
+    MemSeries* s = SeriesById(e.id);
+    if (s == nullptr) {
+      // Its series record was lost (salvaged damage): drop these samples, as replay does.
+      salvage_.samples_dropped += samples;
+      continue;
+    }
+    bool holds_samples = false;
+    {
+      MutexLock lock(&s->mu);
+      holds_samples = s->appender.has_value() || !s->closed.empty() || s->ooo != nullptr;
+    }
+    if (holds_samples || s->has_pending) {
+      // The series already holds samples (an alias id, or a log written otherwise): append one
+      // by one, as the samples themselves would have been replayed. Only this thread touches
+      // the head during replay.
+      Status st = head::ForEachChunkSample(e, [&](size_t, int64_t t, uint64_t bits) {
+        bool ooo = false;
+        if (!CheckSample(s, t, std::bit_cast<double>(bits), &ignored, &ooo)) return;
+        if (ooo) {
+          AppendOutOfOrder(s, t, bits);
+        } else {
+          AppendToChunkUnlocked(s, t, bits);
+        }
+        ++applied;
+        lo = std::min(lo, t);
+        hi = std::max(hi, t);
+        ignored.errors.clear();
+      });
+      STRATA_CHECK(st.ok()) << st.ToString();  // Checked above.
+      continue;
+    }
+    MutexLock lock(&s->mu);
+    // Closed chunks as they are; the last one becomes the open chunk, reopened for appends.
+    const size_t last = e.chunks.size() - 1;
+    for (size_t k = 0; k < last; ++k) {
+      const auto& rc = e.chunks[k];
+      auto chunk = XorChunk::FromBytes(std::string(rc.bytes));
+      STRATA_CHECK(chunk.ok()) << chunk.status().ToString();  // Decoded above.
+      s->closed.push_back(head::MemChunk{rc.min_t, rc.max_t, std::move(chunk).value()});
+    }
+    chunks_cut_.fetch_add(last, std::memory_order_relaxed);
+    const auto& open = e.chunks[last];
+    auto chunk = XorChunk::FromBytes(std::string(open.bytes));
+    STRATA_CHECK(chunk.ok()) << chunk.status().ToString();
+    s->open = std::move(chunk).value();
+    auto app = XorAppender::Open(&s->open);
+    STRATA_CHECK(app.ok()) << app.status().ToString();
+    s->appender.emplace(std::move(app).value());
+    s->open_min_t = open.min_t;
+    s->open_max_t = open.max_t;
+    s->open_samples = c.counts[last];
+    s->has_pending = true;
+    s->pending_t = c.last_t;
+    s->pending_v_bits = c.last_bits;
+    applied += samples;
+    lo = std::min(lo, e.chunks.front().min_t);
+    hi = std::max(hi, c.last_t);
+  }
+  samples_appended_.fetch_add(applied, std::memory_order_relaxed);
+  if (applied > 0) {
+    int64_t cur = min_time_.load(std::memory_order_relaxed);
+    while (lo < cur && !min_time_.compare_exchange_weak(cur, lo, std::memory_order_relaxed)) {
+    }
+    cur = max_time_.load(std::memory_order_relaxed);
+    while (hi > cur && !max_time_.compare_exchange_weak(cur, hi, std::memory_order_relaxed)) {
+    }
+  }
+  return Status::Ok();
+}
+
 Status Head::Replay(const std::string& wal_dir) {
   auto start = std::chrono::steady_clock::now();
   replaying_ = true;
@@ -147,15 +244,34 @@ Status Head::Replay(const std::string& wal_dir) {
   if (inline_apply) workers = 1;
   std::vector<ReplayQueue> queues(workers);
   std::vector<std::thread> threads;
-  for (size_t w = 0; w < workers && !inline_apply; ++w) {
-    threads.emplace_back([this, &queues, w] {
-      std::vector<head::SampleRecordEntry> batch;
-      while (queues[w].Pop(&batch)) ApplyReplaySamples(batch);
-    });
-  }
+  auto start_workers = [&] {
+    for (size_t w = 0; w < workers && !inline_apply; ++w) {
+      threads.emplace_back([this, &queues, w] {
+        std::vector<head::SampleRecordEntry> batch;
+        while (queues[w].Pop(&batch)) ApplyReplaySamples(batch);
+      });
+    }
+  };
+  start_workers();
   std::vector<std::vector<head::SampleRecordEntry>> parts(workers);
+  // Hands the rest to the workers and waits until they applied everything.
+  auto drain_workers = [&] {
+    for (size_t w = 0; w < workers; ++w) {
+      if (!parts[w].empty()) queues[w].Push(std::move(parts[w]));
+      parts[w].clear();
+      queues[w].Close();
+    }
+    if (inline_apply) {
+      std::vector<head::SampleRecordEntry> rest;
+      while (queues[0].Pop(&rest)) ApplyReplaySamples(rest);
+    }
+    for (auto& t : threads) t.join();
+    threads.clear();
+  };
+  bool samples_since_drain = false;
   std::vector<head::SeriesRecordEntry> series_entries;
   std::vector<head::SampleRecordEntry> sample_entries;
+  std::vector<head::ChunksRecordEntry> chunk_entries;
   uint64_t skipped = 0;
   auto stats = Wal::Replay(
       wal_dir,
@@ -173,7 +289,20 @@ Status Head::Replay(const std::string& wal_dir) {
               m->logged = true;
             }
           }
+        } else if (s.ok() && *type == head::RecordType::kChunks) {
+          s = head::DecodeChunksRecord(record, &chunk_entries);
+          if (s.ok()) {
+            // Chunks go in on this thread, after every sample logged before them.
+            if (samples_since_drain) {
+              drain_workers();
+              queues = std::vector<ReplayQueue>(workers);
+              start_workers();
+              samples_since_drain = false;
+            }
+            s = ApplyReplayChunks(chunk_entries);
+          }
         } else if (s.ok()) {
+          samples_since_drain = true;
           s = head::DecodeSamplesRecord(record, &sample_entries);
           for (const auto& e : sample_entries) {
             if (!s.ok()) break;
@@ -210,15 +339,7 @@ Status Head::Replay(const std::string& wal_dir) {
         return Status::Ok();
       },
       ro);
-  for (size_t w = 0; w < workers; ++w) {
-    if (!parts[w].empty()) queues[w].Push(std::move(parts[w]));
-    queues[w].Close();
-  }
-  if (inline_apply) {
-    std::vector<head::SampleRecordEntry> rest;
-    while (queues[0].Pop(&rest)) ApplyReplaySamples(rest);
-  }
-  for (auto& t : threads) t.join();
+  drain_workers();
   if (!stats.ok()) return stats.status().WithContext("replaying WAL in " + wal_dir);
   replay_stats_ = *stats;
   salvage_.series_dropped = orphan_ids.size();

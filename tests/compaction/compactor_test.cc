@@ -448,6 +448,28 @@ TEST(DataDirTest, NewAndWalOnlyDirectoriesAreMigratedNewerOnesAreRefused) {
   EXPECT_EQ(st.status().code(), StatusCode::kCorruption);
   EXPECT_NE(st.status().message().find("warm tier"), std::string::npos) << st.status().ToString();
 
+  // Version 1 (before WAL chunks records): migrated by rewriting the marker.
+  {
+    std::ofstream f(old.path() + "/FORMAT", std::ios::trunc);
+    f << "strata-data 1\n";
+  }
+  {
+    Db db = Open(old.path());  // Recreates warm/.
+  }
+  st = storage::CheckDataDir(old.path());
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ(*st, storage::DataDirState::kVersion1);
+  ASSERT_TRUE(storage::WriteDataDirMarker(old.path()).ok());
+  st = storage::CheckDataDir(old.path());
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ(*st, storage::DataDirState::kCurrent);
+  {
+    std::ifstream f(old.path() + "/FORMAT");
+    std::string line;
+    std::getline(f, line);
+    EXPECT_EQ(line, "strata-data 2");
+  }
+
   testutil::TempDir newer;
   {
     std::ofstream f(newer.path() + "/FORMAT");

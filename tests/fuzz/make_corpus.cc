@@ -202,6 +202,35 @@ void Wal(const fs::path& scratch) {
     Write("wal", "segment_multipage",
           Mode(2, ReadFile(big / "wal" / storage::wal::SegmentName(0))));
   }
+  {
+    // A checkpoint of a truncated head: series records, chunks records (type 3), and a samples
+    // record of the samples that were out of order when logged.
+    fs::path ck = scratch / "head-checkpoint";
+    storage::HeadOptions co = o;
+    co.out_of_order_window_ms = 3600 * 1000;
+    auto head = storage::Head::Open(ck.string(), co, nullptr);
+    Check(head.status(), "Head::Open");
+    const model::LabelView l[] = {{"__name__", "up"}, {"job", "node"}};
+    storage::AppendResult r;
+    for (int64_t t = 0; t < 3 * 3600 * 1000; t += 60000) {
+      std::vector<model::Sample> s = {{t, static_cast<double>(t % 7)}};
+      const storage::SeriesInput batch[] = {{l, s}};
+      Check((*head)->Append(batch, &r), "Head::Append");
+    }
+    std::vector<model::Sample> late = {{2 * 3600 * 1000 + 30000, 9}};
+    const storage::SeriesInput batch[] = {{l, late}};
+    Check((*head)->Append(batch, &r), "Head::Append");
+    (*head)->SetMinValidTime(3600 * 1000);
+    (void)(*head)->CollectRange(0, 3600 * 1000);
+    Check((*head)->Truncate(3600 * 1000), "Head::Truncate");
+    Check((*head)->Close(), "Head::Close");
+    for (const auto& e : fs::directory_iterator(ck / "wal")) {
+      if (e.path().filename().string().rfind("checkpoint.", 0) == 0) {
+        Write("wal", "checkpoint_chunks",
+              Mode(2, ReadFile(e.path() / storage::wal::SegmentName(0))));
+      }
+    }
+  }
   Write("wal", "segment", Mode(0, segment));
   Write("wal", "segment_torn", Mode(1, segment.substr(0, segment.size() - 5)));
   Write("wal", "segment_head_salvage", Mode(2, segment));

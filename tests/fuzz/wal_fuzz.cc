@@ -42,6 +42,14 @@ Status DecodeRecord(std::string_view record) {
   if (*type == storage::head::RecordType::kSeries) {
     std::vector<storage::head::SeriesRecordEntry> series;
     storage::head::DecodeSeriesRecord(record, &series).IgnoreError();  // Errors are expected.
+  } else if (*type == storage::head::RecordType::kChunks) {
+    std::vector<storage::head::ChunksRecordEntry> chunks;
+    if (storage::head::DecodeChunksRecord(record, &chunks).ok()) {
+      for (const auto& e : chunks) {
+        // Every chunk's bytes are outside input: decoding must stay inside them.
+        storage::head::ForEachChunkSample(e, nullptr).IgnoreError();  // Errors are expected.
+      }
+    }
   } else {
     std::vector<storage::head::SampleRecordEntry> samples;
     storage::head::DecodeSamplesRecord(record, &samples).IgnoreError();  // Errors are expected.

@@ -1,6 +1,9 @@
 #include "storage/head/wal_records.h"
 
+#include <bit>
+
 #include "base/coding.h"
+#include "storage/xor_chunk.h"
 
 namespace strata::storage::head {
 
@@ -31,11 +34,26 @@ void EncodeSamplesRecord(const std::vector<SampleRecordEntry>& samples, std::str
   }
 }
 
+void EncodeChunksRecord(const std::vector<ChunksRecordEntry>& series, std::string* out) {
+  out->push_back(static_cast<char>(RecordType::kChunks));
+  PutVarint64(out, series.size());
+  for (const auto& s : series) {
+    PutVarint64(out, s.id);
+    PutVarint64(out, s.chunks.size());
+    for (const auto& c : s.chunks) {
+      PutVarsint64(out, c.min_t);
+      PutVarint64(out, static_cast<uint64_t>(c.max_t) - static_cast<uint64_t>(c.min_t));
+      PutLengthPrefixed(out, c.bytes);
+    }
+  }
+}
+
 Result<RecordType> PeekRecordType(std::string_view record) {
   if (record.empty()) return Status::Corruption("empty WAL record");
   auto type = static_cast<uint8_t>(record[0]);
   if (type != static_cast<uint8_t>(RecordType::kSeries) &&
-      type != static_cast<uint8_t>(RecordType::kSamples)) {
+      type != static_cast<uint8_t>(RecordType::kSamples) &&
+      type != static_cast<uint8_t>(RecordType::kChunks)) {
     return Status::Corruption("unknown WAL record type " + std::to_string(type));
   }
   return static_cast<RecordType>(type);
@@ -87,6 +105,72 @@ Status DecodeSamplesRecord(std::string_view record, std::vector<SampleRecordEntr
     samples->push_back({static_cast<uint32_t>(id), t, bits});
   }
   if (!d.empty()) return Status::Corruption("trailing bytes in samples record");
+  return Status::Ok();
+}
+
+Status DecodeChunksRecord(std::string_view record, std::vector<ChunksRecordEntry>* series) {
+  Decoder d(record.substr(1));
+  uint64_t n = 0;
+  if (!d.GetVarint64(&n) || n == 0 || n > d.remaining()) {
+    return Status::Corruption("bad chunks record count");
+  }
+  series->clear();
+  series->reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    ChunksRecordEntry e;
+    uint64_t id = 0, nc = 0;
+    if (!d.GetVarint64(&id) || id > UINT32_MAX || !d.GetVarint64(&nc) || nc == 0 ||
+        nc > d.remaining()) {
+      return Status::Corruption("bad chunks record entry");
+    }
+    e.id = static_cast<uint32_t>(id);
+    e.chunks.reserve(nc);
+    for (uint64_t k = 0; k < nc; ++k) {
+      int64_t min_t = 0;
+      uint64_t span = 0;
+      std::string_view bytes;
+      if (!d.GetVarsint64(&min_t) || !d.GetVarint64(&span) || !d.GetLengthPrefixed(&bytes)) {
+        return Status::Corruption("truncated chunks record chunk");
+      }
+      // min_t + span must not pass INT64_MAX. INT64_MAX - min_t is in [0, 2^64 - 1], and the
+      // wrapping unsigned subtraction computes it exactly.
+      if (span > static_cast<uint64_t>(INT64_MAX) - static_cast<uint64_t>(min_t)) {
+        return Status::Corruption("chunks record chunk span overflows");
+      }
+      const int64_t max_t = static_cast<int64_t>(static_cast<uint64_t>(min_t) + span);
+      e.chunks.push_back({min_t, max_t, bytes});
+    }
+    series->push_back(std::move(e));
+  }
+  if (!d.empty()) return Status::Corruption("trailing bytes in chunks record");
+  return Status::Ok();
+}
+
+Status ForEachChunkSample(const ChunksRecordEntry& e,
+                          const std::function<void(size_t, int64_t, uint64_t)>& sample) {
+  auto bad = [&](size_t k, const std::string& what) {
+    return Status::Corruption("chunks record: series " + std::to_string(e.id) + " chunk " +
+                              std::to_string(k) + ": " + what);
+  };
+  int64_t prev = INT64_MIN;
+  bool any = false;
+  for (size_t k = 0; k < e.chunks.size(); ++k) {
+    const RecordChunk& c = e.chunks[k];
+    XorIterator it(std::span(reinterpret_cast<const uint8_t*>(c.bytes.data()), c.bytes.size()));
+    size_t n = 0;
+    while (it.Next()) {
+      const int64_t t = it.t();
+      if (n == 0 && t != c.min_t) return bad(k, "first sample is not at the chunk's min time");
+      if (any && t <= prev) return bad(k, "timestamps do not increase");
+      if (sample) sample(k, t, std::bit_cast<uint64_t>(it.v()));
+      prev = t;
+      any = true;
+      ++n;
+    }
+    if (!it.status().ok()) return bad(k, it.status().message());
+    if (n == 0) return bad(k, "empty chunk");
+    if (prev != c.max_t) return bad(k, "last sample is not at the chunk's max time");
+  }
   return Status::Ok();
 }
 

@@ -1,0 +1,252 @@
+// WAL chunks records (docs/format/wal.md, type 3): their encoding and checks, checkpoints that
+// carry a series' samples as encoded chunks, and replay that installs them, giving exactly the
+// samples the log held.
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "storage/head.h"
+#include "storage/head/wal_records.h"
+#include "storage/querier.h"
+#include "storage/wal.h"
+#include "storage/wal/segment_reader.h"
+#include "storage/xor_chunk.h"
+#include "testutil/process.h"
+
+namespace strata::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using head::ChunksRecordEntry;
+using head::RecordChunk;
+
+constexpr int64_t kHour = 3600 * 1000;
+
+std::string Chunk(std::initializer_list<std::pair<int64_t, double>> samples) {
+  XorChunk c;
+  auto app = XorAppender::Open(&c);
+  EXPECT_TRUE(app.ok());
+  for (const auto& [t, v] : samples) EXPECT_TRUE(app->Append(t, v).ok());
+  auto b = c.bytes();
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+TEST(ChunksRecordTest, RoundTripsAndYieldsTheSamples) {
+  const std::string a = Chunk({{100, 1.0}, {115, 2.5}, {130, -3.0}});
+  const std::string b = Chunk({{145, 4.0}});
+  const std::string c = Chunk({{-5000, std::bit_cast<double>(uint64_t{0x7ff0000000000002})}});
+  std::vector<ChunksRecordEntry> in = {{7, {{100, 130, a}, {145, 145, b}}},
+                                       {9, {{-5000, -5000, c}}}};
+  std::string rec;
+  head::EncodeChunksRecord(in, &rec);
+  auto type = head::PeekRecordType(rec);
+  ASSERT_TRUE(type.ok());
+  EXPECT_EQ(*type, head::RecordType::kChunks);
+  std::vector<ChunksRecordEntry> out;
+  ASSERT_TRUE(head::DecodeChunksRecord(rec, &out).ok());
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].id, 7u);
+  ASSERT_EQ(out[0].chunks.size(), 2u);
+  EXPECT_EQ(out[0].chunks[0].min_t, 100);
+  EXPECT_EQ(out[0].chunks[0].max_t, 130);
+  EXPECT_EQ(out[0].chunks[0].bytes, a);
+  EXPECT_EQ(out[0].chunks[1].bytes, b);
+  EXPECT_EQ(out[1].id, 9u);
+  EXPECT_EQ(out[1].chunks[0].min_t, -5000);
+  std::vector<std::tuple<size_t, int64_t, uint64_t>> got;
+  ASSERT_TRUE(head::ForEachChunkSample(out[0], [&](size_t k, int64_t t, uint64_t v) {
+                got.emplace_back(k, t, v);
+              }).ok());
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[3], std::make_tuple(size_t{1}, int64_t{145}, std::bit_cast<uint64_t>(4.0)));
+  got.clear();
+  ASSERT_TRUE(head::ForEachChunkSample(out[1], [&](size_t k, int64_t t, uint64_t v) {
+                got.emplace_back(k, t, v);
+              }).ok());
+  EXPECT_EQ(std::get<2>(got.at(0)), uint64_t{0x7ff0000000000002});  // NaN payload kept.
+
+  // Every strict prefix is Corruption, never a crash or a shorter answer.
+  for (size_t n = 1; n < rec.size(); ++n) {
+    EXPECT_TRUE(head::DecodeChunksRecord(std::string_view(rec).substr(0, n), &out).IsCorruption())
+        << n;
+  }
+  EXPECT_TRUE(head::DecodeChunksRecord(rec + "x", &out).IsCorruption());
+}
+
+TEST(ChunksRecordTest, MalformedRecordsAndChunksAreCorruption) {
+  std::vector<ChunksRecordEntry> out;
+  // No series; a series without chunks.
+  EXPECT_TRUE(head::DecodeChunksRecord(std::string("\x03\x00", 2), &out).IsCorruption());
+  EXPECT_TRUE(head::DecodeChunksRecord(std::string("\x03\x01\x05\x00", 4), &out).IsCorruption());
+  // A span that would carry max_t past INT64_MAX.
+  {
+    std::vector<ChunksRecordEntry> in = {{1, {{INT64_MAX - 5, INT64_MAX - 5, Chunk({{1, 1}})}}}};
+    std::string rec;
+    head::EncodeChunksRecord(in, &rec);
+    ASSERT_TRUE(head::DecodeChunksRecord(rec, &out).ok());
+    // Patch the span (one varint byte, 0) to 10.
+    const size_t span_at = 1 + 1 + 1 + 1 + 10;  // type, count, id, chunk count, svarint(min_t).
+    ASSERT_EQ(rec[span_at], '\0');
+    rec[span_at] = 10;
+    EXPECT_TRUE(head::DecodeChunksRecord(rec, &out).IsCorruption());
+  }
+  // Chunks whose content disagrees with their times, overlap, or hold nothing.
+  const std::string a = Chunk({{100, 1.0}, {130, 2.0}});
+  const std::string empty = Chunk({});
+  auto check = [](ChunksRecordEntry e) { return head::ForEachChunkSample(e, nullptr); };
+  EXPECT_TRUE(check({1, {{100, 130, a}}}).ok());
+  EXPECT_TRUE(check({1, {{99, 130, a}}}).IsCorruption());
+  EXPECT_TRUE(check({1, {{100, 131, a}}}).IsCorruption());
+  EXPECT_TRUE(check({1, {{100, 130, a}, {100, 130, a}}}).IsCorruption());
+  EXPECT_TRUE(check({1, {{100, 100, empty}}}).IsCorruption());
+  EXPECT_TRUE(check({1, {{100, 130, a.substr(0, a.size() - 3)}}}).IsCorruption());
+}
+
+HeadOptions Opts() {
+  HeadOptions o;
+  o.series_map_stripes = 16;
+  o.wal.fsync = WalOptions::FsyncPolicy::kNever;
+  o.out_of_order_window_ms = kHour;
+  return o;
+}
+
+// 40 series, one sample every 15 s over [from, to), values that do not compress to nothing.
+void Write(Head* h, int64_t from, int64_t to, int64_t step = 15000) {
+  for (int64_t t = from; t < to; t += step) {
+    std::vector<std::string> ids;
+    std::vector<std::vector<model::LabelView>> views(40);
+    std::vector<std::vector<model::Sample>> samples(40);
+    std::vector<SeriesInput> batch;
+    for (int i = 0; i < 40; ++i) ids.push_back(std::to_string(i));
+    for (int i = 0; i < 40; ++i) {
+      views[i] = {{"__name__", "m"}, {"s", ids[static_cast<size_t>(i)]}};
+      samples[i] = {{t, static_cast<double>((t / 1000 * 7919 + i * 104729) % 1000003) / 7.0}};
+      batch.push_back({views[i], samples[i]});
+    }
+    AppendResult r;
+    ASSERT_TRUE(h->Append(batch, &r).ok());
+    ASSERT_EQ(r.errors.size(), 0u) << r.errors[0];
+  }
+}
+
+std::map<std::string, std::vector<std::pair<int64_t, uint64_t>>> Everything(const Head& h) {
+  auto all = SelectAll(h, {model::Matcher::Equal("__name__", "m")}, INT64_MIN, INT64_MAX);
+  EXPECT_TRUE(all.ok());
+  std::map<std::string, std::vector<std::pair<int64_t, uint64_t>>> out;
+  for (const auto& s : *all) {
+    auto& v = out[s.labels.ToString()];
+    for (const auto& smp : s.samples) {
+      v.emplace_back(smp.timestamp_ms, std::bit_cast<uint64_t>(smp.value));
+    }
+  }
+  return out;
+}
+
+// Record types in the newest checkpoint: type -> count.
+std::map<int, int> CheckpointRecordTypes(const std::string& dir) {
+  std::string ckpt;
+  for (const auto& e : fs::directory_iterator(dir + "/wal")) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind("checkpoint.", 0) == 0 && n > fs::path(ckpt).filename().string()) {
+      ckpt = e.path().string();
+    }
+  }
+  std::map<int, int> types;
+  EXPECT_FALSE(ckpt.empty());
+  for (const auto& e : fs::directory_iterator(ckpt)) {
+    auto scan = wal::ReadSegment(e.path().string(), false, [&](std::string_view r) {
+      if (!r.empty()) ++types[static_cast<uint8_t>(r[0])];
+      return Status::Ok();
+    });
+    EXPECT_TRUE(scan.ok()) << scan.status().ToString();
+  }
+  return types;
+}
+
+TEST(HeadCheckpointTest, CheckpointsCarryChunksAndReplayGivesTheSameSamples) {
+  testutil::TempDir tmp;
+  std::map<std::string, std::vector<std::pair<int64_t, uint64_t>>> before;
+  {
+    auto h = Head::Open(tmp.path(), Opts(), nullptr);
+    ASSERT_TRUE(h.ok());
+    Write(h->get(), 0, 4 * kHour);
+    // Out of order inside the window, after the cut: kept as samples records.
+    Write(h->get(), 3 * kHour + 7000, 3 * kHour + 60000, 15000);
+    (*h)->SetMinValidTime(2 * kHour);
+    (void)(*h)->CollectRange(0, 2 * kHour);
+    ASSERT_TRUE((*h)->Truncate(2 * kHour).ok());
+    before = Everything(**h);
+    ASSERT_TRUE((*h)->Close().ok());
+  }
+  auto types = CheckpointRecordTypes(tmp.path());
+  EXPECT_GE(types[1], 1);  // Series.
+  EXPECT_GE(types[3], 1);  // Chunks.
+  EXPECT_EQ(types[2], 1);  // Samples: only the 160 out-of-order ones.
+  ASSERT_EQ(before.size(), 40u);
+  EXPECT_EQ(before.begin()->second.size(), 2u * 240 + 4);
+  {
+    auto h = Head::Open(tmp.path(), Opts(), nullptr);
+    ASSERT_TRUE(h.ok());
+    EXPECT_EQ(Everything(**h), before);
+    // Appends go on after the installed open chunk; a second move reads the chunks checkpoint.
+    Write(h->get(), 4 * kHour, 6 * kHour);
+    (*h)->SetMinValidTime(4 * kHour);
+    (void)(*h)->CollectRange(2 * kHour, 4 * kHour);
+    ASSERT_TRUE((*h)->Truncate(4 * kHour).ok());
+    before = Everything(**h);
+    EXPECT_EQ(before.begin()->second.size(), 2u * 240);
+    Write(h->get(), 6 * kHour, 6 * kHour + 10 * 60000);  // In segments after the checkpoint.
+    before = Everything(**h);
+    ASSERT_TRUE((*h)->Close().ok());
+  }
+  types = CheckpointRecordTypes(tmp.path());
+  EXPECT_GE(types[3], 1);
+  EXPECT_EQ(types[2], 0);  // The out-of-order samples were before the second cut.
+  auto h = Head::Open(tmp.path(), Opts(), nullptr);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(Everything(**h), before);
+  EXPECT_EQ(before.begin()->second.size(), 2u * 240 + 40);
+}
+
+TEST(HeadCheckpointTest, ChunksForASeriesThatHoldsSamplesAreAppendedByTheRules) {
+  // A log where a chunks record follows samples of the same series (not what a checkpoint
+  // writes, but legal): replay appends the chunks' samples one by one.
+  testutil::TempDir tmp;
+  fs::create_directories(tmp.path() + "/wal");
+  {
+    WalOptions wo;
+    wo.fsync = WalOptions::FsyncPolicy::kNever;
+    auto wal = Wal::Open(tmp.path() + "/wal", wo);
+    ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+    std::string rec;
+    head::EncodeSeriesRecord({{1, {{"__name__", "m"}, {"s", "a"}}}}, &rec);
+    ASSERT_TRUE((*wal)->Log(rec).ok());
+    rec.clear();
+    head::EncodeSamplesRecord(
+        {{1, 1000, std::bit_cast<uint64_t>(1.0)}, {1, 5000, std::bit_cast<uint64_t>(5.0)}}, &rec);
+    ASSERT_TRUE((*wal)->Log(rec).ok());
+    const std::string c = Chunk({{2000, 2.0}, {6000, 6.0}});
+    rec.clear();
+    head::EncodeChunksRecord({{1, {{2000, 6000, c}}}}, &rec);
+    ASSERT_TRUE((*wal)->Log(rec).ok());
+    // A chunks record of a series never defined: dropped, as its samples would be.
+    rec.clear();
+    head::EncodeChunksRecord({{2, {{2000, 6000, c}}}}, &rec);
+    ASSERT_TRUE((*wal)->Log(rec).ok());
+    ASSERT_TRUE((*wal)->Close().ok());
+  }
+  auto h = Head::Open(tmp.path(), Opts(), nullptr);
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  auto all = Everything(**h);
+  ASSERT_EQ(all.size(), 1u);
+  std::vector<int64_t> ts;
+  for (const auto& [t, v] : all.begin()->second) ts.push_back(t);
+  EXPECT_EQ(ts, (std::vector<int64_t>{1000, 2000, 5000, 6000}));
+  EXPECT_EQ((*h)->salvage_stats().samples_dropped, 2u);
+}
+
+}  // namespace
+}  // namespace strata::storage
