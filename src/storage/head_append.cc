@@ -138,11 +138,8 @@ void Head::CloseOpenChunk(MemSeries* s) {
 void Head::AppendToChunkUnlocked(MemSeries* s, int64_t t, uint64_t v_bits) {
   bool cut = false;
   if (s->appender.has_value()) {
-    int64_t range = options_.chunk_range_ms;
-    // Floor division so that negative timestamps fall into the right partition.
-    int64_t part = s->open_min_t / range - ((s->open_min_t % range) < 0 ? 1 : 0);
-    int64_t boundary = (part + 1) * range;
-    cut = s->open_samples >= options_.chunk_max_samples || t >= boundary;
+    cut = s->open_samples >= options_.chunk_max_samples ||
+          t >= head::ChunkRangeEnd(s->open_min_t, options_.chunk_range_ms);
   }
   if (cut) CloseOpenChunk(s);
   if (!s->appender.has_value()) {

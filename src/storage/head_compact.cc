@@ -40,8 +40,9 @@ class CheckpointChunks {
   bool Add(int64_t t, uint64_t v_bits) {
     if (appender_.has_value()) {
       if (t <= open_max_t_) return false;
-      int64_t part = open_min_t_ / range_ms_ - ((open_min_t_ % range_ms_) < 0 ? 1 : 0);
-      if (open_samples_ >= max_samples_ || t >= (part + 1) * range_ms_) Close();
+      if (open_samples_ >= max_samples_ || t >= head::ChunkRangeEnd(open_min_t_, range_ms_)) {
+        Close();
+      }
     } else if (!closed_.empty() && t <= closed_.back().max_t) {
       return false;
     }

@@ -18,6 +18,14 @@ namespace strata::storage::head {
 
 using SymbolPair = std::pair<uint32_t, uint32_t>;  // (name symbol, value symbol)
 
+// The end (exclusive) of the chunk range that holds `t` (floor division, so negative times fall
+// into the right range). A head chunk never spans a range boundary: the head's appends and the
+// WAL checkpoint's re-encoding both cut there.
+inline int64_t ChunkRangeEnd(int64_t t, int64_t range_ms) {
+  const int64_t part = t / range_ms - ((t % range_ms) < 0 ? 1 : 0);
+  return (part + 1) * range_ms;
+}
+
 struct MemChunk {
   int64_t min_t;
   int64_t max_t;
