@@ -137,7 +137,6 @@ Status Head::ApplyReplayChunks(const std::vector<head::ChunksRecordEntry>& entri
           c.last_bits = bits;
         }));
   }
-  AppendResult ignored;
   int64_t lo = INT64_MAX, hi = INT64_MIN;
   uint64_t applied = 0;
   for (size_t i = 0; i < entries.size(); ++i) {
@@ -157,23 +156,15 @@ Status Head::ApplyReplayChunks(const std::vector<head::ChunksRecordEntry>& entri
       holds_samples = s->appender.has_value() || !s->closed.empty() || s->ooo != nullptr;
     }
     if (holds_samples || s->has_pending) {
-      // The series already holds samples (an alias id, or a log written otherwise): append one
-      // by one, as the samples themselves would have been replayed. Only this thread touches
-      // the head during replay.
+      // The series already holds samples (an alias id, or a log written otherwise): replay the
+      // chunks' samples as the samples themselves would have been replayed.
+      std::vector<head::SampleRecordEntry> as_samples;
+      as_samples.reserve(samples);
       Status st = head::ForEachChunkSample(e, [&](size_t, int64_t t, uint64_t bits) {
-        bool ooo = false;
-        if (!CheckSample(s, t, std::bit_cast<double>(bits), &ignored, &ooo)) return;
-        if (ooo) {
-          AppendOutOfOrder(s, t, bits);
-        } else {
-          AppendToChunkUnlocked(s, t, bits);
-        }
-        ++applied;
-        lo = std::min(lo, t);
-        hi = std::max(hi, t);
-        ignored.errors.clear();
+        as_samples.push_back({e.id, t, bits});
       });
       STRATA_CHECK(st.ok()) << st.ToString();  // Checked above.
+      ApplyReplaySamples(as_samples);
       continue;
     }
     MutexLock lock(&s->mu);
