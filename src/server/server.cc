@@ -57,7 +57,23 @@ struct Server::WarmMetrics {
                          .Name("strata_warm_block_cache_misses_total")
                          .Help("RocksDB block cache misses of the warm tier.")
                          .Register(*r)
-                         .Add({})) {}
+                         .Add({})),
+        transcoded(prometheus::BuildCounter()
+                       .Name("strata_warm_transcoded_records_total")
+                       .Help("Warm chunk records re-encoded as groups by compactions.")
+                       .Register(*r)
+                       .Add({})),
+        transcode_failures(prometheus::BuildCounter()
+                               .Name("strata_warm_transcode_failures_total")
+                               .Help("Re-encoded warm chunk records that did not read back "
+                                     "the same samples (the original was kept).")
+                               .Register(*r)
+                               .Add({})),
+        transcoded_bytes(prometheus::BuildCounter()
+                             .Name("strata_warm_transcoded_bytes_total")
+                             .Help("Bytes of the re-encoded warm chunk records, before and "
+                                   "after.")
+                             .Register(*r)) {}
   static prometheus::Gauge& G(prometheus::Registry* r, const char* name, const char* help) {
     return prometheus::BuildGauge().Name(name).Help(help).Register(*r).Add({});
   }
@@ -68,9 +84,24 @@ struct Server::WarmMetrics {
   prometheus::Gauge& covered;
   prometheus::Counter& cache_hits;
   prometheus::Counter& cache_misses;
+  prometheus::Counter& transcoded;
+  prometheus::Counter& transcode_failures;
+  prometheus::Family<prometheus::Counter>& transcoded_bytes;
   Mutex mu;  // Scrapes may run concurrently.
   uint64_t seen_hits STRATA_GUARDED_BY(mu) = 0;
   uint64_t seen_misses STRATA_GUARDED_BY(mu) = 0;
+  uint64_t seen_transcoded STRATA_GUARDED_BY(mu) = 0;
+  uint64_t seen_failures STRATA_GUARDED_BY(mu) = 0;
+  uint64_t seen_before STRATA_GUARDED_BY(mu) = 0;
+  uint64_t seen_after STRATA_GUARDED_BY(mu) = 0;
+
+  // Adds to `c` what the monotone `now` gained since `*seen`.
+  static void Advance(prometheus::Counter& c, uint64_t now, uint64_t* seen) {
+    if (now > *seen) {
+      c.Increment(static_cast<double>(now - *seen));
+      *seen = now;
+    }
+  }
 };
 
 void Server::UpdateWarmMetrics() {
@@ -85,14 +116,14 @@ void Server::UpdateWarmMetrics() {
   m.memory.Add({{"part", "memtables"}}).Set(static_cast<double>(st.memtable_bytes));
   m.memory.Add({{"part", "table_readers"}}).Set(static_cast<double>(st.table_reader_bytes));
   if (st.covered_until != INT64_MIN) m.covered.Set(static_cast<double>(st.covered_until) / 1000.0);
-  if (st.block_cache_hits > m.seen_hits) {
-    m.cache_hits.Increment(static_cast<double>(st.block_cache_hits - m.seen_hits));
-    m.seen_hits = st.block_cache_hits;
-  }
-  if (st.block_cache_misses > m.seen_misses) {
-    m.cache_misses.Increment(static_cast<double>(st.block_cache_misses - m.seen_misses));
-    m.seen_misses = st.block_cache_misses;
-  }
+  WarmMetrics::Advance(m.cache_hits, st.block_cache_hits, &m.seen_hits);
+  WarmMetrics::Advance(m.cache_misses, st.block_cache_misses, &m.seen_misses);
+  WarmMetrics::Advance(m.transcoded, st.transcoded_records, &m.seen_transcoded);
+  WarmMetrics::Advance(m.transcode_failures, st.transcode_failures, &m.seen_failures);
+  WarmMetrics::Advance(m.transcoded_bytes.Add({{"stage", "before"}}), st.transcoded_bytes_before,
+                       &m.seen_before);
+  WarmMetrics::Advance(m.transcoded_bytes.Add({{"stage", "after"}}), st.transcoded_bytes_after,
+                       &m.seen_after);
 }
 
 struct Server::ColdMetrics {

@@ -695,12 +695,9 @@ Result<block::BlockMeta> BuildBlockFromWarmPartition(const WarmStore& warm, int6
   if (series.empty())
     return Status::NotFound("warm partition " + std::to_string(part) + " is empty");
   for (const auto& [id, labels] : series) {
-    STRATA_ASSIGN_OR_RETURN(std::vector<WarmChunk> chunks, warm.PartitionChunks(part, id));
-    std::vector<block::ChunkData> data;
-    data.reserve(chunks.size());
-    for (const auto& c : chunks) data.push_back({c.min_t, c.max_t, c.bytes});
-    STRATA_RETURN_IF_ERROR(
-        writer->AddSeries(labels, data).WithContext("warm partition " + std::to_string(part)));
+    STRATA_ASSIGN_OR_RETURN(std::vector<model::Sample> samples, warm.PartitionSamples(part, id));
+    STRATA_RETURN_IF_ERROR(writer->AddSeriesSamples(labels, samples)
+                               .WithContext("warm partition " + std::to_string(part)));
   }
   return writer->Finish();
 }

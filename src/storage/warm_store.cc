@@ -65,12 +65,16 @@ Status CheckSeries(const WarmSeriesData& s, int64_t range_min, int64_t range_max
   return Status::Ok();
 }
 
-// Samples in a stored record, from the chunk headers; 0 if it does not decode.
-uint64_t RecordSamples(std::string_view value) {
+// Samples in a stored record, from the chunk headers or group entries; 0 if it does not decode.
+uint64_t StoredRecordSamples(std::string_view value) {
   std::vector<warm::RecordChunk> chunks;
   if (!warm::DecodeChunkRecord(value, &chunks).ok()) return 0;
   uint64_t n = 0;
   for (const auto& c : chunks) {
+    if (c.group) {
+      n += c.samples;
+      continue;
+    }
     Result<XorChunk> chunk = XorChunk::FromBytes(std::string(c.bytes));
     if (chunk.ok()) n += static_cast<uint64_t>(chunk->num_samples());
   }
@@ -110,6 +114,7 @@ int64_t WarmStore::covered_until() const { return impl_->covered_until(); }
 int64_t WarmStore::max_time() const { return impl_->max_time(); }
 Result<int> WarmStore::DropPartitionsBefore(int64_t t) { return impl_->DropPartitionsBefore(t); }
 Result<bool> WarmStore::DropOldestPartition() { return impl_->DropOldestPartition(); }
+Status WarmStore::CompactChunks() { return impl_->CompactChunks(); }
 WarmStats WarmStore::Stats() const { return impl_->Stats(); }
 int64_t WarmStore::partition_ms() const { return impl_->partition_ms(); }
 int64_t WarmStore::oldest_partition_start() const { return impl_->oldest_partition_start(); }
@@ -117,8 +122,8 @@ Result<std::vector<std::pair<uint64_t, model::Labels>>> WarmStore::PartitionSeri
     int64_t part) const {
   return impl_->PartitionSeries(part);
 }
-Result<std::vector<WarmChunk>> WarmStore::PartitionChunks(int64_t part, uint64_t id) const {
-  return impl_->PartitionChunks(part, id);
+Result<std::vector<model::Sample>> WarmStore::PartitionSamples(int64_t part, uint64_t id) const {
+  return impl_->PartitionSamples(part, id);
 }
 Result<bool> WarmStore::DropPartition(int64_t part) { return impl_->DropPartitionIfPresent(part); }
 Result<std::unique_ptr<SeriesSet>> WarmStore::Select(const model::Matchers& matchers,
@@ -169,6 +174,7 @@ Status WarmStore::Impl::Open() {
     db_.reset(raw);
     handles_ = std::move(handles);
     statistics_ = setup.db.statistics;
+    transcode_ = setup.transcode;
   }
   ReaderLock life(&life_mu_);
   auto get_meta = [&](std::string_view key, std::string* value)
@@ -195,11 +201,20 @@ Status WarmStore::Impl::Open() {
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync;
     if (rs.ok()) rs = db_->Write(wo, &batch);
-    return warm::FromRocks(rs, dir_, "initialize meta");
+    STRATA_RETURN_IF_ERROR(warm::FromRocks(rs, dir_, "initialize meta"));
+    transcode_->Enable();
+    return Status::Ok();
   }
   uint64_t version = 0;
   if (!warm::DecodeFixed64Value(value, &version)) return corrupt("malformed format_version");
-  if (version != warm::kFormatVersion) {
+  if (version == warm::kFormatVersionChunksOnly) {
+    // Version 2 only adds the re-encoded records: mark it durably before any can be written.
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync;
+    rs = db_->Put(wo, cf(warm::kMetaCf), ToSlice(warm::kMetaFormatVersion),
+                  warm::EncodeFixed64Value(warm::kFormatVersion));
+    STRATA_RETURN_IF_ERROR(warm::FromRocks(rs, dir_, "migrate format_version"));
+  } else if (version != warm::kFormatVersion) {
     return corrupt("unknown format version " + std::to_string(version));
   }
   uint64_t width = 0;
@@ -239,10 +254,13 @@ Status WarmStore::Impl::Open() {
   }
   if (!it->status().ok()) return warm::FromRocks(it->status(), dir_, "scan partitions");
 
-  MutexLock state(&state_mu_);
-  partitions_ = std::move(partitions);
-  next_series_id_ = next_id;
-  covered_until_ = static_cast<int64_t>(covered);
+  {
+    MutexLock state(&state_mu_);
+    partitions_ = std::move(partitions);
+    next_series_id_ = next_id;
+    covered_until_ = static_cast<int64_t>(covered);
+  }
+  transcode_->Enable();
   return Status::Ok();
 }
 
@@ -404,7 +422,7 @@ Status WarmStore::Impl::WriteGroup(int64_t part, int64_t range_max,
     rocksdb::Status gs = db_->Get(ro, cf(warm::kChunksCf), key, &old);
     if (gs.ok()) {
       info.chunks = SaturatingSub(info.chunks, 1);
-      info.samples = SaturatingSub(info.samples, RecordSamples(old));
+      info.samples = SaturatingSub(info.samples, StoredRecordSamples(old));
     } else if (!gs.IsNotFound()) {
       return warm::FromRocks(gs, dir_, "read " + warm::DescribeChunkKey(key));
     }
@@ -556,6 +574,16 @@ int64_t WarmStore::Impl::max_time() const {
   return t;
 }
 
+Status WarmStore::Impl::CompactChunks() {
+  ReaderLock life(&life_mu_);
+  if (db_ == nullptr) return ClosedError();
+  rocksdb::CompactRangeOptions opts;
+  // Rewrite the bottommost files too: that is where older version 1 records sit.
+  opts.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  return warm::FromRocks(db_->CompactRange(opts, cf(warm::kChunksCf), nullptr, nullptr), dir_,
+                         "compact chunks");
+}
+
 WarmStats WarmStore::Impl::Stats() const {
   WarmStats stats;
   {
@@ -586,6 +614,12 @@ WarmStats WarmStore::Impl::Stats() const {
   if (statistics_ != nullptr) {
     stats.block_cache_hits = statistics_->getTickerCount(rocksdb::BLOCK_CACHE_HIT);
     stats.block_cache_misses = statistics_->getTickerCount(rocksdb::BLOCK_CACHE_MISS);
+  }
+  if (transcode_ != nullptr) {
+    stats.transcoded_records = transcode_->records();
+    stats.transcode_failures = transcode_->failures();
+    stats.transcoded_bytes_before = transcode_->bytes_before();
+    stats.transcoded_bytes_after = transcode_->bytes_after();
   }
   return stats;
 }

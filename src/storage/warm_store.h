@@ -72,6 +72,12 @@ struct WarmStats {
   uint64_t table_reader_bytes = 0;            // Open table files' metadata outside the block cache.
   uint64_t block_cache_hits = 0;
   uint64_t block_cache_misses = 0;
+  // Chunk records re-encoded by compactions (docs/format/warm.md, record version 2), their
+  // bytes before and after, and re-encodings refused because the result did not read back.
+  uint64_t transcoded_records = 0;
+  uint64_t transcoded_bytes_before = 0;
+  uint64_t transcoded_bytes_after = 0;
+  uint64_t transcode_failures = 0;
   int64_t covered_until = INT64_MIN;  // See WarmStore::covered_until().
 };
 
@@ -116,11 +122,16 @@ class WarmStore final : public Querier {
   // For the move to the cold tier. The series with data in the partition starting at `part`,
   // as (warm series id, labels), sorted by labels.
   Result<std::vector<std::pair<uint64_t, model::Labels>>> PartitionSeries(int64_t part) const;
-  // Series `id`'s chunks in partition `part`, sorted by min_t and not overlapping (records that
-  // overlap, after a retried move with other data, are merged by time and re-encoded).
-  Result<std::vector<WarmChunk>> PartitionChunks(int64_t part, uint64_t id) const;
+  // Series `id`'s samples in partition `part`, sorted by time (records that overlap, after a
+  // retried move with other data, are merged by time; the first of equal timestamps wins).
+  Result<std::vector<model::Sample>> PartitionSamples(int64_t part, uint64_t id) const;
   // Drops the partition starting at `part` as retention does. False when there is none.
   Result<bool> DropPartition(int64_t part);
+
+  // Compacts the whole chunks family now, which re-encodes every version 1 record the
+  // compaction filter can shrink (docs/format/warm.md, record version 2). RocksDB does this
+  // in the background as data accumulates; `strata compact` and tests call it.
+  Status CompactChunks();
 
   WarmStats Stats() const;
 

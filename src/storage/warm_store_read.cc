@@ -262,13 +262,14 @@ std::shared_ptr<const rocksdb::Snapshot> WarmStore::Impl::TakeSnapshot() const {
 Status WarmStore::Impl::ReadSeriesSamples(uint64_t id, std::span<const int64_t> parts,
                                           int64_t start, int64_t end,
                                           const rocksdb::Snapshot* snapshot,
-                                          std::vector<model::Sample>* out) const {
+                                          std::vector<model::Sample>* out, bool fill_cache) const {
   out->clear();
   ReaderLock life(&life_mu_);
   if (db_ == nullptr) return ClosedError();
   rocksdb::ReadOptions ro;
   ro.prefix_same_as_start = true;
   ro.snapshot = snapshot;
+  ro.fill_cache = fill_cache;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(warm::kChunksCf)));
   std::vector<warm::RecordChunk> chunks;
   for (int64_t part : parts) {
@@ -288,6 +289,11 @@ Status WarmStore::Impl::ReadSeriesSamples(uint64_t id, std::span<const int64_t> 
       }
       for (const warm::RecordChunk& c : chunks) {
         if (c.max_t < start || c.min_t > end) continue;
+        if (c.group) {
+          s = block::DecodeGroupSamples(c.bytes, warm::RecordGroupRef(c), start, end, out);
+          if (!s.ok()) return corrupt(s);
+          continue;
+        }
         XorIterator xi(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(c.bytes.data()),
                                                 c.bytes.size()));
         if (xi.Seek(start)) {
@@ -325,65 +331,14 @@ Result<std::vector<std::pair<uint64_t, model::Labels>>> WarmStore::Impl::Partiti
   return out;
 }
 
-Result<std::vector<WarmChunk>> WarmStore::Impl::PartitionChunks(int64_t part, uint64_t id) const {
-  std::vector<WarmChunk> out;
-  {
-    ReaderLock life(&life_mu_);
-    if (db_ == nullptr) return ClosedError();
-    rocksdb::ReadOptions ro;
-    ro.prefix_same_as_start = true;
-    ro.fill_cache = false;  // A one-off scan: keep the block cache for queries.
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(warm::kChunksCf)));
-    std::vector<warm::RecordChunk> chunks;
-    const std::string prefix = warm::ChunkSeriesPrefix(part, id);
-    for (it->Seek(prefix); it->Valid(); it->Next()) {
-      std::string_view key = ToView(it->key());
-      if (!key.starts_with(prefix)) break;
-      Status s = warm::DecodeChunkRecord(ToView(it->value()), &chunks);
-      if (!s.ok()) return s.WithContext("warm store " + dir_ + ": " + warm::DescribeChunkKey(key));
-      for (const auto& c : chunks) out.push_back({c.min_t, c.max_t, std::string(c.bytes)});
-    }
-    if (!it->status().ok()) return warm::FromRocks(it->status(), dir_, "scan chunk records");
-  }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const WarmChunk& a, const WarmChunk& b) { return a.min_t < b.min_t; });
-  bool overlap = false;
-  for (size_t i = 1; i < out.size(); ++i) overlap |= out[i].min_t <= out[i - 1].max_t;
-  if (!overlap) return out;
-  // Merge by time (the first of equal timestamps wins, as reads do) and re-encode.
-  std::vector<model::Sample> samples;
-  int64_t start = out.front().min_t, end = INT64_MIN;
-  for (const auto& c : out) end = std::max(end, c.max_t);
-  std::vector<int64_t> parts = {part};
-  STRATA_RETURN_IF_ERROR(ReadSeriesSamples(id, parts, start, end, nullptr, &samples));
-  std::vector<WarmChunk> merged;
-  XorChunk chunk;
-  auto app = XorAppender::Open(&chunk);
-  if (!app.ok()) return app.status();
-  constexpr int kMaxSamples = 240;
-  int64_t min_t = 0, max_t = 0;
-  int n = 0;
-  for (const auto& s : samples) {
-    if (n == kMaxSamples) {
-      merged.push_back(
-          {min_t, max_t,
-           std::string(reinterpret_cast<const char*>(chunk.bytes().data()), chunk.size_bytes())});
-      chunk = XorChunk();
-      app = XorAppender::Open(&chunk);
-      if (!app.ok()) return app.status();
-      n = 0;
-    }
-    STRATA_RETURN_IF_ERROR(app->Append(s.timestamp_ms, s.value));
-    if (n == 0) min_t = s.timestamp_ms;
-    max_t = s.timestamp_ms;
-    ++n;
-  }
-  if (n > 0) {
-    merged.push_back(
-        {min_t, max_t,
-         std::string(reinterpret_cast<const char*>(chunk.bytes().data()), chunk.size_bytes())});
-  }
-  return merged;
+Result<std::vector<model::Sample>> WarmStore::Impl::PartitionSamples(int64_t part,
+                                                                     uint64_t id) const {
+  std::vector<model::Sample> out;
+  const int64_t parts[] = {part};
+  // A one-off scan: keep the block cache for queries.
+  STRATA_RETURN_IF_ERROR(
+      ReadSeriesSamples(id, parts, INT64_MIN, INT64_MAX, nullptr, &out, /*fill_cache=*/false));
+  return out;
 }
 
 Result<std::vector<model::Labels>> WarmStore::Impl::Series(const model::Matchers& matchers,

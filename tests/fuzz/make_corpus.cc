@@ -385,6 +385,13 @@ void Warm() {
   std::vector<storage::WarmChunk> chunks = {
       {1000, 1000 + 9 * 15000, std::string(reinterpret_cast<const char*>(b.data()), b.size())}};
   Write("warm", "chunk_record", Mode(1, warm::EncodeChunkRecord(chunks)));
+  {
+    std::vector<model::Sample> samples;
+    for (int i = 0; i < 10; ++i) samples.push_back({1000 + i * 15000, i * 0.5});
+    samples.push_back({1000 + 10 * 15000, 0.1 + 0.2});  // Not a short decimal: an XOR group.
+    Write("warm", "group_record", Mode(1, warm::EncodeGroupRecord(std::span(samples).first(10))));
+    Write("warm", "group_record_xor", Mode(1, warm::EncodeGroupRecord(samples)));
+  }
   Roaring bitmap;
   for (uint32_t id : {1u, 2u, 3u, 1000u, 70000u}) bitmap.add(id);
   Write("warm", "postings", Mode(2, warm::SerializeBitmap(bitmap)));

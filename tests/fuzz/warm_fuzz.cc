@@ -1,9 +1,11 @@
 // Fuzz target: the decoders of the warm store's RocksDB keys and values (storage/warm/keys.h,
-// postings_merge.h; docs/format/warm.md): series labels, chunk records (and the XOR chunks in
-// them), postings bitmaps, postings/chunk/partition keys, partition infos, series ids, fixed64
-// meta values. Input: one byte choosing the decoder, then the key or value bytes.
+// postings_merge.h, transcode.h; docs/format/warm.md): series labels, chunk records (the XOR
+// chunks of version 1, the groups of version 2, and the re-encoding of one into the other),
+// postings bitmaps, postings/chunk/partition keys, partition infos, series ids, fixed64 meta
+// values. Input: one byte choosing the decoder, then the key or value bytes.
 // Properties: whatever decodes re-encodes to bytes that decode to the same thing (for keys and
-// fixed-size values: to the same bytes); a decoded chunk record's chunks lie inside the record.
+// fixed-size values: to the same bytes); a decoded chunk record's chunks lie inside the record;
+// re-encoding a record never gives one that reads back other samples.
 #include <bit>
 #include <string>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "fuzz/fuzz_target.h"
 #include "storage/warm/keys.h"
 #include "storage/warm/postings_merge.h"
+#include "storage/warm/transcode.h"
 #include "storage/xor_chunk.h"
 
 namespace strata::fuzz {
@@ -42,13 +45,41 @@ void FuzzChunkRecord(std::string_view in) {
       FuzzFail("DecodeChunkRecord: a chunk outside the record");
     }
     if (c.min_t > c.max_t) FuzzFail("DecodeChunkRecord: a chunk with min_t > max_t");
-    storage::XorIterator it(
-        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(c.bytes.data()), c.bytes.size()));
-    while (it.Next()) {
-    }
+    if (c.group != chunks.front().group) FuzzFail("DecodeChunkRecord: mixed chunks and groups");
     copies.push_back({c.min_t, c.max_t, std::string(c.bytes)});
   }
   if (copies.empty()) return;
+  // Every sample, checked against its chunk or group; a record that decodes re-encodes (as
+  // the compaction filter does) to a record of the same samples.
+  std::vector<model::Sample> samples;
+  s = warm::RecordSamples(chunks, &samples);
+  if (!s.ok() && s.code() != StatusCode::kCorruption) FuzzFail("RecordSamples: " + s.ToString());
+  if (s.ok() && !samples.empty()) {
+    bool increasing = true;
+    for (size_t i = 1; i < samples.size(); ++i) {
+      increasing &= samples[i].timestamp_ms > samples[i - 1].timestamp_ms;
+    }
+    if (increasing) {
+      std::string encoded = warm::EncodeGroupRecord(samples);
+      std::vector<warm::RecordChunk> groups;
+      std::vector<model::Sample> again;
+      if (!warm::DecodeChunkRecord(encoded, &groups).ok() ||
+          !warm::RecordSamples(groups, &again).ok() || again.size() != samples.size()) {
+        FuzzFail("EncodeGroupRecord: the record does not decode to its samples");
+      }
+      for (size_t i = 0; i < again.size(); ++i) {
+        if (again[i].timestamp_ms != samples[i].timestamp_ms ||
+            std::bit_cast<uint64_t>(again[i].value) != std::bit_cast<uint64_t>(samples[i].value)) {
+          FuzzFail("EncodeGroupRecord: a sample changed");
+        }
+      }
+    }
+  }
+  std::string transcoded;
+  if (warm::TranscodeRecord(in, &transcoded) == warm::TranscodeOutcome::kMismatch) {
+    FuzzFail("TranscodeRecord: a re-encoded record did not read back");
+  }
+  if (chunks.front().group) return;
   std::string encoded = warm::EncodeChunkRecord(copies);
   std::vector<warm::RecordChunk> again;
   if (!warm::DecodeChunkRecord(encoded, &again).ok() || again.size() != chunks.size()) {

@@ -6,9 +6,12 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/coding.h"
 #include "model/matcher.h"
 #include "model/sample.h"
 #include "storage/warm/keys.h"
@@ -146,10 +150,10 @@ Matcher M(MatchType type, std::string name, std::string value) {
 // The raw RocksDB of a closed store, for tests that damage or inspect it.
 class RawDb {
  public:
-  explicit RawDb(const std::string& dir) {
-    warm::RocksSetup setup = warm::MakeRocksSetup(size_t{1} << 20);
+  // setup_ holds the compaction filter the options point at: it outlives db_.
+  explicit RawDb(const std::string& dir) : setup_(warm::MakeRocksSetup(size_t{1} << 20)) {
     rocksdb::DB* raw = nullptr;
-    rocksdb::Status s = rocksdb::DB::Open(setup.db, dir, setup.families, &cfs_, &raw);
+    rocksdb::Status s = rocksdb::DB::Open(setup_.db, dir, setup_.families, &cfs_, &raw);
     EXPECT_TRUE(s.ok()) << s.ToString();
     db_.reset(raw);
   }
@@ -181,6 +185,7 @@ class RawDb {
   }
 
  private:
+  warm::RocksSetup setup_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
 };
@@ -272,6 +277,212 @@ TEST(WarmStoreTest, ChunkRecordRoundTripsAndRejectsEveryTruncationAndFlip) {
       EXPECT_TRUE(s.IsCorruption()) << "byte " << i << " bit " << bit;
     }
   }
+}
+
+// Samples of a scraped-looking counter: short decimals at a 15 s step with a little jitter.
+std::vector<Sample> Scraped(int64_t from, size_t n, double start, double step) {
+  std::vector<Sample> out;
+  double v = start;
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back({from + static_cast<int64_t>(i) * 15000 + static_cast<int64_t>(i % 3), v});
+    v = std::round((v + step * static_cast<double>(i % 7)) * 100) / 100;
+  }
+  return out;
+}
+
+std::vector<Sample> DecodeAll(std::string_view record) {
+  std::vector<warm::RecordChunk> chunks;
+  std::vector<Sample> out;
+  EXPECT_TRUE(warm::DecodeChunkRecord(record, &chunks).ok());
+  Status s = warm::RecordSamples(chunks, &out);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+TEST(WarmStoreTest, GroupRecordRoundTripsAndRejectsEveryTruncationAndFlip) {
+  // 5000 samples (two groups, the first full), then non-decimal values (an XOR group), the
+  // stale marker, NaN and negative times.
+  std::vector<Sample> samples = Scraped(-40000, 5000, 0.25, 1.5);
+  const int64_t t = samples.back().timestamp_ms;
+  samples.push_back({t + 1, 0.1 + 0.2});
+  samples.push_back({t + 2, std::bit_cast<double>(uint64_t{0x7ff0000000000002})});
+  samples.push_back({t + 3, std::nan("")});
+  const std::string record = warm::EncodeGroupRecord(samples);
+  std::vector<warm::RecordChunk> got;
+  ASSERT_TRUE(warm::DecodeChunkRecord(record, &got).ok());
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_TRUE(got[0].group);
+  EXPECT_EQ(got[0].samples, 4096u);
+  EXPECT_EQ(got[0].chunks, 1u);  // Decimal.
+  EXPECT_EQ(got[1].samples, samples.size() - 4096);
+  EXPECT_GT(got[1].chunks, 1u);  // The tail is not decimal: XOR chunks of 120.
+  EXPECT_EQ(got[0].min_t, samples.front().timestamp_ms);
+  EXPECT_EQ(got[1].max_t, samples.back().timestamp_ms);
+  EXPECT_TRUE(SameSamples(samples, DecodeAll(record)));
+
+  // A short one for the exhaustive damage loops.
+  const std::string small = warm::EncodeGroupRecord(Scraped(1000, 12, 7.5, 0.5));
+  for (size_t n = 0; n < small.size(); ++n) {
+    Status s = warm::DecodeChunkRecord(std::string_view(small).substr(0, n), &got);
+    EXPECT_TRUE(s.IsCorruption()) << "length " << n << ": " << s.ToString();
+  }
+  for (size_t i = 0; i < small.size(); ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string bad = small;
+      bad[i] = static_cast<char>(bad[i] ^ (1 << bit));
+      Status s = warm::DecodeChunkRecord(bad, &got);
+      EXPECT_TRUE(s.IsCorruption()) << "byte " << i << " bit " << bit;
+    }
+  }
+  // Right CRC, damaged group inside: the group's own CRC catches it when it is decoded.
+  ASSERT_TRUE(warm::DecodeChunkRecord(small, &got).ok());
+  std::string inner(got[0].bytes);
+  inner[inner.size() / 2] = static_cast<char>(inner[inner.size() / 2] ^ 1);
+  std::string rebuilt = small.substr(0, small.size() - 4 - inner.size()) + inner;
+  PutFixed32(&rebuilt, Crc32c(rebuilt));
+  ASSERT_TRUE(warm::DecodeChunkRecord(rebuilt, &got).ok());
+  std::vector<Sample> out;
+  EXPECT_TRUE(warm::RecordSamples(got, &out).IsCorruption());
+}
+
+TEST(WarmStoreTest, TranscodeKeepsEverySampleAndOnlyShrinks) {
+  // Two head-style chunks of a scraped counter: re-encoded, smaller, the same bits.
+  std::vector<Sample> samples = Scraped(1'700'000'000'000, 480, 1234.5, 0.25);
+  std::vector<WarmChunk> chunks{
+      MakeChunk(std::vector<Sample>(samples.begin(), samples.begin() + 120)),
+      MakeChunk(std::vector<Sample>(samples.begin() + 120, samples.end()))};
+  const std::string v1 = warm::EncodeChunkRecord(chunks);
+  std::string v2;
+  ASSERT_EQ(warm::TranscodeRecord(v1, &v2), warm::TranscodeOutcome::kDone);
+  EXPECT_EQ(static_cast<uint8_t>(v2[0]), warm::kGroupRecordVersion);
+  // Stored raw; what the block compression makes of it is smaller.
+  std::string packed(ZSTD_compressBound(v2.size()), '\0');
+  EXPECT_LT(ZSTD_compress(packed.data(), packed.size(), v2.data(), v2.size(), 1), v1.size());
+  EXPECT_TRUE(SameSamples(samples, DecodeAll(v2)));
+  // Already version 2, damaged, overlapping chunks, or values that are not short decimals
+  // (re-cut Gorilla chunks would be no smaller): kept as they are.
+  std::string out = "untouched";
+  EXPECT_EQ(warm::TranscodeRecord(v2, &out), warm::TranscodeOutcome::kKept);
+  std::string bad = v1;
+  bad[bad.size() / 2] = static_cast<char>(bad[bad.size() / 2] ^ 4);
+  EXPECT_EQ(warm::TranscodeRecord(bad, &out), warm::TranscodeOutcome::kKept);
+  std::vector<WarmChunk> overlapping{MakeChunk(Ramp(0, 5000, 1000)),
+                                     MakeChunk(Ramp(4000, 9000, 1000, 1))};
+  EXPECT_EQ(warm::TranscodeRecord(warm::EncodeChunkRecord(overlapping), &out),
+            warm::TranscodeOutcome::kKept);
+  std::vector<Sample> roots;
+  for (int i = 0; i < 120; ++i) roots.push_back({i * 15000, std::sqrt(i + 2.0)});
+  std::vector<WarmChunk> irrational{MakeChunk(roots)};
+  EXPECT_EQ(warm::TranscodeRecord(warm::EncodeChunkRecord(irrational), &out),
+            warm::TranscodeOutcome::kKept);
+  EXPECT_EQ(out, "untouched");
+}
+
+TEST(WarmStoreTest, CompactionReencodesRecordsAndReadsTheSame) {
+  testutil::TempDir dir;
+  const Labels counter = L({{"__name__", "c"}});
+  const Labels odd = L({{"__name__", "odd"}});
+  std::map<Labels, std::vector<Sample>> all;
+  std::vector<std::vector<WarmSeriesData>> writes;
+  for (int64_t part = 0; part < 2; ++part) {
+    const int64_t from = part * 86'400'000;
+    std::vector<Sample> c = Scraped(from, 480, 100 + static_cast<double>(part), 0.5);
+    std::vector<Sample> o;
+    for (int i = 0; i < 200; ++i) o.push_back({from + i * 15000, std::sqrt(i + 2.0)});
+    all[counter].insert(all[counter].end(), c.begin(), c.end());
+    all[odd].insert(all[odd].end(), o.begin(), o.end());
+    writes.push_back({{counter,
+                       {MakeChunk(std::vector<Sample>(c.begin(), c.begin() + 120)),
+                        MakeChunk(std::vector<Sample>(c.begin() + 120, c.end()))}},
+                      {odd, {MakeChunk(o)}}});
+  }
+  WarmOptions o = TestOptions(86'400'000);
+  std::vector<WarmPartitionInfo> before;
+  {
+    auto store = OpenStore(dir.path(), o);
+    ASSERT_NE(store, nullptr);
+    for (int64_t part = 0; part < 2; ++part) {
+      ASSERT_TRUE(store->WriteRange(part * 86'400'000, (part + 1) * 86'400'000, writes[part]).ok());
+    }
+    before = store->Stats().partitions;
+    ASSERT_TRUE(store->Close().ok());
+  }
+  {
+    // Moves write version 1.
+    RawDb raw(dir.path());
+    for (const auto& [k, v] : raw.Scan(warm::kChunksCf)) {
+      EXPECT_EQ(static_cast<uint8_t>(v[0]), warm::kChunkRecordVersion);
+    }
+  }
+  {
+    auto store = OpenStore(dir.path(), o);  // Enables the filter.
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->CompactChunks().ok());
+    const WarmStats st = store->Stats();
+    EXPECT_EQ(st.transcoded_records, 2u);  // The counter's; the odd values stay Gorilla.
+    EXPECT_EQ(st.transcode_failures, 0u);
+    EXPECT_LT(st.transcoded_bytes_after, st.transcoded_bytes_before);
+    for (const Labels& ls : {counter, odd}) {
+      std::vector<Got> got =
+          SelectAll(*store, {Matcher::Equal("__name__", std::string(ls.Get("__name__")))},
+                    INT64_MIN, INT64_MAX);
+      ASSERT_EQ(got.size(), 1u);
+      EXPECT_TRUE(SameSamples(all[ls], got[0].samples)) << ls.ToString();
+      // A window inside a group.
+      const int64_t a = all[ls][50].timestamp_ms, b = all[ls][70].timestamp_ms;
+      got = SelectAll(*store, {Matcher::Equal("__name__", std::string(ls.Get("__name__")))}, a, b);
+      ASSERT_EQ(got.size(), 1u);
+      EXPECT_TRUE(SameSamples(Window(all[ls], a, b), got[0].samples));
+    }
+    // The cold move reads them too.
+    Result<std::vector<std::pair<uint64_t, Labels>>> series = store->PartitionSeries(0);
+    ASSERT_TRUE(series.ok());
+    for (const auto& [id, ls] : *series) {
+      Result<std::vector<Sample>> s = store->PartitionSamples(0, id);
+      ASSERT_TRUE(s.ok());
+      EXPECT_TRUE(SameSamples(Window(all[ls], 0, 86'400'000 - 1), *s));
+    }
+    // Overwriting a re-encoded record counts its samples once.
+    ASSERT_TRUE(store->WriteRange(0, 86'400'000, writes[0]).ok());
+    std::vector<WarmPartitionInfo> after = store->Stats().partitions;
+    ASSERT_EQ(after.size(), before.size());
+    for (size_t i = 0; i < after.size(); ++i) EXPECT_EQ(after[i].samples, before[i].samples);
+    ASSERT_TRUE(store->Close().ok());
+  }
+  RawDb raw(dir.path());
+  int v2 = 0;
+  for (const auto& [k, v] : raw.Scan(warm::kChunksCf)) v2 += static_cast<uint8_t>(v[0]) == 2;
+  EXPECT_EQ(v2, 1);  // Partition 1's counter; partition 0's was just overwritten by version 1.
+}
+
+TEST(WarmStoreTest, FormatVersionOneIsMigrated) {
+  testutil::TempDir dir;
+  Fixture f;
+  {
+    auto store = OpenStore(dir.path());
+    ASSERT_NE(store, nullptr);
+    f.Write(store.get());
+    ASSERT_TRUE(store->Close().ok());
+  }
+  {
+    RawDb raw(dir.path());
+    raw.Put(warm::kMetaCf, std::string(warm::kMetaFormatVersion), warm::EncodeFixed64Value(1));
+  }
+  {
+    auto store = OpenStore(dir.path());
+    ASSERT_NE(store, nullptr);
+    std::vector<Got> got = SelectAll(*store, {Matcher::Equal("job", "a")}, INT64_MIN, INT64_MAX);
+    ASSERT_EQ(got.size(), 2u);
+    for (const Got& g : got) EXPECT_TRUE(SameSamples(f.all[g.labels], g.samples));
+    ASSERT_TRUE(store->Close().ok());
+  }
+  RawDb raw(dir.path());
+  std::string v;
+  ASSERT_TRUE(raw.db()
+                  ->Get(rocksdb::ReadOptions(), raw.cf(warm::kMetaCf),
+                        std::string(warm::kMetaFormatVersion), &v)
+                  .ok());
+  EXPECT_EQ(v, warm::EncodeFixed64Value(2));
 }
 
 TEST(WarmStoreTest, RoundTripAcrossPartitionsAndMatcherTypes) {
@@ -491,13 +702,13 @@ TEST(WarmStoreTest, UnknownFormatVersionIsCorruption) {
   ASSERT_TRUE(OpenStore(dir.path())->Close().ok());
   {
     RawDb raw(dir.path());
-    raw.Put(warm::kMetaCf, std::string(warm::kMetaFormatVersion), warm::EncodeFixed64Value(2));
+    raw.Put(warm::kMetaCf, std::string(warm::kMetaFormatVersion), warm::EncodeFixed64Value(3));
   }
   Result<std::unique_ptr<WarmStore>> s = WarmStore::Open(dir.path(), TestOptions(), nullptr);
   ASSERT_FALSE(s.ok());
   EXPECT_TRUE(s.status().IsCorruption()) << s.status().ToString();
   EXPECT_NE(s.status().message().find(dir.path()), std::string::npos);
-  EXPECT_NE(s.status().message().find("version 2"), std::string::npos);
+  EXPECT_NE(s.status().message().find("version 3"), std::string::npos);
 }
 
 TEST(WarmStoreTest, PartitionWidthMismatchIsInvalidArgument) {

@@ -644,11 +644,15 @@ double DecimalToDouble(int64_t m, int mode, int k) {
 
 namespace {}  // namespace
 
-std::string SealGroup(std::string raw) {
+std::string SealGroup(std::string raw, bool compress) {
   std::string out;
-  std::string packed(ZSTD_compressBound(raw.size()), '\0');
-  size_t n = ZSTD_compress(packed.data(), packed.size(), raw.data(), raw.size(), 3);
-  if (!ZSTD_isError(n) && n + n / 7 < raw.size()) {
+  std::string packed;
+  size_t n = 0;
+  if (compress) {
+    packed.resize(ZSTD_compressBound(raw.size()));
+    n = ZSTD_compress(packed.data(), packed.size(), raw.data(), raw.size(), 3);
+  }
+  if (compress && !ZSTD_isError(n) && n + n / 7 < raw.size()) {
     out.push_back(static_cast<char>(kCodecZstd));
     out.append(packed.data(), n);
   } else {
@@ -693,15 +697,16 @@ Status UnsealGroup(std::string_view stored, std::string* inflated, std::string_v
   return Status::Ok();
 }
 
-std::string EncodeGroup(const std::vector<std::string_view>& chunks) {
+std::string EncodeGroup(const std::vector<std::string_view>& chunks, bool compress) {
   std::string raw;
   raw.push_back(static_cast<char>(kEncodingXor));
   PutVarint64(&raw, chunks.size());
   for (auto c : chunks) PutLengthPrefixed(&raw, c);
-  return SealGroup(std::move(raw));
+  return SealGroup(std::move(raw), compress);
 }
 
-std::string EncodeSampleGroup(std::span<const model::Sample> samples, uint64_t* chunks) {
+std::string EncodeSampleGroup(std::span<const model::Sample> samples, uint64_t* chunks,
+                              bool compress) {
   int mode = 0, k = 0;
   std::vector<int64_t> m;
   if (!samples.empty() &&
@@ -727,7 +732,7 @@ std::string EncodeSampleGroup(std::span<const model::Sample> samples, uint64_t* 
     // Values: first mantissa, then deltas.
     for (size_t i = 0; i < m.size(); ++i) PutVarsint64(&raw, i == 0 ? m[0] : m[i] - m[i - 1]);
     *chunks = 1;
-    return SealGroup(std::move(raw));
+    return SealGroup(std::move(raw), compress);
   }
   // XOR chunks of at most kXorChunkSamples samples.
   std::vector<std::string> bytes;
@@ -749,7 +754,7 @@ std::string EncodeSampleGroup(std::span<const model::Sample> samples, uint64_t* 
   }
   std::vector<std::string_view> views(bytes.begin(), bytes.end());
   *chunks = views.size();
-  return EncodeGroup(views);
+  return EncodeGroup(views, compress);
 }
 
 namespace {

@@ -161,11 +161,14 @@ std::string EncodeFileHeader(std::string_view magic);
 Status CheckFileHeader(std::string_view bytes, std::string_view magic);
 
 // Encodes one group of XOR chunks (codec chosen as the format says). Returns the stored bytes.
-std::string EncodeGroup(const std::vector<std::string_view>& chunks);
+std::string EncodeGroup(const std::vector<std::string_view>& chunks, bool compress = true);
 // Encodes samples (sorted, unique timestamps; at most kMaxGroupSamples) as one group: the
 // decimal encoding when every value is a decimal the format can restore bit-exactly, else XOR
 // chunks of at most kXorChunkSamples. Sets *chunks to the group's chunk count (1 for decimal).
-std::string EncodeSampleGroup(std::span<const model::Sample> samples, uint64_t* chunks);
+// `compress` false stores the group raw (codec 0) whatever zstd would save: the warm store's
+// version 2 records leave compression to RocksDB's blocks.
+std::string EncodeSampleGroup(std::span<const model::Sample> samples, uint64_t* chunks,
+                              bool compress = true);
 // Decodes a stored group, checking crc, codec, sizes, encoding, that it holds `ref.chunks`
 // chunks and `ref.samples` samples in strictly increasing time within [ref.min_time,
 // ref.max_time]; appends the samples with start <= t <= end to *out. Corruption on a mismatch.
@@ -178,7 +181,7 @@ Status DecodeUnsealedSamples(std::string_view raw, const GroupRef& ref, int64_t 
 // The group envelope: codec byte (zstd when it saves at least 1/8), payload, crc. UnsealGroup
 // checks crc and codec and returns the raw group bytes in *raw (pointing into `stored` or into
 // *inflated).
-std::string SealGroup(std::string raw);
+std::string SealGroup(std::string raw, bool compress = true);
 Status UnsealGroup(std::string_view stored, std::string* inflated, std::string_view* raw);
 
 // The decimal scale of the decimal encoding: the smallest k (mode 0 first) for which every

@@ -2,9 +2,11 @@
 // their input and report malformed bytes as false or Corruption.
 #include "storage/warm/keys.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "base/coding.h"
+#include "storage/xor_chunk.h"
 
 namespace strata::storage::warm {
 
@@ -194,6 +196,31 @@ std::string EncodeChunkRecord(std::span<const WarmChunk> chunks) {
   return s;
 }
 
+std::string EncodeGroupRecord(std::span<const model::Sample> samples) {
+  std::string s;
+  s.reserve(samples.size() * 4 + 32);
+  s.push_back(static_cast<char>(kGroupRecordVersion));
+  const size_t groups = (samples.size() + block::kMaxGroupSamples - 1) / block::kMaxGroupSamples;
+  PutVarint64(&s, groups);
+  int64_t prev_max = 0;
+  for (size_t g = 0; g < groups; ++g) {
+    std::span<const model::Sample> part = samples.subspan(
+        g * block::kMaxGroupSamples,
+        std::min(block::kMaxGroupSamples, samples.size() - g * block::kMaxGroupSamples));
+    const int64_t min_t = part.front().timestamp_ms, max_t = part.back().timestamp_ms;
+    uint64_t chunks = 0;
+    const std::string group = block::EncodeSampleGroup(part, &chunks, /*compress=*/false);
+    PutVarsint64(&s, g == 0 ? min_t : WrapSub(min_t, prev_max));
+    PutVarint64(&s, static_cast<uint64_t>(max_t) - static_cast<uint64_t>(min_t));
+    PutVarint64(&s, part.size());
+    PutVarint64(&s, chunks);
+    PutLengthPrefixed(&s, group);
+    prev_max = max_t;
+  }
+  PutFixed32(&s, Crc32c(s));
+  return s;
+}
+
 Status DecodeChunkRecord(std::string_view value, std::vector<RecordChunk>* out) {
   out->clear();
   if (value.size() < 1 + 1 + 4) return Status::Corruption("chunk record too short");
@@ -204,11 +231,13 @@ Status DecodeChunkRecord(std::string_view value, std::vector<RecordChunk>* out) 
   uint8_t version = 0;
   uint64_t count = 0;
   if (!d.GetByte(&version)) return Status::Corruption("chunk record truncated");
-  if (version != kChunkRecordVersion) {
+  if (version != kChunkRecordVersion && version != kGroupRecordVersion) {
     return Status::Corruption("unknown chunk record version " + std::to_string(version));
   }
-  // A chunk takes at least three bytes, which bounds count before reserving.
-  if (!d.GetVarint64(&count) || count == 0 || count > d.remaining() / 3) {
+  const bool groups = version == kGroupRecordVersion;
+  // A chunk takes at least three bytes, a group entry five, which bounds count before
+  // reserving.
+  if (!d.GetVarint64(&count) || count == 0 || count > d.remaining() / (groups ? 5 : 3)) {
     return Status::Corruption("chunk record has a bad chunk count");
   }
   out->reserve(static_cast<size_t>(count));
@@ -217,7 +246,10 @@ Status DecodeChunkRecord(std::string_view value, std::vector<RecordChunk>* out) 
     int64_t delta = 0;
     uint64_t span = 0;
     RecordChunk c;
-    if (!d.GetVarsint64(&delta) || !d.GetVarint64(&span) || !d.GetLengthPrefixed(&c.bytes)) {
+    c.group = groups;
+    if (!d.GetVarsint64(&delta) || !d.GetVarint64(&span) ||
+        (groups && (!d.GetVarint64(&c.samples) || !d.GetVarint64(&c.chunks))) ||
+        !d.GetLengthPrefixed(&c.bytes)) {
       out->clear();
       return Status::Corruption("chunk record truncated");
     }
@@ -227,12 +259,51 @@ Status DecodeChunkRecord(std::string_view value, std::vector<RecordChunk>* out) 
       out->clear();
       return Status::Corruption("chunk record has a chunk with max_t < min_t");
     }
+    if (groups && (c.samples == 0 || c.samples > block::kMaxGroupSamples || c.chunks == 0 ||
+                   c.chunks > c.samples)) {
+      out->clear();
+      return Status::Corruption("chunk record has a group with bad counts");
+    }
     prev_max = c.max_t;
     out->push_back(c);
   }
   if (!d.empty()) {
     out->clear();
     return Status::Corruption("chunk record has trailing bytes");
+  }
+  return Status::Ok();
+}
+
+block::GroupRef RecordGroupRef(const RecordChunk& c) {
+  block::GroupRef ref;
+  ref.min_time = c.min_t;
+  ref.max_time = c.max_t;
+  ref.length = c.bytes.size();
+  ref.chunks = c.chunks;
+  ref.samples = c.samples;
+  return ref;
+}
+
+Status RecordSamples(std::span<const RecordChunk> chunks, std::vector<model::Sample>* out) {
+  for (const RecordChunk& c : chunks) {
+    if (c.group) {
+      STRATA_RETURN_IF_ERROR(
+          block::DecodeGroupSamples(c.bytes, RecordGroupRef(c), INT64_MIN, INT64_MAX, out));
+      continue;
+    }
+    XorIterator it(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(c.bytes.data()), c.bytes.size()));
+    const size_t first = out->size();
+    while (it.Next()) {
+      if (it.t() < c.min_t || it.t() > c.max_t) {
+        return Status::Corruption("sample outside its chunk's bounds");
+      }
+      if (out->size() > first && it.t() <= out->back().timestamp_ms) {
+        return Status::Corruption("chunk samples out of order");
+      }
+      out->push_back({it.t(), it.v()});
+    }
+    if (!it.status().ok()) return it.status();
   }
   return Status::Ok();
 }

@@ -1,6 +1,6 @@
 // Key and value codecs of the warm store's column families: partition and time prefixes,
 // series, postings, chunk records and meta entries. Pure functions, thread-safe. Every byte
-// here is fixed by docs/format/warm.md (format version 1): never change an encoding.
+// here is fixed by docs/format/warm.md (format version 2): never change an encoding.
 #pragma once
 
 #include <cstdint>
@@ -12,14 +12,20 @@
 #include "base/result.h"
 #include "base/status.h"
 #include "model/labels.h"
+#include "model/sample.h"
+#include "storage/block/format.h"
 #include "storage/warm_store.h"
 
 namespace strata::storage::warm {
 
 // The on-disk format version this code writes and reads (meta "format_version").
-inline constexpr uint64_t kFormatVersion = 1;
-// Version byte of a chunk record.
+inline constexpr uint64_t kFormatVersion = 2;
+// The previous format version, migrated at Open (it has only version 1 chunk records).
+inline constexpr uint64_t kFormatVersionChunksOnly = 1;
+// Version bytes of a chunk record: Gorilla chunks as the head cut them (written by moves), and
+// the same samples as cold-block groups (written by the compaction filter, warm/transcode.h).
 inline constexpr uint8_t kChunkRecordVersion = 1;
+inline constexpr uint8_t kGroupRecordVersion = 2;
 // Series ids stay below 2^32: postings are 32-bit roaring bitmaps.
 inline constexpr uint64_t kMaxSeriesIds = uint64_t{1} << 32;
 
@@ -90,17 +96,31 @@ bool ParseChunkKey(std::string_view key, ChunkKeyParts* out);
 // A readable name of a chunk key for error messages.
 std::string DescribeChunkKey(std::string_view key);
 
-// One chunk of a decoded record; `bytes` borrows the record.
+// One chunk (version 1) or group (version 2) of a decoded record; `bytes` borrows the record.
 struct RecordChunk {
   int64_t min_t = 0;
   int64_t max_t = 0;
   std::string_view bytes;
+  // Version 2: `bytes` is a stored chunk-file group (docs/format/block.md) of `samples`
+  // samples in `chunks` chunks, to be decoded with block::DecodeGroupSamples.
+  bool group = false;
+  uint64_t samples = 0;
+  uint64_t chunks = 0;
 };
-// REQUIRES: !chunks.empty(), min_t <= max_t for each.
+// A version 1 record. REQUIRES: !chunks.empty(), min_t <= max_t for each.
 std::string EncodeChunkRecord(std::span<const WarmChunk> chunks);
+// A version 2 record of `samples` (sorted, strictly increasing timestamps, not empty): groups
+// of at most block::kMaxGroupSamples samples, stored raw (codec 0).
+std::string EncodeGroupRecord(std::span<const model::Sample> samples);
 // Checks the CRC, the version, that the fields exactly fill the record and that each span is
 // sane. Corruption (without context) otherwise. `out` is replaced; its views borrow `value`.
+// A group's own bytes are checked when it is decoded.
 Status DecodeChunkRecord(std::string_view value, std::vector<RecordChunk>* out);
+// The group reference of a version 2 entry, for block::DecodeGroupSamples.
+block::GroupRef RecordGroupRef(const RecordChunk& c);
+// Every sample of a decoded record (either version), checked against each chunk's or group's
+// bounds and counts; times strictly increase within a chunk or group. Appends to *out.
+Status RecordSamples(std::span<const RecordChunk> chunks, std::vector<model::Sample>* out);
 
 // --- meta ---
 std::string PartitionMetaKey(int64_t part);

@@ -47,6 +47,7 @@ RocksSetup MakeRocksSetup(size_t block_cache_bytes) {
   }
   rocksdb::CompressionType bottom = Supported(supported, rocksdb::kZSTD) ? rocksdb::kZSTD : upper;
 
+  setup.transcode = std::make_shared<TranscodeFilter>();
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(block_cache_bytes);
   for (size_t i = 0; i < kNumCfs; ++i) {
     rocksdb::BlockBasedTableOptions table;
@@ -68,6 +69,10 @@ RocksSetup MakeRocksSetup(size_t block_cache_bytes) {
     cf.compression = upper;
     cf.bottommost_compression = bottom;
     if (i == kChunksCf) {
+      // Version 2 records hold raw groups for the block compression to squeeze on every level;
+      // blocks of Gorilla chunks do not compress and are stored as they are.
+      cf.compression = bottom;
+      cf.compaction_filter = setup.transcode.get();
       table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
       cf.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(kChunkPrefixBytes));
       cf.memtable_prefix_bloom_size_ratio = 0.05;

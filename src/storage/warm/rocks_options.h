@@ -8,10 +8,12 @@
 #include <rocksdb/status.h>
 
 #include <cstddef>
+#include <memory>
 #include <string_view>
 #include <vector>
 
 #include "base/status.h"
+#include "storage/warm/transcode.h"
 
 namespace strata::storage::warm {
 
@@ -24,10 +26,14 @@ inline constexpr const char* kCfNames[kNumCfs] = {"default", "series", "postings
 struct RocksSetup {
   rocksdb::DBOptions db;
   std::vector<rocksdb::ColumnFamilyDescriptor> families;  // In CfIndex order.
+  // The chunks family's compaction filter (families[kChunksCf] points at it): keep it alive as
+  // long as the database. Disabled until Enable().
+  std::shared_ptr<TranscodeFilter> transcode;
 };
 
 // Options for opening a warm store with a fresh LRU block cache of `block_cache_bytes`
-// shared by every family and statistics enabled (db.statistics). Tests use it to open the raw
+// shared by every family, statistics enabled (db.statistics) and the chunks family's
+// re-encoding filter (disabled). Tests use it to open the raw
 // database of a closed store.
 RocksSetup MakeRocksSetup(size_t block_cache_bytes);
 

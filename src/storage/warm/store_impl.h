@@ -47,8 +47,9 @@ class WarmStore::Impl {
   Result<int> DropPartitionsBefore(int64_t t);
   Result<bool> DropOldestPartition();
   Result<std::vector<std::pair<uint64_t, model::Labels>>> PartitionSeries(int64_t part) const;
-  Result<std::vector<WarmChunk>> PartitionChunks(int64_t part, uint64_t id) const;
+  Result<std::vector<model::Sample>> PartitionSamples(int64_t part, uint64_t id) const;
   Result<bool> DropPartitionIfPresent(int64_t part);
+  Status CompactChunks();
   WarmStats Stats() const;
   int64_t partition_ms() const { return options_.partition_ms; }
   int64_t covered_until() const;
@@ -67,11 +68,11 @@ class WarmStore::Impl {
 
   // The samples of series `id` in [start, end], read from the partitions starting at `parts`
   // (ascending), merged by time with repeated timestamps dropped (the first one read wins).
-  // Reads as of `snapshot` (null: the latest state). Takes life_mu_ itself: Unavailable after
-  // Close.
+  // Reads as of `snapshot` (null: the latest state), filling the block cache when `fill_cache`.
+  // Takes life_mu_ itself: Unavailable after Close.
   Status ReadSeriesSamples(uint64_t id, std::span<const int64_t> parts, int64_t start, int64_t end,
-                           const rocksdb::Snapshot* snapshot,
-                           std::vector<model::Sample>* out) const;
+                           const rocksdb::Snapshot* snapshot, std::vector<model::Sample>* out,
+                           bool fill_cache = true) const;
 
   // A RocksDB snapshot for a series set's lazy reads, released when the last holder drops it
   // (a no-op once the store is closed). A partition dropped after it was taken stays readable
@@ -125,6 +126,10 @@ class WarmStore::Impl {
 
   const std::string dir_;
   const WarmOptions options_;
+
+  // The chunks family's compaction filter, set by Open() before the Impl is shared. Declared
+  // before db_ so that it outlives the database whatever the destruction path.
+  std::shared_ptr<warm::TranscodeFilter> transcode_;
 
   // Writers (WriteRange, Drop*, Close) serialize on write_mu_.
   Mutex write_mu_;
