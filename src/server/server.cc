@@ -71,8 +71,9 @@ struct Server::WarmMetrics {
                                .Add({})),
         transcoded_bytes(prometheus::BuildCounter()
                              .Name("strata_warm_transcoded_bytes_total")
-                             .Help("Bytes of the re-encoded warm chunk records, before and "
-                                   "after.")
+                             .Help("Bytes of the warm chunk records re-encoded by compactions: "
+                                   "before, and after (uncompressed; RocksDB's block "
+                                   "compression comes on top).")
                              .Register(*r)) {}
   static prometheus::Gauge& G(prometheus::Registry* r, const char* name, const char* help) {
     return prometheus::BuildGauge().Name(name).Help(help).Register(*r).Add({});

@@ -31,8 +31,18 @@ TranscodeOutcome TranscodeRecord(std::string_view value, std::string* out) {
   std::string encoded = EncodeGroupRecord(samples);
   // The groups are stored raw for RocksDB's block compression (zstd) to squeeze; judge them by
   // what zstd makes of this record alone (Gorilla chunks do not compress).
+  // One compression context per compaction thread: creating one per record costs more than
+  // compressing a record.
+  struct Ctx {
+    ZSTD_CCtx* ctx = ZSTD_createCCtx();
+    ~Ctx() { ZSTD_freeCCtx(ctx); }
+  };
+  static thread_local Ctx cctx;
   std::string packed(ZSTD_compressBound(encoded.size()), '\0');
-  const size_t n = ZSTD_compress(packed.data(), packed.size(), encoded.data(), encoded.size(), 1);
+  const size_t n = cctx.ctx != nullptr ? ZSTD_compressCCtx(cctx.ctx, packed.data(), packed.size(),
+                                                           encoded.data(), encoded.size(), 1)
+                                       : ZSTD_compress(packed.data(), packed.size(), encoded.data(),
+                                                       encoded.size(), 1);
   if (ZSTD_isError(n) || n >= value.size()) return TranscodeOutcome::kKept;
 
   std::vector<RecordChunk> groups;
