@@ -76,6 +76,11 @@ struct HeadOptions {
   // (handing samples over costs more than it saves), else the number of cores, at most 4.
   // Default: -1.
   int replay_workers = -1;
+  // A move's WAL checkpoint writes the kept samples as chunks records (installed as they are by
+  // replay) when the head's chunks after the cut hold at most this many bytes: the checkpoint
+  // builds them in memory. Past it (a backfill the moves have not caught up with), it streams
+  // samples records as a salvage rewrite does. Default: 64 MiB.
+  size_t checkpoint_chunks_max_bytes = size_t{64} << 20;
   // The WAL under <data_dir>/wal.
   WalOptions wal;
   // What start-up does with a WAL damaged anywhere but a torn tail (a torn tail of the last

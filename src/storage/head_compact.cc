@@ -297,8 +297,10 @@ Status Head::CheckpointWal(int64_t t, bool salvage) {
   std::string buf;
   uint64_t skipped = 0;
   // Format version 2: kept in-order samples become chunks records at the end (a salvage
-  // rewrite keeps samples records; see docs/format/wal.md). Keyed by the id as logged.
-  const bool as_chunks = !salvage;
+  // rewrite keeps samples records; see docs/format/wal.md). Keyed by the id as logged. They
+  // are built in memory, about as large as the head's chunks after the cut, so a head that
+  // holds more (a backfill ahead of the moves) streams samples records instead.
+  const bool as_chunks = !salvage && Stats().chunk_bytes <= options_.checkpoint_chunks_max_bytes;
   std::map<uint32_t, CheckpointChunks> chunked;
   std::vector<head::SampleRecordEntry> out_of_order;
   std::vector<head::ChunksRecordEntry> chunk_entries;

@@ -211,6 +211,48 @@ TEST(HeadCheckpointTest, CheckpointsCarryChunksAndReplayGivesTheSameSamples) {
   EXPECT_EQ(before.begin()->second.size(), 2u * 240 + 40);
 }
 
+TEST(HeadCheckpointTest, AHeadLargerThanTheBudgetCheckpointsSamplesRecords) {
+  // A head holding more than checkpoint_chunks_max_bytes after the cut (a backfill): the
+  // checkpoint streams samples records instead of building chunks in memory; replay gives the
+  // same samples, and a later checkpoint within the budget writes chunks again.
+  testutil::TempDir tmp;
+  HeadOptions small = Opts();
+  small.checkpoint_chunks_max_bytes = 1;
+  std::map<std::string, std::vector<std::pair<int64_t, uint64_t>>> before;
+  {
+    auto h = Head::Open(tmp.path(), small, nullptr);
+    ASSERT_TRUE(h.ok());
+    Write(h->get(), 0, 4 * kHour);
+    (*h)->SetMinValidTime(2 * kHour);
+    (void)(*h)->CollectRange(0, 2 * kHour);
+    ASSERT_TRUE((*h)->Truncate(2 * kHour).ok());
+    before = Everything(**h);
+    ASSERT_TRUE((*h)->Close().ok());
+  }
+  auto types = CheckpointRecordTypes(tmp.path());
+  EXPECT_GE(types[1], 1);
+  EXPECT_EQ(types[3], 0);
+  EXPECT_GE(types[2], 1);
+  ASSERT_EQ(before.size(), 40u);
+  EXPECT_EQ(before.begin()->second.size(), 2u * 240);
+  {
+    auto h = Head::Open(tmp.path(), Opts(), nullptr);
+    ASSERT_TRUE(h.ok());
+    EXPECT_EQ(Everything(**h), before);
+    Write(h->get(), 4 * kHour, 6 * kHour);
+    (*h)->SetMinValidTime(4 * kHour);
+    (void)(*h)->CollectRange(2 * kHour, 4 * kHour);
+    ASSERT_TRUE((*h)->Truncate(4 * kHour).ok());
+    before = Everything(**h);
+    ASSERT_TRUE((*h)->Close().ok());
+  }
+  types = CheckpointRecordTypes(tmp.path());
+  EXPECT_GE(types[3], 1);
+  auto h = Head::Open(tmp.path(), Opts(), nullptr);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(Everything(**h), before);
+}
+
 TEST(HeadCheckpointTest, ChunksForASeriesThatHoldsSamplesAreAppendedByTheRules) {
   // A log where a chunks record follows samples of the same series (not what a checkpoint
   // writes, but legal): replay appends the chunks' samples one by one.
@@ -246,6 +288,56 @@ TEST(HeadCheckpointTest, ChunksForASeriesThatHoldsSamplesAreAppendedByTheRules) 
   for (const auto& [t, v] : all.begin()->second) ts.push_back(t);
   EXPECT_EQ(ts, (std::vector<int64_t>{1000, 2000, 5000, 6000}));
   EXPECT_EQ((*h)->salvage_stats().samples_dropped, 2u);
+}
+
+TEST(HeadCheckpointTest, AChunksRecordIsCheckedWholeAndInstalledInLogOrder) {
+  // Two chunks records of 50 series each; the second has one bad entry near its end, so that
+  // whole record is skipped and the first is installed. A samples record after them applies on
+  // top of the installed chunks.
+  testutil::TempDir tmp;
+  fs::create_directories(tmp.path() + "/wal");
+  const std::string c = Chunk({{2000, 2.0}, {6000, 6.0}});
+  {
+    WalOptions wo;
+    wo.fsync = WalOptions::FsyncPolicy::kNever;
+    auto wal = Wal::Open(tmp.path() + "/wal", wo);
+    ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+    std::vector<std::string> names;
+    for (uint32_t id = 1; id <= 100; ++id) names.push_back(std::to_string(id));
+    std::vector<head::SeriesRecordEntry> series;
+    for (uint32_t id = 1; id <= 100; ++id)
+      series.push_back({id, {{"__name__", "m"}, {"s", names[id - 1]}}});
+    std::string rec;
+    head::EncodeSeriesRecord(series, &rec);
+    ASSERT_TRUE((*wal)->Log(rec).ok());
+    for (uint32_t first : {1u, 51u}) {
+      std::vector<head::ChunksRecordEntry> entries;
+      for (uint32_t id = first; id < first + 50; ++id) {
+        // Series 95's chunk claims a max time its last sample does not have.
+        entries.push_back({id, {{2000, id == 95 ? 6001 : 6000, c}}});
+      }
+      rec.clear();
+      head::EncodeChunksRecord(entries, &rec);
+      ASSERT_TRUE((*wal)->Log(rec).ok());
+    }
+    rec.clear();
+    head::EncodeSamplesRecord(
+        {{1, 7000, std::bit_cast<uint64_t>(7.0)}, {60, 7000, std::bit_cast<uint64_t>(7.0)}}, &rec);
+    ASSERT_TRUE((*wal)->Log(rec).ok());
+    ASSERT_TRUE((*wal)->Close().ok());
+  }
+  auto h = Head::Open(tmp.path(), Opts(), nullptr);
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  auto all = Everything(**h);
+  std::map<std::string, std::vector<int64_t>> times;
+  for (const auto& [labels, samples] : all) {
+    for (const auto& [t, v] : samples) times[labels].push_back(t);
+  }
+  ASSERT_EQ(times.size(), 51u);  // Series 1-50 from the first record, 60 from its sample.
+  EXPECT_EQ(times["{__name__=\"m\", s=\"1\"}"], (std::vector<int64_t>{2000, 6000, 7000}));
+  EXPECT_EQ(times["{__name__=\"m\", s=\"50\"}"], (std::vector<int64_t>{2000, 6000}));
+  EXPECT_EQ(times["{__name__=\"m\", s=\"60\"}"], (std::vector<int64_t>{7000}));
+  EXPECT_EQ(times.count("{__name__=\"m\", s=\"51\"}"), 0u);
 }
 
 }  // namespace
