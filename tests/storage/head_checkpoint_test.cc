@@ -145,6 +145,14 @@ std::map<std::string, std::vector<std::pair<int64_t, uint64_t>>> Everything(cons
   return out;
 }
 
+// What a move does to the head: raise its lower bound, hand out [from, cut), truncate (which
+// writes the WAL checkpoint).
+void MoveBefore(Head* h, int64_t from, int64_t cut) {
+  h->SetMinValidTime(cut);
+  (void)h->CollectRange(from, cut);
+  ASSERT_TRUE(h->Truncate(cut).ok());
+}
+
 // Record types in the newest checkpoint: type -> count.
 std::map<int, int> CheckpointRecordTypes(const std::string& dir) {
   std::string ckpt;
@@ -175,9 +183,7 @@ TEST(HeadCheckpointTest, CheckpointsCarryChunksAndReplayGivesTheSameSamples) {
     Write(h->get(), 0, 4 * kHour);
     // Out of order inside the window, after the cut: kept as samples records.
     Write(h->get(), 3 * kHour + 7000, 3 * kHour + 60000, 15000);
-    (*h)->SetMinValidTime(2 * kHour);
-    (void)(*h)->CollectRange(0, 2 * kHour);
-    ASSERT_TRUE((*h)->Truncate(2 * kHour).ok());
+    MoveBefore(h->get(), 0, 2 * kHour);
     before = Everything(**h);
     ASSERT_TRUE((*h)->Close().ok());
   }
@@ -193,9 +199,7 @@ TEST(HeadCheckpointTest, CheckpointsCarryChunksAndReplayGivesTheSameSamples) {
     EXPECT_EQ(Everything(**h), before);
     // Appends go on after the installed open chunk; a second move reads the chunks checkpoint.
     Write(h->get(), 4 * kHour, 6 * kHour);
-    (*h)->SetMinValidTime(4 * kHour);
-    (void)(*h)->CollectRange(2 * kHour, 4 * kHour);
-    ASSERT_TRUE((*h)->Truncate(4 * kHour).ok());
+    MoveBefore(h->get(), 2 * kHour, 4 * kHour);
     before = Everything(**h);
     EXPECT_EQ(before.begin()->second.size(), 2u * 240);
     Write(h->get(), 6 * kHour, 6 * kHour + 10 * 60000);  // In segments after the checkpoint.
@@ -223,9 +227,7 @@ TEST(HeadCheckpointTest, AHeadLargerThanTheBudgetCheckpointsSamplesRecords) {
     auto h = Head::Open(tmp.path(), small, nullptr);
     ASSERT_TRUE(h.ok());
     Write(h->get(), 0, 4 * kHour);
-    (*h)->SetMinValidTime(2 * kHour);
-    (void)(*h)->CollectRange(0, 2 * kHour);
-    ASSERT_TRUE((*h)->Truncate(2 * kHour).ok());
+    MoveBefore(h->get(), 0, 2 * kHour);
     before = Everything(**h);
     ASSERT_TRUE((*h)->Close().ok());
   }
@@ -240,9 +242,7 @@ TEST(HeadCheckpointTest, AHeadLargerThanTheBudgetCheckpointsSamplesRecords) {
     ASSERT_TRUE(h.ok());
     EXPECT_EQ(Everything(**h), before);
     Write(h->get(), 4 * kHour, 6 * kHour);
-    (*h)->SetMinValidTime(4 * kHour);
-    (void)(*h)->CollectRange(2 * kHour, 4 * kHour);
-    ASSERT_TRUE((*h)->Truncate(4 * kHour).ok());
+    MoveBefore(h->get(), 2 * kHour, 4 * kHour);
     before = Everything(**h);
     ASSERT_TRUE((*h)->Close().ok());
   }
