@@ -71,7 +71,13 @@ struct Compactor::Metrics {
                         .Name("strata_cold_sync_failed_total")
                         .Help("Failed re-listings of the cold store.")
                         .Register(*r)
-                        .Add({})) {}
+                        .Add({})),
+        tail_checkpoints(prometheus::BuildCounter()
+                             .Name("strata_wal_tail_checkpoints_total")
+                             .Help("WAL checkpoints written between moves because the segments "
+                                   "after the newest checkpoint outgrew the head.")
+                             .Register(*r)
+                             .Add({})) {}
   prometheus::Counter& runs;
   prometheus::Counter& failed;
   prometheus::Counter& seconds;
@@ -85,6 +91,7 @@ struct Compactor::Metrics {
   prometheus::Family<prometheus::Counter>* downsampled_bytes = nullptr;
   prometheus::Counter* downsample_seconds = nullptr;
   prometheus::Counter& sync_failed;
+  prometheus::Counter& tail_checkpoints;
 };
 
 Status CompactorOptions::Validate() const {
@@ -500,9 +507,22 @@ Result<CompactionReport> Compactor::RunOnce(
     }
   };
   STRATA_RETURN_IF_ERROR(until_done(&Compactor::MoveOne));
+  {
+    bool checkpointed = false;
+    Status s = head_->CheckpointTailIfLarge(&checkpointed);
+    if (!s.ok()) {
+      if (metrics_) metrics_->failed.Increment();
+      return s;
+    }
+    if (checkpointed) {
+      ++report.tail_checkpoints;
+      if (metrics_) metrics_->tail_checkpoints.Increment();
+    }
+  }
   STRATA_RETURN_IF_ERROR(until_done(&Compactor::MoveToCold));
   STRATA_RETURN_IF_ERROR(until_done(&Compactor::DownsampleOne));
-  if (report.moves > 0 || report.cold_moves > 0 || report.downsampled > 0) {
+  if (report.moves > 0 || report.cold_moves > 0 || report.downsampled > 0 ||
+      report.tail_checkpoints > 0) {
     // A move frees its collected chunks and the head's truncated chunks, a cold move its read
     // buffers; hand the free heap back to the kernel (strata serve raises glibc's trim
     // threshold for query buffers).

@@ -82,6 +82,7 @@ struct CompactionReport {
   uint64_t series = 0;  // Series-ranges written to the warm tier.
   uint64_t chunks = 0;
   int partitions_dropped = 0;
+  int tail_checkpoints = 0;  // WAL checkpoints between moves (Head::CheckpointTailIfLarge).
 };
 
 class Compactor {

@@ -4,6 +4,7 @@
 
 #include <ctime>
 
+#include "base/curl_lib.h"
 #include "base/log.h"
 #include "ingest/proto_wire.h"
 #include "rules/template.h"
@@ -176,8 +177,11 @@ Result<std::unique_ptr<Notifier>> Notifier::Open(NotifierOptions options,
   if (options.queue_capacity == 0 || options.max_batch == 0 || options.max_attempts < 1) {
     return Status::InvalidArgument("notifier queue capacity, batch size and attempts must be > 0");
   }
-  curl_global_init(CURL_GLOBAL_DEFAULT);
-  return std::unique_ptr<Notifier>(new Notifier(std::move(options), registry));
+  auto curl = LoadCurl();
+  if (!curl.ok()) return curl.status().WithContext("the Alertmanager notifier needs libcurl");
+  std::unique_ptr<Notifier> n(new Notifier(std::move(options), registry));
+  n->curl_ = curl.value();
+  return n;
 }
 
 Notifier::~Notifier() { Stop(); }
@@ -308,28 +312,28 @@ Status Notifier::PostWithRetries(size_t am, const std::string& body) {
       if (stop_) return last;
       backoff *= 2;
     }
-    CURL* curl = curl_easy_init();
+    CURL* curl = curl_->easy_init();
     if (curl == nullptr) return Status::Internal("curl_easy_init failed");
     std::string response;
-    curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
-    curl_easy_setopt(curl, CURLOPT_URL, endpoints_[am].c_str());
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "Strata");
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
-    const CURLcode rc = curl_easy_perform(curl);
+    curl_slist* headers = curl_->slist_append(nullptr, "Content-Type: application/json");
+    curl_->easy_setopt(curl, CURLOPT_URL, endpoints_[am].c_str());
+    curl_->easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_->easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+    curl_->easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_->easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_->easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
+    curl_->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_->easy_setopt(curl, CURLOPT_USERAGENT, "Strata");
+    curl_->easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
+    curl_->easy_setopt(curl, CURLOPT_WRITEDATA, &response);
+    const CURLcode rc = curl_->easy_perform(curl);
     long code = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
+    curl_->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+    curl_->slist_free_all(headers);
+    curl_->easy_cleanup(curl);
     if (rc != CURLE_OK) {
       last = Status::Unavailable(std::string("POST ") + endpoints_[am] + ": " +
-                                 curl_easy_strerror(rc));
+                                 curl_->easy_strerror(rc));
       continue;
     }
     if (code / 100 == 2) return Status::Ok();

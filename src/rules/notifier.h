@@ -29,6 +29,10 @@
 #include "model/labels.h"
 #include "rules/alerting_rule.h"
 
+namespace strata {
+struct CurlLib;  // base/curl_lib.h
+}
+
 namespace strata::rules {
 
 struct NotifierOptions {
@@ -99,6 +103,7 @@ class Notifier {
   Status PostWithRetries(size_t am, const std::string& body);
 
   const NotifierOptions options_;
+  const CurlLib* curl_ = nullptr;       // Set by Open.
   std::vector<std::string> endpoints_;  // <url>/api/v2/alerts
   std::unique_ptr<Metrics> metrics_;
   mutable Mutex mu_;

@@ -1,5 +1,7 @@
 // OtlpGrpcServer: OTLP/gRPC metrics on a listener of its own
-// (opentelemetry.proto.collector.metrics.v1.MetricsService/Export). Requests arrive as raw
+// (opentelemetry.proto.collector.metrics.v1.MetricsService/Export), served by the plugin
+// libstrata_otlp_grpc.so (src/otlp_grpc/), loaded from the executable's directory on the first
+// Start(): FailedPrecondition naming the file when it cannot be loaded. Requests arrive as raw
 // bytes (gRPC has already undone grpc-encoding gzip) and go to the same OtlpReceiver as
 // OTLP/HTTP on a worker pool, so gRPC's threads never wait for the WAL. Errors follow the OTLP
 // specification: INVALID_ARGUMENT for undecodable data, RESOURCE_EXHAUSTED / UNAVAILABLE with a

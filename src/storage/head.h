@@ -81,6 +81,12 @@ struct HeadOptions {
   // builds them in memory. Past it (a backfill the moves have not caught up with), it streams
   // samples records as a salvage rewrite does. Default: 64 MiB.
   size_t checkpoint_chunks_max_bytes = size_t{64} << 20;
+  // Between moves, the WAL is checkpointed again once the segments after the newest checkpoint
+  // hold at least this many bytes and half the head's chunk bytes (CheckpointTailIfLarge):
+  // that bounds what a restart replays sample by sample, at the cost of writing at most about
+  // the head's chunk bytes per half of them logged. 0 = checkpoints at moves only. Default:
+  // 1 MiB.
+  uint64_t checkpoint_tail_min_bytes = uint64_t{1} << 20;
   // The WAL under <data_dir>/wal.
   WalOptions wal;
   // What start-up does with a WAL damaged anywhere but a torn tail (a torn tail of the last
@@ -226,6 +232,18 @@ class Head final : public Querier {
   // already, which is safe: the data is in the other tier; the next move checkpoints again).
   Status Truncate(int64_t t);
 
+  // Bytes of the WAL segments after the newest checkpoint: what a restart replays as samples
+  // records rather than installing chunks.
+  uint64_t WalTailBytes() const;
+  // Between moves: when the WAL segments after the newest checkpoint hold at least
+  // HeadOptions::checkpoint_tail_min_bytes and half the head's chunk bytes, writes a new
+  // checkpoint of what the head holds (nothing is dropped: the cut stays min_valid_time()) and
+  // deletes the segments it covers, so that a restart installs chunks instead of appending a
+  // long run of logged samples one by one. Sets *did when it wrote one. The same steps and
+  // crash safety as Truncate's checkpoint; crash points tail-checkpoint-before-commit,
+  // tail-checkpoint-written, tail-segments-deleted. Compaction thread only (as Truncate).
+  Status CheckpointTailIfLarge(bool* did);
+
   HeadStats Stats() const;
   // Walks the whole postings index (a shared lock: appends of new series wait).
   HeadCardinality Cardinality(size_t limit) const;
@@ -279,7 +297,8 @@ class Head final : public Querier {
       const head::MemSeries& s) const;
   // Compaction helpers (head_compact.cc).
   // `salvage`: read the log as a salvaging replay does and drop samples of unknown series.
-  Status CheckpointWal(int64_t t, bool salvage = false);
+  // `tail`: a checkpoint between moves (CheckpointTailIfLarge): its own crash point names.
+  Status CheckpointWal(int64_t t, bool salvage = false, bool tail = false);
   void DropBefore(int64_t t);
   // Adds one sample to `result`'s error list (bounded).
   void AddError(AppendResult* result, std::string msg) const;

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <bit>
+#include <chrono>
+#include <filesystem>
 #include <map>
 #include <optional>
 
@@ -272,7 +274,7 @@ void Head::DropBefore(int64_t t) {
                             << LogKV("series_removed", removed) << LogKV("series", series_->size());
 }
 
-Status Head::CheckpointWal(int64_t t, bool salvage) {
+Status Head::CheckpointWal(int64_t t, bool salvage, bool tail) {
   // A salvage rewrite must cover the damaged files however recent they are: give the current
   // segment content so that a new checkpoint number exists.
   if (salvage) STRATA_RETURN_IF_ERROR(wal_->Log(std::string_view()));
@@ -416,12 +418,65 @@ Status Head::CheckpointWal(int64_t t, bool salvage) {
       STRATA_RETURN_IF_ERROR(writer->Add(buf));
     }
   }
-  CrashPoint(salvage ? "salvage-checkpoint-before-commit" : "compact-checkpoint-before-commit");
+  CrashPoint(salvage
+                 ? "salvage-checkpoint-before-commit"
+                 : (tail ? "tail-checkpoint-before-commit" : "compact-checkpoint-before-commit"));
   STRATA_RETURN_IF_ERROR(writer->Commit());
   last_checkpoint_ = *n;
-  CrashPoint("compact-checkpoint-written");
+  CrashPoint(tail ? "tail-checkpoint-written" : "compact-checkpoint-written");
   STRATA_RETURN_IF_ERROR(wal_->TruncateBefore(*n + 1));
-  CrashPoint("compact-segments-deleted");
+  CrashPoint(tail ? "tail-segments-deleted" : "compact-segments-deleted");
+  return Status::Ok();
+}
+
+uint64_t Head::WalTailBytes() const {
+  // Segment files are named by their 8-digit number, checkpoints "checkpoint.<number>".
+  auto number = [](const std::string& name, size_t from) -> int64_t {
+    if (name.size() <= from || name.size() - from > 9) return -1;
+    int64_t v = 0;
+    for (size_t i = from; i < name.size(); ++i) {
+      if (name[i] < '0' || name[i] > '9') return -1;
+      v = v * 10 + (name[i] - '0');
+    }
+    return v;
+  };
+  int64_t checkpoint = -1;
+  std::vector<std::pair<int64_t, uint64_t>> segments;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(wal_->dir(), ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code e;
+    if (name.rfind("checkpoint.", 0) == 0) {
+      if (it->is_directory(e)) checkpoint = std::max(checkpoint, number(name, 11));
+    } else if (const int64_t n = number(name, 0); n >= 0 && it->is_regular_file(e)) {
+      const uint64_t size = it->file_size(e);
+      if (!e) segments.emplace_back(n, size);
+    }
+  }
+  uint64_t bytes = 0;
+  for (const auto& [n, size] : segments) {
+    if (n > checkpoint) bytes += size;
+  }
+  return bytes;
+}
+
+Status Head::CheckpointTailIfLarge(bool* did) {
+  *did = false;
+  if (options_.checkpoint_tail_min_bytes == 0) return Status::Ok();
+  const uint64_t tail = WalTailBytes();
+  if (tail < options_.checkpoint_tail_min_bytes) return Status::Ok();
+  const uint64_t chunk_bytes = Stats().chunk_bytes;
+  if (tail < chunk_bytes / 2) return Status::Ok();
+  const auto start = std::chrono::steady_clock::now();
+  STRATA_RETURN_IF_ERROR(CheckpointWal(min_valid_time(), /*salvage=*/false, /*tail=*/true)
+                             .WithContext("checkpointing the WAL's tail"));
+  *did = true;
+  STRATA_LOG(kInfo, "head")
+      << "checkpointed the WAL tail" << LogKV("tail_bytes", tail)
+      << LogKV("head_chunk_bytes", chunk_bytes)
+      << LogKV("seconds",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return Status::Ok();
 }
 

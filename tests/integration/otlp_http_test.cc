@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <future>
 
 #include "google/rpc/status.pb.h"
@@ -153,8 +154,9 @@ TEST(OtlpHttpTest, BadInputGetsAClearAnswerAndKeepsEarlierPoints) {
 }
 
 // A raw unary call to MetricsService/Export.
-grpc::Status GrpcExport(uint16_t port, const std::string& bytes, std::string* response,
-                        grpc::ClientContext* ctx) {
+grpc::Status GrpcExport(
+    uint16_t port, const std::string& bytes, std::string* response, grpc::ClientContext* ctx,
+    const std::string& method = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export") {
   auto channel =
       grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
   grpc::GenericStub stub(channel);
@@ -162,8 +164,7 @@ grpc::Status GrpcExport(uint16_t port, const std::string& bytes, std::string* re
   grpc::ByteBuffer req(&slice, 1), resp;
   std::promise<grpc::Status> done;
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  stub.UnaryCall(ctx, "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
-                 grpc::StubOptions(), &req, &resp,
+  stub.UnaryCall(ctx, method, grpc::StubOptions(), &req, &resp,
                  [&](grpc::Status s) { done.set_value(std::move(s)); });
   grpc::Status s = done.get_future().get();
   std::vector<grpc::Slice> slices;
@@ -224,9 +225,38 @@ TEST(OtlpGrpcTest, StatusCodesFollowTheOtlpSpecification) {
     grpc::Status s = GrpcExport(grpc_port, std::string(200000, '\0'), &response, &ctx);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
   }
+  {
+    // Only MetricsService/Export is served.
+    grpc::ClientContext ctx;
+    grpc::Status s =
+        GrpcExport(grpc_port, OneGauge("grpc_wrong_method", now, 1).SerializeAsString(), &response,
+                   &ctx, "/opentelemetry.proto.collector.trace.v1.TraceService/Export");
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED) << s.error_message();
+  }
   EXPECT_EQ(Value(server.port(), "grpc_kept"), 5);
   EXPECT_EQ(Value(server.port(), "grpc_partial"), 1);
   EXPECT_EQ(server.process().Stop(SIGTERM), 0) << server.Log();
+}
+
+TEST(OtlpGrpcTest, AMissingPluginIsAClearStartUpError) {
+  // The listener is a plugin next to the binary: a copy of the binary without it refuses to
+  // start with --otlp.grpc-listen, naming the file, and starts without the flag.
+  testutil::TempDir tmp;
+  const std::string bin = tmp.path() + "/strata";
+  std::filesystem::copy_file(testutil::StrataBinary(), bin);
+  std::filesystem::permissions(bin, std::filesystem::perms::owner_exec,
+                               std::filesystem::perm_options::add);
+  testutil::ChildProcess p;
+  ASSERT_TRUE(p.Start({bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", tmp.path() + "/data",
+                       "--otlp.grpc-listen", "127.0.0.1:0"},
+                      tmp.path() + "/log"));
+  int code = 0;
+  ASSERT_TRUE(testutil::WaitFor([&] { return p.Exited(&code); }, std::chrono::seconds(30)));
+  EXPECT_NE(code, 0);
+  EXPECT_NE(
+      p.Log().find("cannot load the OTLP/gRPC plugin " + tmp.path() + "/libstrata_otlp_grpc.so"),
+      std::string::npos)
+      << p.Log();
 }
 
 }  // namespace

@@ -253,6 +253,55 @@ TEST(HeadCheckpointTest, AHeadLargerThanTheBudgetCheckpointsSamplesRecords) {
   EXPECT_EQ(Everything(**h), before);
 }
 
+TEST(HeadCheckpointTest, ALongWalTailIsCheckpointedBetweenMoves) {
+  // Samples logged after the newest checkpoint are replayed one by one; once they outgrow
+  // half the head's chunks (and the minimum), a checkpoint without a move turns them into
+  // chunks records. Nothing is dropped, and a short tail is left alone.
+  testutil::TempDir tmp;
+  HeadOptions o = Opts();
+  o.checkpoint_tail_min_bytes = 64 << 10;
+  std::map<std::string, std::vector<std::pair<int64_t, uint64_t>>> before;
+  {
+    auto h = Head::Open(tmp.path(), o, nullptr);
+    ASSERT_TRUE(h.ok());
+    Write(h->get(), 0, 10 * 60000);  // 40 series x 40 samples: under the minimum.
+    bool did = true;
+    ASSERT_TRUE((*h)->CheckpointTailIfLarge(&did).ok());
+    EXPECT_FALSE(did);
+    Write(h->get(), 10 * 60000, 2 * kHour);
+    const uint64_t tail = (*h)->WalTailBytes();
+    EXPECT_GE(tail, o.checkpoint_tail_min_bytes);
+    EXPECT_GE(tail, (*h)->Stats().chunk_bytes / 2);
+    ASSERT_TRUE((*h)->CheckpointTailIfLarge(&did).ok());
+    EXPECT_TRUE(did);
+    EXPECT_LT((*h)->WalTailBytes(), tail / 10);
+    ASSERT_TRUE((*h)->CheckpointTailIfLarge(&did).ok());
+    EXPECT_FALSE(did);                                  // Nothing logged since.
+    Write(h->get(), 2 * kHour, 2 * kHour + 5 * 60000);  // After the checkpoint.
+    before = Everything(**h);
+    ASSERT_TRUE((*h)->Close().ok());
+  }
+  auto types = CheckpointRecordTypes(tmp.path());
+  EXPECT_GE(types[3], 1);  // Chunks.
+  EXPECT_EQ(types[2], 0);  // No samples records: every sample was in order.
+  ASSERT_EQ(before.size(), 40u);
+  EXPECT_EQ(before.begin()->second.size(), 2u * 240 + 20);
+  {
+    auto h = Head::Open(tmp.path(), o, nullptr);
+    ASSERT_TRUE(h.ok());
+    EXPECT_EQ(Everything(**h), before);
+    // A move after a tail checkpoint reads it like any other.
+    Write(h->get(), 2 * kHour + 5 * 60000, 4 * kHour);
+    MoveBefore(h->get(), 0, 2 * kHour);
+    before = Everything(**h);
+    ASSERT_TRUE((*h)->Close().ok());
+  }
+  auto h = Head::Open(tmp.path(), o, nullptr);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(Everything(**h), before);
+  EXPECT_EQ(before.begin()->second.size(), 2u * 240);
+}
+
 TEST(HeadCheckpointTest, ChunksForASeriesThatHoldsSamplesAreAppendedByTheRules) {
   // A log where a chunks record follows samples of the same series (not what a checkpoint
   // writes, but legal): replay appends the chunks' samples one by one.

@@ -53,6 +53,10 @@ bench_cleanup() {
 bench_binaries() {
   mkdir -p "$tmp/bin"
   cp "$STRATA_BIN" "$tmp/bin/strata"
+  # The OTLP/gRPC listener is a plugin loaded from next to the binary (src/otlp_grpc/).
+  local plugin
+  plugin="$(dirname "$STRATA_BIN")/libstrata_otlp_grpc.so"
+  [ ! -f "$plugin" ] || cp "$plugin" "$tmp/bin/"
   if [ -n "${1:-}" ]; then
     cp "$1" "$tmp/bin/query_bench_driver"
     driver=$tmp/bin/query_bench_driver

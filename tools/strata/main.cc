@@ -445,6 +445,13 @@ int main(int argc, char** argv) {
                    "none below 4 MiB of WAL, else cores up to 4; 0 = the reader alone)")
       ->capture_default_str();
   serve
+      ->add_option("--storage.wal-tail-checkpoint-bytes", options.head.checkpoint_tail_min_bytes,
+                   "Between moves, checkpoint the WAL again once the segments after the newest "
+                   "checkpoint hold this many bytes and half the head's chunk bytes, so a "
+                   "restart replays less sample by sample (0 = checkpoints at moves only)")
+      ->check(kUnsigned)
+      ->capture_default_str();
+  serve
       ->add_option("--storage.postings-cache-bytes", options.head.postings_cache_bytes,
                    "Byte budget of the postings cache (0 disables it)")
       ->check(kUnsigned)

@@ -146,32 +146,9 @@ Status DecodeChunksRecord(std::string_view record, std::vector<ChunksRecordEntry
   return Status::Ok();
 }
 
-Status ForEachChunkSample(const ChunksRecordEntry& e,
-                          const std::function<void(size_t, int64_t, uint64_t)>& sample) {
-  auto bad = [&](size_t k, const std::string& what) {
-    return Status::Corruption("chunks record: series " + std::to_string(e.id) + " chunk " +
-                              std::to_string(k) + ": " + what);
-  };
-  int64_t prev = INT64_MIN;
-  bool any = false;
-  for (size_t k = 0; k < e.chunks.size(); ++k) {
-    const RecordChunk& c = e.chunks[k];
-    XorIterator it(std::span(reinterpret_cast<const uint8_t*>(c.bytes.data()), c.bytes.size()));
-    size_t n = 0;
-    while (it.Next()) {
-      const int64_t t = it.t();
-      if (n == 0 && t != c.min_t) return bad(k, "first sample is not at the chunk's min time");
-      if (any && t <= prev) return bad(k, "timestamps do not increase");
-      if (sample) sample(k, t, std::bit_cast<uint64_t>(it.v()));
-      prev = t;
-      any = true;
-      ++n;
-    }
-    if (!it.status().ok()) return bad(k, it.status().message());
-    if (n == 0) return bad(k, "empty chunk");
-    if (prev != c.max_t) return bad(k, "last sample is not at the chunk's max time");
-  }
-  return Status::Ok();
+Status ChunkSampleError(uint32_t id, size_t chunk, std::string_view what) {
+  return Status::Corruption("chunks record: series " + std::to_string(id) + " chunk " +
+                            std::to_string(chunk) + ": " + std::string(what));
 }
 
 }  // namespace strata::storage::head

@@ -4,14 +4,18 @@
 // Pure functions; thread-safe. Record type bytes are persisted: never renumber.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "base/result.h"
+#include "storage/xor_chunk.h"
 
 namespace strata::storage::head {
 
@@ -62,7 +66,41 @@ Status DecodeChunksRecord(std::string_view record, std::vector<ChunksRecordEntry
 // timestamps are its min_t and max_t. Calls `sample(chunk index, t, value bits)` for each, if
 // set. Corruption naming the series id on the first violation (samples before it were
 // delivered).
-Status ForEachChunkSample(const ChunksRecordEntry& e,
-                          const std::function<void(size_t, int64_t, uint64_t)>& sample);
+// A template so that replay's per-sample work is inlined (`sample` may be nullptr).
+template <typename Fn>
+Status ForEachChunkSample(const ChunksRecordEntry& e, Fn&& sample);
+
+// The Corruption ForEachChunkSample returns.
+Status ChunkSampleError(uint32_t id, size_t chunk, std::string_view what);
+
+template <typename Fn>
+Status ForEachChunkSample(const ChunksRecordEntry& e, Fn&& sample) {
+  int64_t prev = INT64_MIN;
+  bool any = false;
+  for (size_t k = 0; k < e.chunks.size(); ++k) {
+    const RecordChunk& c = e.chunks[k];
+    XorIterator it(std::span(reinterpret_cast<const uint8_t*>(c.bytes.data()), c.bytes.size()));
+    size_t n = 0;
+    while (it.Next()) {
+      const int64_t t = it.t();
+      if (n == 0 && t != c.min_t) {
+        return ChunkSampleError(e.id, k, "first sample is not at the chunk's min time");
+      }
+      if (any && t <= prev) return ChunkSampleError(e.id, k, "timestamps do not increase");
+      if constexpr (!std::is_null_pointer_v<std::remove_cvref_t<Fn>>) {
+        sample(k, t, std::bit_cast<uint64_t>(it.v()));
+      }
+      prev = t;
+      any = true;
+      ++n;
+    }
+    if (!it.status().ok()) return ChunkSampleError(e.id, k, it.status().message());
+    if (n == 0) return ChunkSampleError(e.id, k, "empty chunk");
+    if (prev != c.max_t) {
+      return ChunkSampleError(e.id, k, "last sample is not at the chunk's max time");
+    }
+  }
+  return Status::Ok();
+}
 
 }  // namespace strata::storage::head

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "base/curl_lib.h"
+
 namespace strata::storage::objstore {
 
 namespace {
@@ -82,9 +84,10 @@ size_t WriteHeader(char* data, size_t size, size_t nitems, void* user) {
   return size * nitems;
 }
 
-Status TransportError(CURLcode code, const char* detail, const HttpRequest& r, const Transfer& t) {
+Status TransportError(const CurlLib& lib, CURLcode code, const char* detail, const HttpRequest& r,
+                      const Transfer& t) {
   std::string what = r.method + " " + r.url + ": " +
-                     (detail[0] != '\0' ? std::string(detail) : curl_easy_strerror(code));
+                     (detail[0] != '\0' ? std::string(detail) : lib.easy_strerror(code));
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
       return Status::DeadlineExceeded(what);
@@ -124,13 +127,17 @@ std::string HttpResponse::Header(std::string_view lower_name) const {
 }
 
 HttpClient::HttpClient() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  auto lib = LoadCurl();
+  if (lib.ok()) {
+    curl_ = lib.value();
+  } else {
+    load_error_ = lib.status();
+  }
 }
 
 HttpClient::~HttpClient() {
   MutexLock lock(&mu_);
-  for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
+  for (void* h : idle_) curl_->easy_cleanup(static_cast<CURL*>(h));
   idle_.clear();
 }
 
@@ -143,7 +150,7 @@ void* HttpClient::Acquire() {
       return h;
     }
   }
-  return curl_easy_init();
+  return curl_->easy_init();
 }
 
 void HttpClient::Release(void* handle) {
@@ -154,14 +161,15 @@ void HttpClient::Release(void* handle) {
       return;
     }
   }
-  curl_easy_cleanup(static_cast<CURL*>(handle));
+  curl_->easy_cleanup(static_cast<CURL*>(handle));
 }
 
 Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
+  if (curl_ == nullptr) return load_error_.WithContext(request.method + " " + request.url);
   CURL* curl = static_cast<CURL*>(Acquire());
   if (curl == nullptr) return Status::Internal("curl_easy_init failed");
   // Resetting keeps the handle's live connections and DNS cache.
-  curl_easy_reset(curl);
+  curl_->easy_reset(curl);
 
   HttpResponse response;
   Transfer t;
@@ -171,51 +179,52 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
 
   curl_slist* headers = nullptr;
   for (const auto& [name, value] : request.headers) {
-    headers = curl_slist_append(headers, (name + ": " + value).c_str());
+    headers = curl_->slist_append(headers, (name + ": " + value).c_str());
   }
   // No "Expect: 100-continue" round trip before bodies.
-  headers = curl_slist_append(headers, "Expect:");
+  headers = curl_->slist_append(headers, "Expect:");
 
-  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout_ms));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout_ms));
-  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, WriteHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadBody);
-  curl_easy_setopt(curl, CURLOPT_READDATA, &t);
-  curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, SeekBody);
-  curl_easy_setopt(curl, CURLOPT_SEEKDATA, &t);
+  curl_->easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_->easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_->easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  curl_->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(request.connect_timeout_ms));
+  curl_->easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout_ms));
+  curl_->easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_->easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_->easy_setopt(curl, CURLOPT_HEADERFUNCTION, WriteHeader);
+  curl_->easy_setopt(curl, CURLOPT_HEADERDATA, &t);
+  curl_->easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
+  curl_->easy_setopt(curl, CURLOPT_WRITEDATA, &t);
+  curl_->easy_setopt(curl, CURLOPT_READFUNCTION, ReadBody);
+  curl_->easy_setopt(curl, CURLOPT_READDATA, &t);
+  curl_->easy_setopt(curl, CURLOPT_SEEKFUNCTION, SeekBody);
+  curl_->easy_setopt(curl, CURLOPT_SEEKDATA, &t);
   const auto body_size = static_cast<curl_off_t>(request.body.size());
   if (request.method == "GET") {
-    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    curl_->easy_setopt(curl, CURLOPT_HTTPGET, 1L);
   } else if (request.method == "HEAD") {
-    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    curl_->easy_setopt(curl, CURLOPT_NOBODY, 1L);
   } else if (request.method == "PUT") {
-    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, body_size);
+    curl_->easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_->easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, body_size);
   } else if (request.method == "POST") {
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, body_size);
+    curl_->easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_->easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, body_size);
   } else {
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    curl_->easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
 
-  CURLcode code = curl_easy_perform(curl);
-  curl_slist_free_all(headers);
+  CURLcode code = curl_->easy_perform(curl);
+  curl_->slist_free_all(headers);
   if (code != CURLE_OK) {
-    Status s = TransportError(code, error, request, t);
+    Status s = TransportError(*curl_, code, error, request, t);
     // The connection state is unknown after a failure; do not reuse this handle.
-    curl_easy_cleanup(curl);
+    curl_->easy_cleanup(curl);
     return s;
   }
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  curl_->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   Release(curl);
   return response;
 }

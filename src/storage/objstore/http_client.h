@@ -14,6 +14,10 @@
 #include "base/thread_annotations.h"
 #include "storage/objstore/sigv4.h"
 
+namespace strata {
+struct CurlLib;  // base/curl_lib.h
+}
+
 namespace strata::storage::objstore {
 
 struct HttpBody {
@@ -62,6 +66,8 @@ class HttpClient {
   void* Acquire();  // CURL*, kept opaque so this header does not pull in curl.
   void Release(void* handle);
 
+  const CurlLib* curl_ = nullptr;  // Null when libcurl could not be loaded:
+  Status load_error_;              // then Send returns this.
   Mutex mu_;
   std::vector<void*> idle_ STRATA_GUARDED_BY(mu_);
 };
