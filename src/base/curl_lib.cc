@@ -29,8 +29,8 @@ Result<const CurlLib*> LoadCurl() {
     void* h = dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL);
     if (h == nullptr) {
       const char* why = dlerror();
-      error = std::string("cannot load ") + kLibrary + " (Debian package libcurl4): " +
-              (why != nullptr ? why : "unknown error");
+      error = std::string("cannot load ") + kLibrary +
+              " (Debian package libcurl4): " + (why != nullptr ? why : "unknown error");
       return;
     }
     CURLcode (*global_init)(long) = nullptr;

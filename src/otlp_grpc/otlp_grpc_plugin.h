@@ -43,8 +43,8 @@ struct ExportReply {
 };
 
 struct Config {
-  std::string address;  // host:port; an IPv6 host in brackets. Port 0 picks one.
-  int workers = 1;      // Threads that run `authorize` and `handle`.
+  std::string address;              // host:port; an IPv6 host in brackets. Port 0 picks one.
+  int workers = 1;                  // Threads that run `authorize` and `handle`.
   int max_receive_bytes = 4 << 20;  // After decompression; RESOURCE_EXHAUSTED above.
   bool tls = false;
   ClientCert client_cert = ClientCert::kNone;

@@ -79,7 +79,8 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
     if (slices.size() == 1) {
       body = {reinterpret_cast<const char*>(slices[0].begin()), slices[0].size()};
     } else {
-      for (const auto& s : slices) joined.append(reinterpret_cast<const char*>(s.begin()), s.size());
+      for (const auto& s : slices)
+        joined.append(reinterpret_cast<const char*>(s.begin()), s.size());
       body = joined;
     }
     ExportReply reply = config_->handle(body);

@@ -10,8 +10,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -87,6 +89,10 @@ struct HeadOptions {
   // the head's chunk bytes per half of them logged. 0 = checkpoints at moves only. Default:
   // 1 MiB.
   uint64_t checkpoint_tail_min_bytes = uint64_t{1} << 20;
+  // ... and not sooner than this after the previous checkpoint of this process (a move's or
+  // another tail's): during a backfill, moves come seconds apart and each checkpoints anyway.
+  // Default: 10 s.
+  int64_t checkpoint_tail_min_interval_ms = 10000;
   // The WAL under <data_dir>/wal.
   WalOptions wal;
   // What start-up does with a WAL damaged anywhere but a torn tail (a torn tail of the last
@@ -236,7 +242,8 @@ class Head final : public Querier {
   // records rather than installing chunks.
   uint64_t WalTailBytes() const;
   // Between moves: when the WAL segments after the newest checkpoint hold at least
-  // HeadOptions::checkpoint_tail_min_bytes and half the head's chunk bytes, writes a new
+  // HeadOptions::checkpoint_tail_min_bytes and half the head's chunk bytes, and the last
+  // checkpoint is checkpoint_tail_min_interval_ms old, writes a new
   // checkpoint of what the head holds (nothing is dropped: the cut stays min_valid_time()) and
   // deletes the segments it covers, so that a restart installs chunks instead of appending a
   // long run of logged samples one by one. Sets *did when it wrote one. The same steps and
@@ -344,6 +351,8 @@ class Head final : public Querier {
   std::atomic<int64_t> longest_stall_ns_{0};
   // Number of the newest WAL checkpoint written by Truncate (compaction thread only).
   int last_checkpoint_ = -1;
+  // When this process last wrote a checkpoint (compaction thread only).
+  std::optional<std::chrono::steady_clock::time_point> last_checkpoint_at_;
   ReplayStats replay_stats_;
   SalvageStats salvage_;
   double replay_seconds_ = 0;

@@ -423,6 +423,7 @@ Status Head::CheckpointWal(int64_t t, bool salvage, bool tail) {
                  : (tail ? "tail-checkpoint-before-commit" : "compact-checkpoint-before-commit"));
   STRATA_RETURN_IF_ERROR(writer->Commit());
   last_checkpoint_ = *n;
+  last_checkpoint_at_ = std::chrono::steady_clock::now();
   CrashPoint(tail ? "tail-checkpoint-written" : "compact-checkpoint-written");
   STRATA_RETURN_IF_ERROR(wal_->TruncateBefore(*n + 1));
   CrashPoint(tail ? "tail-segments-deleted" : "compact-segments-deleted");
@@ -464,6 +465,11 @@ uint64_t Head::WalTailBytes() const {
 Status Head::CheckpointTailIfLarge(bool* did) {
   *did = false;
   if (options_.checkpoint_tail_min_bytes == 0) return Status::Ok();
+  if (last_checkpoint_at_ &&
+      std::chrono::steady_clock::now() - *last_checkpoint_at_ <
+          std::chrono::milliseconds(options_.checkpoint_tail_min_interval_ms)) {
+    return Status::Ok();
+  }
   const uint64_t tail = WalTailBytes();
   if (tail < options_.checkpoint_tail_min_bytes) return Status::Ok();
   const uint64_t chunk_bytes = Stats().chunk_bytes;

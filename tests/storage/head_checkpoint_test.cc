@@ -260,6 +260,7 @@ TEST(HeadCheckpointTest, ALongWalTailIsCheckpointedBetweenMoves) {
   testutil::TempDir tmp;
   HeadOptions o = Opts();
   o.checkpoint_tail_min_bytes = 64 << 10;
+  o.checkpoint_tail_min_interval_ms = 0;
   std::map<std::string, std::vector<std::pair<int64_t, uint64_t>>> before;
   {
     auto h = Head::Open(tmp.path(), o, nullptr);
@@ -300,6 +301,24 @@ TEST(HeadCheckpointTest, ALongWalTailIsCheckpointedBetweenMoves) {
   ASSERT_TRUE(h.ok());
   EXPECT_EQ(Everything(**h), before);
   EXPECT_EQ(before.begin()->second.size(), 2u * 240);
+}
+
+TEST(HeadCheckpointTest, TailCheckpointsWaitTheirIntervalAfterAnyCheckpoint) {
+  // During a backfill moves come seconds apart and each checkpoints: a tail checkpoint waits
+  // checkpoint_tail_min_interval_ms after the last one of this process.
+  testutil::TempDir tmp;
+  HeadOptions o = Opts();
+  o.checkpoint_tail_min_bytes = 1;
+  o.checkpoint_tail_min_interval_ms = 3600 * 1000;
+  auto h = Head::Open(tmp.path(), o, nullptr);
+  ASSERT_TRUE(h.ok());
+  Write(h->get(), 0, 4 * kHour);
+  MoveBefore(h->get(), 0, 2 * kHour);
+  Write(h->get(), 4 * kHour, 6 * kHour);
+  ASSERT_GE((*h)->WalTailBytes(), (*h)->Stats().chunk_bytes / 2);
+  bool did = true;
+  ASSERT_TRUE((*h)->CheckpointTailIfLarge(&did).ok());
+  EXPECT_FALSE(did);
 }
 
 TEST(HeadCheckpointTest, ChunksForASeriesThatHoldsSamplesAreAppendedByTheRules) {
