@@ -20,6 +20,7 @@
 #include "storage/head/symbol_table.h"
 #include "storage/head/wal_records.h"
 #include "storage/wal/checkpoint.h"
+#include "storage/wal/layout.h"
 
 namespace strata::storage {
 
@@ -431,33 +432,15 @@ Status Head::CheckpointWal(int64_t t, bool salvage, bool tail) {
 }
 
 uint64_t Head::WalTailBytes() const {
-  // Segment files are named by their 8-digit number, checkpoints "checkpoint.<number>".
-  auto number = [](const std::string& name, size_t from) -> int64_t {
-    if (name.size() <= from || name.size() - from > 9) return -1;
-    int64_t v = 0;
-    for (size_t i = from; i < name.size(); ++i) {
-      if (name[i] < '0' || name[i] > '9') return -1;
-      v = v * 10 + (name[i] - '0');
-    }
-    return v;
-  };
-  int64_t checkpoint = -1;
-  std::vector<std::pair<int64_t, uint64_t>> segments;
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(wal_->dir(), ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    std::error_code e;
-    if (name.rfind("checkpoint.", 0) == 0) {
-      if (it->is_directory(e)) checkpoint = std::max(checkpoint, number(name, 11));
-    } else if (const int64_t n = number(name, 0); n >= 0 && it->is_regular_file(e)) {
-      const uint64_t size = it->file_size(e);
-      if (!e) segments.emplace_back(n, size);
-    }
-  }
+  auto contents = wal::ListDir(wal_->dir());
+  if (!contents.ok()) return 0;  // The next tick tries again.
+  const int checkpoint = contents->checkpoints.empty() ? -1 : contents->checkpoints.back();
   uint64_t bytes = 0;
-  for (const auto& [n, size] : segments) {
-    if (n > checkpoint) bytes += size;
+  for (int n : contents->segments) {
+    if (n <= checkpoint) continue;
+    std::error_code ec;
+    const uint64_t size = std::filesystem::file_size(wal_->dir() + "/" + wal::SegmentName(n), ec);
+    if (!ec) bytes += size;
   }
   return bytes;
 }
