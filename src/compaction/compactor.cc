@@ -216,7 +216,7 @@ Status Compactor::MoveOne(bool* moved, CompactionReport* report,
     lo = FloorTo(again, range);
     hi = lo + range;
   }
-  std::vector<storage::WarmSeriesData> data = head_->CollectRange(lo, hi);
+  STRATA_ASSIGN_OR_RETURN(std::vector<storage::WarmSeriesData> data, head_->CollectRange(lo, hi));
   uint64_t chunks = 0;
   for (const auto& d : data) chunks += d.chunks.size();
   CrashPoint("compact-collected");

@@ -94,10 +94,23 @@ Result<std::unique_ptr<Head>> Head::Open(const std::string& dir, HeadOptions opt
     m.longest_stall = &m.Gauge(registry, "strata_head_longest_append_stall_seconds",
                                "Longest time one append waited for the head's locks (other "
                                "appends and compaction) since start-up.");
+    m.chunks_on_disk = &m.Gauge(registry, "strata_head_chunks_on_disk",
+                                "Closed head chunks whose bytes are in <data-dir>/chunks_head "
+                                "rather than in memory.");
+    m.chunk_file_bytes = &m.Gauge(registry, "strata_head_chunk_file_bytes",
+                                  "Bytes of the head's live chunk files (chunks_head).");
+    m.chunk_file_errors = &m.Gauge(registry, "strata_head_chunk_file_errors_total",
+                                   "Failed writes to the head's chunk files; after one, closed "
+                                   "chunks stay in memory until restart.");
     h->metrics_->cache_bytes = &prometheus::BuildGauge()
                                     .Name("strata_cache_bytes")
                                     .Help("Bytes charged to a cache.")
                                     .Register(*registry);
+  }
+  if (h->options_.chunks_on_disk) {
+    STRATA_ASSIGN_OR_RETURN(
+        h->chunk_file_,
+        head::ChunkFile::Open(dir + "/chunks_head", h->options_.chunk_file_segment_bytes));
   }
   std::string wal_dir = dir + "/wal";
   STRATA_RETURN_IF_ERROR(h->Replay(wal_dir));
@@ -256,18 +269,30 @@ HeadStats Head::Stats() const {
   st.samples_appended = samples_appended_.load(std::memory_order_relaxed);
   uint32_t limit = series_->id_limit();
   uint64_t label_bytes = 0;
+  uint64_t chunk_memory = 0;  // Chunk bytes on the heap (open chunks, closed ones not on disk).
+  uint64_t heap_chunks = 0;
   for (uint32_t id = 0; id < limit; ++id) {
     MemSeries* s = SeriesById(id);
     if (s == nullptr || s->id() != id) continue;
     label_bytes += s->labels().capacity() * sizeof(SymbolPair);
     MutexLock lock(&s->mu);
     st.chunks += s->closed.size() + (s->appender.has_value() ? 1 : 0);
-    for (const auto& c : s->closed) st.chunk_bytes += c.chunk.size_bytes();
+    uint64_t in_memory = 0;
+    size_t in_memory_chunks = 0;
+    for (const auto& c : s->closed) {
+      st.chunk_bytes += c.size_bytes();
+      if (!c.ref.on_disk()) {
+        in_memory += c.chunk.size_bytes();
+        ++in_memory_chunks;
+      }
+    }
     st.chunk_bytes += s->open.size_bytes();
+    chunk_memory += in_memory + s->open.size_bytes();
+    heap_chunks += in_memory_chunks + (s->appender.has_value() ? 1 : 0);
     st.memory_bytes += s->closed.capacity() * sizeof(head::MemChunk);
   }
   // Chunk heap blocks carry about 16 bytes of allocator overhead each.
-  st.memory_bytes += st.chunk_bytes + st.chunks * 16 + label_bytes +
+  st.memory_bytes += chunk_memory + heap_chunks * 16 + label_bytes +
                      st.series * (sizeof(MemSeries) + 2 * sizeof(void*)) + symbols_->MemoryBytes() +
                      index_->MemoryBytes();
   int64_t lo = min_time_.load(std::memory_order_relaxed);
@@ -284,6 +309,12 @@ HeadStats Head::Stats() const {
   auto cache_stats = [](const auto& c) {
     return CacheStats{c.hits(), c.misses(), c.evictions(), c.used_bytes()};
   };
+  if (chunk_file_ != nullptr) {
+    const head::ChunkFile::Stats fs = chunk_file_->stats();
+    st.chunks_on_disk = fs.live_chunks;
+    st.chunk_file_bytes = fs.bytes;
+    st.chunk_file_errors = fs.write_errors;
+  }
   st.postings_cache = cache_stats(postings_cache_);
   st.chunk_cache = cache_stats(chunk_cache_);
   if (metrics_) {
@@ -304,6 +335,9 @@ HeadStats Head::Stats() const {
     metrics_->series_removed->Set(static_cast<double>(st.series_removed));
     metrics_->chunks_removed->Set(static_cast<double>(st.chunks_removed));
     metrics_->longest_stall->Set(static_cast<double>(st.longest_append_stall_ns) / 1e9);
+    metrics_->chunks_on_disk->Set(static_cast<double>(st.chunks_on_disk));
+    metrics_->chunk_file_bytes->Set(static_cast<double>(st.chunk_file_bytes));
+    metrics_->chunk_file_errors->Set(static_cast<double>(st.chunk_file_errors));
     if (wal_) {
       metrics_->wal_bytes.Set(static_cast<double>(wal_->bytes_written()));
       metrics_->wal_fsyncs.Set(static_cast<double>(wal_->fsyncs()));

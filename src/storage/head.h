@@ -35,6 +35,8 @@ class Registry;
 namespace strata::storage {
 
 namespace head {
+class ChunkFile;
+struct MemChunk;
 struct SampleRecordEntry;
 struct ChunksRecordEntry;
 class MemSeries;
@@ -73,6 +75,15 @@ struct HeadOptions {
   // Byte budget of the decoded-chunk cache (closed chunks as decoded samples, 16 bytes each).
   // Repeated dashboard queries then skip Gorilla decoding. 0 disables it. Default: 256 MiB.
   size_t chunk_cache_bytes = size_t{256} << 20;
+  // Closed chunks' bytes are kept in scratch files under <dir>/chunks_head (read back with
+  // pread) instead of in memory; only open chunks and a 12-byte reference per closed chunk
+  // stay in memory. The WAL stays the record: the directory is emptied at start-up.
+  // Default: true.
+  bool chunks_on_disk = true;
+  // Size at which a chunk file segment is cut (tests use small ones). A segment is deleted once
+  // all its chunks are dropped, so the files hold the head's closed chunks plus at most about
+  // this much already dropped. Default: 4 MiB.
+  uint64_t chunk_file_segment_bytes = uint64_t{4} << 20;
   // Threads appending replayed samples at start-up, besides the thread reading the WAL.
   // 0: the reading thread applies samples itself. -1 = automatic: 0 for a WAL under 4 MiB
   // (handing samples over costs more than it saves), else the number of cores, at most 4.
@@ -158,8 +169,13 @@ struct HeadStats {
   uint64_t chunks = 0;
   uint64_t chunk_bytes = 0;
   uint64_t memory_bytes = 0;  // Estimate: chunks, series structs, index, symbols.
-  int64_t min_time = 0;       // Over the samples in memory (approximate after a truncation);
-  int64_t max_time = 0;       // 0/0 when empty.
+  // Closed chunks in the chunk file (HeadOptions::chunks_on_disk): live ones, the bytes of the
+  // file's live segments, and write errors (after the first, chunks stay in memory).
+  uint64_t chunks_on_disk = 0;
+  uint64_t chunk_file_bytes = 0;
+  uint64_t chunk_file_errors = 0;
+  int64_t min_time = 0;  // Over the samples in memory (approximate after a truncation);
+  int64_t max_time = 0;  // 0/0 when empty.
   int64_t min_valid_time = INT64_MIN;  // Appends older than this are out of bounds.
   uint64_t series_removed = 0;         // By truncation, since start-up.
   uint64_t chunks_removed = 0;
@@ -228,8 +244,9 @@ class Head final : public Querier {
   // Step 2: the data of every series in [mint, maxt): closed chunks as they are, open chunks
   // that end before maxt (closed by this call), with the out-of-order samples of the range
   // merged in (those series' chunks are re-encoded). REQUIRES: min_valid_time() >= maxt and
-  // both bounds are multiples of chunk_range_ms. Chunks before mint are not returned.
-  std::vector<WarmSeriesData> CollectRange(int64_t mint, int64_t maxt);
+  // both bounds are multiples of chunk_range_ms. Chunks before mint are not returned. An error
+  // reading a chunk back from the chunk file fails the whole call.
+  Result<std::vector<WarmSeriesData>> CollectRange(int64_t mint, int64_t maxt);
   // Step 3, once everything before `t` is durable in another tier: drops every chunk and
   // out-of-order sample before `t` from memory, removes series left without samples from the
   // series map, the postings and the symbol table, then writes a WAL checkpoint (series records
@@ -295,6 +312,12 @@ class Head final : public Querier {
                              uint64_t v_bits) STRATA_NO_THREAD_SAFETY_ANALYSIS;
   // Moves the open chunk to the closed ones. REQUIRES: s->mu held (or replay), an open chunk.
   void CloseOpenChunk(head::MemSeries* s) STRATA_NO_THREAD_SAFETY_ANALYSIS;
+  // Adds a closed chunk to s: into the chunk file when there is one (and it takes it), else
+  // kept in memory. REQUIRES: s->mu held (or replay).
+  void AddClosedChunk(head::MemSeries* s, int64_t min_t, int64_t max_t,
+                      std::span<const uint8_t> bytes) STRATA_NO_THREAD_SAFETY_ANALYSIS;
+  // Appends a closed chunk's bytes to *out (from memory or the chunk file).
+  Status ReadClosedChunk(const head::MemChunk& c, std::string* out) const;
   std::vector<uint32_t> Postings(const model::Matchers& matchers) const;
   Result<std::vector<uint32_t>> SelectIds(const model::Matchers& matchers) const;
   Result<std::vector<uint32_t>> ResolvePostings(const model::Matchers& matchers) const;
@@ -315,6 +338,9 @@ class Head final : public Querier {
   std::unique_ptr<head::PostingsIndex> index_;
   std::unique_ptr<head::SeriesMap> series_;
   std::unique_ptr<Wal> wal_;
+  // Closed chunks' bytes (docs/format/head_chunks.md); null when
+  // HeadOptions::chunks_on_disk is off. Lock order: a series' mu, then the file's.
+  std::unique_ptr<head::ChunkFile> chunk_file_;
 
   // Held shared by appends (series lookup through publication) and reads that touch MemSeries
   // pointers, exclusively by the truncation step that frees series. Taken before commit_mu_.

@@ -124,12 +124,35 @@ void Head::AppendToChunk(MemSeries* s, int64_t t, uint64_t v_bits) {
   AppendToChunkUnlocked(s, t, v_bits);
 }
 
-void Head::CloseOpenChunk(MemSeries* s) {
-  auto b = s->open.bytes();
-  // Re-allocate at the exact size: the open chunk's buffer grew by doubling.
-  auto closed = XorChunk::FromBytes(std::string(reinterpret_cast<const char*>(b.data()), b.size()));
+void Head::AddClosedChunk(MemSeries* s, int64_t min_t, int64_t max_t,
+                          std::span<const uint8_t> bytes) {
+  if (chunk_file_ != nullptr) {
+    Result<head::ChunkRef> ref = chunk_file_->Append(bytes);
+    if (ref.ok()) {
+      s->closed.push_back(head::MemChunk{min_t, max_t, XorChunk(), *ref});
+      return;
+    }
+    // Logged and counted by the file; the chunk stays in memory.
+  }
+  // Re-allocated at the exact size (an open chunk's buffer grew by doubling).
+  auto closed =
+      XorChunk::FromBytes(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   STRATA_CHECK(closed.ok()) << closed.status().ToString();
-  s->closed.push_back(head::MemChunk{s->open_min_t, s->open_max_t, std::move(closed).value()});
+  s->closed.push_back(head::MemChunk{min_t, max_t, std::move(closed).value()});
+}
+
+Status Head::ReadClosedChunk(const head::MemChunk& c, std::string* out) const {
+  if (!c.ref.on_disk()) {
+    auto b = c.chunk.bytes();
+    out->append(reinterpret_cast<const char*>(b.data()), b.size());
+    return Status::Ok();
+  }
+  if (chunk_file_ == nullptr) return Status::Internal("head: a chunk on disk without a file");
+  return chunk_file_->Read(c.ref, out);
+}
+
+void Head::CloseOpenChunk(MemSeries* s) {
+  AddClosedChunk(s, s->open_min_t, s->open_max_t, s->open.bytes());
   s->appender.reset();
   s->open = XorChunk();
   chunks_cut_.fetch_add(1, std::memory_order_relaxed);

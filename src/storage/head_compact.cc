@@ -157,7 +157,7 @@ void EncodeChunks(const std::vector<model::Sample>& samples, int max_samples,
 
 }  // namespace
 
-std::vector<WarmSeriesData> Head::CollectRange(int64_t mint, int64_t maxt) {
+Result<std::vector<WarmSeriesData>> Head::CollectRange(int64_t mint, int64_t maxt) {
   std::vector<WarmSeriesData> out;
   ReaderLock gc_lock(&gc_mu_);
   const uint32_t limit = series_->id_limit();
@@ -174,9 +174,9 @@ std::vector<WarmSeriesData> Head::CollectRange(int64_t mint, int64_t maxt) {
       if (s->appender.has_value() && s->open_min_t < maxt) CloseOpenChunk(s);
       for (const auto& c : s->closed) {
         if (c.min_t < mint || c.min_t >= maxt) continue;
-        auto b = c.chunk.bytes();
-        d.chunks.push_back(WarmChunk{
-            c.min_t, c.max_t, std::string(reinterpret_cast<const char*>(b.data()), b.size())});
+        WarmChunk wc{c.min_t, c.max_t, std::string()};
+        STRATA_RETURN_IF_ERROR(ReadClosedChunk(c, &wc.bytes));
+        d.chunks.push_back(std::move(wc));
       }
       if (s->ooo) {
         for (const auto& smp : *s->ooo) {
@@ -228,6 +228,9 @@ void Head::DropBefore(int64_t t) {
     size_t k = 0;
     while (k < s->closed.size() && s->closed[k].max_t < t) ++k;
     if (k > 0) {
+      if (chunk_file_ != nullptr) {
+        for (size_t i = 0; i < k; ++i) chunk_file_->Release(s->closed[i].ref);
+      }
       s->closed.erase(s->closed.begin(), s->closed.begin() + static_cast<ptrdiff_t>(k));
       s->closed.shrink_to_fit();
       s->closed_base += k;

@@ -199,10 +199,7 @@ Result<std::unique_ptr<SeriesSet>> Head::Select(const model::Matchers& matchers,
             (static_cast<uint64_t>(id) << 32) | ((s->closed_base + ci) & uint64_t{0xffffffff});
         p.cacheable = true;
         p.decoded = chunk_cache_.Get(p.cache_key);
-        if (!p.decoded) {
-          auto b = c.chunk.bytes();
-          p.bytes.assign(reinterpret_cast<const char*>(b.data()), b.size());
-        }
+        if (!p.decoded) STRATA_RETURN_IF_ERROR(ReadClosedChunk(c, &p.bytes));
         snap.pieces.push_back(std::move(p));
       }
       if (s->appender.has_value() && s->open_max_t >= mint && s->open_min_t <= maxt) {

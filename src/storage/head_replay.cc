@@ -172,9 +172,10 @@ Status Head::ApplyReplayChunks(const std::vector<head::ChunksRecordEntry>& entri
     const size_t last = e.chunks.size() - 1;
     for (size_t k = 0; k < last; ++k) {
       const auto& rc = e.chunks[k];
-      auto chunk = XorChunk::FromBytes(std::string(rc.bytes));
-      STRATA_CHECK(chunk.ok()) << chunk.status().ToString();  // Decoded above.
-      s->closed.push_back(head::MemChunk{rc.min_t, rc.max_t, std::move(chunk).value()});
+      // Decoded above.
+      AddClosedChunk(s, rc.min_t, rc.max_t,
+                     std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(rc.bytes.data()),
+                                              rc.bytes.size()));
     }
     chunks_cut_.fetch_add(last, std::memory_order_relaxed);
     const auto& open = e.chunks[last];

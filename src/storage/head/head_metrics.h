@@ -87,6 +87,9 @@ struct Head::Metrics {
   prometheus::Gauge* series_removed = nullptr;
   prometheus::Gauge* chunks_removed = nullptr;
   prometheus::Gauge* longest_stall = nullptr;
+  prometheus::Gauge* chunks_on_disk = nullptr;
+  prometheus::Gauge* chunk_file_bytes = nullptr;
+  prometheus::Gauge* chunk_file_errors = nullptr;
 
   // What the WAL salvage at this start-up skipped (0 when the log was clean).
   void SetSalvage(const SalvageStats& st) {

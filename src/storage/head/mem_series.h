@@ -12,6 +12,7 @@
 
 #include "base/mutex.h"
 #include "model/sample.h"
+#include "storage/head/chunk_file.h"
 #include "storage/xor_chunk.h"
 
 namespace strata::storage::head {
@@ -29,7 +30,9 @@ inline int64_t ChunkRangeEnd(int64_t t, int64_t range_ms) {
 struct MemChunk {
   int64_t min_t;
   int64_t max_t;
-  XorChunk chunk;
+  XorChunk chunk;  // The bytes, unless they are in the head's chunk file (ref.on_disk()).
+  ChunkRef ref = {};
+  size_t size_bytes() const { return ref.on_disk() ? ref.length : chunk.size_bytes(); }
 };
 
 class MemSeries {
