@@ -452,6 +452,12 @@ int main(int argc, char** argv) {
       ->check(kUnsigned)
       ->capture_default_str();
   serve
+      ->add_option("--storage.head-chunks-on-disk", options.head.chunks_on_disk,
+                   "Keep the head's closed chunks in scratch files under <data-dir>/chunks_head "
+                   "(read back when queried or moved) instead of in memory; false keeps them in "
+                   "memory")
+      ->capture_default_str();
+  serve
       ->add_option("--storage.postings-cache-bytes", options.head.postings_cache_bytes,
                    "Byte budget of the postings cache (0 disables it)")
       ->check(kUnsigned)

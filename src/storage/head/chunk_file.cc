@@ -125,6 +125,7 @@ Status ChunkFile::Read(const ChunkRef& ref, std::string* out) const {
   if (ref.offset < kHeaderBytes) return Bad(ref, "offset inside the header");
   const uint64_t end = uint64_t{ref.offset} + ref.length + kCrcBytes;
   const size_t base = out->size();
+  const wal::File* file = nullptr;
   {
     MutexLock lock(&mu_);
     auto it = segments_.find(ref.segment);
@@ -134,18 +135,24 @@ Status ChunkFile::Read(const ChunkRef& ref, std::string* out) const {
     const uint64_t size = seg.written + (buffered ? buffer_.size() : 0);
     if (end > size) return Bad(ref, "record past the end of what was written");
     out->resize(base + ref.length + kCrcBytes);
-    char* dst = out->data() + base;
     if (buffered && ref.offset >= seg.written) {
-      std::memcpy(dst, buffer_.data() + (ref.offset - seg.written), ref.length + kCrcBytes);
+      std::memcpy(out->data() + base, buffer_.data() + (ref.offset - seg.written),
+                  ref.length + kCrcBytes);
     } else {
-      // Written records never change; only the part still in the buffer needs the lock, but
-      // a record is never split between file and buffer (the buffer is written whole).
-      Status s = seg.file.PReadFull(
-          ref.offset, std::span<uint8_t>(reinterpret_cast<uint8_t*>(dst), ref.length + kCrcBytes));
-      if (!s.ok()) {
-        out->resize(base);
-        return s.WithContext("head chunk file");
-      }
+      // A record is never split between file and buffer (the buffer is written whole), and a
+      // written record never changes. The segment stays (its file open) while this chunk is
+      // live, which the caller guarantees until Read returns: read without the lock, so
+      // appends do not wait for the disk.
+      file = &seg.file;
+    }
+  }
+  if (file != nullptr) {
+    Status s = file->PReadFull(
+        ref.offset,
+        std::span<uint8_t>(reinterpret_cast<uint8_t*>(out->data() + base), ref.length + kCrcBytes));
+    if (!s.ok()) {
+      out->resize(base);
+      return s.WithContext("head chunk file");
     }
   }
   const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(out->data() + base),

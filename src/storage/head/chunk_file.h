@@ -43,7 +43,8 @@ class ChunkFile {
   Result<ChunkRef> Append(std::span<const uint8_t> chunk);
 
   // Appends the chunk's bytes to *out, checking bounds and crc (Corruption naming the file and
-  // offset). REQUIRES: ref came from Append and has not been released.
+  // offset). REQUIRES: ref came from Append and is not released before Read returns (the disk
+  // read runs without the file's lock).
   Status Read(const ChunkRef& ref, std::string* out) const;
 
   // The head dropped the chunk; a segment with no live chunk left, other than the one being
