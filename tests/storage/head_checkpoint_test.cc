@@ -14,6 +14,7 @@
 #include "storage/wal.h"
 #include "storage/wal/segment_reader.h"
 #include "storage/xor_chunk.h"
+#include "testutil/head_series.h"
 #include "testutil/process.h"
 
 namespace strata::storage {
@@ -113,36 +114,12 @@ HeadOptions Opts() {
   return o;
 }
 
-// 40 series, one sample every 15 s over [from, to), values that do not compress to nothing.
 void Write(Head* h, int64_t from, int64_t to, int64_t step = 15000) {
-  for (int64_t t = from; t < to; t += step) {
-    std::vector<std::string> ids;
-    std::vector<std::vector<model::LabelView>> views(40);
-    std::vector<std::vector<model::Sample>> samples(40);
-    std::vector<SeriesInput> batch;
-    for (int i = 0; i < 40; ++i) ids.push_back(std::to_string(i));
-    for (int i = 0; i < 40; ++i) {
-      views[i] = {{"__name__", "m"}, {"s", ids[static_cast<size_t>(i)]}};
-      samples[i] = {{t, static_cast<double>((t / 1000 * 7919 + i * 104729) % 1000003) / 7.0}};
-      batch.push_back({views[i], samples[i]});
-    }
-    AppendResult r;
-    ASSERT_TRUE(h->Append(batch, &r).ok());
-    ASSERT_EQ(r.errors.size(), 0u) << r.errors[0];
-  }
+  testutil::WriteSeries(h, 40, from, to, step);
 }
 
 std::map<std::string, std::vector<std::pair<int64_t, uint64_t>>> Everything(const Head& h) {
-  auto all = SelectAll(h, {model::Matcher::Equal("__name__", "m")}, INT64_MIN, INT64_MAX);
-  EXPECT_TRUE(all.ok());
-  std::map<std::string, std::vector<std::pair<int64_t, uint64_t>>> out;
-  for (const auto& s : *all) {
-    auto& v = out[s.labels.ToString()];
-    for (const auto& smp : s.samples) {
-      v.emplace_back(smp.timestamp_ms, std::bit_cast<uint64_t>(smp.value));
-    }
-  }
-  return out;
+  return testutil::AllSamples(h);
 }
 
 // What a move does to the head: raise its lower bound, hand out [from, cut), truncate (which

@@ -13,6 +13,7 @@
 #include "storage/head.h"
 #include "storage/head/chunk_file.h"
 #include "storage/querier.h"
+#include "testutil/head_series.h"
 #include "testutil/process.h"
 
 namespace strata::storage {
@@ -125,37 +126,10 @@ HeadOptions Opts(bool on_disk) {
   return o;
 }
 
-// 30 series, one sample every 15 s over [from, to).
-void Write(Head* h, int64_t from, int64_t to) {
-  for (int64_t t = from; t < to; t += 15000) {
-    std::vector<std::string> ids;
-    std::vector<std::vector<model::LabelView>> views(30);
-    std::vector<std::vector<model::Sample>> samples(30);
-    std::vector<SeriesInput> batch;
-    for (int i = 0; i < 30; ++i) ids.push_back(std::to_string(i));
-    for (int i = 0; i < 30; ++i) {
-      views[i] = {{"__name__", "m"}, {"s", ids[static_cast<size_t>(i)]}};
-      samples[i] = {{t, static_cast<double>((t / 1000 * 7919 + i * 104729) % 1000003) / 7.0}};
-      batch.push_back({views[i], samples[i]});
-    }
-    AppendResult r;
-    ASSERT_TRUE(h->Append(batch, &r).ok());
-    ASSERT_EQ(r.errors.size(), 0u) << r.errors[0];
-  }
-}
+void Write(Head* h, int64_t from, int64_t to) { testutil::WriteSeries(h, 30, from, to); }
 
 std::map<std::string, std::vector<std::pair<int64_t, uint64_t>>> Everything(const Head& h) {
-  auto all = SelectAll(h, {model::Matcher::Equal("__name__", "m")}, INT64_MIN, INT64_MAX);
-  EXPECT_TRUE(all.ok()) << all.status().ToString();
-  std::map<std::string, std::vector<std::pair<int64_t, uint64_t>>> out;
-  if (!all.ok()) return out;
-  for (const auto& s : *all) {
-    auto& v = out[s.labels.ToString()];
-    for (const auto& smp : s.samples) {
-      v.emplace_back(smp.timestamp_ms, std::bit_cast<uint64_t>(smp.value));
-    }
-  }
-  return out;
+  return testutil::AllSamples(h);
 }
 
 // The chunks a move hands out, as (series labels, min_t, bytes).
