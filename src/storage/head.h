@@ -76,7 +76,7 @@ struct HeadOptions {
   // Repeated dashboard queries then skip Gorilla decoding. 0 disables it. Default: 256 MiB.
   size_t chunk_cache_bytes = size_t{256} << 20;
   // Closed chunks' bytes are kept in scratch files under <dir>/chunks_head (read back with
-  // pread) instead of in memory; only open chunks and a 12-byte reference per closed chunk
+  // pread) instead of in memory; only open chunks and a 64-byte entry per closed chunk
   // stay in memory. The WAL stays the record: the directory is emptied at start-up.
   // Default: true.
   bool chunks_on_disk = true;

@@ -15,8 +15,7 @@
 
 namespace strata::testutil {
 
-inline void WriteSeries(storage::Head* h, int n, int64_t from, int64_t to,
-                        int64_t step = 15000) {
+inline void WriteSeries(storage::Head* h, int n, int64_t from, int64_t to, int64_t step = 15000) {
   std::vector<std::string> ids;
   for (int i = 0; i < n; ++i) ids.push_back(std::to_string(i));
   for (int64_t t = from; t < to; t += step) {

@@ -141,8 +141,8 @@ Status ChunkFile::Read(const ChunkRef& ref, std::string* out) const {
     } else {
       // A record is never split between file and buffer (the buffer is written whole), and a
       // written record never changes. The segment stays (its file open) while this chunk is
-      // live, which the caller guarantees until Read returns: read without the lock, so
-      // appends do not wait for the disk.
+      // live, which the caller guarantees until Read returns: read without the file's lock, so
+      // appends to other series that close a chunk meanwhile do not wait for this read.
       file = &seg.file;
     }
   }
