@@ -146,7 +146,8 @@ class ColdSeriesSet final : public SeriesSet {
     size_t kept = 0;
     for (size_t i = 0; i < windows.size(); ++i) {
       if (kept > 0 && windows[i].first_t <= windows[kept - 1].end_t()) continue;
-      windows[kept++] = windows[i];
+      if (kept != i) windows[kept] = windows[i];
+      ++kept;
     }
     windows.resize(kept);
     int64_t from = start_;

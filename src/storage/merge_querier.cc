@@ -98,11 +98,28 @@ class MergeSeriesSet final : public SeriesSet {
   // counts_ when `have_counts`, else 1 each), newer winning at equal times.
   void MergeWeighted(std::vector<model::Sample>* out, const std::vector<uint32_t>& older_counts,
                      bool have_counts) {
-    std::vector<model::Sample> samples;
-    std::vector<uint32_t> counts;
+    if (!have_counts) counts_.assign(out->size(), 1u);
+    if (out->empty() || scratch_.empty() ||
+        scratch_.back().timestamp_ms < out->front().timestamp_ms) {
+      // Disjoint, the older before the newer (the usual case: a tier ends where the next
+      // begins): the older samples and counts go in front.
+      if (older_counts.empty()) {
+        counts_.insert(counts_.begin(), scratch_.size(), 1u);
+      } else {
+        counts_.insert(counts_.begin(), older_counts.begin(), older_counts.end());
+      }
+      out->insert(out->begin(), scratch_.begin(), scratch_.end());
+      return;
+    }
+    // Built in the members kept from the last series, so a large merge does not fault in
+    // fresh pages every time.
+    std::vector<model::Sample>& samples = merged_;
+    std::vector<uint32_t>& counts = merged_counts_;
+    samples.clear();
+    counts.clear();
     samples.reserve(out->size() + scratch_.size());
     counts.reserve(out->size() + scratch_.size());
-    auto newer_count = [&](size_t i) { return have_counts ? counts_[i] : 1u; };
+    auto newer_count = [&](size_t i) { return counts_[i]; };
     auto older_count = [&](size_t j) { return older_counts.empty() ? 1u : older_counts[j]; };
     size_t i = 0, j = 0;
     const auto& a = *out;
@@ -116,12 +133,14 @@ class MergeSeriesSet final : public SeriesSet {
         samples.push_back(scratch_[j++]);
       }
     }
-    *out = std::move(samples);
-    counts_ = std::move(counts);
+    out->swap(samples);
+    counts_.swap(counts);
   }
 
   std::vector<model::Sample> scratch_;
   std::vector<uint32_t> counts_;
+  std::vector<model::Sample> merged_;
+  std::vector<uint32_t> merged_counts_;
   Status status_;
 };
 

@@ -357,6 +357,50 @@ TEST(AggregateGroupTest, TimesThatOverflowAreCorruption) {
   EXPECT_EQ(back[0].first_t, 1000 * k5m);
 }
 
+// Each window must lie in one bucket of the resolution. The reader carries the bucket from
+// window to window; check it against windows next to each other, one bucket apart, far apart,
+// before 1970 and near the ends of int64, at both resolutions.
+TEST(AggregateGroupTest, WindowsMustEachLieInOneBucket) {
+  for (int64_t r : {k5m, k1h}) {
+    const int64_t far = INT64_MAX / r - 2;  // The last buckets that fit.
+    const std::vector<int64_t> buckets = {-far, -far + 1, -7, -6, -4,   -1,      0,  1,
+                                          2,    4,        5,  9,  1000, far - 2, far};
+    // Window i spans [start + 1000, start + r - 2 - i] of its bucket.
+    auto windows = [&](size_t crossing) {
+      std::vector<AggrWindow> w;
+      for (size_t i = 0; i < buckets.size(); ++i) {
+        AggrWindow x;
+        const int64_t start = buckets[i] * r;
+        x.first_t = start + 1000;
+        x.last_t = start + r - 2 - static_cast<int64_t>(i);  // Before the next bucket's - 1.
+        if (i == crossing) {
+          // Starts in the bucket before (which no other window uses) and ends in its own.
+          x.first_t = start - 1;
+          x.last_t = start + 1;
+        }
+        x.count = 2;
+        x.sum = x.min = x.max = x.first = x.last = 1;
+        w.push_back(x);
+      }
+      return w;
+    };
+    std::vector<AggrWindow> back;
+    auto good = windows(SIZE_MAX);
+    Status s = block::DecodeGroupWindows(block::EncodeWindowGroup(good), RefOf(good), r, INT64_MIN,
+                                         INT64_MAX, &back);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_TRUE(SameWindows(good, back));
+    for (size_t i = 0; i < buckets.size(); ++i) {
+      auto bad = windows(i);
+      back.clear();
+      s = block::DecodeGroupWindows(block::EncodeWindowGroup(bad), RefOf(bad), r, INT64_MIN,
+                                    INT64_MAX, &back);
+      EXPECT_TRUE(s.IsCorruption()) << "resolution " << r << ", bucket " << buckets[i];
+      EXPECT_NE(s.ToString().find("spans two buckets"), std::string::npos) << s.ToString();
+    }
+  }
+}
+
 class DownsampledBlockTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -19,6 +19,31 @@ int64_t Bucket(int64_t t, int64_t r) {
 
 uint64_t Bits(double v) { return std::bit_cast<uint64_t>(v); }
 
+// Whether each window's first and last sample lie in one bucket of r, given that windows come
+// in time order and span less than r. The start of the last sample's bucket is carried from
+// window to window, so consecutive windows cost no division; out-of-order, far apart or
+// extreme times fall back to dividing.
+bool EachInOneBucket(std::span<const AggrWindow> w, int64_t r) {
+  int64_t start = 0;  // Of the current bucket, when `have`.
+  bool have = false;
+  const bool small = r < INT64_MAX / 2;
+  for (const AggrWindow& x : w) {
+    int64_t d = 0;
+    if (!have || !small || __builtin_sub_overflow(x.last_t, start, &d) || d < 0 || d >= 2 * r) {
+      const int64_t b = Bucket(x.last_t, r);
+      have = !__builtin_mul_overflow(b, r, &start);
+      if (!have) {
+        if (Bucket(x.first_t, r) != b) return false;
+        continue;
+      }
+    } else if (d >= r) {
+      start += r;  // The next bucket: start + r <= last_t, no overflow.
+    }
+    if (x.first_t < start) return false;
+  }
+  return true;
+}
+
 constexpr uint8_t kColumnXor = 0;
 constexpr uint8_t kColumnDecimal = 1;
 
@@ -63,6 +88,7 @@ Status DecodeColumn(std::string_view bytes, std::span<AggrWindow> w, double Aggr
         (k == 0 && mode != 0)) {
       return Bad("bad decimal column scale");
     }
+    const DecimalScale scale(mode, k);
     int64_t m = 0;
     for (auto& x : w) {
       int64_t delta;
@@ -71,7 +97,7 @@ Status DecodeColumn(std::string_view bytes, std::span<AggrWindow> w, double Aggr
           m <= -kMaxDecimalMantissa) {
         return Bad("column value out of range");
       }
-      x.*field = DecimalToDouble(m, mode, k);
+      x.*field = scale(m);
     }
   } else if (kind == kColumnXor) {
     uint64_t prev = 0;
@@ -145,15 +171,13 @@ Status DecodeInto(std::string_view raw, const GroupRef& ref, int64_t resolution_
     if (columns & c.bit) STRATA_RETURN_IF_ERROR(DecodeColumn(bytes, w, c.field));
   }
   if (!d.empty()) return Bad("trailing bytes");
-  // Order and bounds: each window in one bucket, after the one before (and its stale marker).
+  // Order and bounds: each window after the one before (and its stale marker), in one bucket.
   for (uint64_t i = 0; i < n; ++i) {
     const AggrWindow& x = w[i];
-    if (Bucket(x.first_t, resolution_ms) != Bucket(x.last_t, resolution_ms)) {
-      return Bad("window spans two buckets");
-    }
     if (i > 0 && x.first_t <= w[i - 1].end_t()) return Bad("windows out of order");
     if (x.stale_t != 0 && x.stale_t <= x.last_t) return Bad("bad stale marker time");
   }
+  if (!EachInOneBucket(w, resolution_ms)) return Bad("window spans two buckets");
   if (w.front().first_t < ref.min_time || w.back().end_t() > ref.max_time) {
     return Bad("window outside its time range");
   }

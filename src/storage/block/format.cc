@@ -642,7 +642,10 @@ double DecimalToDouble(int64_t m, int mode, int k) {
   return k == 0 ? static_cast<double>(m) : DecimalValue(m, mode, k);
 }
 
-namespace {}  // namespace
+// Mode 0 divides by 10^k (k = 0 divides by 1, which is exact), mode 1 multiplies by the double
+// nearest 10^-k: DecimalValue's two cases.
+DecimalScale::DecimalScale(int mode, int k)
+    : divide_(mode == 0), factor_(mode == 0 ? kPow10[k] : kNegPow10[k]) {}
 
 std::string SealGroup(std::string raw, bool compress) {
   std::string out;
@@ -811,7 +814,7 @@ Status DecodeDecimal(const uint8_t* p, const uint8_t* endp, uint64_t count, cons
   }
   const bool all_in = ts.front() >= start && ts.back() <= end;
   if (all_in) out->reserve(out->size() + count);
-  const double scale = mode == 0 ? kPow10[k] : kNegPow10[k];
+  const DecimalScale scale(mode, k);
   int64_t m = 0;
   for (uint64_t i = 0; i < count; ++i) {
     int64_t x;
@@ -819,9 +822,7 @@ Status DecodeDecimal(const uint8_t* p, const uint8_t* endp, uint64_t count, cons
     if (__builtin_add_overflow(m, x, &m) || m >= kMaxMantissa || m <= -kMaxMantissa) {
       return Bad("group: value out of range");
     }
-    const double v = k == 0      ? static_cast<double>(m)
-                     : mode == 0 ? static_cast<double>(m) / scale
-                                 : static_cast<double>(m) * scale;
+    const double v = scale(m);
     if (all_in || (ts[i] >= start && ts[i] <= end)) out->push_back({ts[i], v});
   }
   if (p != endp) return Bad("group: trailing bytes");
