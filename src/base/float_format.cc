@@ -1,46 +1,66 @@
 #include "base/float_format.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdlib>
 
 namespace strata {
 
-std::string FormatFloatGo(double v, char fmt) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+void AppendFloatGo(std::string* out, double v, char fmt) {
+  if (std::isnan(v)) {
+    out->append("NaN");
+    return;
+  }
+  if (std::isinf(v)) {
+    out->append(v > 0 ? "+Inf" : "-Inf");
+    return;
+  }
   char buf[64];
   // Shortest round-trip digits, in scientific form: [-]d[.ddd]e[+-]XX.
-  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
-  std::string sci(buf, r.ptr);
-  if (fmt == 'e') return sci;
-  std::string out;
-  size_t i = 0;
-  if (sci[0] == '-') {
-    out.push_back('-');
-    i = 1;
+  const auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  if (fmt == 'e') {
+    out->append(buf, r.ptr);
+    return;
   }
-  size_t e = sci.find('e');
-  std::string digits;
-  for (size_t k = i; k < e; ++k) {
-    if (sci[k] != '.') digits.push_back(sci[k]);
+  const char* p = buf;
+  if (*p == '-') {
+    out->push_back('-');
+    ++p;
   }
-  int exp = std::atoi(sci.c_str() + e + 1);
-  if (digits == "0") return out + "0";
+  const char* end = r.ptr;
+  const char* e = std::find(p, end, 'e');
+  char digits[32];  // At most 17 significant digits.
+  size_t n = 0;
+  for (const char* k = p; k < e && n < sizeof(digits); ++k) {
+    if (*k != '.') digits[n++] = *k;
+  }
+  const char* x = e + 1;
+  if (x < end && *x == '+') ++x;  // from_chars takes a '-' but not a '+'.
+  int exp = 0;
+  std::from_chars(x, end, exp);
+  if (n == 1 && digits[0] == '0') {
+    out->push_back('0');
+    return;
+  }
   // The value is 0.digits * 10^(exp + 1).
-  int point = exp + 1;
+  const int point = exp + 1;
   if (point <= 0) {
-    out += "0.";
-    out.append(static_cast<size_t>(-point), '0');
-    out += digits;
-  } else if (static_cast<size_t>(point) >= digits.size()) {
-    out += digits;
-    out.append(static_cast<size_t>(point) - digits.size(), '0');
+    out->append("0.");
+    out->append(static_cast<size_t>(-point), '0');
+    out->append(digits, n);
+  } else if (static_cast<size_t>(point) >= n) {
+    out->append(digits, n);
+    out->append(static_cast<size_t>(point) - n, '0');
   } else {
-    out += digits.substr(0, static_cast<size_t>(point));
-    out.push_back('.');
-    out += digits.substr(static_cast<size_t>(point));
+    out->append(digits, static_cast<size_t>(point));
+    out->push_back('.');
+    out->append(digits + point, n - static_cast<size_t>(point));
   }
+}
+
+std::string FormatFloatGo(double v, char fmt) {
+  std::string out;
+  AppendFloatGo(&out, v, fmt);
   return out;
 }
 

@@ -11,5 +11,7 @@ namespace strata {
 // fmt 'f': "123456789012345680000", "0.1", "1e-07" is never produced (always positional).
 // fmt 'e': "1e-07", "1.5e+21" (exponent with a sign and at least two digits).
 std::string FormatFloatGo(double v, char fmt);
+// The same, appended to *out without allocating beyond *out's growth.
+void AppendFloatGo(std::string* out, double v, char fmt);
 
 }  // namespace strata

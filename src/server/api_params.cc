@@ -137,30 +137,37 @@ Result<int64_t> TimeParam(const Params& params, std::string_view name, int64_t f
   return t;
 }
 
-void SetJsonSuccess(HttpResponse* res, std::string_view data_json) {
+void BeginJsonSuccess(HttpResponse* res) {
   res->status = 200;
   res->content_type = "application/json";
-  res->body.clear();
-  res->body.reserve(data_json.size() + 32);
-  res->body.append(R"({"status":"success","data":)");
-  res->body.append(data_json);
-  res->body.push_back('}');
+  res->body.assign(R"({"status":"success","data":)");
 }
 
-void SetJsonSuccess(HttpResponse* res, std::string_view data_json,
-                    const std::vector<std::string>& warnings,
+void EndJsonSuccess(HttpResponse* res, const std::vector<std::string>& warnings,
                     const std::vector<std::string>& infos) {
-  SetJsonSuccess(res, data_json);
   for (const auto& [key, list] : {std::pair{"warnings", &warnings}, std::pair{"infos", &infos}}) {
     if (list->empty()) continue;
-    res->body.pop_back();  // The closing brace.
     res->body.append(",\"").append(key).append("\":[");
     for (size_t i = 0; i < list->size(); ++i) {
       if (i > 0) res->body.push_back(',');
       AppendJsonString(&res->body, (*list)[i]);
     }
-    res->body.append("]}");
+    res->body.push_back(']');
   }
+  res->body.push_back('}');
+}
+
+void SetJsonSuccess(HttpResponse* res, std::string_view data_json) {
+  SetJsonSuccess(res, data_json, {}, {});
+}
+
+void SetJsonSuccess(HttpResponse* res, std::string_view data_json,
+                    const std::vector<std::string>& warnings,
+                    const std::vector<std::string>& infos) {
+  BeginJsonSuccess(res);
+  res->body.reserve(res->body.size() + data_json.size() + 2);
+  res->body.append(data_json);
+  EndJsonSuccess(res, warnings, infos);
 }
 
 void SetStatusError(HttpResponse* res, const Status& s) {

@@ -33,6 +33,12 @@ Result<int64_t> TimeParam(const Params& params, std::string_view name, int64_t f
 
 // {"status":"success","data":<data_json>} with status 200.
 void SetJsonSuccess(HttpResponse* res, std::string_view data_json);
+// The same built in place, for large data: BeginJsonSuccess sets the status and starts the
+// body; the caller appends the data JSON to res->body; EndJsonSuccess closes it, adding
+// "warnings" and "infos" arrays when not empty.
+void BeginJsonSuccess(HttpResponse* res);
+void EndJsonSuccess(HttpResponse* res, const std::vector<std::string>& warnings = {},
+                    const std::vector<std::string>& infos = {});
 // The same with a "warnings" array (omitted when empty), as Prometheus adds e.g.
 // "results truncated due to limit".
 void SetJsonSuccess(HttpResponse* res, std::string_view data_json,

@@ -167,4 +167,9 @@ JsonWriter& JsonWriter::Raw(std::string_view json) {
   return *this;
 }
 
+std::string* JsonWriter::RawValue() {
+  Separate();
+  return out_;
+}
+
 }  // namespace strata::server

@@ -28,6 +28,9 @@ class JsonWriter {
   JsonWriter& Null();
   // Appends pre-encoded JSON as one value.
   JsonWriter& Raw(std::string_view json);
+  // Starts one value that the caller appends, pre-encoded, to the returned string (the
+  // writer's output) before the next call: Raw without building and copying it first.
+  std::string* RawValue();
 
  private:
   void Separate();

@@ -26,7 +26,7 @@ void AppendPoint(std::string* out, int64_t t, double v) {
   out->push_back('[');
   AppendTimestamp(out, t);
   out->append(",\"");
-  out->append(FormatSampleValue(v));
+  AppendSampleValue(out, v);
   out->append("\"]");
 }
 
@@ -70,10 +70,16 @@ void SetQueryError(HttpResponse* res, const Status& s) {
 
 }  // namespace
 
-std::string FormatSampleValue(double v) {
+void AppendSampleValue(std::string* out, double v) {
   double a = std::fabs(v);
   // Prometheus (jsonutil.MarshalValue): exponent form for tiny and huge magnitudes.
-  return FormatFloatGo(v, a != 0 && (a < 1e-6 || a >= 1e21) ? 'e' : 'f');
+  AppendFloatGo(out, v, a != 0 && (a < 1e-6 || a >= 1e21) ? 'e' : 'f');
+}
+
+std::string FormatSampleValue(double v) {
+  std::string out;
+  AppendSampleValue(&out, v);
+  return out;
 }
 
 void AppendTimestamp(std::string* out, int64_t ms) {
@@ -97,7 +103,12 @@ void AppendTimestamp(std::string* out, int64_t ms) {
 
 std::string EncodeQueryResult(const query::QueryValue& value) {
   std::string out;
-  JsonWriter w(&out);
+  AppendQueryResult(&out, value);
+  return out;
+}
+
+void AppendQueryResult(std::string* out, const query::QueryValue& value) {
+  JsonWriter w(out);
   w.BeginObject();
   if (const auto* s = std::get_if<query::Scalar>(&value)) {
     w.Key("resultType").String("scalar").Key("result");
@@ -124,22 +135,27 @@ std::string EncodeQueryResult(const query::QueryValue& value) {
     w.EndArray();
   } else {
     const auto& m = std::get<query::Matrix>(value);
+    // About 30 bytes a point ("[1700000000.123,\"12345.678\"],"): one allocation up front
+    // instead of a doubling copy of a response that can take megabytes.
+    size_t points = 0;
+    for (const auto& s : m) points += s.points.size();
+    out->reserve(out->size() + points * 30 + m.size() * 128);
     w.Key("resultType").String("matrix").Key("result").BeginArray();
     for (const auto& s : m) {
       w.BeginObject().Key("metric");
       AppendLabels(&w, s.labels);
-      std::string pts = "[";
+      std::string* pts = w.Key("values").RawValue();
+      pts->push_back('[');
       for (size_t i = 0; i < s.points.size(); ++i) {
-        if (i > 0) pts.push_back(',');
-        AppendPoint(&pts, s.points[i].t, s.points[i].v);
+        if (i > 0) pts->push_back(',');
+        AppendPoint(pts, s.points[i].t, s.points[i].v);
       }
-      pts.push_back(']');
-      w.Key("values").Raw(pts).EndObject();
+      pts->push_back(']');
+      w.EndObject();
     }
     w.EndArray();
   }
   w.EndObject();
-  return out;
 }
 
 namespace {
@@ -147,7 +163,9 @@ namespace {
 // Prometheus' `stats` parameter: any non-empty value adds data.stats (timings in seconds and the
 // samples the query loaded). Strata has no queue or separate preparation step, so those timings
 // are 0 and evalTotalTime = innerEvalTime = execTotalTime.
-std::string WithStats(std::string data, const query::QueryStats& stats, double seconds) {
+// `json` ends with the data object: its closing brace is replaced by the stats and a new one.
+void AppendStats(std::string* json, const query::QueryStats& stats, double seconds) {
+  std::string& data = *json;
   data.pop_back();  // The closing brace.
   JsonWriter w(&data);
   data.append(",\"stats\":");
@@ -164,7 +182,6 @@ std::string WithStats(std::string data, const query::QueryStats& stats, double s
   w.Key("peakSamples").Int(stats.peak_samples);
   w.EndObject().EndObject();
   data.push_back('}');
-  return data;
 }
 
 bool WantsStats(const Params& params) {
@@ -183,13 +200,14 @@ void Answer(const Params& params, query::QueryOptions* opts, HttpResponse* res,
   const auto began = std::chrono::steady_clock::now();
   auto result = run(*opts);
   if (!result.ok()) return SetQueryError(res, result.status());
-  std::string data = EncodeQueryResult(*result);
+  // Written into the response body in place: a range query's answer can take megabytes.
+  BeginJsonSuccess(res);
+  AppendQueryResult(&res->body, *result);
   if (WantsStats(params)) {
-    data =
-        WithStats(std::move(data), stats,
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+    AppendStats(&res->body, stats,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
   }
-  SetJsonSuccess(res, data, {}, infos);
+  EndJsonSuccess(res, {}, infos);
 }
 
 }  // namespace

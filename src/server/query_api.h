@@ -40,8 +40,10 @@ class QueryApi {
 
 // Prometheus' JSON encoding of a query result: {"resultType":...,"result":...}.
 std::string EncodeQueryResult(const query::QueryValue& value);
+void AppendQueryResult(std::string* out, const query::QueryValue& value);
 // A sample value as Prometheus prints it: "1", "0.1", "1e-07", "+Inf", "NaN".
 std::string FormatSampleValue(double v);
+void AppendSampleValue(std::string* out, double v);
 // A millisecond timestamp as Prometheus prints it: 1435781451.781, 1435781451, 0.05 -> "0.050".
 void AppendTimestamp(std::string* out, int64_t ms);
 

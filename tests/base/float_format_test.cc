@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
+#include <random>
 
 namespace strata {
 namespace {
@@ -27,6 +31,76 @@ TEST(FloatFormatTest, MatchesGoFormatFloatE) {
   EXPECT_EQ(FormatFloatGo(1e-7, 'e'), "1e-07");
   EXPECT_EQ(FormatFloatGo(1.5e21, 'e'), "1.5e+21");
   EXPECT_EQ(FormatFloatGo(-2.5e-300, 'e'), "-2.5e-300");
+}
+
+// The first implementation, with a std::string for every step: the reference the
+// allocation-free AppendFloatGo is checked against.
+std::string ReferenceFormat(double v, char fmt) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  std::string sci(buf, r.ptr);
+  if (fmt == 'e') return sci;
+  std::string out;
+  size_t i = 0;
+  if (sci[0] == '-') {
+    out.push_back('-');
+    i = 1;
+  }
+  size_t e = sci.find('e');
+  std::string digits;
+  for (size_t k = i; k < e; ++k) {
+    if (sci[k] != '.') digits.push_back(sci[k]);
+  }
+  int exp = std::atoi(sci.c_str() + e + 1);
+  if (digits == "0") return out + "0";
+  int point = exp + 1;
+  if (point <= 0) {
+    out += "0.";
+    out.append(static_cast<size_t>(-point), '0');
+    out += digits;
+  } else if (static_cast<size_t>(point) >= digits.size()) {
+    out += digits;
+    out.append(static_cast<size_t>(point) - digits.size(), '0');
+  } else {
+    out += digits.substr(0, static_cast<size_t>(point));
+    out.push_back('.');
+    out += digits.substr(static_cast<size_t>(point));
+  }
+  return out;
+}
+
+TEST(FloatFormatTest, AppendMatchesTheReferenceOnRandomDoubles) {
+  std::mt19937_64 rng(42);
+  std::uniform_int_distribution<int> digits(0, 9), scale(-12, 22);
+  std::vector<double> values = {0.0,
+                                -0.0,
+                                5e-324,
+                                -5e-324,
+                                std::numeric_limits<double>::max(),
+                                std::numeric_limits<double>::lowest(),
+                                std::numeric_limits<double>::min(),
+                                1e21,
+                                999999999999999999999.0,
+                                1e-6,
+                                0.1 + 0.2};
+  for (int i = 0; i < 200000; ++i) {
+    values.push_back(std::bit_cast<double>(rng()));  // Any bit pattern: NaNs, subnormals...
+    // Decimal-looking values, as metrics are: up to 17 digits at some scale.
+    int64_t m = 0;
+    for (int d = 0, n = 1 + static_cast<int>(rng() % 17); d < n; ++d) m = m * 10 + digits(rng);
+    values.push_back(static_cast<double>(rng() % 2 ? m : -m) * std::pow(10.0, scale(rng)));
+  }
+  for (double v : values) {
+    for (char fmt : {'f', 'e'}) {
+      std::string got = "prefix";
+      AppendFloatGo(&got, v, fmt);
+      ASSERT_EQ(got, "prefix" + ReferenceFormat(v, fmt))
+          << std::bit_cast<uint64_t>(v) << " " << fmt;
+      ASSERT_EQ(FormatFloatGo(v, fmt), ReferenceFormat(v, fmt));
+    }
+  }
 }
 
 }  // namespace
