@@ -70,10 +70,7 @@ WebUi::WebUi() {
     f.content_type = ContentType(a.path);
     f.bytes = a.bytes;
     f.etag = Etag(a.bytes);
-    if (f.content_type.find("image/") != 0 || f.path.ends_with(".svg")) {
-      std::string z = Gzip(a.bytes);
-      if (!z.empty() && z.size() < a.bytes.size()) f.gzipped = std::move(z);
-    }
+    f.compressible = f.content_type.find("image/") != 0 || f.path.ends_with(".svg");
     files_.push_back(std::move(f));
   }
 }
@@ -85,7 +82,16 @@ const std::vector<std::string>& WebUi::PagePaths() {
 }
 
 bool WebUi::Serve(const HttpRequest& req, const std::string& path, HttpResponse* res) const {
-  for (const File& f : files_) {
+  std::call_once(gzip_once_, [this] {
+    gzipped_.resize(files_.size());
+    for (size_t i = 0; i < files_.size(); ++i) {
+      if (!files_[i].compressible) continue;
+      std::string z = Gzip(files_[i].bytes);
+      if (!z.empty() && z.size() < files_[i].bytes.size()) gzipped_[i] = std::move(z);
+    }
+  });
+  for (size_t i = 0; i < files_.size(); ++i) {
+    const File& f = files_[i];
     if (f.path != path) continue;
     res->status = 200;
     res->content_type = f.content_type;
@@ -98,9 +104,9 @@ bool WebUi::Serve(const HttpRequest& req, const std::string& path, HttpResponse*
       res->body.clear();
       return true;
     }
-    if (!f.gzipped.empty() && AcceptsGzip(req)) {
+    if (!gzipped_[i].empty() && AcceptsGzip(req)) {
       res->SetHeader("Content-Encoding", "gzip");
-      res->body = f.gzipped;
+      res->body = gzipped_[i];
     } else {
       res->body = std::string(f.bytes);
     }
