@@ -140,11 +140,6 @@ class WarmStore::Impl {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_ STRATA_GUARDED_BY(life_mu_);
   std::shared_ptr<rocksdb::Statistics> statistics_;
 
-  // Series ids known to be on disk, to skip the series lookup of a repeated series. Cleared
-  // when it reaches kMaxCachedIds entries, so its memory stays bounded.
-  absl::flat_hash_map<model::Labels, uint64_t, model::LabelsHash> id_cache_
-      STRATA_GUARDED_BY(write_mu_);
-
   // The meta entries as last written; readers copy what they need.
   mutable Mutex state_mu_;
   std::map<int64_t, WarmPartitionInfo> partitions_ STRATA_GUARDED_BY(state_mu_);
