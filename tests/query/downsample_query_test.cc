@@ -14,6 +14,7 @@
 #include "storage/downsample.h"
 #include "storage/snapshot.h"
 #include "testutil/mem_object_store.h"
+#include "testutil/select_only_querier.h"
 
 namespace strata::query {
 namespace {
@@ -88,7 +89,7 @@ std::vector<SeriesData> MakeData() {
 }
 
 // Raw data as a Querier, to build the raw blocks with BuildBlockFromQuerier.
-class DataQuerier final : public storage::Querier {
+class DataQuerier final : public testutil::SelectOnlyQuerier {
  public:
   explicit DataQuerier(const std::vector<SeriesData>& data) : data_(data) {}
   Result<std::unique_ptr<storage::SeriesSet>> Select(
@@ -108,19 +109,6 @@ class DataQuerier final : public storage::Querier {
       if (!ms.samples.empty()) out.push_back(std::move(ms));
     }
     return storage::MakeMaterializedSeriesSet(std::move(out));
-  }
-  Result<std::vector<model::Labels>> Series(const model::Matchers&, int64_t,
-                                            int64_t) const override {
-    return Status::NotSupported("test querier");
-  }
-  Result<std::vector<std::string>> LabelNames(const std::vector<model::Matchers>&, int64_t,
-                                              int64_t) const override {
-    return Status::NotSupported("test querier");
-  }
-  Result<std::vector<std::string>> LabelValues(const std::string&,
-                                               const std::vector<model::Matchers>&, int64_t,
-                                               int64_t) const override {
-    return Status::NotSupported("test querier");
   }
 
  private:

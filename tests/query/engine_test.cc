@@ -6,11 +6,13 @@
 #include <chrono>
 #include <thread>
 
+#include "testutil/select_only_querier.h"
+
 namespace strata::query {
 namespace {
 
 // An in-memory Querier over fixed series; optionally slow, to exercise timeouts.
-class FakeQuerier : public storage::Querier {
+class FakeQuerier : public testutil::SelectOnlyQuerier {
  public:
   std::vector<storage::MaterializedSeries> data;
   std::chrono::milliseconds delay{0};
@@ -33,19 +35,6 @@ class FakeQuerier : public storage::Querier {
       if (!ss.samples.empty()) out.push_back(std::move(ss));
     }
     return storage::MakeMaterializedSeriesSet(std::move(out));
-  }
-  Result<std::vector<model::Labels>> Series(const model::Matchers&, int64_t,
-                                            int64_t) const override {
-    return std::vector<model::Labels>{};
-  }
-  Result<std::vector<std::string>> LabelNames(const std::vector<model::Matchers>&, int64_t,
-                                              int64_t) const override {
-    return std::vector<std::string>{};
-  }
-  Result<std::vector<std::string>> LabelValues(const std::string&,
-                                               const std::vector<model::Matchers>&, int64_t,
-                                               int64_t) const override {
-    return std::vector<std::string>{};
   }
 };
 

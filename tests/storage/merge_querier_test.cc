@@ -7,6 +7,7 @@
 #include <map>
 
 #include "model/matcher.h"
+#include "testutil/select_only_querier.h"
 
 namespace strata::storage {
 namespace {
@@ -39,7 +40,7 @@ class FixedSet final : public SeriesSet {
   std::vector<uint32_t> counts_;
 };
 
-class FixedTier final : public Querier {
+class FixedTier final : public testutil::SelectOnlyQuerier {
  public:
   explicit FixedTier(std::map<std::string, Part> series) : series_(std::move(series)) {}
   Result<std::unique_ptr<SeriesSet>> Select(const model::Matchers&,
@@ -47,18 +48,6 @@ class FixedTier final : public Querier {
     std::vector<std::pair<Labels, Part>> out;
     for (const auto& [name, part] : series_) out.emplace_back(Of(name), part);
     return std::unique_ptr<SeriesSet>(std::make_unique<FixedSet>(std::move(out)));
-  }
-  Result<std::vector<Labels>> Series(const model::Matchers&, int64_t, int64_t) const override {
-    return std::vector<Labels>{};
-  }
-  Result<std::vector<std::string>> LabelNames(const std::vector<model::Matchers>&, int64_t,
-                                              int64_t) const override {
-    return std::vector<std::string>{};
-  }
-  Result<std::vector<std::string>> LabelValues(const std::string&,
-                                               const std::vector<model::Matchers>&, int64_t,
-                                               int64_t) const override {
-    return std::vector<std::string>{};
   }
   static Labels Of(const std::string& name) {
     return *Labels::FromPairs({{"__name__", "m"}, {"s", name}});
