@@ -17,6 +17,7 @@
 #include <limits>
 
 #include "base/coding.h"
+#include "base/float_format.h"
 #include "ingest/proto_wire.h"
 #include "model/quote.h"
 #include "model/validation.h"
@@ -166,28 +167,12 @@ void UnitParts(std::string_view unit, std::string* main, std::string* per) {
   }
 }
 
-// Appends the shortest decimal form without exponent ("0.005", "1e+21" -> "1000...").
-void AppendFixedFloat(double v, std::string* out) {
-  if (std::isnan(v)) {
-    out->append("NaN");
-    return;
-  }
-  if (std::isinf(v)) {
-    out->append(v > 0 ? "+Inf" : "-Inf");
-    return;
-  }
-  char buf[400];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
-  if (ec != std::errc()) {
-    end = std::to_chars(buf, buf + sizeof(buf), v).ptr;
-  }
-  out->append(buf, end);
-}
-
+// `le` and `quantile` values as Prometheus' OTLP translator writes them: Go's
+// strconv.FormatFloat(v, 'f', -1, 64) ("0.005", 1e23 -> "100000000000000000000000").
 std::string_view FormatFloatLabel(double v, StringArena* arena) {
   thread_local std::string tmp;
   tmp.clear();
-  AppendFixedFloat(v, &tmp);
+  AppendFloatGo(&tmp, v, 'f');
   return arena->Store(tmp);
 }
 
@@ -303,7 +288,7 @@ Status AppendAnyValue(std::string_view any, bool as_json, int depth, std::string
         if (as_json && !std::isfinite(v)) {
           AppendJsonString(std::isnan(v) ? "NaN" : (v > 0 ? "+Inf" : "-Inf"), out);
         } else {
-          AppendFixedFloat(v, out);
+          AppendFloatGo(out, v, 'f');
         }
         break;
       }

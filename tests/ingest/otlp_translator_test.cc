@@ -202,6 +202,23 @@ TEST(OtlpTranslateTest, HistogramsAndSummaries) {
   EXPECT_EQ(t->series.size(), 9u);
 }
 
+// Bounds print as Go's strconv.FormatFloat(b, 'f', -1, 64) does, as Prometheus' OTLP
+// translator writes them: the shortest digits, padded with zeros (not the exact binary value
+// of a large bound), never an exponent.
+TEST(OtlpTranslateTest, BucketBoundsPrintAsGoDoes) {
+  otlp::Request req;
+  auto* sm = otlp::AddResource(&req, {{"service.name", "svc"}});
+  auto* h = otlp::AddMetric(sm, "size", "By");
+  otlp::AddHistogramPoint(h, kT0Ns, {1e-7, 1e23}, {1, 1, 1}, 5);
+  auto t = Translate(req);
+  ASSERT_TRUE(t->status.ok()) << t->status.ToString();
+  for (const char* le : {"0.0000001", "100000000000000000000000", "+Inf"}) {
+    const std::string k =
+        std::string("{__name__=\"size_bytes_bucket\", job=\"svc\", le=\"") + le + "\"}";
+    EXPECT_TRUE(t->series.count(k)) << k;
+  }
+}
+
 TEST(OtlpTranslateTest, PerPointRejectionsWithReasons) {
   namespace pm = otlp::pb_metrics;
   otlp::Request req;
