@@ -167,6 +167,19 @@ void UnitParts(std::string_view unit, std::string* main, std::string* per) {
   }
 }
 
+// A finite double attribute as pdata's AsString (and Go's encoding/json) prints it: Go's 'f'
+// form from 1e-6 up to 1e21, its 'e' form outside, a negative one-digit exponent unpadded
+// ("1e-7", "1e+21").
+void AppendEs6Float(std::string* out, double v) {
+  const double a = std::fabs(v);
+  const bool exponent = a != 0 && (a < 1e-6 || a >= 1e21);
+  AppendFloatGo(out, v, exponent ? 'e' : 'f');
+  const size_t n = out->size();
+  if (exponent && n >= 4 && (*out)[n - 4] == 'e' && (*out)[n - 3] == '-' && (*out)[n - 2] == '0') {
+    out->erase(n - 2, 1);
+  }
+}
+
 // `le` and `quantile` values as Prometheus' OTLP translator writes them: Go's
 // strconv.FormatFloat(v, 'f', -1, 64) ("0.005", 1e23 -> "100000000000000000000000").
 std::string_view FormatFloatLabel(double v, StringArena* arena) {
@@ -287,8 +300,12 @@ Status AppendAnyValue(std::string_view any, bool as_json, int depth, std::string
         out->resize(mark);
         if (as_json && !std::isfinite(v)) {
           AppendJsonString(std::isnan(v) ? "NaN" : (v > 0 ? "+Inf" : "-Inf"), out);
+        } else if (!std::isfinite(v)) {
+          // pdata's AsString, which Prometheus' translator uses for attribute values.
+          out->append("json: unsupported value: ");
+          out->append(std::isnan(v) ? "NaN" : (v > 0 ? "+Inf" : "-Inf"));
         } else {
-          AppendFloatGo(out, v, 'f');
+          AppendEs6Float(out, v);
         }
         break;
       }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <map>
 #include <random>
 
@@ -307,6 +309,37 @@ TEST(OtlpTranslateTest, NonStringAttributesAreFormatted) {
   EXPECT_EQ(t->series.begin()->first,
             "{__name__=\"g\", arr=\"[\"x\",2]\", b=\"true\", d=\"0.25\", i=\"-7\", "
             "m=\"{\"a\":\"q\",\"z\":false}\", y=\"aGkh\"}");
+}
+
+// Double attributes print as pdata's AsString does (Prometheus' translator uses it): Go's 'f'
+// form from 1e-6 up to 1e21, the 'e' form outside with "e-7" unpadded, and its message for
+// values JSON cannot hold.
+TEST(OtlpTranslateTest, DoubleAttributesPrintAsPdataDoes) {
+  const std::vector<std::pair<double, std::string>> cases = {
+      {0.25, "0.25"},
+      {-0.0000015, "-0.0000015"},
+      {1e-7, "1e-7"},
+      {-2.5e-300, "-2.5e-300"},
+      {123456789012345680000.0, "123456789012345680000"},
+      {1e21, "1e+21"},
+      {std::nan(""), "json: unsupported value: NaN"},
+      {-std::numeric_limits<double>::infinity(), "json: unsupported value: -Inf"}};
+  for (const auto& [value, want] : cases) {
+    otlp::Request req;
+    auto* sm = otlp::AddResource(&req, {});
+    auto* p = otlp::AddGaugePoint(otlp::AddMetric(sm, "g"), kT0Ns, 1);
+    auto* kv = p->add_attributes();
+    kv->set_key("d");
+    kv->mutable_value()->set_double_value(value);
+    auto* arr = p->add_attributes();
+    arr->set_key("a");
+    arr->mutable_value()->mutable_array_value()->add_values()->set_double_value(1e-7);
+    auto t = Translate(req);
+    ASSERT_TRUE(t->status.ok()) << t->status.ToString();
+    ASSERT_EQ(t->series.size(), 1u);
+    EXPECT_EQ(t->series.begin()->first, "{__name__=\"g\", a=\"[1e-7]\", d=\"" + want + "\"}")
+        << value;
+  }
 }
 
 TEST(OtlpTranslateTest, MalformedProtobufIsRejectedWholeAndNeverCrashes) {
