@@ -599,17 +599,14 @@ constexpr double kNegPow10[] = {1e0,   1e-1,  1e-2,  1e-3,  1e-4,  1e-5,  1e-6, 
 constexpr int kMaxDecimalDigits = 18;
 constexpr int64_t kMaxMantissa = int64_t{1} << 53;
 
-double DecimalValue(int64_t m, int mode, int k) {
-  return mode == 0 ? static_cast<double>(m) / kPow10[k] : static_cast<double>(m) * kNegPow10[k];
-}
-
-// The mantissa of `v` for (mode, k), when DecimalValue gives back exactly v.
+// The mantissa of `v` for (mode, k), when DecimalScale (the decoders' formula) gives back
+// exactly v.
 bool DecimalMantissa(double v, int mode, int k, int64_t* m) {
   if (!std::isfinite(v)) return false;
   double scaled = std::round(v * kPow10[k]);
   if (!(std::fabs(scaled) < static_cast<double>(kMaxMantissa))) return false;
   *m = static_cast<int64_t>(scaled);
-  return std::bit_cast<uint64_t>(DecimalValue(*m, mode, k)) == std::bit_cast<uint64_t>(v);
+  return std::bit_cast<uint64_t>(DecimalScale(mode, k)(*m)) == std::bit_cast<uint64_t>(v);
 }
 
 }  // namespace
@@ -638,12 +635,8 @@ bool FindDecimalScale(size_t n, const std::function<double(size_t)>& value, int*
   return false;
 }
 
-double DecimalToDouble(int64_t m, int mode, int k) {
-  return k == 0 ? static_cast<double>(m) : DecimalValue(m, mode, k);
-}
-
 // Mode 0 divides by 10^k (k = 0 divides by 1, which is exact), mode 1 multiplies by the double
-// nearest 10^-k: DecimalValue's two cases.
+// nearest 10^-k.
 DecimalScale::DecimalScale(int mode, int k)
     : divide_(mode == 0), factor_(mode == 0 ? kPow10[k] : kNegPow10[k]) {}
 

@@ -186,12 +186,11 @@ Status UnsealGroup(std::string_view stored, std::string* inflated, std::string_v
 
 // The decimal scale of the decimal encoding: the smallest k (mode 0 first) for which every
 // value(i), i < n, is m_i / 10^k (mode 0) or m_i * 10^-k (mode 1) with |m_i| < 2^53; false when
-// none restores every value bit-exactly. DecimalToDouble is the inverse.
+// none restores every value bit-exactly. DecimalScale is the inverse.
 bool FindDecimalScale(size_t n, const std::function<double(size_t)>& value, int* mode, int* k,
                       std::vector<int64_t>* mantissas);
-double DecimalToDouble(int64_t m, int mode, int k);
-// DecimalToDouble for one (mode, k), for decoding a column of mantissas: the same bits, with the
-// power of ten looked up once. REQUIRES: mode 0 or 1, 0 <= k <= kMaxDecimalScale.
+// The value of mantissa m for one (mode, k), with the power of ten looked up once: what the
+// decoders apply to a column. REQUIRES: mode 0 or 1, 0 <= k <= kMaxDecimalScale.
 class DecimalScale {
  public:
   DecimalScale(int mode, int k);
