@@ -551,6 +551,10 @@ TEST_F(ColdStoreTest, QueriesRunWhileBlocksComeAndGo) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  // On a loaded host the readers may not have finished a query yet: wait for one (bounded).
+  for (int i = 0; i < 30000 && answers.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   stop.store(true);
   for (auto& t : readers) t.join();
   syncer.join();
