@@ -282,13 +282,14 @@ HeadStats Head::Stats() const {
     for (const auto& c : s->closed) {
       st.chunk_bytes += c.size_bytes();
       if (!c.ref.on_disk()) {
-        in_memory += c.chunk.size_bytes();
+        in_memory += c.mem->capacity_bytes() + sizeof(XorChunk);
         ++in_memory_chunks;
       }
     }
     st.chunk_bytes += s->open.size_bytes();
-    chunk_memory += in_memory + s->open.size_bytes();
-    heap_chunks += in_memory_chunks + (s->appender.has_value() ? 1 : 0);
+    chunk_memory += in_memory + (s->appender.has_value() ? s->open.capacity_bytes() : 0);
+    // A closed chunk in memory is two heap blocks (the XorChunk and its bytes).
+    heap_chunks += 2 * in_memory_chunks + (s->appender.has_value() ? 1 : 0);
     st.memory_bytes += s->closed.capacity() * sizeof(head::MemChunk);
   }
   // Chunk heap blocks carry about 16 bytes of allocator overhead each.

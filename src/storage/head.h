@@ -67,8 +67,9 @@ struct HeadOptions {
   // (AppendResult::series_limit); existing series keep ingesting, and WAL replay restores every
   // logged series whatever the limit. 0 = no limit. Default: 0.
   uint64_t max_series = 0;
-  // Number of lock stripes of the series map; a power of two. Default: 4096.
-  int series_map_stripes = 4096;
+  // Number of lock stripes of the series map; a power of two. Default: 1024 (each stripe is
+  // resident from the start; a stripe is held only to find or insert one series).
+  int series_map_stripes = 1024;
   // Byte budget of the postings cache (matcher set -> series ids). 0 disables it.
   // Default: 64 MiB.
   size_t postings_cache_bytes = size_t{64} << 20;

@@ -129,7 +129,7 @@ void Head::AddClosedChunk(MemSeries* s, int64_t min_t, int64_t max_t,
   if (chunk_file_ != nullptr) {
     Result<head::ChunkRef> ref = chunk_file_->Append(bytes);
     if (ref.ok()) {
-      s->closed.push_back(head::MemChunk{min_t, max_t, XorChunk(), *ref});
+      s->closed.push_back(head::MemChunk{min_t, max_t, *ref, nullptr});
       return;
     }
     // Logged and counted by the file; the chunk stays in memory.
@@ -138,12 +138,13 @@ void Head::AddClosedChunk(MemSeries* s, int64_t min_t, int64_t max_t,
   auto closed =
       XorChunk::FromBytes(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   STRATA_CHECK(closed.ok()) << closed.status().ToString();
-  s->closed.push_back(head::MemChunk{min_t, max_t, std::move(closed).value()});
+  s->closed.push_back(
+      head::MemChunk{min_t, max_t, {}, std::make_unique<XorChunk>(std::move(closed).value())});
 }
 
 Status Head::ReadClosedChunk(const head::MemChunk& c, std::string* out) const {
   if (!c.ref.on_disk()) {
-    auto b = c.chunk.bytes();
+    auto b = c.mem->bytes();
     out->append(reinterpret_cast<const char*>(b.data()), b.size());
     return Status::Ok();
   }

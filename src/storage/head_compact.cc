@@ -71,19 +71,20 @@ class CheckpointChunks {
       auto b = c.bytes();
       return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
     };
-    for (const auto& c : closed_) entry->chunks.push_back({c.min_t, c.max_t, view(c.chunk)});
+    for (const auto& c : closed_) entry->chunks.push_back({c.min_t, c.max_t, view(*c.mem)});
     if (appender_.has_value()) entry->chunks.push_back({open_min_t_, open_max_t_, view(open_)});
   }
   size_t bytes() const {
     size_t n = open_.size_bytes();
-    for (const auto& c : closed_) n += c.chunk.size_bytes();
+    for (const auto& c : closed_) n += c.mem->size_bytes();
     return n;
   }
   bool empty() const { return closed_.empty() && !appender_.has_value(); }
 
  private:
   void Close() {
-    closed_.push_back(head::MemChunk{open_min_t_, open_max_t_, std::move(open_)});
+    closed_.push_back(
+        head::MemChunk{open_min_t_, open_max_t_, {}, std::make_unique<XorChunk>(std::move(open_))});
     appender_.reset();
     open_ = XorChunk();
   }

@@ -3,6 +3,7 @@
 // decoder undoes the same wrapping sums. Layout and limits: docs/format/chunk.md.
 #include "storage/xor_chunk.h"
 
+#include <algorithm>
 #include <bit>
 #include <string>
 #include <utility>
@@ -59,6 +60,21 @@ void WriteVarint(BitWriter* w, uint64_t v) {
     v >>= 7;
   }
   w->WriteBits(v, 8);
+}
+
+// Makes room for one more sample (at most 20 bytes: a 10-byte varint and a 77-bit value) so
+// that the writer's appends never reallocate. The
+// buffer grows by an eighth, at least 64 bytes, rather than doubling: a head holds one open chunk
+// per series, on average half written, and doubling left about a third of their bytes unused.
+void ReserveForSample(std::string* bytes) {
+  constexpr size_t kMaxSampleBytes = 24;
+  if (bytes->capacity() - bytes->size() >= kMaxSampleBytes) return;
+  std::string grown;
+  // reserve() on an empty string allocates what it is asked for (std::string's own growth
+  // would double the current capacity).
+  grown.reserve(bytes->size() + std::max<size_t>(64, bytes->size() / 8));
+  grown.append(*bytes);
+  bytes->swap(grown);
 }
 
 }  // namespace
@@ -172,6 +188,7 @@ Status XorAppender::Append(int64_t t_ms, double v) {
                                    " ms is before the chunk's last, " + std::to_string(t_) + " ms");
   }
 
+  ReserveForSample(&chunk_->bytes_);
   BitWriter w(&chunk_->bytes_, free_bits_, last_byte_);
   const auto v_bits = std::bit_cast<uint64_t>(v);
   if (num_samples_ == 0) {

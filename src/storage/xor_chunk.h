@@ -41,6 +41,8 @@ class XorChunk {
     return {reinterpret_cast<const uint8_t*>(bytes_.data()), bytes_.size()};
   }
   size_t size_bytes() const { return bytes_.size(); }
+  // Bytes allocated for the encoding (at least size_bytes()).
+  size_t capacity_bytes() const { return bytes_.capacity(); }
 
  private:
   friend class XorAppender;

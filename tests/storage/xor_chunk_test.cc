@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -342,6 +343,32 @@ TEST(XorChunkTest, ConstantSeriesSize) {
   // Header 2, zig-zag varint of 1.7e12 (42 bits) 6, value 8, varint 15000 2, then
   // 1 + 118 * 2 = 237 bits = 30 bytes.
   EXPECT_EQ(chunk.size_bytes(), 48u);
+}
+
+// The buffer grows in small steps (an eighth, at least 64 bytes), not by doubling: an open chunk
+// never holds much more than it has written, for small chunks and for large ones. Worst-case
+// samples (random values, huge timestamp jumps) still fit without the writer reallocating.
+TEST(XorChunkTest, BufferGrowsInSmallSteps) {
+  std::mt19937_64 rng(7);
+  for (int worst = 0; worst < 2; ++worst) {
+    XorChunk chunk;
+    auto app = XorAppender::Open(&chunk);
+    ASSERT_TRUE(app.ok());
+    std::vector<Sample> samples;
+    int64_t t = worst ? INT64_MIN + 1 : 1'700'000'000'000;
+    for (int i = 0; i < 5000; ++i) {
+      t += worst ? static_cast<int64_t>(rng() >> 14) : 15'000;  // 5000 x 2^50 < 2^64.
+      const double v = worst ? std::bit_cast<double>(rng() | 1) : 1000.0 + (rng() % 1000) / 7.0;
+      samples.push_back({t, v});
+      ASSERT_TRUE(app->Append(t, v).ok());
+      const size_t size = chunk.size_bytes();
+      ASSERT_LE(chunk.capacity_bytes(), size + std::max<size_t>(64, size / 8) + 24)
+          << "sample " << i << " worst " << worst;
+    }
+    Decoded d = Decode(chunk.bytes());
+    EXPECT_TRUE(d.status.ok());
+    EXPECT_TRUE(SameSamples(samples, d.samples));
+  }
 }
 
 // The worked example of docs/format/chunk.md, byte for byte. Never change the expected bytes:

@@ -27,12 +27,14 @@ inline int64_t ChunkRangeEnd(int64_t t, int64_t range_ms) {
   return (part + 1) * range_ms;
 }
 
+// A closed chunk: its bytes are in the head's chunk file (ref.on_disk()) or, when that file is
+// off or failed, in memory (`mem`). 40 bytes: a head keeps one per closed chunk of every series.
 struct MemChunk {
   int64_t min_t;
   int64_t max_t;
-  XorChunk chunk;  // The bytes, unless they are in the head's chunk file (ref.on_disk()).
   ChunkRef ref = {};
-  size_t size_bytes() const { return ref.on_disk() ? ref.length : chunk.size_bytes(); }
+  std::unique_ptr<XorChunk> mem;  // Null when on disk.
+  size_t size_bytes() const { return ref.on_disk() ? ref.length : mem->size_bytes(); }
 };
 
 class MemSeries {

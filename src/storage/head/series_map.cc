@@ -6,33 +6,50 @@
 
 namespace strata::storage::head {
 
+namespace {
+
+// Atomic access to a plain pointer (aligned, as every pointer object is).
+template <typename T>
+T* Load(T*& p) {
+  return std::atomic_ref<T*>(p).load(std::memory_order_acquire);
+}
+template <typename T>
+void Store(T*& p, T* v) {
+  std::atomic_ref<T*>(p).store(v, std::memory_order_release);
+}
+
+}  // namespace
+
 SeriesMap::SeriesMap(int stripes)
     : stripe_mask_(static_cast<uint64_t>(stripes) - 1),
       stripes_(new Stripe[static_cast<size_t>(stripes)]),
-      blocks_(new std::atomic<Block*>[kBlocks]) {
+      blocks_(static_cast<MemSeries***>(std::calloc(kBlocks, sizeof(MemSeries**)))) {
   STRATA_CHECK(stripes > 0 && (stripes & (stripes - 1)) == 0);
-  for (uint32_t i = 0; i < kBlocks; ++i) blocks_[i].store(nullptr, std::memory_order_relaxed);
+  STRATA_CHECK(blocks_ != nullptr) << "out of memory";
 }
 
 SeriesMap::~SeriesMap() {
-  for (uint32_t i = 0; i < kBlocks; ++i) delete[] blocks_[i].load(std::memory_order_relaxed);
+  for (uint32_t i = 0; i < kBlocks; ++i) std::free(blocks_[i]);
+}
+
+MemSeries** SeriesMap::NewBlock() {
+  auto* block = static_cast<MemSeries**>(std::calloc(kBlockSize, sizeof(MemSeries*)));
+  STRATA_CHECK(block != nullptr) << "out of memory";
+  return block;
 }
 
 void SeriesMap::SetById(uint32_t id, MemSeries* s) {
-  uint32_t b = id >> kBlockBits;
-  Block* block = blocks_[b].load(std::memory_order_acquire);
+  const uint32_t b = id >> kBlockBits;
+  MemSeries** block = Load(blocks_[b]);
   if (block == nullptr) {
     MutexLock lock(&block_alloc_mu_);
-    block = blocks_[b].load(std::memory_order_acquire);
+    block = Load(blocks_[b]);
     if (block == nullptr) {
-      block = reinterpret_cast<Block*>(new std::atomic<MemSeries*>[kBlockSize]);
-      for (uint32_t i = 0; i < kBlockSize; ++i) {
-        (*block)[i].store(nullptr, std::memory_order_relaxed);
-      }
-      blocks_[b].store(block, std::memory_order_release);
+      block = NewBlock();
+      Store(blocks_[b], block);
     }
   }
-  (*block)[id & (kBlockSize - 1)].store(s, std::memory_order_release);
+  Store(block[id & (kBlockSize - 1)], s);
   // Raise the id limit so iteration covers `id` (a CAS maximum).
   uint32_t limit = next_id_.load(std::memory_order_acquire);
   while (limit <= id && !next_id_.compare_exchange_weak(limit, id + 1, std::memory_order_acq_rel)) {
@@ -40,9 +57,9 @@ void SeriesMap::SetById(uint32_t id, MemSeries* s) {
 }
 
 MemSeries* SeriesMap::ById(uint32_t id) const {
-  Block* block = blocks_[id >> kBlockBits].load(std::memory_order_acquire);
+  MemSeries** block = Load(blocks_[id >> kBlockBits]);
   if (block == nullptr) return nullptr;
-  return (*block)[id & (kBlockSize - 1)].load(std::memory_order_acquire);
+  return Load(block[id & (kBlockSize - 1)]);
 }
 
 void SeriesMap::Alias(uint32_t id, MemSeries* series) {
