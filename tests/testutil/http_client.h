@@ -1,16 +1,27 @@
-// Test-only blocking HTTP/1.1 client over Beast, plus a raw-bytes exchange for malformed input.
-// Every call has a deadline so a hung server fails the test instead of hanging it.
+// Test-only blocking HTTP/1.1 client over Beast (http_client.cc, compiled once into
+// strata_testutil), plus a raw-bytes exchange for malformed input. Every call has a deadline so
+// a hung server fails the test instead of hanging it.
 #pragma once
 
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include <cctype>
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace strata::testutil {
+
+inline bool EqualsIgnoreCase(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
 
 struct HttpResult {
   int status = 0;  // 0 when the exchange failed; see error.
@@ -21,56 +32,17 @@ struct HttpResult {
 
   std::string Header(const std::string& name) const {
     for (const auto& [k, v] : headers) {
-      if (boost::beast::iequals(k, name)) return v;
+      if (EqualsIgnoreCase(k, name)) return v;
     }
     return "";
   }
 };
 
-inline HttpResult HttpDo(uint16_t port, const std::string& method, const std::string& target,
-                         const std::string& body = "",
-                         const std::vector<std::pair<std::string, std::string>>& headers = {},
-                         std::chrono::seconds timeout = std::chrono::seconds(30)) {
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  namespace asio = boost::asio;
-  HttpResult out;
-  asio::io_context ioc;
-  beast::tcp_stream stream(ioc);
-  beast::error_code ec;
-  stream.expires_after(timeout);
-  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
-  if (ec) {
-    out.error = "connect: " + ec.message();
-    return out;
-  }
-  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
-  req.set(http::field::host, "127.0.0.1");
-  for (const auto& [k, v] : headers) req.set(k, v);
-  req.body() = body;
-  req.prepare_payload();
-  http::write(stream, req, ec);
-  if (ec) {
-    out.error = "write: " + ec.message();
-    return out;
-  }
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(1ull << 30);
-  http::read(stream, buffer, parser, ec);
-  if (ec) {
-    out.error = "read: " + ec.message();
-    return out;
-  }
-  auto& res = parser.get();
-  out.status = static_cast<int>(res.result_int());
-  out.body = res.body();
-  out.content_type = std::string(res[http::field::content_type]);
-  for (const auto& f : res)
-    out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  return out;
-}
+// One request over a fresh connection; `timeout` bounds the whole exchange.
+HttpResult HttpDo(uint16_t port, const std::string& method, const std::string& target,
+                  const std::string& body = "",
+                  const std::vector<std::pair<std::string, std::string>>& headers = {},
+                  std::chrono::seconds timeout = std::chrono::seconds(30));
 
 inline HttpResult HttpGet(uint16_t port, const std::string& target) {
   return HttpDo(port, "GET", target);
@@ -78,25 +50,7 @@ inline HttpResult HttpGet(uint16_t port, const std::string& target) {
 
 // Sends `raw` bytes as-is and returns everything the server sends back until it closes the
 // connection or the timeout passes.
-inline std::string RawExchange(uint16_t port, const std::string& raw,
-                               std::chrono::seconds timeout = std::chrono::seconds(10)) {
-  namespace beast = boost::beast;
-  namespace asio = boost::asio;
-  asio::io_context ioc;
-  beast::tcp_stream stream(ioc);
-  beast::error_code ec;
-  stream.expires_after(timeout);
-  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
-  if (ec) return "connect: " + ec.message();
-  asio::write(stream.socket(), asio::buffer(raw), ec);
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    size_t n = stream.read_some(asio::buffer(buf), ec);
-    out.append(buf, n);
-    if (ec) break;
-  }
-  return out;
-}
+std::string RawExchange(uint16_t port, const std::string& raw,
+                        std::chrono::seconds timeout = std::chrono::seconds(10));
 
 }  // namespace strata::testutil
