@@ -3,7 +3,8 @@
 // a hung server fails the test instead of hanging it.
 #pragma once
 
-#include <cctype>
+#include <strings.h>
+
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -11,17 +12,6 @@
 #include <vector>
 
 namespace strata::testutil {
-
-inline bool EqualsIgnoreCase(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 struct HttpResult {
   int status = 0;  // 0 when the exchange failed; see error.
@@ -32,7 +22,7 @@ struct HttpResult {
 
   std::string Header(const std::string& name) const {
     for (const auto& [k, v] : headers) {
-      if (EqualsIgnoreCase(k, name)) return v;
+      if (strcasecmp(k.c_str(), name.c_str()) == 0) return v;
     }
     return "";
   }
