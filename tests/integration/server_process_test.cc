@@ -1,6 +1,10 @@
 // Starts the real `strata` binary on 127.0.0.1 with an ephemeral port and talks HTTP to it.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <string>
+#include <vector>
+
 #include "testutil/http_client.h"
 #include "testutil/process.h"
 
@@ -94,6 +98,61 @@ TEST(ServerProcessTest, CliVersionHelpAndBadFlags) {
   EXPECT_NE(run({"serve", "--http.read-timeout", "abc"}, &out), 0);
   EXPECT_NE(out.find("not a valid duration"), std::string::npos) << out;
   EXPECT_NE(run({"serve", "--no-such-flag"}, &out), 0);
+}
+
+// The process environment a running server started with, from /proc/<pid>/environ.
+std::vector<std::string> InitialEnvironment(pid_t pid) {
+  std::string raw = testutil::ReadFile("/proc/" + std::to_string(pid) + "/environ");
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t nul = raw.find('\0'); nul != std::string::npos; nul = raw.find('\0', start)) {
+    out.push_back(raw.substr(start, nul - start));
+    start = nul + 1;
+  }
+  return out;
+}
+
+// GLIBC_TUNABLES as the server's program image started with it. glibc (2.36) ends each tunable
+// it parsed with a NUL in that memory, so the pieces after the first come as separate entries.
+std::string Tunables(pid_t pid) {
+  std::vector<std::string> env = InitialEnvironment(pid);
+  for (size_t i = 0; i < env.size(); ++i) {
+    if (env[i].rfind("GLIBC_TUNABLES=", 0) != 0) continue;
+    std::string value = env[i].substr(15);
+    while (i + 1 < env.size() && env[i + 1].rfind("glibc.", 0) == 0) value += ":" + env[++i];
+    return value;
+  }
+  return "<unset>";
+}
+
+// strata re-executes itself once with glibc's per-thread malloc caches off (see main.cc). The
+// environment in /proc/<pid>/environ is the one the current program image started with, so it
+// shows that the re-exec happened, in the same process the test started; a tcache setting of the
+// user's own is kept, and other tunables of the user's stay in front.
+TEST(ServerProcessTest, RunsWithMallocThreadCachesOffUnlessTheUserSetsThem) {
+  const char* inherited = std::getenv("GLIBC_TUNABLES");  // NOLINT(concurrency-mt-unsafe)
+  const std::string base = inherited != nullptr ? inherited : "";
+  struct Case {
+    std::string user;  // GLIBC_TUNABLES given to the server; "" = inherited from the test.
+    std::string want;
+  };
+  const std::string with_off =
+      base.find("glibc.malloc.tcache_count") != std::string::npos
+          ? base
+          : base + (base.empty() ? "" : ":") + "glibc.malloc.tcache_count=0";
+  for (const Case& c :
+       {Case{"", with_off},
+        Case{"glibc.malloc.mxfast=64", "glibc.malloc.mxfast=64:glibc.malloc.tcache_count=0"},
+        Case{"glibc.malloc.tcache_count=2", "glibc.malloc.tcache_count=2"}}) {
+    SCOPED_TRACE(c.user);
+    testutil::TempDir tmp;
+    testutil::StrataServer server;
+    if (!c.user.empty()) server.SetEnv({{"GLIBC_TUNABLES", c.user}});
+    ASSERT_TRUE(server.Start(tmp.path() + "/data")) << server.Log();
+    EXPECT_EQ(HttpGet(server.port(), "/-/ready").status, 200);
+    EXPECT_EQ(Tunables(server.process().pid()), c.want);
+    EXPECT_EQ(server.process().Stop(SIGTERM), 0) << server.Log();
+  }
 }
 
 }  // namespace
