@@ -253,6 +253,11 @@ Result<std::unique_ptr<storage::SeriesSet>> Evaluator::Select(const VectorSelect
   hints.step_ms = steps_ > 1 ? interval_ : 0;
   hints.range_ms = range_ms;
   hints.func = std::string(func);
+  // The selector is read at RefTime(StepTime(i)) for every step i, by EvalVectorSelector and
+  // the range functions alike: at the step times shifted by the offset, or all at the @ time.
+  hints.first_ref_ms = RefTime(start_, vs.at, vs.offset_ms);
+  hints.ref_step_ms = steps_ > 1 && vs.at.kind == AtKind::kNone ? interval_ : 0;
+  hints.ref_count = static_cast<int64_t>(steps_);
   // A bare range selector (`x[1h]` as a whole instant query) exports raw samples.
   hints.max_resolution_ms = range_ms > 0 && func.empty() ? 0 : max_resolution_ms_;
   std::vector<storage::ResolutionUse> used;

@@ -67,9 +67,16 @@ constexpr uint64_t kPrefetchBytes = 8 << 20;
 
 class ColdSeriesSet final : public SeriesSet {
  public:
+  // `thin`: the view may be thinned for the reads of `grid` (ThinView).
   ColdSeriesSet(std::vector<std::shared_ptr<BlockReader>> pin, std::vector<ColdSeries> series,
-                int64_t start, int64_t end, AggrView view)
-      : pin_(std::move(pin)), series_(std::move(series)), start_(start), end_(end), view_(view) {}
+                int64_t start, int64_t end, AggrView view, bool thin, ReadGrid grid)
+      : pin_(std::move(pin)),
+        series_(std::move(series)),
+        start_(start),
+        end_(end),
+        view_(view),
+        thin_(thin),
+        grid_(grid) {}
 
   const std::vector<uint32_t>& counts() const override { return counts_; }
 
@@ -153,6 +160,7 @@ class ColdSeriesSet final : public SeriesSet {
     int64_t from = start_;
     if (!windows.empty()) from = std::min(from, windows.front().first_t);
     AppendView(windows, view_, from, end_, out, &counts_);
+    if (thin_) ThinView(view_, grid_, out, &counts_);
     return Status::Ok();
   }
 
@@ -195,6 +203,8 @@ class ColdSeriesSet final : public SeriesSet {
   int64_t start_;
   int64_t end_;
   AggrView view_;
+  bool thin_;
+  ReadGrid grid_;
   std::vector<uint32_t> counts_;
   // Scratch of ReadView, kept between series to save allocations.
   std::vector<AggrWindow> windows_;
@@ -583,9 +593,11 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
       merged.push_back(std::move(s));
     }
   }
+  const ReadGrid grid{hints.first_ref_ms, hints.ref_step_ms, hints.ref_count, hints.range_ms};
+  const bool thin = hints.ref_count > 0 && CanThinView(hints.func, hints.range_ms);
   return std::unique_ptr<SeriesSet>(
       std::make_unique<ColdSeriesSet>(std::move(blocks), std::move(merged), hints.start_ms,
-                                      hints.end_ms, ViewForFunction(hints.func)));
+                                      hints.end_ms, ViewForFunction(hints.func), thin, grid));
 }
 
 Result<std::vector<model::Labels>> ColdStore::Series(const model::Matchers& matchers, int64_t mint,

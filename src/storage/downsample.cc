@@ -156,6 +156,148 @@ void AppendView(std::span<const AggrWindow> windows, AggrView view, int64_t star
   }
 }
 
+bool CanThinView(std::string_view func, int64_t range_ms) {
+  if (range_ms == 0) return func.empty() || func == "timestamp";
+  return func == "rate" || func == "increase" || func == "min_over_time" ||
+         func == "max_over_time" || func == "sum_over_time" || func == "count_over_time" ||
+         func == "avg_over_time";
+}
+
+namespace {
+
+// a / b (truncating) for b > 0, in 64 bits when a fits (no call into the 128-bit routine).
+__int128 DivBy(__int128 a, int64_t b) {
+  if (a >= INT64_MIN && a <= INT64_MAX) return static_cast<int64_t>(a) / b;
+  return a / b;
+}
+
+// The boundaries of a read grid: b_j = ref_j and, for range reads, a_j = ref_j - range.
+class GridCuts {
+ public:
+  explicit GridCuts(const ReadGrid& g)
+      : first_(g.first_ref_ms),
+        step_(g.ref_step_ms),
+        count_(g.ref_step_ms == 0 ? std::min<int64_t>(g.ref_count, 1) : g.ref_count),
+        range_(g.range_ms) {}
+
+  // The first time after t that starts a new segment: t + 1 when t is a boundary (a segment
+  // of its own), else the next boundary; INT64_MAX (as __int128) when none follows.
+  __int128 NextCut(int64_t t) const {
+    if (IsBoundary(t, 0) || (range_ > 0 && IsBoundary(t, range_))) return __int128{t} + 1;
+    __int128 next = Next(t, 0);
+    if (range_ > 0) next = std::min(next, Next(t, range_));
+    return next;
+  }
+
+ private:
+  // The boundary family ref_j - shift.
+  bool IsBoundary(int64_t t, int64_t shift) const {
+    if (count_ <= 0) return false;
+    const __int128 d = __int128{t} + shift - first_;
+    if (step_ == 0) return d == 0;
+    if (d < 0) return false;
+    const __int128 q = DivBy(d, step_);
+    return q * step_ == d && q < count_;
+  }
+  // The smallest ref_j - shift > t, or INT64_MAX.
+  __int128 Next(int64_t t, int64_t shift) const {
+    constexpr __int128 kNone = INT64_MAX;
+    if (count_ <= 0) return kNone;
+    const __int128 d = __int128{t} + shift - first_;  // ref_j - shift > t  <=>  j * step > d.
+    __int128 j = 0;
+    if (step_ == 0) {
+      if (d >= 0) return kNone;
+    } else if (d >= 0) {
+      j = DivBy(d, step_) + 1;
+    }
+    if (j >= count_) return kNone;
+    return __int128{first_} + j * step_ - shift;
+  }
+
+  int64_t first_;
+  int64_t step_;
+  int64_t count_;
+  int64_t range_;
+};
+
+}  // namespace
+
+void ThinView(AggrView view, const ReadGrid& grid, std::vector<model::Sample>* samples,
+              std::vector<uint32_t>* counts) {
+  // A grid that says nothing (or nothing sane) about the reads: every point stays.
+  if (grid.ref_count <= 0 || grid.ref_step_ms < 0 || grid.range_ms < 0) return;
+  std::vector<model::Sample>& s = *samples;
+  const bool weighted = counts != nullptr && counts->size() == s.size() && !s.empty();
+  auto count = [&](size_t i) -> uint64_t { return weighted ? (*counts)[i] : 1; };
+  const GridCuts cuts(grid);
+  size_t out = 0;
+  uint64_t pending = 0;  // Counts of dropped points, for the next kept one (kCounter).
+  auto keep = [&](int64_t t, double v, uint64_t n) {
+    s[out] = {t, v};
+    if (weighted) (*counts)[out] = static_cast<uint32_t>(std::min<uint64_t>(n, UINT32_MAX));
+    ++out;
+  };
+  size_t i = 0;
+  while (i < s.size()) {
+    const __int128 cut = cuts.NextCut(s[i].timestamp_ms);
+    size_t j = i + 1;
+    while (j < s.size() && s[j].timestamp_ms < cut) ++j;
+    // Segment [i, j).
+    if (view == AggrView::kLast) {
+      keep(s[j - 1].timestamp_ms, s[j - 1].value, count(j - 1));
+      i = j;
+      continue;
+    }
+    size_t first = j, last = j;  // Non-stale points.
+    for (size_t k = i; k < j; ++k) {
+      if (model::IsStaleNaN(s[k].value)) continue;
+      if (first == j) first = k;
+      last = k;
+    }
+    if (first == j) {  // Only stale points: dropped.
+      i = j;
+      continue;
+    }
+    if (view == AggrView::kCounter) {
+      for (size_t k = i; k < j; ++k) {
+        if (model::IsStaleNaN(s[k].value)) continue;  // Counts 0.
+        if (k == first || k == last) {
+          const model::Sample x = s[k];
+          keep(x.timestamp_ms, x.value, count(k) + pending);
+          pending = 0;
+        } else {
+          pending += count(k);
+        }
+      }
+      i = j;
+      continue;
+    }
+    double v = s[first].value;
+    uint64_t n = 0;
+    for (size_t k = first; k <= last; ++k) {
+      const double x = s[k].value;
+      if (model::IsStaleNaN(x)) continue;
+      n += count(k);
+      if (k == first) continue;
+      switch (view) {
+        case AggrView::kMin:
+          if (v > x || std::isnan(v)) v = x;
+          break;
+        case AggrView::kMax:
+          if (v < x || std::isnan(v)) v = x;
+          break;
+        default:  // kSum.
+          v += x;
+          break;
+      }
+    }
+    keep(s[last].timestamp_ms, v, n);
+    i = j;
+  }
+  s.resize(out);
+  if (weighted) counts->resize(out);
+}
+
 int64_t AllowedResolution(int64_t range_ms, int64_t step_ms, int64_t max_resolution_ms) {
   int64_t r = 0;
   for (int64_t res : {kResolution1h, kResolution5m}) {

@@ -81,6 +81,37 @@ AggrView ViewForFunction(std::string_view func);
 void AppendView(std::span<const AggrWindow> windows, AggrView view, int64_t start, int64_t end,
                 std::vector<model::Sample>* out, std::vector<uint32_t>* counts);
 
+// The times the evaluator reads a selector at (SelectHints): ref_i = first_ref_ms + i *
+// ref_step_ms for i in [0, ref_count), each read taking the samples in [ref_i - range_ms,
+// ref_i] (a range-vector selector, range_ms > 0) or the latest sample at or before ref_i (an
+// instant selector, range_ms 0).
+struct ReadGrid {
+  int64_t first_ref_ms = 0;
+  int64_t ref_step_ms = 0;  // 0: every read at first_ref_ms.
+  int64_t ref_count = 0;
+  int64_t range_ms = 0;
+};
+
+// Whether ThinView keeps every answer of `func` (the view ViewForFunction gives it) over a
+// selector with this range: rate and increase, min/max/sum/count/avg_over_time, and instant
+// selectors (range 0, no function or timestamp()).
+bool CanThinView(std::string_view func, int64_t range_ms);
+
+// Drops the points of a view (AppendView's samples, with its counts for kSum and kCounter;
+// `counts` empty otherwise) that no read of `grid` tells apart. Read boundaries (ref_i and
+// ref_i - range_ms) cut the time line into segments whose points every read takes all or none
+// of; a point exactly at a boundary is a segment of its own, so the result holds whether a
+// read's ends are open or closed. Per segment: kCounter keeps its first and last non-stale
+// points (the counts of dropped points go to the next kept point, so the raw samples between
+// any two kept points stay what they were); kMin, kMax and kSum keep one point at the last
+// non-stale point's time with the segment's min, max (NaN as min/max_over_time treat it) or
+// sum and count; kLast (instant selectors) keeps the last point, stale or not. Stale points
+// are dropped from the other views, as range functions skip them. REQUIRES: CanThinView for
+// the view's function; samples sorted by time, counts in step with them or empty. A grid
+// with no reads, a negative step or a negative range leaves the view as it is.
+void ThinView(AggrView view, const ReadGrid& grid, std::vector<model::Sample>* samples,
+              std::vector<uint32_t>* counts);
+
 // The adaptive rule: the coarsest resolution (0, 5m or 1h) that may serve a selector with this
 // range (range-vector selector: range >= 5 x R) or step (instant selector of a range query:
 // step >= R; instant queries have step 0, so raw), capped by `max_resolution_ms`.

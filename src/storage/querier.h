@@ -42,6 +42,14 @@ struct SelectHints {
   // The coarsest resolution the query allows (max_source_resolution): 0 raw only, 300000,
   // 3600000, or INT64_MAX for "auto" (the adaptive rule alone decides).
   int64_t max_resolution_ms = INT64_MAX;
+  // The times the evaluator reads this selector at, when it says so (ref_count > 0): ref_i =
+  // first_ref_ms + i * ref_step_ms for i in [0, ref_count), each read taking [ref_i -
+  // range_ms, ref_i] or, for an instant selector, the latest sample at or before ref_i. A tier
+  // answering from downsampled data may then drop the points no read tells apart
+  // (storage/downsample.h, ThinView). 0: unknown, nothing is dropped.
+  int64_t first_ref_ms = 0;
+  int64_t ref_step_ms = 0;
+  int64_t ref_count = 0;
   // When set, tiers append the spans they answered from downsampled data. Borrowed; confined
   // to the thread that calls Select.
   std::vector<ResolutionUse>* resolutions = nullptr;

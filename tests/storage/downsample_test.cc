@@ -357,6 +357,119 @@ TEST(AggregateGroupTest, TimesThatOverflowAreCorruption) {
   EXPECT_EQ(back[0].first_t, 1000 * k5m);
 }
 
+// XOR columns are read 8 bytes at a time where 8 remain: every value of every varint length
+// round-trips, at every distance from the column's end, and a varint that is truncated, over
+// 64 bits or eleven bytes long is Corruption, wherever it sits.
+TEST(AggregateGroupTest, XorColumnVarintsOfEveryLengthAndMalformedOnes) {
+  // One window per value; the sum column holds the given varints as written.
+  auto group = [](const std::vector<std::string>& sum_varints) {
+    const size_t n = sum_varints.size();
+    std::string raw;
+    raw.push_back(static_cast<char>(block::kEncodingAggregate));
+    PutVarint64(&raw, n);
+    std::string times;
+    for (size_t i = 0; i < n; ++i) PutVarsint64(&times, i == 0 ? 1000 * k5m : (i == 1 ? k5m : 0));
+    for (size_t i = 0; i < n; ++i) PutVarint64(&times, 0);  // span
+    for (size_t i = 0; i < n; ++i) PutVarint64(&times, 0);  // stale
+    for (size_t i = 0; i < n; ++i) PutVarint64(&times, 1);  // count
+    PutLengthPrefixed(&raw, times);
+    for (int c = 0; c < 6; ++c) {
+      std::string col;
+      col.push_back(0);
+      for (size_t i = 0; i < n; ++i) {
+        if (c == 0) {
+          col += sum_varints[i];
+        } else {
+          PutVarint64(&col, 0);
+        }
+      }
+      PutLengthPrefixed(&raw, col);
+    }
+    return raw;
+  };
+  auto ref_for = [](size_t n) {
+    block::GroupRef ref;
+    ref.min_time = 1000 * k5m;
+    ref.max_time = (1000 + static_cast<int64_t>(n)) * k5m;
+    ref.samples = n;
+    ref.chunks = 1;
+    return ref;
+  };
+  std::mt19937_64 rng(3);
+  for (int bits = 0; bits <= 64; ++bits) {
+    for (size_t n = 1; n <= 12; ++n) {  // The varint of interest last: 0..11 bytes after it.
+      std::vector<uint64_t> want(n);
+      std::vector<std::string> enc(n);
+      for (size_t i = 0; i < n; ++i) {
+        const int b = i + 1 == n ? bits : static_cast<int>(rng() % 65);
+        want[i] = b == 0 ? 0 : (rng() >> (64 - b)) | (uint64_t{1} << (b - 1));
+        PutVarint64(&enc[i], want[i]);
+      }
+      std::vector<AggrWindow> back;
+      Status st = block::DecodeUnsealedWindows(group(enc), ref_for(n), k5m, INT64_MIN, INT64_MAX,
+                                               &back, block::kColSum);
+      ASSERT_TRUE(st.ok()) << st.ToString();
+      ASSERT_EQ(back.size(), n);
+      uint64_t prev = 0;
+      for (size_t i = 0; i < n; ++i) {
+        prev ^= want[i];
+        EXPECT_EQ(std::bit_cast<uint64_t>(back[i].sum), prev) << "bits " << bits << " n " << n;
+      }
+      // The same varint cut short, made too long, or past 64 bits: Corruption.
+      std::vector<std::string> bad = enc;
+      if (bad.back().size() > 1) {
+        bad.back().pop_back();
+        back.clear();
+        EXPECT_TRUE(block::DecodeUnsealedWindows(group(bad), ref_for(n), k5m, INT64_MIN, INT64_MAX,
+                                                 &back, block::kColSum)
+                        .IsCorruption())
+            << "truncated, bits " << bits;
+      }
+      for (const std::string& v :
+           {std::string(9, '\xff') + '\x02', std::string(10, '\x80') + '\x00'}) {
+        bad = enc;
+        bad.back() = v;
+        back.clear();
+        EXPECT_TRUE(block::DecodeUnsealedWindows(group(bad), ref_for(n), k5m, INT64_MIN, INT64_MAX,
+                                                 &back, block::kColSum)
+                        .IsCorruption())
+            << "overlong, n " << n;
+      }
+    }
+  }
+}
+
+// Thinning a view for reads at extreme times (a grid reaching past the ends of int64, @ at
+// one time, a single read) keeps time order and never computes out of range (UBSan).
+TEST(DownsampleTest, ThinViewAtExtremeTimesKeepsOrder) {
+  std::vector<model::Sample> base;
+  for (int64_t t : {INT64_MIN + 1, INT64_MIN + 2, int64_t{-5}, int64_t{0}, int64_t{7},
+                    INT64_MAX - 2, INT64_MAX - 1, INT64_MAX}) {
+    base.push_back({t, static_cast<double>(base.size())});
+  }
+  for (AggrView view : {AggrView::kLast, AggrView::kCounter, AggrView::kMin, AggrView::kSum}) {
+    for (const ReadGrid& g :
+         {ReadGrid{INT64_MIN, INT64_MAX, 3, INT64_MAX}, ReadGrid{INT64_MAX, 0, 5, 1},
+          ReadGrid{0, 1, 1, 0}, ReadGrid{-7, INT64_MAX / 2, 4, 0}}) {
+      auto s = base;
+      std::vector<uint32_t> counts(s.size(), 1);
+      ThinView(view, g, &s, &counts);
+      ASSERT_FALSE(s.empty());
+      EXPECT_EQ(counts.size(), s.size());
+      for (size_t i = 1; i < s.size(); ++i) EXPECT_LT(s[i - 1].timestamp_ms, s[i].timestamp_ms);
+      // The last point always stays (it ends the last segment).
+      EXPECT_EQ(s.back().timestamp_ms, INT64_MAX);
+    }
+    // No reads, a negative step or range: nothing is dropped.
+    for (const ReadGrid& g : {ReadGrid{0, 1, 0, 0}, ReadGrid{0, -1, 5, 0}, ReadGrid{0, 1, 5, -3}}) {
+      auto s = base;
+      std::vector<uint32_t> counts(s.size(), 1);
+      ThinView(view, g, &s, &counts);
+      EXPECT_EQ(s.size(), base.size());
+    }
+  }
+}
+
 // Each window must lie in one bucket of the resolution. The reader carries the bucket from
 // window to window; check it against windows next to each other, one bucket apart, far apart,
 // before 1970 and near the ends of int64, at both resolutions.
