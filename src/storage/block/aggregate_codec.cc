@@ -4,6 +4,7 @@
 #include <span>
 
 #include "base/coding.h"
+#include "storage/block/fast_varint.h"
 #include "storage/block/format.h"
 
 namespace strata::storage::block {
@@ -42,57 +43,6 @@ bool EachInOneBucket(std::span<const AggrWindow> w, int64_t r) {
     if (x.first_t < start) return false;
   }
   return true;
-}
-
-// The 7-bit payloads of the eight varint bytes in `x` (continuation bits ignored) packed into
-// one number, byte i's at bit 7i: three branch-free steps, each halving the lanes.
-uint64_t PackVarintPayloads(uint64_t x) {
-  x &= 0x7f7f7f7f7f7f7f7full;
-  x = ((x & 0x7f007f007f007f00ull) >> 1) | (x & 0x007f007f007f007full);
-  x = ((x & 0x3fff00003fff0000ull) >> 2) | (x & 0x00003fff00003fffull);
-  return ((x & 0x0fffffff00000000ull) >> 4) | (x & 0x000000000fffffffull);
-}
-
-// A varint of an XOR column: usually 6 to 10 bytes (the changed bits of a double), whose
-// varying length makes a byte loop mispredict its exit. With 8 bytes left it takes the length
-// from one 8-byte load instead. False when truncated or longer than 64 bits.
-bool ReadLongVarint(const uint8_t** p, const uint8_t* end, uint64_t* v) {
-  const uint8_t* q = *p;
-  if (end - q >= 8) {
-    const uint64_t w = DecodeFixed64(q);
-    const uint64_t stops = ~w & 0x8080808080808080ull;
-    if (stops != 0) {
-      const int bits = __builtin_ctzll(stops) + 1;  // Through the first byte < 0x80.
-      *v = PackVarintPayloads(bits == 64 ? w : w & ((uint64_t{1} << bits) - 1));
-      *p = q + bits / 8;
-      return true;
-    }
-    uint64_t r = PackVarintPayloads(w);  // Nine or ten bytes.
-    if (end - q < 9) return false;
-    uint64_t b = q[8];
-    r |= (b & 0x7f) << 56;
-    if (b < 0x80) {
-      *v = r;
-      *p = q + 9;
-      return true;
-    }
-    if (end - q < 10 || q[9] > 1) return false;  // Truncated, or over 64 bits.
-    *v = r | (uint64_t{q[9]} << 63);
-    *p = q + 10;
-    return true;
-  }
-  uint64_t result = 0;
-  for (int shift = 0; shift <= 63 && q < end; shift += 7) {
-    const uint64_t byte = *q++;
-    if (shift == 63 && byte > 1) return false;
-    result |= (byte & 0x7f) << shift;
-    if (byte < 0x80) {
-      *v = result;
-      *p = q;
-      return true;
-    }
-  }
-  return false;
 }
 
 constexpr uint8_t kColumnXor = 0;

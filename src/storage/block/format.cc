@@ -780,33 +780,37 @@ inline bool ReadZigzag(const uint8_t** p, const uint8_t* end, int64_t* v) {
 }
 
 // Decodes a decimal group's body (after encoding and count) onto *out.
-Status DecodeDecimal(const uint8_t* p, const uint8_t* endp, uint64_t count, const GroupRef& ref,
-                     int64_t start, int64_t end, std::vector<model::Sample>* out) {
+Status DecodeDecimalInto(const uint8_t* p, const uint8_t* endp, uint64_t count, const GroupRef& ref,
+                         int64_t start, int64_t end, std::vector<model::Sample>* out, size_t base) {
   if (endp - p < 2) return Bad("group: bad decimal scale");
   const uint8_t mode = p[0], k = p[1];
   p += 2;
   if (mode > 1 || k > kMaxDecimalDigits) return Bad("group: bad decimal scale");
   if (ref.chunks != 1) return Bad("group: chunk count differs from the index");
   if (count != ref.samples) return Bad("group: sample count differs from the index");
-  // Timestamps first: checked for order and bounds once, here.
-  std::vector<int64_t> ts(static_cast<size_t>(count));
+  // The samples are decoded in place at the end of *out (count <= the group's bytes, checked
+  // by the caller): timestamps first, checked for order and bounds once, then the values.
+  out->resize(base + static_cast<size_t>(count));
+  model::Sample* o = out->data() + base;
   uint64_t delta = 0;
+  int64_t t = 0;
   for (uint64_t i = 0; i < count; ++i) {
     int64_t x;
     if (!ReadZigzag(&p, endp, &x)) return Bad("group: truncated timestamps");
     if (i == 0) {
-      ts[0] = x;
+      t = x;
     } else {
       delta = i == 1 ? static_cast<uint64_t>(x) : delta + static_cast<uint64_t>(x);
-      ts[i] = static_cast<int64_t>(static_cast<uint64_t>(ts[i - 1]) + delta);
-      if (ts[i] <= ts[i - 1]) return Bad("group: samples out of order");
+      const int64_t next = static_cast<int64_t>(static_cast<uint64_t>(t) + delta);
+      if (next <= t) return Bad("group: samples out of order");
+      t = next;
     }
+    o[i].timestamp_ms = t;
   }
-  if (ts.front() < ref.min_time || ts.back() > ref.max_time) {
+  const int64_t first = o[0].timestamp_ms, last = o[count - 1].timestamp_ms;
+  if (first < ref.min_time || last > ref.max_time) {
     return Bad("group: sample outside its time range");
   }
-  const bool all_in = ts.front() >= start && ts.back() <= end;
-  if (all_in) out->reserve(out->size() + count);
   const DecimalScale scale(mode, k);
   int64_t m = 0;
   for (uint64_t i = 0; i < count; ++i) {
@@ -815,11 +819,28 @@ Status DecodeDecimal(const uint8_t* p, const uint8_t* endp, uint64_t count, cons
     if (__builtin_add_overflow(m, x, &m) || m >= kMaxMantissa || m <= -kMaxMantissa) {
       return Bad("group: value out of range");
     }
-    const double v = scale(m);
-    if (all_in || (ts[i] >= start && ts[i] <= end)) out->push_back({ts[i], v});
+    o[i].value = scale(m);
   }
   if (p != endp) return Bad("group: trailing bytes");
+  if (first < start || last > end) {  // Keep only [start, end].
+    size_t kept = base;
+    for (size_t i = base; i < out->size(); ++i) {
+      const int64_t ti = (*out)[i].timestamp_ms;
+      if (ti >= start && ti <= end) (*out)[kept++] = (*out)[i];
+    }
+    out->resize(kept);
+  }
   return Status::Ok();
+}
+
+// Decodes a decimal group's body (after encoding and count) onto *out; on an error *out is
+// put back as it was.
+Status DecodeDecimal(const uint8_t* p, const uint8_t* endp, uint64_t count, const GroupRef& ref,
+                     int64_t start, int64_t end, std::vector<model::Sample>* out) {
+  const size_t base = out->size();
+  Status s = DecodeDecimalInto(p, endp, count, ref, start, end, out, base);
+  if (!s.ok()) out->resize(base);
+  return s;
 }
 
 }  // namespace
