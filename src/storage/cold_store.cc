@@ -89,6 +89,10 @@ class ColdSeriesSet final : public SeriesSet {
   Status status() const override { return Status::Ok(); }
 
   Status ReadSamples(std::vector<model::Sample>* out) override {
+    return ReadSamplesBefore(INT64_MAX, out);
+  }
+
+  Status ReadSamplesBefore(int64_t limit, std::vector<model::Sample>* out) override {
     out->clear();
     counts_.clear();
     if (fetched_.find(cur_) == fetched_.end()) STRATA_RETURN_IF_ERROR(Prefetch(cur_));
@@ -96,7 +100,7 @@ class ColdSeriesSet final : public SeriesSet {
     const ColdSeries& s = series_[cur_];
     auto& groups = node.mapped();
     for (const auto& part : s.parts) {
-      if (part.first->meta().resolution_ms > 0) return ReadView(s, groups, out);
+      if (part.first->meta().resolution_ms > 0) return ReadView(s, groups, limit, out);
     }
     // Groups are each in strictly increasing time; when every group starts after the one
     // before ends (the usual case: blocks do not overlap), the whole is in order already.
@@ -117,9 +121,10 @@ class ColdSeriesSet final : public SeriesSet {
 
  private:
   // A series with downsampled parts: every part as windows (raw samples as one-sample
-  // windows), then the view of them that the selector's function reads.
+  // windows), those that end before `limit`, then the view of them that the selector's
+  // function reads.
   Status ReadView(const ColdSeries& s, std::vector<std::vector<BlockReader::Bytes>>& groups,
-                  std::vector<model::Sample>* out) {
+                  int64_t limit, std::vector<model::Sample>* out) {
     std::vector<AggrWindow>& windows = windows_;
     windows.clear();
     size_t total = 0;
@@ -152,6 +157,7 @@ class ColdSeriesSet final : public SeriesSet {
     }
     size_t kept = 0;
     for (size_t i = 0; i < windows.size(); ++i) {
+      if (windows[i].end_t() >= limit) continue;  // A newer tier holds these samples.
       if (kept > 0 && windows[i].first_t <= windows[kept - 1].end_t()) continue;
       if (kept != i) windows[kept] = windows[i];
       ++kept;

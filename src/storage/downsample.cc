@@ -258,6 +258,27 @@ void ThinView(AggrView view, const ReadGrid& grid, std::vector<model::Sample>* s
       i = j;
       continue;
     }
+    // Segments thinning would change: a counter view that goes down (a "counter" reset to a
+    // negative value: rate() must see each drop), or counts that would not fit the folded
+    // point. Those keep every point.
+    bool keep_all = false;
+    if (view == AggrView::kCounter || view == AggrView::kSum) {
+      uint64_t total = 0;
+      double prev = s[first].value;
+      for (size_t k = first; k <= last && !keep_all; ++k) {
+        total += count(k);
+        if (view == AggrView::kCounter && !model::IsStaleNaN(s[k].value)) {
+          keep_all = s[k].value < prev;
+          prev = s[k].value;
+        }
+      }
+      keep_all = keep_all || total > UINT32_MAX;
+    }
+    if (keep_all) {
+      for (size_t k = i; k < j; ++k) keep(s[k].timestamp_ms, s[k].value, count(k));
+      i = j;
+      continue;
+    }
     if (view == AggrView::kCounter) {
       for (size_t k = i; k < j; ++k) {
         if (model::IsStaleNaN(s[k].value)) continue;  // Counts 0.

@@ -106,7 +106,9 @@ bool CanThinView(std::string_view func, int64_t range_ms);
 // any two kept points stay what they were); kMin, kMax and kSum keep one point at the last
 // non-stale point's time with the segment's min, max (NaN as min/max_over_time treat it) or
 // sum and count; kLast (instant selectors) keeps the last point, stale or not. Stale points
-// are dropped from the other views, as range functions skip them. REQUIRES: CanThinView for
+// are dropped from the other views, as range functions skip them. A kCounter segment whose
+// values go down anywhere (a counter reset to a negative value) and a kCounter or kSum segment
+// whose counts would not fit 32 bits keep every point. REQUIRES: CanThinView for
 // the view's function; samples sorted by time, counts in step with them or empty. A grid
 // with no reads, a negative step or a negative range leaves the view as it is.
 void ThinView(AggrView view, const ReadGrid& grid, std::vector<model::Sample>* samples,

@@ -70,7 +70,15 @@ class MergeSeriesSet final : public SeriesSet {
     if (weighted) counts_ = sets_[group_[0]]->counts();
     for (size_t k = 1; k < group_.size(); ++k) {
       SeriesSet& set = *sets_[group_[k]];
-      STRATA_RETURN_IF_ERROR(set.ReadSamples(&scratch_));
+      // From the newer tiers' first sample on, an older tier's downsampled view gives way to
+      // them (a retried move leaves a partition in both the warm and the cold tier for a
+      // while): a view point stands for a window or a thinned segment, and must not be
+      // replaced by, or interleaved with, raw samples of the same time.
+      if (out->empty()) {
+        STRATA_RETURN_IF_ERROR(set.ReadSamples(&scratch_));
+      } else {
+        STRATA_RETURN_IF_ERROR(set.ReadSamplesBefore(out->front().timestamp_ms, &scratch_));
+      }
       if (!weighted && set.counts().empty()) {
         MergeSamplesNewerWins(out, scratch_);
         continue;

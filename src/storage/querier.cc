@@ -6,6 +6,10 @@
 
 namespace strata::storage {
 
+Status SeriesSet::ReadSamplesBefore(int64_t /*limit*/, std::vector<model::Sample>* out) {
+  return ReadSamples(out);
+}
+
 const std::vector<uint32_t>& SeriesSet::counts() const {
   static const std::vector<uint32_t> kNone;
   return kNone;

@@ -68,6 +68,14 @@ class SeriesSet {
   // time with unique timestamps, stale markers included. May be empty. Corruption or IOError
   // when stored data cannot be read. REQUIRES: the last Next() returned true.
   virtual Status ReadSamples(std::vector<model::Sample>* out) = 0;
+  // As ReadSamples, for a series whose samples from `limit` on a newer tier holds
+  // (MergeQuerier: the newer tier's first sample time). A tier that answers the series from
+  // downsampled data builds its view from the windows that end before `limit` only, so the
+  // view's points (each standing for a window or a thinned segment of them) are never
+  // interleaved with, or replaced by, the newer tier's raw samples; raw samples are returned
+  // whole, as ReadSamples does, and the merge keeps the newer of equal timestamps. The default
+  // is ReadSamples.
+  virtual Status ReadSamplesBefore(int64_t limit, std::vector<model::Sample>* out);
   // OK, or why iteration stopped early.
   virtual Status status() const = 0;
   // After ReadSamples with hints.func sum_over_time, count_over_time, avg_over_time (a

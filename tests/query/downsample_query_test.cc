@@ -13,6 +13,7 @@
 #include "query/engine.h"
 #include "storage/cold_store.h"
 #include "storage/downsample.h"
+#include "storage/merge_querier.h"
 #include "storage/snapshot.h"
 #include "testutil/mem_object_store.h"
 #include "testutil/select_only_querier.h"
@@ -483,6 +484,74 @@ TEST_F(DownsampleQueryTest, ThinnedViewsGiveTheUnthinnedAnswers) {
   std::printf("points read: %lld thinned, %lld not\n", static_cast<long long>(thinned_points),
               static_cast<long long>(all_points));
   EXPECT_LT(thinned_points * 2, all_points);
+}
+
+// A retried move leaves a partition in both a newer tier (raw) and the cold tier (raw, with
+// 5m and 1h blocks) for a while. The newer tier's samples take over from its first sample on:
+// the cold view ends before it, so no view point (a window, or a thinned segment of them) is
+// replaced by a raw sample of the same time. Counts stay exact, sums and increases as the
+// cold tier alone gives them.
+TEST_F(DownsampleQueryTest, ANewerTierHoldingAColdDayTakesOverFromTheView) {
+  auto all = MakeData();
+  std::vector<SeriesData> last_day;
+  for (const auto& d : all) {
+    SeriesData x{d.labels, {}};
+    for (const auto& smp : d.samples) {
+      if (smp.timestamp_ms >= 2 * kDay) x.samples.push_back(smp);
+    }
+    if (!x.samples.empty()) last_day.push_back(std::move(x));
+  }
+  DataQuerier newer(last_day);
+  storage::MergeQuerier merged({&newer, cold_});
+  Engine engine{EngineOptions{}};
+  const int64_t t = kDays * kDay - 1;
+  struct Case {
+    const char* query;
+    double rel_tol;
+  };
+  for (const Case& c :
+       {Case{"count_over_time(requests_total[3d])", 0},
+        Case{"count_over_time(memory_bytes[3d])", 0},
+        Case{"sum_over_time(memory_bytes[3d])", 1e-12},
+        Case{"avg_over_time(memory_bytes[2d])", 1e-12}, Case{"min_over_time(memory_bytes[3d])", 0},
+        Case{"max_over_time(memory_bytes[3d])", 0}, Case{"increase(requests_total[3d])", 1e-9},
+        Case{"increase(requests_total[30h])", 1e-9}}) {
+    std::vector<std::string> infos;
+    QueryOptions opts;
+    opts.infos = &infos;
+    auto a = engine.InstantQuery(merged, c.query, t, opts);
+    ASSERT_TRUE(a.ok()) << c.query << ": " << a.status().ToString();
+    EXPECT_FALSE(infos.empty()) << c.query;  // The view answered days 0 and 1.
+    auto b = engine.InstantQuery(*cold_, c.query, t, QueryOptions{});
+    ASSERT_TRUE(b.ok()) << c.query;
+    const Vector& x = std::get<Vector>(*a);
+    const Vector& y = std::get<Vector>(*b);
+    ASSERT_EQ(x.size(), y.size()) << c.query;
+    ASSERT_FALSE(x.empty()) << c.query;
+    for (size_t i = 0; i < x.size(); ++i) {
+      EXPECT_EQ(x[i].labels, y[i].labels) << c.query;
+      EXPECT_NEAR(x[i].v, y[i].v, c.rel_tol * std::fabs(y[i].v))
+          << c.query << " " << x[i].labels.ToString();
+    }
+  }
+  // A range query across the overlap, against raw.
+  QueryOptions raw;
+  raw.max_resolution_ms = 0;
+  auto a = engine.RangeQuery(merged, "sum by (job) (rate(requests_total[1h]))", kDay, t, kHour,
+                             QueryOptions{});
+  auto b =
+      engine.RangeQuery(*cold_, "sum by (job) (rate(requests_total[1h]))", kDay, t, kHour, raw);
+  ASSERT_TRUE(a.ok() && b.ok());
+  const Matrix& x = std::get<Matrix>(*a);
+  const Matrix& y = std::get<Matrix>(*b);
+  ASSERT_EQ(x.size(), y.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    ASSERT_EQ(x[i].points.size(), y[i].points.size());
+    for (size_t j = 0; j < x[i].points.size(); ++j) {
+      EXPECT_NEAR(x[i].points[j].v, y[i].points[j].v, kRelTol * std::fabs(y[i].points[j].v))
+          << "at " << x[i].points[j].t;
+    }
+  }
 }
 
 // Runs last in this suite (it deletes blocks): gtest runs tests in definition order.

@@ -439,6 +439,38 @@ TEST(AggregateGroupTest, XorColumnVarintsOfEveryLengthAndMalformedOnes) {
   }
 }
 
+// A counter view that goes down (a counter reset to a negative value) keeps every point of
+// the segment, so rate() still sees each drop; one that only goes up keeps its ends.
+TEST(DownsampleTest, ThinViewKeepsACounterViewThatGoesDown) {
+  auto view_of = [](std::vector<double> values) {
+    std::vector<model::Sample> raw;
+    for (size_t i = 0; i < values.size(); ++i) {
+      raw.push_back({static_cast<int64_t>(i) * k5m + 1000, values[i]});
+    }
+    std::vector<AggrWindow> w;
+    AggregateSamples(raw, k5m, &w);
+    std::vector<model::Sample> out;
+    std::vector<uint32_t> counts;
+    AppendView(w, AggrView::kCounter, INT64_MIN, INT64_MAX, &out, &counts);
+    return std::pair(out, counts);
+  };
+  const ReadGrid one_read{100 * k5m, 0, 1, 200 * k5m};  // Everything is one segment.
+  auto [down, down_counts] = view_of({10, -5, 20, -7, 1});
+  auto s = down;
+  auto c = down_counts;
+  ThinView(AggrView::kCounter, one_read, &s, &c);
+  ASSERT_EQ(s.size(), down.size());
+  for (size_t i = 0; i < s.size(); ++i) EXPECT_EQ(s[i].value, down[i].value);
+  auto [up, up_counts] = view_of({10, 12, 3, 20, 21});
+  s = up;
+  c = up_counts;
+  ThinView(AggrView::kCounter, one_read, &s, &c);
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s.front().value, up.front().value);
+  EXPECT_EQ(s.back().value, up.back().value);
+  EXPECT_EQ(c[0] + c[1], up_counts[0] + up_counts[1] + up_counts[2] + up_counts[3] + up_counts[4]);
+}
+
 // Thinning a view for reads at extreme times (a grid reaching past the ends of int64, @ at
 // one time, a single read) keeps time order and never computes out of range (UBSan).
 TEST(DownsampleTest, ThinViewAtExtremeTimesKeepsOrder) {
