@@ -15,6 +15,7 @@
 #include <tuple>
 
 #include "base/coding.h"
+#include "storage/block/fast_varint.h"
 #include "storage/xor_chunk.h"
 
 namespace strata::storage::block {
@@ -755,31 +756,15 @@ std::string EncodeSampleGroup(std::span<const model::Sample> samples, uint64_t* 
 
 namespace {
 
-// A zig-zag varint at *p (< end), 1-byte values on the fast path. False when truncated or
-// longer than 64 bits.
-inline bool ReadZigzag(const uint8_t** p, const uint8_t* end, int64_t* v) {
-  const uint8_t* q = *p;
-  if (q < end && *q < 0x80) {
-    const uint64_t u = *q;
-    *v = static_cast<int64_t>(u >> 1) ^ -static_cast<int64_t>(u & 1);
-    *p = q + 1;
-    return true;
-  }
-  uint64_t result = 0;
-  for (int shift = 0; shift <= 63 && q < end; shift += 7) {
-    const uint64_t byte = *q++;
-    if (shift == 63 && byte > 1) return false;
-    result |= (byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) {
-      *v = static_cast<int64_t>(result >> 1) ^ -static_cast<int64_t>(result & 1);
-      *p = q;
-      return true;
-    }
-  }
-  return false;
+// A zig-zag varint at *p (< end). False when truncated or longer than 64 bits.
+[[gnu::always_inline]] inline bool ReadZigzag(const uint8_t** p, const uint8_t* end, int64_t* v) {
+  uint64_t u;
+  if (!ReadVarintBytewise(p, end, &u)) return false;
+  *v = ZigZagDecode(u);
+  return true;
 }
 
-// Decodes a decimal group's body (after encoding and count) onto *out.
+// DecodeDecimal's work: the samples land at out[base...]; an error may leave some there.
 Status DecodeDecimalInto(const uint8_t* p, const uint8_t* endp, uint64_t count, const GroupRef& ref,
                          int64_t start, int64_t end, std::vector<model::Sample>* out, size_t base) {
   if (endp - p < 2) return Bad("group: bad decimal scale");
