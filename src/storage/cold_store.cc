@@ -157,7 +157,8 @@ class ColdSeriesSet final : public SeriesSet {
     }
     size_t kept = 0;
     for (size_t i = 0; i < windows.size(); ++i) {
-      if (windows[i].end_t() >= limit) continue;  // A newer tier holds these samples.
+      // A newer tier holds these samples (INT64_MAX: no newer tier).
+      if (limit != INT64_MAX && windows[i].end_t() >= limit) continue;
       if (kept > 0 && windows[i].first_t <= windows[kept - 1].end_t()) continue;
       if (kept != i) windows[kept] = windows[i];
       ++kept;
