@@ -231,7 +231,6 @@ void ThinView(AggrView view, const ReadGrid& grid, std::vector<model::Sample>* s
   auto count = [&](size_t i) -> uint64_t { return weighted ? (*counts)[i] : 1; };
   const GridCuts cuts(grid);
   size_t out = 0;
-  uint64_t pending = 0;  // Counts of dropped points, for the next kept one (kCounter).
   auto keep = [&](int64_t t, double v, uint64_t n) {
     s[out] = {t, v};
     if (weighted) (*counts)[out] = static_cast<uint32_t>(std::min<uint64_t>(n, UINT32_MAX));
@@ -258,48 +257,35 @@ void ThinView(AggrView view, const ReadGrid& grid, std::vector<model::Sample>* s
       i = j;
       continue;
     }
-    // Segments thinning would change: a counter view that goes down (a "counter" reset to a
-    // negative value: rate() must see each drop), or counts that would not fit the folded
-    // point. Those keep every point.
-    bool keep_all = false;
-    if (view == AggrView::kCounter || view == AggrView::kSum) {
-      uint64_t total = 0;
-      double prev = s[first].value;
-      for (size_t k = first; k <= last && !keep_all; ++k) {
-        total += count(k);
-        if (view == AggrView::kCounter && !model::IsStaleNaN(s[k].value)) {
-          keep_all = s[k].value < prev;
-          prev = s[k].value;
-        }
-      }
-      keep_all = keep_all || total > UINT32_MAX;
+    // The segment's raw samples (stale points count 0), and whether a counter view goes down
+    // in it (a "counter" reset to a negative value: rate() must see each drop). Such a
+    // segment, or one whose counts would not fit the folded point, keeps every point.
+    uint64_t total = 0;
+    bool goes_down = false;
+    double prev = s[first].value;
+    for (size_t k = first; k <= last; ++k) {
+      if (model::IsStaleNaN(s[k].value)) continue;
+      total += count(k);
+      goes_down = goes_down || s[k].value < prev;
+      prev = s[k].value;
     }
-    if (keep_all) {
+    const bool folded = view == AggrView::kCounter || view == AggrView::kSum;
+    if (folded && ((view == AggrView::kCounter && goes_down) || total > UINT32_MAX)) {
       for (size_t k = i; k < j; ++k) keep(s[k].timestamp_ms, s[k].value, count(k));
       i = j;
       continue;
     }
     if (view == AggrView::kCounter) {
-      for (size_t k = i; k < j; ++k) {
-        if (model::IsStaleNaN(s[k].value)) continue;  // Counts 0.
-        if (k == first || k == last) {
-          const model::Sample x = s[k];
-          keep(x.timestamp_ms, x.value, count(k) + pending);
-          pending = 0;
-        } else {
-          pending += count(k);
-        }
-      }
+      // The first point, and the last standing for every raw sample after the first.
+      keep(s[first].timestamp_ms, s[first].value, count(first));
+      if (last != first) keep(s[last].timestamp_ms, s[last].value, total - count(first));
       i = j;
       continue;
     }
     double v = s[first].value;
-    uint64_t n = 0;
-    for (size_t k = first; k <= last; ++k) {
+    for (size_t k = first + 1; k <= last; ++k) {
       const double x = s[k].value;
       if (model::IsStaleNaN(x)) continue;
-      n += count(k);
-      if (k == first) continue;
       switch (view) {
         case AggrView::kMin:
           if (v > x || std::isnan(v)) v = x;
@@ -312,7 +298,7 @@ void ThinView(AggrView view, const ReadGrid& grid, std::vector<model::Sample>* s
           break;
       }
     }
-    keep(s[last].timestamp_ms, v, n);
+    keep(s[last].timestamp_ms, v, total);
     i = j;
   }
   s.resize(out);
