@@ -352,17 +352,24 @@ Result<bool> Evaluator::NextRange(RangeInput* in, RawSeries* out) {
     STRATA_RETURN_IF_ERROR(CheckDeadline());
     STRATA_RETURN_IF_ERROR(in->set->ReadSamples(&in->scratch));
     out->labels = in->set->labels();
-    out->points.clear();
     out->counts.clear();
-    out->points.reserve(in->scratch.size());
+    const std::vector<model::Sample>& in_pts = in->scratch;
+    const size_t n = in_pts.size();
     const std::vector<uint32_t>& counts = in->set->counts();
-    const bool weighted = counts.size() == in->scratch.size() && !counts.empty();
-    for (size_t i = 0; i < in->scratch.size(); ++i) {
-      const auto& smp = in->scratch[i];
-      if (model::IsStaleNaN(smp.value)) continue;
-      out->points.push_back({smp.timestamp_ms, smp.value});
-      if (weighted) out->counts.push_back(counts[i]);
+    const bool weighted = counts.size() == n && n > 0;
+    // Written in place, each slot kept only when its sample is not a stale marker (no branch
+    // per sample; the loop also runs when the vector already has room, as between series).
+    out->points.resize(n);
+    if (weighted) out->counts.resize(n);
+    FPoint* pts = out->points.data();
+    size_t kept = 0;
+    for (size_t i = 0; i < n; ++i) {
+      pts[kept] = {in_pts[i].timestamp_ms, in_pts[i].value};
+      if (weighted) out->counts[kept] = counts[i];
+      kept += model::IsStaleNaN(in_pts[i].value) ? 0 : 1;
     }
+    out->points.resize(kept);
+    if (weighted) out->counts.resize(kept);
     return true;
   }
   if (in->next >= in->series.size()) return false;

@@ -5,16 +5,22 @@
 
 namespace strata::storage {
 
-void MergeSamplesNewerWins(std::vector<model::Sample>* newer,
-                           const std::vector<model::Sample>& older) {
+void MergeSamplesNewerWins(std::vector<model::Sample>* newer, std::vector<model::Sample>* older_in) {
+  std::vector<model::Sample>& older = *older_in;
   if (older.empty()) return;
   if (newer->empty()) {
-    *newer = older;
+    newer->swap(older);
     return;
   }
-  // Fast paths: disjoint in time (the usual case: an older tier ends where a newer begins).
+  // Fast paths: disjoint in time (the usual case: an older tier ends where a newer begins; the
+  // older side, then, is usually the larger, and the newer is copied onto it).
   if (older.back().timestamp_ms < newer->front().timestamp_ms) {
-    newer->insert(newer->begin(), older.begin(), older.end());
+    if (older.size() >= newer->size()) {
+      older.insert(older.end(), newer->begin(), newer->end());
+      newer->swap(older);
+    } else {
+      newer->insert(newer->begin(), older.begin(), older.end());
+    }
     return;
   }
   if (older.front().timestamp_ms > newer->back().timestamp_ms) {
@@ -80,7 +86,7 @@ class MergeSeriesSet final : public SeriesSet {
         STRATA_RETURN_IF_ERROR(set.ReadSamplesBefore(out->front().timestamp_ms, &scratch_));
       }
       if (!weighted && set.counts().empty()) {
-        MergeSamplesNewerWins(out, scratch_);
+        MergeSamplesNewerWins(out, &scratch_);
         continue;
       }
       MergeWeighted(out, set.counts(), weighted);

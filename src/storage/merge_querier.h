@@ -32,9 +32,10 @@ class MergeQuerier final : public Querier {
   std::vector<const Querier*> tiers_;
 };
 
-// Merges `older` into `*newer` (both sorted by time, unique timestamps): the result is sorted
-// and unique, and keeps newer's sample where both have a timestamp.
-void MergeSamplesNewerWins(std::vector<model::Sample>* newer,
-                           const std::vector<model::Sample>& older);
+// Merges `*older` into `*newer` (both sorted by time, unique timestamps): the result is sorted
+// and unique, and keeps newer's sample where both have a timestamp. `*older` is left with
+// unspecified contents (its buffer may be swapped with newer's, so the larger one is not
+// copied).
+void MergeSamplesNewerWins(std::vector<model::Sample>* newer, std::vector<model::Sample>* older);
 
 }  // namespace strata::storage

@@ -16,6 +16,36 @@
 namespace strata::query::eval {
 namespace {
 
+// The first k in [from, limit) with !keep_going(pts[k].t), or limit, for a `keep_going` that
+// holds up to some point of the sorted times and not after it. Gallops (1, 2, 4, ... ahead)
+// and then bisects, so a window's edge moves past many points in a few comparisons, and past
+// one or two in one or two.
+template <typename Pred>
+size_t GallopWhile(const std::vector<FPoint>& pts, size_t from, size_t limit, Pred keep_going) {
+  if (from >= limit || !keep_going(pts[from].t)) return from;
+  // keep_going holds at lo; find hi > lo where it fails (or limit).
+  size_t lo = from, step = 1;
+  size_t hi = limit;
+  while (lo + step < limit) {
+    if (!keep_going(pts[lo + step].t)) {
+      hi = lo + step;
+      break;
+    }
+    lo += step;
+    step *= 2;
+  }
+  // keep_going(pts[lo]) holds, and it fails at hi (or hi == limit).
+  while (hi - lo > 1) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (keep_going(pts[mid].t)) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
+  }
+  return hi;
+}
+
 const Expr& Unparen(const Expr& e) {
   const Expr* p = &e;
   while (p->kind() == ExprKind::kParen) p = p->As<ParenExpr>().expr.get();
@@ -311,10 +341,14 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
     const bool weighted_rate = counter_rate && s.counts.size() == pts.size();
     if (counter_rate) {
       if (pts.size() > UINT32_MAX) return Status::ResourceExhausted("too many samples in a series");
-      resets.clear();
+      // Branch-free: every k is written, and kept only when it is a reset.
+      resets.resize(pts.size());
+      size_t n_resets = 0;
       for (size_t k = 1; k < pts.size(); ++k) {
-        if (pts[k].v < pts[k - 1].v) resets.push_back(static_cast<uint32_t>(k));
+        resets[n_resets] = static_cast<uint32_t>(k);
+        n_resets += pts[k].v < pts[k - 1].v ? 1 : 0;
       }
+      resets.resize(n_resets);
       if (weighted_rate) {
         raw_before.resize(pts.size() + 1);
         raw_before[0] = 0;
@@ -328,8 +362,9 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
     for (size_t i = 0; i < steps_; ++i) {
       int64_t t = StepTime(i);
       int64_t ref = RefTime(t, in.at, in.offset_ms);
-      while (hi < pts.size() && pts[hi].t <= ref) ++hi;
-      while (lo < hi && pts[lo].t < ref - in.range_ms) ++lo;
+      hi = GallopWhile(pts, hi, pts.size(), [ref](int64_t pt) { return pt <= ref; });
+      const int64_t from = ref - in.range_ms;
+      lo = GallopWhile(pts, lo, hi, [from](int64_t pt) { return pt < from; });
       if (lo >= hi) continue;
       STRATA_RETURN_IF_ERROR(load.Add(i, static_cast<int64_t>(hi - lo), *this));
       for (size_t k = 0; k < scalar_args.size(); ++k) args[k] = scalar_args[k][i];

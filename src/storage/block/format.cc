@@ -832,10 +832,14 @@ Status DecodeDecimal(const uint8_t* p, const uint8_t* endp, uint64_t count, cons
 
 Status DecodeGroupSamples(std::string_view stored, const GroupRef& ref, int64_t start, int64_t end,
                           std::vector<model::Sample>* out) {
-  std::string inflated;
+  // One inflate buffer per thread (this does not reenter), so a read of many small compressed
+  // groups does not allocate one each; a large one is given back after use.
+  static thread_local std::string inflated;
   std::string_view raw;
-  STRATA_RETURN_IF_ERROR(UnsealGroup(stored, &inflated, &raw));
-  return DecodeUnsealedSamples(raw, ref, start, end, out);
+  Status s = UnsealGroup(stored, &inflated, &raw);
+  if (s.ok()) s = DecodeUnsealedSamples(raw, ref, start, end, out);
+  if (inflated.capacity() > (1u << 20)) std::string().swap(inflated);
+  return s;
 }
 
 Status DecodeUnsealedSamples(std::string_view raw, const GroupRef& ref, int64_t start, int64_t end,
