@@ -166,8 +166,11 @@ class ColdSeriesSet final : public SeriesSet {
     windows.resize(kept);
     int64_t from = start_;
     if (!windows.empty()) from = std::min(from, windows.front().first_t);
-    AppendView(windows, view_, from, end_, out, &counts_);
-    if (thin_) ThinView(view_, grid_, out, &counts_);
+    if (thin_) {
+      AppendThinView(windows, view_, from, end_, grid_, out, &counts_);
+    } else {
+      AppendView(windows, view_, from, end_, out, &counts_);
+    }
     return Status::Ok();
   }
 

@@ -108,18 +108,16 @@ AggrView ViewForFunction(std::string_view func) {
   return AggrView::kLast;
 }
 
-void AppendView(std::span<const AggrWindow> windows, AggrView view, int64_t start, int64_t end,
-                std::vector<model::Sample>* out, std::vector<uint32_t>* counts) {
-  const bool weighted = view == AggrView::kSum || view == AggrView::kCounter;
-  auto emit = [&](int64_t t, double v, uint64_t count) {
-    if (t < start || t > end) return;
-    out->push_back({t, v});
-    if (counts != nullptr && weighted) {
-      counts->push_back(static_cast<uint32_t>(std::min<uint64_t>(count, UINT32_MAX)));
-    }
+namespace {
+
+// The points of AppendView's view of `windows` in [start, end], in time order, as
+// emit(t, v, count) (count: the raw samples the point stands for, before any clamping).
+template <typename Emit>
+void ForEachViewPoint(std::span<const AggrWindow> windows, AggrView view, int64_t start,
+                      int64_t end, Emit&& emit) {
+  auto in_range = [&](int64_t t, double v, uint64_t count) {
+    if (t >= start && t <= end) emit(t, v, count);
   };
-  out->reserve(out->size() +
-               (view == AggrView::kLast || view == AggrView::kCounter ? 2 : 1) * windows.size());
   // The counter view's value at each window's last sample, anchored at the end.
   thread_local std::vector<double> c;
   c.clear();
@@ -134,26 +132,41 @@ void AppendView(std::span<const AggrWindow> windows, AggrView view, int64_t star
     const AggrWindow& w = windows[i];
     switch (view) {
       case AggrView::kLast:
-        if (w.first_t != w.last_t) emit(w.first_t, w.first, 1);
-        emit(w.last_t, w.last, 1);
+        if (w.first_t != w.last_t) in_range(w.first_t, w.first, 1);
+        in_range(w.last_t, w.last, 1);
         break;
       case AggrView::kCounter:
         // The first sample stands for itself, the last for every later one of the window.
-        if (w.first_t != w.last_t) emit(w.first_t, c[i] - w.inc, 1);
-        emit(w.last_t, c[i], w.first_t != w.last_t && w.count > 1 ? w.count - 1 : 1);
+        if (w.first_t != w.last_t) in_range(w.first_t, c[i] - w.inc, 1);
+        in_range(w.last_t, c[i], w.first_t != w.last_t && w.count > 1 ? w.count - 1 : 1);
         break;
       case AggrView::kMin:
-        emit(w.last_t, w.min, 1);
+        in_range(w.last_t, w.min, 1);
         break;
       case AggrView::kMax:
-        emit(w.last_t, w.max, 1);
+        in_range(w.last_t, w.max, 1);
         break;
       case AggrView::kSum:
-        emit(w.last_t, w.sum, w.count);
+        in_range(w.last_t, w.sum, w.count);
         break;
     }
-    if (w.stale_t != 0) emit(w.stale_t, model::StaleNaN(), 0);
+    if (w.stale_t != 0) in_range(w.stale_t, model::StaleNaN(), 0);
   }
+}
+
+uint32_t Clamp32(uint64_t n) { return static_cast<uint32_t>(std::min<uint64_t>(n, UINT32_MAX)); }
+
+}  // namespace
+
+void AppendView(std::span<const AggrWindow> windows, AggrView view, int64_t start, int64_t end,
+                std::vector<model::Sample>* out, std::vector<uint32_t>* counts) {
+  const bool weighted = counts != nullptr && (view == AggrView::kSum || view == AggrView::kCounter);
+  out->reserve(out->size() +
+               (view == AggrView::kLast || view == AggrView::kCounter ? 2 : 1) * windows.size());
+  ForEachViewPoint(windows, view, start, end, [&](int64_t t, double v, uint64_t count) {
+    out->push_back({t, v});
+    if (weighted) counts->push_back(Clamp32(count));
+  });
 }
 
 bool CanThinView(std::string_view func, int64_t range_ms) {
@@ -222,87 +235,165 @@ class GridCuts {
 
 }  // namespace
 
+namespace {
+
+// ThinView's work on a stream of view points in time order. Each point is written to the next
+// slot of `out` (and of `counts`, when not null); when its segment ends, the segment's slots
+// are replaced by what ThinView keeps of them. A point takes one slot and a segment only
+// shrinks, so the writes never pass the reads of a caller thinning in place.
+class SegmentThinner {
+ public:
+  SegmentThinner(AggrView view, const ReadGrid& grid, model::Sample* out, uint32_t* counts)
+      : view_(view), cuts_(grid), out_(out), counts_(counts) {}
+
+  // A point of the view; `n`: the raw samples it stands for (1 for unweighted views).
+  void Add(int64_t t, double v, uint32_t n) {
+    if (!open_ || t >= cut_) {
+      Close();
+      open_ = true;
+      cut_ = cuts_.NextCut(t);
+      begin_ = w_;
+      first_ = last_ = kNone;
+      total_ = 0;
+      goes_down_ = false;
+    }
+    out_[w_] = {t, v};
+    if (counts_ != nullptr) counts_[w_] = n;
+    if (!model::IsStaleNaN(v)) {
+      if (first_ == kNone) {
+        first_ = w_;
+        first_n_ = n;
+        agg_ = v;
+      } else {
+        goes_down_ = goes_down_ || v < prev_;
+        switch (view_) {
+          case AggrView::kMin:
+            if (agg_ > v || std::isnan(agg_)) agg_ = v;
+            break;
+          case AggrView::kMax:
+            if (agg_ < v || std::isnan(agg_)) agg_ = v;
+            break;
+          case AggrView::kSum:
+            agg_ += v;
+            break;
+          default:
+            break;
+        }
+      }
+      prev_ = v;
+      last_ = w_;
+      total_ += n;
+    }
+    ++w_;
+  }
+
+  // Ends the last segment; the slots kept.
+  size_t Finish() {
+    Close();
+    return w_;
+  }
+
+ private:
+  static constexpr size_t kNone = SIZE_MAX;
+
+  void Put(size_t slot, int64_t t, double v, uint64_t n) {
+    out_[slot] = {t, v};
+    if (counts_ != nullptr) counts_[slot] = Clamp32(n);
+  }
+
+  void Close() {
+    if (!open_) return;
+    open_ = false;
+    const size_t b = begin_;
+    if (view_ == AggrView::kLast) {  // The last point, stale or not.
+      const model::Sample p = out_[w_ - 1];
+      Put(b, p.timestamp_ms, p.value, counts_ != nullptr ? counts_[w_ - 1] : 1);
+      w_ = b + 1;
+      return;
+    }
+    if (first_ == kNone) {  // Only stale points: dropped.
+      w_ = b;
+      return;
+    }
+    // A counter view that goes down in the segment (a "counter" reset to a negative value:
+    // rate() must see each drop), or counts that would not fit the folded point: every point
+    // stays.
+    const bool folded = view_ == AggrView::kCounter || view_ == AggrView::kSum;
+    if (folded && ((view_ == AggrView::kCounter && goes_down_) || total_ > UINT32_MAX)) return;
+    if (view_ == AggrView::kCounter) {
+      // The first point, and the last standing for every raw sample after the first.
+      const model::Sample f = out_[first_], l = out_[last_];
+      const bool two = last_ != first_;
+      Put(b, f.timestamp_ms, f.value, first_n_);
+      w_ = b + 1;
+      if (two) Put(w_++, l.timestamp_ms, l.value, total_ - first_n_);
+      return;
+    }
+    Put(b, out_[last_].timestamp_ms, agg_, total_);
+    w_ = b + 1;
+  }
+
+  AggrView view_;
+  GridCuts cuts_;
+  model::Sample* out_;
+  uint32_t* counts_;
+  size_t w_ = 0;  // Next slot.
+  // The open segment: its first slot, the end of its times, its first and last non-stale
+  // points, their raw samples (total, and the first's), whether the values go down, the last
+  // non-stale value, and the kMin/kMax/kSum fold.
+  bool open_ = false;
+  __int128 cut_ = 0;
+  size_t begin_ = 0;
+  size_t first_ = kNone;
+  size_t last_ = kNone;
+  uint64_t first_n_ = 0;
+  uint64_t total_ = 0;
+  bool goes_down_ = false;
+  double prev_ = 0;
+  double agg_ = 0;
+};
+
+// A grid that says nothing (or nothing sane) about the reads: nothing is thinned.
+bool SaneGrid(const ReadGrid& grid) {
+  return grid.ref_count > 0 && grid.ref_step_ms >= 0 && grid.range_ms >= 0;
+}
+
+}  // namespace
+
 void ThinView(AggrView view, const ReadGrid& grid, std::vector<model::Sample>* samples,
               std::vector<uint32_t>* counts) {
-  // A grid that says nothing (or nothing sane) about the reads: every point stays.
-  if (grid.ref_count <= 0 || grid.ref_step_ms < 0 || grid.range_ms < 0) return;
+  if (!SaneGrid(grid)) return;
   std::vector<model::Sample>& s = *samples;
   const bool weighted = counts != nullptr && counts->size() == s.size() && !s.empty();
-  auto count = [&](size_t i) -> uint64_t { return weighted ? (*counts)[i] : 1; };
-  const GridCuts cuts(grid);
-  size_t out = 0;
-  auto keep = [&](int64_t t, double v, uint64_t n) {
-    s[out] = {t, v};
-    if (weighted) (*counts)[out] = static_cast<uint32_t>(std::min<uint64_t>(n, UINT32_MAX));
-    ++out;
-  };
-  size_t i = 0;
-  while (i < s.size()) {
-    const __int128 cut = cuts.NextCut(s[i].timestamp_ms);
-    size_t j = i + 1;
-    while (j < s.size() && s[j].timestamp_ms < cut) ++j;
-    // Segment [i, j).
-    if (view == AggrView::kLast) {
-      keep(s[j - 1].timestamp_ms, s[j - 1].value, count(j - 1));
-      i = j;
-      continue;
-    }
-    size_t first = j, last = j;  // Non-stale points.
-    for (size_t k = i; k < j; ++k) {
-      if (model::IsStaleNaN(s[k].value)) continue;
-      if (first == j) first = k;
-      last = k;
-    }
-    if (first == j) {  // Only stale points: dropped.
-      i = j;
-      continue;
-    }
-    // The segment's raw samples (stale points count 0), and whether a counter view goes down
-    // in it (a "counter" reset to a negative value: rate() must see each drop). Such a
-    // segment, or one whose counts would not fit the folded point, keeps every point.
-    uint64_t total = 0;
-    bool goes_down = false;
-    double prev = s[first].value;
-    for (size_t k = first; k <= last; ++k) {
-      if (model::IsStaleNaN(s[k].value)) continue;
-      total += count(k);
-      goes_down = goes_down || s[k].value < prev;
-      prev = s[k].value;
-    }
-    const bool folded = view == AggrView::kCounter || view == AggrView::kSum;
-    if (folded && ((view == AggrView::kCounter && goes_down) || total > UINT32_MAX)) {
-      for (size_t k = i; k < j; ++k) keep(s[k].timestamp_ms, s[k].value, count(k));
-      i = j;
-      continue;
-    }
-    if (view == AggrView::kCounter) {
-      // The first point, and the last standing for every raw sample after the first.
-      keep(s[first].timestamp_ms, s[first].value, count(first));
-      if (last != first) keep(s[last].timestamp_ms, s[last].value, total - count(first));
-      i = j;
-      continue;
-    }
-    double v = s[first].value;
-    for (size_t k = first + 1; k <= last; ++k) {
-      const double x = s[k].value;
-      if (model::IsStaleNaN(x)) continue;
-      switch (view) {
-        case AggrView::kMin:
-          if (v > x || std::isnan(v)) v = x;
-          break;
-        case AggrView::kMax:
-          if (v < x || std::isnan(v)) v = x;
-          break;
-        default:  // kSum.
-          v += x;
-          break;
-      }
-    }
-    keep(s[last].timestamp_ms, v, total);
-    i = j;
+  SegmentThinner thinner(view, grid, s.data(), weighted ? counts->data() : nullptr);
+  for (size_t i = 0; i < s.size(); ++i) {
+    thinner.Add(s[i].timestamp_ms, s[i].value, weighted ? (*counts)[i] : 1);
   }
-  s.resize(out);
-  if (weighted) counts->resize(out);
+  const size_t kept = thinner.Finish();
+  s.resize(kept);
+  if (weighted) counts->resize(kept);
+}
+
+void AppendThinView(std::span<const AggrWindow> windows, AggrView view, int64_t start, int64_t end,
+                    const ReadGrid& grid, std::vector<model::Sample>* out,
+                    std::vector<uint32_t>* counts) {
+  if (!SaneGrid(grid)) {
+    AppendView(windows, view, start, end, out, counts);
+    return;
+  }
+  const bool weighted = counts != nullptr && (view == AggrView::kSum || view == AggrView::kCounter);
+  // At most two points and a stale marker per window.
+  const size_t base = out->size();
+  out->resize(base + 3 * windows.size());
+  if (weighted) counts->resize(base + 3 * windows.size());
+  SegmentThinner thinner(view, grid, out->data() + base,
+                         weighted ? counts->data() + base : nullptr);
+  ForEachViewPoint(windows, view, start, end, [&](int64_t t, double v, uint64_t count) {
+    thinner.Add(t, v, weighted ? Clamp32(count) : 1);
+  });
+  const size_t kept = base + thinner.Finish();
+  out->resize(kept);
+  if (weighted) counts->resize(kept);
 }
 
 int64_t AllowedResolution(int64_t range_ms, int64_t step_ms, int64_t max_resolution_ms) {

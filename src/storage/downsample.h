@@ -114,6 +114,13 @@ bool CanThinView(std::string_view func, int64_t range_ms);
 void ThinView(AggrView view, const ReadGrid& grid, std::vector<model::Sample>* samples,
               std::vector<uint32_t>* counts);
 
+// AppendView and then ThinView of what it appended, in one pass (the same samples and counts;
+// no view of every window is built first). REQUIRES: as for both; when `view` is kSum or
+// kCounter and `counts` is not null, counts->size() == out->size().
+void AppendThinView(std::span<const AggrWindow> windows, AggrView view, int64_t start, int64_t end,
+                    const ReadGrid& grid, std::vector<model::Sample>* out,
+                    std::vector<uint32_t>* counts);
+
 // The adaptive rule: the coarsest resolution (0, 5m or 1h) that may serve a selector with this
 // range (range-vector selector: range >= 5 x R) or step (instant selector of a range query:
 // step >= R; instant queries have step 0, so raw), capped by `max_resolution_ms`.

@@ -5,7 +5,8 @@
 
 namespace strata::storage {
 
-void MergeSamplesNewerWins(std::vector<model::Sample>* newer, std::vector<model::Sample>* older_in) {
+void MergeSamplesNewerWins(std::vector<model::Sample>* newer,
+                           std::vector<model::Sample>* older_in) {
   std::vector<model::Sample>& older = *older_in;
   if (older.empty()) return;
   if (newer->empty()) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <filesystem>
@@ -469,6 +470,144 @@ TEST(DownsampleTest, ThinViewKeepsACounterViewThatGoesDown) {
   EXPECT_EQ(s.front().value, up.front().value);
   EXPECT_EQ(s.back().value, up.back().value);
   EXPECT_EQ(c[0] + c[1], up_counts[0] + up_counts[1] + up_counts[2] + up_counts[3] + up_counts[4]);
+}
+
+// ThinView's rule by brute force over the read boundaries (ref_j and, for range reads,
+// ref_j - range): a point on a boundary is a segment of its own, and a segment runs on until
+// a boundary lies after its first point and at or before a later one.
+std::pair<std::vector<model::Sample>, std::vector<uint32_t>> ReferenceThin(
+    AggrView view, const ReadGrid& g, const std::vector<model::Sample>& s,
+    const std::vector<uint32_t>& counts) {
+  std::vector<int64_t> bounds;
+  for (int64_t j = 0; j < g.ref_count; ++j) {
+    const int64_t ref = g.first_ref_ms + j * g.ref_step_ms;
+    bounds.push_back(ref);
+    if (g.range_ms > 0) bounds.push_back(ref - g.range_ms);
+  }
+  auto on_bound = [&](int64_t t) {
+    return std::find(bounds.begin(), bounds.end(), t) != bounds.end();
+  };
+  auto cut_in = [&](int64_t a, int64_t b) {  // A boundary in (a, b].
+    for (int64_t x : bounds) {
+      if (a < x && x <= b) return true;
+    }
+    return false;
+  };
+  const bool weighted = !counts.empty();
+  auto n_of = [&](size_t k) -> uint64_t { return weighted ? counts[k] : 1; };
+  std::vector<model::Sample> out;
+  std::vector<uint32_t> out_counts;
+  auto keep = [&](int64_t t, double v, uint64_t n) {
+    out.push_back({t, v});
+    if (weighted) out_counts.push_back(static_cast<uint32_t>(std::min<uint64_t>(n, UINT32_MAX)));
+  };
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = i + 1;
+    if (!on_bound(s[i].timestamp_ms)) {
+      while (j < s.size() && !cut_in(s[i].timestamp_ms, s[j].timestamp_ms)) ++j;
+    }
+    std::vector<size_t> live;  // Non-stale points of [i, j).
+    for (size_t k = i; k < j; ++k) {
+      if (!model::IsStaleNaN(s[k].value)) live.push_back(k);
+    }
+    if (view == AggrView::kLast) {
+      keep(s[j - 1].timestamp_ms, s[j - 1].value, n_of(j - 1));
+    } else if (!live.empty()) {
+      uint64_t total = 0;
+      bool down = false;
+      for (size_t x = 0; x < live.size(); ++x) {
+        total += n_of(live[x]);
+        if (x > 0 && s[live[x]].value < s[live[x - 1]].value) down = true;
+      }
+      const bool folded = view == AggrView::kCounter || view == AggrView::kSum;
+      if (folded && ((view == AggrView::kCounter && down) || total > UINT32_MAX)) {
+        for (size_t k = i; k < j; ++k) keep(s[k].timestamp_ms, s[k].value, n_of(k));
+      } else if (view == AggrView::kCounter) {
+        keep(s[live.front()].timestamp_ms, s[live.front()].value, n_of(live.front()));
+        if (live.size() > 1) {
+          keep(s[live.back()].timestamp_ms, s[live.back()].value, total - n_of(live.front()));
+        }
+      } else {
+        double v = s[live.front()].value;
+        for (size_t x = 1; x < live.size(); ++x) {
+          const double y = s[live[x]].value;
+          if (view == AggrView::kMin && (v > y || std::isnan(v))) v = y;
+          if (view == AggrView::kMax && (v < y || std::isnan(v))) v = y;
+          if (view == AggrView::kSum) v += y;
+        }
+        keep(s[live.back()].timestamp_ms, v, total);
+      }
+    }
+    i = j;
+  }
+  return {out, out_counts};
+}
+
+// ThinView, and AppendThinView (the view and its thinning in one pass), give what the rule
+// gives by brute force, bit for bit, over random series (resets, negative values, NaNs, stale
+// markers) and random grids (steps on and off the windows, ranges 0 to 6 h, one read, reads
+// at one time).
+TEST(DownsampleTest, ThinningMatchesTheRuleByBruteForce) {
+  std::mt19937_64 rng(7);
+  auto pick = [&](std::initializer_list<int64_t> xs) {
+    return *(xs.begin() + static_cast<ptrdiff_t>(rng() % xs.size()));
+  };
+  auto same_bits = [](const std::vector<model::Sample>& a, const std::vector<model::Sample>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (a[i].timestamp_ms != b[i].timestamp_ms ||
+          std::bit_cast<uint64_t>(a[i].value) != std::bit_cast<uint64_t>(b[i].value)) {
+        return false;
+      }
+    }
+    return true;
+  };
+  int checked = 0, thinned = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::vector<model::Sample> raw;
+    double v = 0;
+    for (int64_t t = static_cast<int64_t>(rng() % 60000); t < 12 * k1h;
+         t += pick({15000, 15000, 15000, 60000, 7 * 60000})) {
+      const uint64_t r = rng() % 100;
+      if (r < 3) {
+        raw.push_back({t, model::StaleNaN()});
+        continue;
+      }
+      if (r < 6) v = 0;                                  // A reset.
+      if (r == 6) v = -static_cast<double>(rng() % 50);  // A "counter" below zero.
+      v += static_cast<double>(rng() % 1000) / 10;
+      raw.push_back({t, r == 7 ? std::nan("") : v});
+    }
+    std::vector<AggrWindow> w;
+    AggregateSamples(raw, k5m, &w);
+    const ReadGrid g{static_cast<int64_t>(rng() % (12 * k1h)) - k1h,
+                     pick({0, k5m, k1h, k1h + 1234, 17 * 60000}),
+                     static_cast<int64_t>(1 + rng() % 30),
+                     pick({0, k5m, k1h, k1h + 15000, 6 * k1h, 3 * k1h + 7})};
+    const int64_t start = pick({INT64_MIN, 0, 2 * k1h + 12345});
+    for (AggrView view :
+         {AggrView::kLast, AggrView::kCounter, AggrView::kMin, AggrView::kMax, AggrView::kSum}) {
+      std::vector<model::Sample> all;
+      std::vector<uint32_t> all_counts;
+      AppendView(w, view, start, 11 * k1h, &all, &all_counts);
+      auto [want, want_counts] = ReferenceThin(view, g, all, all_counts);
+      auto s = all;
+      auto c = all_counts;
+      ThinView(view, g, &s, &c);
+      ASSERT_TRUE(same_bits(s, want)) << "ThinView, round " << round;
+      ASSERT_EQ(c, want_counts) << "ThinView, round " << round;
+      std::vector<model::Sample> fused;
+      std::vector<uint32_t> fused_counts;
+      AppendThinView(w, view, start, 11 * k1h, g, &fused, &fused_counts);
+      ASSERT_TRUE(same_bits(fused, want)) << "AppendThinView, round " << round;
+      ASSERT_EQ(fused_counts, want_counts) << "AppendThinView, round " << round;
+      ++checked;
+      if (want.size() < all.size()) ++thinned;
+    }
+  }
+  EXPECT_EQ(checked, 1500);
+  EXPECT_GT(thinned, 1000);  // Most cases do drop points.
 }
 
 // Thinning a view for reads at extreme times (a grid reaching past the ends of int64, @ at
