@@ -1,9 +1,11 @@
 #include "storage/downsample.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 
 #include "base/duration.h"
+#include "storage/block/format.h"
 
 namespace strata::storage {
 namespace {
@@ -34,10 +36,36 @@ void AttachStale(int64_t t, std::vector<AggrWindow>* out) {
   }
 }
 
+// A counter window without resets increased by exactly last - first. Summed step by step in
+// doubles the increase picks up rounding (0.1 + 0.2 is not 0.3), and the group encoding then
+// has to keep it as 8-10 bytes of XORed bits. When the sum agrees with last - first to within
+// the rounding its steps can carry (so no reset added to it) and first and last are decimals
+// of one scale, the window keeps the exact decimal difference instead: what the raw samples
+// say, and a short decimal the column stores in a byte or three.
+void SnapIncreases(std::span<AggrWindow> windows) {
+  thread_local std::vector<int64_t> m;
+  for (AggrWindow& w : windows) {
+    if (w.count < 2 || !(w.inc >= 0) || !(w.first <= w.last)) continue;
+    const double big = std::max({std::fabs(w.first), std::fabs(w.last), w.inc});
+    const double tol = 4 * DBL_EPSILON * big * static_cast<double>(w.count);
+    if (!(std::fabs(w.inc - (w.last - w.first)) <= tol)) continue;  // A reset, or NaN.
+    int mode = 0, k = 0;
+    const double ends[2] = {w.first, w.last};
+    if (!block::FindDecimalScale(
+            2, [&](size_t i) { return ends[i]; }, &mode, &k, &m))
+      continue;
+    const int64_t diff = m[1] - m[0];  // Both below 2^53 in magnitude: no overflow.
+    if (diff < 0 || diff >= block::kMaxDecimalMantissa) continue;
+    const double exact = block::DecimalScale(mode, k)(diff);
+    if (std::fabs(exact - w.inc) <= tol) w.inc = exact;
+  }
+}
+
 }  // namespace
 
 void AggregateSamples(std::span<const model::Sample> samples, int64_t resolution_ms,
                       std::vector<AggrWindow>* out) {
+  const size_t touched = out->empty() ? 0 : out->size() - 1;  // The last may go on.
   for (const model::Sample& s : samples) {
     if (model::IsStaleNaN(s.value)) {
       AttachStale(s.timestamp_ms, out);
@@ -61,10 +89,12 @@ void AggregateSamples(std::span<const model::Sample> samples, int64_t resolution
     }
     out->push_back(OneSample(s));
   }
+  SnapIncreases(std::span<AggrWindow>(*out).subspan(touched));
 }
 
 void AggregateWindows(std::span<const AggrWindow> windows, int64_t resolution_ms,
                       std::vector<AggrWindow>* out) {
+  const size_t touched = out->empty() ? 0 : out->size() - 1;
   for (const AggrWindow& in : windows) {
     if (!out->empty()) {
       AggrWindow& w = out->back();
@@ -83,6 +113,7 @@ void AggregateWindows(std::span<const AggrWindow> windows, int64_t resolution_ms
     }
     out->push_back(in);
   }
+  SnapIncreases(std::span<AggrWindow>(*out).subspan(touched));
 }
 
 void SamplesAsWindows(std::span<const model::Sample> samples, std::vector<AggrWindow>* out) {
