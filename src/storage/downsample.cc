@@ -36,24 +36,30 @@ void AttachStale(int64_t t, std::vector<AggrWindow>* out) {
   }
 }
 
-// A counter window without resets increased by exactly last - first. Summed step by step in
-// doubles the increase picks up rounding (0.1 + 0.2 is not 0.3), and the group encoding then
-// has to keep it as 8-10 bytes of XORed bits. When the sum agrees with last - first to within
-// the rounding its steps can carry (so no reset added to it) and first and last are decimals
-// of one scale, the window keeps the exact decimal difference instead: what the raw samples
-// say, and a short decimal the column stores in a byte or three.
-void SnapIncreases(std::span<AggrWindow> windows) {
+// A counter window in which no step was a reset increased by exactly last - first. Summed step
+// by step in doubles the increase picks up rounding (0.1 + 0.2 is not 0.3), and the group
+// encoding then has to keep it as 8-10 bytes of XORed bits. When first and last are decimals of
+// one scale, such a window keeps the exact decimal difference instead (if it agrees with the
+// sum to within the rounding the steps can carry, a check that only guards against surprises):
+// what the raw samples say, and a short decimal the column stores in a byte or three.
+// `had_reset[i]`: whether windows[i] saw a reset (or may have: see AggregateSamples).
+void SnapIncreases(std::span<AggrWindow> windows, const std::vector<uint8_t>& had_reset) {
   thread_local std::vector<int64_t> m;
-  for (AggrWindow& w : windows) {
-    if (w.count < 2 || !(w.inc >= 0) || !(w.first <= w.last)) continue;
+  for (size_t i = 0; i < windows.size(); ++i) {
+    AggrWindow& w = windows[i];
+    if (had_reset[i] != 0 || w.count < 2 || !std::isfinite(w.inc) || !std::isfinite(w.first) ||
+        !std::isfinite(w.last) || w.inc < 0 || w.first > w.last) {
+      continue;
+    }
     const double big = std::max({std::fabs(w.first), std::fabs(w.last), w.inc});
     const double tol = 4 * DBL_EPSILON * big * static_cast<double>(w.count);
-    if (!(std::fabs(w.inc - (w.last - w.first)) <= tol)) continue;  // A reset, or NaN.
+    if (!(std::fabs(w.inc - (w.last - w.first)) <= tol)) continue;
     int mode = 0, k = 0;
     const double ends[2] = {w.first, w.last};
     if (!block::FindDecimalScale(
-            2, [&](size_t i) { return ends[i]; }, &mode, &k, &m))
+            2, [&](size_t j) { return ends[j]; }, &mode, &k, &m)) {
       continue;
+    }
     const int64_t diff = m[1] - m[0];  // Both below 2^53 in magnitude: no overflow.
     if (diff < 0 || diff >= block::kMaxDecimalMantissa) continue;
     const double exact = block::DecimalScale(mode, k)(diff);
@@ -65,7 +71,11 @@ void SnapIncreases(std::span<AggrWindow> windows) {
 
 void AggregateSamples(std::span<const model::Sample> samples, int64_t resolution_ms,
                       std::vector<AggrWindow>* out) {
-  const size_t touched = out->empty() ? 0 : out->size() - 1;  // The last may go on.
+  // The windows this call starts, and which of them saw a reset. A window before them that the
+  // first samples go on with is never snapped: whether it saw a reset is not known here.
+  const size_t base = out->size();
+  thread_local std::vector<uint8_t> had_reset;
+  had_reset.clear();
   for (const model::Sample& s : samples) {
     if (model::IsStaleNaN(s.value)) {
       AttachStale(s.timestamp_ms, out);
@@ -82,19 +92,20 @@ void AggregateSamples(std::span<const model::Sample> samples, int64_t resolution
         w.min = MinOf(w.min, s.value);
         w.max = MaxOf(w.max, s.value);
         w.inc += CounterStep(w.last, s.value);
+        if (s.value < w.last && out->size() > base) had_reset[out->size() - 1 - base] = 1;
         w.last = s.value;
         w.last_t = s.timestamp_ms;
         continue;
       }
     }
     out->push_back(OneSample(s));
+    had_reset.push_back(0);
   }
-  SnapIncreases(std::span<AggrWindow>(*out).subspan(touched));
+  SnapIncreases(std::span<AggrWindow>(*out).subspan(base), had_reset);
 }
 
 void AggregateWindows(std::span<const AggrWindow> windows, int64_t resolution_ms,
                       std::vector<AggrWindow>* out) {
-  const size_t touched = out->empty() ? 0 : out->size() - 1;
   for (const AggrWindow& in : windows) {
     if (!out->empty()) {
       AggrWindow& w = out->back();
@@ -113,7 +124,6 @@ void AggregateWindows(std::span<const AggrWindow> windows, int64_t resolution_ms
     }
     out->push_back(in);
   }
-  SnapIncreases(std::span<AggrWindow>(*out).subspan(touched));
 }
 
 void SamplesAsWindows(std::span<const model::Sample> samples, std::vector<AggrWindow>* out) {
