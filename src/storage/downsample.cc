@@ -42,7 +42,7 @@ void AttachStale(int64_t t, std::vector<AggrWindow>* out) {
 // one scale, such a window keeps the exact decimal difference instead (if it agrees with the
 // sum to within the rounding the steps can carry, a check that only guards against surprises):
 // what the raw samples say, and a short decimal the column stores in a byte or three.
-// `had_reset[i]`: whether windows[i] saw a reset (or may have: see AggregateSamples).
+// `had_reset[i]`: whether a step in windows[i] was a reset.
 void SnapIncreases(std::span<AggrWindow> windows, const std::vector<uint8_t>& had_reset) {
   thread_local std::vector<int64_t> m;
   for (size_t i = 0; i < windows.size(); ++i) {
