@@ -1,6 +1,7 @@
 #include "storage/downsample.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <cfloat>
 #include <cmath>
 
@@ -151,47 +152,63 @@ AggrView ViewForFunction(std::string_view func) {
 
 namespace {
 
-// The points of AppendView's view of `windows` in [start, end], in time order, as
+// The points of AppendView's view `V` of `windows` in [start, end], in time order, as
 // emit(t, v, count) (count: the raw samples the point stands for, before any clamping).
-template <typename Emit>
-void ForEachViewPoint(std::span<const AggrWindow> windows, AggrView view, int64_t start,
-                      int64_t end, Emit&& emit) {
+template <AggrView V, typename Emit>
+void ForEachViewPoint(std::span<const AggrWindow> windows, int64_t start, int64_t end,
+                      Emit&& emit) {
   auto in_range = [&](int64_t t, double v, uint64_t count) {
     if (t >= start && t <= end) emit(t, v, count);
   };
   // The counter view's value at each window's last sample, anchored at the end.
   thread_local std::vector<double> c;
-  c.clear();
-  if (view == AggrView::kCounter && !windows.empty()) {
+  if constexpr (V == AggrView::kCounter) {
     c.resize(windows.size());
-    c.back() = windows.back().last;
-    for (size_t i = windows.size() - 1; i > 0; --i) {
-      c[i - 1] = c[i] - windows[i].inc - CounterStep(windows[i - 1].last, windows[i].first);
+    if (!windows.empty()) {
+      double x = windows.back().last;
+      c.back() = x;
+      for (size_t i = windows.size() - 1; i > 0; --i) {
+        x = x - windows[i].inc - CounterStep(windows[i - 1].last, windows[i].first);
+        c[i - 1] = x;
+      }
     }
   }
   for (size_t i = 0; i < windows.size(); ++i) {
     const AggrWindow& w = windows[i];
-    switch (view) {
-      case AggrView::kLast:
-        if (w.first_t != w.last_t) in_range(w.first_t, w.first, 1);
-        in_range(w.last_t, w.last, 1);
-        break;
-      case AggrView::kCounter:
-        // The first sample stands for itself, the last for every later one of the window.
-        if (w.first_t != w.last_t) in_range(w.first_t, c[i] - w.inc, 1);
-        in_range(w.last_t, c[i], w.first_t != w.last_t && w.count > 1 ? w.count - 1 : 1);
-        break;
-      case AggrView::kMin:
-        in_range(w.last_t, w.min, 1);
-        break;
-      case AggrView::kMax:
-        in_range(w.last_t, w.max, 1);
-        break;
-      case AggrView::kSum:
-        in_range(w.last_t, w.sum, w.count);
-        break;
+    if constexpr (V == AggrView::kLast) {
+      if (w.first_t != w.last_t) in_range(w.first_t, w.first, 1);
+      in_range(w.last_t, w.last, 1);
+    } else if constexpr (V == AggrView::kCounter) {
+      // The first sample stands for itself, the last for every later one of the window.
+      if (w.first_t != w.last_t) in_range(w.first_t, c[i] - w.inc, 1);
+      in_range(w.last_t, c[i], w.first_t != w.last_t && w.count > 1 ? w.count - 1 : 1);
+    } else if constexpr (V == AggrView::kMin) {
+      in_range(w.last_t, w.min, 1);
+    } else if constexpr (V == AggrView::kMax) {
+      in_range(w.last_t, w.max, 1);
+    } else {
+      in_range(w.last_t, w.sum, w.count);
     }
-    if (w.stale_t != 0) in_range(w.stale_t, model::StaleNaN(), 0);
+    if (w.stale_t != 0) [[unlikely]] {
+      in_range(w.stale_t, model::StaleNaN(), 0);
+    }
+  }
+}
+
+// Calls f(std::integral_constant<AggrView, view>{}): a view known at compile time.
+template <typename F>
+void WithView(AggrView view, F&& f) {
+  switch (view) {
+    case AggrView::kLast:
+      return f(std::integral_constant<AggrView, AggrView::kLast>{});
+    case AggrView::kCounter:
+      return f(std::integral_constant<AggrView, AggrView::kCounter>{});
+    case AggrView::kMin:
+      return f(std::integral_constant<AggrView, AggrView::kMin>{});
+    case AggrView::kMax:
+      return f(std::integral_constant<AggrView, AggrView::kMax>{});
+    case AggrView::kSum:
+      return f(std::integral_constant<AggrView, AggrView::kSum>{});
   }
 }
 
@@ -204,9 +221,11 @@ void AppendView(std::span<const AggrWindow> windows, AggrView view, int64_t star
   const bool weighted = counts != nullptr && (view == AggrView::kSum || view == AggrView::kCounter);
   out->reserve(out->size() +
                (view == AggrView::kLast || view == AggrView::kCounter ? 2 : 1) * windows.size());
-  ForEachViewPoint(windows, view, start, end, [&](int64_t t, double v, uint64_t count) {
-    out->push_back({t, v});
-    if (weighted) counts->push_back(Clamp32(count));
+  WithView(view, [&](auto v) {
+    ForEachViewPoint<v()>(windows, start, end, [&](int64_t t, double x, uint64_t count) {
+      out->push_back({t, x});
+      if (weighted) counts->push_back(Clamp32(count));
+    });
   });
 }
 
@@ -282,10 +301,11 @@ namespace {
 // slot of `out` (and of `counts`, when not null); when its segment ends, the segment's slots
 // are replaced by what ThinView keeps of them. A point takes one slot and a segment only
 // shrinks, so the writes never pass the reads of a caller thinning in place.
+template <AggrView V>
 class SegmentThinner {
  public:
-  SegmentThinner(AggrView view, const ReadGrid& grid, model::Sample* out, uint32_t* counts)
-      : view_(view), cuts_(grid), out_(out), counts_(counts) {}
+  SegmentThinner(const ReadGrid& grid, model::Sample* out, uint32_t* counts)
+      : cuts_(grid), out_(out), counts_(counts) {}
 
   // A point of the view; `n`: the raw samples it stands for (1 for unweighted views).
   void Add(int64_t t, double v, uint32_t n) {
@@ -306,19 +326,13 @@ class SegmentThinner {
         first_n_ = n;
         agg_ = v;
       } else {
-        goes_down_ = goes_down_ || v < prev_;
-        switch (view_) {
-          case AggrView::kMin:
-            if (agg_ > v || std::isnan(agg_)) agg_ = v;
-            break;
-          case AggrView::kMax:
-            if (agg_ < v || std::isnan(agg_)) agg_ = v;
-            break;
-          case AggrView::kSum:
-            agg_ += v;
-            break;
-          default:
-            break;
+        if constexpr (V == AggrView::kCounter) goes_down_ = goes_down_ || v < prev_;
+        if constexpr (V == AggrView::kMin) {
+          if (agg_ > v || std::isnan(agg_)) agg_ = v;
+        } else if constexpr (V == AggrView::kMax) {
+          if (agg_ < v || std::isnan(agg_)) agg_ = v;
+        } else if constexpr (V == AggrView::kSum) {
+          agg_ += v;
         }
       }
       prev_ = v;
@@ -346,7 +360,7 @@ class SegmentThinner {
     if (!open_) return;
     open_ = false;
     const size_t b = begin_;
-    if (view_ == AggrView::kLast) {  // The last point, stale or not.
+    if constexpr (V == AggrView::kLast) {  // The last point, stale or not.
       const model::Sample p = out_[w_ - 1];
       Put(b, p.timestamp_ms, p.value, counts_ != nullptr ? counts_[w_ - 1] : 1);
       w_ = b + 1;
@@ -359,22 +373,21 @@ class SegmentThinner {
     // A counter view that goes down in the segment (a "counter" reset to a negative value:
     // rate() must see each drop), or counts that would not fit the folded point: every point
     // stays.
-    const bool folded = view_ == AggrView::kCounter || view_ == AggrView::kSum;
-    if (folded && ((view_ == AggrView::kCounter && goes_down_) || total_ > UINT32_MAX)) return;
-    if (view_ == AggrView::kCounter) {
+    const bool folded = V == AggrView::kCounter || V == AggrView::kSum;
+    if (folded && ((V == AggrView::kCounter && goes_down_) || total_ > UINT32_MAX)) return;
+    if constexpr (V == AggrView::kCounter) {
       // The first point, and the last standing for every raw sample after the first.
       const model::Sample f = out_[first_], l = out_[last_];
       const bool two = last_ != first_;
       Put(b, f.timestamp_ms, f.value, first_n_);
       w_ = b + 1;
       if (two) Put(w_++, l.timestamp_ms, l.value, total_ - first_n_);
-      return;
+    } else {
+      Put(b, out_[last_].timestamp_ms, agg_, total_);
+      w_ = b + 1;
     }
-    Put(b, out_[last_].timestamp_ms, agg_, total_);
-    w_ = b + 1;
   }
 
-  AggrView view_;
   GridCuts cuts_;
   model::Sample* out_;
   uint32_t* counts_;
@@ -406,11 +419,14 @@ void ThinView(AggrView view, const ReadGrid& grid, std::vector<model::Sample>* s
   if (!SaneGrid(grid)) return;
   std::vector<model::Sample>& s = *samples;
   const bool weighted = counts != nullptr && counts->size() == s.size() && !s.empty();
-  SegmentThinner thinner(view, grid, s.data(), weighted ? counts->data() : nullptr);
-  for (size_t i = 0; i < s.size(); ++i) {
-    thinner.Add(s[i].timestamp_ms, s[i].value, weighted ? (*counts)[i] : 1);
-  }
-  const size_t kept = thinner.Finish();
+  size_t kept = 0;
+  WithView(view, [&](auto v) {
+    SegmentThinner<v()> thinner(grid, s.data(), weighted ? counts->data() : nullptr);
+    for (size_t i = 0; i < s.size(); ++i) {
+      thinner.Add(s[i].timestamp_ms, s[i].value, weighted ? (*counts)[i] : 1);
+    }
+    kept = thinner.Finish();
+  });
   s.resize(kept);
   if (weighted) counts->resize(kept);
 }
@@ -427,12 +443,15 @@ void AppendThinView(std::span<const AggrWindow> windows, AggrView view, int64_t 
   const size_t base = out->size();
   out->resize(base + 3 * windows.size());
   if (weighted) counts->resize(base + 3 * windows.size());
-  SegmentThinner thinner(view, grid, out->data() + base,
-                         weighted ? counts->data() + base : nullptr);
-  ForEachViewPoint(windows, view, start, end, [&](int64_t t, double v, uint64_t count) {
-    thinner.Add(t, v, weighted ? Clamp32(count) : 1);
+  size_t kept = base;
+  WithView(view, [&](auto v) {
+    SegmentThinner<v()> thinner(grid, out->data() + base,
+                                weighted ? counts->data() + base : nullptr);
+    ForEachViewPoint<v()>(windows, start, end, [&](int64_t t, double x, uint64_t count) {
+      thinner.Add(t, x, weighted ? Clamp32(count) : 1);
+    });
+    kept += thinner.Finish();
   });
-  const size_t kept = base + thinner.Finish();
   out->resize(kept);
   if (weighted) counts->resize(kept);
 }

@@ -79,30 +79,36 @@ std::string EncodeColumn(std::span<const AggrWindow> w, double AggrWindow::*fiel
   return out;
 }
 
+const uint8_t* Begin(std::string_view b) { return reinterpret_cast<const uint8_t*>(b.data()); }
+const uint8_t* End(std::string_view b) { return Begin(b) + b.size(); }
+
 Status DecodeColumn(std::string_view bytes, std::span<AggrWindow> w, double AggrWindow::*field) {
-  Decoder d(bytes);
-  uint8_t kind;
-  if (!d.GetByte(&kind)) return Bad("empty column");
+  const uint8_t* p = Begin(bytes);
+  const uint8_t* const end = End(bytes);
+  if (p == end) return Bad("empty column");
+  const uint8_t kind = *p++;
   if (kind == kColumnDecimal) {
-    uint8_t mode, k;
-    if (!d.GetByte(&mode) || !d.GetByte(&k) || mode > 1 || k > kMaxDecimalScale ||
-        (k == 0 && mode != 0)) {
+    if (end - p < 2) return Bad("bad decimal column scale");
+    const uint8_t mode = p[0], k = p[1];
+    p += 2;
+    if (mode > 1 || k > kMaxDecimalScale || (k == 0 && mode != 0)) {
       return Bad("bad decimal column scale");
     }
-    const DecimalScale scale(mode, k);
-    int64_t m = 0;
-    for (auto& x : w) {
-      int64_t delta;
-      if (!d.GetVarsint64(&delta)) return Bad("truncated column");
-      if (__builtin_add_overflow(m, delta, &m) || m >= kMaxDecimalMantissa ||
-          m <= -kMaxDecimalMantissa) {
-        return Bad("column value out of range");
+    const Status s = DecimalScale(mode, k).Dispatch([&](auto scale) {
+      int64_t m = 0;
+      for (auto& x : w) {
+        uint64_t u;
+        if (!ReadVarintBytewise(&p, end, &u)) return Bad("truncated column");
+        if (__builtin_add_overflow(m, ZigZagDecode(u), &m) || m >= kMaxDecimalMantissa ||
+            m <= -kMaxDecimalMantissa) {
+          return Bad("column value out of range");
+        }
+        x.*field = scale(m);
       }
-      x.*field = scale(m);
-    }
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
   } else if (kind == kColumnXor) {
-    const auto* end = reinterpret_cast<const uint8_t*>(bytes.data() + bytes.size());
-    const uint8_t* p = end - d.remaining();
     uint64_t prev = 0;
     for (auto& x : w) {
       uint64_t b;
@@ -110,11 +116,55 @@ Status DecodeColumn(std::string_view bytes, std::span<AggrWindow> w, double Aggr
       prev ^= b;
       x.*field = std::bit_cast<double>(prev);
     }
-    return p == end ? Status::Ok() : Bad("trailing bytes in a column");
   } else {
     return Bad("unknown column kind " + std::to_string(kind));
   }
-  if (!d.empty()) return Bad("trailing bytes in a column");
+  if (p != end) return Bad("trailing bytes in a column");
+  return Status::Ok();
+}
+
+// The times section (docs/format/block.md): last times, spans, stale markers and counts of
+// the n windows, each a run of n varints; the order of the windows is checked too.
+Status DecodeTimes(std::string_view times, int64_t resolution_ms, std::span<AggrWindow> w) {
+  const uint8_t* p = Begin(times);
+  const uint8_t* const end = End(times);
+  const size_t n = w.size();
+  uint64_t u;
+  if (!ReadVarintBytewise(&p, end, &u)) return Bad("truncated times");
+  uint64_t t = static_cast<uint64_t>(ZigZagDecode(u));
+  w[0].last_t = static_cast<int64_t>(t);
+  uint64_t delta = 0;
+  for (size_t i = 1; i < n; ++i) {
+    if (!ReadVarintBytewise(&p, end, &u)) return Bad("truncated times");
+    const uint64_t x = static_cast<uint64_t>(ZigZagDecode(u));
+    delta = i == 1 ? x : delta + x;
+    t += delta;
+    w[i].last_t = static_cast<int64_t>(t);
+  }
+  const uint64_t r = static_cast<uint64_t>(resolution_ms);
+  for (auto& x : w) {
+    if (!ReadVarintBytewise(&p, end, &u) || u >= r ||
+        __builtin_sub_overflow(x.last_t, static_cast<int64_t>(u), &x.first_t)) {
+      return Bad("bad window span");
+    }
+  }
+  // Stale markers, and the order: each window after the one before and its stale marker (a
+  // marker s > 0 lies after its window's last sample by construction).
+  int64_t prev_end = 0;
+  for (size_t i = 0; i < n; ++i) {
+    AggrWindow& x = w[i];
+    if (!ReadVarintBytewise(&p, end, &u) || u > (uint64_t{1} << 62)) return Bad("bad stale marker time");
+    x.stale_t = 0;
+    if (u != 0 && __builtin_add_overflow(x.last_t, static_cast<int64_t>(u), &x.stale_t)) {
+      return Bad("bad stale marker time");
+    }
+    if (i > 0 && x.first_t <= prev_end) return Bad("windows out of order");
+    prev_end = x.end_t();
+  }
+  for (auto& x : w) {
+    if (!ReadVarintBytewise(&p, end, &x.count) || x.count == 0) return Bad("bad window sample count");
+  }
+  if (p != end) return Bad("trailing bytes after the times");
   return Status::Ok();
 }
 
@@ -138,43 +188,7 @@ Status DecodeInto(std::string_view raw, const GroupRef& ref, int64_t resolution_
   const size_t base = out->size();
   out->resize(base + static_cast<size_t>(n));
   std::span<AggrWindow> w(out->data() + base, static_cast<size_t>(n));
-  Decoder t(times);
-  uint64_t delta = 0;
-  for (uint64_t i = 0; i < n; ++i) {
-    int64_t x;
-    if (!t.GetVarsint64(&x)) return Bad("truncated times");
-    if (i == 0) {
-      w[0].last_t = x;
-    } else {
-      delta = i == 1 ? static_cast<uint64_t>(x) : delta + static_cast<uint64_t>(x);
-      w[i].last_t = static_cast<int64_t>(static_cast<uint64_t>(w[i - 1].last_t) + delta);
-    }
-  }
-  for (auto& x : w) {
-    uint64_t span;
-    if (!t.GetVarint64(&span) || span >= static_cast<uint64_t>(resolution_ms) ||
-        __builtin_sub_overflow(x.last_t, static_cast<int64_t>(span), &x.first_t)) {
-      return Bad("bad window span");
-    }
-  }
-  // Stale markers, and the order: each window after the one before and its stale marker (a
-  // marker s > 0 lies after its window's last sample by construction).
-  int64_t prev_end = 0;
-  for (uint64_t i = 0; i < n; ++i) {
-    AggrWindow& x = w[i];
-    uint64_t s;
-    if (!t.GetVarint64(&s) || s > (uint64_t{1} << 62)) return Bad("bad stale marker time");
-    x.stale_t = 0;
-    if (s != 0 && __builtin_add_overflow(x.last_t, static_cast<int64_t>(s), &x.stale_t)) {
-      return Bad("bad stale marker time");
-    }
-    if (i > 0 && x.first_t <= prev_end) return Bad("windows out of order");
-    prev_end = x.end_t();
-  }
-  for (auto& x : w) {
-    if (!t.GetVarint64(&x.count) || x.count == 0) return Bad("bad window sample count");
-  }
-  if (!t.empty()) return Bad("trailing bytes after the times");
+  STRATA_RETURN_IF_ERROR(DecodeTimes(times, resolution_ms, w));
   for (const Column& c : kColumns) {
     std::string_view bytes;
     if (!d.GetLengthPrefixed(&bytes)) return Bad("truncated column");

@@ -796,16 +796,18 @@ Status DecodeDecimalInto(const uint8_t* p, const uint8_t* endp, uint64_t count, 
   if (first < ref.min_time || last > ref.max_time) {
     return Bad("group: sample outside its time range");
   }
-  const DecimalScale scale(mode, k);
-  int64_t m = 0;
-  for (uint64_t i = 0; i < count; ++i) {
-    int64_t x;
-    if (!ReadZigzag(&p, endp, &x)) return Bad("group: truncated values");
-    if (__builtin_add_overflow(m, x, &m) || m >= kMaxMantissa || m <= -kMaxMantissa) {
-      return Bad("group: value out of range");
+  STRATA_RETURN_IF_ERROR(DecimalScale(mode, k).Dispatch([&](auto scale) {
+    int64_t m = 0;
+    for (uint64_t i = 0; i < count; ++i) {
+      int64_t x;
+      if (!ReadZigzag(&p, endp, &x)) return Bad("group: truncated values");
+      if (__builtin_add_overflow(m, x, &m) || m >= kMaxMantissa || m <= -kMaxMantissa) {
+        return Bad("group: value out of range");
+      }
+      o[i].value = scale(m);
     }
-    o[i].value = scale(m);
-  }
+    return Status::Ok();
+  }));
   if (p != endp) return Bad("group: trailing bytes");
   if (first < start || last > end) {  // Keep only [start, end].
     size_t kept = base;
