@@ -133,10 +133,14 @@ class ColdSeriesSet final : public SeriesSet {
     }
     windows.reserve(total);
     std::vector<model::Sample>& raw = raw_;
+    bool ordered = true;
+    int64_t last_max = INT64_MIN;
     for (size_t p = 0; p < s.parts.size(); ++p) {
       const BlockReader* block = s.parts[p].first;
       for (size_t g = 0; g < s.parts[p].second.size(); ++g) {
         const GroupRef& ref = s.parts[p].second[g];
+        if (last_max != INT64_MIN && ref.min_time <= last_max) ordered = false;
+        last_max = std::max(last_max, ref.max_time);
         if (block->meta().resolution_ms > 0) {
           const int64_t r = block->meta().resolution_ms;
           STRATA_RETURN_IF_ERROR(block->DecodeWindows(
@@ -150,17 +154,21 @@ class ColdSeriesSet final : public SeriesSet {
       }
     }
     // Parts come from different blocks in time order; keep the first of any that overlap (a
-    // retried move's duplicate).
-    auto by_first = [](const AggrWindow& a, const AggrWindow& b) { return a.first_t < b.first_t; };
-    if (!std::is_sorted(windows.begin(), windows.end(), by_first)) {
+    // retried move's duplicate). When every group starts after the one before ends (blocks
+    // do not overlap: the usual case), the windows are in order already.
+    if (!ordered) {
+      auto by_first = [](const AggrWindow& a, const AggrWindow& b) {
+        return a.first_t < b.first_t;
+      };
       std::stable_sort(windows.begin(), windows.end(), by_first);
     }
     size_t kept = 0;
     for (size_t i = 0; i < windows.size(); ++i) {
+      const AggrWindow& w = windows[i];
       // A newer tier holds these samples (INT64_MAX: no newer tier).
-      if (limit != INT64_MAX && windows[i].end_t() >= limit) continue;
-      if (kept > 0 && windows[i].first_t <= windows[kept - 1].end_t()) continue;
-      if (kept != i) windows[kept] = windows[i];
+      if (limit != INT64_MAX && w.end_t() >= limit) continue;
+      if (kept > 0 && w.first_t <= windows[kept - 1].end_t()) continue;
+      if (kept != i) windows[kept] = w;
       ++kept;
     }
     windows.resize(kept);

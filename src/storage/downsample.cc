@@ -1,9 +1,9 @@
 #include "storage/downsample.h"
 
 #include <algorithm>
-#include <type_traits>
 #include <cfloat>
 #include <cmath>
+#include <type_traits>
 
 #include "base/duration.h"
 #include "storage/block/format.h"

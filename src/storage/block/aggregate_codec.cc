@@ -1,4 +1,5 @@
 // The aggregate encoding (3) of downsampled blocks' groups: docs/format/block.md.
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <span>
@@ -142,27 +143,40 @@ Status DecodeTimes(std::string_view times, int64_t resolution_ms, std::span<Aggr
     w[i].last_t = static_cast<int64_t>(t);
   }
   const uint64_t r = static_cast<uint64_t>(resolution_ms);
-  for (auto& x : w) {
+  bool after_last = true;  // Each window starts after the last sample of the one before.
+  for (size_t i = 0; i < n; ++i) {
+    AggrWindow& x = w[i];
     if (!ReadVarintBytewise(&p, end, &u) || u >= r ||
         __builtin_sub_overflow(x.last_t, static_cast<int64_t>(u), &x.first_t)) {
       return Bad("bad window span");
     }
+    if (i > 0) after_last &= x.first_t > w[i - 1].last_t;
   }
   // Stale markers, and the order: each window after the one before and its stale marker (a
-  // marker s > 0 lies after its window's last sample by construction).
-  int64_t prev_end = 0;
-  for (size_t i = 0; i < n; ++i) {
-    AggrWindow& x = w[i];
-    if (!ReadVarintBytewise(&p, end, &u) || u > (uint64_t{1} << 62)) return Bad("bad stale marker time");
-    x.stale_t = 0;
-    if (u != 0 && __builtin_add_overflow(x.last_t, static_cast<int64_t>(u), &x.stale_t)) {
-      return Bad("bad stale marker time");
+  // marker s > 0 lies after its window's last sample by construction). Without markers (n
+  // zero bytes, the usual case) the order is what the loop above checked.
+  if (static_cast<size_t>(end - p) >= n && after_last &&
+      std::all_of(p, p + n, [](uint8_t b) { return b == 0; })) {
+    for (auto& x : w) x.stale_t = 0;
+    p += n;
+  } else {
+    int64_t prev_end = 0;
+    for (size_t i = 0; i < n; ++i) {
+      AggrWindow& x = w[i];
+      if (!ReadVarintBytewise(&p, end, &u) || u > (uint64_t{1} << 62)) {
+        return Bad("bad stale marker time");
+      }
+      x.stale_t = 0;
+      if (u != 0 && __builtin_add_overflow(x.last_t, static_cast<int64_t>(u), &x.stale_t)) {
+        return Bad("bad stale marker time");
+      }
+      if (i > 0 && x.first_t <= prev_end) return Bad("windows out of order");
+      prev_end = x.end_t();
     }
-    if (i > 0 && x.first_t <= prev_end) return Bad("windows out of order");
-    prev_end = x.end_t();
   }
   for (auto& x : w) {
-    if (!ReadVarintBytewise(&p, end, &x.count) || x.count == 0) return Bad("bad window sample count");
+    if (!ReadVarintBytewise(&p, end, &x.count) || x.count == 0)
+      return Bad("bad window sample count");
   }
   if (p != end) return Bad("trailing bytes after the times");
   return Status::Ok();
