@@ -1,7 +1,8 @@
 // Micro-benchmarks of the aggregate (downsampled) group codec (src/storage/block/format.h,
 // docs/format/block.md "Aggregate encoding") against the decimal raw group it replaces: one
 // day of one series, 15 s scrapes, as 5m windows (288) or raw samples (5760), decoded from
-// unsealed bytes as the cold tier's read cache holds them. Counters: ns_per_item (thread CPU
+// unsealed bytes as the cold tier's read cache holds them; and the counter view of the
+// decoded windows, thinned for a 1h step. Counters: ns_per_item (thread CPU
 // time per window or sample decoded), bytes_per_item (stored, crc and compression included).
 #include <benchmark/benchmark.h>
 
@@ -103,6 +104,30 @@ void DecodeRaw(benchmark::State& state, const std::vector<model::Sample>& sample
       static_cast<double>(stored.size()) / static_cast<double>(samples.size());
 }
 
+// The counter view of decoded windows thinned for rate(x[1h]) at a 1h step (what a 30-day
+// dashboard panel reads), per window.
+void ThinCounterView(benchmark::State& state, const std::vector<model::Sample>& samples,
+                     int64_t range_ms) {
+  std::vector<AggrWindow> windows;
+  AggregateSamples(samples, kResolution5m, &windows);
+  ReadGrid grid;
+  grid.first_ref_ms = kStartMs;
+  grid.ref_step_ms = 3'600'000;
+  grid.ref_count = 25;
+  grid.range_ms = range_ms;
+  std::vector<model::Sample> out;
+  std::vector<uint32_t> counts;
+  for (auto _ : state) {
+    out.clear();
+    counts.clear();
+    AppendThinView(windows, AggrView::kCounter, INT64_MIN, INT64_MAX, grid, &out, &counts);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["ns_per_item"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * windows.size()),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 constexpr uint32_t kCounterColumns = block::kColFirst | block::kColLast | block::kColInc;
 
 void BM_WindowsCounterView_Cpu(benchmark::State& state) {
@@ -118,6 +143,12 @@ void BM_WindowsSumView_Memory(benchmark::State& state) {
   DecodeWindows(state, MemoryGauge(), block::kColSum);
 }
 void BM_WindowsTimesOnly_Cpu(benchmark::State& state) { DecodeWindows(state, CpuCounter(), 0); }
+void BM_ThinCounterView1h_Cpu(benchmark::State& state) {
+  ThinCounterView(state, CpuCounter(), 3'600'000);
+}
+void BM_ThinCounterView1h15s_Cpu(benchmark::State& state) {
+  ThinCounterView(state, CpuCounter(), 3'615'000);
+}
 void BM_RawSamples_Cpu(benchmark::State& state) { DecodeRaw(state, CpuCounter()); }
 void BM_RawSamples_Memory(benchmark::State& state) { DecodeRaw(state, MemoryGauge()); }
 
@@ -126,6 +157,8 @@ BENCHMARK(BM_WindowsAllColumns_Cpu);
 BENCHMARK(BM_WindowsMaxView_Memory);
 BENCHMARK(BM_WindowsSumView_Memory);
 BENCHMARK(BM_WindowsTimesOnly_Cpu);
+BENCHMARK(BM_ThinCounterView1h_Cpu);
+BENCHMARK(BM_ThinCounterView1h15s_Cpu);
 BENCHMARK(BM_RawSamples_Cpu);
 BENCHMARK(BM_RawSamples_Memory);
 

@@ -152,6 +152,18 @@ AggrView ViewForFunction(std::string_view func) {
 
 namespace {
 
+// The counter view's value at each window's last sample, anchored at the end, in *c.
+void CounterValues(std::span<const AggrWindow> windows, std::vector<double>* c) {
+  c->resize(windows.size());
+  if (windows.empty()) return;
+  double x = windows.back().last;
+  c->back() = x;
+  for (size_t i = windows.size() - 1; i > 0; --i) {
+    x = x - windows[i].inc - CounterStep(windows[i - 1].last, windows[i].first);
+    (*c)[i - 1] = x;
+  }
+}
+
 // The points of AppendView's view `V` of `windows` in [start, end], in time order, as
 // emit(t, v, count) (count: the raw samples the point stands for, before any clamping).
 template <AggrView V, typename Emit>
@@ -160,19 +172,8 @@ void ForEachViewPoint(std::span<const AggrWindow> windows, int64_t start, int64_
   auto in_range = [&](int64_t t, double v, uint64_t count) {
     if (t >= start && t <= end) emit(t, v, count);
   };
-  // The counter view's value at each window's last sample, anchored at the end.
   thread_local std::vector<double> c;
-  if constexpr (V == AggrView::kCounter) {
-    c.resize(windows.size());
-    if (!windows.empty()) {
-      double x = windows.back().last;
-      c.back() = x;
-      for (size_t i = windows.size() - 1; i > 0; --i) {
-        x = x - windows[i].inc - CounterStep(windows[i - 1].last, windows[i].first);
-        c[i - 1] = x;
-      }
-    }
-  }
+  if constexpr (V == AggrView::kCounter) CounterValues(windows, &c);
   for (size_t i = 0; i < windows.size(); ++i) {
     const AggrWindow& w = windows[i];
     if constexpr (V == AggrView::kLast) {
@@ -431,11 +432,91 @@ void ThinView(AggrView view, const ReadGrid& grid, std::vector<model::Sample>* s
   if (weighted) counts->resize(kept);
 }
 
+namespace {
+
+// AppendThinView's work for the counter view in the usual case, with the open segment's first
+// and last points in locals instead of a slot for every point: the same points and counts
+// appended. False, with *out and *counts as they were, when a segment's values go down or its
+// counts pass 32 bits: every point of such a segment stays, which SegmentThinner does.
+bool AppendThinCounter(std::span<const AggrWindow> windows, int64_t start, int64_t end,
+                       const ReadGrid& grid, std::vector<model::Sample>* out,
+                       std::vector<uint32_t>* counts) {
+  thread_local std::vector<double> c;
+  CounterValues(windows, &c);
+  const size_t base = out->size();
+  const size_t counts_base = counts != nullptr ? counts->size() : 0;
+  const GridCuts cuts(grid);
+  bool open = false;  // A segment is open; `cut`: where it ends.
+  __int128 cut = 0;
+  bool have = false;  // The open segment has a point that is not a stale marker...
+  bool two = false;   // ...and more than one.
+  int64_t first_t = 0, last_t = 0;
+  double first_v = 0, last_v = 0;
+  uint64_t first_n = 0, total = 0;
+  auto close = [&]() {
+    if (!have) return;
+    out->push_back({first_t, first_v});
+    if (counts != nullptr) counts->push_back(Clamp32(first_n));
+    if (two) {
+      out->push_back({last_t, last_v});
+      if (counts != nullptr) counts->push_back(Clamp32(total - first_n));
+    }
+  };
+  // One point of the view (`stale`: a stale marker); false when the fast way cannot go on.
+  auto add = [&](int64_t t, double v, uint64_t n, bool stale) __attribute__((always_inline)) {
+    if (t < start || t > end) return true;
+    if (!open || t >= cut) {
+      close();
+      open = true;
+      cut = cuts.NextCut(t);
+      have = two = false;
+    }
+    if (stale) return true;
+    if (!have) {
+      have = true;
+      first_t = last_t = t;
+      first_v = last_v = v;
+      first_n = total = n;
+    } else {
+      if (v < last_v) return false;
+      two = true;
+      last_t = t;
+      last_v = v;
+      total += n;
+    }
+    return total <= UINT32_MAX;
+  };
+  const bool weighted = counts != nullptr;
+  bool ok = true;
+  for (size_t i = 0; ok && i < windows.size(); ++i) {
+    const AggrWindow& w = windows[i];
+    const bool several = w.first_t != w.last_t;
+    if (several) ok = add(w.first_t, c[i] - w.inc, 1, false);
+    const uint64_t n = several && w.count > 1 ? w.count - 1 : 1;
+    ok = ok && add(w.last_t, c[i], weighted ? Clamp32(n) : 1, false);
+    if (w.stale_t != 0) [[unlikely]] {
+      ok = ok && add(w.stale_t, 0, 0, true);
+    }
+  }
+  if (ok) {
+    close();
+    return true;
+  }
+  out->resize(base);
+  if (counts != nullptr) counts->resize(counts_base);
+  return false;
+}
+
+}  // namespace
+
 void AppendThinView(std::span<const AggrWindow> windows, AggrView view, int64_t start, int64_t end,
                     const ReadGrid& grid, std::vector<model::Sample>* out,
                     std::vector<uint32_t>* counts) {
   if (!SaneGrid(grid)) {
     AppendView(windows, view, start, end, out, counts);
+    return;
+  }
+  if (view == AggrView::kCounter && AppendThinCounter(windows, start, end, grid, out, counts)) {
     return;
   }
   const bool weighted = counts != nullptr && (view == AggrView::kSum || view == AggrView::kCounter);
