@@ -471,7 +471,9 @@ bool AppendThinCounter(std::span<const AggrWindow> windows, int64_t start, int64
       cut = cuts.NextCut(t);
       have = two = false;
     }
-    if (stale) return true;
+    // A value with the stale marker's bits (only a damaged group has one) counts as a marker,
+    // as SegmentThinner takes it.
+    if (stale || model::IsStaleNaN(v)) return true;
     if (!have) {
       have = true;
       first_t = last_t = t;

@@ -657,6 +657,12 @@ TEST(DownsampleTest, ThinningMatchesTheRuleByBruteForce) {
     }
     std::vector<AggrWindow> w;
     AggregateSamples(raw, k5m, &w);
+    // A damaged group's last value may carry the stale marker's bits: every way of thinning
+    // takes it as a marker (the counter view passes the last window's value on as it is).
+    if (round % 10 == 9 && w.size() > 3) {
+      w.resize(w.size() / 2);
+      w.back().last = model::StaleNaN();
+    }
     const ReadGrid g{static_cast<int64_t>(rng() % (12 * k1h)) - k1h,
                      pick({0, k5m, k1h, k1h + 1234, 17 * 60000}),
                      static_cast<int64_t>(1 + rng() % 30),
