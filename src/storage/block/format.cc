@@ -773,10 +773,12 @@ Status DecodeDecimalInto(const uint8_t* p, const uint8_t* endp, uint64_t count, 
   if (mode > 1 || k > kMaxDecimalDigits) return Bad("group: bad decimal scale");
   if (ref.chunks != 1) return Bad("group: chunk count differs from the index");
   if (count != ref.samples) return Bad("group: sample count differs from the index");
-  // The samples are decoded in place at the end of *out (count <= the group's bytes, checked
-  // by the caller): timestamps first, checked for order and bounds once, then the values.
-  out->resize(base + static_cast<size_t>(count));
-  model::Sample* o = out->data() + base;
+  // The samples are decoded at the end of *out (count <= the group's bytes, checked by the
+  // caller): timestamps first, checked for order and bounds once, then the values. They are
+  // appended with their times, not resized first, which would write every sample twice.
+  if (const size_t need = base + static_cast<size_t>(count); out->capacity() < need) {
+    out->reserve(std::max(need, 2 * out->capacity()));  // Geometric, as resize grows.
+  }
   uint64_t delta = 0;
   int64_t t = 0;
   for (uint64_t i = 0; i < count; ++i) {
@@ -790,8 +792,9 @@ Status DecodeDecimalInto(const uint8_t* p, const uint8_t* endp, uint64_t count, 
       if (next <= t) return Bad("group: samples out of order");
       t = next;
     }
-    o[i].timestamp_ms = t;
+    out->push_back({t, 0});
   }
+  model::Sample* o = out->data() + base;
   const int64_t first = o[0].timestamp_ms, last = o[count - 1].timestamp_ms;
   if (first < ref.min_time || last > ref.max_time) {
     return Bad("group: sample outside its time range");
