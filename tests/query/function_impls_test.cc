@@ -243,7 +243,8 @@ TEST(FunctionImplsTest, CounterRateWithResetsIsBitIdenticalToTheTable) {
 
 // The evaluator's sliding min/max_over_time gives the table's values bit for bit: random
 // series with NaNs, signed zeros, infinities and runs of equal values, over windows that slide
-// forward by random amounts (steps shorter and longer than the range).
+// forward by random amounts (steps shorter and longer than the range, and ranges that are a
+// whole number of steps).
 TEST(FunctionImplsTest, SlidingExtremumIsBitIdenticalToTheTable) {
   std::mt19937_64 rng(5);
   const double pool[] = {0.0, -0.0, 1.5, -2.0, kInf, -kInf, kNaN, 3.0, 3.0, 7.25};
@@ -254,14 +255,18 @@ TEST(FunctionImplsTest, SlidingExtremumIsBitIdenticalToTheTable) {
       std::vector<FPoint> pts;
       const size_t n = 1 + rng() % 3000;
       for (size_t i = 0; i < n; ++i) {
-        const double v =
-            rng() % 3 == 0 ? pool[rng() % std::size(pool)] : static_cast<double>(rng() % 100) - 50;
+        // Every fifth round is mostly NaN, so that whole windows and chunks are.
+        const double v = round % 5 == 4 && rng() % 10 != 0 ? kNaN
+                         : rng() % 3 == 0                  ? pool[rng() % std::size(pool)]
+                                                           : static_cast<double>(rng() % 100) - 50;
         pts.push_back({static_cast<int64_t>(i), v});
       }
       SlidingExtremum sliding(max);
       sliding.Reset();
-      const size_t width = 1 + rng() % 200;
       const size_t step = 1 + rng() % 300;
+      // Half the rounds slide a window that is a whole number of steps wide (a range that is a
+      // multiple of the step: each window a run of whole chunks), the others any width.
+      const size_t width = round % 2 == 0 ? step * (1 + rng() % 8) : 1 + rng() % 200;
       for (size_t hi = 1; hi <= n; hi += step) {
         const size_t lo = hi > width ? hi - width : 0;
         auto want = table->fn(std::span<const FPoint>(pts.data() + lo, hi - lo), 0, 0, {});

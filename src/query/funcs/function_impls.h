@@ -95,7 +95,7 @@ class SlidingExtremum {
   // Starts over for another series.
   void Reset() {
     head_ = 0;
-    idx_.clear();
+    chunks_.clear();
     next_ = 0;
   }
   // The value for window points[lo, hi) (lo < hi). Between Resets, `points` is the same and
@@ -103,8 +103,19 @@ class SlidingExtremum {
   double Value(std::span<const FPoint> points, size_t lo, size_t hi);
 
  private:
+  // The points a call added, [start, end), and their extremum by min/max_over_time's rule.
+  struct Chunk {
+    double value;
+    size_t start;
+    size_t end;
+  };
+  // min/max_over_time's rule over points[start, end) (start < end): NaN only when all are.
+  double Extremum(std::span<const FPoint> points, size_t start, size_t end) const;
+
   bool max_;
-  std::vector<size_t> idx_;  // Candidates idx_[head_..]: increasing index, monotone value.
+  // Candidates chunks_[head_..]: increasing position, monotone value; chunks whose points are
+  // all NaN are left out.
+  std::vector<Chunk> chunks_;
   size_t head_ = 0;
   size_t next_ = 0;  // Points before this one were offered.
 };

@@ -393,22 +393,55 @@ std::optional<double> CounterRateWithResets(std::span<const FPoint> window,
                      raw.sampled_before, raw.sampled_after);
 }
 
-double SlidingExtremum::Value(std::span<const FPoint> points, size_t lo, size_t hi) {
-  for (; next_ < hi; ++next_) {
-    const double v = points[next_].v;
-    if (std::isnan(v)) continue;
-    // Drop candidates the new value beats strictly; equal ones stay (the earliest wins).
-    while (idx_.size() > head_ && (max_ ? points[idx_.back()].v < v : points[idx_.back()].v > v)) {
-      idx_.pop_back();
+double SlidingExtremum::Extremum(std::span<const FPoint> points, size_t start, size_t end) const {
+  // The table's loop without a branch per point (a blend): a NaN running value is replaced by
+  // the next point, and ties keep the earliest.
+  double m = points[start].v;
+  if (max_) {
+    for (size_t k = start + 1; k < end; ++k) {
+      const double v = points[k].v;
+      m = (v > m) | std::isnan(m) ? v : m;
     }
-    idx_.push_back(next_);
+  } else {
+    for (size_t k = start + 1; k < end; ++k) {
+      const double v = points[k].v;
+      m = (v < m) | std::isnan(m) ? v : m;
+    }
   }
-  while (head_ < idx_.size() && idx_[head_] < lo) ++head_;
-  if (head_ > 1024 && head_ * 2 > idx_.size()) {  // Keep the buffer small.
-    idx_.erase(idx_.begin(), idx_.begin() + static_cast<std::ptrdiff_t>(head_));
+  return m;
+}
+
+double SlidingExtremum::Value(std::span<const FPoint> points, size_t lo, size_t hi) {
+  // The points this call adds form one chunk: a queue of chunks, each reduced to its extremum
+  // in one tight loop, slides faster than a queue of points, whose pops mispredict on noisy
+  // series. A window is a run of whole chunks (a range that is a multiple of the step) or
+  // starts inside one; then that chunk's part in the window is reduced again.
+  auto better = [this](double a, double b) { return max_ ? a > b : a < b; };
+  if (next_ < hi) {
+    const double m = Extremum(points, next_, hi);
+    if (!std::isnan(m)) {
+      // Drop candidates the new chunk beats strictly; equal ones stay (the earliest wins).
+      while (chunks_.size() > head_ && better(m, chunks_.back().value)) chunks_.pop_back();
+      chunks_.push_back({m, next_, hi});
+    }
+    next_ = hi;
+  }
+  while (head_ < chunks_.size() && chunks_[head_].end <= lo) ++head_;
+  if (head_ > 1024 && head_ * 2 > chunks_.size()) {  // Keep the buffer small.
+    chunks_.erase(chunks_.begin(), chunks_.begin() + static_cast<std::ptrdiff_t>(head_));
     head_ = 0;
   }
-  return head_ < idx_.size() ? points[idx_[head_]].v : points[hi - 1].v;
+  if (head_ == chunks_.size()) return points[hi - 1].v;  // Only NaNs: the table's last one.
+  const Chunk& front = chunks_[head_];
+  if (front.start >= lo) return front.value;
+  // The window starts inside the front chunk: its part in the window, then the best of the
+  // later chunks (each later chunk is in the queue or beaten by one that is).
+  double m = Extremum(points, lo, front.end);
+  if (head_ + 1 < chunks_.size()) {
+    const double later = chunks_[head_ + 1].value;
+    if (std::isnan(m) || better(later, m)) m = later;
+  }
+  return std::isnan(m) ? points[hi - 1].v : m;
 }
 
 const RangeFunction* LookupRangeFunction(std::string_view name) {
