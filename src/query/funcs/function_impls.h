@@ -103,7 +103,7 @@ class SlidingExtremum {
   double Value(std::span<const FPoint> points, size_t lo, size_t hi);
 
  private:
-  // The points a call added, [start, end), and their extremum by min/max_over_time's rule.
+  // Points a call added, [start, end), and their extremum by min/max_over_time's rule.
   struct Chunk {
     double value;
     size_t start;

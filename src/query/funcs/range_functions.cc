@@ -412,19 +412,23 @@ double SlidingExtremum::Extremum(std::span<const FPoint> points, size_t start, s
 }
 
 double SlidingExtremum::Value(std::span<const FPoint> points, size_t lo, size_t hi) {
-  // The points this call adds form one chunk: a queue of chunks, each reduced to its extremum
-  // in one tight loop, slides faster than a queue of points, whose pops mispredict on noisy
+  // The points this call adds form chunks: a queue of chunks, each reduced to its extremum in
+  // one tight loop, slides faster than a queue of points, whose pops mispredict on noisy
   // series. A window is a run of whole chunks (a range that is a multiple of the step) or
   // starts inside one; then that chunk's part in the window is reduced again.
   auto better = [this](double a, double b) { return max_ ? a > b : a < b; };
-  if (next_ < hi) {
-    const double m = Extremum(points, next_, hi);
+  // At most kMaxChunk points a chunk, so a window starting inside one rescans at most that
+  // many (a chunk as long as a whole first window would be rescanned at every step).
+  constexpr size_t kMaxChunk = 64;
+  while (next_ < hi) {
+    const size_t end = std::min(hi, next_ + kMaxChunk);
+    const double m = Extremum(points, next_, end);
     if (!std::isnan(m)) {
       // Drop candidates the new chunk beats strictly; equal ones stay (the earliest wins).
       while (chunks_.size() > head_ && better(m, chunks_.back().value)) chunks_.pop_back();
-      chunks_.push_back({m, next_, hi});
+      chunks_.push_back({m, next_, end});
     }
-    next_ = hi;
+    next_ = end;
   }
   while (head_ < chunks_.size() && chunks_[head_].end <= lo) ++head_;
   if (head_ > 1024 && head_ * 2 > chunks_.size()) {  // Keep the buffer small.
