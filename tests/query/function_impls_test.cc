@@ -242,38 +242,53 @@ TEST(FunctionImplsTest, CounterRateWithResetsIsBitIdenticalToTheTable) {
 }
 
 // The evaluator's sliding min/max_over_time gives the table's values bit for bit: random
-// series with NaNs, signed zeros, infinities and runs of equal values, over windows that slide
-// forward by random amounts (steps shorter and longer than the range, and ranges that are a
-// whole number of steps).
+// series with NaNs (of different payloads, so that which NaN comes back counts), signed zeros,
+// infinities and runs of equal values, over windows that slide forward by random amounts
+// (steps shorter and longer than the range, ranges that are a whole number of steps, calls
+// that add no points or move only the start, large first windows, step 1).
 TEST(FunctionImplsTest, SlidingExtremumIsBitIdenticalToTheTable) {
   std::mt19937_64 rng(5);
-  const double pool[] = {0.0, -0.0, 1.5, -2.0, kInf, -kInf, kNaN, 3.0, 3.0, 7.25};
+  const double nans[] = {kNaN, std::bit_cast<double>(uint64_t{0x7ff0000000000002}),
+                         std::bit_cast<double>(uint64_t{0xfff8000000000123})};
+  const double pool[] = {0.0, -0.0, 1.5, -2.0, kInf, -kInf, nans[0], nans[1], nans[2], 3.0, 7.25};
   for (bool max : {false, true}) {
     const RangeFunction* table = LookupRangeFunction(max ? "max_over_time" : "min_over_time");
     ASSERT_NE(table, nullptr);
-    for (int round = 0; round < 500; ++round) {
+    for (int round = 0; round < 600; ++round) {
       std::vector<FPoint> pts;
       const size_t n = 1 + rng() % 3000;
       for (size_t i = 0; i < n; ++i) {
-        // Every fifth round is mostly NaN, so that whole windows and chunks are.
-        const double v = round % 5 == 4 && rng() % 10 != 0 ? kNaN
+        // Every fifth round is mostly NaN, so that whole windows and chunks are; every seventh
+        // only gets worse, so that no candidate is ever beaten and the queue fills up (and is
+        // compacted).
+        const double worse = max ? -static_cast<double>(i) : static_cast<double>(i);
+        const double v = round % 5 == 4 && rng() % 10 != 0 ? nans[rng() % std::size(nans)]
+                         : round % 7 == 3                  ? worse
                          : rng() % 3 == 0                  ? pool[rng() % std::size(pool)]
                                                            : static_cast<double>(rng() % 100) - 50;
         pts.push_back({static_cast<int64_t>(i), v});
       }
       SlidingExtremum sliding(max);
       sliding.Reset();
-      const size_t step = 1 + rng() % 300;
+      const size_t step = round % 6 == 5 ? 1 : 1 + rng() % 300;
       // Half the rounds slide a window that is a whole number of steps wide (a range that is a
-      // multiple of the step: each window a run of whole chunks), the others any width.
-      const size_t width = round % 2 == 0 ? step * (1 + rng() % 8) : 1 + rng() % 200;
-      for (size_t hi = 1; hi <= n; hi += step) {
-        const size_t lo = hi > width ? hi - width : 0;
+      // multiple of the step: each window a run of whole chunks); the others any width, with
+      // the end moving by 0 to `step` points and the start sometimes further than the width.
+      const bool aligned = round % 2 == 0;
+      const size_t width = aligned ? step * (1 + rng() % 8) : 1 + rng() % 200;
+      size_t hi = aligned ? 1 : 1 + rng() % std::min<size_t>(n, 1000);
+      size_t lo = 0;
+      for (;;) {
+        lo = std::max(lo, hi > width ? hi - width : 0);
+        if (!aligned && rng() % 8 == 0) lo = std::max(lo, std::min(hi - 1, lo + rng() % 5));
         auto want = table->fn(std::span<const FPoint>(pts.data() + lo, hi - lo), 0, 0, {});
         ASSERT_TRUE(want.has_value());
         const double got = sliding.Value(pts, lo, hi);
         ASSERT_EQ(std::bit_cast<uint64_t>(*want), std::bit_cast<uint64_t>(got))
             << (max ? "max" : "min") << " round " << round << " [" << lo << ", " << hi << ")";
+        const size_t add = aligned ? step : rng() % (step + 1);
+        if (hi + add > n) break;
+        hi += add;
       }
     }
   }
