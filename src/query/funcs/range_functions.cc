@@ -400,12 +400,12 @@ double SlidingExtremum::Extremum(std::span<const FPoint> points, size_t start, s
   if (max_) {
     for (size_t k = start + 1; k < end; ++k) {
       const double v = points[k].v;
-      m = (v > m) | std::isnan(m) ? v : m;
+      m = ((v > m) | std::isnan(m)) ? v : m;
     }
   } else {
     for (size_t k = start + 1; k < end; ++k) {
       const double v = points[k].v;
-      m = (v < m) | std::isnan(m) ? v : m;
+      m = ((v < m) | std::isnan(m)) ? v : m;
     }
   }
   return m;
