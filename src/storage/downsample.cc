@@ -462,8 +462,8 @@ bool AppendThinCounter(std::span<const AggrWindow> windows, int64_t start, int64
       if (counts != nullptr) counts->push_back(Clamp32(total - first_n));
     }
   };
-  // One point of the view (`stale`: a stale marker); false when the fast way cannot go on.
-  auto add = [&](int64_t t, double v, uint64_t n, bool stale) __attribute__((always_inline)) {
+  // One point of the view; false when the fast way cannot go on.
+  auto add = [&](int64_t t, double v, uint64_t n) __attribute__((always_inline)) {
     if (t < start || t > end) return true;
     if (!open || t >= cut) {
       close();
@@ -471,9 +471,9 @@ bool AppendThinCounter(std::span<const AggrWindow> windows, int64_t start, int64
       cut = cuts.NextCut(t);
       have = two = false;
     }
-    // A value with the stale marker's bits (only a damaged group has one) counts as a marker,
-    // as SegmentThinner takes it.
-    if (stale || model::IsStaleNaN(v)) return true;
+    // Stale markers open segments but are never kept; a value with their bits (only a damaged
+    // group has one) counts as one, as SegmentThinner takes it.
+    if (model::IsStaleNaN(v)) return true;
     if (!have) {
       have = true;
       first_t = last_t = t;
@@ -493,11 +493,11 @@ bool AppendThinCounter(std::span<const AggrWindow> windows, int64_t start, int64
   for (size_t i = 0; ok && i < windows.size(); ++i) {
     const AggrWindow& w = windows[i];
     const bool several = w.first_t != w.last_t;
-    if (several) ok = add(w.first_t, c[i] - w.inc, 1, false);
+    if (several) ok = add(w.first_t, c[i] - w.inc, 1);
     const uint64_t n = several && w.count > 1 ? w.count - 1 : 1;
-    ok = ok && add(w.last_t, c[i], weighted ? Clamp32(n) : 1, false);
+    ok = ok && add(w.last_t, c[i], weighted ? Clamp32(n) : 1);
     if (w.stale_t != 0) [[unlikely]] {
-      ok = ok && add(w.stale_t, 0, 0, true);
+      ok = ok && add(w.stale_t, model::StaleNaN(), 0);
     }
   }
   if (ok) {

@@ -775,15 +775,20 @@ class DownsampledBlockTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
+    cold_ = OpenStore();
+    ASSERT_NE(cold_, nullptr);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // A cold store of node n1 over an empty in-memory bucket; null when it does not open.
+  static std::unique_ptr<ColdStore> OpenStore() {
     ColdOptions o;
     o.node_id = "n1";
     auto cold = ColdStore::Open(std::make_unique<testutil::MemObjectStore>(
                                     std::make_shared<testutil::MemObjectStore::State>()),
                                 o, nullptr);
-    ASSERT_TRUE(cold.ok());
-    cold_ = std::move(cold).value();
+    return cold.ok() ? std::move(cold).value() : nullptr;
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   block::BlockMeta NewMeta() {
     static std::mt19937_64 rng(3);
@@ -961,19 +966,12 @@ TEST_F(DownsampledBlockTest, OverlappingBlocksReadAsOne) {
     ASSERT_TRUE(m5.ok()) << m5.status().ToString();
     ASSERT_TRUE(store->Upload((dir_ / (name + "5m")).string(), *m5).ok());
   };
-  auto open = [&]() {
-    ColdOptions o;
-    o.node_id = "n1";
-    auto cold = ColdStore::Open(std::make_unique<testutil::MemObjectStore>(
-                                    std::make_shared<testutil::MemObjectStore::State>()),
-                                o, nullptr);
-    EXPECT_TRUE(cold.ok());
-    return std::move(cold).value();
-  };
-  auto one = open();
+  auto one = OpenStore();
+  ASSERT_NE(one, nullptr);
   add(one.get(), both, true, "a0");
   add(one.get(), day1, false, "a1");
-  auto two = open();
+  auto two = OpenStore();
+  ASSERT_NE(two, nullptr);
   add(two.get(), a_part, true, "b0");
   add(two.get(), b_part, true, "b0dup");
   add(two.get(), day1, false, "b1");
