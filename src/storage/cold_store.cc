@@ -59,7 +59,25 @@ uint32_t ColumnsFor(AggrView view) {
 struct ColdSeries {
   model::Labels labels;
   std::vector<std::pair<const BlockReader*, std::vector<GroupRef>>> parts;
+  // In step with parts: for a part read from a 1h block standing in for its 5m parent
+  // (hour-aligned reads, ColdStore::Select), the parent and the series' groups in it, read
+  // instead when the hour windows cannot give the 5m answer (HourWindowsServe); else null.
+  std::vector<std::pair<const BlockReader*, std::vector<GroupRef>>> finer;
 };
+
+// Whether hour windows give what the 5m windows of the same hours give to a thinned view
+// whose read boundaries all lie on whole hours (a 1h window is the exact combination of its
+// hour's 5m windows: the same first and last sample, count, sum, min, max and increase). They
+// do not when a sample lies exactly at an hour's start, which is a read boundary and a segment
+// of its own; nor, for the counter view, when a value is negative or NaN, where the 5m thinner
+// keeps a segment's every point (a counter going down) and the answer depends on them.
+bool HourWindowsServe(std::span<const AggrWindow> w, AggrView view) {
+  for (const AggrWindow& x : w) {
+    if (x.first_t % kResolution1h == 0) return false;
+    if (view == AggrView::kCounter && !(x.min >= 0 && x.inc >= 0)) return false;
+  }
+  return true;
+}
 
 // Samples are read a window of series at a time: the groups of the next series up to
 // kPrefetchBytes are fetched together, so nearby groups share a request.
@@ -135,23 +153,51 @@ class ColdSeriesSet final : public SeriesSet {
     std::vector<model::Sample>& raw = raw_;
     bool ordered = true;
     int64_t last_max = INT64_MIN;
-    for (size_t p = 0; p < s.parts.size(); ++p) {
-      const BlockReader* block = s.parts[p].first;
-      for (size_t g = 0; g < s.parts[p].second.size(); ++g) {
-        const GroupRef& ref = s.parts[p].second[g];
+    auto decode = [&](const BlockReader* block, std::span<const GroupRef> refs,
+                      std::span<const BlockReader::Bytes> bytes, uint32_t columns) -> Status {
+      for (size_t g = 0; g < refs.size(); ++g) {
+        const GroupRef& ref = refs[g];
         if (last_max != INT64_MIN && ref.min_time <= last_max) ordered = false;
         last_max = std::max(last_max, ref.max_time);
         if (block->meta().resolution_ms > 0) {
           const int64_t r = block->meta().resolution_ms;
           STRATA_RETURN_IF_ERROR(block->DecodeWindows(
-              groups[p][g]->bytes, ref, start_ < INT64_MIN + r ? INT64_MIN : start_ - r, end_,
-              &windows, ColumnsFor(view_)));
+              bytes[g]->bytes, ref, start_ < INT64_MIN + r ? INT64_MIN : start_ - r, end_, &windows,
+              columns));
         } else {
           raw.clear();
-          STRATA_RETURN_IF_ERROR(block->DecodeGroup(groups[p][g]->bytes, ref, start_, end_, &raw));
+          STRATA_RETURN_IF_ERROR(block->DecodeGroup(bytes[g]->bytes, ref, start_, end_, &raw));
           SamplesAsWindows(raw, &windows);
         }
       }
+      return Status::Ok();
+    };
+    for (size_t p = 0; p < s.parts.size(); ++p) {
+      const auto& [block, refs] = s.parts[p];
+      const auto& [finer, finer_refs] = s.finer[p];
+      if (finer == nullptr) {
+        STRATA_RETURN_IF_ERROR(decode(block, refs, groups[p], ColumnsFor(view_)));
+        continue;
+      }
+      // Hour windows standing in for 5m ones (the counter view checks their min too); the 5m
+      // groups are fetched only for a series they cannot serve, or one a newer tier overlaps
+      // (it takes windows from its first sample on, which a 5m window cuts closer).
+      const size_t before = windows.size();
+      const bool saved_ordered = ordered;
+      const int64_t saved_last_max = last_max;
+      const bool near_limit =
+          limit != INT64_MAX && std::any_of(refs.begin(), refs.end(),
+                                            [&](const GroupRef& r) { return r.max_time >= limit; });
+      if (!near_limit) {
+        const uint32_t extra = view_ == AggrView::kCounter ? uint32_t{block::kColMin} : 0u;
+        STRATA_RETURN_IF_ERROR(decode(block, refs, groups[p], ColumnsFor(view_) | extra));
+        if (HourWindowsServe(std::span(windows).subspan(before), view_)) continue;
+      }
+      windows.resize(before);
+      ordered = saved_ordered;
+      last_max = saved_last_max;
+      STRATA_ASSIGN_OR_RETURN(auto bytes, finer->FetchGroups(finer_refs));
+      STRATA_RETURN_IF_ERROR(decode(finer, finer_refs, bytes, ColumnsFor(view_)));
     }
     // Parts come from different blocks in time order; keep the first of any that overlap (a
     // retried move's duplicate). When every group starts after the one before ends (blocks
@@ -518,10 +564,10 @@ ColdStats ColdStore::Stats() const {
   return s;
 }
 
-std::vector<std::shared_ptr<BlockReader>> ColdStore::Overlapping(int64_t mint, int64_t maxt,
-                                                                 int64_t preferred_ms,
-                                                                 int64_t max_ms) const {
-  std::vector<std::shared_ptr<BlockReader>> out;
+std::vector<ColdStore::Pick> ColdStore::Overlapping(int64_t mint, int64_t maxt,
+                                                    int64_t preferred_ms, int64_t max_ms,
+                                                    bool hours_for_5m) const {
+  std::vector<Pick> out;
   {
     MutexLock lock(&mu_);
     // Each chain raw -> 5m -> 1h (by the downsampled blocks' `downsample:<node>/<id>` source)
@@ -546,18 +592,25 @@ std::vector<std::shared_ptr<BlockReader>> ColdStore::Overlapping(int64_t mint, i
            it = child.find((*it->second)->name())) {
         chain.push_back(it->second);
       }
-      const std::shared_ptr<BlockReader>* pick = nullptr;
-      for (const auto* c : chain) {
-        if ((*c)->meta().resolution_ms <= preferred_ms) pick = c;
+      size_t pick = chain.size();
+      for (size_t i = 0; i < chain.size(); ++i) {
+        if ((*chain[i])->meta().resolution_ms <= preferred_ms) pick = i;
       }
-      for (size_t i = 0; pick == nullptr && i < chain.size(); ++i) {
-        if ((*chain[i])->meta().resolution_ms <= max_ms) pick = chain[i];
+      for (size_t i = 0; pick == chain.size() && i < chain.size(); ++i) {
+        if ((*chain[i])->meta().resolution_ms <= max_ms) pick = i;
       }
-      if (pick != nullptr && Overlaps((*pick)->meta(), mint, maxt)) out.push_back(*pick);
+      if (pick == chain.size() || !Overlaps((*chain[pick])->meta(), mint, maxt)) continue;
+      if (hours_for_5m && (*chain[pick])->meta().resolution_ms == kResolution5m &&
+          pick + 1 < chain.size() && (*chain[pick + 1])->meta().resolution_ms == kResolution1h) {
+        out.push_back({*chain[pick + 1], *chain[pick]});
+      } else {
+        out.push_back({*chain[pick], nullptr});
+      }
     }
   }
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return a->meta().min_time < b->meta().min_time; });
+  std::sort(out.begin(), out.end(), [](const Pick& a, const Pick& b) {
+    return a.block->meta().min_time < b.block->meta().min_time;
+  });
   return out;
 }
 
@@ -573,27 +626,70 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
     return hints.start_ms < INT64_MIN + d ? INT64_MIN : hints.start_ms - d;
   };
   const int64_t reach = hints.max_resolution_ms > 0 ? kResolution1h : 0;
-  auto blocks = Overlapping(before(reach), hints.end_ms, preferred, hints.max_resolution_ms);
-  std::erase_if(
-      blocks, [&](const auto& b) { return b->meta().max_time < before(b->meta().resolution_ms); });
+  const ReadGrid grid{hints.first_ref_ms, hints.ref_step_ms, hints.ref_count, hints.range_ms};
+  const bool thin = hints.ref_count > 0 && CanThinView(hints.func, hints.range_ms);
+  // A thinned read whose boundaries (ref_i and ref_i - range) all lie on whole hours gets the
+  // same points from the 1h windows of an hour as from its twelve 5m windows (HourWindowsServe
+  // says when not, and the 5m windows are read then): where 5m data may serve it and the cap
+  // allows 1h, a 1h block stands in for its 5m parent. The answer, and the resolution `infos`
+  // name, stay 5m.
+  const bool on_hours = [&] {
+    if (!thin || preferred != kResolution5m || hints.max_resolution_ms < kResolution1h) {
+      return false;
+    }
+    return hints.range_ms > 0 && hints.range_ms % kResolution1h == 0 &&
+           hints.first_ref_ms % kResolution1h == 0 &&
+           (hints.ref_count == 1 || hints.ref_step_ms % kResolution1h == 0);
+  }();
+  auto picks =
+      Overlapping(before(reach), hints.end_ms, preferred, hints.max_resolution_ms, on_hours);
+  std::erase_if(picks, [&](const Pick& p) {
+    return p.block->meta().max_time < before(p.block->meta().resolution_ms);
+  });
+  auto groups_in_range = [&](const std::vector<GroupRef>& all, int64_t from) {
+    std::vector<GroupRef> groups;
+    for (const GroupRef& g : all) {
+      if (g.max_time >= from && g.min_time <= hints.end_ms) groups.push_back(g);
+    }
+    return groups;
+  };
   std::vector<ColdSeries> all;
-  for (const auto& b : blocks) {
+  std::vector<std::shared_ptr<BlockReader>> blocks;
+  for (const auto& [b, finer] : picks) {
+    blocks.push_back(b);
     const int64_t from = before(b->meta().resolution_ms);
     STRATA_ASSIGN_OR_RETURN(Roaring ids, b->Match(matchers));
     std::vector<uint32_t> list(ids.begin(), ids.end());
     STRATA_ASSIGN_OR_RETURN(auto entries, b->LoadSeries(list));
+    // The 5m parent's entries of the same series, by labels.
+    std::vector<block::SeriesEntry> finer_entries;
+    if (finer != nullptr) {
+      blocks.push_back(finer);
+      STRATA_ASSIGN_OR_RETURN(Roaring fids, finer->Match(matchers));
+      std::vector<uint32_t> flist(fids.begin(), fids.end());
+      STRATA_ASSIGN_OR_RETURN(finer_entries, finer->LoadSeries(flist));
+      std::sort(finer_entries.begin(), finer_entries.end(),
+                [](const auto& x, const auto& y) { return x.labels < y.labels; });
+    }
     const BlockMeta& m = b->meta();
     if (hints.resolutions != nullptr && m.resolution_ms > 0 && !entries.empty()) {
-      hints.resolutions->push_back({m.resolution_ms, std::max(m.min_time, hints.start_ms),
+      hints.resolutions->push_back({finer != nullptr ? kResolution5m : m.resolution_ms,
+                                    std::max(m.min_time, hints.start_ms),
                                     std::min(m.max_time, hints.end_ms)});
     }
     for (auto& e : entries) {
-      std::vector<GroupRef> groups;
-      for (const GroupRef& g : e.groups) {
-        if (g.max_time >= from && g.min_time <= hints.end_ms) groups.push_back(g);
-      }
+      std::vector<GroupRef> groups = groups_in_range(e.groups, from);
       if (groups.empty()) continue;
       ColdSeries s;
+      s.finer.emplace_back(nullptr, std::vector<GroupRef>{});
+      if (finer != nullptr) {
+        auto it =
+            std::lower_bound(finer_entries.begin(), finer_entries.end(), e.labels,
+                             [](const auto& x, const model::Labels& l) { return x.labels < l; });
+        if (it != finer_entries.end() && it->labels == e.labels) {
+          s.finer.back() = {finer.get(), groups_in_range(it->groups, before(kResolution5m))};
+        }
+      }
       s.labels = std::move(e.labels);
       s.parts.emplace_back(b.get(), std::move(groups));
       all.push_back(std::move(s));
@@ -607,12 +703,11 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
   for (auto& s : all) {
     if (!merged.empty() && merged.back().labels == s.labels) {
       for (auto& p : s.parts) merged.back().parts.push_back(std::move(p));
+      for (auto& p : s.finer) merged.back().finer.push_back(std::move(p));
     } else {
       merged.push_back(std::move(s));
     }
   }
-  const ReadGrid grid{hints.first_ref_ms, hints.ref_step_ms, hints.ref_count, hints.range_ms};
-  const bool thin = hints.ref_count > 0 && CanThinView(hints.func, hints.range_ms);
   return std::unique_ptr<SeriesSet>(
       std::make_unique<ColdSeriesSet>(std::move(blocks), std::move(merged), hints.start_ms,
                                       hints.end_ms, ViewForFunction(hints.func), thin, grid));
@@ -623,7 +718,8 @@ Result<std::vector<model::Labels>> ColdStore::Series(const model::Matchers& matc
   STRATA_RETURN_IF_ERROR(CheckSelectorMatchers(matchers));
   STRATA_RETURN_IF_ERROR(CheckAvailable(mint));
   std::vector<model::Labels> out;
-  for (const auto& b : Overlapping(mint, maxt, 0, INT64_MAX)) {
+  for (const Pick& pick : Overlapping(mint, maxt, 0, INT64_MAX)) {
+    const auto& b = pick.block;
     STRATA_ASSIGN_OR_RETURN(Roaring ids, b->Match(matchers));
     std::vector<uint32_t> list(ids.begin(), ids.end());
     STRATA_ASSIGN_OR_RETURN(auto entries, b->LoadSeries(list));
@@ -644,7 +740,8 @@ Result<std::vector<std::string>> ColdStore::LabelNames(
   STRATA_RETURN_IF_ERROR(CheckAvailable(mint));
   std::set<std::string> names;
   if (selectors.empty()) {
-    for (const auto& b : Overlapping(mint, maxt, 0, INT64_MAX)) {
+    for (const Pick& pick : Overlapping(mint, maxt, 0, INT64_MAX)) {
+      const auto& b = pick.block;
       STRATA_ASSIGN_OR_RETURN(auto n, b->LabelNames());
       names.insert(n.begin(), n.end());
     }
@@ -665,7 +762,8 @@ Result<std::vector<std::string>> ColdStore::LabelValues(
   STRATA_RETURN_IF_ERROR(CheckAvailable(mint));
   std::set<std::string> values;
   if (selectors.empty()) {
-    for (const auto& b : Overlapping(mint, maxt, 0, INT64_MAX)) {
+    for (const Pick& pick : Overlapping(mint, maxt, 0, INT64_MAX)) {
+      const auto& b = pick.block;
       STRATA_ASSIGN_OR_RETURN(auto v, b->LabelValues(name));
       values.insert(v.begin(), v.end());
     }

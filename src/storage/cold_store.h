@@ -143,11 +143,18 @@ class ColdStore final : public Querier {
 
  private:
   ColdStore(std::unique_ptr<objstore::ObjectStore> store, ColdOptions options);
+  // A block that answers part of a read and, when it is a 1h block standing in for its 5m
+  // parent (hour-aligned reads, see Select), that parent.
+  struct Pick {
+    std::shared_ptr<block::BlockReader> block;
+    std::shared_ptr<block::BlockReader> finer;
+  };
   // The blocks that answer [mint, maxt]: of each downsampling chain (raw -> 5m -> 1h) the
   // coarsest block with resolution <= preferred_ms, else the finest with <= max_ms; in time order.
-  std::vector<std::shared_ptr<block::BlockReader>> Overlapping(int64_t mint, int64_t maxt,
-                                                               int64_t preferred_ms,
-                                                               int64_t max_ms) const;
+  // With `hours_for_5m`, a 5m pick whose 1h child exists is replaced by the child, the 5m block
+  // kept as its `finer`.
+  std::vector<Pick> Overlapping(int64_t mint, int64_t maxt, int64_t preferred_ms, int64_t max_ms,
+                                bool hours_for_5m = false) const;
   // OK when the block list is known or when [mint, ...) needs no cold data; else Unavailable.
   Status CheckAvailable(int64_t mint) const;
   Status SyncOnce();

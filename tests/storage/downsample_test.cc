@@ -8,7 +8,9 @@
 #include <bit>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <random>
+#include <tuple>
 
 #include "base/coding.h"
 #include "storage/block/block_writer.h"
@@ -999,6 +1001,177 @@ TEST_F(DownsampledBlockTest, OverlappingBlocksReadAsOne) {
       ASSERT_EQ(std::bit_cast<uint64_t>(a[i].value), std::bit_cast<uint64_t>(b[i].value))
           << func << " " << i;
     }
+  }
+}
+
+TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
+  // Day 0 has raw -> 5m -> 1h blocks, day 1 raw -> 5m. A thinned read whose boundaries all lie
+  // on whole hours (range and step whole hours, first read on the hour) where 5m data may
+  // serve reads day 0's 1h windows instead of its 5m ones, and must get the points (times,
+  // values within float rounding, counts) that the 5m windows give. A series with a sample
+  // exactly at an hour's start, and a counter with a negative value, cannot be served so and
+  // read the 5m windows.
+  const int64_t day = 24 * k1h;
+  const int64_t off = 1234;  // Samples off the hour, as scrapes are.
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::map<std::string, std::vector<model::Sample>> data;
+  for (int64_t t = off; t < 2 * day; t += kStep) {
+    data["gauge"].push_back({t, std::round(u(rng) * 1e4) / 100});
+  }
+  for (auto x : Counter(0, 2 * day, 3, {5 * k1h + 20 * kStep, day + 3 * k1h})) {
+    x.timestamp_ms += off;
+    data["counter"].push_back(x);
+  }
+  // Stops mid-hour (a stale marker) and comes back 30 minutes later, in the same hour.
+  for (auto x : Counter(0, 2 * day, 2)) {
+    x.timestamp_ms += off;
+    const int64_t t = x.timestamp_ms;
+    if (t > 9 * k1h + 10 * 60000 && t < 9 * k1h + 40 * 60000) continue;
+    data["gap"].push_back(x);
+    if (t == 9 * k1h + 10 * 60000 - kStep + off) {
+      data["gap"].push_back({t + kStep / 2, model::StaleNaN()});
+    }
+  }
+  // On the 15 s grid from 0: a sample at every hour's start.
+  data["aligned"] = Counter(0, 2 * day, 1, {7 * k1h});
+  // A counter that goes below zero once, at the last sample of a 5m window, whose increase is
+  // then negative: the 5m counter view goes down there and keeps every point of that hour.
+  for (auto x : Counter(0, 2 * day, 1)) {
+    if (x.timestamp_ms == 6 * k1h + k5m - kStep) x.value = -1000;
+    x.timestamp_ms += off;
+    data["negative"].push_back(x);
+  }
+  auto state = std::make_shared<testutil::MemObjectStore::State>();
+  auto open = [&]() {
+    ColdOptions o;
+    o.node_id = "n1";
+    auto cold = ColdStore::Open(std::make_unique<testutil::MemObjectStore>(state), o, nullptr);
+    EXPECT_TRUE(cold.ok());
+    return cold.ok() ? std::move(cold).value() : nullptr;
+  };
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  std::string day0_5m_id;
+  for (int d = 0; d < 2; ++d) {
+    const std::string name = "d" + std::to_string(d);
+    auto meta = NewMeta();
+    meta.source = name;
+    auto w = block::BlockWriter::Create((dir_ / name).string(), meta);
+    ASSERT_TRUE(w.ok());
+    for (const auto& [series, samples] : data) {
+      std::vector<model::Sample> part;
+      for (const auto& x : samples) {
+        if (x.timestamp_ms >= d * day && x.timestamp_ms < (d + 1) * day) part.push_back(x);
+      }
+      auto labels = *model::Labels::FromPairs({{"__name__", "m"}, {"s", series}});
+      ASSERT_TRUE((*w)->AddSeriesSamples(labels, part).ok());
+    }
+    auto raw = (*w)->Finish();
+    ASSERT_TRUE(raw.ok());
+    ASSERT_TRUE(store->Upload((dir_ / name).string(), *raw).ok());
+    auto m5 = store->BuildDownsampled(*raw, k5m, NewMeta(), (dir_ / (name + "5m")).string());
+    ASSERT_TRUE(m5.ok()) << m5.status().ToString();
+    ASSERT_TRUE(store->Upload((dir_ / (name + "5m")).string(), *m5).ok());
+    if (d == 1) continue;
+    day0_5m_id = m5->id;
+    auto m1 = store->BuildDownsampled(*m5, k1h, NewMeta(), (dir_ / (name + "1h")).string());
+    ASSERT_TRUE(m1.ok()) << m1.status().ToString();
+    ASSERT_TRUE(store->Upload((dir_ / (name + "1h")).string(), *m1).ok());
+  }
+  // Chunk reads of day 0's 5m block, counted by the object store.
+  int fine_reads = 0;
+  state->fault = [&](const std::string& op, const std::string& key) {
+    if (op == "get_range" && key.find(day0_5m_id) != std::string::npos &&
+        key.find("chunks") != std::string::npos) {
+      ++fine_reads;
+    }
+    return Status::Ok();
+  };
+  struct Read {
+    std::vector<model::Sample> samples;
+    std::vector<uint32_t> counts;
+    std::vector<ResolutionUse> used;
+  };
+  // Each read on a store opened afresh, so nothing comes from the read cache. Points before
+  // the first read's start, which no read takes (the 1h windows reach back an hour, the 5m
+  // ones five minutes), are left out.
+  auto read = [&](const std::string& series, const std::string& func, int64_t range, int64_t step,
+                  int64_t first_ref, int64_t cap) {
+    Read r;
+    auto cold = open();
+    SelectHints h;
+    h.start_ms = first_ref - range;
+    h.end_ms = 2 * day;
+    h.range_ms = range;
+    h.step_ms = step;
+    h.func = func;
+    h.max_resolution_ms = cap;
+    h.first_ref_ms = first_ref;
+    h.ref_step_ms = step;
+    h.ref_count = (2 * day - first_ref) / step + 1;
+    h.resolutions = &r.used;
+    auto set = cold->Select({*model::Matcher::Make(model::MatchType::kEqual, "s", series)}, h);
+    EXPECT_TRUE(set.ok());
+    EXPECT_TRUE((*set)->Next());
+    std::vector<model::Sample> all;
+    EXPECT_TRUE((*set)->ReadSamples(&all).ok());
+    const auto& counts = (*set)->counts();
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (all[i].timestamp_ms < h.start_ms) continue;
+      r.samples.push_back(all[i]);
+      if (!counts.empty()) r.counts.push_back(counts[i]);
+    }
+    return r;
+  };
+  using Grid = std::tuple<int64_t, int64_t, int64_t>;  // Range, step, first read.
+  const std::vector<Grid> kGrids = {{k1h, k1h, k1h},
+                                    {2 * k1h, k1h, 2 * k1h},
+                                    {k1h, 3 * k1h, 4 * k1h},
+                                    {4 * k1h, 2 * k1h, 5 * k1h}};
+  int compared = 0;
+  for (const char* series : {"gauge", "counter", "gap", "aligned", "negative"}) {
+    for (const char* func : {"rate", "increase", "sum_over_time", "count_over_time",
+                             "avg_over_time", "min_over_time", "max_over_time"}) {
+      for (auto [range, step, first] : kGrids) {
+        const std::string what = std::string(series) + " " + func + " range " +
+                                 std::to_string(range) + " step " + std::to_string(step);
+        fine_reads = 0;
+        const Read fine = read(series, func, range, step, first, k5m);  // Capped: no 1h.
+        EXPECT_GT(fine_reads, 0) << what;
+        fine_reads = 0;
+        const Read hours = read(series, func, range, step, first, kAutoResolution);
+        const bool served = std::string(series) != "aligned" &&
+                            !(std::string(series) == "negative" &&
+                              (std::string(func) == "rate" || std::string(func) == "increase"));
+        EXPECT_EQ(fine_reads == 0, served) << what << ": " << fine_reads << " 5m chunk reads";
+        ASSERT_EQ(hours.used.size(), 2u) << what;
+        EXPECT_EQ(hours.used[0].resolution_ms, k5m) << what;  // The answer's resolution.
+        ASSERT_EQ(fine.samples.size(), hours.samples.size()) << what;
+        ASSERT_EQ(fine.counts, hours.counts) << what;
+        ASSERT_GT(fine.samples.size(), 20u) << what;
+        for (size_t i = 0; i < fine.samples.size(); ++i) {
+          const double a = fine.samples[i].value, b = hours.samples[i].value;
+          ASSERT_EQ(fine.samples[i].timestamp_ms, hours.samples[i].timestamp_ms)
+              << what << " " << i;
+          ASSERT_EQ(std::isnan(a), std::isnan(b)) << what << " " << i;
+          if (!std::isnan(a)) {
+            ASSERT_LE(std::abs(a - b), 1e-9 * std::max(std::abs(a), 1.0)) << what << " " << i;
+          }
+        }
+        ++compared;
+      }
+    }
+  }
+  EXPECT_EQ(compared, 5 * 7 * 4);
+  // Not on whole hours: the first read at :30, a range of 90 minutes, a step of 30 minutes, or
+  // an instant selector: day 0's 5m block is read.
+  const std::vector<Grid> kOffGrids = {
+      {k1h, k1h, k1h + k1h / 2}, {k1h + k1h / 2, k1h, 2 * k1h}, {k1h, k1h / 2, k1h}};
+  for (auto [range, step, first] : kOffGrids) {
+    fine_reads = 0;
+    read("counter", "rate", range, step, first, kAutoResolution);
+    EXPECT_GT(fine_reads, 0) << range << " " << step << " " << first;
   }
 }
 
