@@ -60,9 +60,9 @@ struct ColdSeries {
   model::Labels labels;
   std::vector<std::pair<const BlockReader*, std::vector<GroupRef>>> parts;
   // In step with parts: for a part read from a 1h block standing in for its 5m parent
-  // (hour-aligned reads, ColdStore::Select), the parent and the series' groups in it, read
+  // (hour-aligned reads, ColdStore::Select), the parent, whose windows of the series are read
   // instead when the hour windows cannot give the 5m answer (HourWindowsServe); else null.
-  std::vector<std::pair<const BlockReader*, std::vector<GroupRef>>> finer;
+  std::vector<const BlockReader*> finer;
 };
 
 // Whether hour windows give what the 5m windows of the same hours give to a thinned view
@@ -86,15 +86,18 @@ constexpr uint64_t kPrefetchBytes = 8 << 20;
 class ColdSeriesSet final : public SeriesSet {
  public:
   // `thin`: the view may be thinned for the reads of `grid` (ThinView).
+  // `matchers`: the selector's, to find a series in a finer block (ColdSeries::finer).
   ColdSeriesSet(std::vector<std::shared_ptr<BlockReader>> pin, std::vector<ColdSeries> series,
-                int64_t start, int64_t end, AggrView view, bool thin, ReadGrid grid)
+                int64_t start, int64_t end, AggrView view, bool thin, ReadGrid grid,
+                model::Matchers matchers)
       : pin_(std::move(pin)),
         series_(std::move(series)),
         start_(start),
         end_(end),
         view_(view),
         thin_(thin),
-        grid_(grid) {}
+        grid_(grid),
+        matchers_(std::move(matchers)) {}
 
   const std::vector<uint32_t>& counts() const override { return counts_; }
 
@@ -174,7 +177,7 @@ class ColdSeriesSet final : public SeriesSet {
     };
     for (size_t p = 0; p < s.parts.size(); ++p) {
       const auto& [block, refs] = s.parts[p];
-      const auto& [finer, finer_refs] = s.finer[p];
+      const BlockReader* finer = s.finer[p];
       if (finer == nullptr) {
         STRATA_RETURN_IF_ERROR(decode(block, refs, groups[p], ColumnsFor(view_)));
         continue;
@@ -196,8 +199,14 @@ class ColdSeriesSet final : public SeriesSet {
       windows.resize(before);
       ordered = saved_ordered;
       last_max = saved_last_max;
-      STRATA_ASSIGN_OR_RETURN(auto bytes, finer->FetchGroups(finer_refs));
-      STRATA_RETURN_IF_ERROR(decode(finer, finer_refs, bytes, ColumnsFor(view_)));
+      STRATA_ASSIGN_OR_RETURN(const std::vector<GroupRef>* finer_refs,
+                              FinerGroups(finer, s.labels));
+      if (finer_refs == nullptr) {
+        return Status::Corruption("block " + finer->name() + ": no series " + s.labels.ToString() +
+                                  " that its 1h block " + block->name() + " holds");
+      }
+      STRATA_ASSIGN_OR_RETURN(auto bytes, finer->FetchGroups(*finer_refs));
+      STRATA_RETURN_IF_ERROR(decode(finer, *finer_refs, bytes, ColumnsFor(view_)));
     }
     // Parts come from different blocks in time order; keep the first of any that overlap (a
     // retried move's duplicate). When every group starts after the one before ends (blocks
@@ -226,6 +235,33 @@ class ColdSeriesSet final : public SeriesSet {
       AppendView(windows, view_, from, end_, out, &counts_);
     }
     return Status::Ok();
+  }
+
+  // The groups in [start_ - 5m, end_] of the series `labels` in `finer`, a 5m block; null when
+  // it does not hold the series. The selector's series of a block are looked up once, on first
+  // need (a series the hour windows serve needs none).
+  Result<const std::vector<GroupRef>*> FinerGroups(const BlockReader* finer,
+                                                   const model::Labels& labels) {
+    auto it = finer_series_.find(finer);
+    if (it == finer_series_.end()) {
+      STRATA_ASSIGN_OR_RETURN(Roaring ids, finer->Match(matchers_));
+      std::vector<uint32_t> list(ids.begin(), ids.end());
+      STRATA_ASSIGN_OR_RETURN(auto entries, finer->LoadSeries(list));
+      const int64_t from = start_ < INT64_MIN + kResolution5m ? INT64_MIN : start_ - kResolution5m;
+      for (auto& e : entries) {
+        std::erase_if(e.groups,
+                      [&](const GroupRef& g) { return g.max_time < from || g.min_time > end_; });
+      }
+      std::sort(entries.begin(), entries.end(),
+                [](const auto& x, const auto& y) { return x.labels < y.labels; });
+      it = finer_series_.emplace(finer, std::move(entries)).first;
+    }
+    const auto& entries = it->second;
+    auto e = std::lower_bound(
+        entries.begin(), entries.end(), labels,
+        [](const block::SeriesEntry& x, const model::Labels& l) { return x.labels < l; });
+    if (e == entries.end() || e->labels != labels) return nullptr;
+    return &e->groups;
   }
 
   // Fetches the groups of series [first, k) where the bytes reach kPrefetchBytes.
@@ -269,6 +305,9 @@ class ColdSeriesSet final : public SeriesSet {
   AggrView view_;
   bool thin_;
   ReadGrid grid_;
+  model::Matchers matchers_;
+  // FinerGroups' lookups: per finer block, the selector's series sorted by labels.
+  std::map<const BlockReader*, std::vector<block::SeriesEntry>> finer_series_;
   std::vector<uint32_t> counts_;
   // Scratch of ReadView, kept between series to save allocations.
   std::vector<AggrWindow> windows_;
@@ -638,14 +677,29 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
       return false;
     }
     return hints.range_ms > 0 && hints.range_ms % kResolution1h == 0 &&
-           hints.first_ref_ms % kResolution1h == 0 &&
-           (hints.ref_count == 1 || hints.ref_step_ms % kResolution1h == 0);
+           hints.first_ref_ms % kResolution1h == 0 && hints.ref_step_ms >= 0 &&
+           (hints.ref_count == 1 || hints.ref_step_ms % kResolution1h == 0) &&
+           hints.start_ms % kResolution1h == 0 && hints.end_ms % kResolution1h == 0;
   }();
   auto picks =
       Overlapping(before(reach), hints.end_ms, preferred, hints.max_resolution_ms, on_hours);
   std::erase_if(picks, [&](const Pick& p) {
     return p.block->meta().max_time < before(p.block->meta().resolution_ms);
   });
+  // Where blocks overlap (a retried move's duplicate), the read keeps the first of any windows
+  // that overlap, and an hour window would hide the other block's windows of its hour: the 5m
+  // block answers then.
+  for (Pick& p : picks) {
+    if (p.finer == nullptr) continue;
+    const BlockMeta& f = p.finer->meta();
+    for (const Pick& q : picks) {
+      if (&q != &p && q.block->meta().min_time <= f.max_time &&
+          q.block->meta().max_time >= f.min_time) {
+        p = Pick{p.finer, nullptr};
+        break;
+      }
+    }
+  }
   auto groups_in_range = [&](const std::vector<GroupRef>& all, int64_t from) {
     std::vector<GroupRef> groups;
     for (const GroupRef& g : all) {
@@ -661,16 +715,7 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
     STRATA_ASSIGN_OR_RETURN(Roaring ids, b->Match(matchers));
     std::vector<uint32_t> list(ids.begin(), ids.end());
     STRATA_ASSIGN_OR_RETURN(auto entries, b->LoadSeries(list));
-    // The 5m parent's entries of the same series, by labels.
-    std::vector<block::SeriesEntry> finer_entries;
-    if (finer != nullptr) {
-      blocks.push_back(finer);
-      STRATA_ASSIGN_OR_RETURN(Roaring fids, finer->Match(matchers));
-      std::vector<uint32_t> flist(fids.begin(), fids.end());
-      STRATA_ASSIGN_OR_RETURN(finer_entries, finer->LoadSeries(flist));
-      std::sort(finer_entries.begin(), finer_entries.end(),
-                [](const auto& x, const auto& y) { return x.labels < y.labels; });
-    }
+    if (finer != nullptr) blocks.push_back(finer);  // Its series are looked up when needed.
     const BlockMeta& m = b->meta();
     if (hints.resolutions != nullptr && m.resolution_ms > 0 && !entries.empty()) {
       hints.resolutions->push_back({finer != nullptr ? kResolution5m : m.resolution_ms,
@@ -681,15 +726,7 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
       std::vector<GroupRef> groups = groups_in_range(e.groups, from);
       if (groups.empty()) continue;
       ColdSeries s;
-      s.finer.emplace_back(nullptr, std::vector<GroupRef>{});
-      if (finer != nullptr) {
-        auto it =
-            std::lower_bound(finer_entries.begin(), finer_entries.end(), e.labels,
-                             [](const auto& x, const model::Labels& l) { return x.labels < l; });
-        if (it != finer_entries.end() && it->labels == e.labels) {
-          s.finer.back() = {finer.get(), groups_in_range(it->groups, before(kResolution5m))};
-        }
-      }
+      s.finer.push_back(finer.get());
       s.labels = std::move(e.labels);
       s.parts.emplace_back(b.get(), std::move(groups));
       all.push_back(std::move(s));
@@ -703,14 +740,14 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
   for (auto& s : all) {
     if (!merged.empty() && merged.back().labels == s.labels) {
       for (auto& p : s.parts) merged.back().parts.push_back(std::move(p));
-      for (auto& p : s.finer) merged.back().finer.push_back(std::move(p));
+      for (const BlockReader* f : s.finer) merged.back().finer.push_back(f);
     } else {
       merged.push_back(std::move(s));
     }
   }
-  return std::unique_ptr<SeriesSet>(
-      std::make_unique<ColdSeriesSet>(std::move(blocks), std::move(merged), hints.start_ms,
-                                      hints.end_ms, ViewForFunction(hints.func), thin, grid));
+  return std::unique_ptr<SeriesSet>(std::make_unique<ColdSeriesSet>(
+      std::move(blocks), std::move(merged), hints.start_ms, hints.end_ms,
+      ViewForFunction(hints.func), thin, grid, matchers));
 }
 
 Result<std::vector<model::Labels>> ColdStore::Series(const model::Matchers& matchers, int64_t mint,

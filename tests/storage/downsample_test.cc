@@ -941,17 +941,30 @@ TEST_F(DownsampledBlockTest, OverlappingBlocksReadAsOne) {
   // A retried move can leave two blocks of one day, each with its 5m block: their windows
   // come out of order, and a read sorts them and keeps the first of any that overlap. Here
   // block A has a gap that block B (later in time order, so read second) fills: the answer
-  // is what one block holding both gives.
+  // is what one block holding both gives. A also lacks 16:20 to 16:40, which B holds: an
+  // hour A's 1h window covers, and must not hide B's windows in from reads on whole hours
+  // (which read 1h windows for 5m ones where blocks do not overlap).
   const int64_t day = 24 * k1h;
+  const int64_t off = 1234;  // No sample at an hour's start, so 1h windows could serve.
   auto labels = *model::Labels::FromPairs({{"__name__", "c"}, {"i", "1"}});
-  const auto day0 = Counter(0, day, 2, {day / 2});
-  const auto day1 = Counter(day, 2 * day, 3, {});
+  auto shifted = [&](std::vector<model::Sample> v) {
+    for (auto& x : v) x.timestamp_ms += off;
+    return v;
+  };
+  const auto day0 = shifted(Counter(0, day, 2, {day / 2}));
+  const auto day1 = shifted(Counter(day, 2 * day, 3, {}));
   std::vector<model::Sample> a_part, b_part, both;
   for (const auto& x : day0) {
-    const bool in_gap = x.timestamp_ms >= 10 * k1h && x.timestamp_ms < 14 * k1h;
+    auto within = [&](int64_t from, int64_t to) {
+      return x.timestamp_ms >= from && x.timestamp_ms < to;
+    };
+    const bool in_gap =
+        within(10 * k1h, 14 * k1h) || within(16 * k1h + 20 * 60000, 16 * k1h + 40 * 60000);
     if (!in_gap) a_part.push_back(x);
-    if (x.timestamp_ms >= 11 * k1h && x.timestamp_ms < 12 * k1h) b_part.push_back(x);
-    if (!in_gap || (x.timestamp_ms >= 11 * k1h && x.timestamp_ms < 12 * k1h)) both.push_back(x);
+    const bool in_b =
+        within(11 * k1h, 12 * k1h) || within(16 * k1h + 20 * 60000, 16 * k1h + 40 * 60000);
+    if (in_b) b_part.push_back(x);
+    if (!in_gap || in_b) both.push_back(x);
   }
   auto add = [&](ColdStore* store, const std::vector<model::Sample>& samples, bool downsample,
                  const std::string& name) {
@@ -967,6 +980,9 @@ TEST_F(DownsampledBlockTest, OverlappingBlocksReadAsOne) {
     auto m5 = store->BuildDownsampled(*raw, k5m, NewMeta(), (dir_ / (name + "5m")).string());
     ASSERT_TRUE(m5.ok()) << m5.status().ToString();
     ASSERT_TRUE(store->Upload((dir_ / (name + "5m")).string(), *m5).ok());
+    auto m1 = store->BuildDownsampled(*m5, k1h, NewMeta(), (dir_ / (name + "1h")).string());
+    ASSERT_TRUE(m1.ok()) << m1.status().ToString();
+    ASSERT_TRUE(store->Upload((dir_ / (name + "1h")).string(), *m1).ok());
   };
   auto one = OpenStore();
   ASSERT_NE(one, nullptr);
@@ -978,13 +994,21 @@ TEST_F(DownsampledBlockTest, OverlappingBlocksReadAsOne) {
   add(two.get(), b_part, true, "b0dup");
   add(two.get(), day1, false, "b1");
   for (const char* func : {"rate", "max_over_time", "sum_over_time", "last_over_time"}) {
-    auto read = [&](ColdStore* store) {
+    // `grid`: with the reads of a step of 1 h from 1h (thinned, on whole hours); `cap`: the
+    // max_source_resolution.
+    auto read = [&](ColdStore* store, bool grid, int64_t cap) {
       SelectHints h;
       h.start_ms = 0;
       h.end_ms = 2 * day;
       h.range_ms = k1h;
       h.step_ms = k1h;
       h.func = func;
+      h.max_resolution_ms = cap;
+      if (grid) {
+        h.first_ref_ms = k1h;
+        h.ref_step_ms = k1h;
+        h.ref_count = 2 * day / k1h;
+      }
       auto set = store->Select({*model::Matcher::Make(model::MatchType::kEqual, "i", "1")}, h);
       EXPECT_TRUE(set.ok());
       std::vector<model::Sample> out;
@@ -992,14 +1016,16 @@ TEST_F(DownsampledBlockTest, OverlappingBlocksReadAsOne) {
       EXPECT_TRUE((*set)->ReadSamples(&out).ok());
       return out;
     };
-    const auto a = read(one.get());
-    const auto b = read(two.get());
-    ASSERT_GT(a.size(), 288u) << func;
-    ASSERT_EQ(a.size(), b.size()) << func;
-    for (size_t i = 0; i < a.size(); ++i) {
-      ASSERT_EQ(a[i].timestamp_ms, b[i].timestamp_ms) << func << " " << i;
-      ASSERT_EQ(std::bit_cast<uint64_t>(a[i].value), std::bit_cast<uint64_t>(b[i].value))
-          << func << " " << i;
+    for (bool grid : {false, true}) {
+      const auto a = read(one.get(), grid, k5m);
+      const auto b = read(two.get(), grid, kAutoResolution);
+      ASSERT_GT(a.size(), grid ? 40u : 288u) << func;
+      ASSERT_EQ(a.size(), b.size()) << func << " grid " << grid;
+      for (size_t i = 0; i < a.size(); ++i) {
+        ASSERT_EQ(a[i].timestamp_ms, b[i].timestamp_ms) << func << " " << i;
+        ASSERT_EQ(std::bit_cast<uint64_t>(a[i].value), std::bit_cast<uint64_t>(b[i].value))
+            << func << " " << i;
+      }
     }
   }
 }
@@ -1096,9 +1122,10 @@ TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
   // Each read on a store opened afresh, so nothing comes from the read cache. Points before
   // the first read's start, which no read takes (the 1h windows reach back an hour, the 5m
   // ones five minutes), are left out.
-  auto read = [&](const std::string& series, const std::string& func, int64_t range, int64_t step,
-                  int64_t first_ref, int64_t cap) {
-    Read r;
+  auto read_all = [&](const model::Matcher& matcher, const std::string& func, int64_t range,
+                      int64_t step, int64_t first_ref, int64_t cap, int64_t limit) {
+    std::vector<Read> reads;
+    std::vector<ResolutionUse> used;
     auto cold = open();
     SelectHints h;
     h.start_ms = first_ref - range;
@@ -1110,19 +1137,42 @@ TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
     h.first_ref_ms = first_ref;
     h.ref_step_ms = step;
     h.ref_count = (2 * day - first_ref) / step + 1;
-    h.resolutions = &r.used;
-    auto set = cold->Select({*model::Matcher::Make(model::MatchType::kEqual, "s", series)}, h);
+    h.resolutions = &used;
+    auto set = cold->Select({matcher}, h);
     EXPECT_TRUE(set.ok());
-    EXPECT_TRUE((*set)->Next());
-    std::vector<model::Sample> all;
-    EXPECT_TRUE((*set)->ReadSamples(&all).ok());
-    const auto& counts = (*set)->counts();
-    for (size_t i = 0; i < all.size(); ++i) {
-      if (all[i].timestamp_ms < h.start_ms) continue;
-      r.samples.push_back(all[i]);
-      if (!counts.empty()) r.counts.push_back(counts[i]);
+    while (set.ok() && (*set)->Next()) {
+      Read r;
+      std::vector<model::Sample> all;
+      EXPECT_TRUE((*set)->ReadSamplesBefore(limit, &all).ok());
+      const auto& counts = (*set)->counts();
+      for (size_t i = 0; i < all.size(); ++i) {
+        if (all[i].timestamp_ms < h.start_ms) continue;
+        r.samples.push_back(all[i]);
+        if (!counts.empty()) r.counts.push_back(counts[i]);
+      }
+      r.used = used;
+      reads.push_back(std::move(r));
     }
-    return r;
+    return reads;
+  };
+  auto read = [&](const std::string& series, const std::string& func, int64_t range, int64_t step,
+                  int64_t first_ref, int64_t cap, int64_t limit = INT64_MAX) {
+    auto reads = read_all(*model::Matcher::Make(model::MatchType::kEqual, "s", series), func, range,
+                          step, first_ref, cap, limit);
+    EXPECT_EQ(reads.size(), 1u) << series;
+    return reads.empty() ? Read{} : reads.front();
+  };
+  auto same = [](const Read& fine, const Read& hours, const std::string& what) {
+    ASSERT_EQ(fine.samples.size(), hours.samples.size()) << what;
+    ASSERT_EQ(fine.counts, hours.counts) << what;
+    for (size_t i = 0; i < fine.samples.size(); ++i) {
+      const double a = fine.samples[i].value, b = hours.samples[i].value;
+      ASSERT_EQ(fine.samples[i].timestamp_ms, hours.samples[i].timestamp_ms) << what << " " << i;
+      ASSERT_EQ(std::isnan(a), std::isnan(b)) << what << " " << i;
+      if (!std::isnan(a)) {
+        ASSERT_LE(std::abs(a - b), 1e-9 * std::max(std::abs(a), 1.0)) << what << " " << i;
+      }
+    }
   };
   using Grid = std::tuple<int64_t, int64_t, int64_t>;  // Range, step, first read.
   const std::vector<Grid> kGrids = {{k1h, k1h, k1h},
@@ -1147,18 +1197,8 @@ TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
         EXPECT_EQ(fine_reads == 0, served) << what << ": " << fine_reads << " 5m chunk reads";
         ASSERT_EQ(hours.used.size(), 2u) << what;
         EXPECT_EQ(hours.used[0].resolution_ms, k5m) << what;  // The answer's resolution.
-        ASSERT_EQ(fine.samples.size(), hours.samples.size()) << what;
-        ASSERT_EQ(fine.counts, hours.counts) << what;
         ASSERT_GT(fine.samples.size(), 20u) << what;
-        for (size_t i = 0; i < fine.samples.size(); ++i) {
-          const double a = fine.samples[i].value, b = hours.samples[i].value;
-          ASSERT_EQ(fine.samples[i].timestamp_ms, hours.samples[i].timestamp_ms)
-              << what << " " << i;
-          ASSERT_EQ(std::isnan(a), std::isnan(b)) << what << " " << i;
-          if (!std::isnan(a)) {
-            ASSERT_LE(std::abs(a - b), 1e-9 * std::max(std::abs(a), 1.0)) << what << " " << i;
-          }
-        }
+        same(fine, hours, what);
         ++compared;
       }
     }
@@ -1172,6 +1212,27 @@ TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
     fine_reads = 0;
     read("counter", "rate", range, step, first, kAutoResolution);
     EXPECT_GT(fine_reads, 0) << range << " " << step << " " << first;
+  }
+  // One selector over every series: each gets the answer it gets alone.
+  {
+    auto all = *model::Matcher::Make(model::MatchType::kRegexMatch, "s", ".+");
+    const auto fine = read_all(all, "rate", k1h, k1h, k1h, k5m, INT64_MAX);
+    const auto hours = read_all(all, "rate", k1h, k1h, k1h, kAutoResolution, INT64_MAX);
+    ASSERT_EQ(fine.size(), 5u);
+    ASSERT_EQ(hours.size(), 5u);
+    for (size_t i = 0; i < fine.size(); ++i) same(fine[i], hours[i], "all " + std::to_string(i));
+  }
+  // A newer tier holding the series from 20:00 of day 0 on (ReadSamplesBefore): the view ends
+  // before it, and the 5m windows, which end closer to it, are read.
+  for (const char* func : {"rate", "sum_over_time"}) {
+    const int64_t limit = 20 * k1h + 10 * 60000 + off;
+    const Read fine = read("counter", func, k1h, k1h, k1h, k5m, limit);
+    fine_reads = 0;
+    const Read hours = read("counter", func, k1h, k1h, k1h, kAutoResolution, limit);
+    EXPECT_GT(fine_reads, 0) << func;
+    ASSERT_FALSE(fine.samples.empty());
+    EXPECT_LT(fine.samples.back().timestamp_ms, limit) << func;
+    same(fine, hours, std::string("limit ") + func);
   }
 }
 
