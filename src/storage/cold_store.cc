@@ -82,6 +82,8 @@ bool HourWindowsServe(std::span<const AggrWindow> w, AggrView view) {
 // Samples are read a window of series at a time: the groups of the next series up to
 // kPrefetchBytes are fetched together, so nearby groups share a request.
 constexpr uint64_t kPrefetchBytes = 8 << 20;
+// A finer block's groups fetched ahead at once (ColdSeriesSet::FetchFiner).
+constexpr uint64_t kFinerBatchBytes = 1 << 20;
 
 class ColdSeriesSet final : public SeriesSet {
  public:
@@ -205,7 +207,7 @@ class ColdSeriesSet final : public SeriesSet {
         return Status::Corruption("block " + finer->name() + ": no series " + s.labels.ToString() +
                                   " that its 1h block " + block->name() + " holds");
       }
-      STRATA_ASSIGN_OR_RETURN(auto bytes, finer->FetchGroups(*finer_refs));
+      STRATA_ASSIGN_OR_RETURN(auto bytes, FetchFiner(finer, *finer_refs));
       STRATA_RETURN_IF_ERROR(decode(finer, *finer_refs, bytes, ColumnsFor(view_)));
     }
     // Parts come from different blocks in time order; keep the first of any that overlap (a
@@ -264,9 +266,53 @@ class ColdSeriesSet final : public SeriesSet {
     return &e->groups;
   }
 
+  // The groups `refs` of the current series in `finer`. The first series of a Select that
+  // falls back to a finer block fetches its own groups; from the second on (data whose samples
+  // lie on hour starts falls back for every series) one request also fetches those of the
+  // next series of the prefetch window that hold the block, up to kFinerBatchBytes, kept
+  // until the window ends.
+  Result<std::vector<BlockReader::Bytes>> FetchFiner(const BlockReader* finer,
+                                                     const std::vector<GroupRef>& refs) {
+    if (auto it = finer_fetched_.find({finer, cur_}); it != finer_fetched_.end()) {
+      auto bytes = std::move(it->second);
+      finer_fetched_.erase(it);
+      return bytes;
+    }
+    if (finer_fallbacks_[finer]++ == 0) return finer->FetchGroups(refs);
+    std::vector<GroupRef> all(refs.begin(), refs.end());
+    std::vector<std::pair<size_t, size_t>> spans = {{cur_, refs.size()}};  // Series, groups.
+    uint64_t bytes = 0;
+    for (const GroupRef& g : refs) bytes += g.length;
+    for (auto it = fetched_.upper_bound(cur_); it != fetched_.end(); ++it) {  // The window's rest.
+      if (bytes >= kFinerBatchBytes) break;
+      const ColdSeries& next = series_[it->first];
+      if (std::find(next.finer.begin(), next.finer.end(), finer) == next.finer.end()) continue;
+      STRATA_ASSIGN_OR_RETURN(const std::vector<GroupRef>* more, FinerGroups(finer, next.labels));
+      if (more == nullptr || more->empty()) continue;
+      all.insert(all.end(), more->begin(), more->end());
+      spans.emplace_back(it->first, more->size());
+      for (const GroupRef& g : *more) bytes += g.length;
+    }
+    STRATA_ASSIGN_OR_RETURN(auto got, finer->FetchGroups(all));
+    std::vector<BlockReader::Bytes> mine;
+    size_t pos = 0;
+    for (const auto& [series, n] : spans) {
+      std::vector<BlockReader::Bytes> part(std::make_move_iterator(got.begin() + pos),
+                                           std::make_move_iterator(got.begin() + pos + n));
+      pos += n;
+      if (series == cur_) {
+        mine = std::move(part);
+      } else {
+        finer_fetched_[{finer, series}] = std::move(part);
+      }
+    }
+    return mine;
+  }
+
   // Fetches the groups of series [first, k) where the bytes reach kPrefetchBytes.
   Status Prefetch(size_t first) {
     fetched_.clear();
+    finer_fetched_.clear();
     uint64_t bytes = 0;
     size_t last = first;
     // Per block, the groups to read and where each goes.
@@ -308,6 +354,10 @@ class ColdSeriesSet final : public SeriesSet {
   model::Matchers matchers_;
   // FinerGroups' lookups: per finer block, the selector's series sorted by labels.
   std::map<const BlockReader*, std::vector<block::SeriesEntry>> finer_series_;
+  // FetchFiner: series that fell back per finer block, and groups fetched ahead for the
+  // series of the prefetch window.
+  std::map<const BlockReader*, int> finer_fallbacks_;
+  std::map<std::pair<const BlockReader*, size_t>, std::vector<BlockReader::Bytes>> finer_fetched_;
   std::vector<uint32_t> counts_;
   // Scratch of ReadView, kept between series to save allocations.
   std::vector<AggrWindow> windows_;

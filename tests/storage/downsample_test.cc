@@ -1068,6 +1068,10 @@ TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
     x.timestamp_ms += off;
     data["negative"].push_back(x);
   }
+  // Series whose every sample lies on the 15 s grid from 0, as data from clients that align
+  // their timestamps: every one falls back to the 5m windows.
+  std::map<std::string, std::vector<model::Sample>> many;
+  for (int i = 0; i < 40; ++i) many[std::to_string(100 + i)] = Counter(0, 2 * day, 1 + i % 4);
   auto state = std::make_shared<testutil::MemObjectStore::State>();
   auto open = [&]() {
     ColdOptions o;
@@ -1091,6 +1095,14 @@ TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
         if (x.timestamp_ms >= d * day && x.timestamp_ms < (d + 1) * day) part.push_back(x);
       }
       auto labels = *model::Labels::FromPairs({{"__name__", "m"}, {"s", series}});
+      ASSERT_TRUE((*w)->AddSeriesSamples(labels, part).ok());
+    }
+    for (const auto& [series, samples] : many) {
+      std::vector<model::Sample> part;
+      for (const auto& x : samples) {
+        if (x.timestamp_ms >= d * day && x.timestamp_ms < (d + 1) * day) part.push_back(x);
+      }
+      auto labels = *model::Labels::FromPairs({{"__name__", "many"}, {"s", series}});
       ASSERT_TRUE((*w)->AddSeriesSamples(labels, part).ok());
     }
     auto raw = (*w)->Finish();
@@ -1122,7 +1134,7 @@ TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
   // Each read on a store opened afresh, so nothing comes from the read cache. Points before
   // the first read's start, which no read takes (the 1h windows reach back an hour, the 5m
   // ones five minutes), are left out.
-  auto read_all = [&](const model::Matcher& matcher, const std::string& func, int64_t range,
+  auto read_all = [&](const model::Matchers& matchers, const std::string& func, int64_t range,
                       int64_t step, int64_t first_ref, int64_t cap, int64_t limit) {
     std::vector<Read> reads;
     std::vector<ResolutionUse> used;
@@ -1138,7 +1150,7 @@ TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
     h.ref_step_ms = step;
     h.ref_count = (2 * day - first_ref) / step + 1;
     h.resolutions = &used;
-    auto set = cold->Select({matcher}, h);
+    auto set = cold->Select(matchers, h);
     EXPECT_TRUE(set.ok());
     while (set.ok() && (*set)->Next()) {
       Read r;
@@ -1157,8 +1169,9 @@ TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
   };
   auto read = [&](const std::string& series, const std::string& func, int64_t range, int64_t step,
                   int64_t first_ref, int64_t cap, int64_t limit = INT64_MAX) {
-    auto reads = read_all(*model::Matcher::Make(model::MatchType::kEqual, "s", series), func, range,
-                          step, first_ref, cap, limit);
+    auto reads = read_all({*model::Matcher::Make(model::MatchType::kEqual, "__name__", "m"),
+                           *model::Matcher::Make(model::MatchType::kEqual, "s", series)},
+                          func, range, step, first_ref, cap, limit);
     EXPECT_EQ(reads.size(), 1u) << series;
     return reads.empty() ? Read{} : reads.front();
   };
@@ -1215,12 +1228,25 @@ TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
   }
   // One selector over every series: each gets the answer it gets alone.
   {
-    auto all = *model::Matcher::Make(model::MatchType::kRegexMatch, "s", ".+");
+    model::Matchers all = {*model::Matcher::Make(model::MatchType::kEqual, "__name__", "m")};
     const auto fine = read_all(all, "rate", k1h, k1h, k1h, k5m, INT64_MAX);
     const auto hours = read_all(all, "rate", k1h, k1h, k1h, kAutoResolution, INT64_MAX);
     ASSERT_EQ(fine.size(), 5u);
     ASSERT_EQ(hours.size(), 5u);
     for (size_t i = 0; i < fine.size(); ++i) same(fine[i], hours[i], "all " + std::to_string(i));
+  }
+  // Forty series that all fall back: the answers are the 5m ones, and the 5m groups come in a
+  // few requests (the first series alone, then the rest of the window at once), not one each.
+  {
+    model::Matchers all = {*model::Matcher::Make(model::MatchType::kEqual, "__name__", "many")};
+    const auto fine = read_all(all, "rate", k1h, k1h, k1h, k5m, INT64_MAX);
+    fine_reads = 0;
+    const auto hours = read_all(all, "rate", k1h, k1h, k1h, kAutoResolution, INT64_MAX);
+    EXPECT_GE(fine_reads, 2);
+    EXPECT_LE(fine_reads, 4);
+    ASSERT_EQ(fine.size(), 40u);
+    ASSERT_EQ(hours.size(), 40u);
+    for (size_t i = 0; i < fine.size(); ++i) same(fine[i], hours[i], "many " + std::to_string(i));
   }
   // A newer tier holding the series from 20:00 of day 0 on (ReadSamplesBefore): the view ends
   // before it, and the 5m windows, which end closer to it, are read.
