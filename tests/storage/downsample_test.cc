@@ -1089,21 +1089,15 @@ TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
     meta.source = name;
     auto w = block::BlockWriter::Create((dir_ / name).string(), meta);
     ASSERT_TRUE(w.ok());
-    for (const auto& [series, samples] : data) {
-      std::vector<model::Sample> part;
-      for (const auto& x : samples) {
-        if (x.timestamp_ms >= d * day && x.timestamp_ms < (d + 1) * day) part.push_back(x);
+    for (const auto& [set, metric] : {std::pair{&data, "m"}, std::pair{&many, "many"}}) {
+      for (const auto& [series, samples] : *set) {
+        std::vector<model::Sample> part;
+        for (const auto& x : samples) {
+          if (x.timestamp_ms >= d * day && x.timestamp_ms < (d + 1) * day) part.push_back(x);
+        }
+        auto labels = *model::Labels::FromPairs({{"__name__", metric}, {"s", series}});
+        ASSERT_TRUE((*w)->AddSeriesSamples(labels, part).ok());
       }
-      auto labels = *model::Labels::FromPairs({{"__name__", "m"}, {"s", series}});
-      ASSERT_TRUE((*w)->AddSeriesSamples(labels, part).ok());
-    }
-    for (const auto& [series, samples] : many) {
-      std::vector<model::Sample> part;
-      for (const auto& x : samples) {
-        if (x.timestamp_ms >= d * day && x.timestamp_ms < (d + 1) * day) part.push_back(x);
-      }
-      auto labels = *model::Labels::FromPairs({{"__name__", "many"}, {"s", series}});
-      ASSERT_TRUE((*w)->AddSeriesSamples(labels, part).ok());
     }
     auto raw = (*w)->Finish();
     ASSERT_TRUE(raw.ok());
