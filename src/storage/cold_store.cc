@@ -102,6 +102,7 @@ class ColdSeriesSet final : public SeriesSet {
         matchers_(std::move(matchers)) {}
 
   const std::vector<uint32_t>& counts() const override { return counts_; }
+  bool downsampled() const override { return downsampled_; }
 
   bool Next() override {
     if (next_ >= series_.size()) return false;
@@ -118,12 +119,16 @@ class ColdSeriesSet final : public SeriesSet {
   Status ReadSamplesBefore(int64_t limit, std::vector<model::Sample>* out) override {
     out->clear();
     counts_.clear();
+    downsampled_ = false;
     if (fetched_.find(cur_) == fetched_.end()) STRATA_RETURN_IF_ERROR(Prefetch(cur_));
     auto node = fetched_.extract(cur_);
     const ColdSeries& s = series_[cur_];
     auto& groups = node.mapped();
     for (const auto& part : s.parts) {
-      if (part.first->meta().resolution_ms > 0) return ReadView(s, groups, limit, out);
+      if (part.first->meta().resolution_ms > 0) {
+        downsampled_ = true;
+        return ReadView(s, groups, limit, out);
+      }
     }
     // Groups are each in strictly increasing time; when every group starts after the one
     // before ends (the usual case: blocks do not overlap), the whole is in order already.
@@ -359,6 +364,7 @@ class ColdSeriesSet final : public SeriesSet {
   std::map<const BlockReader*, int> finer_fallbacks_;
   std::map<std::pair<const BlockReader*, size_t>, std::vector<BlockReader::Bytes>> finer_fetched_;
   std::vector<uint32_t> counts_;
+  bool downsampled_ = false;
   // Scratch of ReadView, kept between series to save allocations.
   std::vector<AggrWindow> windows_;
   std::vector<model::Sample> raw_;

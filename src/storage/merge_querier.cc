@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "storage/downsample.h"
+
 namespace strata::storage {
 
 void MergeSamplesNewerWins(std::vector<model::Sample>* newer,
@@ -45,10 +47,18 @@ void MergeSamplesNewerWins(std::vector<model::Sample>* newer,
 
 namespace {
 
+// How a series' raw samples from the newer tiers are thinned after a downsampled view of the
+// older ones (MergeQuerier::Select).
+struct TailThinning {
+  bool on = false;
+  AggrView view = AggrView::kLast;
+  ReadGrid grid;
+};
+
 class MergeSeriesSet final : public SeriesSet {
  public:
-  explicit MergeSeriesSet(std::vector<std::unique_ptr<SeriesSet>> sets)
-      : sets_(std::move(sets)), active_(sets_.size(), false) {
+  MergeSeriesSet(std::vector<std::unique_ptr<SeriesSet>> sets, TailThinning thin)
+      : sets_(std::move(sets)), active_(sets_.size(), false), thin_(thin) {
     for (size_t i = 0; i < sets_.size(); ++i) Advance(i);
   }
 
@@ -75,8 +85,17 @@ class MergeSeriesSet final : public SeriesSet {
     STRATA_RETURN_IF_ERROR(sets_[group_[0]]->ReadSamples(out));
     bool weighted = !sets_[group_[0]]->counts().empty();
     if (weighted) counts_ = sets_[group_[0]]->counts();
+    downsampled_ = sets_[group_[0]]->downsampled();
+    // The raw samples of the newer tiers, read before the first downsampled view: how many,
+    // and the first one's time.
+    size_t raw_n = 0;
+    int64_t raw_first = 0;
     for (size_t k = 1; k < group_.size(); ++k) {
       SeriesSet& set = *sets_[group_[k]];
+      if (!downsampled_ && !out->empty()) {
+        raw_n = out->size();
+        raw_first = out->front().timestamp_ms;
+      }
       // From the newer tiers' first sample on, an older tier's downsampled view gives way to
       // them (a retried move leaves a partition in both the warm and the cold tier for a
       // while): a view point stands for a window or a thinned segment, and must not be
@@ -86,6 +105,7 @@ class MergeSeriesSet final : public SeriesSet {
       } else {
         STRATA_RETURN_IF_ERROR(set.ReadSamplesBefore(out->front().timestamp_ms, &scratch_));
       }
+      downsampled_ |= set.downsampled();
       if (!weighted && set.counts().empty()) {
         MergeSamplesNewerWins(out, &scratch_);
         continue;
@@ -93,10 +113,12 @@ class MergeSeriesSet final : public SeriesSet {
       MergeWeighted(out, set.counts(), weighted);
       weighted = true;
     }
+    if (thin_.on && downsampled_ && raw_n > 2) ThinRawTail(out, raw_n, raw_first);
     return Status::Ok();
   }
 
   const std::vector<uint32_t>& counts() const override { return counts_; }
+  bool downsampled() const override { return downsampled_; }
 
   Status status() const override { return status_; }
 
@@ -106,9 +128,38 @@ class MergeSeriesSet final : public SeriesSet {
     if (!active_[i] && !sets_[i]->status().ok() && status_.ok()) status_ = sets_[i]->status();
   }
 
+  // Thins the newer tiers' raw samples at the end of *out (`n` of them from `first`) as the
+  // cold tier thins the view before them (storage/downsample.h, ThinView: the raw samples are
+  // a view of one-sample windows, and a counter segment with a reset keeps every point), so the
+  // engine evaluates a downsampled answer's raw tail a segment at a time too. Nothing is
+  // thinned unless the last n samples are exactly those (an older tier's samples interleaved
+  // with them would be).
+  void ThinRawTail(std::vector<model::Sample>* out, size_t n, int64_t first) {
+    if (out->size() < n) return;
+    const size_t from = out->size() - n;
+    if ((*out)[from].timestamp_ms != first) return;
+    const bool weighted = !counts_.empty();
+    if (weighted && counts_.size() != out->size()) return;
+    tail_.assign(out->begin() + static_cast<ptrdiff_t>(from), out->end());
+    tail_counts_.clear();
+    if (weighted)
+      tail_counts_.assign(counts_.begin() + static_cast<ptrdiff_t>(from), counts_.end());
+    ThinView(thin_.view, thin_.grid, &tail_, &tail_counts_);
+    out->resize(from);
+    out->insert(out->end(), tail_.begin(), tail_.end());
+    if (weighted) {
+      counts_.resize(from);
+      counts_.insert(counts_.end(), tail_counts_.begin(), tail_counts_.end());
+    }
+  }
+
   std::vector<std::unique_ptr<SeriesSet>> sets_;
   std::vector<bool> active_;
   std::vector<size_t> group_;
+  const TailThinning thin_;
+  bool downsampled_ = false;
+  std::vector<model::Sample> tail_;
+  std::vector<uint32_t> tail_counts_;
   // Merges scratch_ (older, with `older_counts`, empty meaning 1 each) into *out (newer, with
   // counts_ when `have_counts`, else 1 each), newer winning at equal times.
   void MergeWeighted(std::vector<model::Sample>* out, const std::vector<uint32_t>& older_counts,
@@ -183,7 +234,14 @@ Result<std::unique_ptr<SeriesSet>> MergeQuerier::Select(const model::Matchers& m
     STRATA_ASSIGN_OR_RETURN(auto set, q->Select(matchers, hints));
     sets.push_back(std::move(set));
   }
-  return std::unique_ptr<SeriesSet>(std::make_unique<MergeSeriesSet>(std::move(sets)));
+  // Where the cold tier gives a thinned view (range functions that may read downsampled data),
+  // the raw samples after it are thinned the same way.
+  TailThinning thin;
+  thin.on = hints.ref_count > 0 && hints.range_ms > 0 && hints.max_resolution_ms > 0 &&
+            CanThinView(hints.func, hints.range_ms);
+  thin.view = ViewForFunction(hints.func);
+  thin.grid = {hints.first_ref_ms, hints.ref_step_ms, hints.ref_count, hints.range_ms};
+  return std::unique_ptr<SeriesSet>(std::make_unique<MergeSeriesSet>(std::move(sets), thin));
 }
 
 Result<std::vector<model::Labels>> MergeQuerier::Series(const model::Matchers& matchers,

@@ -15,6 +15,8 @@ const std::vector<uint32_t>& SeriesSet::counts() const {
   return kNone;
 }
 
+bool SeriesSet::downsampled() const { return false; }
+
 Status CheckSelectorMatchers(const model::Matchers& matchers) {
   for (const auto& m : matchers) {
     if (!m.MatchesEmpty()) return Status::Ok();

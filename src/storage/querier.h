@@ -83,6 +83,9 @@ class SeriesSet {
   // resets, changes: storage/downsample.h, AppendView): how many raw samples each returned
   // sample stands for, in step with the samples; empty when each stands for itself (raw data).
   virtual const std::vector<uint32_t>& counts() const;
+  // Whether the last ReadSamples answered from downsampled data (a view of windows,
+  // storage/downsample.h, possibly thinned); false for raw samples.
+  virtual bool downsampled() const;
 };
 
 class Querier {
