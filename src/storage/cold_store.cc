@@ -709,6 +709,54 @@ std::vector<ColdStore::Pick> ColdStore::Overlapping(int64_t mint, int64_t maxt,
   return out;
 }
 
+namespace {
+
+// Merges two lists of series, each in strictly increasing label order, into one: a series in
+// both gets b's parts (and finer blocks) after a's. Linear, where sorting the series of every
+// block together compared labels about log2(blocks x series) times as often.
+std::vector<ColdSeries> MergeByLabels(std::vector<ColdSeries> a, std::vector<ColdSeries> b) {
+  if (a.empty()) return b;
+  if (b.empty()) return a;
+  std::vector<ColdSeries> out;
+  out.reserve(std::max(a.size(), b.size()));
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    const auto order = a[i].labels <=> b[j].labels;
+    if (order < 0) {
+      out.push_back(std::move(a[i++]));
+    } else if (order > 0) {
+      out.push_back(std::move(b[j++]));
+    } else {
+      ColdSeries& s = out.emplace_back(std::move(a[i++]));
+      for (auto& p : b[j].parts) s.parts.push_back(std::move(p));
+      for (const BlockReader* f : b[j].finer) s.finer.push_back(f);
+      ++j;
+    }
+  }
+  for (; i < a.size(); ++i) out.push_back(std::move(a[i]));
+  for (; j < b.size(); ++j) out.push_back(std::move(b[j]));
+  return out;
+}
+
+// Sorts series by labels, a series listed twice keeping one entry with the parts of both in
+// the order they were listed.
+void SortByLabels(std::vector<ColdSeries>* list) {
+  std::stable_sort(list->begin(), list->end(),
+                   [](const ColdSeries& a, const ColdSeries& b) { return a.labels < b.labels; });
+  std::vector<ColdSeries> out;
+  for (auto& s : *list) {
+    if (!out.empty() && out.back().labels == s.labels) {
+      for (auto& p : s.parts) out.back().parts.push_back(std::move(p));
+      for (const BlockReader* f : s.finer) out.back().finer.push_back(f);
+    } else {
+      out.push_back(std::move(s));
+    }
+  }
+  *list = std::move(out);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matchers,
                                                      const SelectHints& hints) const {
   STRATA_RETURN_IF_ERROR(CheckSelectorMatchers(matchers));
@@ -763,7 +811,11 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
     }
     return groups;
   };
-  std::vector<ColdSeries> all;
+  // Each block's series come in label order (the format numbers them so), and blocks are
+  // visited in time order: each block's list is merged into the series so far, a series' parts
+  // staying in time order.
+  std::vector<ColdSeries> merged;
+  std::vector<ColdSeries> cur;
   std::vector<std::shared_ptr<BlockReader>> blocks;
   for (const auto& [b, finer] : picks) {
     blocks.push_back(b);
@@ -778,28 +830,20 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
                                     std::max(m.min_time, hints.start_ms),
                                     std::min(m.max_time, hints.end_ms)});
     }
+    cur.clear();
+    bool ordered = true;
     for (auto& e : entries) {
       std::vector<GroupRef> groups = groups_in_range(e.groups, from);
       if (groups.empty()) continue;
+      if (!cur.empty() && !(cur.back().labels < e.labels)) ordered = false;
       ColdSeries s;
       s.finer.push_back(finer.get());
       s.labels = std::move(e.labels);
       s.parts.emplace_back(b.get(), std::move(groups));
-      all.push_back(std::move(s));
+      cur.push_back(std::move(s));
     }
-  }
-  // Blocks are visited in time order and the sort is stable, so a series' parts stay in time
-  // order when merged.
-  std::stable_sort(all.begin(), all.end(),
-                   [](const ColdSeries& a, const ColdSeries& b) { return a.labels < b.labels; });
-  std::vector<ColdSeries> merged;
-  for (auto& s : all) {
-    if (!merged.empty() && merged.back().labels == s.labels) {
-      for (auto& p : s.parts) merged.back().parts.push_back(std::move(p));
-      for (const BlockReader* f : s.finer) merged.back().finer.push_back(f);
-    } else {
-      merged.push_back(std::move(s));
-    }
+    if (!ordered) SortByLabels(&cur);  // Not written so; read as before the merge.
+    merged = MergeByLabels(std::move(merged), std::move(cur));
   }
   return std::unique_ptr<SeriesSet>(std::make_unique<ColdSeriesSet>(
       std::move(blocks), std::move(merged), hints.start_ms, hints.end_ms,

@@ -12,12 +12,36 @@ constexpr size_t kEntryOverhead = 96;  // Cache bookkeeping per entry, roughly.
 
 }  // namespace
 
+uint64_t BlockCache::BlockId(const std::string& prefix) {
+  MutexLock lock(&ids_mu_);
+  return ids_.try_emplace(prefix, ids_.size() + 1).first->second;
+}
+
 BlockReader::BlockReader(objstore::ObjectStore* store, BlockCache* cache, BlockMeta meta)
     : store_(store),
       cache_(cache),
       meta_(std::move(meta)),
       name_(meta_.node + "/" + meta_.id),
-      prefix_(BlockPrefix(meta_.node, meta_.id)) {}
+      prefix_(BlockPrefix(meta_.node, meta_.id)),
+      cache_id_(cache_->BlockId(prefix_)) {
+  if (const FileInfo* f = meta_.File("index")) index_bytes_ = f->bytes;
+  for (const FileInfo& f : meta_.files) {
+    // Chunk files are numbered from 1 up; a number far past the count is looked up by name.
+    for (uint32_t n = 0; n <= meta_.files.size(); ++n) {
+      if (f.name != ChunkFileName(n)) continue;
+      if (chunk_bytes_.size() <= n) chunk_bytes_.resize(n + 1);
+      chunk_bytes_[n] = f.bytes;
+      break;
+    }
+  }
+}
+
+std::optional<uint64_t> BlockReader::FileBytes(uint32_t file) const {
+  if (file == BlockCacheKey::kIndexFile) return index_bytes_;
+  if (file < chunk_bytes_.size()) return chunk_bytes_[file];
+  const FileInfo* f = meta_.File(ChunkFileName(file));
+  return f != nullptr ? std::optional<uint64_t>(f->bytes) : std::nullopt;
+}
 
 Status BlockReader::Corrupt(const std::string& what) const {
   return Status::Corruption("block " + name_ + ": " + what);
@@ -35,21 +59,24 @@ Status BlockReader::Missing(const std::string& file) const {
 }
 
 Result<std::vector<BlockReader::Bytes>> BlockReader::ReadRangesAs(
-    const std::string& file, std::span<const objstore::ByteRange> ranges, bool unseal_groups,
+    uint32_t file_code, std::span<const objstore::ByteRange> ranges, bool unseal_groups,
     Fill fill) const {
   auto key_of = [&](const objstore::ByteRange& r) {
-    return prefix_ + file + "@" + std::to_string(r.offset) + "+" + std::to_string(r.length) +
-           (unseal_groups ? "#unsealed" : "");
+    return BlockCacheKey{cache_id_, r.offset, r.length, file_code,
+                         unseal_groups ? BlockCacheKey::kUnsealedGroup : BlockCacheKey::kBytes};
   };
-  const FileInfo* info = meta_.File(file);
-  if (info == nullptr) return Corrupt("no file " + file + " in meta.json");
+  auto file_name = [&] {
+    return file_code == BlockCacheKey::kIndexFile ? std::string("index") : ChunkFileName(file_code);
+  };
+  const std::optional<uint64_t> file_bytes = FileBytes(file_code);
+  if (!file_bytes) return Corrupt("no file " + file_name() + " in meta.json");
   std::vector<Bytes> out(ranges.size());
   std::vector<size_t> missing;
   for (size_t i = 0; i < ranges.size(); ++i) {
     const auto& r = ranges[i];
-    if (r.offset > info->bytes || r.length > info->bytes - r.offset) {
-      return Corrupt(file + ": range [" + std::to_string(r.offset) + ", +" +
-                     std::to_string(r.length) + ") past the file's " + std::to_string(info->bytes) +
+    if (r.offset > *file_bytes || r.length > *file_bytes - r.offset) {
+      return Corrupt(file_name() + ": range [" + std::to_string(r.offset) + ", +" +
+                     std::to_string(r.length) + ") past the file's " + std::to_string(*file_bytes) +
                      " bytes");
     }
     if (auto hit = cache_->lru().Get(key_of(r))) {
@@ -60,6 +87,7 @@ Result<std::vector<BlockReader::Bytes>> BlockReader::ReadRangesAs(
   }
   std::sort(missing.begin(), missing.end(),
             [&](size_t a, size_t b) { return ranges[a].offset < ranges[b].offset; });
+  const std::string file = missing.empty() ? std::string() : file_name();
   size_t i = 0;
   while (i < missing.size()) {
     // One request covering missing[i..j).
@@ -105,8 +133,8 @@ Result<std::vector<BlockReader::Bytes>> BlockReader::ReadRangesAs(
         value->bytes.assign(bytes, r.offset - begin, r.length);
       }
       if (fill == Fill::kFill) {
-        std::string key = key_of(r);
-        cache_->lru().Put(key, value, value->bytes.size() + key.size() + kEntryOverhead);
+        cache_->lru().Put(key_of(r), value,
+                          value->bytes.size() + sizeof(BlockCacheKey) + kEntryOverhead);
       }
       out[missing[k]] = std::move(value);
     }
@@ -116,7 +144,7 @@ Result<std::vector<BlockReader::Bytes>> BlockReader::ReadRangesAs(
 }
 
 Result<std::shared_ptr<const IndexHeader>> BlockReader::Header() const {
-  std::string key = prefix_ + "index#header";
+  const BlockCacheKey key{cache_id_, 0, 0, BlockCacheKey::kIndexFile, BlockCacheKey::kIndexHeader};
   if (auto hit = cache_->lru().Get(key)) return hit->header;
   const FileInfo* index = meta_.File("index");
   objstore::ByteRange range{0, meta_.index_header_bytes};
@@ -144,7 +172,8 @@ Result<std::shared_ptr<const IndexHeader>> BlockReader::Header() const {
 Result<std::vector<uint32_t>> BlockReader::PostingsList(const IndexHeader& h, size_t entry) const {
   const auto& e = h.postings[entry];
   objstore::ByteRange r{h.postings_start + e.offset, e.length};
-  STRATA_ASSIGN_OR_RETURN(auto bytes, ReadRanges("index", std::span(&r, 1)));
+  STRATA_ASSIGN_OR_RETURN(
+      auto bytes, ReadRangesAs(BlockCacheKey::kIndexFile, std::span(&r, 1), false, Fill::kFill));
   auto ids = DecodePostingsList(bytes[0]->bytes, h.series_offsets.size());
   if (!ids.ok()) return Corrupt(ids.status().message());
   return ids;
@@ -185,7 +214,8 @@ Result<Roaring> BlockReader::Match(const model::Matchers& matchers) const {
       const auto& e = h->postings[i];
       if (pred(h->symbols[e.value])) ranges.push_back({h->postings_start + e.offset, e.length});
     }
-    STRATA_ASSIGN_OR_RETURN(auto lists, ReadRanges("index", ranges));
+    STRATA_ASSIGN_OR_RETURN(auto lists,
+                            ReadRangesAs(BlockCacheKey::kIndexFile, ranges, false, Fill::kFill));
     for (const auto& bytes : lists) {
       auto ids = DecodePostingsList(bytes->bytes, h->series_offsets.size());
       if (!ids.ok()) return Corrupt(ids.status().message());
@@ -220,16 +250,16 @@ Result<std::vector<SeriesEntry>> BlockReader::LoadSeries(std::span<const uint32_
     auto [b, e] = h->SeriesRange(id);
     ranges.push_back({b, e - b});
   }
-  STRATA_ASSIGN_OR_RETURN(auto bytes, ReadRangesAs("index", ranges, false, fill));
+  STRATA_ASSIGN_OR_RETURN(auto bytes, ReadRangesAs(BlockCacheKey::kIndexFile, ranges, false, fill));
   std::vector<SeriesEntry> out;
   out.reserve(ids.size());
   for (const auto& b : bytes) {
     auto e = DecodeSeriesEntry(b->bytes, *h);
     if (!e.ok()) return Corrupt(e.status().message());
     for (const auto& g : e->groups) {
-      const FileInfo* f = meta_.File(ChunkFileName(g.file));
-      if (f == nullptr || g.offset < kFileHeaderBytes || g.offset > f->bytes ||
-          g.length > f->bytes - g.offset) {
+      const std::optional<uint64_t> f = FileBytes(g.file);
+      if (!f || g.file == BlockCacheKey::kIndexFile || g.offset < kFileHeaderBytes ||
+          g.offset > *f || g.length > *f - g.offset) {
         return Corrupt("series " + e->labels.ToString() + ": group reference past its file");
       }
       if (g.min_time < meta_.min_time || g.max_time > meta_.max_time) {
@@ -262,14 +292,14 @@ Result<std::vector<std::string>> BlockReader::LabelValues(std::string_view name)
 
 Result<std::vector<BlockReader::Bytes>> BlockReader::FetchGroups(std::span<const GroupRef> groups,
                                                                  Fill fill) const {
-  // One ReadRanges call per chunk file, then back into the caller's order.
+  // One ReadRangesAs call per chunk file, then back into the caller's order.
   std::map<uint32_t, std::vector<size_t>> by_file;
   for (size_t i = 0; i < groups.size(); ++i) by_file[groups[i].file].push_back(i);
   std::vector<Bytes> out(groups.size());
   for (const auto& [file, idx] : by_file) {
     std::vector<objstore::ByteRange> ranges;
     for (size_t i : idx) ranges.push_back({groups[i].offset, groups[i].length});
-    STRATA_ASSIGN_OR_RETURN(auto bytes, ReadRangesAs(ChunkFileName(file), ranges, true, fill));
+    STRATA_ASSIGN_OR_RETURN(auto bytes, ReadRangesAs(file, ranges, true, fill));
     for (size_t k = 0; k < idx.size(); ++k) out[idx[k]] = std::move(bytes[k]);
   }
   return out;

@@ -4,15 +4,19 @@
 // into one request. Every error names the block. Thread-safe.
 #pragma once
 
+#include <absl/container/flat_hash_map.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <roaring/roaring.hh>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "base/lru_cache.h"
+#include "base/mutex.h"
 #include "base/result.h"
 #include "model/matcher.h"
 #include "storage/block/format.h"
@@ -26,16 +30,40 @@ struct CachedValue {
   std::shared_ptr<const IndexHeader> header;
 };
 
+// What a cache entry is: a block (BlockCache::BlockId), one of its files, and a range of it.
+// Fixed-size, so a lookup builds no string and compares no heap bytes (a query makes thousands).
+struct BlockCacheKey {
+  static constexpr uint32_t kIndexFile = UINT32_MAX;  // `file` of the index; else chunks/<file>
+  enum Kind : uint32_t { kBytes = 0, kUnsealedGroup = 1, kIndexHeader = 2 };
+
+  uint64_t block = 0;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  uint32_t file = 0;
+  uint32_t kind = kBytes;
+
+  friend bool operator==(const BlockCacheKey&, const BlockCacheKey&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const BlockCacheKey& k) {
+    return H::combine(std::move(h), k.block, k.offset, k.length, k.file, k.kind);
+  }
+};
+
 // Shared by every block of a store. Counts hits, misses and bytes fetched.
 class BlockCache {
  public:
   explicit BlockCache(size_t capacity_bytes) : lru_(capacity_bytes) {}
-  LruCache<std::string, CachedValue>& lru() { return lru_; }
+  LruCache<BlockCacheKey, CachedValue>& lru() { return lru_; }
+  // A number for the block stored under `prefix`, the same for every reader of it (so they
+  // share entries) and never reused for another block.
+  uint64_t BlockId(const std::string& prefix) STRATA_EXCLUDES(ids_mu_);
   std::atomic<uint64_t> bytes_fetched{0};
   std::atomic<uint64_t> requests{0};
 
  private:
-  LruCache<std::string, CachedValue> lru_;
+  LruCache<BlockCacheKey, CachedValue> lru_;
+  Mutex ids_mu_;
+  absl::flat_hash_map<std::string, uint64_t> ids_ STRATA_GUARDED_BY(ids_mu_);
 };
 
 class BlockReader {
@@ -86,14 +114,6 @@ class BlockReader {
   Status DecodeWindows(std::string_view unsealed, const GroupRef& ref, int64_t start, int64_t end,
                        std::vector<AggrWindow>* out, uint32_t columns = kAllColumns) const;
 
-  // Raw ranges of object `file` ("index", "chunks/000001"), in the order given. Ranges are
-  // checked against the file's size from meta.json (Corruption when past it), served from the
-  // cache where present, and fetched merged otherwise.
-  Result<std::vector<Bytes>> ReadRanges(const std::string& file,
-                                        std::span<const objstore::ByteRange> ranges) const {
-    return ReadRangesAs(file, ranges, false, Fill::kFill);
-  }
-
   // Corruption naming the block, with `what`.
   Status Corrupt(const std::string& what) const;
   // For a file of the block the store does not have: Unavailable when the whole block was
@@ -102,17 +122,27 @@ class BlockReader {
 
  private:
   Result<std::vector<uint32_t>> PostingsList(const IndexHeader& h, size_t entry) const;
-  // ReadRanges; with `unseal_groups` each range is a group, kept (and cached, under its own
-  // key) unsealed. With Fill::kNoFill, misses are not put into the cache.
-  Result<std::vector<Bytes>> ReadRangesAs(const std::string& file,
+  // Raw ranges of `file` (BlockCacheKey::kIndexFile or a chunk file's number), in the order
+  // given. Ranges are checked against the file's size from meta.json (Corruption when past
+  // it), served from the cache where present, and fetched merged otherwise. With
+  // `unseal_groups` each range is a group, kept (and cached, under its own key) unsealed. With
+  // Fill::kNoFill, misses are not put into the cache.
+  Result<std::vector<Bytes>> ReadRangesAs(uint32_t file,
                                           std::span<const objstore::ByteRange> ranges,
                                           bool unseal_groups, Fill fill) const;
+  // The size meta.json gives `file` (as ReadRangesAs takes it), or nullopt when it lists none.
+  std::optional<uint64_t> FileBytes(uint32_t file) const;
 
   objstore::ObjectStore* store_;
   BlockCache* cache_;
   const BlockMeta meta_;
   const std::string name_;
   const std::string prefix_;
+  const uint64_t cache_id_;  // cache_->BlockId(prefix_)
+  // Sizes from meta.json, looked up once: the index's, and chunks/<n>'s at [n] (nullopt where
+  // meta.json lists no such file; numbers past the end are looked up by name).
+  std::optional<uint64_t> index_bytes_;
+  std::vector<std::optional<uint64_t>> chunk_bytes_;
 };
 
 }  // namespace strata::storage::block
