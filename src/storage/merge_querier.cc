@@ -86,16 +86,8 @@ class MergeSeriesSet final : public SeriesSet {
     bool weighted = !sets_[group_[0]]->counts().empty();
     if (weighted) counts_ = sets_[group_[0]]->counts();
     downsampled_ = sets_[group_[0]]->downsampled();
-    // The raw samples of the newer tiers, read before the first downsampled view: how many,
-    // and the first one's time.
-    size_t raw_n = 0;
-    int64_t raw_first = 0;
     for (size_t k = 1; k < group_.size(); ++k) {
       SeriesSet& set = *sets_[group_[k]];
-      if (!downsampled_ && !out->empty()) {
-        raw_n = out->size();
-        raw_first = out->front().timestamp_ms;
-      }
       // From the newer tiers' first sample on, an older tier's downsampled view gives way to
       // them (a retried move leaves a partition in both the warm and the cold tier for a
       // while): a view point stands for a window or a thinned segment, and must not be
@@ -105,7 +97,17 @@ class MergeSeriesSet final : public SeriesSet {
       } else {
         STRATA_RETURN_IF_ERROR(set.ReadSamplesBefore(out->front().timestamp_ms, &scratch_));
       }
-      downsampled_ |= set.downsampled();
+      if (!downsampled_ && set.downsampled()) {
+        // *out holds the newer tiers' raw samples alone, and the view comes before them (an
+        // older tier after it, whose samples could fall among them, leaves them as they are).
+        if (thin_.on && out->size() > 2 && k + 1 == group_.size() &&
+            (scratch_.empty() || scratch_.back().timestamp_ms < out->front().timestamp_ms)) {
+          if (!weighted) counts_.assign(out->size(), 1u);
+          weighted = true;
+          ThinRawTail(out);
+        }
+        downsampled_ = true;
+      }
       if (!weighted && set.counts().empty()) {
         MergeSamplesNewerWins(out, &scratch_);
         continue;
@@ -113,7 +115,6 @@ class MergeSeriesSet final : public SeriesSet {
       MergeWeighted(out, set.counts(), weighted);
       weighted = true;
     }
-    if (thin_.on && downsampled_ && raw_n > 2) ThinRawTail(out, raw_n, raw_first);
     return Status::Ok();
   }
 
@@ -128,29 +129,13 @@ class MergeSeriesSet final : public SeriesSet {
     if (!active_[i] && !sets_[i]->status().ok() && status_.ok()) status_ = sets_[i]->status();
   }
 
-  // Thins the newer tiers' raw samples at the end of *out (`n` of them from `first`) as the
-  // cold tier thins the view before them (storage/downsample.h, ThinView: the raw samples are
-  // a view of one-sample windows, and a counter segment with a reset keeps every point), so the
-  // engine evaluates a downsampled answer's raw tail a segment at a time too. Nothing is
-  // thinned unless the last n samples are exactly those (an older tier's samples interleaved
-  // with them would be).
-  void ThinRawTail(std::vector<model::Sample>* out, size_t n, int64_t first) {
-    if (out->size() < n) return;
-    const size_t from = out->size() - n;
-    if ((*out)[from].timestamp_ms != first) return;
-    const bool weighted = !counts_.empty();
-    if (weighted && counts_.size() != out->size()) return;
-    tail_.assign(out->begin() + static_cast<ptrdiff_t>(from), out->end());
-    tail_counts_.clear();
-    if (weighted)
-      tail_counts_.assign(counts_.begin() + static_cast<ptrdiff_t>(from), counts_.end());
-    ThinView(thin_.view, thin_.grid, &tail_, &tail_counts_);
-    out->resize(from);
-    out->insert(out->end(), tail_.begin(), tail_.end());
-    if (weighted) {
-      counts_.resize(from);
-      counts_.insert(counts_.end(), tail_counts_.begin(), tail_counts_.end());
-    }
+  // Thins the newer tiers' raw samples (*out, with counts_) in place, as the cold tier thins
+  // the view before them (storage/downsample.h, ThinView: the raw samples are a view of
+  // one-sample windows, and a counter segment with a reset keeps every point), so the engine
+  // evaluates a downsampled answer's raw tail a segment at a time too. Done before the view is
+  // merged in front of them, which then moves the thinned samples only.
+  void ThinRawTail(std::vector<model::Sample>* out) {
+    ThinView(thin_.view, thin_.grid, out, &counts_);
   }
 
   std::vector<std::unique_ptr<SeriesSet>> sets_;
@@ -158,8 +143,6 @@ class MergeSeriesSet final : public SeriesSet {
   std::vector<size_t> group_;
   const TailThinning thin_;
   bool downsampled_ = false;
-  std::vector<model::Sample> tail_;
-  std::vector<uint32_t> tail_counts_;
   // Merges scratch_ (older, with `older_counts`, empty meaning 1 each) into *out (newer, with
   // counts_ when `have_counts`, else 1 each), newer winning at equal times.
   void MergeWeighted(std::vector<model::Sample>* out, const std::vector<uint32_t>& older_counts,
