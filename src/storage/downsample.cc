@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <type_traits>
 
 #include "base/duration.h"
@@ -415,6 +416,92 @@ bool SaneGrid(const ReadGrid& grid) {
 
 }  // namespace
 
+namespace {
+
+// ThinView's work in place: the points of a segment are looked at, not copied (SegmentThinner
+// writes every point into its slot first, as AppendThinView needs), and only what a segment
+// keeps is written, at or before where its points began. `c`: the counts, or null for 1 each.
+// Returns the points kept.
+template <AggrView V>
+size_t ThinInPlace(const ReadGrid& grid, model::Sample* s, uint32_t* c, size_t size) {
+  const GridCuts cuts(grid);
+  size_t w = 0;      // Next slot to write.
+  size_t begin = 0;  // The open segment's first point...
+  __int128 cut = 0;  // ...and the first time after it.
+  bool open = false;
+  // Its non-stale points: the first and last, their raw samples (the first's, and all), the
+  // last value seen, whether a value went down, and the kMin/kMax/kSum fold.
+  size_t first = 0, last = 0;
+  bool have = false;
+  uint64_t first_n = 0, total = 0;
+  double prev = 0, agg = 0;
+  bool down = false;
+  auto put = [&](const model::Sample& p, uint64_t n) {
+    s[w] = p;
+    if (c != nullptr) c[w] = Clamp32(n);
+    ++w;
+  };
+  auto close = [&](size_t end) {           // The segment is [begin, end).
+    if constexpr (V == AggrView::kLast) {  // The last point, stale or not.
+      const model::Sample p = s[end - 1];
+      put(p, c != nullptr ? c[end - 1] : 1);
+      return;
+    }
+    if (!have) return;  // Only stale points: dropped.
+    const bool folded = V == AggrView::kCounter || V == AggrView::kSum;
+    if (folded && ((V == AggrView::kCounter && down) || total > UINT32_MAX)) {
+      // Every point stays (SegmentThinner's rule), moved down to w.
+      std::memmove(s + w, s + begin, (end - begin) * sizeof(model::Sample));
+      if (c != nullptr) std::memmove(c + w, c + begin, (end - begin) * sizeof(uint32_t));
+      w += end - begin;
+      return;
+    }
+    if constexpr (V == AggrView::kCounter) {
+      const model::Sample f = s[first], l = s[last];  // Read before w overwrites them.
+      put(f, first_n);
+      if (last != first) put(l, total - first_n);
+    } else {
+      put({s[last].timestamp_ms, agg}, total);
+    }
+  };
+  for (size_t i = 0; i < size; ++i) {
+    const int64_t t = s[i].timestamp_ms;
+    if (!open || t >= cut) {
+      if (open) close(i);
+      open = true;
+      begin = i;
+      cut = cuts.NextCut(t);
+      have = down = false;
+      total = 0;
+    }
+    const double v = s[i].value;
+    if (model::IsStaleNaN(v)) continue;
+    const uint64_t n = c != nullptr ? c[i] : 1;
+    if (!have) {
+      have = true;
+      first = i;
+      first_n = n;
+      agg = v;
+    } else {
+      if constexpr (V == AggrView::kCounter) down = down || v < prev;
+      if constexpr (V == AggrView::kMin) {
+        if (agg > v || std::isnan(agg)) agg = v;
+      } else if constexpr (V == AggrView::kMax) {
+        if (agg < v || std::isnan(agg)) agg = v;
+      } else if constexpr (V == AggrView::kSum) {
+        agg += v;
+      }
+    }
+    prev = v;
+    last = i;
+    total += n;
+  }
+  if (open) close(size);
+  return w;
+}
+
+}  // namespace
+
 void ThinView(AggrView view, const ReadGrid& grid, std::vector<model::Sample>* samples,
               std::vector<uint32_t>* counts) {
   if (!SaneGrid(grid)) return;
@@ -422,11 +509,7 @@ void ThinView(AggrView view, const ReadGrid& grid, std::vector<model::Sample>* s
   const bool weighted = counts != nullptr && counts->size() == s.size() && !s.empty();
   size_t kept = 0;
   WithView(view, [&](auto v) {
-    SegmentThinner<v()> thinner(grid, s.data(), weighted ? counts->data() : nullptr);
-    for (size_t i = 0; i < s.size(); ++i) {
-      thinner.Add(s[i].timestamp_ms, s[i].value, weighted ? (*counts)[i] : 1);
-    }
-    kept = thinner.Finish();
+    kept = ThinInPlace<v()>(grid, s.data(), weighted ? counts->data() : nullptr, s.size());
   });
   s.resize(kept);
   if (weighted) counts->resize(kept);

@@ -642,6 +642,7 @@ TEST(DownsampleTest, ThinningMatchesTheRuleByBruteForce) {
     return true;
   };
   int checked = 0, thinned = 0;
+  int raw_checked = 0, raw_thinned = 0, raw_kept_all = 0;
   for (int round = 0; round < 300; ++round) {
     std::vector<model::Sample> raw;
     double v = 0;
@@ -688,10 +689,32 @@ TEST(DownsampleTest, ThinningMatchesTheRuleByBruteForce) {
       ASSERT_EQ(fused_counts, want_counts) << "AppendThinView, round " << round;
       ++checked;
       if (want.size() < all.size()) ++thinned;
+      // Raw samples too (MergeQuerier thins the raw tail after a view so): resets, values
+      // below zero, NaNs and stale markers as they come, unweighted and weighted, with counts
+      // large enough now and then that a segment's total passes 32 bits.
+      std::vector<uint32_t> raw_counts;
+      for (size_t k = 0; k < raw.size(); ++k) {
+        raw_counts.push_back(round % 3 == 0 ? UINT32_MAX - static_cast<uint32_t>(rng() % 3)
+                                            : static_cast<uint32_t>(1 + rng() % 40));
+      }
+      for (const std::vector<uint32_t>& counts : {std::vector<uint32_t>(), raw_counts}) {
+        auto [raw_want, raw_want_counts] = ReferenceThin(view, g, raw, counts);
+        auto r = raw;
+        auto rc = counts;
+        ThinView(view, g, &r, &rc);
+        ASSERT_TRUE(same_bits(r, raw_want)) << "ThinView of raw samples, round " << round;
+        ASSERT_EQ(rc, raw_want_counts) << "ThinView of raw samples, round " << round;
+        ++raw_checked;
+        if (raw_want.size() < raw.size()) ++raw_thinned;
+        if (raw_want.size() > 0 && raw_want.size() == raw.size()) ++raw_kept_all;
+      }
     }
   }
   EXPECT_EQ(checked, 1500);
   EXPECT_GT(thinned, 1000);  // Most cases do drop points.
+  EXPECT_EQ(raw_checked, 3000);
+  EXPECT_GT(raw_thinned, 2000);
+  EXPECT_GT(raw_kept_all, 0);  // Some keep every point (a counter that goes down, big counts).
 }
 
 // Thinning a view for reads at extreme times (a grid reaching past the ends of int64, @ at
