@@ -299,6 +299,54 @@ class GridCuts {
 
 namespace {
 
+// The fold of one segment's non-stale points, by their index: the first and last, the raw
+// samples they stand for (the first's, and all), the last value, whether a counter view went
+// down, and the kMin, kMax or kSum aggregate (NaN as min_over_time and max_over_time treat it).
+template <AggrView V>
+struct SegmentFold {
+  static constexpr size_t kNone = SIZE_MAX;
+  size_t first = kNone;
+  size_t last = kNone;
+  uint64_t first_n = 0;
+  uint64_t total = 0;
+  bool down = false;
+  double prev = 0;
+  double agg = 0;
+
+  void Reset() {
+    first = last = kNone;
+    total = 0;
+    down = false;
+  }
+  bool empty() const { return first == kNone; }
+  void Add(size_t index, double v, uint64_t n) {
+    if (first == kNone) {
+      first = index;
+      first_n = n;
+      agg = v;
+    } else {
+      if constexpr (V == AggrView::kCounter) down = down || v < prev;
+      if constexpr (V == AggrView::kMin) {
+        if (agg > v || std::isnan(agg)) agg = v;
+      } else if constexpr (V == AggrView::kMax) {
+        if (agg < v || std::isnan(agg)) agg = v;
+      } else if constexpr (V == AggrView::kSum) {
+        agg += v;
+      }
+    }
+    prev = v;
+    last = index;
+    total += n;
+  }
+  // A counter view that goes down in the segment (a "counter" reset to a negative value:
+  // rate() must see each drop), or counts that would not fit the folded point: every point
+  // stays.
+  bool KeepsEveryPoint() const {
+    constexpr bool kFolded = V == AggrView::kCounter || V == AggrView::kSum;
+    return kFolded && ((V == AggrView::kCounter && down) || total > UINT32_MAX);
+  }
+};
+
 // ThinView's work on a stream of view points in time order. Each point is written to the next
 // slot of `out` (and of `counts`, when not null); when its segment ends, the segment's slots
 // are replaced by what ThinView keeps of them. A point takes one slot and a segment only
@@ -316,31 +364,11 @@ class SegmentThinner {
       open_ = true;
       cut_ = cuts_.NextCut(t);
       begin_ = w_;
-      first_ = last_ = kNone;
-      total_ = 0;
-      goes_down_ = false;
+      fold_.Reset();
     }
     out_[w_] = {t, v};
     if (counts_ != nullptr) counts_[w_] = n;
-    if (!model::IsStaleNaN(v)) {
-      if (first_ == kNone) {
-        first_ = w_;
-        first_n_ = n;
-        agg_ = v;
-      } else {
-        if constexpr (V == AggrView::kCounter) goes_down_ = goes_down_ || v < prev_;
-        if constexpr (V == AggrView::kMin) {
-          if (agg_ > v || std::isnan(agg_)) agg_ = v;
-        } else if constexpr (V == AggrView::kMax) {
-          if (agg_ < v || std::isnan(agg_)) agg_ = v;
-        } else if constexpr (V == AggrView::kSum) {
-          agg_ += v;
-        }
-      }
-      prev_ = v;
-      last_ = w_;
-      total_ += n;
-    }
+    if (!model::IsStaleNaN(v)) fold_.Add(w_, v, n);
     ++w_;
   }
 
@@ -351,8 +379,6 @@ class SegmentThinner {
   }
 
  private:
-  static constexpr size_t kNone = SIZE_MAX;
-
   void Put(size_t slot, int64_t t, double v, uint64_t n) {
     out_[slot] = {t, v};
     if (counts_ != nullptr) counts_[slot] = Clamp32(n);
@@ -368,24 +394,20 @@ class SegmentThinner {
       w_ = b + 1;
       return;
     }
-    if (first_ == kNone) {  // Only stale points: dropped.
+    if (fold_.empty()) {  // Only stale points: dropped.
       w_ = b;
       return;
     }
-    // A counter view that goes down in the segment (a "counter" reset to a negative value:
-    // rate() must see each drop), or counts that would not fit the folded point: every point
-    // stays.
-    const bool folded = V == AggrView::kCounter || V == AggrView::kSum;
-    if (folded && ((V == AggrView::kCounter && goes_down_) || total_ > UINT32_MAX)) return;
+    if (fold_.KeepsEveryPoint()) return;
     if constexpr (V == AggrView::kCounter) {
       // The first point, and the last standing for every raw sample after the first.
-      const model::Sample f = out_[first_], l = out_[last_];
-      const bool two = last_ != first_;
-      Put(b, f.timestamp_ms, f.value, first_n_);
+      const model::Sample f = out_[fold_.first], l = out_[fold_.last];
+      const bool two = fold_.last != fold_.first;
+      Put(b, f.timestamp_ms, f.value, fold_.first_n);
       w_ = b + 1;
-      if (two) Put(w_++, l.timestamp_ms, l.value, total_ - first_n_);
+      if (two) Put(w_++, l.timestamp_ms, l.value, fold_.total - fold_.first_n);
     } else {
-      Put(b, out_[last_].timestamp_ms, agg_, total_);
+      Put(b, out_[fold_.last].timestamp_ms, fold_.agg, fold_.total);
       w_ = b + 1;
     }
   }
@@ -394,19 +416,11 @@ class SegmentThinner {
   model::Sample* out_;
   uint32_t* counts_;
   size_t w_ = 0;  // Next slot.
-  // The open segment: its first slot, the end of its times, its first and last non-stale
-  // points, their raw samples (total, and the first's), whether the values go down, the last
-  // non-stale value, and the kMin/kMax/kSum fold.
+  // The open segment: its first slot, the end of its times, and its fold (by slot).
   bool open_ = false;
   __int128 cut_ = 0;
   size_t begin_ = 0;
-  size_t first_ = kNone;
-  size_t last_ = kNone;
-  uint64_t first_n_ = 0;
-  uint64_t total_ = 0;
-  bool goes_down_ = false;
-  double prev_ = 0;
-  double agg_ = 0;
+  SegmentFold<V> fold_;
 };
 
 // A grid that says nothing (or nothing sane) about the reads: nothing is thinned.
@@ -426,16 +440,10 @@ template <AggrView V>
 size_t ThinInPlace(const ReadGrid& grid, model::Sample* s, uint32_t* c, size_t size) {
   const GridCuts cuts(grid);
   size_t w = 0;      // Next slot to write.
-  size_t begin = 0;  // The open segment's first point...
-  __int128 cut = 0;  // ...and the first time after it.
+  size_t begin = 0;  // The open segment's first point, the first time after it, its fold.
+  __int128 cut = 0;
   bool open = false;
-  // Its non-stale points: the first and last, their raw samples (the first's, and all), the
-  // last value seen, whether a value went down, and the kMin/kMax/kSum fold.
-  size_t first = 0, last = 0;
-  bool have = false;
-  uint64_t first_n = 0, total = 0;
-  double prev = 0, agg = 0;
-  bool down = false;
+  SegmentFold<V> fold;
   auto put = [&](const model::Sample& p, uint64_t n) {
     s[w] = p;
     if (c != nullptr) c[w] = Clamp32(n);
@@ -447,21 +455,19 @@ size_t ThinInPlace(const ReadGrid& grid, model::Sample* s, uint32_t* c, size_t s
       put(p, c != nullptr ? c[end - 1] : 1);
       return;
     }
-    if (!have) return;  // Only stale points: dropped.
-    const bool folded = V == AggrView::kCounter || V == AggrView::kSum;
-    if (folded && ((V == AggrView::kCounter && down) || total > UINT32_MAX)) {
-      // Every point stays (SegmentThinner's rule), moved down to w.
+    if (fold.empty()) return;      // Only stale points: dropped.
+    if (fold.KeepsEveryPoint()) {  // Moved down to w.
       std::memmove(s + w, s + begin, (end - begin) * sizeof(model::Sample));
       if (c != nullptr) std::memmove(c + w, c + begin, (end - begin) * sizeof(uint32_t));
       w += end - begin;
       return;
     }
     if constexpr (V == AggrView::kCounter) {
-      const model::Sample f = s[first], l = s[last];  // Read before w overwrites them.
-      put(f, first_n);
-      if (last != first) put(l, total - first_n);
+      const model::Sample f = s[fold.first], l = s[fold.last];  // Read before w overwrites.
+      put(f, fold.first_n);
+      if (fold.last != fold.first) put(l, fold.total - fold.first_n);
     } else {
-      put({s[last].timestamp_ms, agg}, total);
+      put({s[fold.last].timestamp_ms, fold.agg}, fold.total);
     }
   };
   for (size_t i = 0; i < size; ++i) {
@@ -471,30 +477,10 @@ size_t ThinInPlace(const ReadGrid& grid, model::Sample* s, uint32_t* c, size_t s
       open = true;
       begin = i;
       cut = cuts.NextCut(t);
-      have = down = false;
-      total = 0;
+      fold.Reset();
     }
     const double v = s[i].value;
-    if (model::IsStaleNaN(v)) continue;
-    const uint64_t n = c != nullptr ? c[i] : 1;
-    if (!have) {
-      have = true;
-      first = i;
-      first_n = n;
-      agg = v;
-    } else {
-      if constexpr (V == AggrView::kCounter) down = down || v < prev;
-      if constexpr (V == AggrView::kMin) {
-        if (agg > v || std::isnan(agg)) agg = v;
-      } else if constexpr (V == AggrView::kMax) {
-        if (agg < v || std::isnan(agg)) agg = v;
-      } else if constexpr (V == AggrView::kSum) {
-        agg += v;
-      }
-    }
-    prev = v;
-    last = i;
-    total += n;
+    if (!model::IsStaleNaN(v)) fold.Add(i, v, c != nullptr ? c[i] : 1);
   }
   if (open) close(size);
   return w;
