@@ -718,7 +718,7 @@ std::vector<ColdSeries> MergeByLabels(std::vector<ColdSeries> a, std::vector<Col
   if (a.empty()) return b;
   if (b.empty()) return a;
   std::vector<ColdSeries> out;
-  out.reserve(std::max(a.size(), b.size()));
+  out.reserve(a.size() + b.size());
   size_t i = 0, j = 0;
   while (i < a.size() && j < b.size()) {
     const auto order = a[i].labels <=> b[j].labels;
@@ -812,10 +812,11 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
     return groups;
   };
   // Each block's series come in label order (the format numbers them so), and blocks are
-  // visited in time order: each block's list is merged into the series so far, a series' parts
-  // staying in time order.
-  std::vector<ColdSeries> merged;
-  std::vector<ColdSeries> cur;
+  // visited in time order: the blocks' lists are merged two neighbours at a time, a series'
+  // parts staying in time order. With the same series in every block that compares each once
+  // per block; where series come and go (each block's mostly new), about log2(blocks) times,
+  // as sorting them all would.
+  std::vector<std::vector<ColdSeries>> lists;
   std::vector<std::shared_ptr<BlockReader>> blocks;
   for (const auto& [b, finer] : picks) {
     blocks.push_back(b);
@@ -830,7 +831,7 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
                                     std::max(m.min_time, hints.start_ms),
                                     std::min(m.max_time, hints.end_ms)});
     }
-    cur.clear();
+    std::vector<ColdSeries>& cur = lists.emplace_back();
     bool ordered = true;
     for (auto& e : entries) {
       std::vector<GroupRef> groups = groups_in_range(e.groups, from);
@@ -843,8 +844,17 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
       cur.push_back(std::move(s));
     }
     if (!ordered) SortByLabels(&cur);  // Not written so; read as before the merge.
-    merged = MergeByLabels(std::move(merged), std::move(cur));
+    if (cur.empty()) lists.pop_back();
   }
+  while (lists.size() > 1) {
+    std::vector<std::vector<ColdSeries>> next;
+    for (size_t i = 0; i + 1 < lists.size(); i += 2) {
+      next.push_back(MergeByLabels(std::move(lists[i]), std::move(lists[i + 1])));
+    }
+    if (lists.size() % 2 == 1) next.push_back(std::move(lists.back()));
+    lists = std::move(next);
+  }
+  std::vector<ColdSeries> merged = lists.empty() ? std::vector<ColdSeries>() : std::move(lists[0]);
   return std::unique_ptr<SeriesSet>(std::make_unique<ColdSeriesSet>(
       std::move(blocks), std::move(merged), hints.start_ms, hints.end_ms,
       ViewForFunction(hints.func), thin, grid, matchers));

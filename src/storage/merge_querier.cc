@@ -101,10 +101,16 @@ class MergeSeriesSet final : public SeriesSet {
         // *out holds the newer tiers' raw samples alone, and the view comes before them (an
         // older tier after it, whose samples could fall among them, leaves them as they are).
         if (thin_.on && out->size() > 2 && k + 1 == group_.size() &&
-            (scratch_.empty() || scratch_.back().timestamp_ms < out->front().timestamp_ms)) {
-          if (!weighted) counts_.assign(out->size(), 1u);
-          weighted = true;
-          ThinRawTail(out);
+            (scratch_.empty() || scratch_.back().timestamp_ms < out->front().timestamp_ms) &&
+            (!weighted || counts_.size() == out->size())) {
+          // The counter and sum views fold points into one that stands for several samples:
+          // their counts go along, 1 for each raw sample (also where the view is empty, and
+          // so brings none).
+          if (!weighted && (thin_.view == AggrView::kCounter || thin_.view == AggrView::kSum)) {
+            counts_.assign(out->size(), 1u);
+            weighted = true;
+          }
+          ThinRawTail(out, weighted);
         }
         downsampled_ = true;
       }
@@ -134,8 +140,8 @@ class MergeSeriesSet final : public SeriesSet {
   // one-sample windows, and a counter segment with a reset keeps every point), so the engine
   // evaluates a downsampled answer's raw tail a segment at a time too. Done before the view is
   // merged in front of them, which then moves the thinned samples only.
-  void ThinRawTail(std::vector<model::Sample>* out) {
-    ThinView(thin_.view, thin_.grid, out, &counts_);
+  void ThinRawTail(std::vector<model::Sample>* out, bool weighted) {
+    ThinView(thin_.view, thin_.grid, out, weighted ? &counts_ : nullptr);
   }
 
   std::vector<std::unique_ptr<SeriesSet>> sets_;

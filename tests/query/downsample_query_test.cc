@@ -564,8 +564,8 @@ TEST_F(DownsampleQueryTest, ANewerTierHoldingAColdDayTakesOverFromTheView) {
 // A newer tier's raw samples after a downsampled view (the warm tier and the head after the
 // cold tier's days) are thinned the way the view is: the answers are those of the unthinned
 // read, and far fewer points reach the engine.
-TEST_F(DownsampleQueryTest, RawTailAfterAViewIsThinnedWithTheSameAnswers) {
-  auto all = MakeData();
+// The samples of the data's last day, as a newer tier holds them.
+std::vector<SeriesData> LastDay(const std::vector<SeriesData>& all) {
   std::vector<SeriesData> last_day;
   for (const auto& d : all) {
     SeriesData x{d.labels, {}};
@@ -574,6 +574,12 @@ TEST_F(DownsampleQueryTest, RawTailAfterAViewIsThinnedWithTheSameAnswers) {
     }
     if (!x.samples.empty()) last_day.push_back(std::move(x));
   }
+  return last_day;
+}
+
+TEST_F(DownsampleQueryTest, RawTailAfterAViewIsThinnedWithTheSameAnswers) {
+  auto all = MakeData();
+  std::vector<SeriesData> last_day = LastDay(all);
   DataQuerier newer(last_day);
   storage::MergeQuerier merged({&newer, cold_});
   Engine engine{EngineOptions{}};
@@ -626,6 +632,65 @@ TEST_F(DownsampleQueryTest, RawTailAfterAViewIsThinnedWithTheSameAnswers) {
   std::printf("points read over the tail: %lld thinned, %lld not\n",
               static_cast<long long>(thinned_points), static_cast<long long>(all_points));
   EXPECT_LT(thinned_points * 10, all_points);
+}
+
+// An older tier that answers each series of `data` with a downsampled view holding nothing,
+// as the cold tier does where a retried move's windows all lie from the newer tier's first
+// sample on.
+class EmptyViewQuerier final : public testutil::SelectOnlyQuerier {
+ public:
+  explicit EmptyViewQuerier(const std::vector<SeriesData>& data) : data_(data) {}
+  Result<std::unique_ptr<storage::SeriesSet>> Select(
+      const model::Matchers& matchers, const storage::SelectHints& hints) const override {
+    STRATA_ASSIGN_OR_RETURN(auto set, data_.Select(matchers, hints));
+    return std::unique_ptr<storage::SeriesSet>(std::make_unique<Empty>(std::move(set)));
+  }
+
+ private:
+  class Empty final : public storage::SeriesSet {
+   public:
+    explicit Empty(std::unique_ptr<storage::SeriesSet> s) : s_(std::move(s)) {}
+    bool Next() override { return s_->Next(); }
+    const model::Labels& labels() const override { return s_->labels(); }
+    Status ReadSamples(std::vector<model::Sample>* out) override {
+      out->clear();
+      return Status::Ok();
+    }
+    Status status() const override { return s_->status(); }
+    bool downsampled() const override { return true; }
+
+   private:
+    std::unique_ptr<storage::SeriesSet> s_;
+  };
+  DataQuerier data_;
+};
+
+// The raw samples after an empty downsampled view are thinned with their counts: the answers
+// are the newer tier's alone. (Thinned without counts, count_over_time took each segment's
+// point for one sample, and avg_over_time divided its sum by that.)
+TEST_F(DownsampleQueryTest, RawTailAfterAnEmptyViewKeepsItsCounts) {
+  std::vector<SeriesData> last_day = LastDay(MakeData());
+  DataQuerier newer(last_day);
+  EmptyViewQuerier older(last_day);
+  storage::MergeQuerier merged({&newer, &older});
+  Engine engine{EngineOptions{}};
+  const char* queries[] = {
+      "count_over_time(memory_bytes[10m])", "avg_over_time(memory_bytes[1h])",
+      "sum_over_time(memory_bytes[2h])",    "rate(requests_total[1h])",
+      "increase(requests_total[6h])",       "min_over_time(memory_bytes[1h])",
+  };
+  const int64_t start = (kDays - 1) * kDay + 2 * kHour, end = kDays * kDay - 1;
+  for (const char* q : queries) {
+    GridQuerier thin(merged, true), full(newer, true);
+    auto a = engine.RangeQuery(thin, q, start, end, 30 * 60000, QueryOptions{});
+    auto b = engine.RangeQuery(full, q, start, end, 30 * 60000, QueryOptions{});
+    ASSERT_TRUE(a.ok() && b.ok()) << q;
+    const Matrix& x = std::get<Matrix>(*a);
+    ASSERT_FALSE(x.empty()) << q;
+    const bool sums = std::string_view(q).find("_over_time") != std::string_view::npos;
+    ExpectSameMatrix(x, std::get<Matrix>(*b), q, sums);
+    EXPECT_LT(thin.points() * 5, full.points()) << q << ": the tail was thinned";
+  }
 }
 
 // Runs last in this suite (it deletes blocks): gtest runs tests in definition order.

@@ -1,6 +1,7 @@
 #include "storage/block/block_reader.h"
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 
 #include "storage/index/match_postings.h"
@@ -27,12 +28,18 @@ BlockReader::BlockReader(objstore::ObjectStore* store, BlockCache* cache, BlockM
   if (const FileInfo* f = meta_.File("index")) index_bytes_ = f->bytes;
   for (const FileInfo& f : meta_.files) {
     // Chunk files are numbered from 1 up; a number far past the count is looked up by name.
-    for (uint32_t n = 0; n <= meta_.files.size(); ++n) {
-      if (f.name != ChunkFileName(n)) continue;
-      if (chunk_bytes_.size() <= n) chunk_bytes_.resize(n + 1);
-      chunk_bytes_[n] = f.bytes;
-      break;
+    uint32_t n = 0;
+    const std::string_view name = f.name;
+    constexpr std::string_view kChunks = "chunks/";
+    if (!name.starts_with(kChunks)) continue;
+    const char* digits = name.data() + kChunks.size();
+    auto [end, ec] = std::from_chars(digits, name.data() + name.size(), n);
+    if (ec != std::errc() || end != name.data() + name.size() || n > meta_.files.size() ||
+        ChunkFileName(n) != name) {
+      continue;
     }
+    if (chunk_bytes_.size() <= n) chunk_bytes_.resize(n + 1);
+    chunk_bytes_[n] = f.bytes;
   }
 }
 
@@ -70,6 +77,9 @@ Result<std::vector<BlockReader::Bytes>> BlockReader::ReadRangesAs(
   };
   const std::optional<uint64_t> file_bytes = FileBytes(file_code);
   if (!file_bytes) return Corrupt("no file " + file_name() + " in meta.json");
+  if (unseal_groups && file_code == BlockCacheKey::kIndexFile) {
+    return Corrupt("a group reference names the index");
+  }
   std::vector<Bytes> out(ranges.size());
   std::vector<size_t> missing;
   for (size_t i = 0; i < ranges.size(); ++i) {
