@@ -402,6 +402,7 @@ class GridQuerier final : public testutil::SelectOnlyQuerier {
 // The same series and points; values bit for bit, or within 1e-12 relative when `sums` (sums
 // added in another order).
 void ExpectSameMatrix(const Matrix& x, const Matrix& y, const char* q, bool sums) {
+  ASSERT_EQ(x.size(), y.size()) << q;
   for (size_t i = 0; i < x.size(); ++i) {
     ASSERT_EQ(x[i].labels, y[i].labels) << q;
     ASSERT_EQ(x[i].points.size(), y[i].points.size()) << q << " " << x[i].labels.ToString();
@@ -416,6 +417,32 @@ void ExpectSameMatrix(const Matrix& x, const Matrix& y, const char* q, bool sums
       }
     }
   }
+}
+
+// Whether `q` sums values (its answers may differ in the order of additions).
+bool ReadsSums(std::string_view q) {
+  return q.find("sum_over") != std::string_view::npos ||
+         q.find("avg_over") != std::string_view::npos;
+}
+
+// A range query's answers read through GridQuerier(thin_src, true), which keeps the engine's
+// read grid so views may be thinned, and GridQuerier(full_src, full_grid), and the points each
+// read.
+struct ThinAndFull {
+  Matrix thin, full;
+  int64_t thin_points = 0, full_points = 0;
+};
+void QueryThinAndFull(const Engine& engine, const storage::Querier& thin_src,
+                      const storage::Querier& full_src, bool full_grid, const char* q,
+                      int64_t start, int64_t end, int64_t step, ThinAndFull* out) {
+  GridQuerier thin(thin_src, true), full(full_src, full_grid);
+  auto a = engine.RangeQuery(thin, q, start, end, step, QueryOptions{});
+  auto b = engine.RangeQuery(full, q, start, end, step, QueryOptions{});
+  ASSERT_TRUE(a.ok() && b.ok()) << q;
+  out->thin = std::get<Matrix>(*a);
+  out->full = std::get<Matrix>(*b);
+  out->thin_points = thin.points();
+  out->full_points = full.points();
 }
 
 // Thinning (storage/downsample.h, ThinView) drops only points no read tells apart: with and
@@ -458,19 +485,12 @@ TEST_F(DownsampleQueryTest, ThinnedViewsGiveTheUnthinnedAnswers) {
   int64_t thinned_points = 0, all_points = 0;
   for (const char* q : queries) {
     for (const Grid& g : grids) {
-      GridQuerier thin(*cold_, true), full(*cold_, false);
-      QueryOptions opts;
-      auto a = engine.RangeQuery(thin, q, g.start, g.end, g.step, opts);
-      auto b = engine.RangeQuery(full, q, g.start, g.end, g.step, opts);
-      ASSERT_TRUE(a.ok() && b.ok()) << q;
-      thinned_points += thin.points();
-      all_points += full.points();
-      const Matrix& x = std::get<Matrix>(*a);
-      const Matrix& y = std::get<Matrix>(*b);
-      const bool sums = std::string_view(q).find("sum_over") != std::string_view::npos ||
-                        std::string_view(q).find("avg_over") != std::string_view::npos;
-      ASSERT_EQ(x.size(), y.size()) << q << " step " << g.step;
-      ExpectSameMatrix(x, y, q, sums);
+      ThinAndFull r;
+      ASSERT_NO_FATAL_FAILURE(
+          QueryThinAndFull(engine, *cold_, *cold_, false, q, g.start, g.end, g.step, &r));
+      thinned_points += r.thin_points;
+      all_points += r.full_points;
+      ExpectSameMatrix(r.thin, r.full, q, ReadsSums(q));
     }
     // Instant queries (one read each).
     for (int64_t t : {kDay + 5 * kHour, kDay + 5 * kHour + 7 * 60000 + 13000}) {
@@ -607,25 +627,20 @@ TEST_F(DownsampleQueryTest, RawTailAfterAViewIsThinnedWithTheSameAnswers) {
   int64_t thinned_points = 0, all_points = 0;
   for (const char* q : queries) {
     for (const Grid& g : grids) {
-      GridQuerier thin(merged, true), full(merged, false);
-      auto a = engine.RangeQuery(thin, q, g.start, g.end, g.step, QueryOptions{});
-      auto b = engine.RangeQuery(full, q, g.start, g.end, g.step, QueryOptions{});
-      ASSERT_TRUE(a.ok() && b.ok()) << q;
+      ThinAndFull r;
+      ASSERT_NO_FATAL_FAILURE(
+          QueryThinAndFull(engine, merged, merged, false, q, g.start, g.end, g.step, &r));
       if (&g == &grids[0]) {
-        thinned_points += thin.points();
-        all_points += full.points();
+        thinned_points += r.thin_points;
+        all_points += r.full_points;
       }
-      const Matrix& x = std::get<Matrix>(*a);
-      const Matrix& y = std::get<Matrix>(*b);
-      const bool sums = std::string_view(q).find("sum_over") != std::string_view::npos ||
-                        std::string_view(q).find("avg_over") != std::string_view::npos;
-      ASSERT_EQ(x.size(), y.size()) << q << " step " << g.step;
+      const Matrix& x = r.thin;
       // `gone` stops on the second day: nothing over the last.
       const bool gone = std::string_view(q).find("gone") != std::string_view::npos;
       if (!gone || &g != &grids[0]) {
         ASSERT_FALSE(x.empty()) << q;
       }
-      ExpectSameMatrix(x, y, q, sums);
+      ExpectSameMatrix(x, r.full, q, ReadsSums(q));
     }
   }
   // Over the last day, almost every point is a raw sample of the newer tier.
@@ -681,15 +696,12 @@ TEST_F(DownsampleQueryTest, RawTailAfterAnEmptyViewKeepsItsCounts) {
   };
   const int64_t start = (kDays - 1) * kDay + 2 * kHour, end = kDays * kDay - 1;
   for (const char* q : queries) {
-    GridQuerier thin(merged, true), full(newer, true);
-    auto a = engine.RangeQuery(thin, q, start, end, 30 * 60000, QueryOptions{});
-    auto b = engine.RangeQuery(full, q, start, end, 30 * 60000, QueryOptions{});
-    ASSERT_TRUE(a.ok() && b.ok()) << q;
-    const Matrix& x = std::get<Matrix>(*a);
-    ASSERT_FALSE(x.empty()) << q;
-    const bool sums = std::string_view(q).find("_over_time") != std::string_view::npos;
-    ExpectSameMatrix(x, std::get<Matrix>(*b), q, sums);
-    EXPECT_LT(thin.points() * 5, full.points()) << q << ": the tail was thinned";
+    ThinAndFull r;
+    ASSERT_NO_FATAL_FAILURE(
+        QueryThinAndFull(engine, merged, newer, true, q, start, end, 30 * 60000, &r));
+    ASSERT_FALSE(r.thin.empty()) << q;
+    ExpectSameMatrix(r.thin, r.full, q, ReadsSums(q));
+    EXPECT_LT(r.thin_points * 5, r.full_points) << q << ": the tail was thinned";
   }
 }
 
