@@ -711,6 +711,12 @@ std::vector<ColdStore::Pick> ColdStore::Overlapping(int64_t mint, int64_t maxt,
 
 namespace {
 
+// Moves the parts of `from`, a later read of the same series, after those of `into`.
+void AppendParts(ColdSeries* into, ColdSeries* from) {
+  for (auto& p : from->parts) into->parts.push_back(std::move(p));
+  for (const BlockReader* f : from->finer) into->finer.push_back(f);
+}
+
 // Merges two lists of series, each in strictly increasing label order, into one: a series in
 // both gets b's parts (and finer blocks) after a's. Linear, where sorting the series of every
 // block together compared labels about log2(blocks x series) times as often.
@@ -727,10 +733,7 @@ std::vector<ColdSeries> MergeByLabels(std::vector<ColdSeries> a, std::vector<Col
     } else if (order > 0) {
       out.push_back(std::move(b[j++]));
     } else {
-      ColdSeries& s = out.emplace_back(std::move(a[i++]));
-      for (auto& p : b[j].parts) s.parts.push_back(std::move(p));
-      for (const BlockReader* f : b[j].finer) s.finer.push_back(f);
-      ++j;
+      AppendParts(&out.emplace_back(std::move(a[i++])), &b[j++]);
     }
   }
   for (; i < a.size(); ++i) out.push_back(std::move(a[i]));
@@ -746,8 +749,7 @@ void SortByLabels(std::vector<ColdSeries>* list) {
   std::vector<ColdSeries> out;
   for (auto& s : *list) {
     if (!out.empty() && out.back().labels == s.labels) {
-      for (auto& p : s.parts) out.back().parts.push_back(std::move(p));
-      for (const BlockReader* f : s.finer) out.back().finer.push_back(f);
+      AppendParts(&out.back(), &s);
     } else {
       out.push_back(std::move(s));
     }
@@ -769,7 +771,7 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
     return hints.start_ms < INT64_MIN + d ? INT64_MIN : hints.start_ms - d;
   };
   const int64_t reach = hints.max_resolution_ms > 0 ? kResolution1h : 0;
-  const ReadGrid grid{hints.first_ref_ms, hints.ref_step_ms, hints.ref_count, hints.range_ms};
+  const ReadGrid grid = ReadGridOf(hints);
   const bool thin = hints.ref_count > 0 && CanThinView(hints.func, hints.range_ms);
   // A thinned read whose boundaries (ref_i and ref_i - range) all lie on whole hours gets the
   // same points from the 1h windows of an hour as from its twelve 5m windows (HourWindowsServe

@@ -8,6 +8,7 @@
 
 #include "base/duration.h"
 #include "storage/block/format.h"
+#include "storage/querier.h"
 
 namespace strata::storage {
 namespace {
@@ -347,6 +348,41 @@ struct SegmentFold {
   }
 };
 
+// Writes what ThinView keeps of one segment, the points [begin, end) of `s` (with counts `c`,
+// or null for 1 each) folded into `f`, from slot w <= begin on; returns the next free slot.
+// The points are read before the slots below them are written.
+template <AggrView V>
+size_t KeepOfSegment(model::Sample* s, uint32_t* c, size_t begin, size_t end, size_t w,
+                     const SegmentFold<V>& f) {
+  auto put = [&](const model::Sample& p, uint64_t n) {
+    s[w] = p;
+    if (c != nullptr) c[w] = Clamp32(n);
+    ++w;
+  };
+  if constexpr (V == AggrView::kLast) {  // The last point, stale or not.
+    const model::Sample p = s[end - 1];
+    put(p, c != nullptr ? c[end - 1] : 1);
+    return w;
+  }
+  if (f.empty()) return w;    // Only stale points: dropped.
+  if (f.KeepsEveryPoint()) {  // Moved down to w.
+    if (w != begin) {
+      std::memmove(s + w, s + begin, (end - begin) * sizeof(model::Sample));
+      if (c != nullptr) std::memmove(c + w, c + begin, (end - begin) * sizeof(uint32_t));
+    }
+    return w + (end - begin);
+  }
+  if constexpr (V == AggrView::kCounter) {
+    // The first point, and the last standing for every raw sample after the first.
+    const model::Sample first = s[f.first], last = s[f.last];
+    put(first, f.first_n);
+    if (f.last != f.first) put(last, f.total - f.first_n);
+  } else {
+    put({s[f.last].timestamp_ms, f.agg}, f.total);
+  }
+  return w;
+}
+
 // ThinView's work on a stream of view points in time order. Each point is written to the next
 // slot of `out` (and of `counts`, when not null); when its segment ends, the segment's slots
 // are replaced by what ThinView keeps of them. A point takes one slot and a segment only
@@ -379,37 +415,10 @@ class SegmentThinner {
   }
 
  private:
-  void Put(size_t slot, int64_t t, double v, uint64_t n) {
-    out_[slot] = {t, v};
-    if (counts_ != nullptr) counts_[slot] = Clamp32(n);
-  }
-
   void Close() {
     if (!open_) return;
     open_ = false;
-    const size_t b = begin_;
-    if constexpr (V == AggrView::kLast) {  // The last point, stale or not.
-      const model::Sample p = out_[w_ - 1];
-      Put(b, p.timestamp_ms, p.value, counts_ != nullptr ? counts_[w_ - 1] : 1);
-      w_ = b + 1;
-      return;
-    }
-    if (fold_.empty()) {  // Only stale points: dropped.
-      w_ = b;
-      return;
-    }
-    if (fold_.KeepsEveryPoint()) return;
-    if constexpr (V == AggrView::kCounter) {
-      // The first point, and the last standing for every raw sample after the first.
-      const model::Sample f = out_[fold_.first], l = out_[fold_.last];
-      const bool two = fold_.last != fold_.first;
-      Put(b, f.timestamp_ms, f.value, fold_.first_n);
-      w_ = b + 1;
-      if (two) Put(w_++, l.timestamp_ms, l.value, fold_.total - fold_.first_n);
-    } else {
-      Put(b, out_[fold_.last].timestamp_ms, fold_.agg, fold_.total);
-      w_ = b + 1;
-    }
+    w_ = KeepOfSegment<V>(out_, counts_, begin_, w_, begin_, fold_);
   }
 
   GridCuts cuts_;
@@ -428,10 +437,6 @@ bool SaneGrid(const ReadGrid& grid) {
   return grid.ref_count > 0 && grid.ref_step_ms >= 0 && grid.range_ms >= 0;
 }
 
-}  // namespace
-
-namespace {
-
 // ThinView's work in place: the points of a segment are looked at, not copied (SegmentThinner
 // writes every point into its slot first, as AppendThinView needs), and only what a segment
 // keeps is written, at or before where its points began. `c`: the counts, or null for 1 each.
@@ -444,36 +449,10 @@ size_t ThinInPlace(const ReadGrid& grid, model::Sample* s, uint32_t* c, size_t s
   __int128 cut = 0;
   bool open = false;
   SegmentFold<V> fold;
-  auto put = [&](const model::Sample& p, uint64_t n) {
-    s[w] = p;
-    if (c != nullptr) c[w] = Clamp32(n);
-    ++w;
-  };
-  auto close = [&](size_t end) {           // The segment is [begin, end).
-    if constexpr (V == AggrView::kLast) {  // The last point, stale or not.
-      const model::Sample p = s[end - 1];
-      put(p, c != nullptr ? c[end - 1] : 1);
-      return;
-    }
-    if (fold.empty()) return;      // Only stale points: dropped.
-    if (fold.KeepsEveryPoint()) {  // Moved down to w.
-      std::memmove(s + w, s + begin, (end - begin) * sizeof(model::Sample));
-      if (c != nullptr) std::memmove(c + w, c + begin, (end - begin) * sizeof(uint32_t));
-      w += end - begin;
-      return;
-    }
-    if constexpr (V == AggrView::kCounter) {
-      const model::Sample f = s[fold.first], l = s[fold.last];  // Read before w overwrites.
-      put(f, fold.first_n);
-      if (fold.last != fold.first) put(l, fold.total - fold.first_n);
-    } else {
-      put({s[fold.last].timestamp_ms, fold.agg}, fold.total);
-    }
-  };
   for (size_t i = 0; i < size; ++i) {
     const int64_t t = s[i].timestamp_ms;
     if (!open || t >= cut) {
-      if (open) close(i);
+      if (open) w = KeepOfSegment<V>(s, c, begin, i, w, fold);
       open = true;
       begin = i;
       cut = cuts.NextCut(t);
@@ -482,11 +461,15 @@ size_t ThinInPlace(const ReadGrid& grid, model::Sample* s, uint32_t* c, size_t s
     const double v = s[i].value;
     if (!model::IsStaleNaN(v)) fold.Add(i, v, c != nullptr ? c[i] : 1);
   }
-  if (open) close(size);
+  if (open) w = KeepOfSegment<V>(s, c, begin, size, w, fold);
   return w;
 }
 
 }  // namespace
+
+ReadGrid ReadGridOf(const SelectHints& hints) {
+  return {hints.first_ref_ms, hints.ref_step_ms, hints.ref_count, hints.range_ms};
+}
 
 void ThinView(AggrView view, const ReadGrid& grid, std::vector<model::Sample>* samples,
               std::vector<uint32_t>* counts) {

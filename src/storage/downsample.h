@@ -92,6 +92,10 @@ struct ReadGrid {
   int64_t range_ms = 0;
 };
 
+struct SelectHints;  // storage/querier.h
+// The reads a selector's hints announce.
+ReadGrid ReadGridOf(const SelectHints& hints);
+
 // Whether ThinView keeps every answer of `func` (the view ViewForFunction gives it) over a
 // selector with this range: rate and increase, min/max/sum/count/avg_over_time, and instant
 // selectors (range 0, no function or timestamp()).

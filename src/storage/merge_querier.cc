@@ -110,7 +110,12 @@ class MergeSeriesSet final : public SeriesSet {
             counts_.assign(out->size(), 1u);
             weighted = true;
           }
-          ThinRawTail(out, weighted);
+          // Thinned as the cold tier thins the view before them (storage/downsample.h,
+          // ThinView: the raw samples are a view of one-sample windows, and a counter segment
+          // with a reset keeps every point), so the engine evaluates a downsampled answer's
+          // raw tail a segment at a time too; before the view is merged in front of them,
+          // which then moves the thinned samples only.
+          ThinView(thin_.view, thin_.grid, out, weighted ? &counts_ : nullptr);
         }
         downsampled_ = true;
       }
@@ -133,15 +138,6 @@ class MergeSeriesSet final : public SeriesSet {
   void Advance(size_t i) {
     active_[i] = sets_[i]->Next();
     if (!active_[i] && !sets_[i]->status().ok() && status_.ok()) status_ = sets_[i]->status();
-  }
-
-  // Thins the newer tiers' raw samples (*out, with counts_) in place, as the cold tier thins
-  // the view before them (storage/downsample.h, ThinView: the raw samples are a view of
-  // one-sample windows, and a counter segment with a reset keeps every point), so the engine
-  // evaluates a downsampled answer's raw tail a segment at a time too. Done before the view is
-  // merged in front of them, which then moves the thinned samples only.
-  void ThinRawTail(std::vector<model::Sample>* out, bool weighted) {
-    ThinView(thin_.view, thin_.grid, out, weighted ? &counts_ : nullptr);
   }
 
   std::vector<std::unique_ptr<SeriesSet>> sets_;
@@ -229,7 +225,7 @@ Result<std::unique_ptr<SeriesSet>> MergeQuerier::Select(const model::Matchers& m
   thin.on = hints.ref_count > 0 && hints.range_ms > 0 && hints.max_resolution_ms > 0 &&
             CanThinView(hints.func, hints.range_ms);
   thin.view = ViewForFunction(hints.func);
-  thin.grid = {hints.first_ref_ms, hints.ref_step_ms, hints.ref_count, hints.range_ms};
+  thin.grid = ReadGridOf(hints);
   return std::unique_ptr<SeriesSet>(std::make_unique<MergeSeriesSet>(std::move(sets), thin));
 }
 
