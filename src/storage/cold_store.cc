@@ -59,9 +59,10 @@ uint32_t ColumnsFor(AggrView view) {
 struct ColdSeries {
   model::Labels labels;
   std::vector<std::pair<const BlockReader*, std::vector<GroupRef>>> parts;
-  // In step with parts: for a part read from a 1h block standing in for its 5m parent
-  // (hour-aligned reads, ColdStore::Select), the parent, whose windows of the series are read
-  // instead when the hour windows cannot give the 5m answer (HourWindowsServe); else null.
+  // In step with parts: for a part read from hour windows standing in for a 5m block's
+  // (hour-aligned reads, ColdStore::Select: a 1h block built from it, or its own hours()), the
+  // 5m block, whose windows of the series are read instead when the hour windows cannot give
+  // the 5m answer (HourWindowsServe); else null.
   std::vector<const BlockReader*> finer;
 };
 
@@ -163,6 +164,7 @@ class ColdSeriesSet final : public SeriesSet {
     std::vector<model::Sample>& raw = raw_;
     bool ordered = true;
     int64_t last_max = INT64_MIN;
+    bool finer_part = false;  // The part decoded stands in for a finer block.
     auto decode = [&](const BlockReader* block, std::span<const GroupRef> refs,
                       std::span<const BlockReader::Bytes> bytes, uint32_t columns) -> Status {
       for (size_t g = 0; g < refs.size(); ++g) {
@@ -170,7 +172,8 @@ class ColdSeriesSet final : public SeriesSet {
         if (last_max != INT64_MIN && ref.min_time <= last_max) ordered = false;
         last_max = std::max(last_max, ref.max_time);
         if (block->meta().resolution_ms > 0) {
-          const int64_t r = block->meta().resolution_ms;
+          // Hour windows standing in for 5m ones reach back as far as the 5m windows do.
+          const int64_t r = finer_part ? kResolution5m : block->meta().resolution_ms;
           STRATA_RETURN_IF_ERROR(block->DecodeWindows(
               bytes[g]->bytes, ref, start_ < INT64_MIN + r ? INT64_MIN : start_ - r, end_, &windows,
               columns));
@@ -185,6 +188,7 @@ class ColdSeriesSet final : public SeriesSet {
     for (size_t p = 0; p < s.parts.size(); ++p) {
       const auto& [block, refs] = s.parts[p];
       const BlockReader* finer = s.finer[p];
+      finer_part = finer != nullptr;
       if (finer == nullptr) {
         STRATA_RETURN_IF_ERROR(decode(block, refs, groups[p], ColumnsFor(view_)));
         continue;
@@ -213,6 +217,7 @@ class ColdSeriesSet final : public SeriesSet {
                                   " that its 1h block " + block->name() + " holds");
       }
       STRATA_ASSIGN_OR_RETURN(auto bytes, FetchFiner(finer, *finer_refs));
+      finer_part = false;
       STRATA_RETURN_IF_ERROR(decode(finer, *finer_refs, bytes, ColumnsFor(view_)));
     }
     // Parts come from different blocks in time order; keep the first of any that overlap (a
@@ -695,9 +700,12 @@ std::vector<ColdStore::Pick> ColdStore::Overlapping(int64_t mint, int64_t maxt,
         if ((*chain[i])->meta().resolution_ms <= max_ms) pick = i;
       }
       if (pick == chain.size() || !Overlaps((*chain[pick])->meta(), mint, maxt)) continue;
-      if (hours_for_5m && (*chain[pick])->meta().resolution_ms == kResolution5m &&
+      const std::shared_ptr<BlockReader>& picked = *chain[pick];
+      if (hours_for_5m && picked->meta().resolution_ms == kResolution5m &&
           pick + 1 < chain.size() && (*chain[pick + 1])->meta().resolution_ms == kResolution1h) {
-        out.push_back({*chain[pick + 1], *chain[pick]});
+        out.push_back({*chain[pick + 1], picked});
+      } else if (hours_for_5m && picked->hours() != nullptr) {
+        out.push_back({picked->hours(), picked});  // The 5m block's own hour windows.
       } else {
         out.push_back({*chain[pick], nullptr});
       }
@@ -773,19 +781,21 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
   const int64_t reach = hints.max_resolution_ms > 0 ? kResolution1h : 0;
   const ReadGrid grid = ReadGridOf(hints);
   const bool thin = hints.ref_count > 0 && CanThinView(hints.func, hints.range_ms);
-  // A thinned read whose boundaries (ref_i and ref_i - range) all lie on whole hours gets the
-  // same points from the 1h windows of an hour as from its twelve 5m windows (HourWindowsServe
-  // says when not, and the 5m windows are read then): where 5m data may serve it and the cap
-  // allows 1h, a 1h block stands in for its 5m parent. The answer, and the resolution `infos`
-  // name, stay 5m.
+  // A thinned read whose boundaries (ref_i and ref_i - range; ref_i alone for an instant
+  // selector) all lie on whole hours gets the same points from the 1h windows of an hour as
+  // from its twelve 5m windows (HourWindowsServe says when not, and the 5m windows are read
+  // then): where 5m data may serve it and the cap allows 1h, a 1h block, or else the 5m block's
+  // own hour windows (format version 2), stands in for the 5m block. The answer, and the
+  // resolution `infos` name, stay 5m.
   const bool on_hours = [&] {
-    if (!thin || preferred != kResolution5m || hints.max_resolution_ms < kResolution1h) {
+    if (!thin || preferred < kResolution5m || hints.max_resolution_ms < kResolution1h) {
       return false;
     }
-    return hints.range_ms > 0 && hints.range_ms % kResolution1h == 0 &&
+    return hints.range_ms >= 0 && hints.range_ms % kResolution1h == 0 &&
            hints.first_ref_ms % kResolution1h == 0 && hints.ref_step_ms >= 0 &&
            (hints.ref_count == 1 || hints.ref_step_ms % kResolution1h == 0) &&
-           hints.start_ms % kResolution1h == 0 && hints.end_ms % kResolution1h == 0;
+           (hints.range_ms == 0 ||
+            (hints.start_ms % kResolution1h == 0 && hints.end_ms % kResolution1h == 0));
   }();
   auto picks =
       Overlapping(before(reach), hints.end_ms, preferred, hints.max_resolution_ms, on_hours);

@@ -614,7 +614,7 @@ TEST(BlockFormatTest, WorkedExample) {
   ref.offset = block::kFileHeaderBytes;
   ref.length = group.size();
   e.groups.push_back(ref);
-  std::string index = block::EncodeIndex({e});
+  std::string index = block::EncodeIndex({e}, block::kFormatVersion1);
   const char* want_group = "000202000080c0b884fa62b0ea010200e31d97ee";
   const char* want_index =
       "53545249445830310100000004085f5f6e616d655f5f0161036a6f620275701d83b0cb010000000000000"

@@ -10,9 +10,11 @@
 #include <filesystem>
 #include <map>
 #include <random>
+#include <numeric>
 #include <tuple>
 
 #include "base/coding.h"
+#include "storage/block/block_reader.h"
 #include "storage/block/block_writer.h"
 #include "storage/block/format.h"
 #include "storage/cold_store.h"
@@ -1055,12 +1057,13 @@ TEST_F(DownsampledBlockTest, OverlappingBlocksReadAsOne) {
 }
 
 TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
-  // Day 0 has raw -> 5m -> 1h blocks, day 1 raw -> 5m. A thinned read whose boundaries all lie
-  // on whole hours (range and step whole hours, first read on the hour) where 5m data may
-  // serve reads day 0's 1h windows instead of its 5m ones, and must get the points (times,
-  // values within float rounding, counts) that the 5m windows give. A series with a sample
-  // exactly at an hour's start, and a counter with a negative value, cannot be served so and
-  // read the 5m windows.
+  // Day 0 has raw -> 5m -> 1h blocks, day 1 raw -> 5m (format version 2, with hour windows).
+  // A thinned read whose boundaries all lie on whole hours (range and step whole hours, first
+  // read on the hour) where 5m data may serve reads day 0's 1h windows and day 1's 5m block's
+  // own hour windows instead of their 5m ones, and must get the points (times, values within
+  // float rounding, counts) that the 5m windows give. A series with a sample exactly at an
+  // hour's start, and a counter with a negative value, cannot be served so and read the 5m
+  // windows.
   const int64_t day = 24 * k1h;
   const int64_t off = 1234;  // Samples off the hour, as scrapes are.
   std::mt19937_64 rng(11);
@@ -1106,7 +1109,7 @@ TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
   };
   auto store = open();
   ASSERT_NE(store, nullptr);
-  std::string day0_5m_id;
+  std::string day0_5m_id, day1_5m_id;
   for (int d = 0; d < 2; ++d) {
     const std::string name = "d" + std::to_string(d);
     auto meta = NewMeta();
@@ -1129,7 +1132,11 @@ TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
     auto m5 = store->BuildDownsampled(*raw, k5m, NewMeta(), (dir_ / (name + "5m")).string());
     ASSERT_TRUE(m5.ok()) << m5.status().ToString();
     ASSERT_TRUE(store->Upload((dir_ / (name + "5m")).string(), *m5).ok());
-    if (d == 1) continue;
+    EXPECT_EQ(m5->format_version, block::kFormatVersion);
+    if (d == 1) {
+      day1_5m_id = m5->id;
+      continue;
+    }
     day0_5m_id = m5->id;
     auto m1 = store->BuildDownsampled(*m5, k1h, NewMeta(), (dir_ / (name + "1h")).string());
     ASSERT_TRUE(m1.ok()) << m1.status().ToString();
@@ -1137,6 +1144,36 @@ TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
   }
   // Chunk reads of day 0's 5m block, counted by the object store.
   int fine_reads = 0;
+  // Whether the ranged reads from the log's entry `since` on read any 5m group of day 1's 5m
+  // block (its chunk files hold its hour groups too).
+  std::map<std::string, std::vector<block::GroupRef>> day1_groups;  // By the series label.
+  {
+    auto metas = store->Blocks();
+    auto it = std::find_if(metas.begin(), metas.end(),
+                           [&](const block::BlockMeta& m) { return m.id == day1_5m_id; });
+    ASSERT_NE(it, metas.end());
+    testutil::MemObjectStore mem(state);
+    block::BlockCache cache(1 << 20);
+    block::BlockReader reader(&mem, &cache, *it);
+    ASSERT_NE(reader.hours(), nullptr);
+    std::vector<uint32_t> ids(it->series);
+    std::iota(ids.begin(), ids.end(), 0u);
+    auto entries = reader.LoadSeries(ids);
+    ASSERT_TRUE(entries.ok());
+    for (const auto& e : *entries) day1_groups[std::string(e.labels.Get("s"))] = e.groups;
+  }
+  auto read_day1_5m = [&](const std::string& series, size_t since) {
+    for (size_t i = since; i < state->range_log.size(); ++i) {
+      const auto& [key, r] = state->range_log[i];
+      if (key.find(day1_5m_id) == std::string::npos || key.find("chunks") == std::string::npos) {
+        continue;
+      }
+      for (const block::GroupRef& g : day1_groups[series]) {
+        if (r.offset < g.offset + g.length && g.offset < r.offset + r.length) return true;
+      }
+    }
+    return false;
+  };
   state->fault = [&](const std::string& op, const std::string& key) {
     if (op == "get_range" && key.find(day0_5m_id) != std::string::npos &&
         key.find("chunks") != std::string::npos) {
@@ -1221,11 +1258,15 @@ TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
         const Read fine = read(series, func, range, step, first, k5m);  // Capped: no 1h.
         EXPECT_GT(fine_reads, 0) << what;
         fine_reads = 0;
+        const size_t log0 = state->range_log.size();
         const Read hours = read(series, func, range, step, first, kAutoResolution);
         const bool served = std::string(series) != "aligned" &&
                             !(std::string(series) == "negative" &&
                               (std::string(func) == "rate" || std::string(func) == "increase"));
         EXPECT_EQ(fine_reads == 0, served) << what << ": " << fine_reads << " 5m chunk reads";
+        // Day 1's 5m groups: read for the series with samples on hour starts (its negative
+        // value is on day 0).
+        EXPECT_EQ(read_day1_5m(series, log0), std::string(series) == "aligned") << what;
         ASSERT_EQ(hours.used.size(), 2u) << what;
         EXPECT_EQ(hours.used[0].resolution_ms, k5m) << what;  // The answer's resolution.
         ASSERT_GT(fine.samples.size(), 20u) << what;
@@ -1235,6 +1276,35 @@ TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
     }
   }
   EXPECT_EQ(compared, 5 * 7 * 4);
+  // Where 1h data may serve too (an instant selector at a 1 h step, a 6 h range), day 0 is
+  // read from its 1h block as 1h data, and day 1, which has none yet, from its 5m block's hour
+  // windows in place of its 5m ones: day 1's points are those its 5m windows give.
+  auto from_day1 = [&](Read r) {
+    Read out;
+    for (size_t i = 0; i < r.samples.size(); ++i) {
+      if (r.samples[i].timestamp_ms < day) continue;
+      out.samples.push_back(r.samples[i]);
+      if (!r.counts.empty()) out.counts.push_back(r.counts[i]);
+    }
+    return out;
+  };
+  for (const char* series : {"gauge", "counter", "gap", "aligned", "negative"}) {
+    for (auto [func, range] : {std::pair<const char*, int64_t>{"", 0}, {"rate", 6 * k1h},
+                               {"max_over_time", 6 * k1h}, {"avg_over_time", 6 * k1h}}) {
+      const std::string what = std::string(series) + " " + func + " range " +
+                               std::to_string(range) + " (1h allowed)";
+      const Read fine = from_day1(read(series, func, range, k1h, 6 * k1h, k5m));
+      EXPECT_TRUE(read_day1_5m(series, 0)) << what;
+      const size_t log0 = state->range_log.size();
+      const Read hours = read(series, func, range, k1h, 6 * k1h, kAutoResolution);
+      EXPECT_EQ(read_day1_5m(series, log0), std::string(series) == "aligned") << what;
+      ASSERT_EQ(hours.used.size(), 2u) << what;
+      EXPECT_EQ(hours.used[0].resolution_ms, k1h) << what;
+      EXPECT_EQ(hours.used[1].resolution_ms, k5m) << what;
+      ASSERT_GT(fine.samples.size(), 20u) << what;
+      same(fine, from_day1(hours), what);
+    }
+  }
   // Not on whole hours: the first read at :30, a range of 90 minutes, a step of 30 minutes, or
   // an instant selector: day 0's 5m block is read.
   const std::vector<Grid> kOffGrids = {

@@ -23,6 +23,8 @@ class MemObjectStore final : public storage::objstore::ObjectStore {
     std::function<Status(const std::string& op, const std::string& key)> fault;
     uint64_t range_gets = 0;
     uint64_t bytes_read = 0;
+    // Every ranged read: key and range.
+    std::vector<std::pair<std::string, storage::objstore::ByteRange>> range_log;
     int64_t now_ms = 1'000'000;
   };
 
@@ -61,6 +63,7 @@ class MemObjectStore final : public storage::objstore::ObjectStore {
     }
     s_->range_gets++;
     s_->bytes_read += range.length;
+    s_->range_log.emplace_back(key, range);
     return b.substr(range.offset, range.length);
   }
   Result<storage::objstore::ObjectInfo> Stat(const std::string& key) override {

@@ -19,12 +19,17 @@ uint64_t BlockCache::BlockId(const std::string& prefix) {
 }
 
 BlockReader::BlockReader(objstore::ObjectStore* store, BlockCache* cache, BlockMeta meta)
+    : BlockReader(store, cache, std::move(meta), false) {}
+
+BlockReader::BlockReader(objstore::ObjectStore* store, BlockCache* cache, BlockMeta meta,
+                         bool hour_view)
     : store_(store),
       cache_(cache),
       meta_(std::move(meta)),
       name_(meta_.node + "/" + meta_.id),
       prefix_(BlockPrefix(meta_.node, meta_.id)),
-      cache_id_(cache_->BlockId(prefix_)) {
+      cache_id_(cache_->BlockId(prefix_)),
+      hour_view_(hour_view) {
   if (const FileInfo* f = meta_.File("index")) index_bytes_ = f->bytes;
   for (const FileInfo& f : meta_.files) {
     // Chunk files are numbered from 1 up; a number far past the count is looked up by name.
@@ -40,6 +45,12 @@ BlockReader::BlockReader(objstore::ObjectStore* store, BlockCache* cache, BlockM
     }
     if (chunk_bytes_.size() <= n) chunk_bytes_.resize(n + 1);
     chunk_bytes_[n] = f.bytes;
+  }
+  if (!hour_view && meta_.format_version >= kFormatVersion &&
+      meta_.resolution_ms == kResolution5m) {
+    BlockMeta hours = meta_;
+    hours.resolution_ms = kResolution1h;
+    hours_.reset(new BlockReader(store, cache, std::move(hours), true));
   }
 }
 
@@ -168,6 +179,10 @@ Result<std::shared_ptr<const IndexHeader>> BlockReader::Header() const {
   if (got->size() != range.length) return Corrupt("index: short read");
   auto header = DecodeIndexHeader(*got, index->bytes);
   if (!header.ok()) return Corrupt(header.status().message());
+  if (header->version != meta_.format_version) {
+    return Corrupt("index is format version " + std::to_string(header->version) +
+                   ", meta.json says " + std::to_string(meta_.format_version));
+  }
   if (header->series_offsets.size() != meta_.series) {
     return Corrupt("index holds " + std::to_string(header->series_offsets.size()) +
                    " series, meta.json says " + std::to_string(meta_.series));
@@ -266,19 +281,37 @@ Result<std::vector<SeriesEntry>> BlockReader::LoadSeries(std::span<const uint32_
   for (const auto& b : bytes) {
     auto e = DecodeSeriesEntry(b->bytes, *h);
     if (!e.ok()) return Corrupt(e.status().message());
-    for (const auto& g : e->groups) {
-      const std::optional<uint64_t> f = FileBytes(g.file);
-      if (!f || g.file == BlockCacheKey::kIndexFile || g.offset < kFileHeaderBytes ||
-          g.offset > *f || g.length > *f - g.offset) {
-        return Corrupt("series " + e->labels.ToString() + ": group reference past its file");
-      }
-      if (g.min_time < meta_.min_time || g.max_time > meta_.max_time) {
-        return Corrupt("series " + e->labels.ToString() + ": group outside the block's time");
-      }
+    for (const auto& g : e->groups) STRATA_RETURN_IF_ERROR(CheckGroupRef(*e, g));
+    // A 5m block of version 2 lists a series' hour windows too, over the same time as its 5m
+    // windows; no other block lists any.
+    const bool hourly = hour_view_ || (h->version >= kFormatVersion &&
+                                       meta_.resolution_ms == kResolution5m);
+    if (hourly != !e->hour_groups.empty() ||
+        (hourly && (e->groups.empty() ||
+                    e->hour_groups.front().min_time != e->groups.front().min_time ||
+                    e->hour_groups.back().max_time != e->groups.back().max_time))) {
+      return Corrupt("series " + e->labels.ToString() +
+                     (hourly ? ": hour groups missing or not over its 5m groups' time"
+                             : ": hour groups in a block that has none"));
     }
+    for (const auto& g : e->hour_groups) STRATA_RETURN_IF_ERROR(CheckGroupRef(*e, g));
+    if (hour_view_) e->groups = std::move(e->hour_groups);
+    e->hour_groups.clear();
     out.push_back(std::move(e).value());
   }
   return out;
+}
+
+Status BlockReader::CheckGroupRef(const SeriesEntry& e, const GroupRef& g) const {
+  const std::optional<uint64_t> f = FileBytes(g.file);
+  if (!f || g.file == BlockCacheKey::kIndexFile || g.offset < kFileHeaderBytes || g.offset > *f ||
+      g.length > *f - g.offset) {
+    return Corrupt("series " + e.labels.ToString() + ": group reference past its file");
+  }
+  if (g.min_time < meta_.min_time || g.max_time > meta_.max_time) {
+    return Corrupt("series " + e.labels.ToString() + ": group outside the block's time");
+  }
+  return Status::Ok();
 }
 
 Result<std::vector<std::string>> BlockReader::LabelNames() const {

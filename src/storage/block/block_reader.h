@@ -84,6 +84,11 @@ class BlockReader {
   BlockReader(objstore::ObjectStore* store, BlockCache* cache, BlockMeta meta);
 
   const BlockMeta& meta() const { return meta_; }
+  // For a 5m block of format version 2: a reader of the same block that reads the series' hour
+  // windows (docs/format/block.md, "Hour groups") as a 1h block's: its meta() is this block's
+  // with resolution_ms 1h, and LoadSeries gives each series' hour groups as its groups. Null
+  // for every other block. It shares this reader's cache entries (index, series entries).
+  const std::shared_ptr<BlockReader>& hours() const { return hours_; }
   // "<node>/<id>", for messages.
   const std::string& name() const { return name_; }
 
@@ -132,6 +137,11 @@ class BlockReader {
                                           bool unseal_groups, Fill fill) const;
   // The size meta.json gives `file` (as ReadRangesAs takes it), or nullopt when it lists none.
   std::optional<uint64_t> FileBytes(uint32_t file) const;
+  // Corruption unless `g` lies in a chunk file of the block and within its time.
+  Status CheckGroupRef(const SeriesEntry& e, const GroupRef& g) const;
+
+  // `hour_view`: the reader hours() returns, of the 5m block `meta` (resolution_ms set to 1h).
+  BlockReader(objstore::ObjectStore* store, BlockCache* cache, BlockMeta meta, bool hour_view);
 
   objstore::ObjectStore* store_;
   BlockCache* cache_;
@@ -143,6 +153,8 @@ class BlockReader {
   // meta.json lists no such file; numbers past the end are looked up by name).
   std::optional<uint64_t> index_bytes_;
   std::vector<std::optional<uint64_t>> chunk_bytes_;
+  const bool hour_view_ = false;        // This reader is a 5m block's hours().
+  std::shared_ptr<BlockReader> hours_;  // See hours().
 };
 
 }  // namespace strata::storage::block

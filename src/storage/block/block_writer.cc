@@ -52,6 +52,12 @@ Result<std::unique_ptr<BlockWriter>> BlockWriter::Create(const std::string& dir,
   if (::mkdir((dir + "/chunks").c_str(), 0755) != 0) {
     return Status::IOError("creating " + dir + "/chunks: " + std::strerror(errno));
   }
+  // Version 2 changed 5m blocks only; raw and 1h blocks are written as before.
+  if (meta.resolution_ms != kResolution5m) meta.format_version = kFormatVersion1;
+  if (!KnownFormatVersion(meta.format_version)) {
+    return Status::InvalidArgument("block writer: unknown format version " +
+                                   std::to_string(meta.format_version));
+  }
   meta.files.clear();
   meta.series = meta.chunks = meta.samples = 0;
   meta.min_time = INT64_MAX;
@@ -68,7 +74,7 @@ Status BlockWriter::OpenChunkFile() {
   std::string path = dir_ + "/" + ChunkFileName(file_no_);
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd_ < 0) return Status::IOError("creating " + path + ": " + std::strerror(errno));
-  std::string header = EncodeFileHeader(kChunkFileMagic);
+  std::string header = EncodeFileHeader(kChunkFileMagic, meta_.format_version);
   file_bytes_ = header.size();
   file_crc_ = Crc32c(header);
   return WriteAll(fd_, header, path);
@@ -89,10 +95,11 @@ Status BlockWriter::WriteGroup(std::span<const model::Sample> samples, SeriesEnt
   ref.max_time = samples.back().timestamp_ms;
   ref.samples = samples.size();
   std::string stored = EncodeSampleGroup(samples, &ref.chunks);
-  return WriteStored(stored, ref, entry);
+  return WriteStored(stored, ref, &entry->groups);
 }
 
-Status BlockWriter::WriteStored(const std::string& stored, GroupRef ref, SeriesEntry* entry) {
+Status BlockWriter::WriteStored(const std::string& stored, GroupRef ref,
+                                std::vector<GroupRef>* list) {
   if (fd_ >= 0 && file_bytes_ + stored.size() > kMaxChunkFileBytes) {
     STRATA_RETURN_IF_ERROR(CloseChunkFile());
   }
@@ -103,7 +110,7 @@ Status BlockWriter::WriteStored(const std::string& stored, GroupRef ref, SeriesE
   STRATA_RETURN_IF_ERROR(WriteAll(fd_, stored, dir_ + "/" + ChunkFileName(file_no_)));
   file_bytes_ += stored.size();
   file_crc_ = Crc32c(stored, file_crc_);
-  entry->groups.push_back(ref);
+  list->push_back(ref);
   return Status::Ok();
 }
 
@@ -175,14 +182,24 @@ Status BlockWriter::AddSeriesWindows(const model::Labels& labels,
   }
   SeriesEntry entry;
   entry.labels = labels;
-  for (size_t i = 0; i < windows.size(); i += kMaxGroupSamples) {
-    auto part = windows.subspan(i, std::min(kMaxGroupSamples, windows.size() - i));
-    GroupRef ref;
-    ref.min_time = part.front().first_t;
-    ref.max_time = part.back().end_t();
-    ref.samples = part.size();
-    ref.chunks = 1;
-    STRATA_RETURN_IF_ERROR(WriteStored(EncodeWindowGroup(part), ref, &entry));
+  auto write = [&](std::span<const AggrWindow> all, std::vector<GroupRef>* list) -> Status {
+    for (size_t i = 0; i < all.size(); i += kMaxGroupSamples) {
+      auto part = all.subspan(i, std::min(kMaxGroupSamples, all.size() - i));
+      GroupRef ref;
+      ref.min_time = part.front().first_t;
+      ref.max_time = part.back().end_t();
+      ref.samples = part.size();
+      ref.chunks = 1;
+      STRATA_RETURN_IF_ERROR(WriteStored(EncodeWindowGroup(part), ref, list));
+    }
+    return Status::Ok();
+  };
+  STRATA_RETURN_IF_ERROR(write(windows, &entry.groups));
+  if (r == kResolution5m && meta_.format_version >= kFormatVersion) {
+    // The series' hour windows (docs/format/block.md, "Hour groups"), after its 5m groups.
+    hours_.clear();
+    AggregateWindows(windows, kResolution1h, &hours_);
+    STRATA_RETURN_IF_ERROR(write(hours_, &entry.hour_groups));
   }
   AddEntry(std::move(entry), windows.front().first_t, windows.back().end_t());
   return Status::Ok();
@@ -213,7 +230,7 @@ Result<BlockMeta> BlockWriter::Finish() {
   if (series_.empty()) return Status::InvalidArgument("block writer: no series");
   finished_ = true;
   STRATA_RETURN_IF_ERROR(CloseChunkFile());
-  std::string index = EncodeIndex(series_);
+  std::string index = EncodeIndex(series_, meta_.format_version);
   series_.clear();
   series_.shrink_to_fit();
   auto toc = DecodeToc(std::string_view(index).substr(index.size() - kTocBytes), index.size());

@@ -26,7 +26,8 @@ struct ChunkData {
 class BlockWriter {
  public:
   // `dir` must not exist (it is created). `meta` gives id, node, resolution, source and
-  // created_ms; the rest is filled in by Finish().
+  // created_ms, and for a 5m block the format version (1 writes no hour groups; the default is
+  // kFormatVersion); the rest is filled in by Finish(). Raw and 1h blocks are version 1.
   static Result<std::unique_ptr<BlockWriter>> Create(const std::string& dir, BlockMeta meta);
   ~BlockWriter();
   BlockWriter(const BlockWriter&) = delete;
@@ -42,7 +43,8 @@ class BlockWriter {
   Status AddSeriesSamples(const model::Labels& labels, std::span<const model::Sample> samples);
 
   // The same for a downsampled block (meta.resolution_ms > 0): the series' windows, sorted,
-  // each within one bucket of the resolution.
+  // each within one bucket of the resolution. A 5m block of version 2 also gets the series'
+  // hour windows, combined from these (AggregateWindows).
   Status AddSeriesWindows(const model::Labels& labels, std::span<const AggrWindow> windows);
 
   // Writes the index and meta.json and closes the files. Returns the meta (also in
@@ -56,13 +58,15 @@ class BlockWriter {
   Status OpenChunkFile();
   Status CloseChunkFile();
   Status WriteGroup(std::span<const model::Sample> samples, SeriesEntry* entry);
-  Status WriteStored(const std::string& stored, GroupRef ref, SeriesEntry* entry);
+  // Writes a stored group and appends its reference to *list.
+  Status WriteStored(const std::string& stored, GroupRef ref, std::vector<GroupRef>* list);
   Status CheckNextSeries(const model::Labels& labels) const;
   void AddEntry(SeriesEntry entry, int64_t min_t, int64_t max_t);
 
   const std::string dir_;
   BlockMeta meta_;
   std::vector<SeriesEntry> series_;
+  std::vector<AggrWindow> hours_;  // AddSeriesWindows' scratch: a 5m series' hour windows.
   int fd_ = -1;
   uint32_t file_no_ = 0;
   uint64_t file_bytes_ = 0;

@@ -229,7 +229,7 @@ Result<BlockMeta> DecodeMeta(std::string_view json) {
   };
   uint64_t version = 0;
   if (!u64("format_version", &version)) return Bad("meta.json: missing format_version");
-  if (version != kFormatVersion) {
+  if (!KnownFormatVersion(version)) {
     return Bad("unknown format version " + std::to_string(version));
   }
   m.format_version = static_cast<uint32_t>(version);
@@ -299,7 +299,61 @@ std::pair<uint64_t, uint64_t> IndexHeader::SeriesRange(size_t i) const {
   return {begin, end};
 }
 
-std::string EncodeIndex(const std::vector<SeriesEntry>& series) {
+namespace {
+
+// A series entry's list of group references: count, then each group (docs/format/block.md).
+void PutGroupRefs(std::string* body, const std::vector<GroupRef>& groups) {
+  PutVarint64(body, groups.size());
+  int64_t prev_max = 0;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const GroupRef& r = groups[g];
+    PutVarsint64(body, g == 0 ? r.min_time : r.min_time - prev_max);
+    PutVarint64(body, static_cast<uint64_t>(r.max_time - r.min_time));
+    PutVarint64(body, r.file);
+    PutVarint64(body, r.offset);
+    PutVarint64(body, r.length);
+    PutVarint64(body, r.chunks);
+    PutVarint64(body, r.samples);
+    prev_max = r.max_time;
+  }
+}
+
+// Reads what PutGroupRefs wrote, checking that groups do not overlap and every field is sane.
+// `body_size` bounds the count.
+Status GetGroupRefs(Decoder* b, size_t body_size, std::vector<GroupRef>* out) {
+  uint64_t groups;
+  if (!b->GetVarint64(&groups) || groups > body_size) return Bad("index: bad group count");
+  int64_t prev_max = 0;
+  for (uint64_t g = 0; g < groups; ++g) {
+    GroupRef r;
+    int64_t delta;
+    uint64_t span, file;
+    if (!b->GetVarsint64(&delta) || !b->GetVarint64(&span) || !b->GetVarint64(&file) ||
+        !b->GetVarint64(&r.offset) || !b->GetVarint64(&r.length) || !b->GetVarint64(&r.chunks) ||
+        !b->GetVarint64(&r.samples)) {
+      return Bad("index: truncated group");
+    }
+    if (g > 0 && (__builtin_add_overflow(prev_max, delta, &r.min_time) || delta <= 0)) {
+      return Bad("index: groups overlap");
+    }
+    if (g == 0) r.min_time = delta;
+    if (span > static_cast<uint64_t>(INT64_MAX) ||
+        __builtin_add_overflow(r.min_time, static_cast<int64_t>(span), &r.max_time)) {
+      return Bad("index: bad group span");
+    }
+    if (file == 0 || file > UINT32_MAX || r.length < 5 || r.chunks == 0 || r.samples == 0) {
+      return Bad("index: bad group reference");
+    }
+    r.file = static_cast<uint32_t>(file);
+    prev_max = r.max_time;
+    out->push_back(r);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string EncodeIndex(const std::vector<SeriesEntry>& series, uint32_t version) {
   std::vector<std::string> symbols;
   for (const auto& s : series) {
     for (const auto& l : s.labels) {
@@ -328,19 +382,8 @@ std::string EncodeIndex(const std::vector<SeriesEntry>& series) {
       PutVarint64(&body, v);
       postings[{n, v}].push_back(static_cast<uint32_t>(i));
     }
-    PutVarint64(&body, series[i].groups.size());
-    int64_t prev_max = 0;
-    for (size_t g = 0; g < series[i].groups.size(); ++g) {
-      const GroupRef& r = series[i].groups[g];
-      PutVarsint64(&body, g == 0 ? r.min_time : r.min_time - prev_max);
-      PutVarint64(&body, static_cast<uint64_t>(r.max_time - r.min_time));
-      PutVarint64(&body, r.file);
-      PutVarint64(&body, r.offset);
-      PutVarint64(&body, r.length);
-      PutVarint64(&body, r.chunks);
-      PutVarint64(&body, r.samples);
-      prev_max = r.max_time;
-    }
+    PutGroupRefs(&body, series[i].groups);
+    if (version >= kFormatVersion) PutGroupRefs(&body, series[i].hour_groups);
     PutVarint64(&series_bytes, body.size());
     series_bytes += body;
     PutFixed32(&series_bytes, Crc32c(body));
@@ -364,7 +407,7 @@ std::string EncodeIndex(const std::vector<SeriesEntry>& series) {
   }
   PutFixed32(&table, Crc32c(table));
 
-  std::string out = EncodeFileHeader(kIndexMagic);
+  std::string out = EncodeFileHeader(kIndexMagic, version);
   Toc toc;
   toc.symbols = out.size();
   size_t start = out.size();
@@ -412,8 +455,8 @@ Result<Toc> DecodeToc(std::string_view bytes, uint64_t index_size) {
 }
 
 Result<IndexHeader> DecodeIndexHeader(std::string_view prefix, uint64_t index_size) {
-  if (Status s = CheckFileHeader(prefix, kIndexMagic); !s.ok()) return s;
   IndexHeader h;
+  if (Status s = CheckFileHeader(prefix, kIndexMagic, &h.version); !s.ok()) return s;
   size_t pos = kFileHeaderBytes;
   // Symbols: varint count, strings, crc. Their extent is found by parsing.
   {
@@ -520,32 +563,9 @@ Result<SeriesEntry> DecodeSeriesEntry(std::string_view bytes, const IndexHeader&
   if (!labels.ok()) return Bad("index: series labels: " + labels.status().message());
   SeriesEntry e;
   e.labels = std::move(labels).value();
-  uint64_t groups;
-  if (!b.GetVarint64(&groups) || groups > body.size()) return Bad("index: bad group count");
-  int64_t prev_max = 0;
-  for (uint64_t g = 0; g < groups; ++g) {
-    GroupRef r;
-    int64_t delta;
-    uint64_t span, file;
-    if (!b.GetVarsint64(&delta) || !b.GetVarint64(&span) || !b.GetVarint64(&file) ||
-        !b.GetVarint64(&r.offset) || !b.GetVarint64(&r.length) || !b.GetVarint64(&r.chunks) ||
-        !b.GetVarint64(&r.samples)) {
-      return Bad("index: truncated group");
-    }
-    if (g > 0 && (__builtin_add_overflow(prev_max, delta, &r.min_time) || delta <= 0)) {
-      return Bad("index: groups overlap");
-    }
-    if (g == 0) r.min_time = delta;
-    if (span > static_cast<uint64_t>(INT64_MAX) ||
-        __builtin_add_overflow(r.min_time, static_cast<int64_t>(span), &r.max_time)) {
-      return Bad("index: bad group span");
-    }
-    if (file == 0 || file > UINT32_MAX || r.length < 5 || r.chunks == 0 || r.samples == 0) {
-      return Bad("index: bad group reference");
-    }
-    r.file = static_cast<uint32_t>(file);
-    prev_max = r.max_time;
-    e.groups.push_back(r);
+  STRATA_RETURN_IF_ERROR(GetGroupRefs(&b, body.size(), &e.groups));
+  if (header.version >= kFormatVersion) {
+    STRATA_RETURN_IF_ERROR(GetGroupRefs(&b, body.size(), &e.hour_groups));
   }
   if (!b.empty()) return Bad("index: trailing bytes in series entry");
   return e;
@@ -573,19 +593,20 @@ Result<std::vector<uint32_t>> DecodePostingsList(std::string_view bytes, size_t 
 
 // ---- chunk files ----
 
-std::string EncodeFileHeader(std::string_view magic) {
+std::string EncodeFileHeader(std::string_view magic, uint32_t version) {
   std::string out(magic);
-  out.push_back(static_cast<char>(kFormatVersion));
+  out.push_back(static_cast<char>(version));
   out.append(3, '\0');
   return out;
 }
 
-Status CheckFileHeader(std::string_view bytes, std::string_view magic) {
+Status CheckFileHeader(std::string_view bytes, std::string_view magic, uint32_t* version) {
   if (bytes.size() < kFileHeaderBytes || bytes.substr(0, magic.size()) != magic) {
     return Bad("bad magic");
   }
-  uint8_t version = static_cast<uint8_t>(bytes[8]);
-  if (version != kFormatVersion) return Bad("unknown format version " + std::to_string(version));
+  uint8_t v = static_cast<uint8_t>(bytes[8]);
+  if (!KnownFormatVersion(v)) return Bad("unknown format version " + std::to_string(v));
+  if (version != nullptr) *version = v;
   return Status::Ok();
 }
 

@@ -19,7 +19,11 @@
 
 namespace strata::storage::block {
 
-inline constexpr uint32_t kFormatVersion = 1;
+// The newest format version, which writers use for 5m blocks (their series entries list hour
+// groups); raw and 1h blocks are written as version 1. Readers read both.
+inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kFormatVersion1 = 1;
+inline bool KnownFormatVersion(uint64_t v) { return v == kFormatVersion1 || v == kFormatVersion; }
 inline constexpr std::string_view kIndexMagic = "STRIDX01";
 inline constexpr std::string_view kTocMagic = "STRIDXTC";
 inline constexpr std::string_view kChunkFileMagic = "STRCHK01";
@@ -106,6 +110,9 @@ struct GroupRef {
 struct SeriesEntry {
   model::Labels labels;
   std::vector<GroupRef> groups;
+  // Version 2, 5m blocks: the groups of the series' hour windows (docs/format/block.md, "Hour
+  // groups"), in time order; empty otherwise.
+  std::vector<GroupRef> hour_groups;
 };
 
 struct PostingsTableEntry {
@@ -126,6 +133,7 @@ struct Toc {
 
 // What a reader keeps of a block's index: the prefix [0, toc.series).
 struct IndexHeader {
+  uint32_t version = kFormatVersion1;  // The index header's format version.
   std::vector<std::string> symbols;
   std::vector<uint32_t> series_offsets;      // From the start of the series section.
   std::vector<PostingsTableEntry> postings;  // Sorted by (name, value).
@@ -141,9 +149,11 @@ struct IndexHeader {
   std::pair<uint64_t, uint64_t> SeriesRange(size_t i) const;
 };
 
-// Builds a whole index from series sorted by labels (each with its groups).
-// REQUIRES: series sorted by labels, unique.
-std::string EncodeIndex(const std::vector<SeriesEntry>& series);
+// Builds a whole index of format `version` from series sorted by labels (each with its groups;
+// hour groups only in version 2).
+// REQUIRES: series sorted by labels, unique; KnownFormatVersion(version); no hour groups in
+// version 1.
+std::string EncodeIndex(const std::vector<SeriesEntry>& series, uint32_t version);
 
 Result<Toc> DecodeToc(std::string_view bytes, uint64_t index_size);
 // `prefix` is the index bytes [0, toc.series) (header length from meta); `index_size` the
@@ -157,8 +167,11 @@ Result<std::vector<uint32_t>> DecodePostingsList(std::string_view bytes, size_t 
 
 // ---- chunk files ----
 
-std::string EncodeFileHeader(std::string_view magic);
-Status CheckFileHeader(std::string_view bytes, std::string_view magic);
+// The 12-byte header of an index or chunk file of format `version`.
+std::string EncodeFileHeader(std::string_view magic, uint32_t version);
+// Checks magic and version (one KnownFormatVersion); sets *version when not null.
+Status CheckFileHeader(std::string_view bytes, std::string_view magic,
+                       uint32_t* version = nullptr);
 
 // Encodes one group of XOR chunks (codec chosen as the format says). Returns the stored bytes.
 std::string EncodeGroup(const std::vector<std::string_view>& chunks, bool compress = true);
