@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
-#include <random>
 #include <numeric>
+#include <random>
 #include <tuple>
 
 #include "base/coding.h"
@@ -1056,6 +1058,189 @@ TEST_F(DownsampledBlockTest, OverlappingBlocksReadAsOne) {
   }
 }
 
+TEST_F(DownsampledBlockTest, FiveMinuteBlocksOfVersion2CarryTheirHourWindows) {
+  // A 5m block is written as format version 2: each series entry also lists the groups of its
+  // hour windows, which hours() reads as a 1h block's and which are exactly the 1h windows
+  // built from its 5m windows. Version 1 (no hour groups) is still written when asked and
+  // read. Damaged hour groups or versions are Corruption naming the block.
+  const int64_t day = 24 * k1h;
+  auto meta = NewMeta();
+  meta.source = "test";
+  auto w = block::BlockWriter::Create((dir_ / "raw").string(), meta);
+  ASSERT_TRUE(w.ok());
+  for (int i = 0; i < 300; ++i) {  // More than one builder batch; 5,000+ windows a series.
+    auto labels = *model::Labels::FromPairs({{"__name__", "c"}, {"i", std::to_string(1000 + i)}});
+    auto samples = Counter(0, day, 1 + i % 3, {day / 3 + i * kStep});
+    if (i % 7 == 0) samples.push_back({day / 2 + 17, model::StaleNaN()});
+    std::sort(samples.begin(), samples.end(),
+              [](const auto& x, const auto& y) { return x.timestamp_ms < y.timestamp_ms; });
+    ASSERT_TRUE((*w)->AddSeriesSamples(labels, samples).ok());
+  }
+  auto raw = (*w)->Finish();
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ(raw->format_version, block::kFormatVersion1);  // Raw blocks are as before.
+  ASSERT_TRUE(cold_->Upload((dir_ / "raw").string(), *raw).ok());
+  auto m5 = cold_->BuildDownsampled(*raw, k5m, NewMeta(), (dir_ / "5m").string());
+  ASSERT_TRUE(m5.ok()) << m5.status().ToString();
+  EXPECT_EQ(m5->format_version, block::kFormatVersion);
+  auto v1meta = NewMeta();
+  v1meta.format_version = block::kFormatVersion1;
+  auto v1 = cold_->BuildDownsampled(*raw, k5m, v1meta, (dir_ / "5m-v1").string());
+  ASSERT_TRUE(v1.ok()) << v1.status().ToString();
+  EXPECT_EQ(v1->format_version, block::kFormatVersion1);
+  // The hour groups count in no total of meta.json.
+  EXPECT_EQ(m5->samples, v1->samples);
+  EXPECT_EQ(m5->chunks, v1->chunks);
+  EXPECT_GT(m5->TotalBytes(), v1->TotalBytes());
+  auto state = std::make_shared<testutil::MemObjectStore::State>();
+  testutil::MemObjectStore mem(state);
+  for (const auto& [name, m] : {std::pair{"5m", &*m5}, std::pair{"5m-v1", &*v1}}) {
+    for (const auto& file : m->files) {
+      std::ifstream in(dir_ / name / file.name, std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      ASSERT_EQ(bytes.size(), file.bytes);
+      ASSERT_TRUE(mem.Put(block::BlockPrefix(m->node, m->id) + file.name, bytes).ok());
+    }
+  }
+  ASSERT_TRUE(cold_->Upload((dir_ / "5m").string(), *m5).ok());
+  auto m1 = cold_->BuildDownsampled(*m5, k1h, NewMeta(), (dir_ / "1h").string());
+  ASSERT_TRUE(m1.ok()) << m1.status().ToString();
+  EXPECT_EQ(m1->format_version, block::kFormatVersion1);
+  // Every series: decode all its windows through `reader`; empty on an error (kept in *err).
+  auto windows_of = [&](const block::BlockReader& reader, Status* err) {
+    std::vector<std::vector<AggrWindow>> out;
+    std::vector<uint32_t> ids(reader.meta().series);
+    std::iota(ids.begin(), ids.end(), 0u);
+    auto entries = reader.LoadSeries(ids);
+    if (!entries.ok()) {
+      *err = entries.status();
+      return out;
+    }
+    for (const auto& e : *entries) {
+      auto bytes = reader.FetchGroups(e.groups);
+      if (!bytes.ok()) {
+        *err = bytes.status();
+        return decltype(out)();
+      }
+      auto& series = out.emplace_back();
+      for (size_t g = 0; g < e.groups.size(); ++g) {
+        Status s =
+            reader.DecodeWindows((*bytes)[g]->bytes, e.groups[g], INT64_MIN, INT64_MAX, &series);
+        if (!s.ok()) {
+          *err = s;
+          return decltype(out)();
+        }
+      }
+    }
+    return out;
+  };
+  auto same_windows = [](const std::vector<AggrWindow>& a, const std::vector<AggrWindow>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (std::memcmp(&a[i], &b[i], sizeof(AggrWindow)) != 0) return false;
+    }
+    return true;
+  };
+  block::BlockCache cache(64 << 20);
+  block::BlockReader reader(&mem, &cache, *m5);
+  ASSERT_NE(reader.hours(), nullptr);
+  EXPECT_EQ(reader.hours()->meta().resolution_ms, k1h);
+  Status err;
+  const auto fine = windows_of(reader, &err);
+  const auto hours = windows_of(*reader.hours(), &err);
+  ASSERT_TRUE(err.ok()) << err.ToString();
+  ASSERT_EQ(fine.size(), 300u);
+  ASSERT_EQ(hours.size(), 300u);
+  for (size_t i = 0; i < fine.size(); ++i) {
+    std::vector<AggrWindow> want;
+    AggregateWindows(fine[i], k1h, &want);
+    EXPECT_TRUE(same_windows(hours[i], want)) << "series " << i;
+    EXPECT_EQ(hours[i].size(), 24u);
+  }
+  block::BlockReader old(&mem, &cache, *v1);
+  EXPECT_EQ(old.hours(), nullptr);
+  const auto old_fine = windows_of(old, &err);
+  ASSERT_TRUE(err.ok()) << err.ToString();
+  ASSERT_EQ(old_fine.size(), fine.size());
+  for (size_t i = 0; i < fine.size(); ++i) EXPECT_TRUE(same_windows(old_fine[i], fine[i])) << i;
+
+  // Damage: every byte of the index's series entries flipped in turn (sampled), read through
+  // both readers on a fresh cache: Corruption naming the block, or the same windows.
+  const std::string index_key = block::BlockPrefix(m5->node, m5->id) + "index";
+  const std::string original = state->objects[index_key].first;
+  int errors = 0;
+  for (size_t i = m5->index_header_bytes; i + block::kTocBytes < original.size(); i += 7) {
+    state->objects[index_key].first[i] ^= 0x10;
+    for (bool hour_view : {false, true}) {
+      block::BlockCache fresh(64 << 20);
+      block::BlockReader r(&mem, &fresh, *m5);
+      Status e;
+      const auto got = windows_of(hour_view ? *r.hours() : r, &e);
+      if (e.ok()) {
+        const auto& want = hour_view ? hours : fine;
+        ASSERT_EQ(got.size(), want.size()) << i;
+        for (size_t k = 0; k < got.size(); ++k) {
+          EXPECT_TRUE(same_windows(got[k], want[k])) << "byte " << i << " series " << k;
+        }
+      } else {
+        ++errors;
+        EXPECT_TRUE(e.IsCorruption()) << e.ToString();
+        EXPECT_NE(e.message().find(m5->id), std::string::npos) << e.ToString();
+      }
+    }
+    state->objects[index_key].first = original;
+  }
+  EXPECT_GT(errors, 100);
+  // meta.json and the index disagree on the version: Corruption.
+  {
+    block::BlockMeta wrong = *m5;
+    wrong.format_version = block::kFormatVersion1;
+    block::BlockCache fresh(1 << 20);
+    block::BlockReader r(&mem, &fresh, wrong);
+    EXPECT_EQ(r.hours(), nullptr);
+    auto e = r.LoadSeries(std::vector<uint32_t>{0});
+    ASSERT_FALSE(e.ok());
+    EXPECT_TRUE(e.status().IsCorruption());
+    EXPECT_NE(e.status().message().find("index is format version 2, meta.json says 1"),
+              std::string::npos)
+        << e.status().ToString();
+  }
+  // An index of version 2 whose series has hour groups in a raw block, or none in a 5m block.
+  for (int64_t resolution : {int64_t{0}, k5m}) {
+    block::SeriesEntry e;
+    e.labels = *model::Labels::FromPairs({{"__name__", "x"}});
+    block::GroupRef g;
+    g.min_time = 0;
+    g.max_time = 1000;
+    g.file = 1;
+    g.offset = block::kFileHeaderBytes;
+    g.length = 10;
+    g.chunks = g.samples = 1;
+    e.groups.push_back(g);
+    if (resolution == 0) e.hour_groups.push_back(g);
+    const std::string index = block::EncodeIndex({e}, block::kFormatVersion);
+    block::BlockMeta m = NewMeta();
+    m.format_version = block::kFormatVersion;
+    m.resolution_ms = resolution;
+    m.min_time = 0;
+    m.max_time = 1000;
+    m.series = 1;
+    auto toc = block::DecodeToc(std::string_view(index).substr(index.size() - block::kTocBytes),
+                                index.size());
+    ASSERT_TRUE(toc.ok());
+    m.index_header_bytes = toc->series;
+    m.files = {{"index", index.size(), 0}, {"chunks/000001", 100, 0}};
+    ASSERT_TRUE(mem.Put(block::BlockPrefix(m.node, m.id) + "index", index).ok());
+    block::BlockCache fresh(1 << 20);
+    block::BlockReader r(&mem, &fresh, m);
+    auto got = r.LoadSeries(std::vector<uint32_t>{0});
+    ASSERT_FALSE(got.ok()) << resolution;
+    EXPECT_TRUE(got.status().IsCorruption());
+    EXPECT_NE(got.status().message().find("hour groups"), std::string::npos)
+        << got.status().ToString();
+  }
+}
+
 TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
   // Day 0 has raw -> 5m -> 1h blocks, day 1 raw -> 5m (format version 2, with hour windows).
   // A thinned read whose boundaries all lie on whole hours (range and step whole hours, first
@@ -1099,6 +1284,13 @@ TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
   // their timestamps: every one falls back to the 5m windows.
   std::map<std::string, std::vector<model::Sample>> many;
   for (int i = 0; i < 40; ++i) many[std::to_string(100 + i)] = Counter(0, 2 * day, 1 + i % 4);
+  // A gauge with no samples on day 1 from 10:10 to 11:20.
+  std::map<std::string, std::vector<model::Sample>> late;
+  for (int64_t t = off; t < 2 * day; t += kStep) {
+    if (t < day + 10 * k1h + 10 * 60000 || t > day + 11 * k1h + 20 * 60000) {
+      late["1"].push_back({t, static_cast<double>(t % 1000)});
+    }
+  }
   auto state = std::make_shared<testutil::MemObjectStore::State>();
   auto open = [&]() {
     ColdOptions o;
@@ -1116,7 +1308,8 @@ TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
     meta.source = name;
     auto w = block::BlockWriter::Create((dir_ / name).string(), meta);
     ASSERT_TRUE(w.ok());
-    for (const auto& [set, metric] : {std::pair{&data, "m"}, std::pair{&many, "many"}}) {
+    for (const auto& [set, metric] :
+         {std::pair{&late, "late"}, std::pair{&data, "m"}, std::pair{&many, "many"}}) {
       for (const auto& [series, samples] : *set) {
         std::vector<model::Sample> part;
         for (const auto& x : samples) {
@@ -1289,10 +1482,12 @@ TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
     return out;
   };
   for (const char* series : {"gauge", "counter", "gap", "aligned", "negative"}) {
-    for (auto [func, range] : {std::pair<const char*, int64_t>{"", 0}, {"rate", 6 * k1h},
-                               {"max_over_time", 6 * k1h}, {"avg_over_time", 6 * k1h}}) {
-      const std::string what = std::string(series) + " " + func + " range " +
-                               std::to_string(range) + " (1h allowed)";
+    for (auto [func, range] : {std::pair<const char*, int64_t>{"", 0},
+                               {"rate", 6 * k1h},
+                               {"max_over_time", 6 * k1h},
+                               {"avg_over_time", 6 * k1h}}) {
+      const std::string what =
+          std::string(series) + " " + func + " range " + std::to_string(range) + " (1h allowed)";
       const Read fine = from_day1(read(series, func, range, k1h, 6 * k1h, k5m));
       EXPECT_TRUE(read_day1_5m(series, 0)) << what;
       const size_t log0 = state->range_log.size();
@@ -1303,6 +1498,34 @@ TEST_F(DownsampledBlockTest, HourAlignedReadsTakeHourWindowsWithTheSameAnswer) {
       EXPECT_EQ(hours.used[1].resolution_ms, k5m) << what;
       ASSERT_GT(fine.samples.size(), 20u) << what;
       same(fine, from_day1(hours), what);
+    }
+  }
+  // An instant selector read from 11:00 on day 1, its lookback from 10:55: the hour windows reach
+  // back as far as the 5m ones would (10:50), not an hour, so the samples up to 10:10 are not
+  // there (where the query also reads 1h data elsewhere its lookback is an hour, and they
+  // would give 11:00 a value that the 5m windows do not).
+  {
+    std::vector<std::vector<model::Sample>> got;
+    for (int64_t cap : {k5m, kAutoResolution}) {
+      auto cold = open();
+      SelectHints h;
+      h.first_ref_ms = day + 11 * k1h;
+      h.start_ms = h.first_ref_ms - k5m;
+      h.end_ms = 2 * day - k1h;
+      h.step_ms = h.ref_step_ms = k1h;
+      h.ref_count = (h.end_ms - h.first_ref_ms) / k1h + 1;
+      h.max_resolution_ms = cap;
+      auto set =
+          cold->Select({*model::Matcher::Make(model::MatchType::kEqual, "__name__", "late")}, h);
+      ASSERT_TRUE(set.ok());
+      ASSERT_TRUE((*set)->Next());
+      ASSERT_TRUE((*set)->ReadSamples(&got.emplace_back()).ok());
+    }
+    ASSERT_FALSE(got[0].empty());
+    EXPECT_GT(got[0].front().timestamp_ms, day + 11 * k1h);
+    ASSERT_EQ(got[0].size(), got[1].size());
+    for (size_t i = 0; i < got[0].size(); ++i) {
+      EXPECT_EQ(got[0][i].timestamp_ms, got[1][i].timestamp_ms) << i;
     }
   }
   // Not on whole hours: the first read at :30, a range of 90 minutes, a step of 30 minutes, or

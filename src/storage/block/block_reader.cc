@@ -284,12 +284,12 @@ Result<std::vector<SeriesEntry>> BlockReader::LoadSeries(std::span<const uint32_
     for (const auto& g : e->groups) STRATA_RETURN_IF_ERROR(CheckGroupRef(*e, g));
     // A 5m block of version 2 lists a series' hour windows too, over the same time as its 5m
     // windows; no other block lists any.
-    const bool hourly = hour_view_ || (h->version >= kFormatVersion &&
-                                       meta_.resolution_ms == kResolution5m);
+    const bool hourly =
+        hour_view_ || (h->version >= kFormatVersion && meta_.resolution_ms == kResolution5m);
     if (hourly != !e->hour_groups.empty() ||
-        (hourly && (e->groups.empty() ||
-                    e->hour_groups.front().min_time != e->groups.front().min_time ||
-                    e->hour_groups.back().max_time != e->groups.back().max_time))) {
+        (hourly &&
+         (e->groups.empty() || e->hour_groups.front().min_time != e->groups.front().min_time ||
+          e->hour_groups.back().max_time != e->groups.back().max_time))) {
       return Corrupt("series " + e->labels.ToString() +
                      (hourly ? ": hour groups missing or not over its 5m groups' time"
                              : ": hour groups in a block that has none"));

@@ -170,8 +170,7 @@ Result<std::vector<uint32_t>> DecodePostingsList(std::string_view bytes, size_t 
 // The 12-byte header of an index or chunk file of format `version`.
 std::string EncodeFileHeader(std::string_view magic, uint32_t version);
 // Checks magic and version (one KnownFormatVersion); sets *version when not null.
-Status CheckFileHeader(std::string_view bytes, std::string_view magic,
-                       uint32_t* version = nullptr);
+Status CheckFileHeader(std::string_view bytes, std::string_view magic, uint32_t* version = nullptr);
 
 // Encodes one group of XOR chunks (codec chosen as the format says). Returns the stored bytes.
 std::string EncodeGroup(const std::vector<std::string_view>& chunks, bool compress = true);
