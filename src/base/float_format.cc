@@ -15,6 +15,15 @@ void AppendFloatGo(std::string* out, double v, char fmt) {
     out->append(v > 0 ? "+Inf" : "-Inf");
     return;
   }
+  // A whole number below 2^53 (counts, bytes, most gauges): its shortest round-trip digits
+  // are its integer digits, since a shorter decimal would be another integer and every integer
+  // of that size is a double of its own. -0 takes the general path ("-0").
+  if (fmt == 'f' && v != 0 && std::fabs(v) < 9007199254740992.0 && v == std::trunc(v)) {
+    char ib[24];
+    const auto r = std::to_chars(ib, ib + sizeof(ib), static_cast<int64_t>(v));
+    out->append(ib, r.ptr);
+    return;
+  }
   char buf[64];
   // Shortest round-trip digits, in scientific form: [-]d[.ddd]e[+-]XX.
   const auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);

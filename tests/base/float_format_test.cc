@@ -91,6 +91,17 @@ TEST(FloatFormatTest, AppendMatchesTheReferenceOnRandomDoubles) {
     int64_t m = 0;
     for (int d = 0, n = 1 + static_cast<int>(rng() % 17); d < n; ++d) m = m * 10 + digits(rng);
     values.push_back(static_cast<double>(rng() % 2 ? m : -m) * std::pow(10.0, scale(rng)));
+    // Whole numbers of every size up to 2^54 (AppendFloatGo prints those below 2^53 as
+    // integers), and the doubles next to them.
+    const double w = static_cast<double>(rng() >> (10 + rng() % 54)) * (rng() % 2 ? 1 : -1);
+    values.push_back(w);
+    values.push_back(std::nextafter(w, 0.0));
+    values.push_back(std::nextafter(w, 1e300));
+  }
+  for (double p : {9007199254740991.0, 9007199254740992.0, 9007199254740994.0, 4503599627370495.5,
+                   1e15, 1e16, 123456789.0, 1.0, 2.0}) {
+    values.push_back(p);
+    values.push_back(-p);
   }
   for (double v : values) {
     for (char fmt : {'f', 'e'}) {
