@@ -151,8 +151,9 @@ class ColdStore final : public Querier {
   };
   // The blocks that answer [mint, maxt]: of each downsampling chain (raw -> 5m -> 1h) the
   // coarsest block with resolution <= preferred_ms, else the finest with <= max_ms; in time order.
-  // With `hours_for_5m`, a 5m pick whose 1h child exists is replaced by the child, the 5m block
-  // kept as its `finer`.
+  // With `hours_for_5m`, a 5m pick whose 1h child exists is replaced by the child, and else one
+  // whose hour windows are stored in it (BlockReader::hours()) by those; the 5m block is kept
+  // as the pick's `finer`.
   std::vector<Pick> Overlapping(int64_t mint, int64_t maxt, int64_t preferred_ms, int64_t max_ms,
                                 bool hours_for_5m = false) const;
   // OK when the block list is known or when [mint, ...) needs no cold data; else Unavailable.
