@@ -214,7 +214,10 @@ class ColdSeriesSet final : public SeriesSet {
                               FinerGroups(finer, s.labels));
       if (finer_refs == nullptr) {
         return Status::Corruption("block " + finer->name() + ": no series " + s.labels.ToString() +
-                                  " that its 1h block " + block->name() + " holds");
+                                  " whose hour windows " +
+                                  (block == finer->hours().get()
+                                       ? "it holds"
+                                       : "its 1h block " + block->name() + " holds"));
       }
       STRATA_ASSIGN_OR_RETURN(auto bytes, FetchFiner(finer, *finer_refs));
       finer_part = false;

@@ -3,11 +3,13 @@
 // postings table), postings lists, series entries, label names and values, chunk groups.
 // Input: one mode byte, then meta.json, the index and chunks/000001 separated by kSeparator.
 // Mode bit 0 clear: meta.json is the input's (DecodeMeta); set: meta.json is made by the target
-// from the input's index and chunk file (sizes, CRCs, header length from the TOC), so that
-// mutations reach the index and chunk decoders. Properties: every failure is Corruption (or the
-// object store's InvalidArgument for a range past a short object when meta.json lies about a
-// size); a meta.json that decodes re-encodes to one that decodes to the same encoding; decoded
-// groups hold increasing times.
+// from the input's index and chunk file (sizes, CRCs, header length from the TOC, the format
+// version from the index header), so that mutations reach the index and chunk decoders; mode
+// bit 1 makes that meta.json a 5m block's, whose groups are read as windows, through the
+// reader and, for format version 2, through its hours() reader too. Properties: every failure
+// is Corruption (or the object store's InvalidArgument for a range past a short object when
+// meta.json lies about a size); a meta.json that decodes re-encodes to one that decodes to
+// the same encoding; decoded groups hold increasing times.
 #include <climits>
 #include <memory>
 #include <string>
@@ -22,6 +24,7 @@
 namespace strata::fuzz {
 namespace {
 
+using storage::AggrWindow;
 using storage::block::BlockMeta;
 using storage::block::BlockReader;
 
@@ -48,8 +51,12 @@ void CheckStatus(const Status& s, const char* what) {
   FuzzFail(std::string(what) + ": unexpected status " + s.ToString());
 }
 
-BlockMeta SynthesizeMeta(std::string_view index, std::string_view chunks) {
+BlockMeta SynthesizeMeta(std::string_view index, std::string_view chunks, bool five_minutes) {
   BlockMeta meta;
+  if (index.size() > 8 && storage::block::KnownFormatVersion(static_cast<uint8_t>(index[8]))) {
+    meta.format_version = static_cast<uint8_t>(index[8]);
+  }
+  if (five_minutes) meta.resolution_ms = storage::kResolution5m;
   meta.id = std::string(kBlockId);
   meta.node = "fuzz";
   meta.min_time = INT64_MIN / 4;
@@ -76,7 +83,7 @@ void FuzzColdBlock(std::span<const uint8_t> data) {
 
   BlockMeta meta;
   if (mode & 1) {
-    meta = SynthesizeMeta(index, chunks);
+    meta = SynthesizeMeta(index, chunks, (mode & 2) != 0);
   } else {
     auto decoded = storage::block::DecodeMeta(meta_json);
     if (!decoded.ok()) {
@@ -124,24 +131,34 @@ void FuzzColdBlock(std::span<const uint8_t> data) {
     auto ids = reader.Match(m);
     CheckStatus(ids.status(), "Match");
   }
-  // Every series (at most 64), whatever the matchers found.
+  // Every series (at most 64), whatever the matchers found; a 5m block's hour windows too.
   std::vector<uint32_t> ids;
   for (uint32_t i = 0; i < (*header)->series_offsets.size() && i < 64; ++i) ids.push_back(i);
-  auto entries = reader.LoadSeries(ids);
-  CheckStatus(entries.status(), "LoadSeries");
-  if (!entries.ok()) return;
-  for (const auto& entry : *entries) {
-    auto groups = reader.FetchGroups(entry.groups);
-    CheckStatus(groups.status(), "FetchGroups");
-    if (!groups.ok()) continue;
-    for (size_t g = 0; g < groups->size(); ++g) {
-      std::vector<model::Sample> samples;
-      Status s =
-          reader.DecodeGroup((*groups)[g]->bytes, entry.groups[g], INT64_MIN, INT64_MAX, &samples);
-      CheckStatus(s, "DecodeGroup");
-      for (size_t i = 1; s.ok() && i < samples.size(); ++i) {
-        if (samples[i - 1].timestamp_ms >= samples[i].timestamp_ms) {
-          FuzzFail("DecodeGroup: samples not in increasing time order");
+  for (const BlockReader* r : {&reader, reader.hours().get()}) {
+    if (r == nullptr) continue;
+    auto entries = r->LoadSeries(ids);
+    CheckStatus(entries.status(), "LoadSeries");
+    if (!entries.ok()) continue;
+    for (const auto& entry : *entries) {
+      auto groups = r->FetchGroups(entry.groups);
+      CheckStatus(groups.status(), "FetchGroups");
+      if (!groups.ok()) continue;
+      for (size_t g = 0; g < groups->size(); ++g) {
+        std::vector<int64_t> times;
+        Status s;
+        if (r->meta().resolution_ms > 0) {
+          std::vector<AggrWindow> windows;
+          s = r->DecodeWindows((*groups)[g]->bytes, entry.groups[g], INT64_MIN, INT64_MAX,
+                               &windows);
+          for (const AggrWindow& w : windows) times.push_back(w.first_t);
+        } else {
+          std::vector<model::Sample> samples;
+          s = r->DecodeGroup((*groups)[g]->bytes, entry.groups[g], INT64_MIN, INT64_MAX, &samples);
+          for (const model::Sample& x : samples) times.push_back(x.timestamp_ms);
+        }
+        CheckStatus(s, "DecodeGroup/DecodeWindows");
+        for (size_t i = 1; s.ok() && i < times.size(); ++i) {
+          if (times[i - 1] >= times[i]) FuzzFail("decoded group: times not increasing");
         }
       }
     }

@@ -367,6 +367,30 @@ void ColdBlock(const fs::path& scratch) {
   Write("cold_block", "block", Mode(0, all));
   Write("cold_block", "block_synthesized_meta", Mode(1, all));
   Write("cold_block", "meta_only", Mode(0, ReadFile(dir / "meta.json")));
+
+  // A 5m block (format version 2: series entries with hour groups), read through its own
+  // meta.json and through one the target makes (mode bits 0 and 1).
+  meta.id = storage::block::NewBlockId(meta.created_ms, rng);
+  meta.resolution_ms = storage::kResolution5m;
+  meta.source = "downsample:node-1/" + meta.id;
+  fs::path dir5m = scratch / meta.id;
+  auto w5 = storage::block::BlockWriter::Create(dir5m.string(), meta);
+  Check(w5.status(), "BlockWriter::Create 5m");
+  for (int s = 0; s < 2; ++s) {
+    auto labels = model::Labels::FromPairs({{"__name__", "bytes_total"}, {"i", std::to_string(s)}});
+    Check(labels.status(), "Labels");
+    std::vector<model::Sample> samples;
+    for (int i = 0; i < 600; ++i) samples.push_back({1767225600000 + i * 15000 + 1234, 7.0 * i});
+    std::vector<storage::AggrWindow> windows;
+    storage::AggregateSamples(samples, storage::kResolution5m, &windows);
+    Check((*w5)->AddSeriesWindows(*labels, windows), "AddSeriesWindows");
+  }
+  auto done5m = (*w5)->Finish();
+  Check(done5m.status(), "Finish 5m");
+  std::string all5m = ReadFile(dir5m / "meta.json") + sep + ReadFile(dir5m / "index") + sep +
+                      ReadFile(dir5m / storage::block::ChunkFileName(1));
+  Write("cold_block", "block_5m", Mode(0, all5m));
+  Write("cold_block", "block_5m_synthesized_meta", Mode(3, all5m));
 }
 
 // ---- warm keys and values ----

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <numeric>
 #include <random>
@@ -820,6 +821,24 @@ class DownsampledBlockTest : public ::testing::Test {
     return cold.ok() ? std::move(cold).value() : nullptr;
   }
 
+  // Writes a raw block of `n` series {__name__="c", i="1000"...} (samples_of(i): sorted) and
+  // uploads it to cold_; *meta is its meta.
+  void UploadRaw(int n, const std::function<std::vector<model::Sample>(int)>& samples_of,
+                 block::BlockMeta* meta) {
+    auto m = NewMeta();
+    m.source = "test";
+    auto w = block::BlockWriter::Create((dir_ / "raw").string(), m);
+    ASSERT_TRUE(w.ok());
+    for (int i = 0; i < n; ++i) {
+      auto labels = *model::Labels::FromPairs({{"__name__", "c"}, {"i", std::to_string(1000 + i)}});
+      ASSERT_TRUE((*w)->AddSeriesSamples(labels, samples_of(i)).ok());
+    }
+    auto raw = (*w)->Finish();
+    ASSERT_TRUE(raw.ok());
+    ASSERT_TRUE(cold_->Upload((dir_ / "raw").string(), *raw).ok());
+    *meta = *raw;
+  }
+
   block::BlockMeta NewMeta() {
     static std::mt19937_64 rng(3);
     block::BlockMeta m;
@@ -838,17 +857,10 @@ TEST_F(DownsampledBlockTest, BuildingLeavesTheReadCacheToQueries) {
   // the cold read cache (it filled to its 128 MiB budget after every compaction). The index
   // header, which queries need anyway, may.
   const int64_t day = 24 * k1h;
-  auto meta = NewMeta();
-  meta.source = "test";
-  auto w = block::BlockWriter::Create((dir_ / "raw").string(), meta);
-  ASSERT_TRUE(w.ok());
-  for (int i = 0; i < 300; ++i) {
-    auto labels = *model::Labels::FromPairs({{"__name__", "c"}, {"i", std::to_string(1000 + i)}});
-    ASSERT_TRUE((*w)->AddSeriesSamples(labels, Counter(0, day, 1 + i % 3, {})).ok());
-  }
-  auto raw = (*w)->Finish();
-  ASSERT_TRUE(raw.ok());
-  ASSERT_TRUE(cold_->Upload((dir_ / "raw").string(), *raw).ok());
+  block::BlockMeta raw_meta;
+  const block::BlockMeta* raw = &raw_meta;
+  ASSERT_NO_FATAL_FAILURE(UploadRaw(
+      300, [&](int i) { return Counter(0, day, 1 + i % 3, {}); }, &raw_meta));
   const uint64_t before = cold_->Stats().cache_bytes;
   auto m5 = cold_->BuildDownsampled(*raw, k5m, NewMeta(), (dir_ / "5m").string());
   ASSERT_TRUE(m5.ok()) << m5.status().ToString();
@@ -877,19 +889,10 @@ TEST_F(DownsampledBlockTest, BuildingLeavesTheReadCacheToQueries) {
 TEST_F(DownsampledBlockTest, RawTo5mTo1hKeepsTotalsAndQueriesPickByRule) {
   // 400 series (more than one batch of the builder), one day.
   const int64_t day = 24 * k1h;
-  std::vector<std::pair<model::Labels, std::vector<model::Sample>>> data;
-  for (int i = 0; i < 400; ++i) {
-    auto labels = *model::Labels::FromPairs({{"__name__", "c"}, {"i", std::to_string(1000 + i)}});
-    data.push_back({labels, Counter(0, day, 1 + i % 3, {day / 3 + i * kStep})});
-  }
-  auto meta = NewMeta();
-  meta.source = "test";
-  auto w = block::BlockWriter::Create((dir_ / "raw").string(), meta);
-  ASSERT_TRUE(w.ok());
-  for (auto& [l, s] : data) ASSERT_TRUE((*w)->AddSeriesSamples(l, s).ok());
-  auto raw = (*w)->Finish();
-  ASSERT_TRUE(raw.ok());
-  ASSERT_TRUE(cold_->Upload((dir_ / "raw").string(), *raw).ok());
+  auto counter = [&](int i) { return Counter(0, day, 1 + i % 3, {day / 3 + i * kStep}); };
+  block::BlockMeta raw_meta;
+  const block::BlockMeta* raw = &raw_meta;
+  ASSERT_NO_FATAL_FAILURE(UploadRaw(400, counter, &raw_meta));
 
   auto m5 = cold_->BuildDownsampled(*raw, k5m, NewMeta(), (dir_ / "5m").string());
   ASSERT_TRUE(m5.ok()) << m5.status().ToString();
@@ -908,7 +911,7 @@ TEST_F(DownsampledBlockTest, RawTo5mTo1hKeepsTotalsAndQueriesPickByRule) {
   ASSERT_TRUE(cold_->Upload((dir_ / "1h").string(), *m1).ok());
 
   model::Matchers sel = {*model::Matcher::Make(model::MatchType::kEqual, "i", "1007")};
-  const auto& truth = data[7].second;
+  const auto truth = counter(7);
   auto read = [&](int64_t range, int64_t step, int64_t cap, std::string func,
                   std::vector<ResolutionUse>* used) {
     SelectHints h;
@@ -1064,22 +1067,20 @@ TEST_F(DownsampledBlockTest, FiveMinuteBlocksOfVersion2CarryTheirHourWindows) {
   // built from its 5m windows. Version 1 (no hour groups) is still written when asked and
   // read. Damaged hour groups or versions are Corruption naming the block.
   const int64_t day = 24 * k1h;
-  auto meta = NewMeta();
-  meta.source = "test";
-  auto w = block::BlockWriter::Create((dir_ / "raw").string(), meta);
-  ASSERT_TRUE(w.ok());
-  for (int i = 0; i < 300; ++i) {  // More than one builder batch; 5,000+ windows a series.
-    auto labels = *model::Labels::FromPairs({{"__name__", "c"}, {"i", std::to_string(1000 + i)}});
-    auto samples = Counter(0, day, 1 + i % 3, {day / 3 + i * kStep});
-    if (i % 7 == 0) samples.push_back({day / 2 + 17, model::StaleNaN()});
-    std::sort(samples.begin(), samples.end(),
-              [](const auto& x, const auto& y) { return x.timestamp_ms < y.timestamp_ms; });
-    ASSERT_TRUE((*w)->AddSeriesSamples(labels, samples).ok());
-  }
-  auto raw = (*w)->Finish();
-  ASSERT_TRUE(raw.ok());
+  block::BlockMeta raw_meta;
+  const block::BlockMeta* raw = &raw_meta;
+  // More than one builder batch (256 series); some series end stale mid-day.
+  ASSERT_NO_FATAL_FAILURE(UploadRaw(
+      300,
+      [&](int i) {
+        auto samples = Counter(0, day, 1 + i % 3, {day / 3 + i * kStep});
+        if (i % 7 == 0) samples.push_back({day / 2 + 17, model::StaleNaN()});
+        std::sort(samples.begin(), samples.end(),
+                  [](const auto& x, const auto& y) { return x.timestamp_ms < y.timestamp_ms; });
+        return samples;
+      },
+      &raw_meta));
   EXPECT_EQ(raw->format_version, block::kFormatVersion1);  // Raw blocks are as before.
-  ASSERT_TRUE(cold_->Upload((dir_ / "raw").string(), *raw).ok());
   auto m5 = cold_->BuildDownsampled(*raw, k5m, NewMeta(), (dir_ / "5m").string());
   ASSERT_TRUE(m5.ok()) << m5.status().ToString();
   EXPECT_EQ(m5->format_version, block::kFormatVersion);
@@ -1205,8 +1206,19 @@ TEST_F(DownsampledBlockTest, FiveMinuteBlocksOfVersion2CarryTheirHourWindows) {
               std::string::npos)
         << e.status().ToString();
   }
-  // An index of version 2 whose series has hour groups in a raw block, or none in a 5m block.
-  for (int64_t resolution : {int64_t{0}, k5m}) {
+  // An index of version 2 whose series has hour groups in a raw block, none in a 5m block, or
+  // one claiming more windows than a group holds (which a read would reserve room for).
+  struct Case {
+    int64_t resolution;
+    bool hours;
+    uint64_t hour_windows;
+    const char* want;
+  };
+  for (const Case& c : {Case{0, true, 1, "hour groups in a block that has none"},
+                        Case{k5m, false, 1, "hour groups missing"},
+                        Case{k5m, true, uint64_t{1} << 60, "bad group reference"},
+                        Case{k5m, true, block::kMaxGroupSamples + 1, "bad group reference"}}) {
+    const int64_t resolution = c.resolution;
     block::SeriesEntry e;
     e.labels = *model::Labels::FromPairs({{"__name__", "x"}});
     block::GroupRef g;
@@ -1217,7 +1229,10 @@ TEST_F(DownsampledBlockTest, FiveMinuteBlocksOfVersion2CarryTheirHourWindows) {
     g.length = 10;
     g.chunks = g.samples = 1;
     e.groups.push_back(g);
-    if (resolution == 0) e.hour_groups.push_back(g);
+    if (c.hours) {
+      e.hour_groups.push_back(g);
+      e.hour_groups.back().samples = c.hour_windows;
+    }
     const std::string index = block::EncodeIndex({e}, block::kFormatVersion);
     block::BlockMeta m = NewMeta();
     m.format_version = block::kFormatVersion;
@@ -1236,8 +1251,7 @@ TEST_F(DownsampledBlockTest, FiveMinuteBlocksOfVersion2CarryTheirHourWindows) {
     auto got = r.LoadSeries(std::vector<uint32_t>{0});
     ASSERT_FALSE(got.ok()) << resolution;
     EXPECT_TRUE(got.status().IsCorruption());
-    EXPECT_NE(got.status().message().find("hour groups"), std::string::npos)
-        << got.status().ToString();
+    EXPECT_NE(got.status().message().find(c.want), std::string::npos) << got.status().ToString();
   }
 }
 

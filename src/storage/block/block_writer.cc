@@ -46,17 +46,17 @@ Result<std::unique_ptr<BlockWriter>> BlockWriter::Create(const std::string& dir,
   if (!IsValidBlockId(meta.id) || !IsValidNodeId(meta.node)) {
     return Status::InvalidArgument("block writer: bad block or node id");
   }
-  if (::mkdir(dir.c_str(), 0755) != 0) {
-    return Status::IOError("creating " + dir + ": " + std::strerror(errno));
-  }
-  if (::mkdir((dir + "/chunks").c_str(), 0755) != 0) {
-    return Status::IOError("creating " + dir + "/chunks: " + std::strerror(errno));
-  }
   // Version 2 changed 5m blocks only; raw and 1h blocks are written as before.
   if (meta.resolution_ms != kResolution5m) meta.format_version = kFormatVersion1;
   if (!KnownFormatVersion(meta.format_version)) {
     return Status::InvalidArgument("block writer: unknown format version " +
                                    std::to_string(meta.format_version));
+  }
+  if (::mkdir(dir.c_str(), 0755) != 0) {
+    return Status::IOError("creating " + dir + ": " + std::strerror(errno));
+  }
+  if (::mkdir((dir + "/chunks").c_str(), 0755) != 0) {
+    return Status::IOError("creating " + dir + "/chunks: " + std::strerror(errno));
   }
   meta.files.clear();
   meta.series = meta.chunks = meta.samples = 0;

@@ -341,7 +341,8 @@ Status GetGroupRefs(Decoder* b, size_t body_size, std::vector<GroupRef>* out) {
         __builtin_add_overflow(r.min_time, static_cast<int64_t>(span), &r.max_time)) {
       return Bad("index: bad group span");
     }
-    if (file == 0 || file > UINT32_MAX || r.length < 5 || r.chunks == 0 || r.samples == 0) {
+    if (file == 0 || file > UINT32_MAX || r.length < 5 || r.chunks == 0 || r.samples == 0 ||
+        r.samples > kMaxGroupSamples) {
       return Bad("index: bad group reference");
     }
     r.file = static_cast<uint32_t>(file);
