@@ -34,6 +34,11 @@ Result<block::BlockMeta> ColdStore::BuildDownsampled(const block::BlockMeta& sou
     if (it != blocks_.end()) reader = it->second;
   }
   if (!reader) return Status::NotFound("cold block " + source.node + "/" + source.id);
+  // A 5m block of format version 2 holds its series' hour windows, which are the 1h windows
+  // AggregateWindows builds from its 5m windows, bit for bit: a 1h block copies them.
+  const bool copy_hours = resolution_ms == kResolution1h && source.resolution_ms == kResolution5m &&
+                          reader->hours() != nullptr;
+  if (copy_hours) reader = reader->hours();
   meta.resolution_ms = resolution_ms;
   meta.source = DownsampleSource(source);
   STRATA_ASSIGN_OR_RETURN(auto writer, block::BlockWriter::Create(dir, meta));
@@ -67,7 +72,11 @@ Result<block::BlockMeta> ColdStore::BuildDownsampled(const block::BlockMeta& sou
           STRATA_RETURN_IF_ERROR(
               reader->DecodeWindows(stored[g++]->bytes, ref, INT64_MIN, INT64_MAX, &in));
         }
-        AggregateWindows(in, resolution_ms, &out);
+        if (copy_hours) {
+          out.swap(in);
+        } else {
+          AggregateWindows(in, resolution_ms, &out);
+        }
       }
       STRATA_RETURN_IF_ERROR(writer->AddSeriesWindows(e.labels, out));
     }

@@ -1104,9 +1104,21 @@ TEST_F(DownsampledBlockTest, FiveMinuteBlocksOfVersion2CarryTheirHourWindows) {
     }
   }
   ASSERT_TRUE(cold_->Upload((dir_ / "5m").string(), *m5).ok());
+  ASSERT_TRUE(cold_->Upload((dir_ / "5m-v1").string(), *v1).ok());
+  // A 1h block built from a version 2 5m block copies its hour windows; built from a version 1
+  // block, it combines the 5m windows: the same bytes.
   auto m1 = cold_->BuildDownsampled(*m5, k1h, NewMeta(), (dir_ / "1h").string());
   ASSERT_TRUE(m1.ok()) << m1.status().ToString();
   EXPECT_EQ(m1->format_version, block::kFormatVersion1);
+  auto m1_from_v1 = cold_->BuildDownsampled(*v1, k1h, NewMeta(), (dir_ / "1h-v1").string());
+  ASSERT_TRUE(m1_from_v1.ok()) << m1_from_v1.status().ToString();
+  ASSERT_EQ(m1->files.size(), m1_from_v1->files.size());
+  for (size_t i = 0; i < m1->files.size(); ++i) {
+    EXPECT_EQ(m1->files[i].name, m1_from_v1->files[i].name);
+    EXPECT_EQ(m1->files[i].bytes, m1_from_v1->files[i].bytes) << m1->files[i].name;
+    EXPECT_EQ(m1->files[i].crc32c, m1_from_v1->files[i].crc32c) << m1->files[i].name;
+  }
+  EXPECT_EQ(m1->samples, 300u * 24);
   // Every series: decode all its windows through `reader`; empty on an error (kept in *err).
   auto windows_of = [&](const block::BlockReader& reader, Status* err) {
     std::vector<std::vector<AggrWindow>> out;
