@@ -164,19 +164,20 @@ class ColdSeriesSet final : public SeriesSet {
     std::vector<model::Sample>& raw = raw_;
     bool ordered = true;
     int64_t last_max = INT64_MIN;
-    bool finer_part = false;  // The part decoded stands in for a finer block.
+    // `reach`: the resolution of the data the windows are read as, whose windows are returned
+    // from one before start_ on (hour windows standing in for 5m ones reach back as far as the
+    // 5m windows do).
     auto decode = [&](const BlockReader* block, std::span<const GroupRef> refs,
-                      std::span<const BlockReader::Bytes> bytes, uint32_t columns) -> Status {
+                      std::span<const BlockReader::Bytes> bytes, uint32_t columns,
+                      int64_t reach) -> Status {
       for (size_t g = 0; g < refs.size(); ++g) {
         const GroupRef& ref = refs[g];
         if (last_max != INT64_MIN && ref.min_time <= last_max) ordered = false;
         last_max = std::max(last_max, ref.max_time);
         if (block->meta().resolution_ms > 0) {
-          // Hour windows standing in for 5m ones reach back as far as the 5m windows do.
-          const int64_t r = finer_part ? kResolution5m : block->meta().resolution_ms;
           STRATA_RETURN_IF_ERROR(block->DecodeWindows(
-              bytes[g]->bytes, ref, start_ < INT64_MIN + r ? INT64_MIN : start_ - r, end_, &windows,
-              columns));
+              bytes[g]->bytes, ref, start_ < INT64_MIN + reach ? INT64_MIN : start_ - reach, end_,
+              &windows, columns));
         } else {
           raw.clear();
           STRATA_RETURN_IF_ERROR(block->DecodeGroup(bytes[g]->bytes, ref, start_, end_, &raw));
@@ -188,9 +189,9 @@ class ColdSeriesSet final : public SeriesSet {
     for (size_t p = 0; p < s.parts.size(); ++p) {
       const auto& [block, refs] = s.parts[p];
       const BlockReader* finer = s.finer[p];
-      finer_part = finer != nullptr;
       if (finer == nullptr) {
-        STRATA_RETURN_IF_ERROR(decode(block, refs, groups[p], ColumnsFor(view_)));
+        STRATA_RETURN_IF_ERROR(
+            decode(block, refs, groups[p], ColumnsFor(view_), block->meta().resolution_ms));
         continue;
       }
       // Hour windows standing in for 5m ones (the counter view checks their min too); the 5m
@@ -204,7 +205,8 @@ class ColdSeriesSet final : public SeriesSet {
                                             [&](const GroupRef& r) { return r.max_time >= limit; });
       if (!near_limit) {
         const uint32_t extra = view_ == AggrView::kCounter ? uint32_t{block::kColMin} : 0u;
-        STRATA_RETURN_IF_ERROR(decode(block, refs, groups[p], ColumnsFor(view_) | extra));
+        STRATA_RETURN_IF_ERROR(
+            decode(block, refs, groups[p], ColumnsFor(view_) | extra, finer->meta().resolution_ms));
         if (HourWindowsServe(std::span(windows).subspan(before), view_)) continue;
       }
       windows.resize(before);
@@ -220,8 +222,8 @@ class ColdSeriesSet final : public SeriesSet {
                                        : "its 1h block " + block->name() + " holds"));
       }
       STRATA_ASSIGN_OR_RETURN(auto bytes, FetchFiner(finer, *finer_refs));
-      finer_part = false;
-      STRATA_RETURN_IF_ERROR(decode(finer, *finer_refs, bytes, ColumnsFor(view_)));
+      STRATA_RETURN_IF_ERROR(
+          decode(finer, *finer_refs, bytes, ColumnsFor(view_), finer->meta().resolution_ms));
     }
     // Parts come from different blocks in time order; keep the first of any that overlap (a
     // retried move's duplicate). When every group starts after the one before ends (blocks

@@ -278,14 +278,14 @@ Result<std::vector<SeriesEntry>> BlockReader::LoadSeries(std::span<const uint32_
   STRATA_ASSIGN_OR_RETURN(auto bytes, ReadRangesAs(BlockCacheKey::kIndexFile, ranges, false, fill));
   std::vector<SeriesEntry> out;
   out.reserve(ids.size());
+  // A 5m block of version 2 lists a series' hour windows too, over the same time as its 5m
+  // windows; no other block lists any.
+  const bool hourly =
+      hour_view_ || (h->version >= kFormatVersion && meta_.resolution_ms == kResolution5m);
   for (const auto& b : bytes) {
     auto e = DecodeSeriesEntry(b->bytes, *h);
     if (!e.ok()) return Corrupt(e.status().message());
     for (const auto& g : e->groups) STRATA_RETURN_IF_ERROR(CheckGroupRef(*e, g));
-    // A 5m block of version 2 lists a series' hour windows too, over the same time as its 5m
-    // windows; no other block lists any.
-    const bool hourly =
-        hour_view_ || (h->version >= kFormatVersion && meta_.resolution_ms == kResolution5m);
     if (hourly != !e->hour_groups.empty() ||
         (hourly &&
          (e->groups.empty() || e->hour_groups.front().min_time != e->groups.front().min_time ||
