@@ -55,16 +55,34 @@ uint32_t ColumnsFor(AggrView view) {
   return block::kAllColumns;
 }
 
-// One series of a Select: its labels and, per block holding it, the groups in range.
-struct ColdSeries {
-  model::Labels labels;
-  std::vector<std::pair<const BlockReader*, std::vector<GroupRef>>> parts;
-  // In step with parts: for a part read from hour windows standing in for a 5m block's
-  // (hour-aligned reads, ColdStore::Select: a 1h block built from it, or its own hours()), the
-  // 5m block, whose windows of the series are read instead when the hour windows cannot give
-  // the 5m answer (HourWindowsServe); else null.
-  std::vector<const BlockReader*> finer;
+// A block's groups of one series in a Select's range.
+struct ColdPart {
+  const BlockReader* block = nullptr;
+  // In the block's series entry, which the ColdSeriesSet keeps (ColdSeriesSet::entries_).
+  std::span<const GroupRef> groups;
+  // For a part read from hour windows standing in for a 5m block's (hour-aligned reads,
+  // ColdStore::Select: a 1h block built from it, or its own hours()), the 5m block, whose
+  // windows of the series are read instead when the hour windows cannot give the 5m answer
+  // (HourWindowsServe); else null.
+  const BlockReader* finer = nullptr;
 };
+
+// One series of a Select: its labels (those of one of its series entries) and, per block
+// holding it, the groups in range.
+struct ColdSeries {
+  const model::Labels* labels = nullptr;
+  std::vector<ColdPart> parts;
+};
+
+// The groups of `all` (in time order, not overlapping: DecodeSeriesEntry checks) that reach
+// into [from, to]: a contiguous run.
+std::span<const GroupRef> GroupsIn(std::span<const GroupRef> all, int64_t from, int64_t to) {
+  auto first = std::partition_point(all.begin(), all.end(),
+                                    [&](const GroupRef& g) { return g.max_time < from; });
+  auto last =
+      std::partition_point(first, all.end(), [&](const GroupRef& g) { return g.min_time <= to; });
+  return {first, last};
+}
 
 // Whether hour windows give what the 5m windows of the same hours give to a thinned view
 // whose read boundaries all lie on whole hours (a 1h window is the exact combination of its
@@ -90,10 +108,13 @@ class ColdSeriesSet final : public SeriesSet {
  public:
   // `thin`: the view may be thinned for the reads of `grid` (ThinView).
   // `matchers`: the selector's, to find a series in a finer block (ColdSeries::finer).
-  ColdSeriesSet(std::vector<std::shared_ptr<BlockReader>> pin, std::vector<ColdSeries> series,
+  // `entries`: the series entries whose labels and groups `series` points into.
+  ColdSeriesSet(std::vector<std::shared_ptr<BlockReader>> pin,
+                std::vector<BlockReader::Entry> entries, std::vector<ColdSeries> series,
                 int64_t start, int64_t end, AggrView view, bool thin, ReadGrid grid,
                 model::Matchers matchers)
       : pin_(std::move(pin)),
+        entries_(std::move(entries)),
         series_(std::move(series)),
         start_(start),
         end_(end),
@@ -110,7 +131,7 @@ class ColdSeriesSet final : public SeriesSet {
     cur_ = next_++;
     return true;
   }
-  const model::Labels& labels() const override { return series_[cur_].labels; }
+  const model::Labels& labels() const override { return *series_[cur_].labels; }
   Status status() const override { return Status::Ok(); }
 
   Status ReadSamples(std::vector<model::Sample>* out) override {
@@ -121,12 +142,20 @@ class ColdSeriesSet final : public SeriesSet {
     out->clear();
     counts_.clear();
     downsampled_ = false;
-    if (fetched_.find(cur_) == fetched_.end()) STRATA_RETURN_IF_ERROR(Prefetch(cur_));
-    auto node = fetched_.extract(cur_);
+    if (cur_ < window_first_ || cur_ >= window_end_) STRATA_RETURN_IF_ERROR(Prefetch(cur_));
     const ColdSeries& s = series_[cur_];
-    auto& groups = node.mapped();
+    // The series' fetched groups, part after part; released once read.
+    std::span<BlockReader::Bytes> groups(
+        window_bytes_.data() + window_offsets_[cur_ - window_first_],
+        window_bytes_.data() + window_offsets_[cur_ - window_first_ + 1]);
+    struct Release {
+      std::span<BlockReader::Bytes> g;
+      ~Release() {
+        for (auto& b : g) b.reset();
+      }
+    } release{groups};
     for (const auto& part : s.parts) {
-      if (part.first->meta().resolution_ms > 0) {
+      if (part.block->meta().resolution_ms > 0) {
         downsampled_ = true;
         return ReadView(s, groups, limit, out);
       }
@@ -135,13 +164,12 @@ class ColdSeriesSet final : public SeriesSet {
     // before ends (the usual case: blocks do not overlap), the whole is in order already.
     bool ordered = true;
     int64_t last_max = INT64_MIN;
-    for (size_t p = 0; p < s.parts.size(); ++p) {
-      const BlockReader* block = s.parts[p].first;
-      for (size_t g = 0; g < s.parts[p].second.size(); ++g) {
-        const GroupRef& ref = s.parts[p].second[g];
+    size_t k = 0;
+    for (const ColdPart& part : s.parts) {
+      for (const GroupRef& ref : part.groups) {
         if (last_max != INT64_MIN && ref.min_time <= last_max) ordered = false;
         last_max = std::max(last_max, ref.max_time);
-        STRATA_RETURN_IF_ERROR(block->DecodeGroup(groups[p][g]->bytes, ref, start_, end_, out));
+        STRATA_RETURN_IF_ERROR(part.block->DecodeGroup(groups[k++]->bytes, ref, start_, end_, out));
       }
     }
     if (!ordered) SortUniqueByTime(out);
@@ -152,13 +180,13 @@ class ColdSeriesSet final : public SeriesSet {
   // A series with downsampled parts: every part as windows (raw samples as one-sample
   // windows), those that end before `limit`, then the view of them that the selector's
   // function reads.
-  Status ReadView(const ColdSeries& s, std::vector<std::vector<BlockReader::Bytes>>& groups,
-                  int64_t limit, std::vector<model::Sample>* out) {
+  Status ReadView(const ColdSeries& s, std::span<const BlockReader::Bytes> groups, int64_t limit,
+                  std::vector<model::Sample>* out) {
     std::vector<AggrWindow>& windows = windows_;
     windows.clear();
     size_t total = 0;
     for (const auto& part : s.parts) {
-      for (const GroupRef& ref : part.second) total += ref.samples;
+      for (const GroupRef& ref : part.groups) total += ref.samples;
     }
     windows.reserve(total);
     std::vector<model::Sample>& raw = raw_;
@@ -186,12 +214,16 @@ class ColdSeriesSet final : public SeriesSet {
       }
       return Status::Ok();
     };
-    for (size_t p = 0; p < s.parts.size(); ++p) {
-      const auto& [block, refs] = s.parts[p];
-      const BlockReader* finer = s.finer[p];
+    size_t next_group = 0;
+    for (const ColdPart& part : s.parts) {
+      const BlockReader* block = part.block;
+      const std::span<const GroupRef> refs = part.groups;
+      const BlockReader* finer = part.finer;
+      const auto bytes = groups.subspan(next_group, refs.size());
+      next_group += refs.size();
       if (finer == nullptr) {
         STRATA_RETURN_IF_ERROR(
-            decode(block, refs, groups[p], ColumnsFor(view_), block->meta().resolution_ms));
+            decode(block, refs, bytes, ColumnsFor(view_), block->meta().resolution_ms));
         continue;
       }
       // Hour windows standing in for 5m ones (the counter view checks their min too); the 5m
@@ -206,24 +238,24 @@ class ColdSeriesSet final : public SeriesSet {
       if (!near_limit) {
         const uint32_t extra = view_ == AggrView::kCounter ? uint32_t{block::kColMin} : 0u;
         STRATA_RETURN_IF_ERROR(
-            decode(block, refs, groups[p], ColumnsFor(view_) | extra, finer->meta().resolution_ms));
+            decode(block, refs, bytes, ColumnsFor(view_) | extra, finer->meta().resolution_ms));
         if (HourWindowsServe(std::span(windows).subspan(before), view_)) continue;
       }
       windows.resize(before);
       ordered = saved_ordered;
       last_max = saved_last_max;
-      STRATA_ASSIGN_OR_RETURN(const std::vector<GroupRef>* finer_refs,
-                              FinerGroups(finer, s.labels));
-      if (finer_refs == nullptr) {
-        return Status::Corruption("block " + finer->name() + ": no series " + s.labels.ToString() +
+      STRATA_ASSIGN_OR_RETURN(std::optional<std::span<const GroupRef>> finer_refs,
+                              FinerGroups(finer, *s.labels));
+      if (!finer_refs) {
+        return Status::Corruption("block " + finer->name() + ": no series " + s.labels->ToString() +
                                   " whose hour windows " +
                                   (block == finer->hours().get()
                                        ? "it holds"
                                        : "its 1h block " + block->name() + " holds"));
       }
-      STRATA_ASSIGN_OR_RETURN(auto bytes, FetchFiner(finer, *finer_refs));
+      STRATA_ASSIGN_OR_RETURN(auto finer_bytes, FetchFiner(finer, *finer_refs));
       STRATA_RETURN_IF_ERROR(
-          decode(finer, *finer_refs, bytes, ColumnsFor(view_), finer->meta().resolution_ms));
+          decode(finer, *finer_refs, finer_bytes, ColumnsFor(view_), finer->meta().resolution_ms));
     }
     // Parts come from different blocks in time order; keep the first of any that overlap (a
     // retried move's duplicate). When every group starts after the one before ends (blocks
@@ -254,31 +286,27 @@ class ColdSeriesSet final : public SeriesSet {
     return Status::Ok();
   }
 
-  // The groups in [start_ - 5m, end_] of the series `labels` in `finer`, a 5m block; null when
-  // it does not hold the series. The selector's series of a block are looked up once, on first
-  // need (a series the hour windows serve needs none).
-  Result<const std::vector<GroupRef>*> FinerGroups(const BlockReader* finer,
-                                                   const model::Labels& labels) {
+  // The groups in [start_ - 5m, end_] of the series `labels` in `finer`, a 5m block; nullopt
+  // when it does not hold the series. The selector's series of a block are looked up once, on
+  // first need (a series the hour windows serve needs none).
+  Result<std::optional<std::span<const GroupRef>>> FinerGroups(const BlockReader* finer,
+                                                               const model::Labels& labels) {
     auto it = finer_series_.find(finer);
     if (it == finer_series_.end()) {
       STRATA_ASSIGN_OR_RETURN(Roaring ids, finer->Match(matchers_));
       std::vector<uint32_t> list(ids.begin(), ids.end());
-      STRATA_ASSIGN_OR_RETURN(auto entries, finer->LoadSeries(list));
-      const int64_t from = start_ < INT64_MIN + kResolution5m ? INT64_MIN : start_ - kResolution5m;
-      for (auto& e : entries) {
-        std::erase_if(e.groups,
-                      [&](const GroupRef& g) { return g.max_time < from || g.min_time > end_; });
-      }
+      STRATA_ASSIGN_OR_RETURN(auto entries, finer->LoadEntries(list));
       std::sort(entries.begin(), entries.end(),
-                [](const auto& x, const auto& y) { return x.labels < y.labels; });
+                [](const auto& x, const auto& y) { return x->labels < y->labels; });
       it = finer_series_.emplace(finer, std::move(entries)).first;
     }
     const auto& entries = it->second;
     auto e = std::lower_bound(
         entries.begin(), entries.end(), labels,
-        [](const block::SeriesEntry& x, const model::Labels& l) { return x.labels < l; });
-    if (e == entries.end() || e->labels != labels) return nullptr;
-    return &e->groups;
+        [](const BlockReader::Entry& x, const model::Labels& l) { return x->labels < l; });
+    if (e == entries.end() || (*e)->labels != labels) return std::nullopt;
+    const int64_t from = start_ < INT64_MIN + kResolution5m ? INT64_MIN : start_ - kResolution5m;
+    return GroupsIn((*e)->groups, from, end_);
   }
 
   // The groups `refs` of the current series in `finer`. The first series of a Select that
@@ -287,7 +315,7 @@ class ColdSeriesSet final : public SeriesSet {
   // next series of the prefetch window that hold the block, up to kFinerBatchBytes, kept
   // until the window ends.
   Result<std::vector<BlockReader::Bytes>> FetchFiner(const BlockReader* finer,
-                                                     const std::vector<GroupRef>& refs) {
+                                                     std::span<const GroupRef> refs) {
     if (auto it = finer_fetched_.find({finer, cur_}); it != finer_fetched_.end()) {
       auto bytes = std::move(it->second);
       finer_fetched_.erase(it);
@@ -298,14 +326,17 @@ class ColdSeriesSet final : public SeriesSet {
     std::vector<std::pair<size_t, size_t>> spans = {{cur_, refs.size()}};  // Series, groups.
     uint64_t bytes = 0;
     for (const GroupRef& g : refs) bytes += g.length;
-    for (auto it = fetched_.upper_bound(cur_); it != fetched_.end(); ++it) {  // The window's rest.
+    for (size_t next_series = cur_ + 1; next_series < window_end_; ++next_series) {  // The rest.
       if (bytes >= kFinerBatchBytes) break;
-      const ColdSeries& next = series_[it->first];
-      if (std::find(next.finer.begin(), next.finer.end(), finer) == next.finer.end()) continue;
-      STRATA_ASSIGN_OR_RETURN(const std::vector<GroupRef>* more, FinerGroups(finer, next.labels));
-      if (more == nullptr || more->empty()) continue;
+      const ColdSeries& next = series_[next_series];
+      if (std::none_of(next.parts.begin(), next.parts.end(),
+                       [&](const ColdPart& p) { return p.finer == finer; })) {
+        continue;
+      }
+      STRATA_ASSIGN_OR_RETURN(auto more, FinerGroups(finer, *next.labels));
+      if (!more || more->empty()) continue;
       all.insert(all.end(), more->begin(), more->end());
-      spans.emplace_back(it->first, more->size());
+      spans.emplace_back(next_series, more->size());
       for (const GroupRef& g : *more) bytes += g.length;
     }
     STRATA_ASSIGN_OR_RETURN(auto got, finer->FetchGroups(all));
@@ -326,40 +357,39 @@ class ColdSeriesSet final : public SeriesSet {
 
   // Fetches the groups of series [first, k) where the bytes reach kPrefetchBytes.
   Status Prefetch(size_t first) {
-    fetched_.clear();
     finer_fetched_.clear();
+    window_bytes_.clear();
+    window_offsets_.assign(1, 0);
+    window_first_ = first;
     uint64_t bytes = 0;
     size_t last = first;
-    // Per block, the groups to read and where each goes.
-    std::map<const BlockReader*, std::vector<std::tuple<size_t, size_t, size_t>>> where;
-    std::map<const BlockReader*, std::vector<GroupRef>> refs;
+    // Per block, the groups to read and the slot of window_bytes_ each goes to.
+    std::map<const BlockReader*, std::pair<std::vector<GroupRef>, std::vector<size_t>>> by_block;
     while (last < series_.size() && (last == first || bytes < kPrefetchBytes)) {
-      const ColdSeries& s = series_[last];
-      for (size_t p = 0; p < s.parts.size(); ++p) {
-        for (size_t g = 0; g < s.parts[p].second.size(); ++g) {
-          const GroupRef& ref = s.parts[p].second[g];
-          where[s.parts[p].first].emplace_back(last, p, g);
-          refs[s.parts[p].first].push_back(ref);
+      size_t slot = window_offsets_.back();  // The series' groups follow part after part.
+      for (const ColdPart& part : series_[last].parts) {
+        auto& [refs, slots] = by_block[part.block];
+        for (const GroupRef& ref : part.groups) {
+          refs.push_back(ref);
+          slots.push_back(slot++);
           bytes += ref.length;
         }
       }
-      auto& slot = fetched_[last];
-      slot.resize(s.parts.size());
-      for (size_t p = 0; p < s.parts.size(); ++p) slot[p].resize(s.parts[p].second.size());
+      window_offsets_.push_back(slot);
       ++last;
     }
-    for (auto& [block, list] : refs) {
-      STRATA_ASSIGN_OR_RETURN(auto groups, block->FetchGroups(list));
-      const auto& w = where[block];
-      for (size_t i = 0; i < groups.size(); ++i) {
-        auto [si, p, g] = w[i];
-        fetched_[si][p][g] = std::move(groups[i]);
-      }
+    window_end_ = last;
+    window_bytes_.resize(window_offsets_.back());
+    for (auto& [block, list] : by_block) {
+      STRATA_ASSIGN_OR_RETURN(auto groups, block->FetchGroups(list.first));
+      for (size_t i = 0; i < groups.size(); ++i)
+        window_bytes_[list.second[i]] = std::move(groups[i]);
     }
     return Status::Ok();
   }
 
   std::vector<std::shared_ptr<BlockReader>> pin_;  // Keeps the blocks' readers alive.
+  std::vector<BlockReader::Entry> entries_;        // What series_ points into.
   std::vector<ColdSeries> series_;
   int64_t start_;
   int64_t end_;
@@ -368,7 +398,7 @@ class ColdSeriesSet final : public SeriesSet {
   ReadGrid grid_;
   model::Matchers matchers_;
   // FinerGroups' lookups: per finer block, the selector's series sorted by labels.
-  std::map<const BlockReader*, std::vector<block::SeriesEntry>> finer_series_;
+  std::map<const BlockReader*, std::vector<BlockReader::Entry>> finer_series_;
   // FetchFiner: series that fell back per finer block, and groups fetched ahead for the
   // series of the prefetch window.
   std::map<const BlockReader*, int> finer_fallbacks_;
@@ -380,8 +410,13 @@ class ColdSeriesSet final : public SeriesSet {
   std::vector<model::Sample> raw_;
   size_t next_ = 0;
   size_t cur_ = 0;
-  // Series index -> per part, per group, the stored group bytes.
-  std::map<size_t, std::vector<std::vector<BlockReader::Bytes>>> fetched_;
+  // The prefetch window, series [window_first_, window_end_): their stored groups, series
+  // after series and in each part after part, series i's from window_offsets_[i -
+  // window_first_] on.
+  size_t window_first_ = 0;
+  size_t window_end_ = 0;
+  std::vector<BlockReader::Bytes> window_bytes_;
+  std::vector<size_t> window_offsets_;
 };
 
 }  // namespace
@@ -724,50 +759,80 @@ std::vector<ColdStore::Pick> ColdStore::Overlapping(int64_t mint, int64_t maxt,
 
 namespace {
 
-// Moves the parts of `from`, a later read of the same series, after those of `into`.
-void AppendParts(ColdSeries* into, ColdSeries* from) {
-  for (auto& p : from->parts) into->parts.push_back(std::move(p));
-  for (const BlockReader* f : from->finer) into->finer.push_back(f);
-}
+// One block's part of one series, before the series are gathered across blocks.
+struct BlockItem {
+  const model::Labels* labels;
+  ColdPart part;
+};
 
-// Merges two lists of series, each in strictly increasing label order, into one: a series in
-// both gets b's parts (and finer blocks) after a's. Linear, where sorting the series of every
-// block together compared labels about log2(blocks x series) times as often.
-std::vector<ColdSeries> MergeByLabels(std::vector<ColdSeries> a, std::vector<ColdSeries> b) {
+// The union of two label lists, each sorted and unique: sorted and unique. Linear, where
+// sorting the series of every block together compared labels about log2(blocks x series)
+// times as often.
+std::vector<const model::Labels*> UnionByLabels(const std::vector<const model::Labels*>& a,
+                                                const std::vector<const model::Labels*>& b) {
   if (a.empty()) return b;
   if (b.empty()) return a;
-  std::vector<ColdSeries> out;
+  std::vector<const model::Labels*> out;
   out.reserve(a.size() + b.size());
   size_t i = 0, j = 0;
   while (i < a.size() && j < b.size()) {
-    const auto order = a[i].labels <=> b[j].labels;
+    const auto order = a[i] == b[j] ? std::strong_ordering::equal : *a[i] <=> *b[j];
     if (order < 0) {
-      out.push_back(std::move(a[i++]));
+      out.push_back(a[i++]);
     } else if (order > 0) {
-      out.push_back(std::move(b[j++]));
+      out.push_back(b[j++]);
     } else {
-      AppendParts(&out.emplace_back(std::move(a[i++])), &b[j++]);
+      out.push_back(a[i++]);
+      ++j;
     }
   }
-  for (; i < a.size(); ++i) out.push_back(std::move(a[i]));
-  for (; j < b.size(); ++j) out.push_back(std::move(b[j]));
+  out.insert(out.end(), a.begin() + static_cast<ptrdiff_t>(i), a.end());
+  out.insert(out.end(), b.begin() + static_cast<ptrdiff_t>(j), b.end());
   return out;
 }
 
-// Sorts series by labels, a series listed twice keeping one entry with the parts of both in
-// the order they were listed.
-void SortByLabels(std::vector<ColdSeries>* list) {
-  std::stable_sort(list->begin(), list->end(),
-                   [](const ColdSeries& a, const ColdSeries& b) { return a.labels < b.labels; });
-  std::vector<ColdSeries> out;
-  for (auto& s : *list) {
-    if (!out.empty() && out.back().labels == s.labels) {
-      AppendParts(&out.back(), &s);
-    } else {
-      out.push_back(std::move(s));
+// The series of the blocks' lists (each sorted by labels; blocks in time order), each with
+// its parts in block order.
+std::vector<ColdSeries> GatherSeries(const std::vector<std::vector<BlockItem>>& per_block) {
+  // Every block's labels merged two neighbours at a time: with the same series in every block
+  // that compares each once per block; where series come and go (each block's mostly new),
+  // about log2(blocks) times.
+  std::vector<std::vector<const model::Labels*>> lists;
+  for (const auto& items : per_block) {
+    auto& list = lists.emplace_back();
+    list.reserve(items.size());
+    for (const BlockItem& it : items) {
+      if (list.empty() || *list.back() != *it.labels) list.push_back(it.labels);
     }
   }
-  *list = std::move(out);
+  while (lists.size() > 1) {
+    std::vector<std::vector<const model::Labels*>> next;
+    for (size_t i = 0; i + 1 < lists.size(); i += 2) {
+      next.push_back(UnionByLabels(lists[i], lists[i + 1]));
+    }
+    if (lists.size() % 2 == 1) next.push_back(std::move(lists.back()));
+    lists = std::move(next);
+  }
+  std::vector<ColdSeries> series(lists.empty() ? 0 : lists[0].size());
+  for (size_t i = 0; i < series.size(); ++i) series[i].labels = lists[0][i];
+  // Each block's items walked along the series: first to count each series' parts, then to
+  // place them.
+  std::vector<uint32_t> where;
+  std::vector<uint32_t> counts(series.size());
+  for (const auto& items : per_block) {
+    size_t k = 0;
+    for (const BlockItem& it : items) {
+      while (series[k].labels != it.labels && (*series[k].labels <=> *it.labels) < 0) ++k;
+      where.push_back(static_cast<uint32_t>(k));
+      ++counts[k];
+    }
+  }
+  for (size_t i = 0; i < series.size(); ++i) series[i].parts.reserve(counts[i]);
+  size_t w = 0;
+  for (const auto& items : per_block) {
+    for (const BlockItem& it : items) series[where[w++]].parts.push_back(it.part);
+  }
+  return series;
 }
 
 }  // namespace
@@ -821,26 +886,19 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
       }
     }
   }
-  auto groups_in_range = [&](const std::vector<GroupRef>& all, int64_t from) {
-    std::vector<GroupRef> groups;
-    for (const GroupRef& g : all) {
-      if (g.max_time >= from && g.min_time <= hints.end_ms) groups.push_back(g);
-    }
-    return groups;
-  };
-  // Each block's series come in label order (the format numbers them so), and blocks are
-  // visited in time order: the blocks' lists are merged two neighbours at a time, a series'
-  // parts staying in time order. With the same series in every block that compares each once
-  // per block; where series come and go (each block's mostly new), about log2(blocks) times,
-  // as sorting them all would.
-  std::vector<std::vector<ColdSeries>> lists;
+  // Each block's series come in label order (the format numbers them so; a block's that do
+  // not are sorted here), and blocks are visited in time order. Labels and groups are not
+  // copied: they stay in the blocks' series entries, shared with the cache, which the series
+  // set keeps.
+  std::vector<std::vector<BlockItem>> per_block;
+  std::vector<BlockReader::Entry> pinned;
   std::vector<std::shared_ptr<BlockReader>> blocks;
   for (const auto& [b, finer] : picks) {
     blocks.push_back(b);
     const int64_t from = before(b->meta().resolution_ms);
     STRATA_ASSIGN_OR_RETURN(Roaring ids, b->Match(matchers));
     std::vector<uint32_t> list(ids.begin(), ids.end());
-    STRATA_ASSIGN_OR_RETURN(auto entries, b->LoadSeries(list));
+    STRATA_ASSIGN_OR_RETURN(auto entries, b->LoadEntries(list));
     if (finer != nullptr) blocks.push_back(finer);  // Its series are looked up when needed.
     const BlockMeta& m = b->meta();
     if (hints.resolutions != nullptr && m.resolution_ms > 0 && !entries.empty()) {
@@ -848,32 +906,25 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
                                     std::max(m.min_time, hints.start_ms),
                                     std::min(m.max_time, hints.end_ms)});
     }
-    std::vector<ColdSeries>& cur = lists.emplace_back();
+    std::vector<BlockItem>& items = per_block.emplace_back();
+    items.reserve(entries.size());
     bool ordered = true;
     for (auto& e : entries) {
-      std::vector<GroupRef> groups = groups_in_range(e.groups, from);
+      std::span<const GroupRef> groups = GroupsIn(e->groups, from, hints.end_ms);
       if (groups.empty()) continue;
-      if (!cur.empty() && !(cur.back().labels < e.labels)) ordered = false;
-      ColdSeries s;
-      s.finer.push_back(finer.get());
-      s.labels = std::move(e.labels);
-      s.parts.emplace_back(b.get(), std::move(groups));
-      cur.push_back(std::move(s));
+      if (!items.empty() && !(*items.back().labels < e->labels)) ordered = false;
+      items.push_back({&e->labels, ColdPart{b.get(), groups, finer.get()}});
+      pinned.push_back(std::move(e));
     }
-    if (!ordered) SortByLabels(&cur);  // Not written so; read as before the merge.
-    if (cur.empty()) lists.pop_back();
-  }
-  while (lists.size() > 1) {
-    std::vector<std::vector<ColdSeries>> next;
-    for (size_t i = 0; i + 1 < lists.size(); i += 2) {
-      next.push_back(MergeByLabels(std::move(lists[i]), std::move(lists[i + 1])));
+    if (!ordered) {  // Not written so: a series listed twice keeps both parts, in order.
+      std::stable_sort(items.begin(), items.end(), [](const BlockItem& x, const BlockItem& y) {
+        return *x.labels < *y.labels;
+      });
     }
-    if (lists.size() % 2 == 1) next.push_back(std::move(lists.back()));
-    lists = std::move(next);
+    if (items.empty()) per_block.pop_back();
   }
-  std::vector<ColdSeries> merged = lists.empty() ? std::vector<ColdSeries>() : std::move(lists[0]);
   return std::unique_ptr<SeriesSet>(std::make_unique<ColdSeriesSet>(
-      std::move(blocks), std::move(merged), hints.start_ms, hints.end_ms,
+      std::move(blocks), std::move(pinned), GatherSeries(per_block), hints.start_ms, hints.end_ms,
       ViewForFunction(hints.func), thin, grid, matchers));
 }
 
@@ -886,12 +937,9 @@ Result<std::vector<model::Labels>> ColdStore::Series(const model::Matchers& matc
     const auto& b = pick.block;
     STRATA_ASSIGN_OR_RETURN(Roaring ids, b->Match(matchers));
     std::vector<uint32_t> list(ids.begin(), ids.end());
-    STRATA_ASSIGN_OR_RETURN(auto entries, b->LoadSeries(list));
-    for (auto& e : entries) {
-      bool any = std::any_of(e.groups.begin(), e.groups.end(), [&](const GroupRef& g) {
-        return g.max_time >= mint && g.min_time <= maxt;
-      });
-      if (any) out.push_back(std::move(e.labels));
+    STRATA_ASSIGN_OR_RETURN(auto entries, b->LoadEntries(list));
+    for (const auto& e : entries) {
+      if (!GroupsIn(e->groups, mint, maxt).empty()) out.push_back(e->labels);
     }
   }
   std::sort(out.begin(), out.end());

@@ -77,8 +77,8 @@ Status BlockReader::Missing(const std::string& file) const {
 }
 
 Result<std::vector<BlockReader::Bytes>> BlockReader::ReadRangesAs(
-    uint32_t file_code, std::span<const objstore::ByteRange> ranges, bool unseal_groups,
-    Fill fill) const {
+    uint32_t file_code, std::span<const objstore::ByteRange> ranges, bool unseal_groups, Fill fill,
+    bool use_cache) const {
   auto key_of = [&](const objstore::ByteRange& r) {
     return BlockCacheKey{cache_id_, r.offset, r.length, file_code,
                          unseal_groups ? BlockCacheKey::kUnsealedGroup : BlockCacheKey::kBytes};
@@ -100,7 +100,7 @@ Result<std::vector<BlockReader::Bytes>> BlockReader::ReadRangesAs(
                      std::to_string(r.length) + ") past the file's " + std::to_string(*file_bytes) +
                      " bytes");
     }
-    if (auto hit = cache_->lru().Get(key_of(r))) {
+    if (auto hit = use_cache ? cache_->lru().Get(key_of(r)) : nullptr) {
       out[i] = std::move(hit);
     } else {
       missing.push_back(i);
@@ -153,7 +153,7 @@ Result<std::vector<BlockReader::Bytes>> BlockReader::ReadRangesAs(
       } else {
         value->bytes.assign(bytes, r.offset - begin, r.length);
       }
-      if (fill == Fill::kFill) {
+      if (use_cache && fill == Fill::kFill) {
         cache_->lru().Put(key_of(r), value,
                           value->bytes.size() + sizeof(BlockCacheKey) + kEntryOverhead);
       }
@@ -265,25 +265,33 @@ Result<Roaring> BlockReader::Match(const model::Matchers& matchers) const {
   return index::MatchPostings(matchers, get, union_where);
 }
 
-Result<std::vector<SeriesEntry>> BlockReader::LoadSeries(std::span<const uint32_t> ids,
-                                                         Fill fill) const {
+Result<std::vector<BlockReader::Entry>> BlockReader::LoadEntries(std::span<const uint32_t> ids,
+                                                                 Fill fill) const {
   STRATA_ASSIGN_OR_RETURN(auto h, Header());
+  const uint32_t kind = hour_view_ ? BlockCacheKey::kHourSeriesEntry : BlockCacheKey::kSeriesEntry;
+  std::vector<Entry> out(ids.size());
+  std::vector<size_t> missing;
   std::vector<objstore::ByteRange> ranges;
-  ranges.reserve(ids.size());
-  for (uint32_t id : ids) {
-    if (id >= h->series_offsets.size()) return Corrupt("series number out of range");
-    auto [b, e] = h->SeriesRange(id);
-    ranges.push_back({b, e - b});
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] >= h->series_offsets.size()) return Corrupt("series number out of range");
+    auto [b, e] = h->SeriesRange(ids[i]);
+    const BlockCacheKey key{cache_id_, b, e - b, BlockCacheKey::kIndexFile, kind};
+    if (auto hit = cache_->lru().Get(key)) {
+      out[i] = Entry(hit, &hit->entry);
+    } else {
+      missing.push_back(i);
+      ranges.push_back({b, e - b});
+    }
   }
-  STRATA_ASSIGN_OR_RETURN(auto bytes, ReadRangesAs(BlockCacheKey::kIndexFile, ranges, false, fill));
-  std::vector<SeriesEntry> out;
-  out.reserve(ids.size());
+  if (missing.empty()) return out;
+  STRATA_ASSIGN_OR_RETURN(auto bytes, ReadRangesAs(BlockCacheKey::kIndexFile, ranges, false,
+                                                   Fill::kNoFill, /*use_cache=*/false));
   // A 5m block of version 2 lists a series' hour windows too, over the same time as its 5m
   // windows; no other block lists any.
   const bool hourly =
       hour_view_ || (h->version >= kFormatVersion && meta_.resolution_ms == kResolution5m);
-  for (const auto& b : bytes) {
-    auto e = DecodeSeriesEntry(b->bytes, *h);
+  for (size_t k = 0; k < missing.size(); ++k) {
+    auto e = DecodeSeriesEntry(bytes[k]->bytes, *h);
     if (!e.ok()) return Corrupt(e.status().message());
     for (const auto& g : e->groups) STRATA_RETURN_IF_ERROR(CheckGroupRef(*e, g));
     if (hourly != !e->hour_groups.empty() ||
@@ -295,10 +303,30 @@ Result<std::vector<SeriesEntry>> BlockReader::LoadSeries(std::span<const uint32_
                              : ": hour groups in a block that has none"));
     }
     for (const auto& g : e->hour_groups) STRATA_RETURN_IF_ERROR(CheckGroupRef(*e, g));
-    if (hour_view_) e->groups = std::move(e->hour_groups);
-    e->hour_groups.clear();
-    out.push_back(std::move(e).value());
+    auto value = std::make_shared<CachedValue>();
+    value->entry.labels = std::move(e->labels);
+    value->entry.groups = hour_view_ ? std::move(e->hour_groups) : std::move(e->groups);
+    if (fill == Fill::kFill) {
+      size_t charge = sizeof(CachedValue) + sizeof(BlockCacheKey) + kEntryOverhead +
+                      value->entry.groups.size() * sizeof(GroupRef);
+      for (const auto& l : value->entry.labels) {
+        charge += sizeof(l) + l.name.capacity() + l.value.capacity();
+      }
+      cache_->lru().Put(BlockCacheKey{cache_id_, ranges[k].offset, ranges[k].length,
+                                      BlockCacheKey::kIndexFile, kind},
+                        value, charge);
+    }
+    out[missing[k]] = Entry(value, &value->entry);
   }
+  return out;
+}
+
+Result<std::vector<SeriesEntry>> BlockReader::LoadSeries(std::span<const uint32_t> ids,
+                                                         Fill fill) const {
+  STRATA_ASSIGN_OR_RETURN(auto entries, LoadEntries(ids, fill));
+  std::vector<SeriesEntry> out;
+  out.reserve(entries.size());
+  for (const Entry& e : entries) out.push_back(*e);
   return out;
 }
 

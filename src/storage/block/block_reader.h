@@ -24,17 +24,27 @@
 
 namespace strata::storage::block {
 
-// What the cache holds: raw bytes of a range, or a decoded index header.
+// What the cache holds: raw bytes of a range, a decoded index header, or a decoded and checked
+// series entry.
 struct CachedValue {
   std::string bytes;
   std::shared_ptr<const IndexHeader> header;
+  SeriesEntry entry;
 };
 
 // What a cache entry is: a block (BlockCache::BlockId), one of its files, and a range of it.
 // Fixed-size, so a lookup builds no string and compares no heap bytes (a query makes thousands).
 struct BlockCacheKey {
   static constexpr uint32_t kIndexFile = UINT32_MAX;  // `file` of the index; else chunks/<file>
-  enum Kind : uint32_t { kBytes = 0, kUnsealedGroup = 1, kIndexHeader = 2 };
+  // kSeriesEntry: a series entry as LoadEntries gives it; kHourSeriesEntry: the same of a
+  // 5m block's hours() reader (its groups are the hour groups).
+  enum Kind : uint32_t {
+    kBytes = 0,
+    kUnsealedGroup = 1,
+    kIndexHeader = 2,
+    kSeriesEntry = 3,
+    kHourSeriesEntry = 4,
+  };
 
   uint64_t block = 0;
   uint64_t offset = 0;
@@ -70,6 +80,8 @@ class BlockReader {
  public:
   // Bytes read from a block, shared with the cache.
   using Bytes = std::shared_ptr<const CachedValue>;
+  // A decoded series entry, shared with the cache.
+  using Entry = std::shared_ptr<const SeriesEntry>;
 
   // Whether bytes fetched on a miss go into the cache. One-off scans (building a downsampled
   // block) read with kNoFill: they still use what queries cached, but leave the cache (and the
@@ -87,7 +99,8 @@ class BlockReader {
   // For a 5m block of format version 2: a reader of the same block that reads the series' hour
   // windows (docs/format/block.md, "Hour groups") as a 1h block's: its meta() is this block's
   // with resolution_ms 1h, and LoadSeries gives each series' hour groups as its groups. Null
-  // for every other block. It shares this reader's cache entries (index, series entries).
+  // for every other block. It shares this reader's cache entries for the index (header,
+  // postings); its decoded series entries are cached apart.
   const std::shared_ptr<BlockReader>& hours() const { return hours_; }
   // "<node>/<id>", for messages.
   const std::string& name() const { return name_; }
@@ -95,7 +108,12 @@ class BlockReader {
   Result<std::shared_ptr<const IndexHeader>> Header() const;
   // Series numbers matching `matchers`. REQUIRES: CheckSelectorMatchers(matchers).ok().
   Result<Roaring> Match(const model::Matchers& matchers) const;
-  // The entries of series `ids` (ascending), in the same order.
+  // The entries of series `ids` (ascending), in the same order: decoded and checked once, then
+  // shared with the cache (a query reads the same entries of every block again; decoding them
+  // copied every label). hour_groups is always empty (the hours() reader gives them as groups).
+  Result<std::vector<Entry>> LoadEntries(std::span<const uint32_t> ids,
+                                         Fill fill = Fill::kFill) const;
+  // LoadEntries, copied.
   Result<std::vector<SeriesEntry>> LoadSeries(std::span<const uint32_t> ids,
                                               Fill fill = Fill::kFill) const;
   // Label names of the block (every name with a postings list).
@@ -131,10 +149,12 @@ class BlockReader {
   // given. Ranges are checked against the file's size from meta.json (Corruption when past
   // it), served from the cache where present, and fetched merged otherwise. With
   // `unseal_groups` each range is a group, kept (and cached, under its own key) unsealed. With
-  // Fill::kNoFill, misses are not put into the cache.
+  // Fill::kNoFill, misses are not put into the cache. With `use_cache` false the cache is
+  // neither read nor filled (LoadEntries caches what it decodes from the bytes instead).
   Result<std::vector<Bytes>> ReadRangesAs(uint32_t file,
                                           std::span<const objstore::ByteRange> ranges,
-                                          bool unseal_groups, Fill fill) const;
+                                          bool unseal_groups, Fill fill,
+                                          bool use_cache = true) const;
   // The size meta.json gives `file` (as ReadRangesAs takes it), or nullopt when it lists none.
   std::optional<uint64_t> FileBytes(uint32_t file) const;
   // Corruption unless `g` lies in a chunk file of the block and within its time.
