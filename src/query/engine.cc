@@ -159,6 +159,11 @@ Status MatrixBuilder::Add(size_t series, int64_t t, double v) {
   return Status::Ok();
 }
 
+void MatrixBuilder::Reserve(size_t series, size_t n) {
+  auto& pts = series_[series].points;
+  if (pts.capacity() - pts.size() < n) pts.reserve(pts.size() + n);
+}
+
 Matrix MatrixBuilder::Take() {
   by_hash_.clear();
   return std::move(series_);

@@ -1170,6 +1170,42 @@ TEST_F(DownsampledBlockTest, FiveMinuteBlocksOfVersion2CarryTheirHourWindows) {
     EXPECT_TRUE(same_windows(hours[i], want)) << "series " << i;
     EXPECT_EQ(hours[i].size(), 24u);
   }
+  // Decoded series entries are cached per view: read hours first this time, then each view
+  // again, each view gives its own groups (the same labels), shared with the cache on the
+  // second read; with no cache budget, copies of the same entries.
+  {
+    std::vector<uint32_t> ids(m5->series);
+    std::iota(ids.begin(), ids.end(), 0u);
+    auto same_refs = [](const std::vector<block::GroupRef>& a,
+                        const std::vector<block::GroupRef>& b) {
+      return a.size() == b.size() &&
+             std::equal(a.begin(), a.end(), b.begin(), [](auto& x, auto& y) {
+               return x.min_time == y.min_time && x.max_time == y.max_time && x.file == y.file &&
+                      x.offset == y.offset && x.length == y.length && x.samples == y.samples;
+             });
+    };
+    block::BlockCache fresh(64 << 20), none(0);
+    block::BlockReader r(&mem, &fresh, *m5), uncached(&mem, &none, *m5);
+    auto h1 = r.hours()->LoadEntries(ids), f1 = r.LoadEntries(ids);
+    auto h2 = r.hours()->LoadEntries(ids), f2 = r.LoadEntries(ids);
+    auto h3 = uncached.hours()->LoadEntries(ids), f3 = uncached.LoadEntries(ids);
+    auto h4 = uncached.hours()->LoadEntries(ids);
+    for (const auto* got : {&h1, &f1, &h2, &f2, &h3, &f3, &h4}) {
+      ASSERT_TRUE(got->ok()) << got->status().ToString();
+      ASSERT_EQ((*got)->size(), ids.size());
+    }
+    for (size_t i = 0; i < ids.size(); ++i) {
+      EXPECT_EQ((*h1)[i].get(), (*h2)[i].get()) << i;
+      EXPECT_EQ((*f1)[i].get(), (*f2)[i].get()) << i;
+      EXPECT_NE((*h3)[i].get(), (*h4)[i].get()) << i;
+      EXPECT_EQ((*h1)[i]->labels, (*f1)[i]->labels) << i;
+      EXPECT_EQ((*h1)[i]->groups.size(), 1u) << i;  // 24 hour windows: one group.
+      EXPECT_FALSE(same_refs((*h1)[i]->groups, (*f1)[i]->groups)) << i;
+      EXPECT_TRUE(same_refs((*h1)[i]->groups, (*h3)[i]->groups)) << i;
+      EXPECT_TRUE(same_refs((*f1)[i]->groups, (*f3)[i]->groups)) << i;
+      EXPECT_TRUE((*h1)[i]->hour_groups.empty() && (*f1)[i]->hour_groups.empty()) << i;
+    }
+  }
   block::BlockReader old(&mem, &cache, *v1);
   EXPECT_EQ(old.hours(), nullptr);
   const auto old_fine = windows_of(old, &err);

@@ -413,6 +413,14 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
       if (out_idx == SIZE_MAX) {
         out_idx =
             builder.SeriesFor(rf->drops_metric_name ? s.labels.WithoutMetricName() : s.labels);
+        // At most a point per step from here to the last whose window holds the last sample
+        // (refs advance a step at a time, or not at all under @). A hint only.
+        size_t left = steps_ - i;
+        const int64_t reach = pts.back().t - (ref - in.range_ms);  // >= 0: this window has data.
+        if (interval_ > 0 && reach >= 0 && !in.at.IsSet()) {
+          left = std::min<size_t>(left, static_cast<size_t>(reach / interval_) + 1);
+        }
+        builder.Reserve(out_idx, left);
       }
       STRATA_RETURN_IF_ERROR(builder.Add(out_idx, t, *v));
     }

@@ -161,6 +161,9 @@ class MatrixBuilder {
   size_t SeriesFor(const model::Labels& labels);
   // REQUIRES: t >= every time added before for this series.
   Status Add(size_t series, int64_t t, double v);
+  // Room for `n` more points of `series` (a bound the caller knows), so that adding them does
+  // not move the points again and again.
+  void Reserve(size_t series, size_t n);
   Matrix Take();
   size_t size() const { return series_.size(); }
 
