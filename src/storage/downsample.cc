@@ -484,6 +484,40 @@ void ThinView(AggrView view, const ReadGrid& grid, std::vector<model::Sample>* s
   if (weighted) counts->resize(kept);
 }
 
+bool ThinRawCounter(const ReadGrid& grid, std::vector<model::Sample>* samples,
+                    std::vector<uint32_t>* counts) {
+  if (!SaneGrid(grid)) return false;
+  const std::vector<model::Sample>& s = *samples;
+  const size_t n = s.size();
+  const GridCuts cuts(grid);
+  thread_local std::vector<model::Sample> kept;
+  thread_local std::vector<uint32_t> kept_counts;
+  kept.clear();
+  kept_counts.clear();
+  size_t i = 0;
+  while (i < n) {
+    // The segment [i, j): the points before the next cut.
+    const __int128 cut = cuts.NextCut(s[i].timestamp_ms);
+    const int64_t below = cut > INT64_MAX ? INT64_MAX : static_cast<int64_t>(cut);
+    bool unusual = std::isnan(s[i].value);
+    size_t j = i + 1;
+    for (; j < n && (cut > INT64_MAX || s[j].timestamp_ms < below); ++j) {
+      unusual |= (s[j].value < s[j - 1].value) | std::isnan(s[j].value);
+    }
+    if (unusual || j - i > UINT32_MAX) return false;
+    kept.push_back(s[i]);
+    kept_counts.push_back(1);
+    if (j - i > 1) {
+      kept.push_back(s[j - 1]);
+      kept_counts.push_back(static_cast<uint32_t>(j - i - 1));
+    }
+    i = j;
+  }
+  samples->assign(kept.begin(), kept.end());
+  counts->assign(kept_counts.begin(), kept_counts.end());
+  return true;
+}
+
 namespace {
 
 // AppendThinView's work for the counter view in the usual case, with the open segment's first

@@ -655,6 +655,7 @@ TEST(DownsampleTest, ThinningMatchesTheRuleByBruteForce) {
   };
   int checked = 0, thinned = 0;
   int raw_checked = 0, raw_thinned = 0, raw_kept_all = 0;
+  int fast_thinned = 0, fast_refused = 0;
   for (int round = 0; round < 300; ++round) {
     std::vector<model::Sample> raw;
     double v = 0;
@@ -698,6 +699,34 @@ TEST(DownsampleTest, ThinningMatchesTheRuleByBruteForce) {
       ASSERT_EQ(fused_counts, want_counts) << "AppendThinView, round " << round;
       ++checked;
       if (want.size() < all.size()) ++thinned;
+      // ThinRawCounter: ThinView of raw samples with a count of 1 each, or false with the
+      // samples and counts untouched; on the series and on a copy that never goes down and
+      // holds no NaN or stale marker, which it always thins so.
+      if (view == AggrView::kCounter) {
+        std::vector<model::Sample> clean;
+        double c = 0;
+        for (const model::Sample& p : raw) {
+          if (std::isnan(p.value)) continue;
+          c += std::fabs(p.value) * (rng() % 4 == 0 ? 0 : 1);  // Repeated values now and then.
+          clean.push_back({p.timestamp_ms, c});
+        }
+        for (const auto* series : {&raw, &clean}) {
+          std::vector<model::Sample> in = *series;
+          std::vector<uint32_t> got_counts = {42};
+          auto [raw_want, raw_want_counts] =
+              ReferenceThin(view, g, *series, std::vector<uint32_t>(series->size(), 1));
+          if (ThinRawCounter(g, &in, &got_counts)) {
+            ASSERT_TRUE(same_bits(in, raw_want)) << "ThinRawCounter, round " << round;
+            ASSERT_EQ(got_counts, raw_want_counts) << "ThinRawCounter, round " << round;
+            ++fast_thinned;
+          } else {
+            ASSERT_NE(series, &clean) << "ThinRawCounter refused a clean counter, round " << round;
+            ASSERT_TRUE(same_bits(in, *series)) << "ThinRawCounter, round " << round;
+            ASSERT_EQ(got_counts, std::vector<uint32_t>{42}) << "ThinRawCounter, round " << round;
+            ++fast_refused;
+          }
+        }
+      }
       // Raw samples too (MergeQuerier thins the raw tail after a view so): resets, values
       // below zero, NaNs and stale markers as they come, unweighted and weighted, with counts
       // large enough now and then that a segment's total passes 32 bits.
@@ -720,7 +749,9 @@ TEST(DownsampleTest, ThinningMatchesTheRuleByBruteForce) {
   EXPECT_GT(thinned, 1000);  // Most cases do drop points.
   EXPECT_EQ(raw_checked, 3000);
   EXPECT_GT(raw_thinned, 2000);
-  EXPECT_GT(raw_kept_all, 0);  // Some keep every point (a counter that goes down, big counts).
+  EXPECT_GT(raw_kept_all, 0);    // Some keep every point (a counter that goes down, big counts).
+  EXPECT_GE(fast_thinned, 300);  // Every clean copy.
+  EXPECT_GT(fast_refused, 250);  // Most random series reset or hold a NaN or stale marker.
 }
 
 // Thinning a view for reads at extreme times (a grid reaching past the ends of int64, @ at
