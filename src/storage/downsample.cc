@@ -484,9 +484,12 @@ void ThinView(AggrView view, const ReadGrid& grid, std::vector<model::Sample>* s
   if (weighted) counts->resize(kept);
 }
 
-bool ThinRawCounter(const ReadGrid& grid, std::vector<model::Sample>* samples,
-                    std::vector<uint32_t>* counts) {
-  if (!SaneGrid(grid)) return false;
+namespace {
+
+template <AggrView V>
+bool ThinRawFolded(const ReadGrid& grid, std::vector<model::Sample>* samples,
+                   std::vector<uint32_t>* counts) {
+  constexpr bool kCounted = V == AggrView::kCounter || V == AggrView::kSum;
   const std::vector<model::Sample>& s = *samples;
   const size_t n = s.size();
   const GridCuts cuts(grid);
@@ -496,26 +499,57 @@ bool ThinRawCounter(const ReadGrid& grid, std::vector<model::Sample>* samples,
   kept_counts.clear();
   size_t i = 0;
   while (i < n) {
-    // The segment [i, j): the points before the next cut.
+    // The segment [i, j): the points before the next cut, folded as SegmentFold folds them.
     const __int128 cut = cuts.NextCut(s[i].timestamp_ms);
     const int64_t below = cut > INT64_MAX ? INT64_MAX : static_cast<int64_t>(cut);
     bool unusual = std::isnan(s[i].value);
+    double agg = s[i].value;
     size_t j = i + 1;
     for (; j < n && (cut > INT64_MAX || s[j].timestamp_ms < below); ++j) {
-      unusual |= (s[j].value < s[j - 1].value) | std::isnan(s[j].value);
+      const double v = s[j].value;
+      unusual |= std::isnan(v);
+      if constexpr (V == AggrView::kCounter) unusual |= v < s[j - 1].value;
+      if constexpr (V == AggrView::kMin) agg = agg > v ? v : agg;
+      if constexpr (V == AggrView::kMax) agg = agg < v ? v : agg;
+      if constexpr (V == AggrView::kSum) agg += v;
     }
     if (unusual || j - i > UINT32_MAX) return false;
-    kept.push_back(s[i]);
-    kept_counts.push_back(1);
-    if (j - i > 1) {
-      kept.push_back(s[j - 1]);
-      kept_counts.push_back(static_cast<uint32_t>(j - i - 1));
+    if constexpr (V == AggrView::kCounter) {
+      kept.push_back(s[i]);
+      kept_counts.push_back(1);
+      if (j - i > 1) {
+        kept.push_back(s[j - 1]);
+        kept_counts.push_back(static_cast<uint32_t>(j - i - 1));
+      }
+    } else {
+      kept.push_back({s[j - 1].timestamp_ms, agg});
+      if (kCounted) kept_counts.push_back(static_cast<uint32_t>(j - i));
     }
     i = j;
   }
   samples->assign(kept.begin(), kept.end());
-  counts->assign(kept_counts.begin(), kept_counts.end());
+  if (kCounted) counts->assign(kept_counts.begin(), kept_counts.end());
   return true;
+}
+
+}  // namespace
+
+bool ThinRawView(AggrView view, const ReadGrid& grid, std::vector<model::Sample>* samples,
+                 std::vector<uint32_t>* counts) {
+  if (!SaneGrid(grid)) return false;
+  switch (view) {
+    case AggrView::kCounter:
+      return ThinRawFolded<AggrView::kCounter>(grid, samples, counts);
+    case AggrView::kSum:
+      return ThinRawFolded<AggrView::kSum>(grid, samples, counts);
+    case AggrView::kMin:
+      return ThinRawFolded<AggrView::kMin>(grid, samples, counts);
+    case AggrView::kMax:
+      return ThinRawFolded<AggrView::kMax>(grid, samples, counts);
+    case AggrView::kLast:
+      return false;
+  }
+  return false;
 }
 
 namespace {

@@ -118,13 +118,15 @@ bool CanThinView(std::string_view func, int64_t range_ms);
 void ThinView(AggrView view, const ReadGrid& grid, std::vector<model::Sample>* samples,
               std::vector<uint32_t>* counts);
 
-// ThinView of raw samples (counts 1 each) for kCounter, in the usual case: the same samples
-// and counts that ThinView gives with counts of 1 for every sample, found a segment at a
-// time without writing a count per sample first. False, with *samples and *counts as they
-// were, when a segment's values go down or are NaN (stale markers too), or the grid says
-// nothing sane (ThinView then keeps every point): ThinView does those.
-bool ThinRawCounter(const ReadGrid& grid, std::vector<model::Sample>* samples,
-                    std::vector<uint32_t>* counts);
+// ThinView of raw samples (a count of 1 each) for kCounter, kSum, kMin and kMax, in the usual
+// case: the same samples, and for kCounter and kSum the same counts, that ThinView gives with
+// a count of 1 for every sample (kMin and kMax: with none; *counts is left as it is), found a
+// segment at a time without writing a count per sample first. False, with *samples and
+// *counts as they were, for kLast, when a segment holds a NaN (stale markers too) or a
+// counter's values go down, or when the grid says nothing sane (ThinView then keeps every
+// point): ThinView does those.
+bool ThinRawView(AggrView view, const ReadGrid& grid, std::vector<model::Sample>* samples,
+                 std::vector<uint32_t>* counts);
 
 // AppendView and then ThinView of what it appended, in one pass (the same samples and counts;
 // no view of every window is built first). REQUIRES: as for both; when `view` is kSum or

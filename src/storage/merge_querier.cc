@@ -105,15 +105,14 @@ class MergeSeriesSet final : public SeriesSet {
             (!weighted || counts_.size() == out->size())) {
           // The counter and sum views fold points into one that stands for several samples:
           // their counts go along, 1 for each raw sample (also where the view is empty, and
-          // so brings none). A counter's usual segments are thinned without them.
-          // Thinned as the cold tier thins the view before them (storage/downsample.h,
-          // ThinView: the raw samples are a view of one-sample windows, and a counter segment
-          // with a reset keeps every point), so the engine evaluates a downsampled answer's
-          // raw tail a segment at a time too; before the view is merged in front of them,
-          // which then moves the thinned samples only.
-          if (!weighted && thin_.view == AggrView::kCounter &&
-              ThinRawCounter(thin_.grid, out, &counts_)) {
-            weighted = true;
+          // so brings none); usual segments are thinned without writing them first
+          // (ThinRawView). Thinned as the cold tier thins the view before them
+          // (storage/downsample.h, ThinView: the raw samples are a view of one-sample windows,
+          // and a counter segment with a reset keeps every point), so the engine evaluates a
+          // downsampled answer's raw tail a segment at a time too; before the view is merged in
+          // front of them, which then moves the thinned samples only.
+          if (!weighted && ThinRawView(thin_.view, thin_.grid, out, &counts_)) {
+            weighted = thin_.view == AggrView::kCounter || thin_.view == AggrView::kSum;
           } else {
             if (!weighted && (thin_.view == AggrView::kCounter || thin_.view == AggrView::kSum)) {
               counts_.assign(out->size(), 1u);
