@@ -3,6 +3,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <functional>
 
 #include "base/clock.h"
@@ -82,23 +83,46 @@ std::string FormatSampleValue(double v) {
   return out;
 }
 
+namespace {
+
+// The decimal digits of `u` ending at `end`; returns where they begin. Two digits a step.
+char* DigitsBefore(char* end, uint64_t u) {
+  static constexpr char kPairs[] =
+      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+      "8081828384858687888990919293949596979899";
+  while (u >= 100) {
+    end -= 2;
+    std::memcpy(end, kPairs + 2 * (u % 100), 2);
+    u /= 100;
+  }
+  if (u >= 10) {
+    end -= 2;
+    std::memcpy(end, kPairs + 2 * u, 2);
+  } else {
+    *--end = static_cast<char>('0' + u);
+  }
+  return end;
+}
+
+}  // namespace
+
 void AppendTimestamp(std::string* out, int64_t ms) {
-  uint64_t u = static_cast<uint64_t>(ms);
-  if (ms < 0) {
-    out->push_back('-');
-    u = 0 - u;
+  // Built backwards in one buffer and appended once (a range query writes one per point).
+  char buf[32];
+  char* const end = buf + sizeof(buf);
+  char* p = end;
+  const uint64_t u = ms < 0 ? 0 - static_cast<uint64_t>(ms) : static_cast<uint64_t>(ms);
+  if (const uint64_t frac = u % 1000; frac != 0) {
+    p -= 3;  // Three digits, leading zeros kept.
+    p[0] = static_cast<char>('0' + frac / 100);
+    p[1] = static_cast<char>('0' + frac / 10 % 10);
+    p[2] = static_cast<char>('0' + frac % 10);
+    *--p = '.';
   }
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof(buf), u / 1000);
-  out->append(buf, r.ptr);
-  uint64_t frac = u % 1000;
-  if (frac != 0) {
-    out->push_back('.');
-    if (frac < 100) out->push_back('0');
-    if (frac < 10) out->push_back('0');
-    r = std::to_chars(buf, buf + sizeof(buf), frac);
-    out->append(buf, r.ptr);
-  }
+  p = DigitsBefore(p, u / 1000);
+  if (ms < 0) *--p = '-';
+  out->append(p, end);
 }
 
 std::string EncodeQueryResult(const query::QueryValue& value) {

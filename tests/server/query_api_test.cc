@@ -34,6 +34,20 @@ TEST(QueryApiTest, TimestampsAreSecondsWithMilliseconds) {
   EXPECT_EQ(ts(50), "0.050");
   EXPECT_EQ(ts(1005), "1.005");
   EXPECT_EQ(ts(-1500), "-1.500");
+  EXPECT_EQ(ts(0), "0");
+  EXPECT_EQ(ts(-50), "-0.050");
+  EXPECT_EQ(ts(999), "0.999");
+  EXPECT_EQ(ts(10000), "10");
+  EXPECT_EQ(ts(1796356800000), "1796356800");
+  EXPECT_EQ(ts(INT64_MAX), "9223372036854775.807");
+  EXPECT_EQ(ts(INT64_MIN), "-9223372036854775.808");
+  // Every number of digits, against the arithmetic.
+  for (int64_t s = 1, k = 0; k < 15; s *= 10, ++k) {  // Up to 10^15 - 1 s.
+    for (int64_t x : {s, s + 7, 10 * s - 1}) {
+      EXPECT_EQ(ts(x * 1000 + 42), std::to_string(x) + ".042") << x;
+      EXPECT_EQ(ts(-x * 1000), "-" + std::to_string(x)) << x;
+    }
+  }
 }
 
 TEST(QueryApiTest, EncodesEveryResultType) {
