@@ -142,7 +142,11 @@ class ColdSeriesSet final : public SeriesSet {
     out->clear();
     counts_.clear();
     downsampled_ = false;
-    if (cur_ < window_first_ || cur_ >= window_end_) STRATA_RETURN_IF_ERROR(Prefetch(cur_));
+    // A series read before (its groups released) is fetched again.
+    if (cur_ < window_first_ || cur_ >= window_end_ || window_read_[cur_ - window_first_]) {
+      STRATA_RETURN_IF_ERROR(Prefetch(cur_));
+    }
+    window_read_[cur_ - window_first_] = true;
     const ColdSeries& s = series_[cur_];
     // The series' fetched groups, part after part; released once read.
     std::span<BlockReader::Bytes> groups(
@@ -379,6 +383,7 @@ class ColdSeriesSet final : public SeriesSet {
       ++last;
     }
     window_end_ = last;
+    window_read_.assign(last - first, false);
     window_bytes_.resize(window_offsets_.back());
     for (auto& [block, list] : by_block) {
       STRATA_ASSIGN_OR_RETURN(auto groups, block->FetchGroups(list.first));
@@ -417,6 +422,7 @@ class ColdSeriesSet final : public SeriesSet {
   size_t window_end_ = 0;
   std::vector<BlockReader::Bytes> window_bytes_;
   std::vector<size_t> window_offsets_;
+  std::vector<bool> window_read_;  // Per series of the window: read (its groups released).
 };
 
 }  // namespace

@@ -308,6 +308,28 @@ TEST_F(ColdStoreTest, QueriesAcrossBlocksAnswerAsTheData) {
           << from << " " << to;
     }
   }
+  // A series read twice (then with a limit) reads the same samples again.
+  {
+    SelectHints hints;
+    hints.start_ms = 0;
+    hints.end_ms = 2 * kDay;
+    auto set = cold->Select(M({Eq("__name__", "m1")}), hints);
+    ASSERT_TRUE(set.ok()) << set.status().ToString();
+    const auto want = Expected(data, M({Eq("__name__", "m1")}), 0, 2 * kDay);
+    size_t n = 0;
+    while ((*set)->Next()) {
+      std::vector<model::Sample> a, b, c;
+      ASSERT_TRUE((*set)->ReadSamples(&a).ok());
+      ASSERT_TRUE((*set)->ReadSamples(&b).ok());
+      ASSERT_TRUE((*set)->ReadSamplesBefore(kDay, &c).ok());
+      const auto& w = want.at((*set)->labels().ToString());
+      EXPECT_TRUE(SameSamples({{"x", a}}, {{"x", w}}));
+      EXPECT_TRUE(SameSamples({{"x", b}}, {{"x", w}}));
+      EXPECT_TRUE(SameSamples({{"x", c}}, {{"x", w}}));  // Raw samples come whole.
+      ++n;
+    }
+    EXPECT_EQ(n, want.size());
+  }
   // A fresh store over the same objects (a restart) finds both blocks.
   auto again = Open();
   EXPECT_EQ(again->Blocks().size(), 2u);

@@ -413,14 +413,17 @@ Result<StepValue> Evaluator::EvalRangeFunctionCall(const Call& c, int matrix_arg
       if (out_idx == SIZE_MAX) {
         out_idx =
             builder.SeriesFor(rf->drops_metric_name ? s.labels.WithoutMetricName() : s.labels);
-        // At most a point per step from here to the last whose window holds the last sample
-        // (refs advance a step at a time, or not at all under @). A hint only.
-        size_t left = steps_ - i;
-        const int64_t reach = pts.back().t - (ref - in.range_ms);  // >= 0: this window has data.
-        if (interval_ > 0 && reach >= 0 && !in.at.IsSet()) {
-          left = std::min<size_t>(left, static_cast<size_t>(reach / interval_) + 1);
+        // A hint only, so that points are not moved again and again as they come: at most a
+        // point per step from here to the last whose window holds the last sample (refs
+        // advance a step at a time, or not at all under @), and no more than the steps whose
+        // windows the samples from here on can reach (a sparse series gets few).
+        if (interval_ > 0 && !in.at.IsSet()) {
+          const __int128 reach = static_cast<__int128>(pts.back().t) - ref + in.range_ms;
+          const __int128 per_sample = static_cast<__int128>(in.range_ms) / interval_ + 1;
+          const __int128 bound = std::min({static_cast<__int128>(steps_ - i), reach / interval_ + 1,
+                                           per_sample * static_cast<__int128>(pts.size() - lo)});
+          if (bound > 0) builder.Reserve(out_idx, static_cast<size_t>(bound));
         }
-        builder.Reserve(out_idx, left);
       }
       STRATA_RETURN_IF_ERROR(builder.Add(out_idx, t, *v));
     }

@@ -308,7 +308,7 @@ Result<std::vector<BlockReader::Entry>> BlockReader::LoadEntries(std::span<const
     value->entry.groups = hour_view_ ? std::move(e->hour_groups) : std::move(e->groups);
     if (fill == Fill::kFill) {
       size_t charge = sizeof(CachedValue) + sizeof(BlockCacheKey) + kEntryOverhead +
-                      value->entry.groups.size() * sizeof(GroupRef);
+                      value->entry.groups.capacity() * sizeof(GroupRef);
       for (const auto& l : value->entry.labels) {
         charge += sizeof(l) + l.name.capacity() + l.value.capacity();
       }
