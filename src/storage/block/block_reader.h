@@ -38,13 +38,7 @@ struct BlockCacheKey {
   static constexpr uint32_t kIndexFile = UINT32_MAX;  // `file` of the index; else chunks/<file>
   // kSeriesEntry: a series entry as LoadEntries gives it; kHourSeriesEntry: the same of a
   // 5m block's hours() reader (its groups are the hour groups).
-  enum Kind : uint32_t {
-    kBytes = 0,
-    kUnsealedGroup = 1,
-    kIndexHeader = 2,
-    kSeriesEntry = 3,
-    kHourSeriesEntry = 4,
-  };
+  enum Kind : uint32_t { kBytes, kUnsealedGroup, kIndexHeader, kSeriesEntry, kHourSeriesEntry };
 
   uint64_t block = 0;
   uint64_t offset = 0;
