@@ -387,8 +387,9 @@ class ColdSeriesSet final : public SeriesSet {
     window_bytes_.resize(window_offsets_.back());
     for (auto& [block, list] : by_block) {
       STRATA_ASSIGN_OR_RETURN(auto groups, block->FetchGroups(list.first));
-      for (size_t i = 0; i < groups.size(); ++i)
+      for (size_t i = 0; i < groups.size(); ++i) {
         window_bytes_[list.second[i]] = std::move(groups[i]);
+      }
     }
     return Status::Ok();
   }
