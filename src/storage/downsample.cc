@@ -221,7 +221,7 @@ uint32_t Clamp32(uint64_t n) { return static_cast<uint32_t>(std::min<uint64_t>(n
 
 void AppendView(std::span<const AggrWindow> windows, AggrView view, int64_t start, int64_t end,
                 std::vector<model::Sample>* out, std::vector<uint32_t>* counts) {
-  const bool weighted = counts != nullptr && (view == AggrView::kSum || view == AggrView::kCounter);
+  const bool weighted = counts != nullptr && ViewHasCounts(view);
   out->reserve(out->size() +
                (view == AggrView::kLast || view == AggrView::kCounter ? 2 : 1) * windows.size());
   WithView(view, [&](auto v) {
@@ -343,7 +343,7 @@ struct SegmentFold {
   // rate() must see each drop), or counts that would not fit the folded point: every point
   // stays.
   bool KeepsEveryPoint() const {
-    constexpr bool kFolded = V == AggrView::kCounter || V == AggrView::kSum;
+    constexpr bool kFolded = ViewHasCounts(V);
     return kFolded && ((V == AggrView::kCounter && down) || total > UINT32_MAX);
   }
 };
@@ -489,7 +489,7 @@ namespace {
 template <AggrView V>
 bool ThinRawFolded(const ReadGrid& grid, std::vector<model::Sample>* samples,
                    std::vector<uint32_t>* counts) {
-  constexpr bool kCounted = V == AggrView::kCounter || V == AggrView::kSum;
+  constexpr bool kCounted = ViewHasCounts(V);
   const std::vector<model::Sample>& s = *samples;
   const size_t n = s.size();
   const GridCuts cuts(grid);
@@ -641,7 +641,7 @@ void AppendThinView(std::span<const AggrWindow> windows, AggrView view, int64_t 
   if (view == AggrView::kCounter && AppendThinCounter(windows, start, end, grid, out, counts)) {
     return;
   }
-  const bool weighted = counts != nullptr && (view == AggrView::kSum || view == AggrView::kCounter);
+  const bool weighted = counts != nullptr && ViewHasCounts(view);
   // At most two points and a stale marker per window.
   const size_t base = out->size();
   out->resize(base + 3 * windows.size());

@@ -67,6 +67,8 @@ enum class AggrView {
              // in the counts vector.
 };
 AggrView ViewForFunction(std::string_view func);
+// Whether a view's points carry counts (how many raw samples each stands for): kCounter, kSum.
+constexpr bool ViewHasCounts(AggrView v) { return v == AggrView::kCounter || v == AggrView::kSum; }
 
 // Appends the samples the view gives of `windows` (sorted by time) that lie in [start, end];
 // for kSum and kCounter also, to *counts (when not null), how many raw samples each stands for:

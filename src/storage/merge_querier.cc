@@ -112,9 +112,9 @@ class MergeSeriesSet final : public SeriesSet {
           // downsampled answer's raw tail a segment at a time too; before the view is merged in
           // front of them, which then moves the thinned samples only.
           if (!weighted && ThinRawView(thin_.view, thin_.grid, out, &counts_)) {
-            weighted = thin_.view == AggrView::kCounter || thin_.view == AggrView::kSum;
+            weighted = ViewHasCounts(thin_.view);
           } else {
-            if (!weighted && (thin_.view == AggrView::kCounter || thin_.view == AggrView::kSum)) {
+            if (!weighted && ViewHasCounts(thin_.view)) {
               counts_.assign(out->size(), 1u);
               weighted = true;
             }
