@@ -70,6 +70,7 @@ for v in SERIES DAYS STEP QUERY_DAYS RUNS; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, not '${!v}'"
 done
 [ "$QUERY_DAYS" -le "$DAYS" ] || die "QUERY_DAYS ($QUERY_DAYS) must be <= DAYS ($DAYS)"
+user_strata_flags=$STRATA_FLAGS  # As given, for the report.
 # Raw retention must cover the data, so that max_source_resolution=raw answers all of it.
 [[ " $STRATA_FLAGS " == *" --storage.retention"[=\ ]* ]] ||
   STRATA_FLAGS="--storage.retention=$STRATA_RETENTION${STRATA_FLAGS:+ $STRATA_FLAGS}"
@@ -266,8 +267,13 @@ runtime_s=$(($(date +%s) - t_start))
   echo "gap, counter resets), one sample every ${INTERVAL_MS} ms for ${DAYS} days ending"
   echo "$(date -u -d "@$((last_ms / 1000))" '+%F %T') UTC: $samples samples, remote-written in time order in windows"
   echo "of $WINDOW_STEPS scrapes, about $BATCH samples per request, to each server alone (Strata: ${R[strata.elapsed_s]} s,"
-  echo "Prometheus: ${R[prometheus.elapsed_s]} s). Strata then moved and downsampled with its default flags (warm span,"
-  echo "--downsample.*); the wait until its tier metrics and CPU stood still for ${DOWNSAMPLE_STABLE_S} s took ${R[strata.still_s]} s$([ "${R[strata.still_done]}" = 1 ] || echo " and **timed out**"); Prometheus'"
+  if [ -z "$user_strata_flags" ]; then
+    echo "Prometheus: ${R[prometheus.elapsed_s]} s). Strata then moved and downsampled with its default flags (warm span,"
+    echo "--downsample.*); the wait until its tier metrics and CPU stood still for ${DOWNSAMPLE_STABLE_S} s took ${R[strata.still_s]} s$([ "${R[strata.still_done]}" = 1 ] || echo " and **timed out**"); Prometheus'"
+  else
+    echo "Prometheus: ${R[prometheus.elapsed_s]} s). Strata then moved and downsampled with the"
+    echo "flags \`$user_strata_flags\`; the wait until its tier metrics and CPU stood still for ${DOWNSAMPLE_STABLE_S} s took ${R[strata.still_s]} s$([ "${R[strata.still_done]}" = 1 ] || echo " and **timed out**"); Prometheus'"
+  fi
   echo "compactions ${R[prometheus.still_s]} s after its load$([ "${R[prometheus.still_done]}" = 1 ] || echo " (**timed out**)")."
   echo "Strata raw = \`max_source_resolution=raw\`, Strata auto = \`max_source_resolution=auto\`, on the same server."
   echo "Queries: query_range over the last ${QUERY_DAYS} days, step ${STEP} s."
