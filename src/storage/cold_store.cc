@@ -164,8 +164,6 @@ class ColdSeriesSet final : public SeriesSet {
         return ReadView(s, groups, limit, out);
       }
     }
-    // Groups are each in strictly increasing time; when every group starts after the one
-    // before ends (the usual case: blocks do not overlap), the whole is in order already.
     // Room for every sample of the groups at once: growing a series of many days' samples
     // step by step touched about twice its pages, each a page fault when the heap had given
     // the memory of the query before back.
@@ -174,6 +172,8 @@ class ColdSeriesSet final : public SeriesSet {
       for (const GroupRef& ref : part.groups) total += ref.samples;
     }
     out->reserve(total);
+    // Groups are each in strictly increasing time; when every group starts after the one
+    // before ends (the usual case: blocks do not overlap), the whole is in order already.
     bool ordered = true;
     int64_t last_max = INT64_MIN;
     size_t k = 0;
