@@ -72,6 +72,16 @@ struct ColdPart {
 struct ColdSeries {
   const model::Labels* labels = nullptr;
   std::vector<ColdPart> parts;
+
+  // The samples (windows, in downsampled blocks) its parts' groups hold: a bound on what a
+  // read of it gives.
+  size_t StoredSamples() const {
+    size_t n = 0;
+    for (const ColdPart& part : parts) {
+      for (const GroupRef& ref : part.groups) n += ref.samples;
+    }
+    return n;
+  }
 };
 
 // The groups of `all` (in time order, not overlapping: DecodeSeriesEntry checks) that reach
@@ -167,11 +177,7 @@ class ColdSeriesSet final : public SeriesSet {
     // Room for every sample of the groups at once: growing a series of many days' samples
     // step by step touched about twice its pages, each a page fault when the heap had given
     // the memory of the query before back.
-    size_t total = 0;
-    for (const ColdPart& part : s.parts) {
-      for (const GroupRef& ref : part.groups) total += ref.samples;
-    }
-    out->reserve(total);
+    out->reserve(s.StoredSamples());
     // Groups are each in strictly increasing time; when every group starts after the one
     // before ends (the usual case: blocks do not overlap), the whole is in order already.
     bool ordered = true;
@@ -196,11 +202,7 @@ class ColdSeriesSet final : public SeriesSet {
                   std::vector<model::Sample>* out) {
     std::vector<AggrWindow>& windows = windows_;
     windows.clear();
-    size_t total = 0;
-    for (const auto& part : s.parts) {
-      for (const GroupRef& ref : part.groups) total += ref.samples;
-    }
-    windows.reserve(total);
+    windows.reserve(s.StoredSamples());
     std::vector<model::Sample>& raw = raw_;
     bool ordered = true;
     int64_t last_max = INT64_MIN;
