@@ -4,7 +4,8 @@
 # order (Strata, then Prometheus, each alone), let Strata's compactor move and downsample what
 # is due (5m after 40 h, 1h after 10 d: its defaults), then time long-range dashboard queries
 # (query_range over the whole span, step 1 h, windows 1 h to 1 d) against Strata with
-# max_source_resolution=raw, Strata with =auto and Prometheus; report the speed-ups, the largest
+# max_source_resolution=raw, Strata with =auto and Prometheus, then auto over only the newest
+# hours it reads raw (the bound on raw / auto); report the speed-ups, the bound, the largest
 # relative differences of the answers, and the bytes on disk per resolution. Parameters are
 # environment variables (defaults below); see README.md. Drivers: query_bench_driver load/query.
 set -euo pipefail
@@ -28,6 +29,10 @@ DS_REL_TOL=${DS_REL_TOL:-0.05}    # Strata auto against Strata raw and Prometheu
 DS_ABS_TOL=${DS_ABS_TOL:-0}
 AIM_SPEEDUP=${AIM_SPEEDUP:-10}    # Strata raw time / Strata auto time, at least.
 AIM_PROMETHEUS_RATIO=${AIM_PROMETHEUS_RATIO:-0.1}  # Strata auto time / Prometheus', at most.
+# Auto reads the newest data, which no downsampled block covers yet (Strata's
+# --downsample.5m-after: 40 h, or the value in STRATA_FLAGS), raw as well; the bound phase
+# times auto over that span alone. 0 skips it.
+BOUND_HOURS=${BOUND_HOURS:-}
 CHECK=${CHECK:-1}                 # 1: check series and sample counts before timing queries.
 STRATA_BIN=${STRATA_BIN:-$root/build/strata}
 PROMETHEUS_BIN=${PROMETHEUS_BIN:-/usr/bin/prometheus}
@@ -71,6 +76,16 @@ for v in SERIES DAYS STEP QUERY_DAYS RUNS; do
 done
 [ "$QUERY_DAYS" -le "$DAYS" ] || die "QUERY_DAYS ($QUERY_DAYS) must be <= DAYS ($DAYS)"
 user_strata_flags=$STRATA_FLAGS  # As given, for the report.
+if [ -z "$BOUND_HOURS" ]; then
+  BOUND_HOURS=40  # Strata's default --downsample.5m-after.
+  if [[ " $STRATA_FLAGS " =~ \ --downsample\.5m-after[=\ ]([0-9]+)([hd])\  ]]; then
+    BOUND_HOURS=${BASH_REMATCH[1]}
+    [ "${BASH_REMATCH[2]}" = h ] || BOUND_HOURS=$((BOUND_HOURS * 24))
+  elif [[ " $STRATA_FLAGS " == *" --downsample.5m-after"* ]]; then
+    die "cannot read --downsample.5m-after from STRATA_FLAGS (whole h or d only): set BOUND_HOURS"
+  fi
+fi
+[[ $BOUND_HOURS =~ ^[0-9]+$ ]] || die "BOUND_HOURS must be a whole number of hours, not '$BOUND_HOURS'"
 # Raw retention must cover the data, so that max_source_resolution=raw answers all of it.
 [[ " $STRATA_FLAGS " == *" --storage.retention"[=\ ]* ]] ||
   STRATA_FLAGS="--storage.retention=$STRATA_RETENTION${STRATA_FLAGS:+ $STRATA_FLAGS}"
@@ -209,6 +224,70 @@ qrc=0
 timeout --kill-after=10 "$QUERY_TIMEOUT_S" "${query_cmd[@]}" > "$tmp/query.out" 2> "$tmp/query.err" || qrc=$?
 sed 's/^/    /' "$tmp/query.err" >&2
 alive strata prometheus
+
+# ---- Bound: auto over the newest BOUND_HOURS alone ----
+# Whatever the downsampled days cost, auto over the whole range does at least the work of auto
+# over its newest BOUND_HOURS, which no downsampled block covers yet (read raw), plus one
+# request's fixed cost. So Strata raw's time over the whole range / auto's over the newest
+# BOUND_HOURS alone bounds raw / auto from above. Timed the same way (rounds, pauses), with
+# Prometheus over the same span beside it, answers compared within DS_REL_TOL.
+bound_s=$((BOUND_HOURS * 3600 / STEP * STEP))
+brc=skipped
+if [ "$bound_s" -gt 0 ] && [ "$bound_s" -lt $((end_s - start_s)) ]; then
+  bound_cmd=("$driver" query --strata "http://127.0.0.1:${port[strata]}"
+             --prometheus "http://127.0.0.1:${port[prometheus]}" --start "$((end_s - bound_s))"
+             --end "$end_s" --step "$STEP" --rel-tol "$DS_REL_TOL" --abs-tol "$DS_ABS_TOL"
+             --timeout-s 1800 --strata-name "Strata auto, newest ${BOUND_HOURS} h"
+             --param max_source_resolution=auto --runs "$RUNS" --warmup "$WARMUP"
+             --pause-ms "$PAUSE_MS" --queries-file "$tmp/queries.txt")
+  log "bound: ${bound_cmd[*]}"
+  brc=0
+  timeout --kill-after=10 "$QUERY_TIMEOUT_S" "${bound_cmd[@]}" > "$tmp/bound.out" 2> "$tmp/bound.err" || brc=$?
+  sed 's/^/    /' "$tmp/bound.err" >&2
+  alive strata prometheus
+fi
+
+# Rows of the bound table from the two phases' JSON lines: per query raw and auto over the
+# whole range, auto and Prometheus over the newest BOUND_HOURS, raw / auto and raw / that; then
+# a summary line.
+bound_table() {
+  /usr/bin/python3 - "$tmp/query.out" "$tmp/bound.out" "$AIM_SPEEDUP" << 'EOF'
+import json, sys
+def report(path):
+    try:
+        for line in open(path):
+            if line.startswith('{"tool":"query_bench","phase":"query"'):
+                return json.loads(line)["queries"]
+    except OSError:
+        pass
+    return None
+main, bound, aim = report(sys.argv[1]), report(sys.argv[2]), float(sys.argv[3])
+if not main or not bound or len(main) != len(bound):
+    print("| (no bound: a phase gave no result) | | | | | | |")
+    sys.exit(0)
+def ms(v): return "-" if v is None or v < 0 else ("%.3g" % v if v < 100 else "%.0f" % v)
+def ratio(a, b): return a / b if a is not None and b is not None and a > 0 and b > 0 else None
+def x(v): return "-" if v is None else "%.2fx" % v
+reach, speedups, bounds = 0, [], []
+for m, b in zip(main, bound):
+    raw = m["strata_ms"]
+    auto = next((v["ms"] for v in m.get("variants", []) if v["name"] == "Strata auto"), None)
+    newest = b["strata_ms"]
+    s, bd = ratio(raw, auto), ratio(raw, newest)
+    if s is not None: speedups.append(s)
+    if bd is not None:
+        bounds.append(bd)
+        reach += bd >= aim
+    print("| `%s` | %s | %s | %s | %s | %s | %s |" % (
+        m["query"].replace("|", "\\|"), ms(raw), ms(auto), ms(newest), ms(b["prometheus_ms"]),
+        x(s), x(bd)))
+if bounds and speedups:
+    print()
+    print("Bound on raw / auto: %.1f-%.1fx, %d of %d at or above the aim's %gx (raw / auto measured:"
+          " %.1f-%.1fx)." % (min(bounds), max(bounds), reach, len(bounds), aim, min(speedups),
+                             max(speedups)))
+EOF
+}
 for s in strata prometheus; do R[$s.peak_rss]=$(proc_kib "${pid[$s]}" VmHWM); done
 stop strata TERM
 stop prometheus TERM
@@ -287,6 +366,22 @@ runtime_s=$(($(date +%s) - t_start))
   fi
   grep -v '^{"tool":"query_bench"' "$tmp/query.out"
   echo
+  if [ "$brc" != skipped ]; then
+    echo "### Bound: auto over the newest ${BOUND_HOURS} h alone"
+    echo
+    echo "No downsampled block covers the newest ${BOUND_HOURS} h yet (\`--downsample.5m-after\`), so auto reads"
+    echo "them raw too. Auto over the whole range does at least what auto over those ${BOUND_HOURS} h alone does"
+    echo "(the same steps, the same reads, one request), so Strata raw (whole range) / Strata auto"
+    echo "(newest ${BOUND_HOURS} h) bounds raw / auto from above, whatever the downsampled days cost. Timed after"
+    echo "the phase above, the same way (runs ${RUNS}, warm-up ${WARMUP}, ${PAUSE_MS} ms pauses, medians), with"
+    echo "Prometheus over the same ${BOUND_HOURS} h beside it; ms:"
+    echo
+    echo "| query | Strata raw, whole range | Strata auto, whole range | Strata auto, newest ${BOUND_HOURS} h | Prometheus, newest ${BOUND_HOURS} h | raw / auto | bound: raw / auto newest ${BOUND_HOURS} h |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
+    bound_table
+    [ "$brc" = 0 ] || { echo; echo "**Bound phase: driver exit $brc (an error, or answers outside DS_REL_TOL of Prometheus'; see the log).**"; }
+    echo
+  fi
   echo "### Bytes on disk per resolution"
   echo
   echo "| data | blocks | samples | MiB | bytes per sample |"
@@ -317,8 +412,10 @@ runtime_s=$(($(date +%s) - t_start))
   echo "    Prometheus: ${R[prometheus.cmdline]}"
   echo "    load: ${R[strata.load_cmd]}"
   echo "    query: ${query_cmd[*]}"
+  [ "$brc" = skipped ] || echo "    bound: ${bound_cmd[*]}"
   [ "$check_ok" = no ] && { echo; echo "**Ingest check failed: the servers do not hold the expected data (exit $crc).**"; }
   [ "$qrc" = 0 ] || { echo; echo "**Query driver exit $qrc: a query failed or Strata raw's answer differs from Prometheus' (see above).**"; }
 } | tee ${RESULTS_MD:+"$RESULTS_MD"}
 [ "$check_ok" != no ] || exit 1
+[ "$qrc" != 0 ] || [ "$brc" = skipped ] || qrc=$brc
 exit "$qrc"
