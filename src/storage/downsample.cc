@@ -437,6 +437,24 @@ bool SaneGrid(const ReadGrid& grid) {
   return grid.ref_count > 0 && grid.ref_step_ms >= 0 && grid.range_ms >= 0;
 }
 
+// The first of the points [from, size) of `s` (in time order) at or after `cut`; size if
+// none. Gallops from `from`, then searches the last stride: O(log) of the points passed.
+size_t FirstAtOrAfter(const model::Sample* s, size_t from, size_t size, __int128 cut) {
+  size_t lo = from;  // Every point before lo is before cut.
+  size_t probe = from;
+  size_t stride = 1;
+  while (probe < size && s[probe].timestamp_ms < cut) {
+    lo = probe + 1;
+    probe = lo + stride;
+    stride *= 2;
+  }
+  const model::Sample* end = s + std::min(probe, size);
+  return static_cast<size_t>(
+      std::partition_point(s + lo, end,
+                           [cut](const model::Sample& p) { return p.timestamp_ms < cut; }) -
+      s);
+}
+
 // ThinView's work in place: the points of a segment are looked at, not copied (SegmentThinner
 // writes every point into its slot first, as AppendThinView needs), and only what a segment
 // keeps is written, at or before where its points began. `c`: the counts, or null for 1 each.
@@ -444,6 +462,20 @@ bool SaneGrid(const ReadGrid& grid) {
 template <AggrView V>
 size_t ThinInPlace(const ReadGrid& grid, model::Sample* s, uint32_t* c, size_t size) {
   const GridCuts cuts(grid);
+  if constexpr (V == AggrView::kLast) {
+    // A segment keeps its last point, stale or not, whatever the others hold: its end is
+    // searched for rather than every point looked at (an instant selector's raw tail at a
+    // coarse step keeps a few points of many).
+    size_t w = 0;
+    for (size_t i = 0; i < size;) {
+      const size_t end = FirstAtOrAfter(s, i + 1, size, cuts.NextCut(s[i].timestamp_ms));
+      s[w] = s[end - 1];
+      if (c != nullptr) c[w] = c[end - 1];
+      ++w;
+      i = end;
+    }
+    return w;
+  }
   size_t w = 0;      // Next slot to write.
   size_t begin = 0;  // The open segment's first point, the first time after it, its fold.
   __int128 cut = 0;

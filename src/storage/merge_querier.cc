@@ -223,11 +223,11 @@ Result<std::unique_ptr<SeriesSet>> MergeQuerier::Select(const model::Matchers& m
     STRATA_ASSIGN_OR_RETURN(auto set, q->Select(matchers, hints));
     sets.push_back(std::move(set));
   }
-  // Where the cold tier gives a thinned view (range functions that may read downsampled data),
-  // the raw samples after it are thinned the same way.
+  // Where the cold tier gives a thinned view (range functions and instant selectors that may
+  // read downsampled data), the raw samples after it are thinned the same way.
   TailThinning thin;
-  thin.on = hints.ref_count > 0 && hints.range_ms > 0 && hints.max_resolution_ms > 0 &&
-            CanThinView(hints.func, hints.range_ms);
+  thin.on =
+      hints.ref_count > 0 && hints.max_resolution_ms > 0 && CanThinView(hints.func, hints.range_ms);
   thin.view = ViewForFunction(hints.func);
   thin.grid = ReadGridOf(hints);
   return std::unique_ptr<SeriesSet>(std::make_unique<MergeSeriesSet>(std::move(sets), thin));

@@ -649,6 +649,66 @@ TEST_F(DownsampleQueryTest, RawTailAfterAViewIsThinnedWithTheSameAnswers) {
   EXPECT_LT(thinned_points * 10, all_points);
 }
 
+// Instant selectors too: after a view of last samples, the newer tier's raw samples keep only
+// the last one before each read (stale or not), with the same answers and far fewer points.
+TEST_F(DownsampleQueryTest, RawTailOfAnInstantSelectorIsThinnedWithTheSameAnswers) {
+  auto all = MakeData();
+  std::vector<SeriesData> last_day = LastDay(all);
+  // memory_bytes{instance="i0"} stops in the tail: a stale marker 45 s after 05:00, nothing
+  // after it (the view before the tail would widen the lookback past it).
+  const int64_t stop = (kDays - 1) * kDay + 5 * kHour;
+  for (SeriesData& d : last_day) {
+    if (d.labels.Get("__name__") != "memory_bytes" || d.labels.Get("instance") != "i0") continue;
+    std::erase_if(d.samples, [&](const model::Sample& smp) { return smp.timestamp_ms > stop; });
+    d.samples.push_back({stop + 3 * kStep, model::StaleNaN()});
+  }
+  DataQuerier newer(last_day);
+  storage::MergeQuerier merged({&newer, cold_});
+  Engine engine{EngineOptions{}};
+  const char* queries[] = {
+      "memory_bytes",
+      "sum by (job) (requests_total)",
+      "memory_bytes offset 17m",
+      "timestamp(latency_seconds_bucket)",
+      "gone",
+  };
+  struct Grid {
+    int64_t start, end, step;
+  };
+  // Over the raw tail (the last day) and across the view's end into it.
+  const Grid grids[] = {
+      {(kDays - 1) * kDay + 2 * kHour, kDays * kDay - 1, kHour},
+      {kDay + 7 * 60000 + 13000, kDays * kDay - kHour, kHour},
+      {kDay, kDays * kDay, 3 * kHour + 1234},
+  };
+  int64_t thinned_points = 0, all_points = 0;
+  for (const char* q : queries) {
+    for (const Grid& g : grids) {
+      ThinAndFull r;
+      ASSERT_NO_FATAL_FAILURE(
+          QueryThinAndFull(engine, merged, merged, false, q, g.start, g.end, g.step, &r));
+      if (&g == &grids[0]) {
+        thinned_points += r.thin_points;
+        all_points += r.full_points;
+      }
+      const std::string_view name(q);
+      if (name != "gone") {
+        ASSERT_FALSE(r.thin.empty()) << q;
+      }
+      if (name == "memory_bytes" && &g == &grids[0]) {  // i0 until the marker, not after it.
+        ASSERT_EQ(r.thin.size(), 3u);
+        EXPECT_EQ(r.thin[0].labels.Get("instance"), "i0");
+        EXPECT_EQ(r.thin[0].points.back().t, stop);
+        EXPECT_EQ(r.thin[1].points.back().t, grids[0].end / kHour * kHour);
+      }
+      ExpectSameMatrix(r.thin, r.full, q, false);
+    }
+  }
+  std::printf("instant selectors, points read over the tail: %lld thinned, %lld not\n",
+              static_cast<long long>(thinned_points), static_cast<long long>(all_points));
+  EXPECT_LT(thinned_points * 10, all_points);
+}
+
 // An older tier that answers each series of `data` with a downsampled view holding nothing,
 // as the cold tier does where a retried move's windows all lie from the newer tier's first
 // sample on.
