@@ -7,6 +7,7 @@
 #include <bit>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <random>
 
@@ -597,116 +598,106 @@ std::vector<SeriesData> LastDay(const std::vector<SeriesData>& all) {
   return last_day;
 }
 
-TEST_F(DownsampleQueryTest, RawTailAfterAViewIsThinnedWithTheSameAnswers) {
-  auto all = MakeData();
-  std::vector<SeriesData> last_day = LastDay(all);
-  DataQuerier newer(last_day);
-  storage::MergeQuerier merged({&newer, cold_});
+// The read grids of the raw-tail tests: over the raw tail (the last day), and across the
+// view's end into it.
+struct TailGrid {
+  int64_t start, end, step;
+};
+constexpr int64_t kDataEnd = kDays * kDay;
+constexpr TailGrid kTailGrids[] = {
+    {kDataEnd - kDay + 2 * kHour, kDataEnd - 1, kHour},
+    {kDay + 7 * 60000 + 13000, kDataEnd - kHour, kHour},
+    {kDay, kDataEnd, 3 * kHour + 1234},
+};
+
+// A newer tier holding `tail` (raw samples) before `cold`: each query over each of kTailGrids,
+// thinned and not, gives the same answers, and `check` sees the thinned one (with whether its
+// grid is the first, over the tail alone). Over the tail almost every point is a raw sample of
+// the newer tier, and thinning must drop most of them.
+void QueryTheTail(const std::vector<SeriesData>& tail, const storage::Querier* cold,
+                  std::initializer_list<const char*> queries,
+                  const std::function<void(std::string_view, bool, const Matrix&)>& check,
+                  const char* what) {
+  DataQuerier newer(tail);
+  storage::MergeQuerier merged({&newer, cold});
   Engine engine{EngineOptions{}};
-  const char* queries[] = {
-      "rate(requests_total[1h])",
-      "increase(requests_total[1d])",
-      "rate(requests_total[2h] offset 37m)",
-      "sum by (le) (rate(latency_seconds_bucket[2h]))",
-      "min_over_time(memory_bytes[6h])",
-      "max_over_time(memory_bytes[1h] offset 5m)",
-      "sum_over_time(memory_bytes[6h])",
-      "count_over_time(memory_bytes[7h])",
-      "avg_over_time(memory_bytes[1d])",
-      "rate(gone[1h])",
-  };
-  struct Grid {
-    int64_t start, end, step;
-  };
-  // Over the raw tail (the last day) and across the view's end into it.
-  const Grid grids[] = {
-      {(kDays - 1) * kDay + 2 * kHour, kDays * kDay - 1, kHour},
-      {kDay + 7 * 60000 + 13000, kDays * kDay - kHour, kHour},
-      {kDay, kDays * kDay, 3 * kHour + 1234},
-  };
-  int64_t thinned_points = 0, all_points = 0;
+  int64_t thinned = 0, all = 0;
   for (const char* q : queries) {
-    for (const Grid& g : grids) {
+    for (const TailGrid& g : kTailGrids) {
       ThinAndFull r;
       ASSERT_NO_FATAL_FAILURE(
           QueryThinAndFull(engine, merged, merged, false, q, g.start, g.end, g.step, &r));
-      if (&g == &grids[0]) {
-        thinned_points += r.thin_points;
-        all_points += r.full_points;
+      const bool first = &g == &kTailGrids[0];
+      if (first) {
+        thinned += r.thin_points;
+        all += r.full_points;
       }
-      const Matrix& x = r.thin;
-      // `gone` stops on the second day: nothing over the last.
-      const bool gone = std::string_view(q).find("gone") != std::string_view::npos;
-      if (!gone || &g != &grids[0]) {
-        ASSERT_FALSE(x.empty()) << q;
-      }
-      ExpectSameMatrix(x, r.full, q, ReadsSums(q));
+      ASSERT_NO_FATAL_FAILURE(check(q, first, r.thin)) << q;
+      ExpectSameMatrix(r.thin, r.full, q, ReadsSums(q));
     }
   }
-  // Over the last day, almost every point is a raw sample of the newer tier.
-  std::printf("points read over the tail: %lld thinned, %lld not\n",
-              static_cast<long long>(thinned_points), static_cast<long long>(all_points));
-  EXPECT_LT(thinned_points * 10, all_points);
+  std::printf("%s, points read over the tail: %lld thinned, %lld not\n", what,
+              static_cast<long long>(thinned), static_cast<long long>(all));
+  EXPECT_LT(thinned * 10, all) << what;
+}
+
+TEST_F(DownsampleQueryTest, RawTailAfterAViewIsThinnedWithTheSameAnswers) {
+  QueryTheTail(
+      LastDay(MakeData()), cold_,
+      {
+          "rate(requests_total[1h])",
+          "increase(requests_total[1d])",
+          "rate(requests_total[2h] offset 37m)",
+          "sum by (le) (rate(latency_seconds_bucket[2h]))",
+          "min_over_time(memory_bytes[6h])",
+          "max_over_time(memory_bytes[1h] offset 5m)",
+          "sum_over_time(memory_bytes[6h])",
+          "count_over_time(memory_bytes[7h])",
+          "avg_over_time(memory_bytes[1d])",
+          "rate(gone[1h])",
+      },
+      [](std::string_view q, bool first, const Matrix& x) {
+        // `gone` stops on the second day: nothing over the last.
+        if (q.find("gone") == std::string_view::npos || !first) {
+          ASSERT_FALSE(x.empty());
+        }
+      },
+      "range functions");
 }
 
 // Instant selectors too: after a view of last samples, the newer tier's raw samples keep only
 // the last one before each read (stale or not), with the same answers and far fewer points.
 TEST_F(DownsampleQueryTest, RawTailOfAnInstantSelectorIsThinnedWithTheSameAnswers) {
-  auto all = MakeData();
-  std::vector<SeriesData> last_day = LastDay(all);
+  std::vector<SeriesData> last_day = LastDay(MakeData());
   // memory_bytes{instance="i0"} stops in the tail: a stale marker 45 s after 05:00, nothing
   // after it (the view before the tail would widen the lookback past it).
-  const int64_t stop = (kDays - 1) * kDay + 5 * kHour;
+  const int64_t stop = kDataEnd - kDay + 5 * kHour;
   for (SeriesData& d : last_day) {
     if (d.labels.Get("__name__") != "memory_bytes" || d.labels.Get("instance") != "i0") continue;
     std::erase_if(d.samples, [&](const model::Sample& smp) { return smp.timestamp_ms > stop; });
     d.samples.push_back({stop + 3 * kStep, model::StaleNaN()});
   }
-  DataQuerier newer(last_day);
-  storage::MergeQuerier merged({&newer, cold_});
-  Engine engine{EngineOptions{}};
-  const char* queries[] = {
-      "memory_bytes",
-      "sum by (job) (requests_total)",
-      "memory_bytes offset 17m",
-      "timestamp(latency_seconds_bucket)",
-      "gone",
-  };
-  struct Grid {
-    int64_t start, end, step;
-  };
-  // Over the raw tail (the last day) and across the view's end into it.
-  const Grid grids[] = {
-      {(kDays - 1) * kDay + 2 * kHour, kDays * kDay - 1, kHour},
-      {kDay + 7 * 60000 + 13000, kDays * kDay - kHour, kHour},
-      {kDay, kDays * kDay, 3 * kHour + 1234},
-  };
-  int64_t thinned_points = 0, all_points = 0;
-  for (const char* q : queries) {
-    for (const Grid& g : grids) {
-      ThinAndFull r;
-      ASSERT_NO_FATAL_FAILURE(
-          QueryThinAndFull(engine, merged, merged, false, q, g.start, g.end, g.step, &r));
-      if (&g == &grids[0]) {
-        thinned_points += r.thin_points;
-        all_points += r.full_points;
-      }
-      const std::string_view name(q);
-      if (name != "gone") {
-        ASSERT_FALSE(r.thin.empty()) << q;
-      }
-      if (name == "memory_bytes" && &g == &grids[0]) {  // i0 until the marker, not after it.
-        ASSERT_EQ(r.thin.size(), 3u);
-        EXPECT_EQ(r.thin[0].labels.Get("instance"), "i0");
-        EXPECT_EQ(r.thin[0].points.back().t, stop);
-        EXPECT_EQ(r.thin[1].points.back().t, grids[0].end / kHour * kHour);
-      }
-      ExpectSameMatrix(r.thin, r.full, q, false);
-    }
-  }
-  std::printf("instant selectors, points read over the tail: %lld thinned, %lld not\n",
-              static_cast<long long>(thinned_points), static_cast<long long>(all_points));
-  EXPECT_LT(thinned_points * 10, all_points);
+  QueryTheTail(
+      last_day, cold_,
+      {
+          "memory_bytes",
+          "sum by (job) (requests_total)",
+          "memory_bytes offset 17m",
+          "timestamp(latency_seconds_bucket)",
+          "gone",
+      },
+      [&](std::string_view q, bool first, const Matrix& x) {
+        if (q != "gone") {
+          ASSERT_FALSE(x.empty());
+        }
+        if (q == "memory_bytes" && first) {  // i0 until the marker, not after it.
+          ASSERT_EQ(x.size(), 3u);
+          EXPECT_EQ(x[0].labels.Get("instance"), "i0");
+          EXPECT_EQ(x[0].points.back().t, stop);
+          EXPECT_EQ(x[1].points.back().t, kTailGrids[0].end / kHour * kHour);
+        }
+      },
+      "instant selectors");
 }
 
 // An older tier that answers each series of `data` with a downsampled view holding nothing,
