@@ -475,26 +475,27 @@ size_t ThinInPlace(const ReadGrid& grid, model::Sample* s, uint32_t* c, size_t s
       i = end;
     }
     return w;
-  }
-  size_t w = 0;      // Next slot to write.
-  size_t begin = 0;  // The open segment's first point, the first time after it, its fold.
-  __int128 cut = 0;
-  bool open = false;
-  SegmentFold<V> fold;
-  for (size_t i = 0; i < size; ++i) {
-    const int64_t t = s[i].timestamp_ms;
-    if (!open || t >= cut) {
-      if (open) w = KeepOfSegment<V>(s, c, begin, i, w, fold);
-      open = true;
-      begin = i;
-      cut = cuts.NextCut(t);
-      fold.Reset();
+  } else {
+    size_t w = 0;      // Next slot to write.
+    size_t begin = 0;  // The open segment's first point, the first time after it, its fold.
+    __int128 cut = 0;
+    bool open = false;
+    SegmentFold<V> fold;
+    for (size_t i = 0; i < size; ++i) {
+      const int64_t t = s[i].timestamp_ms;
+      if (!open || t >= cut) {
+        if (open) w = KeepOfSegment<V>(s, c, begin, i, w, fold);
+        open = true;
+        begin = i;
+        cut = cuts.NextCut(t);
+        fold.Reset();
+      }
+      const double v = s[i].value;
+      if (!model::IsStaleNaN(v)) fold.Add(i, v, c != nullptr ? c[i] : 1);
     }
-    const double v = s[i].value;
-    if (!model::IsStaleNaN(v)) fold.Add(i, v, c != nullptr ? c[i] : 1);
+    if (open) w = KeepOfSegment<V>(s, c, begin, size, w, fold);
+    return w;
   }
-  if (open) w = KeepOfSegment<V>(s, c, begin, size, w, fold);
-  return w;
 }
 
 }  // namespace

@@ -219,11 +219,20 @@ query_cmd=("${query_base[@]}" --variant "Strata auto:max_source_resolution=auto"
            --aim-speedup "$AIM_SPEEDUP" --aim-prometheus-ratio "$AIM_PROMETHEUS_RATIO"
            --runs "$RUNS" --warmup "$WARMUP" --pause-ms "$PAUSE_MS" --queries-file "$tmp/queries.txt"
            --strata-pid "${pid[strata]}" --prometheus-pid "${pid[prometheus]}")
-log "querying: ${query_cmd[*]}"
+# Runs a timed driver phase: $1 names it (its output goes to $tmp/$1.out and .err), the rest is
+# the command. Returns the driver's exit status; both servers must still be alive after it.
+run_phase() {
+  local name=$1 rc=0
+  shift
+  log "$name: $*"
+  timeout --kill-after=10 "$QUERY_TIMEOUT_S" "$@" > "$tmp/$name.out" 2> "$tmp/$name.err" || rc=$?
+  sed 's/^/    /' "$tmp/$name.err" >&2
+  alive strata prometheus
+  return "$rc"
+}
+
 qrc=0
-timeout --kill-after=10 "$QUERY_TIMEOUT_S" "${query_cmd[@]}" > "$tmp/query.out" 2> "$tmp/query.err" || qrc=$?
-sed 's/^/    /' "$tmp/query.err" >&2
-alive strata prometheus
+run_phase query "${query_cmd[@]}" || qrc=$?
 
 # ---- Bound: auto over the newest BOUND_HOURS alone ----
 # Whatever the downsampled days cost, auto over the whole range does at least the work of auto
@@ -240,11 +249,8 @@ if [ "$bound_s" -gt 0 ] && [ "$bound_s" -lt $((end_s - start_s)) ]; then
              --timeout-s 1800 --strata-name "Strata auto, newest ${BOUND_HOURS} h"
              --param max_source_resolution=auto --runs "$RUNS" --warmup "$WARMUP"
              --pause-ms "$PAUSE_MS" --queries-file "$tmp/queries.txt")
-  log "bound: ${bound_cmd[*]}"
   brc=0
-  timeout --kill-after=10 "$QUERY_TIMEOUT_S" "${bound_cmd[@]}" > "$tmp/bound.out" 2> "$tmp/bound.err" || brc=$?
-  sed 's/^/    /' "$tmp/bound.err" >&2
-  alive strata prometheus
+  run_phase bound "${bound_cmd[@]}" || brc=$?
 fi
 
 # Rows of the bound table from the two phases' JSON lines: per query raw and auto over the
