@@ -259,7 +259,25 @@ Status WarmStore::Impl::Open() {
     covered_until_ = static_cast<int64_t>(covered);
   }
   transcode_->Enable();
+  DropOldLogFiles();
   return Status::Ok();
+}
+
+void WarmStore::Impl::DropOldLogFiles() {
+  // Every open starts a new RocksDB log file. One that stayed empty is skipped by the next open
+  // but never deleted (no flush moves the families' log numbers past it), so a server restarted
+  // often gathered them, and Stats() opened each every second. Writing the format version again
+  // (the same bytes) and flushing the meta family moves every family's log number to a fresh
+  // log; re-enabling file deletions then scans the directory and deletes the logs before it.
+  // Best effort: the files are only clutter.
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  rocksdb::Status rs = db_->Put(wo, cf(warm::kMetaCf), ToSlice(warm::kMetaFormatVersion),
+                                warm::EncodeFixed64Value(warm::kFormatVersion));
+  if (rs.ok()) rs = db_->Flush(rocksdb::FlushOptions(), cf(warm::kMetaCf));
+  if (rs.ok()) rs = db_->DisableFileDeletions();
+  if (rs.ok()) rs = db_->EnableFileDeletions(/*force=*/true);
+  rs.PermitUncheckedError();
 }
 
 Status WarmStore::Impl::Close() {

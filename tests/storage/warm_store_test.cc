@@ -698,6 +698,37 @@ TEST(WarmStoreTest, ReopenKeepsEverything) {
   EXPECT_EQ(v, warm::EncodeSeriesId(1));
 }
 
+// Every open starts a RocksDB log file; those of earlier opens, written or empty, must not pile
+// up in the directory (nor be opened by every Stats() call) until a flush or RocksDB's six-hourly
+// scan.
+TEST(WarmStoreTest, ReopeningDoesNotPileUpLogFiles) {
+  testutil::TempDir dir;
+  auto log_files = [&] {
+    size_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+      if (e.path().extension() == ".log") ++n;
+    }
+    return n;
+  };
+  for (int i = 0; i < 8; ++i) {
+    auto store = OpenStore(dir.path());
+    ASSERT_NE(store, nullptr);
+    if (i % 4 == 0) {  // Opens without a write in between too: RocksDB kept their logs.
+      const Labels l = L({{"__name__", "up"}, {"i", std::to_string(i)}});
+      std::vector<WarmSeriesData> data{{l, {MakeChunk(Ramp(i * kWidth, i * kWidth + 1000, 100))}}};
+      ASSERT_TRUE(store->WriteRange(i * kWidth, (i + 1) * kWidth, data).ok());
+    }
+    ASSERT_TRUE(store->Close().ok());
+    EXPECT_LE(log_files(), 2u) << "after open " << i;
+  }
+  auto store = OpenStore(dir.path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->Stats().series, 2u);
+  std::vector<Got> got =
+      SelectAll(*store, {M(MatchType::kEqual, "__name__", "up")}, INT64_MIN, INT64_MAX);
+  EXPECT_EQ(got.size(), 2u);
+}
+
 TEST(WarmStoreTest, UnknownFormatVersionIsCorruption) {
   testutil::TempDir dir;
   ASSERT_TRUE(OpenStore(dir.path())->Close().ok());

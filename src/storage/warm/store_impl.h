@@ -42,6 +42,8 @@ class WarmStore::Impl {
   // Opens RocksDB and loads (or, for a fresh store, writes) the meta entries. Called once.
   Status Open();
   Status Close();
+  // Deletes the RocksDB log files of earlier opens (end of Open). Best effort.
+  void DropOldLogFiles() STRATA_REQUIRES_SHARED(life_mu_);
 
   Status WriteRange(int64_t range_min, int64_t range_max, std::span<const WarmSeriesData> series);
   Result<int> DropPartitionsBefore(int64_t t);
