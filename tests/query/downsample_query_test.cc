@@ -118,48 +118,57 @@ class DataQuerier final : public testutil::SelectOnlyQuerier {
   const std::vector<SeriesData>& data_;
 };
 
+// Days [0, days) of `data` as cold blocks in an in-memory object store, built in `dir` (made
+// afresh): for each day a raw block, its 5m block and that block's 1h block. *cold owns them;
+// *raw and *five get the raw and 5m blocks' metas.
+void BuildColdDays(const std::vector<SeriesData>& data, int64_t days,
+                   const std::filesystem::path& dir, storage::ColdStore** cold,
+                   std::vector<storage::block::BlockMeta>* raw,
+                   std::vector<storage::block::BlockMeta>* five) {
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  storage::ColdOptions o;
+  o.node_id = "n1";
+  auto opened = storage::ColdStore::Open(std::make_unique<testutil::MemObjectStore>(
+                                             std::make_shared<testutil::MemObjectStore::State>()),
+                                         o, nullptr);
+  ASSERT_TRUE(opened.ok());
+  *cold = opened->release();
+  std::mt19937_64 rng(1);
+  auto meta = [&] {
+    storage::block::BlockMeta m;
+    m.created_ms = 1700000000000;
+    m.id = storage::block::NewBlockId(m.created_ms, rng);
+    m.node = "n1";
+    return m;
+  };
+  for (int64_t d = 0; d < days; ++d) {
+    auto m = meta();
+    m.source = "day:" + std::to_string(d);
+    std::string block_dir = (dir / m.id).string();
+    auto r = storage::BuildBlockFromQuerier(DataQuerier(data), d * kDay, (d + 1) * kDay - 1, m,
+                                            block_dir);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_TRUE((*cold)->Upload(block_dir, *r).ok());
+    raw->push_back(*r);
+    auto m5 = meta();
+    auto b5 = (*cold)->BuildDownsampled(*r, kResolution5m, m5, (dir / m5.id).string());
+    ASSERT_TRUE(b5.ok()) << b5.status().ToString();
+    ASSERT_TRUE((*cold)->Upload((dir / m5.id).string(), *b5).ok());
+    five->push_back(*b5);
+    auto m1 = meta();
+    auto b1 = (*cold)->BuildDownsampled(*b5, kResolution1h, m1, (dir / m1.id).string());
+    ASSERT_TRUE(b1.ok()) << b1.status().ToString();
+    ASSERT_TRUE((*cold)->Upload((dir / m1.id).string(), *b1).ok());
+  }
+}
+
 class DownsampleQueryTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new std::filesystem::path(std::filesystem::temp_directory_path() /
                                      ("downsample_query_test_" + std::to_string(::getpid())));
-    std::filesystem::remove_all(*dir_);
-    std::filesystem::create_directories(*dir_);
-    storage::ColdOptions o;
-    o.node_id = "n1";
-    auto cold = storage::ColdStore::Open(std::make_unique<testutil::MemObjectStore>(
-                                             std::make_shared<testutil::MemObjectStore::State>()),
-                                         o, nullptr);
-    ASSERT_TRUE(cold.ok());
-    cold_ = cold->release();
-    auto data = MakeData();
-    std::mt19937_64 rng(1);
-    auto meta = [&] {
-      storage::block::BlockMeta m;
-      m.created_ms = 1700000000000;
-      m.id = storage::block::NewBlockId(m.created_ms, rng);
-      m.node = "n1";
-      return m;
-    };
-    for (int64_t d = 0; d < kDays; ++d) {
-      auto m = meta();
-      m.source = "day:" + std::to_string(d);
-      std::string dir = (*dir_ / m.id).string();
-      auto raw =
-          storage::BuildBlockFromQuerier(DataQuerier(data), d * kDay, (d + 1) * kDay - 1, m, dir);
-      ASSERT_TRUE(raw.ok()) << raw.status().ToString();
-      ASSERT_TRUE(cold_->Upload(dir, *raw).ok());
-      raw_.push_back(*raw);
-      auto m5 = meta();
-      auto b5 = cold_->BuildDownsampled(*raw, kResolution5m, m5, (*dir_ / m5.id).string());
-      ASSERT_TRUE(b5.ok()) << b5.status().ToString();
-      ASSERT_TRUE(cold_->Upload((*dir_ / m5.id).string(), *b5).ok());
-      five_.push_back(*b5);
-      auto m1 = meta();
-      auto b1 = cold_->BuildDownsampled(*b5, kResolution1h, m1, (*dir_ / m1.id).string());
-      ASSERT_TRUE(b1.ok()) << b1.status().ToString();
-      ASSERT_TRUE(cold_->Upload((*dir_ / m1.id).string(), *b1).ok());
-    }
+    ASSERT_NO_FATAL_FAILURE(BuildColdDays(MakeData(), kDays, *dir_, &cold_, &raw_, &five_));
   }
   static void TearDownTestSuite() {
     delete cold_;
@@ -777,6 +786,153 @@ TEST_F(DownsampleQueryTest, ZInstantQueryWhereOnly1hDataIsLeftReturnsTheSeries) 
   auto r = engine.InstantQuery(*cold_, "memory_bytes", 5 * kHour, raw);
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(std::get<Vector>(*r).empty());
+}
+
+// Random data, grids and queries: a thinned read (cold views, hour windows standing in for 5m
+// ones, a newer tier's raw tail) gives the unthinned answer, as
+// ThinnedViewsGiveTheUnthinnedAnswers checks on fixed ones. Per seed: three days of counters
+// (resets, some below zero), gauges and a series that stops and starts again, with jittered
+// scrapes, samples exactly on whole hours, gaps, NaNs and stale markers, as cold blocks with
+// their 5m and 1h blocks; a newer tier holds the raw data from a random time of the last day
+// on.
+std::vector<SeriesData> RandomData(std::mt19937_64& rng) {
+  auto L = [](std::vector<model::Label> p) { return *model::Labels::FromPairs(p); };
+  auto one_in = [&](uint64_t n) { return rng() % n == 0; };
+  std::vector<SeriesData> out;
+  for (int i = 0; i < 8; ++i) {
+    const bool counter = i < 5;
+    const std::string name = counter ? "c_total" : i < 7 ? "g" : "flappy";
+    SeriesData s{L({{"__name__", name}, {"i", std::to_string(i)}, {"job", i % 2 ? "a" : "b"}}), {}};
+    double v = counter ? static_cast<double>(rng() % 1000) : 1e6;
+    int64_t t = static_cast<int64_t>(rng() % 15000);
+    while (t < kDays * kDay) {
+      if (counter) {
+        v += i == 4 ? static_cast<double>(rng() % 8) * 0.25 : static_cast<double>(rng() % 200);
+        if (one_in(2500)) v = static_cast<double>(rng() % 10);              // A restart.
+        if (i == 3 && one_in(4000)) v = -static_cast<double>(rng() % 100);  // Below zero.
+      } else {
+        v += static_cast<double>(rng() % 2001) - 1000.0;
+      }
+      double x = one_in(7000) ? std::nan("") : v;
+      s.samples.push_back({t, x});
+      const int64_t next_hour = (t / kHour + 1) * kHour;
+      int64_t next = t + 13000 + static_cast<int64_t>(rng() % 4001);
+      if (next > next_hour && one_in(4)) next = next_hour;  // Exactly on the hour.
+      if (one_in(name == "flappy" ? 300 : 3000)) {
+        if (one_in(2)) s.samples.push_back({t + 1000, model::StaleNaN()});
+        next = t + 60000 + static_cast<int64_t>(rng() % (3 * kHour));  // A gap.
+      }
+      t = next;
+    }
+    out.push_back(std::move(s));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const SeriesData& a, const SeriesData& b) { return a.labels < b.labels; });
+  return out;
+}
+
+std::string RandomQuery(std::mt19937_64& rng) {
+  static const char* const kFuncs[] = {
+      "rate",          "increase",        "rate",          "min_over_time", "max_over_time",
+      "sum_over_time", "count_over_time", "avg_over_time", "irate",         "resets",
+      "changes",       "last_over_time",
+  };
+  static const char* const kRanges[] = {"25m", "30m", "1h", "1h15s", "2h", "5h", "6h", "7h", "1d"};
+  static const char* const kNames[] = {"c_total", "g", "flappy", "{__name__=~\".+\"}"};
+  std::string sel = kNames[rng() % std::size(kNames)];
+  std::string mod;
+  if (rng() % 5 == 0) mod += " offset " + std::to_string(1 + rng() % 180) + "m";
+  if (rng() % 12 == 0) mod += " @ " + std::to_string(kDay / 1000 + rng() % (kDay / 1000));
+  switch (rng() % 5) {
+    case 0:
+      return sel + mod;  // An instant selector.
+    case 1:
+      return "sum by (job) (" + sel + mod + ")";
+    default:
+      break;
+  }
+  std::string range = rng() % 4 == 0 ? std::to_string(25 + rng() % 1500) + "m"
+                                     : kRanges[rng() % std::size(kRanges)];
+  std::string call =
+      std::string(kFuncs[rng() % std::size(kFuncs)]) + "(" + sel + "[" + range + "]" + mod + ")";
+  return rng() % 3 == 0 ? "sum by (job) (" + call + ")" : call;
+}
+
+// Equal points, bit for bit; NaN matches NaN; within 1e-12 relative when `sums`.
+void ExpectSameAnswers(const Matrix& x, const Matrix& y, const std::string& what, bool sums) {
+  ASSERT_EQ(x.size(), y.size()) << what;
+  for (size_t i = 0; i < x.size(); ++i) {
+    ASSERT_EQ(x[i].labels, y[i].labels) << what;
+    ASSERT_EQ(x[i].points.size(), y[i].points.size()) << what << " " << x[i].labels.ToString();
+    for (size_t j = 0; j < x[i].points.size(); ++j) {
+      ASSERT_EQ(x[i].points[j].t, y[i].points[j].t) << what << " " << x[i].labels.ToString();
+      const double u = x[i].points[j].v, v = y[i].points[j].v;
+      if (std::bit_cast<uint64_t>(u) == std::bit_cast<uint64_t>(v) ||
+          (std::isnan(u) && std::isnan(v))) {
+        continue;
+      }
+      ASSERT_TRUE(sums && std::fabs(u - v) <= 1e-12 * std::max(std::fabs(u), std::fabs(v)))
+          << what << " " << x[i].labels.ToString() << " at " << x[i].points[j].t << ": " << u
+          << " thinned, " << v << " not";
+    }
+  }
+}
+
+TEST(DownsampleRandomTest, ThinnedReadsGiveTheUnthinnedAnswers) {
+  constexpr uint64_t kSeeds = 6;
+  constexpr int kQueries = 60;
+  constexpr int64_t kMinute = 60000;
+  Engine engine{EngineOptions{}};
+  int64_t thinned = 0, all = 0;
+  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937_64 rng(seed);
+    const std::vector<SeriesData> data = RandomData(rng);
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("downsample_random_test_" + std::to_string(::getpid()));
+    storage::ColdStore* cold = nullptr;
+    std::vector<storage::block::BlockMeta> raw, five;
+    ASSERT_NO_FATAL_FAILURE(BuildColdDays(data, kDays, dir, &cold, &raw, &five));
+    std::unique_ptr<storage::ColdStore> owned(cold);
+    const int64_t cut = (kDays - 1) * kDay + static_cast<int64_t>(rng() % kDay);
+    std::vector<SeriesData> tail;
+    for (const auto& d : data) {
+      SeriesData x{d.labels, {}};
+      for (const auto& smp : d.samples) {
+        if (smp.timestamp_ms >= cut) x.samples.push_back(smp);
+      }
+      if (!x.samples.empty()) tail.push_back(std::move(x));
+    }
+    DataQuerier newer(tail);
+    storage::MergeQuerier merged({&newer, cold});
+    for (int n = 0; n < kQueries; ++n) {
+      const std::string q = RandomQuery(rng);
+      // Whole-hour grids (where hour windows may stand in) half the time.
+      const bool hours = rng() % 2 == 0;
+      const int64_t steps[] = {5 * kMinute, 15 * kMinute, kHour, 2 * kHour, 3 * kHour + 1234};
+      const int64_t step = hours
+                               ? kHour * static_cast<int64_t>(1 + rng() % 3)
+                               : (rng() % 4 == 0 ? static_cast<int64_t>(5 * kMinute + rng() % kHour)
+                                                 : steps[rng() % std::size(steps)]);
+      int64_t start = static_cast<int64_t>(rng() % (kDays * kDay));
+      if (hours) start = start / kHour * kHour;
+      const int64_t end = std::min<int64_t>(
+          kDays * kDay + kHour, start + static_cast<int64_t>(rng() % (2 * kDay)) / step * step);
+      const std::string what = q + " start " + std::to_string(start) + " end " +
+                               std::to_string(end) + " step " + std::to_string(step);
+      ThinAndFull r;
+      ASSERT_NO_FATAL_FAILURE(
+          QueryThinAndFull(engine, merged, merged, false, q.c_str(), start, end, step, &r))
+          << what;
+      thinned += r.thin_points;
+      all += r.full_points;
+      ASSERT_NO_FATAL_FAILURE(ExpectSameAnswers(r.thin, r.full, what, ReadsSums(q)));
+    }
+    std::filesystem::remove_all(dir);
+  }
+  std::printf("points read: %lld thinned, %lld not\n", static_cast<long long>(thinned),
+              static_cast<long long>(all));
+  EXPECT_LT(thinned * 2, all);
 }
 
 }  // namespace
