@@ -808,16 +808,21 @@ std::vector<SeriesData> RandomData(std::mt19937_64& rng) {
     while (t < kDays * kDay) {
       if (counter) {
         v += i == 4 ? static_cast<double>(rng() % 8) * 0.25 : static_cast<double>(rng() % 200);
-        if (one_in(2500)) v = static_cast<double>(rng() % 10);              // A restart.
-        if (i == 3 && one_in(4000)) v = -static_cast<double>(rng() % 100);  // Below zero.
+        if (one_in(2500)) v = static_cast<double>(rng() % 10);                     // A restart.
+        if (i == 3 && one_in(4000)) v = -1e5 - static_cast<double>(rng() % 1000);  // Below 0.
       } else {
         v += static_cast<double>(rng() % 2001) - 1000.0;
       }
-      double x = one_in(7000) ? std::nan("") : v;
+      // NaNs, and samples exactly on whole hours, only in some series: they make a day of a
+      // series read 5m windows where hour windows would stand in.
+      double x = (i == 2 || i == 5) && one_in(7000) ? std::nan("") : v;
       s.samples.push_back({t, x});
       const int64_t next_hour = (t / kHour + 1) * kHour;
       int64_t next = t + 13000 + static_cast<int64_t>(rng() % 4001);
-      if (next > next_hour && one_in(4)) next = next_hour;  // Exactly on the hour.
+      if ((i == 1 || i == 6) && next > next_hour && one_in(2)) {
+        // On the hour, or 1 ms off (after t).
+        next = std::max(t + 1, next_hour + static_cast<int64_t>(rng() % 3) - 1);
+      }
       if (one_in(name == "flappy" ? 300 : 3000)) {
         if (one_in(2)) s.samples.push_back({t + 1000, model::StaleNaN()});
         next = t + 60000 + static_cast<int64_t>(rng() % (3 * kHour));  // A gap.
@@ -831,7 +836,9 @@ std::vector<SeriesData> RandomData(std::mt19937_64& rng) {
   return out;
 }
 
-std::string RandomQuery(std::mt19937_64& rng) {
+// `hours`: the grid is on whole hours; then half the ranges are whole hours under 5 h, where
+// the hour windows of 5m data (HourWindowsServe) stand in for the 5m windows.
+std::string RandomQuery(std::mt19937_64& rng, bool hours) {
   static const char* const kFuncs[] = {
       "rate",          "increase",        "rate",          "min_over_time", "max_over_time",
       "sum_over_time", "count_over_time", "avg_over_time", "irate",         "resets",
@@ -851,8 +858,9 @@ std::string RandomQuery(std::mt19937_64& rng) {
     default:
       break;
   }
-  std::string range = rng() % 4 == 0 ? std::to_string(25 + rng() % 1500) + "m"
-                                     : kRanges[rng() % std::size(kRanges)];
+  std::string range = hours && rng() % 2 == 0 ? std::to_string(1 + rng() % 4) + "h"
+                      : rng() % 4 == 0        ? std::to_string(25 + rng() % 1500) + "m"
+                                              : kRanges[rng() % std::size(kRanges)];
   std::string call =
       std::string(kFuncs[rng() % std::size(kFuncs)]) + "(" + sel + "[" + range + "]" + mod + ")";
   return rng() % 3 == 0 ? "sum by (job) (" + call + ")" : call;
@@ -906,9 +914,9 @@ TEST(DownsampleRandomTest, ThinnedReadsGiveTheUnthinnedAnswers) {
     DataQuerier newer(tail);
     storage::MergeQuerier merged({&newer, cold});
     for (int n = 0; n < kQueries; ++n) {
-      const std::string q = RandomQuery(rng);
       // Whole-hour grids (where hour windows may stand in) half the time.
       const bool hours = rng() % 2 == 0;
+      const std::string q = RandomQuery(rng, hours);
       const int64_t steps[] = {5 * kMinute, 15 * kMinute, kHour, 2 * kHour, 3 * kHour + 1234};
       const int64_t step = hours
                                ? kHour * static_cast<int64_t>(1 + rng() % 3)
