@@ -130,7 +130,7 @@ end_ms=$(date +%s%3N)
 # happened whenever the script started in the last quarter of an hour. The data then ends
 # earlier (at most an hour) so that the gap starts 5 minutes past an hour.
 reboot_shift_s=0
-if [ "$REBOOT_EVERY" -gt 0 ]; then
+if [ "$REBOOT_EVERY" -gt 0 ] && [ $(((SERIES + 50) / 100)) -ge 8 ]; then  # A host reboots.
   steps=$(((DAYS * 86400000 + INTERVAL_MS / 2) / INTERVAL_MS))
   gap_steps=$((steps / 24 < 1 ? 1 : (steps / 24 > 60 ? 60 : steps / 24)))
   gap_start_ms=$((end_ms - (steps - steps * 5 / 8) * INTERVAL_MS))
