@@ -60,7 +60,7 @@ struct Server::WarmMetrics {
                          .Add({})),
         transcoded(prometheus::BuildCounter()
                        .Name("strata_warm_transcoded_records_total")
-                       .Help("Warm chunk records re-encoded as groups by compactions.")
+                       .Help("Warm chunk records re-encoded as groups by moves and compactions.")
                        .Register(*r)
                        .Add({})),
         transcode_failures(prometheus::BuildCounter()
@@ -69,12 +69,13 @@ struct Server::WarmMetrics {
                                      "the same samples (the original was kept).")
                                .Register(*r)
                                .Add({})),
-        transcoded_bytes(prometheus::BuildCounter()
-                             .Name("strata_warm_transcoded_bytes_total")
-                             .Help("Bytes of the warm chunk records re-encoded by compactions: "
-                                   "before, and after (uncompressed; RocksDB's block "
-                                   "compression comes on top).")
-                             .Register(*r)) {}
+        transcoded_bytes(
+            prometheus::BuildCounter()
+                .Name("strata_warm_transcoded_bytes_total")
+                .Help("Bytes of the warm chunk records re-encoded by moves and compactions: "
+                      "before, and after (uncompressed; RocksDB's block "
+                      "compression comes on top).")
+                .Register(*r)) {}
   static prometheus::Gauge& G(prometheus::Registry* r, const char* name, const char* help) {
     return prometheus::BuildGauge().Name(name).Help(help).Register(*r).Add({});
   }

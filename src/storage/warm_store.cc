@@ -442,7 +442,14 @@ Status WarmStore::Impl::WriteGroup(int64_t part, int64_t range_max,
     } else if (!gs.IsNotFound()) {
       return warm::FromRocks(gs, dir_, "read " + warm::DescribeChunkKey(key));
     }
-    check(batch.Put(cf(warm::kChunksCf), key, warm::EncodeChunkRecord(s.chunks)));
+    std::string record = warm::EncodeChunkRecord(s.chunks);
+    if (options_.reencode_moves) {
+      std::string groups;
+      const warm::TranscodeOutcome outcome = warm::TranscodeRecord(record, &groups);
+      transcode_->Count(outcome, record.size(), groups.size());
+      if (outcome == warm::TranscodeOutcome::kDone) record.swap(groups);
+    }
+    check(batch.Put(cf(warm::kChunksCf), key, record));
     info.chunks += 1;
     info.samples += group_samples[i];
     for (const WarmChunk& c : s.chunks) {

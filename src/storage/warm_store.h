@@ -38,6 +38,11 @@ struct WarmOptions {
   // fsync RocksDB's log on every WriteRange batch. A move deletes WAL segments only after the
   // warm write is durable, so this stays true outside tests. Default: true.
   bool sync = true;
+  // Moves write a series' record as version 2 (its samples as cold-block groups) when the
+  // re-encoding rule takes it, as compactions do (docs/format/warm.md, record version 2); false
+  // writes the head's chunks as they are and leaves the re-encoding to compactions (tests of
+  // that path). Default: true.
+  bool reencode_moves = true;
 
   Status Validate() const;
 };
@@ -72,8 +77,8 @@ struct WarmStats {
   uint64_t table_reader_bytes = 0;            // Open table files' metadata outside the block cache.
   uint64_t block_cache_hits = 0;
   uint64_t block_cache_misses = 0;
-  // Chunk records re-encoded by compactions (docs/format/warm.md, record version 2), their
-  // bytes before and after, and re-encodings refused because the result did not read back.
+  // Chunk records re-encoded by moves and compactions (docs/format/warm.md, record version 2),
+  // their bytes before and after, and re-encodings refused because the result did not read back.
   uint64_t transcoded_records = 0;
   uint64_t transcoded_bytes_before = 0;
   uint64_t transcoded_bytes_after = 0;

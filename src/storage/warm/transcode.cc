@@ -71,19 +71,24 @@ rocksdb::CompactionFilter::Decision TranscodeFilter::FilterV2(int /*level*/,
     return Decision::kKeep;
   }
   const std::string_view value(existing_value.data(), existing_value.size());
-  switch (TranscodeRecord(value, new_value)) {
+  const TranscodeOutcome outcome = TranscodeRecord(value, new_value);
+  Count(outcome, value.size(), new_value->size());
+  return outcome == TranscodeOutcome::kDone ? Decision::kChangeValue : Decision::kKeep;
+}
+
+void TranscodeFilter::Count(TranscodeOutcome outcome, size_t before, size_t after) const {
+  switch (outcome) {
     case TranscodeOutcome::kDone:
       records_.fetch_add(1, std::memory_order_relaxed);
-      bytes_before_.fetch_add(value.size(), std::memory_order_relaxed);
-      bytes_after_.fetch_add(new_value->size(), std::memory_order_relaxed);
-      return Decision::kChangeValue;
+      bytes_before_.fetch_add(before, std::memory_order_relaxed);
+      bytes_after_.fetch_add(after, std::memory_order_relaxed);
+      return;
     case TranscodeOutcome::kMismatch:
       failures_.fetch_add(1, std::memory_order_relaxed);
-      return Decision::kKeep;
+      return;
     case TranscodeOutcome::kKept:
-      return Decision::kKeep;
+      return;
   }
-  return Decision::kKeep;
 }
 
 }  // namespace strata::storage::warm

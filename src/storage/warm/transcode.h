@@ -1,6 +1,6 @@
 // The chunks family's compaction filter: re-encodes version 1 chunk records (the head's Gorilla
-// chunks, as moves write them) into version 2 records (the same samples as cold-block groups,
-// decimal where the values allow) when RocksDB compacts them. docs/format/warm.md, "Record
+// chunks, as moves encode them first) into version 2 records (the same samples as cold-block
+// groups, decimal where the values allow) when RocksDB compacts them. docs/format/warm.md, "Record
 // version 2". Thread-safe: RocksDB calls the filter from its compaction threads.
 #pragma once
 
@@ -32,6 +32,10 @@ class TranscodeFilter final : public rocksdb::CompactionFilter {
                     const rocksdb::Slice& existing_value, std::string* new_value,
                     std::string* skip_until) const override;
   const char* Name() const override { return "strata.warm_transcode.v1"; }
+
+  // Counts one record the rule re-encoded (kDone: `before` and `after` bytes) or failed to
+  // (kMismatch), whether a compaction or a move applied it; kKept counts nothing.
+  void Count(TranscodeOutcome outcome, size_t before, size_t after) const;
 
   uint64_t records() const { return records_.load(std::memory_order_relaxed); }
   uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
