@@ -176,7 +176,7 @@ TEST(DataDirIntegrationTest, CompactRefusesALockedDirectoryAndMovesWhatIsDue) {
   EXPECT_EQ(RunCli({"compact", "--data-dir", fresh}, &log), 0) << log;
   // 0-6h of one warm partition go in one move (see Compactor::MoveOne).
   EXPECT_NE(log.find("moved 1 head range(s)"), std::string::npos) << log;
-  // Its three records (integer values) are re-encoded as decimal groups.
+  // Its three records (integer values) are re-encoded as decimal groups by the move.
   EXPECT_NE(log.find("re-encoded 3 warm chunk record(s)"), std::string::npos) << log;
   EXPECT_EQ(RunCli({"compact", "--data-dir", fresh}, &log), 0) << log;
   EXPECT_NE(log.find("moved 0 head range(s)"), std::string::npos) << log;
