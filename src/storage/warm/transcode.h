@@ -20,7 +20,8 @@ enum class TranscodeOutcome {
   kMismatch,  // The version 2 record did not decode to the same samples: keep the old one.
 };
 
-// Re-encodes a version 1 record `value`. Pure function.
+// Re-encodes a version 1 record `value`: the rule both the filter and WarmStore moves apply.
+// Pure function.
 TranscodeOutcome TranscodeRecord(std::string_view value, std::string* out);
 
 class TranscodeFilter final : public rocksdb::CompactionFilter {
