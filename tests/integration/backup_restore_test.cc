@@ -244,7 +244,10 @@ TEST(BackupRestoreTest, UsageAndStateErrors) {
   EXPECT_EQ(RunStrataCli({"backup", "--data-dir", data, "--to", tmp.path() + "/b1"}, &log), 1)
       << log;
   EXPECT_NE(log.find("in use"), std::string::npos) << log;
+  EXPECT_NE(log.find("--url"), std::string::npos) << log;  // backup has an online way.
   EXPECT_EQ(RunStrataCli({"inspect", "--data-dir", data}, &log), 1) << log;
+  EXPECT_NE(log.find("in use"), std::string::npos) << log;
+  EXPECT_EQ(log.find("--url"), std::string::npos) << log;  // inspect has none: not suggested.
   EXPECT_EQ(RunStrataCli({"backup", "--url", "http://127.0.0.1:" + std::to_string(server.port()),
                           "--to", tmp.path() + "/b2"},
                          &log),

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <string_view>
 
 #include "base/dir_size.h"
 #include "base/file_lock.h"
@@ -127,9 +128,10 @@ struct OpenedDir {
   std::unique_ptr<storage::ColdStore> cold;
 };
 
-// Opens a stopped server's data directory (refusing one a server holds).
+// Opens a stopped server's data directory (refusing one a server holds). `if_running`: what
+// the refusal tells the user to do instead (only the commands that have another way name it).
 Result<OpenedDir> OpenDataDir(const std::string& dir, const storage::WarmOptions& wopts,
-                              const storage::ColdConfig& cold) {
+                              const storage::ColdConfig& cold, std::string_view if_running) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
     return Status::NotFound("data directory " + dir + " does not exist");
@@ -138,9 +140,8 @@ Result<OpenedDir> OpenDataDir(const std::string& dir, const storage::WarmOptions
   auto lock = FileLock::Acquire(dir + "/lock");
   if (!lock.ok()) {
     return Status::Unavailable("data directory " + dir +
-                               " is in use (is a strata server running on it? stop it first, or "
-                               "use --url): " +
-                               lock.status().ToString());
+                               " is in use (is a strata server running on it? " +
+                               std::string(if_running) + "): " + lock.status().ToString());
   }
   d.lock = std::move(lock).value();
   STRATA_ASSIGN_OR_RETURN(auto state, storage::CheckDataDir(dir));
@@ -229,7 +230,7 @@ int BackupCommand::Run() {
     if (!s.ok()) return Fail(prog, "copying the snapshot to " + to_, s);
     std::filesystem::remove_all(*dir, ec);  // The server's copy was only a staging area.
   } else {
-    auto d = OpenDataDir(data_dir_, wopts, cold);
+    auto d = OpenDataDir(data_dir_, wopts, cold, "stop it first, or back it up online with --url");
     if (!d.ok()) return Fail(prog, "opening " + data_dir_, d.status());
     storage::SnapshotSources sources;
     sources.head = d->head.get();
@@ -328,7 +329,7 @@ int InspectCommand::Run() {
   storage::ColdConfig cold;
   compaction::CompactorOptions copts;
   if (!storage_.Apply(prog, &wopts, &cold, &copts)) return 2;
-  auto d = OpenDataDir(data_dir_, wopts, cold);
+  auto d = OpenDataDir(data_dir_, wopts, cold, "stop it first");
   if (!d.ok()) return Fail(prog, "opening " + data_dir_, d.status());
 
   // Head: series and time bounds from its stats, samples by reading it.
