@@ -5,8 +5,9 @@
 # is due (5m after 40 h, 1h after 10 d: its defaults), then time long-range dashboard queries
 # (query_range over the whole span, step 1 h, windows 1 h to 1 d) against Strata with
 # max_source_resolution=raw, Strata with =auto and Prometheus, then auto over only the newest
-# hours it reads raw (the bound on raw / auto); report the speed-ups, the bound, the largest
-# relative differences of the answers, and the bytes on disk per resolution. Parameters are
+# hours it reads raw (the bound on raw / auto), and raw and auto over only the span downsampled
+# blocks cover (what the downsampled reads themselves buy); report the speed-ups, the bound, the
+# largest relative differences of the answers, and the bytes on disk per resolution. Parameters are
 # environment variables (defaults below); see README.md. Drivers: query_bench_driver load/query.
 set -euo pipefail
 
@@ -33,6 +34,9 @@ AIM_PROMETHEUS_RATIO=${AIM_PROMETHEUS_RATIO:-0.1}  # Strata auto time / Promethe
 # --downsample.5m-after: 40 h, or the value in STRATA_FLAGS), raw as well; the bound phase
 # times auto over that span alone. 0 skips it.
 BOUND_HOURS=${BOUND_HOURS:-}
+# 1: also time raw and auto over only the span that downsampled blocks cover (the range's start
+# up to the cold tier's newest sample), where auto reads no raw tail. 0 skips it.
+SPAN=${SPAN:-1}
 CHECK=${CHECK:-1}                 # 1: check series and sample counts before timing queries.
 STRATA_BIN=${STRATA_BIN:-$root/build/strata}
 PROMETHEUS_BIN=${PROMETHEUS_BIN:-/usr/bin/prometheus}
@@ -86,6 +90,7 @@ if [ -z "$BOUND_HOURS" ]; then
   fi
 fi
 [[ $BOUND_HOURS =~ ^[0-9]+$ ]] || die "BOUND_HOURS must be a whole number of hours, not '$BOUND_HOURS'"
+[[ $SPAN =~ ^[01]$ ]] || die "SPAN must be 0 or 1, not '$SPAN'"
 # Raw retention must cover the data, so that max_source_resolution=raw answers all of it.
 [[ " $STRATA_FLAGS " == *" --storage.retention"[=\ ]* ]] ||
   STRATA_FLAGS="--storage.retention=$STRATA_RETENTION${STRATA_FLAGS:+ $STRATA_FLAGS}"
@@ -275,6 +280,73 @@ if [ "$bound_s" -gt 0 ] && [ "$bound_s" -lt $((end_s - start_s)) ]; then
   run_phase bound "${bound_cmd[@]}" || brc=$?
 fi
 
+# ---- Span: raw and auto over only what downsampled blocks cover ----
+# The cold tier's newest sample (/api/v1/status/storage) ends the span when every raw cold block
+# has its 5m block (the compactor stood still above), so over [start, that hour] auto reads no
+# raw tail, and raw / auto there is what the downsampled reads themselves buy. Timed the same
+# way, with Prometheus over the same span beside it, answers compared within DS_REL_TOL.
+src=skipped
+span_end_s=0
+if [ "$SPAN" = 1 ]; then
+  span_end_s=$(curl -sf --max-time 60 "http://127.0.0.1:${port[strata]}/api/v1/status/storage" |
+    /usr/bin/python3 -c '
+import json, sys
+cold = json.load(sys.stdin)["data"]["cold"]
+blocks = {r["resolutionMs"]: r["blocks"] for r in cold.get("byResolution", [])}
+print(cold["maxTime"] // 1000 if 0 < blocks.get(0, 0) == blocks.get(300000, 0) else 0)' ||
+    echo 0)
+  span_end_s=$((span_end_s / STEP * STEP))
+  if [ "$span_end_s" -gt $((start_s + STEP)) ] && [ "$span_end_s" -lt "$end_s" ]; then
+    span_cmd=("$driver" query --strata "http://127.0.0.1:${port[strata]}"
+              --prometheus "http://127.0.0.1:${port[prometheus]}" --start "$start_s"
+              --end "$span_end_s" --step "$STEP" --rel-tol "$REL_TOL" --timeout-s 1800
+              --strata-name "Strata raw, downsampled span" --param max_source_resolution=raw
+              --variant "Strata auto, downsampled span:max_source_resolution=auto"
+              --variant-rel-tol "$DS_REL_TOL" --variant-abs-tol "$DS_ABS_TOL" --runs "$RUNS"
+              --warmup "$WARMUP" --pause-ms "$PAUSE_MS" --queries-file "$tmp/queries.txt")
+    src=0
+    run_phase span "${span_cmd[@]}" || src=$?
+  else
+    log "span: nothing to time (the cold tier's newest downsampled hour: $span_end_s)"
+  fi
+fi
+
+# Rows of the span table from its phase's JSON line: per query raw, auto and Prometheus over the
+# span, raw / auto, auto / Prometheus, auto's largest relative difference to raw; then a summary.
+span_table() {
+  /usr/bin/python3 - "$tmp/span.out" "$AIM_SPEEDUP" << 'EOF'
+import json, sys
+rows = None
+try:
+    for line in open(sys.argv[1]):
+        if line.startswith('{"tool":"query_bench","phase":"query"'):
+            rows = json.loads(line)["queries"]
+except OSError:
+    pass
+aim = float(sys.argv[2])
+if not rows:
+    print("| (no result: the phase failed) | | | | | | |")
+    sys.exit(0)
+def ms(v): return "-" if v is None or v < 0 else ("%.3g" % v if v < 100 else "%.0f" % v)
+def ratio(a, b): return a / b if a is not None and b is not None and a > 0 and b > 0 else None
+def x(v, f="%.2fx"): return "-" if v is None else f % v
+speedups = []
+for q in rows:
+    v = next((v for v in q.get("variants", []) if v["name"].startswith("Strata auto")), {})
+    raw, auto, prom = q["strata_ms"], v.get("ms"), q["prometheus_ms"]
+    s = ratio(raw, auto)
+    if s is not None: speedups.append(s)
+    rel = v.get("max_rel_vs_strata")
+    print("| `%s` | %s | %s | %s | %s | %s | %s |" % (
+        q["query"].replace("|", "\\|"), ms(raw), ms(auto), ms(prom), x(s),
+        x(ratio(auto, prom), "%.2f"), "-" if rel is None else "%.2g" % rel))
+if speedups:
+    print()
+    print("Over the downsampled span alone raw / auto was %.1f-%.1fx, %d of %d at or above %gx." % (
+        min(speedups), max(speedups), sum(s >= aim for s in speedups), len(speedups), aim))
+EOF
+}
+
 # Rows of the bound table from the two phases' JSON lines: per query raw and auto over the
 # whole range, auto and Prometheus over the newest BOUND_HOURS, raw / auto and raw / that; then
 # a summary line.
@@ -410,6 +482,20 @@ runtime_s=$(($(date +%s) - t_start))
     [ "$brc" = 0 ] || { echo; echo "**Bound phase: driver exit $brc (an error, or answers outside DS_REL_TOL of Prometheus'; see the log).**"; }
     echo
   fi
+  if [ "$src" != skipped ]; then
+    echo "### Span: raw and auto over only the downsampled days"
+    echo
+    echo "From the range's start to the cold tier's newest sample, $(date -u -d "@$span_end_s" '+%F %H:%M') UTC ($(((end_s - span_end_s) / 3600)) h"
+    echo "before the range's end): every raw cold block there has its downsampled blocks, so auto reads"
+    echo "no raw tail, and raw / auto is what the downsampled reads themselves buy. Timed after the"
+    echo "phases above, the same way, with Prometheus over the same span beside them; ms:"
+    echo
+    echo "| query | Strata raw | Strata auto | Prometheus | raw / auto | auto / Prometheus | max rel. diff auto vs raw |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
+    span_table
+    [ "$src" = 0 ] || { echo; echo "**Span phase: driver exit $src (an error, or answers outside the tolerances; see the log).**"; }
+    echo
+  fi
   echo "### Bytes on disk per resolution"
   echo
   echo "| data | blocks | samples | MiB | bytes per sample |"
@@ -441,9 +527,11 @@ runtime_s=$(($(date +%s) - t_start))
   echo "    load: ${R[strata.load_cmd]}"
   echo "    query: ${query_cmd[*]}"
   [ "$brc" = skipped ] || echo "    bound: ${bound_cmd[*]}"
+  [ "$src" = skipped ] || echo "    span: ${span_cmd[*]}"
   [ "$check_ok" = no ] && { echo; echo "**Ingest check failed: the servers do not hold the expected data (exit $crc).**"; }
   [ "$qrc" = 0 ] || { echo; echo "**Query driver exit $qrc: a query failed or Strata raw's answer differs from Prometheus' (see above).**"; }
 } | tee ${RESULTS_MD:+"$RESULTS_MD"}
 [ "$check_ok" != no ] || exit 1
 [ "$qrc" != 0 ] || [ "$brc" = skipped ] || qrc=$brc
+[ "$qrc" != 0 ] || [ "$src" = skipped ] || qrc=$src
 exit "$qrc"
