@@ -29,7 +29,8 @@ struct Compactor::Metrics {
                  .Add({})),
         failed(prometheus::BuildCounter()
                    .Name("strata_compactions_failed_total")
-                   .Help("Head-to-warm moves or retention runs that failed (retried later).")
+                   .Help("Moves, downsampled block builds or retention runs that failed (retried "
+                         "later).")
                    .Register(*r)
                    .Add({})),
         seconds(prometheus::BuildCounter()
@@ -118,6 +119,27 @@ Status CompactorOptions::Validate() const {
         ") must be longer than --downsample.5m-after (" + d(downsample_5m_after_ms) +
         "): raw data would be deleted before its 5m aggregate is built (or set "
         "--downsample.5m-after=0 to turn downsampling off)");
+  }
+  if (downsample_5m_after_ms > 0 && retention_ms > 0 && retention_ms <= warm_span_ms) {
+    return Status::InvalidArgument(
+        "--storage.retention (" + d(retention_ms) + ") must be longer than --storage.warm.span (" +
+        d(warm_span_ms) +
+        "): raw data would be deleted before it reaches the cold tier, where its 5m aggregate "
+        "is built (or set --downsample.5m-after=0 to turn downsampling off)");
+  }
+  if (downsample_5m_after_ms > 0 && retention_5m_ms > 0 &&
+      retention_5m_ms <= downsample_5m_after_ms) {
+    return Status::InvalidArgument("--storage.retention.5m (" + d(retention_5m_ms) +
+                                   ") must be longer than --downsample.5m-after (" +
+                                   d(downsample_5m_after_ms) +
+                                   "): 5m data would be deleted as soon as it is built");
+  }
+  if (downsample_5m_after_ms > 0 && downsample_1h_after_ms > 0 && retention_1h_ms > 0 &&
+      retention_1h_ms <= downsample_1h_after_ms) {
+    return Status::InvalidArgument("--storage.retention.1h (" + d(retention_1h_ms) +
+                                   ") must be longer than --downsample.1h-after (" +
+                                   d(downsample_1h_after_ms) +
+                                   "): 1h data would be deleted as soon as it is built");
   }
   if (downsample_5m_after_ms > 0 && downsample_1h_after_ms > 0 && retention_5m_ms > 0 &&
       retention_5m_ms <= downsample_1h_after_ms) {
@@ -393,24 +415,46 @@ Status Compactor::DownsampleOne(bool* done, CompactionReport* report,
     }
     const std::string source = storage::DownsampleSource(b);
     if (built.count(source)) continue;
+    const auto now = std::chrono::steady_clock::now();
+    if (auto skip = downsample_skip_.find(source);
+        skip != downsample_skip_.end() && now < skip->second) {
+      continue;
+    }
     const std::string what =
         "downsampling cold block " + b.node + "/" + b.id + " to " + storage::ResolutionName(target);
-    auto start = std::chrono::steady_clock::now();
     std::optional<storage::block::BlockMeta> block;
-    STRATA_RETURN_IF_ERROR(BuildAndUpload(
-                               "downsample", source,
-                               [&](storage::block::BlockMeta meta, const std::string& dir) {
-                                 return cold_->BuildDownsampled(b, target, std::move(meta), dir);
-                               },
-                               &block)
-                               .WithContext(what));
+    Status s = BuildAndUpload(
+        "downsample", source,
+        [&](storage::block::BlockMeta meta, const std::string& dir) {
+          return cold_->BuildDownsampled(b, target, std::move(meta), dir);
+        },
+        &block);
     std::error_code ec;
     std::filesystem::remove_all(options_.staging_dir, ec);
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    ++report->downsampled;
+    if (!s.ok()) {
+      // One block that cannot be built (damaged, or the store failing) must not hold back the
+      // blocks after it, nor retention: note it, retry it later, go on.
+      s = s.WithContext(what);
+      downsample_skip_[source] = now + options_.downsample_retry;
+      report->downsample_errors.push_back(s.ToString());
+      if (metrics_) metrics_->failed.Increment();
+      STRATA_LOG(kWarn, "compaction") << "downsampling failed; retrying later"
+                                      << LogKV("block", b.id) << LogKV("error", s.ToString());
+      if (progress) progress(s.ToString());
+      continue;
+    }
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - now).count();
     const std::string res = storage::ResolutionName(target);
-    const uint64_t bytes = block ? block->TotalBytes() : 0;
+    if (!block) {
+      // Nothing to write (its series hold only stale markers): no block to wait for.
+      downsample_skip_[source] = std::chrono::steady_clock::time_point::max();
+      STRATA_LOG(kInfo, "compaction") << "cold block has no data to downsample"
+                                      << LogKV("block", b.id) << LogKV("resolution", res);
+      if (progress) progress(what + " (nothing to write)");
+      continue;
+    }
+    ++report->downsampled;
+    const uint64_t bytes = block->TotalBytes();
     if (metrics_) {
       metrics_->downsampled->Add({{"resolution", res}}).Increment();
       metrics_->downsampled_bytes->Add({{"resolution", res}}).Increment(static_cast<double>(bytes));
@@ -418,9 +462,8 @@ Status Compactor::DownsampleOne(bool* done, CompactionReport* report,
     }
     STRATA_LOG(kInfo, "compaction")
         << "downsampled cold block" << LogKV("block", b.id) << LogKV("resolution", res)
-        << LogKV("new_block", block ? block->id : "(empty)") << LogKV("bytes", bytes)
-        << LogKV("seconds", seconds);
-    if (progress) progress(what + (block ? " -> block " + block->id : " (empty)"));
+        << LogKV("new_block", block->id) << LogKV("bytes", bytes) << LogKV("seconds", seconds);
+    if (progress) progress(what + " -> block " + block->id);
     *done = true;
     return Status::Ok();
   }

@@ -11,10 +11,12 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "base/mutex.h"
 #include "base/result.h"
@@ -62,6 +64,9 @@ struct CompactorOptions {
   // built. Defaults: 90 d and 365 d.
   int64_t retention_5m_ms = int64_t{90} * 24 * 3600 * 1000;
   int64_t retention_1h_ms = int64_t{365} * 24 * 3600 * 1000;
+  // After a downsampled block failed to build or upload, wait this long before building it
+  // again (other blocks and retention go on meanwhile). Default: 10 min.
+  std::chrono::milliseconds downsample_retry{600'000};
   // Local directory where blocks are built before upload (emptied before each build).
   std::string staging_dir;
   // How often the background thread re-lists the cold store (other nodes' blocks) and collects
@@ -83,6 +88,10 @@ struct CompactionReport {
   uint64_t chunks = 0;
   int partitions_dropped = 0;
   int tail_checkpoints = 0;  // WAL checkpoints between moves (Head::CheckpointTailIfLarge).
+  // Downsampled blocks that failed to build or upload ("downsampling cold block N/ID to 5m:
+  // <error>"). One failing block does not stop the others or retention; it is retried after
+  // CompactorOptions::downsample_retry.
+  std::vector<std::string> downsample_errors;
 };
 
 class Compactor {
@@ -139,6 +148,11 @@ class Compactor {
   // A cold upload failed: its meta.json PUT may have landed although no answer said so, so the
   // next move re-lists the store before building the partition's block again.
   bool cold_commit_uncertain_ STRATA_GUARDED_BY(run_mu_) = false;
+  // Sources (DownsampleSource) not to build before the time given: a build that failed (retried
+  // after downsample_retry) or had nothing to write (a block of stale markers only: never again
+  // in this process).
+  std::map<std::string, std::chrono::steady_clock::time_point> downsample_skip_
+      STRATA_GUARDED_BY(run_mu_);
   std::jthread thread_;
 
   struct Metrics;

@@ -47,6 +47,7 @@ Result<block::BlockMeta> ColdStore::BuildDownsampled(const block::BlockMeta& sou
   std::vector<uint32_t> ids;
   std::vector<model::Sample> samples;
   std::vector<AggrWindow> in, out;
+  bool any = false;
   for (size_t first = 0; first < n; first += kSeriesPerBatch) {
     ids.resize(std::min(kSeriesPerBatch, n - first));
     std::iota(ids.begin(), ids.end(), static_cast<uint32_t>(first));
@@ -78,9 +79,12 @@ Result<block::BlockMeta> ColdStore::BuildDownsampled(const block::BlockMeta& sou
           AggregateWindows(in, resolution_ms, &out);
         }
       }
+      any = any || !out.empty();
       STRATA_RETURN_IF_ERROR(writer->AddSeriesWindows(e.labels, out));
     }
   }
+  // Series of stale markers only have no windows; a block of nothing but those is no block.
+  if (!any) return Status::NotFound("cold block " + source.node + "/" + source.id + " has no data");
   return writer->Finish();
 }
 

@@ -120,7 +120,8 @@ class ColdStore final : public Querier {
   // `resolution_ms` (raw -> 5m or 1h, 5m -> 1h), reading it a batch of series at a time so
   // memory stays bounded whatever the block's size. `meta` gives id, node and created_ms;
   // resolution and source (DownsampleSource) are set here. NotFound when `source` is not
-  // known; InvalidArgument for a resolution that cannot be built from it.
+  // known or has no windows to write (its series hold stale markers only); InvalidArgument for
+  // a resolution that cannot be built from it.
   Result<block::BlockMeta> BuildDownsampled(const block::BlockMeta& source, int64_t resolution_ms,
                                             block::BlockMeta meta, const std::string& dir) const;
 

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -710,6 +711,91 @@ TEST(CompactorTest, DownsamplingBuilds5mAnd1hBlocksAndRetentionKeepsEachResoluti
   EXPECT_EQ((*day0)[0].samples.size(), 2u * 24);  // First and last sample of each hour.
 }
 
+// A raw block that cannot be downsampled (damaged) and one that has nothing to downsample (its
+// series hold only stale markers) hold back neither the blocks after them nor retention.
+TEST(CompactorTest, ABlockThatCannotBeDownsampledHoldsBackNeitherTheOthersNorRetention) {
+  testutil::TempDir tmp;
+  constexpr int64_t kDay = 24 * kHour;
+  CompactorOptions copts;
+  copts.warm_span_ms = 40 * kHour;
+  copts.downsample_5m_after_ms = 0;  // First only moves.
+  copts.retention_ms = 0;
+  Db db = Open(tmp.path(), copts, true);
+  Write(db.head.get(), "m", 4, 0, kDay);
+  {
+    // Day 1 holds only the stale markers that end day 0's series.
+    std::vector<std::vector<model::LabelView>> views;
+    std::vector<std::string> ids{"0", "1", "2", "3"};
+    const std::vector<model::Sample> stale{{kDay + 5000, model::StaleNaN()}};
+    std::vector<storage::SeriesInput> batch;
+    views.reserve(ids.size());
+    for (const auto& id : ids) {
+      views.push_back({{"__name__", "m"}, {"series", id}});
+      batch.push_back({views.back(), stale});
+    }
+    storage::AppendResult result;
+    ASSERT_TRUE(db.head->Append(batch, &result).ok());
+  }
+  Write(db.head.get(), "n", 2, 2 * kDay, 5 * kDay);
+  auto r = db.compactor->RunOnce();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // Newest 5 d - 15 s: days 0, 1 and 2 went cold.
+  std::vector<storage::block::BlockMeta> raw = db.cold->Blocks();
+  ASSERT_EQ(raw.size(), 3u);
+  // Damage day 0's chunk file (same size, other bytes).
+  int damaged = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(tmp.path() + "/cold")) {
+    const std::string path = e.path().string();
+    if (!e.is_regular_file() || path.find(raw[0].id) == std::string::npos ||
+        path.find("/chunks/") == std::string::npos) {
+      continue;
+    }
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    const auto size = static_cast<std::streamoff>(e.file_size());
+    for (std::streamoff at = 8; at < size; at += 7) {
+      f.seekp(at);
+      f.put('\x5a');
+    }
+    ++damaged;
+  }
+  ASSERT_EQ(damaged, 1);
+
+  CompactorOptions ds = copts;
+  ds.downsample_5m_after_ms = 40 * kHour;
+  ds.downsample_1h_after_ms = 0;
+  ds.retention_5m_ms = 0;
+  ds.retention_1h_ms = 0;
+  ds.retention_ms = 3 * kDay;  // Raw days 0 and 1 end before 2 d - 15 s: they go.
+  ds.wal_dir = tmp.path() + "/wal";
+  ds.staging_dir = tmp.path() + "/cold-staging";
+  ASSERT_TRUE(ds.Validate().ok());
+  Compactor c(db.head.get(), db.warm.get(), db.cold.get(), ds, nullptr);
+  r = c.RunOnce();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // Day 0 failed (reported, retried later), day 1 had nothing to write, day 2 got its 5m
+  // block; retention ran after them.
+  ASSERT_EQ(r->downsample_errors.size(), 1u);
+  EXPECT_NE(r->downsample_errors[0].find(raw[0].id), std::string::npos) << r->downsample_errors[0];
+  EXPECT_NE(r->downsample_errors[0].find("checksum"), std::string::npos) << r->downsample_errors[0];
+  EXPECT_EQ(r->downsampled, 1);
+  EXPECT_EQ(r->blocks_dropped, 2);
+  std::map<int64_t, int> per_res;
+  std::string source;
+  for (const auto& b : db.cold->Blocks()) {
+    per_res[b.resolution_ms]++;
+    if (b.resolution_ms == storage::kResolution5m) source = b.source;
+  }
+  EXPECT_EQ(per_res[0], 1);
+  EXPECT_EQ(per_res[storage::kResolution5m], 1);
+  EXPECT_EQ(source, storage::DownsampleSource(raw[2]));
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() + "/cold-staging"));
+  // Within the retry delay nothing is tried again; the run ends.
+  r = c.RunOnce();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->downsampled, 0);
+  EXPECT_TRUE(r->downsample_errors.empty());
+}
+
 TEST(CompactorTest, DownsamplingOptionsAreValidated) {
   constexpr int64_t kDay = 24 * kHour;
   CompactorOptions o;
@@ -729,6 +815,29 @@ TEST(CompactorTest, DownsamplingOptionsAreValidated) {
   EXPECT_TRUE(o.Validate().ok());
   o.retention_1h_ms = -1;
   EXPECT_FALSE(o.Validate().ok());
+  // Raw data must reach the cold tier (after the warm span) before retention deletes it, and
+  // each resolution must outlast the delay after which it is built.
+  o = CompactorOptions{};
+  o.warm_span_ms = 4 * kDay;
+  o.retention_ms = 3 * kDay;
+  s = o.Validate();
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("--storage.warm.span"), std::string::npos) << s.ToString();
+  o.downsample_5m_after_ms = 0;
+  EXPECT_TRUE(o.Validate().ok());
+  o = CompactorOptions{};
+  o.downsample_1h_after_ms = kHour;
+  o.retention_5m_ms = 30 * kHour;  // Longer than 1h-after, shorter than 5m-after (40 h).
+  s = o.Validate();
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("--downsample.5m-after"), std::string::npos) << s.ToString();
+  o = CompactorOptions{};
+  o.retention_1h_ms = 5 * kDay;  // Shorter than the 10 d before 1h data is built.
+  s = o.Validate();
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("--storage.retention.1h"), std::string::npos) << s.ToString();
+  o.downsample_1h_after_ms = 0;  // No 1h data: any 1h retention.
+  EXPECT_TRUE(o.Validate().ok());
 }
 
 }  // namespace
