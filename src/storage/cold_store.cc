@@ -919,9 +919,12 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
     if (finer != nullptr) blocks.push_back(finer);  // Its series are looked up when needed.
     const BlockMeta& m = b->meta();
     if (hints.resolutions != nullptr && m.resolution_ms > 0 && !entries.empty()) {
-      hints.resolutions->push_back({finer != nullptr ? kResolution5m : m.resolution_ms,
-                                    std::max(m.min_time, hints.start_ms),
-                                    std::min(m.max_time, hints.end_ms)});
+      // The block's part of the range; a block that ends before start_ms (read for the first
+      // lookback, from one window before) names what was read of it, never a backwards span.
+      const int64_t hi = std::min(m.max_time, hints.end_ms);
+      int64_t lo = std::max(m.min_time, hints.start_ms);
+      if (lo > hi) lo = std::max(m.min_time, from);
+      hints.resolutions->push_back({finer != nullptr ? kResolution5m : m.resolution_ms, lo, hi});
     }
     std::vector<BlockItem>& items = per_block.emplace_back();
     items.reserve(entries.size());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <type_traits>
@@ -707,6 +708,15 @@ int64_t AllowedResolution(int64_t range_ms, int64_t step_ms, int64_t max_resolut
 Result<int64_t> ParseMaxSourceResolution(std::string_view text) {
   if (text == "auto") return kAutoResolution;
   if (text == "raw") return int64_t{0};
+  // As Thanos: a number of seconds first ("300", "3600", "1.5"; its query frontend sends
+  // these), then a duration.
+  double secs = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, secs);
+  if (!text.empty() && text[0] != '+' && ec == std::errc() && ptr == end &&
+      text.find_first_of("nNiI") == std::string_view::npos) {
+    if (secs >= 0 && secs * 1000 < 9.2e18) return static_cast<int64_t>(secs * 1000);
+  }
   auto d = ParseDurationMillis(text);
   if (!d.ok() || *d < 0) {
     return Status::InvalidArgument("\"" + std::string(text) +

@@ -143,7 +143,8 @@ void AppendThinView(std::span<const AggrWindow> windows, AggrView view, int64_t 
 int64_t AllowedResolution(int64_t range_ms, int64_t step_ms, int64_t max_resolution_ms);
 
 // Parses a max_source_resolution value as Thanos takes it: "auto" (kAutoResolution), "raw" or
-// "0s" (0), or a duration ("5m", "1h"; any duration is a cap: "10m" allows 5m data).
+// "0s" (0), a number of seconds ("0", "300", "3600") or a duration ("5m", "1h"; any duration
+// is a cap: "10m" allows 5m data).
 // InvalidArgument otherwise.
 Result<int64_t> ParseMaxSourceResolution(std::string_view text);
 

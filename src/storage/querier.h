@@ -22,7 +22,7 @@ namespace strata::storage {
 // A span of a Select's answer that came from downsampled data (SelectHints::resolutions).
 struct ResolutionUse {
   int64_t resolution_ms = 0;
-  int64_t min_t = 0;  // Inclusive, clipped to the selected range.
+  int64_t min_t = 0;  // Inclusive, clipped to the range (a block ending before it: what was read).
   int64_t max_t = 0;
 };
 

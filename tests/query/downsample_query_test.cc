@@ -276,6 +276,23 @@ TEST_F(DownsampleQueryTest, DashboardQueriesAgreeWithRawWithinTolerance) {
   }
 }
 
+// A range that starts just after the downsampled data ends reads its last window for the first
+// step's lookback: the info names that part, never a backwards span.
+TEST_F(DownsampleQueryTest, InfosOfABlockReadOnlyForTheFirstLookbackAreNotBackwards) {
+  Answer a =
+      Range("memory_bytes", kAutoResolution, kDays * kDay + 10 * 60000, kDays * kDay + 3 * kHour);
+  ASSERT_EQ(a.infos.size(), 1u);
+  const std::string& info = a.infos[0];
+  const size_t open = info.find('['), comma = info.find(", ", open), close = info.find(']');
+  ASSERT_NE(open, std::string::npos) << info;
+  ASSERT_NE(comma, std::string::npos) << info;
+  ASSERT_NE(close, std::string::npos) << info;
+  const std::string from = info.substr(open + 1, comma - open - 1);
+  const std::string to = info.substr(comma + 2, close - comma - 2);
+  EXPECT_LE(from, to) << info;                    // RFC 3339 in UTC, one format: ordered as text.
+  EXPECT_EQ(to, "1970-01-03T23:59:45Z") << info;  // The last sample of the data.
+}
+
 // Ranges that reach before a series' first sample or past its last: the downsampled points
 // tell rate() the raw sampling interval (storage counts), so it extrapolates by half a scrape
 // interval there, as over raw samples, not by half a window.

@@ -193,6 +193,15 @@ TEST(DownsampleTest, AdaptiveRule) {
   EXPECT_EQ(*ParseMaxSourceResolution("1h"), k1h);
   EXPECT_FALSE(ParseMaxSourceResolution("fast").ok());
   EXPECT_FALSE(ParseMaxSourceResolution("-5m").ok());
+  // Seconds, as Thanos (and its query frontend, which sends 300 and 3600) takes them.
+  EXPECT_EQ(*ParseMaxSourceResolution("0"), 0);
+  EXPECT_EQ(*ParseMaxSourceResolution("300"), k5m);
+  EXPECT_EQ(*ParseMaxSourceResolution("3600"), k1h);
+  EXPECT_EQ(*ParseMaxSourceResolution("1.5"), 1500);
+  EXPECT_EQ(*ParseMaxSourceResolution("5m0s"), k5m);
+  for (const char* bad : {"-300", "NaN", "inf", "+300", "300x", "1e400", ""}) {
+    EXPECT_FALSE(ParseMaxSourceResolution(bad).ok()) << bad;
+  }
 }
 
 std::vector<AggrWindow> SomeWindows(int n, std::mt19937_64& rng) {
