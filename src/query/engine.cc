@@ -255,7 +255,9 @@ Result<std::unique_ptr<storage::SeriesSet>> Evaluator::Select(const VectorSelect
   storage::SelectHints hints;
   hints.start_ms = mint;
   hints.end_ms = maxt;
-  hints.step_ms = steps_ > 1 ? interval_ : 0;
+  // With @ every step reads the same time: one read, as in an instant query, so the step rule
+  // does not apply (the range rule still does).
+  hints.step_ms = steps_ > 1 && vs.at.kind == AtKind::kNone ? interval_ : 0;
   hints.range_ms = range_ms;
   hints.func = std::string(func);
   // The selector is read at RefTime(StepTime(i)) for every step i, by EvalVectorSelector and

@@ -369,6 +369,27 @@ TEST_F(DownsampleQueryTest, RangesShorterThanFiveResolutionsNeverGetThem) {
   a = Range("memory_bytes", kAutoResolution, kDay, kDay + kHour, 5 * 60000);
   ASSERT_EQ(a.infos.size(), 1u);
   EXPECT_NE(a.infos[0].find("5m"), std::string::npos);
+  // With @ every step reads one time, as an instant query does: raw, whatever the step, and
+  // the exact raw value (here 30 minutes into an hour window).
+  const int64_t at = kDay + 12 * kHour + 30 * 60000;
+  const std::string pinned = "memory_bytes @ " + std::to_string(at / 1000);
+  a = Range(pinned, kAutoResolution);
+  EXPECT_TRUE(a.infos.empty()) << a.infos[0];
+  Answer raw_pinned = Range(pinned, 0);
+  ASSERT_EQ(a.m.size(), raw_pinned.m.size());
+  for (size_t i = 0; i < a.m.size(); ++i) {
+    ASSERT_EQ(a.m[i].points.size(), raw_pinned.m[i].points.size());
+    for (size_t j = 0; j < a.m[i].points.size(); ++j) {
+      EXPECT_EQ(a.m[i].points[j].v, raw_pinned.m[i].points[j].v);
+    }
+  }
+  a = Range("timestamp(memory_bytes @ " + std::to_string(at / 1000) + ")", kAutoResolution);
+  ASSERT_FALSE(a.m.empty());
+  EXPECT_EQ(a.m[0].points.at(0).v, static_cast<double>(at / 1000));
+  // The range rule still applies to a range selector with @.
+  a = Range("rate(requests_total[5h] @ " + std::to_string(at / 1000) + ")", kAutoResolution);
+  ASSERT_EQ(a.infos.size(), 1u);
+  EXPECT_NE(a.infos[0].find("1h"), std::string::npos);
   // Instant queries read raw (step 0) unless the range rule allows more.
   Engine engine{EngineOptions{}};
   std::vector<std::string> infos;
