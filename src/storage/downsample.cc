@@ -24,6 +24,12 @@ int64_t Bucket(int64_t t, int64_t resolution_ms) {
 double MinOf(double a, double b) { return (std::isnan(a) || b < a) ? b : a; }
 double MaxOf(double a, double b) { return (std::isnan(a) || b > a) ? b : a; }
 
+// An increase that is not a number (a NaN sample at a window's edge, or a window built
+// before NaNs were stepped over) is not known: it adds nothing rather than making every
+// value of a counter view before it NaN.
+double Known(double inc) { return std::isfinite(inc) ? inc : 0; }
+double KnownStep(double a, double b) { return Known(CounterStep(a, b)); }
+
 AggrWindow OneSample(const model::Sample& s) {
   AggrWindow w;
   w.first_t = w.last_t = s.timestamp_ms;
@@ -80,6 +86,10 @@ void AggregateSamples(std::span<const model::Sample> samples, int64_t resolution
   const size_t base = out->size();
   thread_local std::vector<uint8_t> had_reset;
   had_reset.clear();
+  // The back window's last value that is not NaN (NaN: none yet), for its increase. As rate()
+  // takes raw samples, a NaN is stepped over: from x over NaNs to y adds y - x, no reset
+  // checked (a NaN compares false), so one NaN does not make the window's increase NaN.
+  double last_real = out->empty() ? NAN : out->back().last;
   for (const model::Sample& s : samples) {
     if (model::IsStaleNaN(s.value)) {
       AttachStale(s.timestamp_ms, out);
@@ -95,8 +105,11 @@ void AggregateSamples(std::span<const model::Sample> samples, int64_t resolution
         w.sum += s.value;
         w.min = MinOf(w.min, s.value);
         w.max = MaxOf(w.max, s.value);
-        w.inc += CounterStep(w.last, s.value);
-        if (s.value < w.last && out->size() > base) had_reset[out->size() - 1 - base] = 1;
+        if (!std::isnan(s.value) && !std::isnan(last_real)) {
+          w.inc += std::isnan(w.last) ? s.value - last_real : CounterStep(w.last, s.value);
+          if (s.value < w.last && out->size() > base) had_reset[out->size() - 1 - base] = 1;
+        }
+        if (!std::isnan(s.value)) last_real = s.value;
         w.last = s.value;
         w.last_t = s.timestamp_ms;
         continue;
@@ -104,6 +117,7 @@ void AggregateSamples(std::span<const model::Sample> samples, int64_t resolution
     }
     out->push_back(OneSample(s));
     had_reset.push_back(0);
+    last_real = s.value;
   }
   SnapIncreases(std::span<AggrWindow>(*out).subspan(base), had_reset);
 }
@@ -119,7 +133,7 @@ void AggregateWindows(std::span<const AggrWindow> windows, int64_t resolution_ms
         w.sum += in.sum;
         w.min = MinOf(w.min, in.min);
         w.max = MaxOf(w.max, in.max);
-        w.inc += CounterStep(w.last, in.first) + in.inc;
+        w.inc += KnownStep(w.last, in.first) + Known(in.inc);
         w.last = in.last;
         w.last_t = in.last_t;
         w.stale_t = in.stale_t;  // Only the last window's marker ends the coarse window.
@@ -127,6 +141,7 @@ void AggregateWindows(std::span<const AggrWindow> windows, int64_t resolution_ms
       }
     }
     out->push_back(in);
+    out->back().inc = Known(in.inc);
   }
 }
 
@@ -155,17 +170,41 @@ AggrView ViewForFunction(std::string_view func) {
 
 namespace {
 
-// The counter view's value at each window's last sample, anchored at the end, in *c.
+// The counter view's value at each window's last sample, anchored at the end (at the last
+// window's last value, or the last one before it that is a number), in *c. Increases that are
+// not numbers add nothing (Known), so the values are numbers wherever the anchor is.
 void CounterValues(std::span<const AggrWindow> windows, std::vector<double>* c) {
   c->resize(windows.size());
   if (windows.empty()) return;
-  double x = windows.back().last;
+  double x = 0;
   c->back() = x;
   for (size_t i = windows.size() - 1; i > 0; --i) {
-    x = x - windows[i].inc - CounterStep(windows[i - 1].last, windows[i].first);
+    x = x - Known(windows[i].inc) - KnownStep(windows[i - 1].last, windows[i].first);
     (*c)[i - 1] = x;
   }
+  double shift = 0;
+  for (size_t i = windows.size(); i-- > 0;) {
+    if (std::isfinite(windows[i].last)) {
+      shift = windows[i].last - (*c)[i];
+      break;
+    }
+    if (std::isfinite(windows[i].first)) {
+      shift = windows[i].first - ((*c)[i] - Known(windows[i].inc));
+      break;
+    }
+  }
+  if (shift != 0) {
+    for (double& v : *c) v += shift;
+  }
 }
+
+// The counter view's first and last point of window i (values c[i] from CounterValues): a
+// sample that was NaN stays NaN there, as rate() over raw samples gives NaN for a range that
+// begins or ends at it.
+double CounterFirst(const AggrWindow& w, double ci) {
+  return std::isnan(w.first) ? w.first : ci - Known(w.inc);
+}
+double CounterLast(const AggrWindow& w, double ci) { return std::isnan(w.last) ? w.last : ci; }
 
 // The points of AppendView's view `V` of `windows` in [start, end], in time order, as
 // emit(t, v, count) (count: the raw samples the point stands for, before any clamping).
@@ -184,8 +223,9 @@ void ForEachViewPoint(std::span<const AggrWindow> windows, int64_t start, int64_
       in_range(w.last_t, w.last, 1);
     } else if constexpr (V == AggrView::kCounter) {
       // The first sample stands for itself, the last for every later one of the window.
-      if (w.first_t != w.last_t) in_range(w.first_t, c[i] - w.inc, 1);
-      in_range(w.last_t, c[i], w.first_t != w.last_t && w.count > 1 ? w.count - 1 : 1);
+      if (w.first_t != w.last_t) in_range(w.first_t, CounterFirst(w, c[i]), 1);
+      in_range(w.last_t, CounterLast(w, c[i]),
+               w.first_t != w.last_t && w.count > 1 ? w.count - 1 : 1);
     } else if constexpr (V == AggrView::kMin) {
       in_range(w.last_t, w.min, 1);
     } else if constexpr (V == AggrView::kMax) {
@@ -327,7 +367,7 @@ struct SegmentFold {
       first_n = n;
       agg = v;
     } else {
-      if constexpr (V == AggrView::kCounter) down = down || v < prev;
+      if constexpr (V == AggrView::kCounter) down = down || !(v >= prev);  // Or a NaN.
       if constexpr (V == AggrView::kMin) {
         if (agg > v || std::isnan(agg)) agg = v;
       } else if constexpr (V == AggrView::kMax) {
@@ -341,8 +381,8 @@ struct SegmentFold {
     total += n;
   }
   // A counter view that goes down in the segment (a "counter" reset to a negative value:
-  // rate() must see each drop), or counts that would not fit the folded point: every point
-  // stays.
+  // rate() must see each drop) or holds a NaN (next to which rate() sees no drop), or counts that
+  // would not fit the folded point: every point stays.
   bool KeepsEveryPoint() const {
     constexpr bool kFolded = ViewHasCounts(V);
     return kFolded && ((V == AggrView::kCounter && down) || total > UINT32_MAX);
@@ -634,7 +674,7 @@ bool AppendThinCounter(std::span<const AggrWindow> windows, int64_t start, int64
       first_v = last_v = v;
       first_n = total = n;
     } else {
-      if (v < last_v) return false;
+      if (!(v >= last_v)) return false;  // Down, or a NaN: SegmentThinner keeps every point.
       two = true;
       last_t = t;
       last_v = v;
@@ -647,9 +687,9 @@ bool AppendThinCounter(std::span<const AggrWindow> windows, int64_t start, int64
   for (size_t i = 0; ok && i < windows.size(); ++i) {
     const AggrWindow& w = windows[i];
     const bool several = w.first_t != w.last_t;
-    if (several) ok = add(w.first_t, c[i] - w.inc, 1);
+    if (several) ok = add(w.first_t, CounterFirst(w, c[i]), 1);
     const uint64_t n = several && w.count > 1 ? w.count - 1 : 1;
-    ok = ok && add(w.last_t, c[i], weighted ? Clamp32(n) : 1);
+    ok = ok && add(w.last_t, CounterLast(w, c[i]), weighted ? Clamp32(n) : 1);
     if (w.stale_t != 0) [[unlikely]] {
       ok = ok && add(w.stale_t, model::StaleNaN(), 0);
     }
