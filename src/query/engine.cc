@@ -265,14 +265,17 @@ Result<std::unique_ptr<storage::SeriesSet>> Evaluator::Select(const VectorSelect
   hints.first_ref_ms = RefTime(start_, vs.at, vs.offset_ms);
   hints.ref_step_ms = steps_ > 1 && vs.at.kind == AtKind::kNone ? interval_ : 0;
   hints.ref_count = static_cast<int64_t>(steps_);
+  hints.lookback_ms = range_ms == 0 ? options_.lookback_delta_ms : 0;
   // A bare range selector (`x[1h]` as a whole instant query) exports raw samples.
   hints.max_resolution_ms = range_ms > 0 && func.empty() ? 0 : max_resolution_ms_;
   std::vector<storage::ResolutionUse> used;
   hints.resolutions = &used;
   auto set = querier_.Select(vs.matchers, hints);
   last_select_resolution_ = 0;
+  last_select_downsampled_until_ = INT64_MIN;
   for (const auto& u : used) {
     last_select_resolution_ = std::max(last_select_resolution_, u.resolution_ms);
+    last_select_downsampled_until_ = std::max(last_select_downsampled_until_, u.max_t);
     if (resolutions_used_ != nullptr) resolutions_used_->push_back(u);
   }
   return set;
@@ -321,8 +324,11 @@ Result<StepValue> Evaluator::EvalVectorSelector(const VectorSelector& vs, bool s
                        0, sample_times ? "timestamp" : ""));
   // Downsampled data has a sample or two per window (the cold tier also returns the window
   // before the selected range): an instant selector reading it looks back at least one
-  // window, so it never comes back empty between windows.
-  lookback = std::max(lookback, last_select_resolution_);
+  // window, so it never comes back empty between windows. Only there: the raw samples after
+  // it (and series read raw) keep the lookback raw data has, and the cold tier ends a view
+  // with a stale marker where raw data would stop answering (SelectHints::lookback_ms).
+  const int64_t wide_lookback = std::max(lookback, last_select_resolution_);
+  const int64_t downsampled_until = last_select_downsampled_until_;
   StepValue out;
   out.type = ValueType::kVector;
   std::vector<model::Sample> samples;
@@ -332,6 +338,7 @@ Result<StepValue> Evaluator::EvalVectorSelector(const VectorSelector& vs, bool s
     // As in Prometheus, a selector counts one sample per series and step (the step values
     // below); the raw samples of one series are held only while they are turned into those.
     Series series{set->labels(), {}};
+    const bool downsampled = set->downsampled();
     size_t j = 0;  // First sample with timestamp > ref (ref is non-decreasing over steps).
     for (size_t i = 0; i < steps_; ++i) {
       int64_t t = StepTime(i);
@@ -339,7 +346,9 @@ Result<StepValue> Evaluator::EvalVectorSelector(const VectorSelector& vs, bool s
       while (j < samples.size() && samples[j].timestamp_ms <= ref) ++j;
       if (j == 0) continue;
       const model::Sample& last = samples[j - 1];
-      if (last.timestamp_ms < ref - lookback || model::IsStaleNaN(last.value)) continue;
+      const int64_t back =
+          downsampled && last.timestamp_ms <= downsampled_until ? wide_lookback : lookback;
+      if (last.timestamp_ms < ref - back || model::IsStaleNaN(last.value)) continue;
       series.points.push_back(
           {t, sample_times ? static_cast<double>(last.timestamp_ms) / 1000.0 : last.value});
     }

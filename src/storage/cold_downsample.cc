@@ -13,6 +13,8 @@ namespace {
 // a build reads the whole block once, and filling the cache with it would leave up to its
 // budget (128 MiB by default) resident after every compaction.
 constexpr size_t kSeriesPerBatch = 256;
+// Stored group bytes fetched at once within a batch (a series is fetched whole).
+constexpr uint64_t kFetchBytes = 8 << 20;
 }  // namespace
 
 std::string DownsampleSource(const block::BlockMeta& source) {
@@ -53,34 +55,46 @@ Result<block::BlockMeta> ColdStore::BuildDownsampled(const block::BlockMeta& sou
     std::iota(ids.begin(), ids.end(), static_cast<uint32_t>(first));
     STRATA_ASSIGN_OR_RETURN(auto entries,
                             reader->LoadSeries(ids, block::BlockReader::Fill::kNoFill));
-    std::vector<block::GroupRef> refs;
-    for (const auto& e : entries) refs.insert(refs.end(), e.groups.begin(), e.groups.end());
-    STRATA_ASSIGN_OR_RETURN(auto stored,
-                            reader->FetchGroups(refs, block::BlockReader::Fill::kNoFill));
-    size_t g = 0;
-    for (const auto& e : entries) {
-      out.clear();
-      if (source.resolution_ms == 0) {
-        samples.clear();
-        for (const auto& ref : e.groups) {
-          STRATA_RETURN_IF_ERROR(
-              reader->DecodeGroup(stored[g++]->bytes, ref, INT64_MIN, INT64_MAX, &samples));
-        }
-        AggregateSamples(samples, resolution_ms, &out);
-      } else {
-        in.clear();
-        for (const auto& ref : e.groups) {
-          STRATA_RETURN_IF_ERROR(
-              reader->DecodeWindows(stored[g++]->bytes, ref, INT64_MIN, INT64_MAX, &in));
-        }
-        if (copy_hours) {
-          out.swap(in);
-        } else {
-          AggregateWindows(in, resolution_ms, &out);
-        }
+    // The batch's groups are fetched kFetchBytes at a time (a series whole, however large):
+    // series of a very high sample rate do not multiply the memory a batch takes.
+    for (size_t begin = 0; begin < entries.size();) {
+      std::vector<block::GroupRef> refs;
+      uint64_t bytes = 0;
+      size_t end = begin;
+      while (end < entries.size() && (end == begin || bytes < kFetchBytes)) {
+        for (const auto& ref : entries[end].groups) bytes += ref.length;
+        refs.insert(refs.end(), entries[end].groups.begin(), entries[end].groups.end());
+        ++end;
       }
-      any = any || !out.empty();
-      STRATA_RETURN_IF_ERROR(writer->AddSeriesWindows(e.labels, out));
+      STRATA_ASSIGN_OR_RETURN(auto stored,
+                              reader->FetchGroups(refs, block::BlockReader::Fill::kNoFill));
+      size_t g = 0;
+      for (size_t i = begin; i < end; ++i) {
+        const auto& e = entries[i];
+        out.clear();
+        if (source.resolution_ms == 0) {
+          samples.clear();
+          for (const auto& ref : e.groups) {
+            STRATA_RETURN_IF_ERROR(
+                reader->DecodeGroup(stored[g++]->bytes, ref, INT64_MIN, INT64_MAX, &samples));
+          }
+          AggregateSamples(samples, resolution_ms, &out);
+        } else {
+          in.clear();
+          for (const auto& ref : e.groups) {
+            STRATA_RETURN_IF_ERROR(
+                reader->DecodeWindows(stored[g++]->bytes, ref, INT64_MIN, INT64_MAX, &in));
+          }
+          if (copy_hours) {
+            out.swap(in);
+          } else {
+            AggregateWindows(in, resolution_ms, &out);
+          }
+        }
+        any = any || !out.empty();
+        STRATA_RETURN_IF_ERROR(writer->AddSeriesWindows(e.labels, out));
+      }
+      begin = end;
     }
   }
   // Series of stale markers only have no windows; a block of nothing but those is no block.

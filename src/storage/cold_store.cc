@@ -122,7 +122,7 @@ class ColdSeriesSet final : public SeriesSet {
   ColdSeriesSet(std::vector<std::shared_ptr<BlockReader>> pin,
                 std::vector<BlockReader::Entry> entries, std::vector<ColdSeries> series,
                 int64_t start, int64_t end, AggrView view, bool thin, ReadGrid grid,
-                model::Matchers matchers)
+                model::Matchers matchers, int64_t lookback, int64_t cover_end)
       : pin_(std::move(pin)),
         entries_(std::move(entries)),
         series_(std::move(series)),
@@ -131,7 +131,9 @@ class ColdSeriesSet final : public SeriesSet {
         view_(view),
         thin_(thin),
         grid_(grid),
-        matchers_(std::move(matchers)) {}
+        matchers_(std::move(matchers)),
+        lookback_(lookback),
+        cover_end_(cover_end) {}
 
   const std::vector<uint32_t>& counts() const override { return counts_; }
   bool downsampled() const override { return downsampled_; }
@@ -290,6 +292,7 @@ class ColdSeriesSet final : public SeriesSet {
       ++kept;
     }
     windows.resize(kept);
+    if (view_ == AggrView::kLast && lookback_ > 0) EndWhereRawStops(&windows, limit);
     int64_t from = start_;
     if (!windows.empty()) from = std::min(from, windows.front().first_t);
     if (thin_) {
@@ -298,6 +301,25 @@ class ColdSeriesSet final : public SeriesSet {
       AppendView(windows, view_, from, end_, out, &counts_);
     }
     return Status::Ok();
+  }
+
+  // An instant selector reads a window's first and last sample with a lookback of at least the
+  // window (the engine widens it), which would carry a series' last value on for up to a window
+  // after raw data stops answering: after its last sample, a series with no stale marker (a
+  // pushed series, or one whose marker fell into the next day's block, which keeps no window
+  // for it) or with a gap longer than the lookback. So where no data of the series follows a
+  // window's last sample within the lookback (none in the next window, or none at all while
+  // the blocks read go on past that time), the view gets a stale marker just after it, as if
+  // the raw samples had been read. A newer tier taking over (`limit`) is never passed.
+  void EndWhereRawStops(std::vector<AggrWindow>* windows, int64_t limit) const {
+    for (size_t i = 0; i < windows->size(); ++i) {
+      AggrWindow& w = (*windows)[i];
+      if (w.stale_t != 0 || w.last_t > INT64_MAX - lookback_ - 1) continue;
+      const int64_t marker = w.last_t + lookback_ + 1;
+      const bool nothing_follows =
+          i + 1 < windows->size() ? marker < (*windows)[i + 1].first_t : marker <= cover_end_;
+      if (nothing_follows && marker < limit) w.stale_t = marker;
+    }
   }
 
   // The groups in [start_ - 5m, end_] of the series `labels` in `finer`, a 5m block; nullopt
@@ -413,6 +435,8 @@ class ColdSeriesSet final : public SeriesSet {
   bool thin_;
   ReadGrid grid_;
   model::Matchers matchers_;
+  int64_t lookback_;   // SelectHints::lookback_ms (0: no stale markers added).
+  int64_t cover_end_;  // The newest time the blocks read hold.
   // FinerGroups' lookups: per finer block, the selector's series sorted by labels.
   std::map<const BlockReader*, std::vector<BlockReader::Entry>> finer_series_;
   // FetchFiner: series that fell back per finer block, and groups fetched ahead for the
@@ -943,9 +967,12 @@ Result<std::unique_ptr<SeriesSet>> ColdStore::Select(const model::Matchers& matc
     }
     if (items.empty()) per_block.pop_back();
   }
+  int64_t cover_end = INT64_MIN;
+  for (const auto& b : blocks) cover_end = std::max(cover_end, b->meta().max_time);
   return std::unique_ptr<SeriesSet>(std::make_unique<ColdSeriesSet>(
       std::move(blocks), std::move(pinned), GatherSeries(per_block), hints.start_ms, hints.end_ms,
-      ViewForFunction(hints.func), thin, grid, matchers));
+      ViewForFunction(hints.func), thin, grid, matchers,
+      hints.range_ms == 0 ? hints.lookback_ms : 0, cover_end));
 }
 
 Result<std::vector<model::Labels>> ColdStore::Series(const model::Matchers& matchers, int64_t mint,

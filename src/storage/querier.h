@@ -50,6 +50,11 @@ struct SelectHints {
   int64_t first_ref_ms = 0;
   int64_t ref_step_ms = 0;
   int64_t ref_count = 0;
+  // An instant selector's lookback delta (0: not known). The engine looks back at least one
+  // window in downsampled data; so that a series still stops where raw data would stop
+  // answering, the cold tier ends its instant view with a stale marker lookback_ms after a
+  // window's last sample when no data of the series follows within that time.
+  int64_t lookback_ms = 0;
   // When set, tiers append the spans they answered from downsampled data. Borrowed; confined
   // to the thread that calls Select.
   std::vector<ResolutionUse>* resolutions = nullptr;

@@ -747,6 +747,83 @@ TEST_F(DownsampleQueryTest, RawTailOfAnInstantSelectorIsThinnedWithTheSameAnswer
       "instant selectors");
 }
 
+// A series that stops without a stale marker (a pushed series, or one whose marker fell into
+// the next day's block, which keeps no window for it) stops in a downsampled answer at the step
+// it stops at in the raw answer: the lookback of at least a window that downsampled data gets
+// carries its last value on neither in the windows nor in raw samples after them.
+TEST_F(DownsampleQueryTest, ASeriesWithoutAStaleMarkerStopsWhereRawDataStops) {
+  // The steps at which each series has a value.
+  using Steps = std::map<std::string, std::vector<int64_t>>;
+  auto steps_of = [](const Matrix& m) {
+    Steps out;
+    for (const auto& x : m) {
+      for (const auto& p : x.points) out[x.labels.ToString()].push_back(p.t);
+    }
+    return out;
+  };
+  auto query = [&](const storage::Querier& q, const std::string& expr, int64_t cap, int64_t start,
+                   int64_t end, int64_t step, std::vector<std::string>* infos) {
+    Engine engine{EngineOptions{}};
+    QueryOptions opts;
+    opts.max_resolution_ms = cap;
+    opts.infos = infos;
+    auto r = engine.RangeQuery(q, expr, start, end, step, opts);
+    EXPECT_TRUE(r.ok()) << expr << ": " << r.status().ToString();
+    return r.ok() ? steps_of(std::get<Matrix>(*r)) : Steps{};
+  };
+  const model::Labels i1 =
+      *model::Labels::FromPairs({{"__name__", "memory_bytes"}, {"instance", "i1"}});
+  const model::Labels i0 =
+      *model::Labels::FromPairs({{"__name__", "memory_bytes"}, {"instance", "i0"}});
+
+  // In the windows: i1 stops at 10:09:45 on day 1, no marker after it.
+  std::vector<SeriesData> data = MakeData();
+  const int64_t stop = kDay + 10 * kHour + 10 * 60000 - kStep;
+  for (SeriesData& d : data) {
+    if (d.labels == i1) {
+      std::erase_if(d.samples, [&](const model::Sample& x) { return x.timestamp_ms > stop; });
+    }
+  }
+  const std::filesystem::path dir = *dir_ / "no_marker";
+  storage::ColdStore* cold = nullptr;
+  std::vector<storage::block::BlockMeta> raw, five;
+  // Days 0 and 1 in the cold tier; the last day comes from a newer tier below.
+  ASSERT_NO_FATAL_FAILURE(BuildColdDays(data, kDays - 1, dir, &cold, &raw, &five));
+  std::unique_ptr<storage::ColdStore> owned(cold);
+  for (int64_t start : {kDay, kDay + 7 * 60000 + 13000}) {
+    for (int64_t step : {kHour, int64_t{5 * 60000}}) {
+      std::vector<std::string> infos;
+      const int64_t end = (kDays - 1) * kDay - kHour;
+      const Steps want = query(*cold, "memory_bytes", 0, start, end, step, nullptr);
+      const Steps got = query(*cold, "memory_bytes", kAutoResolution, start, end, step, &infos);
+      EXPECT_FALSE(infos.empty());
+      ASSERT_EQ(want.count(i1.ToString()), 1u);
+      EXPECT_LE(want.at(i1.ToString()).back(), stop + 5 * 60000);
+      EXPECT_EQ(got, want) << "start " << start << " step " << step;
+    }
+  }
+
+  // In the raw samples after the windows: i0 stops at 05:00:00 of the last day in a newer tier
+  // holding that day, no marker after it.
+  std::vector<SeriesData> last_day = LastDay(MakeData());
+  const int64_t tail_stop = kDataEnd - kDay + 5 * kHour;
+  for (SeriesData& d : last_day) {
+    if (d.labels == i0) {
+      std::erase_if(d.samples, [&](const model::Sample& x) { return x.timestamp_ms > tail_stop; });
+    }
+  }
+  DataQuerier newer(last_day);
+  storage::MergeQuerier merged({&newer, cold});
+  for (const TailGrid& g : kTailGrids) {
+    std::vector<std::string> infos;
+    const Steps want = query(merged, "memory_bytes", 0, g.start, g.end, g.step, nullptr);
+    const Steps got =
+        query(merged, "memory_bytes", kAutoResolution, g.start, g.end, g.step, &infos);
+    EXPECT_EQ(infos.empty(), g.start >= (kDays - 1) * kDay);  // The cold days read, or not.
+    EXPECT_EQ(got, want) << "grid from " << g.start << " step " << g.step;
+  }
+}
+
 // An older tier that answers each series of `data` with a downsampled view holding nothing,
 // as the cold tier does where a retried move's windows all lie from the newer tier's first
 // sample on.
