@@ -4,6 +4,7 @@
 // and otherwise moves what is due, and series/label endpoints span the tiers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -185,6 +186,40 @@ TEST(DataDirIntegrationTest, CompactRefusesALockedDirectoryAndMovesWhatIsDue) {
   auto back = testutil::ReadMetric(fresh, "cli");
   ASSERT_EQ(back.size(), 3u);
   for (const auto& [k, v] : back) EXPECT_EQ(v.size(), static_cast<size_t>(8 * 240)) << k;
+}
+
+// A cold block that cannot be downsampled does not stop `strata compact`: the other blocks are
+// built, then the failure is printed and the exit status is 1.
+TEST(DataDirIntegrationTest, CompactReportsABlockItCannotDownsampleAndBuildsTheOthers) {
+  testutil::TempDir tmp;
+  const std::string data = tmp.path() + "/data";
+  WriteWalOnly(data, "ds", 4 * 24);
+  std::string log;
+  // Moves only: days 0 and 1 end 40 h before the newest sample and go cold.
+  ASSERT_EQ(RunCli({"compact", "--data-dir", data, "--downsample.5m-after=0"}, &log), 0) << log;
+  EXPECT_NE(log.find("moved 2 warm partition(s) to the cold tier"), std::string::npos) << log;
+  // Damage one raw block's chunk file (the same size, other bytes).
+  std::vector<std::filesystem::path> chunk_files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(data + "/cold")) {
+    if (e.is_regular_file() && e.path().parent_path().filename() == "chunks") {
+      chunk_files.push_back(e.path());
+    }
+  }
+  ASSERT_EQ(chunk_files.size(), 2u) << log;
+  std::sort(chunk_files.begin(), chunk_files.end());
+  {
+    std::fstream f(chunk_files[0], std::ios::in | std::ios::out | std::ios::binary);
+    const auto size = static_cast<std::streamoff>(std::filesystem::file_size(chunk_files[0]));
+    for (std::streamoff at = 8; at < size; at += 5) {
+      f.seekp(at);
+      f.put('\x5a');
+    }
+  }
+  EXPECT_EQ(RunCli({"compact", "--data-dir", data}, &log), 1) << log;
+  EXPECT_NE(log.find("built 1 downsampled block(s)"), std::string::npos) << log;
+  EXPECT_NE(log.find("strata compact: Corruption: downsampling cold block"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("checksum mismatch"), std::string::npos) << log;
 }
 
 }  // namespace
