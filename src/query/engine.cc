@@ -272,10 +272,8 @@ Result<std::unique_ptr<storage::SeriesSet>> Evaluator::Select(const VectorSelect
   hints.resolutions = &used;
   auto set = querier_.Select(vs.matchers, hints);
   last_select_resolution_ = 0;
-  last_select_downsampled_until_ = INT64_MIN;
   for (const auto& u : used) {
     last_select_resolution_ = std::max(last_select_resolution_, u.resolution_ms);
-    last_select_downsampled_until_ = std::max(last_select_downsampled_until_, u.max_t);
     if (resolutions_used_ != nullptr) resolutions_used_->push_back(u);
   }
   return set;
@@ -328,7 +326,6 @@ Result<StepValue> Evaluator::EvalVectorSelector(const VectorSelector& vs, bool s
   // it (and series read raw) keep the lookback raw data has, and the cold tier ends a view
   // with a stale marker where raw data would stop answering (SelectHints::lookback_ms).
   const int64_t wide_lookback = std::max(lookback, last_select_resolution_);
-  const int64_t downsampled_until = last_select_downsampled_until_;
   StepValue out;
   out.type = ValueType::kVector;
   std::vector<model::Sample> samples;
@@ -338,16 +335,17 @@ Result<StepValue> Evaluator::EvalVectorSelector(const VectorSelector& vs, bool s
     // As in Prometheus, a selector counts one sample per series and step (the step values
     // below); the raw samples of one series are held only while they are turned into those.
     Series series{set->labels(), {}};
-    const bool downsampled = set->downsampled();
+    // The series' samples up to here came from downsampled data, the rest are raw.
+    const int64_t downsampled_until = set->downsampled_until();
     size_t j = 0;  // First sample with timestamp > ref (ref is non-decreasing over steps).
     for (size_t i = 0; i < steps_; ++i) {
+      if ((i & 0xffff) == 0xffff) STRATA_RETURN_IF_ERROR(CheckDeadline());  // Many steps.
       int64_t t = StepTime(i);
       int64_t ref = RefTime(t, vs.at, vs.offset_ms);
       while (j < samples.size() && samples[j].timestamp_ms <= ref) ++j;
       if (j == 0) continue;
       const model::Sample& last = samples[j - 1];
-      const int64_t back =
-          downsampled && last.timestamp_ms <= downsampled_until ? wide_lookback : lookback;
+      const int64_t back = last.timestamp_ms <= downsampled_until ? wide_lookback : lookback;
       if (last.timestamp_ms < ref - back || model::IsStaleNaN(last.value)) continue;
       series.points.push_back(
           {t, sample_times ? static_cast<double>(last.timestamp_ms) / 1000.0 : last.value});
@@ -427,6 +425,13 @@ Result<Evaluator::RangeInput> Evaluator::LoadRange(const Expr& range_expr, std::
   int64_t sub_start = step * (lo / step);
   if (sub_start < lo) sub_start += step;
   if (sub_start > hi) return in;  // No subquery step falls into any window.
+  // The inner evaluation keeps values per step: a step count past the sample limit (a 10-day
+  // subquery at 1 ms) would take more memory than the limit allows before the first value was
+  // counted, and time past any timeout. Prometheus stops such a query at the same limit.
+  if ((static_cast<__int128>(hi) - sub_start) / step + 1 > options_.max_samples) {
+    return Status::ResourceExhausted(
+        "query processing would load too many samples into memory in query execution");
+  }
   Evaluator inner(querier_, options_, sub_start, hi, step, deadline_, query_start_, query_end_);
   inner.SetResolution(max_resolution_ms_, resolutions_used_);
   inner.samples_ = samples_;

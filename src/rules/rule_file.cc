@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -334,6 +335,11 @@ Result<RuleSet> LoadRuleFiles(const std::vector<std::string>& paths) {
   RuleSet set;
   std::vector<std::string> errors;
   for (const std::string& path : paths) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {  // Opens, and reads as nothing.
+      errors.push_back(path + ": is a directory");
+      continue;
+    }
     std::ifstream in(path, std::ios::binary);
     std::stringstream content;
     if (in) content << in.rdbuf();

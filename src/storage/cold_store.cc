@@ -137,6 +137,7 @@ class ColdSeriesSet final : public SeriesSet {
 
   const std::vector<uint32_t>& counts() const override { return counts_; }
   bool downsampled() const override { return downsampled_; }
+  int64_t downsampled_until() const override { return view_until_; }
 
   bool Next() override {
     if (next_ >= series_.size()) return false;
@@ -154,6 +155,7 @@ class ColdSeriesSet final : public SeriesSet {
     out->clear();
     counts_.clear();
     downsampled_ = false;
+    view_until_ = INT64_MIN;
     // A series read before (its groups released) is fetched again.
     if (cur_ < window_first_ || cur_ >= window_end_ || window_read_[cur_ - window_first_]) {
       STRATA_RETURN_IF_ERROR(Prefetch(cur_));
@@ -300,6 +302,7 @@ class ColdSeriesSet final : public SeriesSet {
     } else {
       AppendView(windows, view_, from, end_, out, &counts_);
     }
+    if (!out->empty()) view_until_ = out->back().timestamp_ms;
     return Status::Ok();
   }
 
@@ -308,16 +311,18 @@ class ColdSeriesSet final : public SeriesSet {
   // after raw data stops answering: after its last sample, a series with no stale marker (a
   // pushed series, or one whose marker fell into the next day's block, which keeps no window
   // for it) or with a gap longer than the lookback. So where no data of the series follows a
-  // window's last sample within the lookback (none in the next window, or none at all while
-  // the blocks read go on past that time), the view gets a stale marker just after it, as if
-  // the raw samples had been read. A newer tier taking over (`limit`) is never passed.
+  // window's last sample within the lookback (none in the next window, none at all while the
+  // blocks read go on past that time, or none before a newer tier's first sample, `limit`),
+  // the view gets a stale marker just after it, as if the raw samples had been read. The
+  // marker always comes before `limit`.
   void EndWhereRawStops(std::vector<AggrWindow>* windows, int64_t limit) const {
     for (size_t i = 0; i < windows->size(); ++i) {
       AggrWindow& w = (*windows)[i];
       if (w.stale_t != 0 || w.last_t > INT64_MAX - lookback_ - 1) continue;
       const int64_t marker = w.last_t + lookback_ + 1;
-      const bool nothing_follows =
-          i + 1 < windows->size() ? marker < (*windows)[i + 1].first_t : marker <= cover_end_;
+      const bool nothing_follows = i + 1 < windows->size()
+                                       ? marker < (*windows)[i + 1].first_t
+                                       : marker <= cover_end_ || limit != INT64_MAX;
       if (nothing_follows && marker < limit) w.stale_t = marker;
     }
   }
@@ -445,6 +450,7 @@ class ColdSeriesSet final : public SeriesSet {
   std::map<std::pair<const BlockReader*, size_t>, std::vector<BlockReader::Bytes>> finer_fetched_;
   std::vector<uint32_t> counts_;
   bool downsampled_ = false;
+  int64_t view_until_ = INT64_MIN;
   // Scratch of ReadView, kept between series to save allocations.
   std::vector<AggrWindow> windows_;
   std::vector<model::Sample> raw_;
@@ -764,12 +770,45 @@ std::vector<ColdStore::Pick> ColdStore::Overlapping(int64_t mint, int64_t maxt,
       std::string_view parent = parent_of(b->meta());
       if (!parent.empty()) child.emplace(parent, &b);
     }
+    // A 1h block names its 5m block as its source; once retention has deleted the 5m block
+    // (raw data may be kept longer than 5m data), the 1h block is joined to the raw block of
+    // its node and day instead, so the day is still one chain and answered once (not by both
+    // the raw and the 1h block, whose windows would hide the raw samples they overlap).
+    std::map<std::pair<std::string_view, int64_t>, const std::shared_ptr<BlockReader>*> raw_roots;
+    for (const auto& [name, b] : blocks_) {
+      if (b->meta().resolution_ms == 0 && !child.count(name)) {
+        raw_roots.emplace(std::pair<std::string_view, int64_t>{b->meta().node, b->meta().min_time},
+                          &b);
+      }
+    }
+    std::map<std::string_view, const std::shared_ptr<BlockReader>*> orphan_of;  // Raw -> 1h.
+    std::set<std::string_view> joined;
+    for (const auto& [name, b] : blocks_) {
+      std::string_view parent = parent_of(b->meta());
+      if (parent.empty() || blocks_.count(std::string(parent))) continue;
+      // The raw blocks of the node that begin at or before it, nearest first (a retried move
+      // may have left a duplicate or two).
+      const BlockMeta& m = b->meta();
+      auto it = raw_roots.upper_bound({m.node, m.min_time});
+      for (int tries = 0; tries < 4 && it != raw_roots.begin(); ++tries) {
+        --it;
+        if (it->first.first != m.node) break;
+        const BlockMeta& r = (*it->second)->meta();
+        if (r.min_time <= m.min_time && m.max_time <= r.max_time &&
+            orphan_of.emplace((*it->second)->name(), &b).second) {
+          joined.insert(name);
+          break;
+        }
+      }
+    }
     std::vector<const std::shared_ptr<BlockReader>*> chain;
     for (const auto& [name, b] : blocks_) {
       std::string_view parent = parent_of(b->meta());
       if (!parent.empty() && blocks_.count(std::string(parent))) continue;  // Not a chain's root.
+      if (joined.count(name)) continue;  // Answered with its raw block.
       chain.assign(1, &b);
-      for (auto it = child.find(name); it != child.end() && chain.size() < 4;
+      if (auto o = orphan_of.find(name); o != orphan_of.end()) chain.push_back(o->second);
+      for (auto it = child.find((*chain.back())->name()); it != child.end() && chain.size() < 4;
            it = child.find((*it->second)->name())) {
         chain.push_back(it->second);
       }

@@ -86,6 +86,7 @@ class MergeSeriesSet final : public SeriesSet {
     bool weighted = !sets_[group_[0]]->counts().empty();
     if (weighted) counts_ = sets_[group_[0]]->counts();
     downsampled_ = sets_[group_[0]]->downsampled();
+    downsampled_until_ = sets_[group_[0]]->downsampled_until();
     for (size_t k = 1; k < group_.size(); ++k) {
       SeriesSet& set = *sets_[group_[k]];
       // From the newer tiers' first sample on, an older tier's downsampled view gives way to
@@ -123,6 +124,7 @@ class MergeSeriesSet final : public SeriesSet {
         }
         downsampled_ = true;
       }
+      downsampled_until_ = std::max(downsampled_until_, set.downsampled_until());
       if (!weighted && set.counts().empty()) {
         MergeSamplesNewerWins(out, &scratch_);
         continue;
@@ -135,6 +137,7 @@ class MergeSeriesSet final : public SeriesSet {
 
   const std::vector<uint32_t>& counts() const override { return counts_; }
   bool downsampled() const override { return downsampled_; }
+  int64_t downsampled_until() const override { return downsampled_until_; }
 
   Status status() const override { return status_; }
 
@@ -149,6 +152,7 @@ class MergeSeriesSet final : public SeriesSet {
   std::vector<size_t> group_;
   const TailThinning thin_;
   bool downsampled_ = false;
+  int64_t downsampled_until_ = INT64_MIN;
   // Merges scratch_ (older, with `older_counts`, empty meaning 1 each) into *out (newer, with
   // counts_ when `have_counts`, else 1 each), newer winning at equal times.
   void MergeWeighted(std::vector<model::Sample>* out, const std::vector<uint32_t>& older_counts,

@@ -122,13 +122,14 @@ struct ObjectStoreUrl {
 Result<ObjectStoreUrl> ParseObjectStoreUrl(std::string_view url);
 
 // Opens the store `options.url` names; an empty URL is the local directory `default_dir`
-// (created when missing). InvalidArgument (naming the flag's value) for a malformed URL or an
-// unknown scheme; Unavailable when S3 credentials are missing. `registry` may be null;
-// otherwise the store exports strata_objstore_requests_total{op} (calls of each method, op one
-// of put, get, get_range, stat, list, delete), strata_objstore_request_errors_total{op} (calls
-// that returned an error other than NotFound), strata_objstore_retries_total{op} (S3 request
-// attempts repeated after a retryable failure), strata_objstore_bytes_downloaded_total and
-// strata_objstore_bytes_uploaded_total (object bytes, not HTTP overhead).
+// (created when missing; relative to the working directory when not absolute). InvalidArgument
+// (naming the flag's value) for a malformed URL or an unknown scheme; Unavailable when S3
+// credentials are missing. `registry` may be null; otherwise the store exports
+// strata_objstore_requests_total{op} (calls of each method, op one of put, get, get_range, stat,
+// list, delete), strata_objstore_request_errors_total{op} (calls that returned an error other than
+// NotFound), strata_objstore_retries_total{op} (S3 request attempts repeated after a retryable
+// failure), strata_objstore_bytes_downloaded_total and strata_objstore_bytes_uploaded_total (object
+// bytes, not HTTP overhead).
 Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const ObjectStoreOptions& options,
                                                      const std::string& default_dir,
                                                      prometheus::Registry* registry);

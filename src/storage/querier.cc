@@ -16,6 +16,7 @@ const std::vector<uint32_t>& SeriesSet::counts() const {
 }
 
 bool SeriesSet::downsampled() const { return false; }
+int64_t SeriesSet::downsampled_until() const { return INT64_MIN; }
 
 Status CheckSelectorMatchers(const model::Matchers& matchers) {
   for (const auto& m : matchers) {

@@ -91,6 +91,9 @@ class SeriesSet {
   // Whether the last ReadSamples answered from downsampled data (a view of windows,
   // storage/downsample.h, possibly thinned); false for raw samples.
   virtual bool downsampled() const;
+  // After ReadSamples: the time of the last sample that came from downsampled data (the
+  // samples after it are raw: a newer tier's), INT64_MIN when none did.
+  virtual int64_t downsampled_until() const;
 };
 
 class Querier {

@@ -188,6 +188,28 @@ TEST(DataDirIntegrationTest, CompactRefusesALockedDirectoryAndMovesWhatIsDue) {
   for (const auto& [k, v] : back) EXPECT_EQ(v.size(), static_cast<size_t>(8 * 240)) << k;
 }
 
+// A data directory given relative to the working directory (`make run` passes ./data): the
+// server and the commands open it, and its cold tier (<data-dir>/cold) too.
+TEST(DataDirIntegrationTest, ARelativeDataDirectoryWorks) {
+  testutil::TempDir tmp;
+  const std::string data = tmp.path() + "/data";
+  WriteWalOnly(data, "rel", 2);
+  const std::string rel = std::filesystem::relative(data, std::filesystem::current_path()).string();
+  ASSERT_FALSE(rel.empty());
+  ASSERT_NE(rel.front(), '/');
+  {
+    testutil::StrataServer server;
+    ASSERT_TRUE(server.Start(rel)) << server.Log();
+    auto q = HttpDo(server.port(), "GET", "/api/v1/query?query=count(rel)&time=3600");
+    EXPECT_NE(q.body.find("\"3\""), std::string::npos) << q.body;
+    EXPECT_EQ(server.process().Stop(SIGTERM), 0) << server.Log();
+  }
+  std::string log;
+  EXPECT_EQ(RunCli({"compact", "--data-dir", rel}, &log), 0) << log;
+  EXPECT_EQ(RunCli({"inspect", "--data-dir", rel}, &log), 0) << log;
+  EXPECT_TRUE(std::filesystem::is_directory(data + "/cold")) << log;
+}
+
 // A cold block that cannot be downsampled does not stop `strata compact`: the other blocks are
 // built, then the failure is printed and the exit status is 1.
 TEST(DataDirIntegrationTest, CompactReportsABlockItCannotDownsampleAndBuildsTheOthers) {

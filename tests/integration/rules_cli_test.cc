@@ -89,6 +89,11 @@ TEST(RulesCliTest, CheckOfAMissingOrNonYamlFileFails) {
   EXPECT_EQ(RunStrataCli({"rules", "check", junk}, &log), 1) << log;
   EXPECT_THAT(log, HasSubstr(junk + ":"));
   EXPECT_THAT(log, HasSubstr("yaml"));
+  // A directory opens and reads as nothing: it is an error, not "0 rules found".
+  EXPECT_EQ(RunStrataCli({"rules", "check", dir.path()}, &log), 1) << log;
+  EXPECT_THAT(log, HasSubstr(dir.path() + ": is a directory"));
+  EXPECT_EQ(RunStrataCli({"rules", "test", dir.path()}, &log), 1) << log;
+  EXPECT_THAT(log, HasSubstr(dir.path() + ": is a directory"));
 }
 
 TEST(RulesCliTest, UsageErrorsExitWith2) {

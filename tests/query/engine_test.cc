@@ -101,6 +101,27 @@ TEST(EngineTest, TimeoutIsDeadlineExceeded) {
   EXPECT_EQ(r.status().message(), "query timed out in expression evaluation");
 }
 
+// A subquery whose steps outnumber the sample limit (10 days at 1 ms: 864 M steps) is refused
+// before its inner evaluation allocates per-step values (it took the server's memory, or ran
+// past the timeout for hours over sparse data); one within the limit is evaluated.
+TEST(EngineTest, ASubqueryOfMoreStepsThanTheSampleLimitIsRefusedAtOnce) {
+  FakeQuerier q = Data(1, 100);
+  Engine engine(EngineOptions{});
+  for (const char* query : {"count_over_time(vector(1)[10d:1ms])", "count_over_time(m[100y:1ms])",
+                            "max_over_time(m[10d:1ms])[5m:1m]"}) {
+    auto r = engine.InstantQuery(q, query, 1485000);
+    ASSERT_FALSE(r.ok()) << query;
+    EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted) << query;
+    EXPECT_NE(r.status().message().find("too many samples"), std::string::npos) << query;
+  }
+  EngineOptions o;
+  o.max_samples = 5000;
+  auto fits = Engine(o).InstantQuery(q, "count_over_time(m[20m:1s])", 1485000);  // 1201 steps.
+  ASSERT_TRUE(fits.ok()) << fits.status().ToString();
+  auto over = Engine(o).InstantQuery(q, "count_over_time(m[2h:1s])", 1485000);  // 7201 steps.
+  EXPECT_EQ(over.status().code(), StatusCode::kResourceExhausted);
+}
+
 TEST(EngineTest, ParseAndEvaluationErrorsAreDistinct) {
   FakeQuerier q = Data(2, 10);
   Engine engine(EngineOptions{});

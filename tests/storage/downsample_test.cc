@@ -1083,6 +1083,77 @@ TEST_F(DownsampledBlockTest, RawTo5mTo1hKeepsTotalsAndQueriesPickByRule) {
   EXPECT_FALSE((*set)->Next());
 }
 
+// Retention may delete a day's 5m block and keep its raw and 1h blocks (raw kept longer than
+// 5m data, or forever). The 1h block names the 5m block as its source; it is still answered as
+// one chain with the raw block: a raw read reads raw samples only, a 5h rate the 1h windows.
+TEST_F(DownsampledBlockTest, AChainWhose5mBlockIsDeletedIsStillOneChain) {
+  const int64_t day = 24 * k1h;
+  auto counter = [&](int i) { return Counter(0, day, 1 + i % 3, {day / 3 + i * kStep}); };
+  block::BlockMeta raw;
+  ASSERT_NO_FATAL_FAILURE(UploadRaw(3, counter, &raw));
+  auto m5 = cold_->BuildDownsampled(raw, k5m, NewMeta(), (dir_ / "5m").string());
+  ASSERT_TRUE(m5.ok()) << m5.status().ToString();
+  ASSERT_TRUE(cold_->Upload((dir_ / "5m").string(), *m5).ok());
+  auto m1 = cold_->BuildDownsampled(*m5, k1h, NewMeta(), (dir_ / "1h").string());
+  ASSERT_TRUE(m1.ok()) << m1.status().ToString();
+  ASSERT_TRUE(cold_->Upload((dir_ / "1h").string(), *m1).ok());
+  ASSERT_TRUE(cold_->Delete(*m5).ok());
+
+  model::Matchers sel = {*model::Matcher::Make(model::MatchType::kEqual, "i", "1001")};
+  const auto truth = counter(1);
+  auto read = [&](int64_t start, int64_t end, int64_t range, int64_t step,
+                  std::vector<ResolutionUse>* used) {
+    SelectHints h;
+    h.start_ms = start;
+    h.end_ms = end;
+    h.range_ms = range;
+    h.step_ms = step;
+    h.max_resolution_ms = kAutoResolution;
+    h.func = range > 0 ? "rate" : "";
+    h.resolutions = used;
+    auto set = cold_->Select(sel, h);
+    EXPECT_TRUE(set.ok());
+    std::vector<model::Sample> out;
+    if (!set.ok() || !(*set)->Next()) return out;
+    EXPECT_TRUE((*set)->ReadSamples(&out).ok());
+    EXPECT_FALSE((*set)->Next());
+    return out;
+  };
+  // An instant query's lookback at 10:30:05: the raw samples, not the hour window's.
+  std::vector<ResolutionUse> used;
+  const int64_t at = 10 * k1h + 30 * 60000 + 5000;
+  auto r = read(at - 5 * 60000, at, 0, 0, &used);
+  EXPECT_TRUE(used.empty());
+  std::vector<model::Sample> want;
+  for (const auto& x : truth) {
+    if (x.timestamp_ms >= at - 5 * 60000 && x.timestamp_ms <= at) want.push_back(x);
+  }
+  ASSERT_EQ(r.size(), want.size());
+  for (size_t i = 0; i < r.size(); ++i) {
+    EXPECT_EQ(r[i].timestamp_ms, want[i].timestamp_ms);
+    EXPECT_EQ(r[i].value, want[i].value);
+  }
+  // The whole day raw: every sample once.
+  r = read(0, day, 0, 0, &used);
+  EXPECT_EQ(r.size(), truth.size());
+  EXPECT_TRUE(used.empty());
+  // rate over 5h: the 1h windows alone.
+  r = read(0, day, 5 * k1h, k1h, &used);
+  EXPECT_EQ(r.size(), 2u * 24);
+  ASSERT_EQ(used.size(), 1u);
+  EXPECT_EQ(used[0].resolution_ms, k1h);
+  EXPECT_DOUBLE_EQ(r.back().value - r.front().value, TrueIncrease(truth));
+  // rate over 1h (5m allowed, none left): raw.
+  used.clear();
+  r = read(0, day, k1h, k1h, &used);
+  EXPECT_EQ(r.size(), truth.size());
+  EXPECT_TRUE(used.empty());
+  // Raw deleted too: the 1h block answers alone (the finest data left).
+  ASSERT_TRUE(cold_->Delete(raw).ok());
+  r = read(0, day, 0, 0, &used);
+  EXPECT_EQ(r.size(), 2u * 24);
+}
+
 TEST_F(DownsampledBlockTest, OverlappingBlocksReadAsOne) {
   // A retried move can leave two blocks of one day, each with its 5m block: their windows
   // come out of order, and a read sorts them and keeps the first of any that overlap. Here

@@ -649,6 +649,11 @@ class GroupRun {
 
 UnitTestOutcome RunRuleUnitTestFile(const std::string& path) {
   UnitTestOutcome out;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {  // Opens, and reads as nothing.
+    out.failures.push_back("open " + path + ": is a directory");
+    return out;
+  }
   std::ifstream in(path, std::ios::binary);
   std::stringstream content;
   if (in) content << in.rdbuf();

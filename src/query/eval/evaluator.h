@@ -148,10 +148,8 @@ class Evaluator {
   mutable int64_t peak_samples_ = 0;
   int64_t max_resolution_ms_ = INT64_MAX;
   std::vector<storage::ResolutionUse>* resolutions_used_ = nullptr;
-  // The coarsest resolution the last Select read (0: raw only), and the newest time it read
-  // downsampled data at (INT64_MIN: none).
+  // The coarsest resolution the last Select read (0: raw only).
   int64_t last_select_resolution_ = 0;
-  int64_t last_select_downsampled_until_ = INT64_MIN;
 };
 
 // Builds the output of per-step operations: series keyed by labels, with a check that no two

@@ -3,6 +3,7 @@
 #include "storage/object_store.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "storage/objstore/local_object_store.h"
 #include "storage/objstore/s3_object_store.h"
@@ -139,8 +140,19 @@ Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const ObjectStoreOptions& o
                             S3ObjectStore::Open(url.bucket, url.prefix, options.s3, registry));
     return std::unique_ptr<ObjectStore>(std::move(store));
   }
-  STRATA_ASSIGN_OR_RETURN(
-      auto store, LocalObjectStore::Open(url.path.empty() ? default_dir : url.path, registry));
+  std::string dir = url.path;
+  if (dir.empty()) {
+    // The data directory's own store (<data-dir>/cold): the data directory may be given
+    // relative to the working directory (`make run`'s ./data), the store keeps it absolute.
+    std::error_code ec;
+    const std::filesystem::path abs = std::filesystem::absolute(default_dir, ec);
+    if (ec) {
+      return Status::InvalidArgument("cannot make \"" + default_dir +
+                                     "\" absolute: " + ec.message());
+    }
+    dir = abs.lexically_normal().string();
+  }
+  STRATA_ASSIGN_OR_RETURN(auto store, LocalObjectStore::Open(dir, registry));
   return std::unique_ptr<ObjectStore>(std::move(store));
 }
 
