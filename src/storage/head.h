@@ -62,6 +62,11 @@ struct HeadOptions {
   // its lower bound past today and make retention delete everything older. 0 disables the
   // check. Default: 1 h (Mimir uses 10 m; senders' clocks may be off by minutes).
   int64_t max_future_ms = 3600 * 1000;
+  // Samples older than the newest sample the head holds minus this are rejected as out of
+  // bounds: retention (--storage.retention) would delete them at its next run, after they had
+  // been acknowledged (Prometheus rejects far older samples too). 0 disables the check (WAL
+  // replay never applies it). Default: 0; `strata serve` sets --storage.retention.
+  int64_t retention_ms = 0;
   // Most series the head holds (Prometheus' prometheus_tsdb_head_series, recording-rule output
   // included). Appends that would create a series past it are refused for that series only
   // (AppendResult::series_limit); existing series keep ingesting, and WAL replay restores every

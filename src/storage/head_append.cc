@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "base/check.h"
+#include "base/duration.h"
 #include "base/log.h"
 #include "model/quote.h"
 #include "storage/head.h"
@@ -38,6 +39,18 @@ bool Head::CheckSample(MemSeries* s, int64_t t, double v, AppendResult* result, 
                                         "after the server's clock)") +
                  " in series " + LabelsOf(*s).ToString());
     return false;
+  }
+  if (!replaying_ && options_.retention_ms > 0) {
+    const int64_t newest = max_time_.load(std::memory_order_relaxed);
+    if (newest != INT64_MIN &&
+        static_cast<__int128>(t) < static_cast<__int128>(newest) - options_.retention_ms) {
+      ++result->out_of_bounds;
+      AddError(result, "out of bounds: sample timestamp " + std::to_string(t) +
+                           " is older than the newest sample minus --storage.retention (" +
+                           FormatDurationMillis(options_.retention_ms) +
+                           "), which retention deletes, in series " + LabelsOf(*s).ToString());
+      return false;
+    }
   }
   if (t < min_valid) {
     ++result->out_of_bounds;

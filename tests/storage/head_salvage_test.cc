@@ -209,6 +209,47 @@ TEST(HeadSalvageTest, TimestampsTooFarInTheFutureAreOutOfBounds) {
   EXPECT_NE(r.errors[0].find("too far in the future"), std::string::npos) << r.errors[0];
 }
 
+// A sample older than the newest sample minus the retention is refused at once: retention
+// would delete it at its next run, after it had been acknowledged. WAL replay keeps what was
+// logged.
+TEST(HeadSalvageTest, SamplesOlderThanTheRetentionAreOutOfBounds) {
+  testutil::TempDir tmp;
+  constexpr int64_t kHour = 3600 * 1000;
+  HeadOptions o = Opts();
+  o.max_future_ms = 0;
+  o.retention_ms = 24 * kHour;
+  {
+    auto h = Head::Open(tmp.path(), o, nullptr);
+    ASSERT_TRUE(h.ok());
+    std::vector<model::LabelView> a = {{"__name__", "m"}, {"s", "a"}};
+    std::vector<model::LabelView> b = {{"__name__", "m"}, {"s", "b"}};
+    std::vector<model::Sample> newest = {{100 * kHour, 1}};
+    std::vector<SeriesInput> first = {{a, newest}};
+    AppendResult r;
+    ASSERT_TRUE((*h)->Append(first, &r).ok());
+    EXPECT_EQ(r.accepted, 1u);
+    std::vector<model::Sample> within = {{76 * kHour + 1, 2}};
+    std::vector<model::Sample> past = {{76 * kHour - 1, 3}, {0, 4}, {-1000, 5}};
+    std::vector<SeriesInput> second = {{b, past}};
+    r = AppendResult{};
+    ASSERT_TRUE((*h)->Append(second, &r).ok());
+    EXPECT_EQ(r.accepted, 0u);
+    EXPECT_EQ(r.out_of_bounds, 3u);
+    ASSERT_FALSE(r.errors.empty());
+    EXPECT_NE(r.errors[0].find("older than the newest sample minus --storage.retention (1d)"),
+              std::string::npos)
+        << r.errors[0];
+    std::vector<SeriesInput> third = {{b, within}};
+    r = AppendResult{};
+    ASSERT_TRUE((*h)->Append(third, &r).ok());
+    EXPECT_EQ(r.accepted, 1u);
+    ASSERT_TRUE((*h)->Close().ok());
+  }
+  auto h = Head::Open(tmp.path(), o, nullptr);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(CountAll(**h), 2u);
+}
+
 TEST(HeadSalvageTest, SamplesBeforeTheirSeriesRecordAreDroppedOnceNotOnEveryStart) {
   testutil::TempDir tmp;
   {

@@ -229,6 +229,7 @@ int Serve(strata::server::ServerOptions options, const ServeFlags& flags) {
   options.head.out_of_order_window_ms = ooo;
   options.head.max_future_ms = max_future;
   if (!flags.storage.Apply("strata", &options.warm, &options.cold, &options.compaction)) return 2;
+  options.head.retention_ms = options.compaction.retention_ms;
   using Repair = strata::storage::HeadOptions::WalRepair;
   if (flags.wal_repair == "salvage") {
     options.head.wal_repair = Repair::kSalvage;
