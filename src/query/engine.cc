@@ -206,7 +206,10 @@ Evaluator::Evaluator(const storage::Querier& querier, const EngineOptions& optio
       start_(start_ms),
       end_(end_ms),
       interval_(interval_ms),
-      steps_(static_cast<size_t>((end_ms - start_ms) / interval_ms) + 1),
+      // Unsigned: end - start may pass int64 (end >= start, so the difference is exact).
+      steps_(static_cast<size_t>((static_cast<uint64_t>(end_ms) - static_cast<uint64_t>(start_ms)) /
+                                 static_cast<uint64_t>(interval_ms)) +
+             1),
       deadline_(deadline),
       query_start_(query_start_ms),
       query_end_(query_end_ms) {}

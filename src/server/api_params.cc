@@ -116,13 +116,15 @@ Result<int64_t> ParseDurationParamMillis(std::string_view text) {
 
 Result<Params> RequestParams(const HttpRequest& req) {
   Params p;
-  STRATA_RETURN_IF_ERROR(ParseUrlEncoded(req.query, &p));
+  // As Go's Request.Form, which Prometheus reads: a POST form's values come before the URL's,
+  // so a parameter given in both is the body's.
   if (req.method == "POST") {
     std::string_view ct = req.Header("content-type");
     if (ct.starts_with("application/x-www-form-urlencoded")) {
       STRATA_RETURN_IF_ERROR(ParseUrlEncoded(req.body, &p));
     }
   }
+  STRATA_RETURN_IF_ERROR(ParseUrlEncoded(req.query, &p));
   return p;
 }
 

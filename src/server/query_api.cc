@@ -296,7 +296,8 @@ void QueryApi::QueryRange(const HttpRequest& req, HttpResponse* res) const {
                         "widths are not accepted. Try a positive integer");
   }
   // Prometheus: (end - start) / step must not exceed 11,000 points.
-  if ((*end - *start) / *step > options_.max_points_per_series) {
+  // In 128 bits: end - start may pass int64 (start=-9e15, end=9e15 seconds).
+  if ((static_cast<__int128>(*end) - *start) / *step > options_.max_points_per_series) {
     return SetJsonError(res, 400, "bad_data",
                         "exceeded maximum resolution of 11,000 points per timeseries. Try "
                         "decreasing the query resolution (?step=XX)");

@@ -470,6 +470,21 @@ TEST_F(GrafanaApiTest, SaveAndTestHealthCheck) {
     EXPECT_TRUE(result.items[1].is_string());
     EXPECT_EQ(result.items[1].text, "2");
   }
+  // A parameter in both the URL and the form body: the body's, as Go's Request.Form gives it
+  // to Prometheus.
+  HttpResult both =
+      HttpDo(port_, "POST", "/api/v1/query?query=1%2B2&time=5", "query=1%2B1&time=4", kFormHeaders);
+  Json both_data;
+  ASSERT_TRUE(ParseSuccess(both, &both_data));
+  EXPECT_EQ(both_data.Find("result")->items.at(0).text, "4") << both.body;
+  EXPECT_EQ(both_data.Find("result")->items.at(1).text, "2") << both.body;
+  // A range whose length passes int64 milliseconds: its 19 steps, not a wrapped count.
+  HttpResult wide = Get(port_, "/api/v1/query_range",
+                        {{"query", "1"}, {"start", "-9e15"}, {"end", "9e15"}, {"step", "1e15"}});
+  Json wide_data;
+  ASSERT_TRUE(ParseSuccess(wide, &wide_data));
+  ASSERT_EQ(wide_data.Find("result")->items.size(), 1u) << wide.body;
+  EXPECT_EQ(wide_data.Find("result")->items[0].Find("values")->items.size(), 19u) << wide.body;
 
   HttpResult bi = Get(port_, "/api/v1/status/buildinfo", {});
   Json info;

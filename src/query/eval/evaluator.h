@@ -55,9 +55,15 @@ class Evaluator {
   int64_t end() const { return end_; }
   int64_t interval() const { return interval_; }
   size_t steps() const { return steps_; }
-  int64_t StepTime(size_t i) const { return start_ + static_cast<int64_t>(i) * interval_; }
+  int64_t StepTime(size_t i) const {
+    return static_cast<int64_t>(static_cast<uint64_t>(start_) +
+                                static_cast<uint64_t>(i) * static_cast<uint64_t>(interval_));
+  }
   // Step index of time t (REQUIRES: t is a step time).
-  size_t StepIndex(int64_t t) const { return static_cast<size_t>((t - start_) / interval_); }
+  size_t StepIndex(int64_t t) const {
+    return static_cast<size_t>((static_cast<uint64_t>(t) - static_cast<uint64_t>(start_)) /
+                               static_cast<uint64_t>(interval_));
+  }
 
   // Fails with DeadlineExceeded once the deadline passed.
   Status CheckDeadline() const;
