@@ -27,6 +27,12 @@ Status WriteDataDirMarker(const std::string& dir) {
 Result<DataDirState> CheckDataDir(const std::string& dir) {
   const std::string path = dir + "/FORMAT";
   std::error_code ec;
+  if (std::filesystem::exists(dir + "/" + std::string(kRestoreMarker), ec)) {
+    return Status::FailedPrecondition(
+        "data directory " + dir +
+        " holds an unfinished restore (interrupted, or it failed) with only part of the "
+        "backup's data: delete the directory and run strata restore again");
+  }
   if (!std::filesystem::exists(path, ec)) {
     return std::filesystem::exists(dir + "/wal", ec) ? DataDirState::kWalOnly : DataDirState::kNew;
   }

@@ -22,7 +22,12 @@ enum class DataDirState {
   kCurrent,   // Marker with this release's version.
 };
 
-// Reads and checks the marker. FailedPrecondition for a newer version (naming it and the
+// Written by `strata restore` into the new data directory before anything else and removed
+// once the restore is complete: a directory holding it is an unfinished restore.
+inline constexpr std::string_view kRestoreMarker = "RESTORE-IN-PROGRESS";
+
+// Reads and checks the marker. FailedPrecondition for an unfinished restore (kRestoreMarker:
+// interrupted or failed, it holds part of the data) and for a newer version (naming it and the
 // directory), Corruption for an unreadable marker or for a current directory whose warm tier
 // has vanished (`warm/CURRENT` missing: never answered as silently empty). IOError.
 Result<DataDirState> CheckDataDir(const std::string& dir);

@@ -102,8 +102,33 @@ TEST(BackupRestoreTest, OfflineBackupRestoresEverySampleAndInspectReportsTheTier
   EXPECT_EQ(RunStrataCli({"backup", "--data-dir", data, "--to", backup}, &log), 1) << log;
   EXPECT_NE(log.find("not empty"), std::string::npos) << log;
 
+  // Another node id than the backup's blocks belong to: the server would read none of them.
+  EXPECT_EQ(RunStrataCli({"restore", "--from", backup, "--data-dir", tmp.path() + "/other",
+                          "--storage.cold.node-id=other1"},
+                         &log),
+            2)
+      << log;
+  EXPECT_NE(log.find("differs from the backup's node"), std::string::npos) << log;
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() + "/other"));
+
   const std::string restored = tmp.path() + "/restored";
   ASSERT_EQ(RunStrataCli({"restore", "--from", backup, "--data-dir", restored}, &log), 0) << log;
+  EXPECT_FALSE(std::filesystem::exists(restored + "/RESTORE-IN-PROGRESS")) << log;
+  {
+    // A restore that did not finish (killed, disk full) leaves its marker: nothing opens the
+    // partly written directory as if it were whole.
+    const std::string partial = tmp.path() + "/partial";
+    std::filesystem::copy(restored, partial, std::filesystem::copy_options::recursive);
+    std::ofstream(partial + "/RESTORE-IN-PROGRESS") << "restore from " << backup << "\n";
+    for (const std::vector<std::string>& cmd :
+         {std::vector<std::string>{"serve", "--listen", "127.0.0.1:0", "--data-dir", partial},
+          std::vector<std::string>{"compact", "--data-dir", partial},
+          std::vector<std::string>{"inspect", "--data-dir", partial}}) {
+      EXPECT_EQ(RunStrataCli(cmd, &log), 1) << cmd[0] << ": " << log;
+      EXPECT_NE(log.find("holds an unfinished restore"), std::string::npos)
+          << cmd[0] << ": " << log;
+    }
+  }
   EXPECT_EQ(RunStrataCli({"restore", "--from", backup, "--data-dir", restored}, &log), 1) << log;
   EXPECT_NE(log.find("not empty"), std::string::npos) << log;
   // The original node's id goes with the data.
@@ -232,6 +257,17 @@ TEST(BackupRestoreTest, UsageAndStateErrors) {
   EXPECT_EQ(RunStrataCli({"restore", "--from", tmp.path()}, &log), 2) << log;
   EXPECT_EQ(RunStrataCli({"inspect", "--output", "yaml"}, &log), 2) << log;
   EXPECT_EQ(RunStrataCli({"inspect", "--data-dir", tmp.path() + "/none"}, &log), 1) << log;
+  // A directory that is not a data directory (a mistyped path): refused, and left as it was.
+  std::filesystem::create_directories(tmp.path() + "/empty");
+  EXPECT_EQ(RunStrataCli(
+                {"backup", "--data-dir", tmp.path() + "/empty", "--to", tmp.path() + "/b0"}, &log),
+            1)
+      << log;
+  EXPECT_NE(log.find("is not a Strata data directory"), std::string::npos) << log;
+  EXPECT_TRUE(std::filesystem::is_empty(tmp.path() + "/empty") ||
+              std::filesystem::exists(tmp.path() + "/empty/lock"))
+      << log;
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() + "/empty/wal")) << log;
   EXPECT_EQ(RunStrataCli({"backup", "--data-dir", tmp.path(), "--to", tmp.path() + "/b",
                           "--storage.cold.url", "ftp://x"},
                          &log),

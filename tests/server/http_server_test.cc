@@ -124,7 +124,9 @@ TEST_F(HttpServerTest, StopIsGracefulAndIdempotent) {
   uint16_t port = server_->port();
   server_->Stop();
   server_->Stop();
-  EXPECT_EQ(testutil::HttpGet(port, "/hello").status, 0);
+  // Nothing of ours answers any more (another test's server may have taken the port since).
+  auto after = testutil::HttpDo(port, "GET", "/hello", "", {}, std::chrono::seconds(5));
+  EXPECT_TRUE(after.status == 0 || after.body != "hi") << after.status << " " << after.body;
 }
 
 TEST(HttpServerOptionsTest, ValidatesListenAddress) {

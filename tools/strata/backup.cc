@@ -1,5 +1,6 @@
 #include "backup.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
@@ -7,6 +8,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <string_view>
@@ -121,6 +123,17 @@ Result<std::string> RequestSnapshot(const std::string& url) {
   return body.substr(p + 7, e - p - 7);
 }
 
+// fsyncs the directory `dir` (a removal in it is durable after this).
+Status FsyncDirectory(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError("opening " + dir + ": " + std::strerror(errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return Status::IOError("fsync " + dir + ": " + std::strerror(err));
+  return Status::Ok();
+}
+
 struct OpenedDir {
   std::unique_ptr<FileLock> lock;
   std::unique_ptr<storage::Head> head;
@@ -145,7 +158,10 @@ Result<OpenedDir> OpenDataDir(const std::string& dir, const storage::WarmOptions
   }
   d.lock = std::move(lock).value();
   STRATA_ASSIGN_OR_RETURN(auto state, storage::CheckDataDir(dir));
-  (void)state;
+  if (state == storage::DataDirState::kNew) {
+    // Opening it would create an empty data directory there (a mistyped path).
+    return Status::NotFound(dir + " is not a Strata data directory (no FORMAT and no wal)");
+  }
   storage::HeadOptions ho;
   ho.wal.fsync = storage::WalOptions::FsyncPolicy::kInterval;
   STRATA_ASSIGN_OR_RETURN(d.head, storage::Head::Open(dir, ho, nullptr));
@@ -284,9 +300,24 @@ int RestoreCommand::Run() {
   const std::string staging = data_dir_ + "/restore-staging";
   auto manifest = storage::VerifySnapshot(source->get(), staging, progress);
   if (!manifest.ok()) return Fail(prog, "verifying " + from_, manifest.status());
+  if (!cold.cold.node_id.empty() && cold.cold.node_id != manifest->node) {
+    // The blocks keep the node they were written by, and a server reads its own node's.
+    std::fprintf(stderr,
+                 "%s: --storage.cold.node-id=%s differs from the backup's node %s, whose blocks "
+                 "it holds: omit the flag (or give %s)\n",
+                 prog, cold.cold.node_id.c_str(), manifest->node.c_str(), manifest->node.c_str());
+    return 2;
+  }
   if (Status s = CreateDirs(data_dir_); !s.ok()) return Fail(prog, "creating " + data_dir_, s);
-  auto node = storage::LoadOrCreateNodeId(
-      data_dir_, cold.cold.node_id.empty() ? manifest->node : cold.cold.node_id);
+  // No server may start on the directory while the restore writes it, nor after a restore that
+  // did not finish: the lock, and a marker that CheckDataDir refuses until the end.
+  auto lock = FileLock::Acquire(data_dir_ + "/lock");
+  if (!lock.ok()) return Fail(prog, "locking " + data_dir_, lock.status());
+  const std::string marker = data_dir_ + "/" + std::string(storage::kRestoreMarker);
+  if (Status s = WriteFileDurably(marker, "restore from " + from_ + "\n"); !s.ok()) {
+    return Fail(prog, "marking " + data_dir_ + " as being restored", s);
+  }
+  auto node = storage::LoadOrCreateNodeId(data_dir_, manifest->node);
   if (!node.ok()) return Fail(prog, "recording the node id", node.status());
   auto target = storage::objstore::OpenObjectStore(cold.store, data_dir_ + "/cold", nullptr);
   if (!target.ok()) return Fail(prog, "opening the cold store", target.status());
@@ -297,6 +328,10 @@ int RestoreCommand::Run() {
     s = WriteFileDurably(data_dir_ + "/cold-max-time", std::to_string(manifest->max_time) + "\n");
     if (!s.ok()) return Fail(prog, "recording the cold tier's newest time", s);
   }
+  std::filesystem::remove(marker, ec);
+  if (ec)
+    return Fail(prog, "finishing", Status::IOError("removing " + marker + ": " + ec.message()));
+  if (Status s = FsyncDirectory(data_dir_); !s.ok()) return Fail(prog, "finishing", s);
   EndProgress();
   uint64_t bytes = 0;
   for (const auto& b : manifest->blocks) bytes += b.bytes;
