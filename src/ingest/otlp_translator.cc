@@ -754,6 +754,7 @@ class Translator {
       std::string unit;
     };
     thread_local absl::flat_hash_map<std::string, Names> cache;
+    thread_local size_t cache_bytes = 0;  // Bounded: names may be long (megabytes).
     thread_local std::string key;
     key.assign(1, static_cast<char>('0' + static_cast<int>(kind)));
     key.append(unit);
@@ -761,8 +762,14 @@ class Translator {
     key.append(name);
     auto it = cache.find(key);
     if (it == cache.end()) {
-      if (cache.size() >= 100000) cache.clear();
-      it = cache.emplace(key, Names{OtlpMetricName(name, unit, kind), OtlpUnitName(unit)}).first;
+      Names names{OtlpMetricName(name, unit, kind), OtlpUnitName(unit)};
+      const size_t bytes = key.size() + names.name.size() + names.unit.size() + 64;
+      if (cache.size() >= 100000 || cache_bytes + bytes > (size_t{16} << 20)) {
+        cache.clear();
+        cache_bytes = 0;
+      }
+      cache_bytes += bytes;
+      it = cache.emplace(key, std::move(names)).first;
     }
     name_ = arena_->Store(it->second.name);
     unit_name_ = arena_->Store(it->second.unit);

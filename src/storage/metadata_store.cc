@@ -6,6 +6,7 @@ namespace strata::storage {
 
 void MetadataStore::Put(std::string_view family, std::string_view type, std::string_view help,
                         std::string_view unit) {
+  if (family.size() + help.size() + unit.size() > kMaxEntryBytes) return;
   {
     ReaderLock lock(&mu_);
     auto it = by_family_.find(absl::string_view(family.data(), family.size()));
@@ -15,6 +16,10 @@ void MetadataStore::Put(std::string_view family, std::string_view type, std::str
     }
   }
   WriterLock lock(&mu_);
+  if (by_family_.size() >= kMaxFamilies &&
+      !by_family_.contains(absl::string_view(family.data(), family.size()))) {
+    return;
+  }
   by_family_[std::string(family)] =
       MetricMetadata{std::string(family), std::string(type), std::string(help), std::string(unit)};
 }

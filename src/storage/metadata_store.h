@@ -22,7 +22,14 @@ struct MetricMetadata {
 
 class MetadataStore {
  public:
-  // Records metadata for a family, replacing what was there. Cheap when unchanged.
+  // Bounds, so metadata cannot take memory without limit (OTLP and remote write send it for
+  // every family, whether or not a sample was stored): entries past kMaxEntryBytes (name, help
+  // and unit together) are not kept, nor new families once kMaxFamilies are held.
+  static constexpr size_t kMaxFamilies = 200'000;
+  static constexpr size_t kMaxEntryBytes = 16 << 10;
+
+  // Records metadata for a family, replacing what was there (within the bounds above). Cheap
+  // when unchanged.
   void Put(std::string_view family, std::string_view type, std::string_view help,
            std::string_view unit);
   // All families sorted by name, or only `family` when non-empty; at most `limit` (<= 0: all).
