@@ -114,6 +114,14 @@ TEST(BackupRestoreTest, OfflineBackupRestoresEverySampleAndInspectReportsTheTier
   const std::string restored = tmp.path() + "/restored";
   ASSERT_EQ(RunStrataCli({"restore", "--from", backup, "--data-dir", restored}, &log), 0) << log;
   EXPECT_FALSE(std::filesystem::exists(restored + "/RESTORE-IN-PROGRESS")) << log;
+  // A named cold store that already holds the node's blocks (a live server's) is refused.
+  EXPECT_EQ(RunStrataCli({"restore", "--from", backup, "--data-dir", tmp.path() + "/again",
+                          "--storage.cold.url=file://" + restored + "/cold"},
+                         &log),
+            1)
+      << log;
+  EXPECT_NE(log.find("already holds blocks of node"), std::string::npos) << log;
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() + "/again")) << log;
   {
     // A restore that did not finish (killed, disk full) leaves its marker: nothing opens the
     // partly written directory as if it were whole.

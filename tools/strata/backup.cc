@@ -308,6 +308,21 @@ int RestoreCommand::Run() {
                  prog, cold.cold.node_id.c_str(), manifest->node.c_str(), manifest->node.c_str());
     return 2;
   }
+  if (!cold.store.url.empty()) {
+    // A named cold store (a shared bucket) must not hold blocks of the backup's node already:
+    // the restore would rewrite them under a live server (other nodes' blocks may be there).
+    auto target = storage::objstore::OpenObjectStore(cold.store, data_dir_ + "/cold", nullptr);
+    if (!target.ok()) return Fail(prog, "opening the cold store", target.status());
+    auto present = (*target)->List(manifest->node + "/");
+    if (!present.ok()) return Fail(prog, "listing the cold store", present.status());
+    if (!present->empty()) {
+      std::fprintf(stderr,
+                   "%s: the cold store %s already holds blocks of node %s; restore needs one "
+                   "without them\n",
+                   prog, cold.store.url.c_str(), manifest->node.c_str());
+      return 1;
+    }
+  }
   if (Status s = CreateDirs(data_dir_); !s.ok()) return Fail(prog, "creating " + data_dir_, s);
   // No server may start on the directory while the restore writes it, nor after a restore that
   // did not finish: the lock, and a marker that CheckDataDir refuses until the end.
