@@ -5,6 +5,8 @@
 #include <prometheus/registry.h>
 
 #include <atomic>
+#include <boost/asio.hpp>
+#include <chrono>
 #include <thread>
 
 #include "testutil/http_client.h"
@@ -127,6 +129,34 @@ TEST_F(HttpServerTest, StopIsGracefulAndIdempotent) {
   // Nothing of ours answers any more (another test's server may have taken the port since).
   auto after = testutil::HttpDo(port, "GET", "/hello", "", {}, std::chrono::seconds(5));
   EXPECT_TRUE(after.status == 0 || after.body != "hi") << after.status << " " << after.body;
+}
+
+// The test client gives up after its timeout on a listener that accepts and never answers (a
+// port another test's server took over), rather than blocking the test run.
+TEST(HttpTestClientTest, GivesUpOnASilentListenerAfterItsTimeout) {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor acceptor(
+      ioc, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  const uint16_t port = acceptor.local_endpoint().port();
+  // The listener holds the connection open until the client has given up (at most 30 s, so a
+  // client without a timeout fails the test instead of hanging it).
+  std::atomic<bool> returned{false};
+  bool returned_while_open = false;
+  std::thread silent([&] {
+    boost::asio::ip::tcp::socket s(ioc);
+    acceptor.accept(s);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!returned.load() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    returned_while_open = returned.load();
+  });
+  auto r = testutil::HttpDo(port, "GET", "/hello", "", {}, std::chrono::seconds(1));
+  returned = true;
+  silent.join();
+  EXPECT_TRUE(returned_while_open);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.error.find("read"), std::string::npos) << r.error;
 }
 
 TEST(HttpServerOptionsTest, ValidatesListenAddress) {

@@ -6,19 +6,35 @@
 
 namespace strata::testutil {
 
+namespace {
+
+namespace beast = boost::beast;
+namespace asio = boost::asio;
+
+// Runs the asynchronous operations started on `ioc` to completion. The operations are
+// asynchronous because tcp_stream's expiry (the timeout) applies to asynchronous operations
+// only: a blocking read from a listener that accepts and never answers (a port another test's
+// server took over) would wait forever.
+void RunAll(asio::io_context& ioc) {
+  ioc.run();
+  ioc.restart();
+}
+
+}  // namespace
+
 HttpResult HttpDo(uint16_t port, const std::string& method, const std::string& target,
                   const std::string& body,
                   const std::vector<std::pair<std::string, std::string>>& headers,
                   std::chrono::seconds timeout) {
-  namespace beast = boost::beast;
   namespace http = beast::http;
-  namespace asio = boost::asio;
   HttpResult out;
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);
   beast::error_code ec;
   stream.expires_after(timeout);
-  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+  stream.async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+                       [&](beast::error_code e) { ec = e; });
+  RunAll(ioc);
   if (ec) {
     out.error = "connect: " + ec.message();
     return out;
@@ -28,7 +44,8 @@ HttpResult HttpDo(uint16_t port, const std::string& method, const std::string& t
   for (const auto& [k, v] : headers) req.set(k, v);
   req.body() = body;
   req.prepare_payload();
-  http::write(stream, req, ec);
+  http::async_write(stream, req, [&](beast::error_code e, size_t) { ec = e; });
+  RunAll(ioc);
   if (ec) {
     out.error = "write: " + ec.message();
     return out;
@@ -36,7 +53,8 @@ HttpResult HttpDo(uint16_t port, const std::string& method, const std::string& t
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(1ull << 30);
-  http::read(stream, buffer, parser, ec);
+  http::async_read(stream, buffer, parser, [&](beast::error_code e, size_t) { ec = e; });
+  RunAll(ioc);
   if (ec) {
     out.error = "read: " + ec.message();
     return out;
@@ -52,21 +70,26 @@ HttpResult HttpDo(uint16_t port, const std::string& method, const std::string& t
 }
 
 std::string RawExchange(uint16_t port, const std::string& raw, std::chrono::seconds timeout) {
-  namespace beast = boost::beast;
-  namespace asio = boost::asio;
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);
   beast::error_code ec;
   stream.expires_after(timeout);
-  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+  stream.async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+                       [&](beast::error_code e) { ec = e; });
+  RunAll(ioc);
   if (ec) return "connect: " + ec.message();
-  asio::write(stream.socket(), asio::buffer(raw), ec);
+  asio::async_write(stream, asio::buffer(raw), [&](beast::error_code e, size_t) { ec = e; });
+  RunAll(ioc);
   std::string out;
   char buf[4096];
-  for (;;) {
-    size_t n = stream.read_some(asio::buffer(buf), ec);
+  while (!ec) {
+    size_t n = 0;
+    stream.async_read_some(asio::buffer(buf), [&](beast::error_code e, size_t got) {
+      ec = e;
+      n = got;
+    });
+    RunAll(ioc);
     out.append(buf, n);
-    if (ec) break;
   }
   return out;
 }
