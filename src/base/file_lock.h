@@ -27,6 +27,10 @@ class FileLock {
 // Creates `dir` and its parents if missing. IOError with the path on failure.
 Status CreateDirs(const std::string& dir);
 
+// fsyncs the directory `dir`, so the creations, renames and removals in it are durable.
+// IOError naming it on failure.
+Status SyncDir(const std::string& dir);
+
 // Replaces the file `path` with `content` durably: writes `path`.tmp, fsyncs it, renames it over
 // `path` and fsyncs the directory. A crash leaves the old file or the new one, never a part.
 Status WriteFileDurably(const std::string& path, std::string_view content);

@@ -112,41 +112,37 @@ Status CompactorOptions::Validate() const {
       retention_1h_ms < 0) {
     return Status::InvalidArgument("downsampling delays and retentions must not be negative");
   }
-  auto d = [](int64_t ms) { return FormatDurationMillis(ms); };
-  if (downsample_5m_after_ms > 0 && retention_ms > 0 && retention_ms <= downsample_5m_after_ms) {
-    return Status::InvalidArgument(
-        "--storage.retention (" + d(retention_ms) +
-        ") must be longer than --downsample.5m-after (" + d(downsample_5m_after_ms) +
-        "): raw data would be deleted before its 5m aggregate is built (or set "
-        "--downsample.5m-after=0 to turn downsampling off)");
-  }
-  if (downsample_5m_after_ms > 0 && retention_ms > 0 && retention_ms <= warm_span_ms) {
-    return Status::InvalidArgument(
-        "--storage.retention (" + d(retention_ms) + ") must be longer than --storage.warm.span (" +
-        d(warm_span_ms) +
-        "): raw data would be deleted before it reaches the cold tier, where its 5m aggregate "
-        "is built (or set --downsample.5m-after=0 to turn downsampling off)");
-  }
-  if (downsample_5m_after_ms > 0 && retention_5m_ms > 0 &&
-      retention_5m_ms <= downsample_5m_after_ms) {
-    return Status::InvalidArgument("--storage.retention.5m (" + d(retention_5m_ms) +
-                                   ") must be longer than --downsample.5m-after (" +
-                                   d(downsample_5m_after_ms) +
-                                   "): 5m data would be deleted as soon as it is built");
-  }
-  if (downsample_5m_after_ms > 0 && downsample_1h_after_ms > 0 && retention_1h_ms > 0 &&
-      retention_1h_ms <= downsample_1h_after_ms) {
-    return Status::InvalidArgument("--storage.retention.1h (" + d(retention_1h_ms) +
-                                   ") must be longer than --downsample.1h-after (" +
-                                   d(downsample_1h_after_ms) +
-                                   "): 1h data would be deleted as soon as it is built");
-  }
-  if (downsample_5m_after_ms > 0 && downsample_1h_after_ms > 0 && retention_5m_ms > 0 &&
-      retention_5m_ms <= downsample_1h_after_ms) {
-    return Status::InvalidArgument("--storage.retention.5m (" + d(retention_5m_ms) +
-                                   ") must be longer than --downsample.1h-after (" +
-                                   d(downsample_1h_after_ms) +
-                                   "): 5m data would be deleted before its 1h aggregate is built");
+  // Each retention must be longer than the delay before its data is built (or reaches the
+  // tier it is built from), or data would go before its aggregate exists.
+  const bool ds5 = downsample_5m_after_ms > 0, ds1h = ds5 && downsample_1h_after_ms > 0;
+  struct Longer {
+    bool applies;
+    const char* flag;
+    int64_t value;  // 0: forever, never too short.
+    const char* than;
+    int64_t limit;
+    const char* why;
+  };
+  const Longer rules[] = {
+      {ds5, "--storage.retention", retention_ms, "--downsample.5m-after", downsample_5m_after_ms,
+       "raw data would be deleted before its 5m aggregate is built (or set "
+       "--downsample.5m-after=0 to turn downsampling off)"},
+      {ds5, "--storage.retention", retention_ms, "--storage.warm.span", warm_span_ms,
+       "raw data would be deleted before it reaches the cold tier, where its 5m aggregate is "
+       "built (or set --downsample.5m-after=0 to turn downsampling off)"},
+      {ds5, "--storage.retention.5m", retention_5m_ms, "--downsample.5m-after",
+       downsample_5m_after_ms, "5m data would be deleted as soon as it is built"},
+      {ds1h, "--storage.retention.1h", retention_1h_ms, "--downsample.1h-after",
+       downsample_1h_after_ms, "1h data would be deleted as soon as it is built"},
+      {ds1h, "--storage.retention.5m", retention_5m_ms, "--downsample.1h-after",
+       downsample_1h_after_ms, "5m data would be deleted before its 1h aggregate is built"},
+  };
+  for (const Longer& r : rules) {
+    if (r.applies && r.value > 0 && r.value <= r.limit) {
+      return Status::InvalidArgument(std::string(r.flag) + " (" + FormatDurationMillis(r.value) +
+                                     ") must be longer than " + r.than + " (" +
+                                     FormatDurationMillis(r.limit) + "): " + r.why);
+    }
   }
   return Status::Ok();
 }

@@ -1,6 +1,5 @@
 #include "backup.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
@@ -8,7 +7,6 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <string_view>
@@ -121,17 +119,6 @@ Result<std::string> RequestSnapshot(const std::string& url) {
   size_t e = p == std::string::npos ? p : body.find('"', p + 7);
   if (e == std::string::npos) return Status::Internal("unexpected snapshot answer: " + body);
   return body.substr(p + 7, e - p - 7);
-}
-
-// fsyncs the directory `dir` (a removal in it is durable after this).
-Status FsyncDirectory(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::IOError("opening " + dir + ": " + std::strerror(errno));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return Status::IOError("fsync " + dir + ": " + std::strerror(err));
-  return Status::Ok();
 }
 
 struct OpenedDir {
@@ -308,12 +295,18 @@ int RestoreCommand::Run() {
                  prog, cold.cold.node_id.c_str(), manifest->node.c_str(), manifest->node.c_str());
     return 2;
   }
+  // A named cold store (a shared bucket) is opened before anything is written, and must not
+  // hold blocks of the backup's node already: the restore would rewrite them under a live
+  // server (other nodes' blocks may be there). The default one, <data-dir>/cold, is new.
+  std::unique_ptr<storage::objstore::ObjectStore> target;
+  auto open_target = [&]() -> Status {
+    STRATA_ASSIGN_OR_RETURN(
+        target, storage::objstore::OpenObjectStore(cold.store, data_dir_ + "/cold", nullptr));
+    return Status::Ok();
+  };
   if (!cold.store.url.empty()) {
-    // A named cold store (a shared bucket) must not hold blocks of the backup's node already:
-    // the restore would rewrite them under a live server (other nodes' blocks may be there).
-    auto target = storage::objstore::OpenObjectStore(cold.store, data_dir_ + "/cold", nullptr);
-    if (!target.ok()) return Fail(prog, "opening the cold store", target.status());
-    auto present = (*target)->List(manifest->node + "/");
+    if (Status s = open_target(); !s.ok()) return Fail(prog, "opening the cold store", s);
+    auto present = target->List(manifest->node + "/");
     if (!present.ok()) return Fail(prog, "listing the cold store", present.status());
     if (!present->empty()) {
       std::fprintf(stderr,
@@ -334,9 +327,10 @@ int RestoreCommand::Run() {
   }
   auto node = storage::LoadOrCreateNodeId(data_dir_, manifest->node);
   if (!node.ok()) return Fail(prog, "recording the node id", node.status());
-  auto target = storage::objstore::OpenObjectStore(cold.store, data_dir_ + "/cold", nullptr);
-  if (!target.ok()) return Fail(prog, "opening the cold store", target.status());
-  Status s = storage::RestoreSnapshot(source->get(), *manifest, target->get(), staging, progress);
+  if (target == nullptr) {
+    if (Status s = open_target(); !s.ok()) return Fail(prog, "opening the cold store", s);
+  }
+  Status s = storage::RestoreSnapshot(source->get(), *manifest, target.get(), staging, progress);
   if (!s.ok()) return Fail(prog, "restoring", s);
   if (!manifest->blocks.empty()) {
     // What the restored server knows of its cold data while the store cannot be listed.
@@ -346,7 +340,7 @@ int RestoreCommand::Run() {
   std::filesystem::remove(marker, ec);
   if (ec)
     return Fail(prog, "finishing", Status::IOError("removing " + marker + ": " + ec.message()));
-  if (Status s = FsyncDirectory(data_dir_); !s.ok()) return Fail(prog, "finishing", s);
+  if (Status s = SyncDir(data_dir_); !s.ok()) return Fail(prog, "finishing", s);
   EndProgress();
   uint64_t bytes = 0;
   for (const auto& b : manifest->blocks) bytes += b.bytes;
