@@ -31,7 +31,8 @@ Result<DataDirState> CheckDataDir(const std::string& dir) {
     return Status::FailedPrecondition(
         "data directory " + dir +
         " holds an unfinished restore (interrupted, or it failed) with only part of the "
-        "backup's data: delete the directory and run strata restore again");
+        "backup's data: run the same strata restore command again to finish it (or delete "
+        "the directory)");
   }
   if (!std::filesystem::exists(path, ec)) {
     return std::filesystem::exists(dir + "/wal", ec) ? DataDirState::kWalOnly : DataDirState::kNew;

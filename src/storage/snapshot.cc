@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "base/coding.h"
+#include "base/crash_point.h"
 #include "base/file_lock.h"
 #include "storage/block/block_writer.h"
 #include "storage/xor_chunk.h"
@@ -185,8 +186,14 @@ Result<BlockMeta> BuildBlockFromQuerier(const Querier& querier, int64_t mint, in
 }
 
 Status CopyObject(objstore::ObjectStore* src, const std::string& key, objstore::ObjectStore* dst,
-                  const std::string& dst_key, const std::string& tmp_path) {
+                  const std::string& dst_key, const std::string& tmp_path,
+                  const block::FileInfo* expect) {
   STRATA_ASSIGN_OR_RETURN(auto info, src->Stat(key));
+  if (expect != nullptr && info.size != expect->bytes) {
+    return Status::Corruption(key + ": " + std::to_string(info.size) + " bytes, its meta says " +
+                              std::to_string(expect->bytes));
+  }
+  uint32_t crc = 0;
   int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IOError("create " + tmp_path + ": " + std::strerror(errno));
   Status s;
@@ -197,6 +204,7 @@ Status CopyObject(objstore::ObjectStore* src, const std::string& key, objstore::
       break;
     }
     std::string_view rest = *part;
+    crc = Crc32c(rest, crc);
     while (!rest.empty()) {
       ssize_t n = ::write(fd, rest.data(), rest.size());
       if (n < 0 && errno == EINTR) continue;
@@ -208,6 +216,9 @@ Status CopyObject(objstore::ObjectStore* src, const std::string& key, objstore::
     }
   }
   ::close(fd);
+  if (s.ok() && expect != nullptr && crc != expect->crc32c) {
+    s = Status::Corruption(key + ": checksum mismatch (it changed since it was checked)");
+  }
   if (s.ok()) s = dst->PutFile(dst_key, tmp_path).WithContext("writing " + dst_key);
   ::unlink(tmp_path.c_str());
   return s;
@@ -270,7 +281,7 @@ Result<SnapshotManifest> WriteSnapshot(const SnapshotSources& sources, const std
       for (const auto& f : meta.files) {
         STRATA_RETURN_IF_ERROR(CopyObject(store, prefix + f.name, target,
                                           BlockKey(meta.node, meta.id, f.name),
-                                          staging_dir + "/copy.tmp"));
+                                          staging_dir + "/copy.tmp", &f));
       }
       STRATA_ASSIGN_OR_RETURN(std::string json, store->Get(prefix + "meta.json"));
       STRATA_RETURN_IF_ERROR(target->Put(BlockKey(meta.node, meta.id, "meta.json"), json));
@@ -282,6 +293,32 @@ Result<SnapshotManifest> WriteSnapshot(const SnapshotSources& sources, const std
   STRATA_RETURN_IF_ERROR(target->Put("manifest.json", EncodeManifest(manifest)));
   return manifest;
 }
+
+namespace {
+
+// The meta of backup block `b`, checked against the manifest (its CRC) and naming that block;
+// its bytes in *json when not null.
+Result<BlockMeta> ReadBlockMeta(objstore::ObjectStore* source, const ManifestBlock& b,
+                                std::string* json) {
+  const std::string meta_key = BlockKey(b.node, b.id, "meta.json");
+  auto meta_json = source->Get(meta_key);
+  if (!meta_json.ok()) {
+    if (meta_json.status().IsNotFound()) return Status::Corruption(meta_key + " is missing");
+    return meta_json.status();
+  }
+  if (Crc32c(*meta_json) != b.meta_crc32c) {
+    return Status::Corruption(meta_key + ": checksum differs from the manifest's");
+  }
+  auto meta = block::DecodeMeta(*meta_json);
+  if (!meta.ok()) return meta.status().WithContext(meta_key);
+  if (meta->node != b.node || meta->id != b.id) {
+    return Status::Corruption(meta_key + " names another block");
+  }
+  if (json != nullptr) *json = std::move(*meta_json);
+  return meta;
+}
+
+}  // namespace
 
 Result<SnapshotManifest> VerifySnapshot(objstore::ObjectStore* source,
                                         const std::string& /*staging_dir*/,
@@ -296,21 +333,8 @@ Result<SnapshotManifest> VerifySnapshot(objstore::ObjectStore* source,
   }
   STRATA_ASSIGN_OR_RETURN(SnapshotManifest manifest, DecodeManifest(*json));
   for (const ManifestBlock& b : manifest.blocks) {
-    const std::string meta_key = BlockKey(b.node, b.id, "meta.json");
-    auto meta_json = source->Get(meta_key);
-    if (!meta_json.ok()) {
-      if (meta_json.status().IsNotFound()) return Status::Corruption(meta_key + " is missing");
-      return meta_json.status();
-    }
-    if (Crc32c(*meta_json) != b.meta_crc32c) {
-      return Status::Corruption(meta_key + ": checksum differs from the manifest's");
-    }
-    auto meta = block::DecodeMeta(*meta_json);
-    if (!meta.ok()) return meta.status().WithContext(meta_key);
-    if (meta->node != b.node || meta->id != b.id) {
-      return Status::Corruption(meta_key + " names another block");
-    }
-    for (const auto& f : meta->files) {
+    STRATA_ASSIGN_OR_RETURN(BlockMeta meta, ReadBlockMeta(source, b, nullptr));
+    for (const auto& f : meta.files) {
       STRATA_RETURN_IF_ERROR(
           CheckObject(source, BlockKey(b.node, b.id, f.name), f.bytes, f.crc32c));
     }
@@ -326,11 +350,11 @@ Status CopySnapshot(objstore::ObjectStore* source, const SnapshotManifest& manif
   const std::string tmp = staging_dir + "/copy.tmp";
   for (const ManifestBlock& b : manifest.blocks) {
     const std::string meta_key = BlockKey(b.node, b.id, "meta.json");
-    STRATA_ASSIGN_OR_RETURN(std::string meta_json, source->Get(meta_key));
-    STRATA_ASSIGN_OR_RETURN(BlockMeta meta, block::DecodeMeta(meta_json));
+    std::string meta_json;
+    STRATA_ASSIGN_OR_RETURN(BlockMeta meta, ReadBlockMeta(source, b, &meta_json));
     for (const auto& f : meta.files) {
       const std::string key = BlockKey(b.node, b.id, f.name);
-      STRATA_RETURN_IF_ERROR(CopyObject(source, key, target, key, tmp));
+      STRATA_RETURN_IF_ERROR(CopyObject(source, key, target, key, tmp, &f));
     }
     STRATA_RETURN_IF_ERROR(target->Put(meta_key, meta_json));
     if (progress) progress("copied block " + b.node + "/" + b.id);
@@ -344,20 +368,20 @@ Status RestoreSnapshot(objstore::ObjectStore* source, const SnapshotManifest& ma
   STRATA_RETURN_IF_ERROR(CreateDirs(staging_dir));
   const std::string tmp = staging_dir + "/copy.tmp";
   for (const ManifestBlock& b : manifest.blocks) {
-    STRATA_ASSIGN_OR_RETURN(std::string meta_json,
-                            source->Get(BlockKey(b.node, b.id, "meta.json")));
-    STRATA_ASSIGN_OR_RETURN(BlockMeta meta, block::DecodeMeta(meta_json));
+    STRATA_ASSIGN_OR_RETURN(BlockMeta meta, ReadBlockMeta(source, b, nullptr));
     const std::string prefix = block::BlockPrefix(b.node, b.id);
     for (const auto& f : meta.files) {
-      STRATA_RETURN_IF_ERROR(
-          CopyObject(source, BlockKey(b.node, b.id, f.name), cold_target, prefix + f.name, tmp));
+      STRATA_RETURN_IF_ERROR(CopyObject(source, BlockKey(b.node, b.id, f.name), cold_target,
+                                        prefix + f.name, tmp, &f));
     }
+    CrashPoint("restore-block-files-copied");
     // A downsampled block keeps its source: queries follow it to the block it aggregates
     // (kept under the same id), and the downsampler to know that block is done.
     if (meta.source.rfind("restore:", 0) != 0 && meta.source.rfind("downsample:", 0) != 0) {
       meta.source = "restore:" + meta.source;
     }
     STRATA_RETURN_IF_ERROR(cold_target->Put(prefix + "meta.json", block::EncodeMeta(meta)));
+    CrashPoint("restore-block-restored");
     if (progress) progress("restored block " + b.node + "/" + b.id);
   }
   std::error_code ec;

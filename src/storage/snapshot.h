@@ -88,7 +88,10 @@ Result<block::BlockMeta> BuildBlockFromQuerier(const Querier& querier, int64_t m
                                                block::BlockMeta meta, const std::string& dir);
 
 // Copies object `key` of `src` to `dst_key` of `dst` through the file `tmp_path`, in slices.
+// With `expect`, the object must have its size and CRC32C (Corruption otherwise, and nothing is
+// written to `dst`).
 Status CopyObject(objstore::ObjectStore* src, const std::string& key, objstore::ObjectStore* dst,
-                  const std::string& dst_key, const std::string& tmp_path);
+                  const std::string& dst_key, const std::string& tmp_path,
+                  const block::FileInfo* expect = nullptr);
 
 }  // namespace strata::storage

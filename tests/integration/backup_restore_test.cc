@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -71,6 +72,63 @@ std::string Count(uint16_t port, const std::string& name, int64_t t_s) {
 
 // 4.5 days of data: with the default 40 h warm span, the first two days go cold.
 constexpr int kBatches = 4 * 144 + 72;
+
+// Kills `strata restore` of `backup` at each of its steps (base/crash_point.h), into a fresh
+// directory each time, with the default cold store and with a named one: until the same
+// command is run again the directory is refused, and after that a server answers `count`
+// samples at `t_s`. The last step (marker removed) leaves a whole restore.
+void KillRestoreAtEachStep(const std::string& tmp, const std::string& backup, int64_t t_s,
+                           const std::string& count) {
+  const std::vector<std::string> steps = {"restore-marked", "restore-block-files-copied",
+                                          "restore-block-restored", "restore-blocks-restored",
+                                          "restore-unmarked"};
+  int run = 0;
+  for (bool named_store : {false, true}) {
+    for (const std::string& step : steps) {
+      if (named_store && step != "restore-block-restored") continue;
+      SCOPED_TRACE(step + (named_store ? " (named cold store)" : ""));
+      const std::string dir = tmp + "/killed" + std::to_string(run++);
+      std::vector<std::string> args = {"restore", "--from", backup, "--data-dir", dir};
+      std::vector<std::string> serve = {"--data-dir", dir};
+      if (named_store) {
+        args.push_back("--storage.cold.url=file://" + dir + "-store");
+        serve.push_back("--storage.cold.url=file://" + dir + "-store");
+      }
+      std::string log;
+      ASSERT_EQ(RunStrataCli(args, &log, std::chrono::seconds(120), {{"STRATA_CRASH_AT", step}}),
+                128 + SIGKILL)
+          << log;
+      if (step != "restore-unmarked") {
+        std::vector<std::string> cmd = {"serve", "--listen", "127.0.0.1:0"};
+        cmd.insert(cmd.end(), serve.begin(), serve.end());
+        EXPECT_EQ(RunStrataCli(cmd, &log), 1) << log;
+        EXPECT_NE(log.find("holds an unfinished restore"), std::string::npos) << log;
+        // Another backup's restore is refused; the same one finishes.
+        EXPECT_EQ(RunStrataCli({"restore", "--from", tmp + "/elsewhere", "--data-dir", dir}, &log),
+                  1)
+            << log;
+        EXPECT_NE(log.find("run that restore again"), std::string::npos) << log;
+        if (step == "restore-marked") {
+          // The same location now holding another backup: refused.
+          const std::string marker = dir + "/RESTORE-IN-PROGRESS";
+          const std::string text = testutil::ReadFile(marker);
+          ASSERT_NE(text.find("\nbackup "), std::string::npos) << text;
+          std::ofstream(marker) << "restore from " << backup << "\nbackup 20260101T000000Z-0\n";
+          EXPECT_EQ(RunStrataCli(args, &log), 1) << log;
+          EXPECT_NE(log.find("was of backup 20260101T000000Z-0"), std::string::npos) << log;
+          std::ofstream(marker) << text;
+        }
+        ASSERT_EQ(RunStrataCli(args, &log), 0) << log;
+        EXPECT_NE(log.find("finishing the unfinished restore"), std::string::npos) << log;
+      }
+      EXPECT_FALSE(std::filesystem::exists(dir + "/RESTORE-IN-PROGRESS"));
+      EXPECT_FALSE(std::filesystem::exists(dir + "/restore-staging"));
+      testutil::StrataServer server;
+      ASSERT_TRUE(server.Start(dir, {serve.begin() + 2, serve.end()})) << server.Log();
+      EXPECT_EQ(Count(server.port(), "bk", t_s), count);
+    }
+  }
+}
 
 TEST(BackupRestoreTest, OfflineBackupRestoresEverySampleAndInspectReportsTheTiers) {
   testutil::TempDir tmp;
@@ -139,6 +197,8 @@ TEST(BackupRestoreTest, OfflineBackupRestoresEverySampleAndInspectReportsTheTier
   }
   EXPECT_EQ(RunStrataCli({"restore", "--from", backup, "--data-dir", restored}, &log), 1) << log;
   EXPECT_NE(log.find("not empty"), std::string::npos) << log;
+  KillRestoreAtEachStep(tmp.path(), backup, int64_t{kBatches} * kPerBatch * kStep / 1000,
+                        std::to_string(total));
   // The original node's id goes with the data.
   std::ifstream a(data + "/node-id"), b(restored + "/node-id");
   std::string ida, idb;

@@ -149,14 +149,16 @@ class ChildProcess {
 // Starts `strata serve` on 127.0.0.1 port 0 and learns the port from its "listening" log line.
 // Runs `strata <args...>` to completion (at most `timeout`); returns its exit code (-1 when it
 // could not start or did not finish) and its output in *log.
+// `env`: extra environment variables (e.g. STRATA_CRASH_AT; a SIGKILL death returns 137).
 inline int RunStrataCli(const std::vector<std::string>& args, std::string* log,
-                        std::chrono::seconds timeout = std::chrono::seconds(120)) {
+                        std::chrono::seconds timeout = std::chrono::seconds(120),
+                        const std::vector<std::pair<std::string, std::string>>& env = {}) {
   TempDir tmp;
   ChildProcess p;
   std::vector<std::string> argv = {StrataBinary()};
   argv.insert(argv.end(), args.begin(), args.end());
   std::string path = tmp.path() + "/cli.log";
-  if (!p.Start(argv, path)) return -1;
+  if (!p.Start(argv, path, env)) return -1;
   int code = -1;
   if (!WaitFor([&] { return p.Exited(&code); }, timeout)) p.Kill();
   *log = ReadFile(path);

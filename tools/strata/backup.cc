@@ -8,9 +8,11 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string_view>
 
+#include "base/crash_point.h"
 #include "base/dir_size.h"
 #include "base/file_lock.h"
 #include "server/json_writer.h"
@@ -268,6 +270,49 @@ RestoreCommand::RestoreCommand(CLI::App* app) {
   storage_.Register(cmd_);
 }
 
+// What a restore's target directory holds before it starts.
+enum class RestoreTarget { kEmpty, kResume, kRefused };
+
+// kEmpty: missing, empty, or holding only what a restore killed before its marker leaves (the
+// lock file, the verification's staging directory). kResume: the marker of an unfinished
+// restore from the same `from` (*backup_name: the backup it names, empty if none). kRefused
+// (with the message printed): anything else.
+RestoreTarget ClassifyRestoreTarget(const char* prog, const std::string& dir,
+                                    const std::string& from, std::string* backup_name) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) return RestoreTarget::kEmpty;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    std::fprintf(stderr, "%s: data directory %s is not a directory\n", prog, dir.c_str());
+    return RestoreTarget::kRefused;
+  }
+  const std::string marker = dir + "/" + std::string(storage::kRestoreMarker);
+  if (std::filesystem::exists(marker, ec)) {
+    std::ifstream in(marker);
+    std::string line;
+    std::getline(in, line);
+    if (line == "restore from " + from) {
+      std::string name;
+      std::getline(in, name);
+      if (name.rfind("backup ", 0) == 0) *backup_name = name.substr(7);
+      return RestoreTarget::kResume;
+    }
+    std::fprintf(stderr,
+                 "%s: data directory %s holds an unfinished restore (%s); run that restore "
+                 "again to finish it, or delete the directory\n",
+                 prog, dir.c_str(), line.c_str());
+    return RestoreTarget::kRefused;
+  }
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name != "lock" && name != "restore-staging") {
+      std::fprintf(stderr, "%s: data directory %s is not empty; restore needs a new or empty one\n",
+                   prog, dir.c_str());
+      return RestoreTarget::kRefused;
+    }
+  }
+  return RestoreTarget::kEmpty;
+}
+
 int RestoreCommand::Run() {
   const char* prog = "strata restore";
   storage::WarmOptions wopts;
@@ -275,11 +320,20 @@ int RestoreCommand::Run() {
   compaction::CompactorOptions copts;
   if (!storage_.Apply(prog, &wopts, &cold, &copts)) return 2;
   std::error_code ec;
-  if (std::filesystem::exists(data_dir_, ec) && (!std::filesystem::is_directory(data_dir_, ec) ||
-                                                 !std::filesystem::is_empty(data_dir_, ec))) {
-    std::fprintf(stderr, "%s: data directory %s is not empty; restore needs a new or empty one\n",
-                 prog, data_dir_.c_str());
-    return 1;
+  std::string resumed_name;
+  const RestoreTarget state = ClassifyRestoreTarget(prog, data_dir_, from_, &resumed_name);
+  if (state == RestoreTarget::kRefused) return 1;
+  // The lock is taken before anything is written; a restore being finished takes it before
+  // verifying too, whose staging directory lies inside.
+  std::unique_ptr<FileLock> lock;
+  auto take_lock = [&]() -> Status {
+    STRATA_ASSIGN_OR_RETURN(lock, FileLock::Acquire(data_dir_ + "/lock"));
+    return Status::Ok();
+  };
+  if (state == RestoreTarget::kResume) {
+    if (Status s = take_lock(); !s.ok()) return Fail(prog, "locking " + data_dir_, s);
+    std::fprintf(stderr, "%s: finishing the unfinished restore of %s into %s\n", prog,
+                 from_.c_str(), data_dir_.c_str());
   }
   auto source = OpenLocation(from_, cold, /*create=*/false);
   if (!source.ok()) return Fail(prog, "opening " + from_, source.status());
@@ -287,6 +341,16 @@ int RestoreCommand::Run() {
   const std::string staging = data_dir_ + "/restore-staging";
   auto manifest = storage::VerifySnapshot(source->get(), staging, progress);
   if (!manifest.ok()) return Fail(prog, "verifying " + from_, manifest.status());
+  if (!resumed_name.empty() && resumed_name != manifest->name) {
+    // Blocks of the other backup may be in the cold store already.
+    std::fprintf(stderr,
+                 "%s: %s now holds backup %s, but the unfinished restore in %s was of backup %s: "
+                 "delete the directory (and, with --storage.cold.url, node %s's blocks there) "
+                 "and restore again\n",
+                 prog, from_.c_str(), manifest->name.c_str(), data_dir_.c_str(),
+                 resumed_name.c_str(), manifest->node.c_str());
+    return 1;
+  }
   if (!cold.cold.node_id.empty() && cold.cold.node_id != manifest->node) {
     // The blocks keep the node they were written by, and a server reads its own node's.
     std::fprintf(stderr,
@@ -304,7 +368,9 @@ int RestoreCommand::Run() {
         target, storage::objstore::OpenObjectStore(cold.store, data_dir_ + "/cold", nullptr));
     return Status::Ok();
   };
-  if (!cold.store.url.empty()) {
+  // A restore being finished finds the blocks it copied itself: its marker was written after
+  // the store was found without the node's blocks.
+  if (!cold.store.url.empty() && state == RestoreTarget::kEmpty) {
     if (Status s = open_target(); !s.ok()) return Fail(prog, "opening the cold store", s);
     auto present = target->List(manifest->node + "/");
     if (!present.ok()) return Fail(prog, "listing the cold store", present.status());
@@ -319,12 +385,16 @@ int RestoreCommand::Run() {
   if (Status s = CreateDirs(data_dir_); !s.ok()) return Fail(prog, "creating " + data_dir_, s);
   // No server may start on the directory while the restore writes it, nor after a restore that
   // did not finish: the lock, and a marker that CheckDataDir refuses until the end.
-  auto lock = FileLock::Acquire(data_dir_ + "/lock");
-  if (!lock.ok()) return Fail(prog, "locking " + data_dir_, lock.status());
+  if (lock == nullptr) {
+    if (Status s = take_lock(); !s.ok()) return Fail(prog, "locking " + data_dir_, s);
+  }
   const std::string marker = data_dir_ + "/" + std::string(storage::kRestoreMarker);
-  if (Status s = WriteFileDurably(marker, "restore from " + from_ + "\n"); !s.ok()) {
+  if (Status s =
+          WriteFileDurably(marker, "restore from " + from_ + "\nbackup " + manifest->name + "\n");
+      !s.ok()) {
     return Fail(prog, "marking " + data_dir_ + " as being restored", s);
   }
+  CrashPoint("restore-marked");
   auto node = storage::LoadOrCreateNodeId(data_dir_, manifest->node);
   if (!node.ok()) return Fail(prog, "recording the node id", node.status());
   if (target == nullptr) {
@@ -337,9 +407,11 @@ int RestoreCommand::Run() {
     s = WriteFileDurably(data_dir_ + "/cold-max-time", std::to_string(manifest->max_time) + "\n");
     if (!s.ok()) return Fail(prog, "recording the cold tier's newest time", s);
   }
+  CrashPoint("restore-blocks-restored");
   std::filesystem::remove(marker, ec);
   if (ec)
     return Fail(prog, "finishing", Status::IOError("removing " + marker + ": " + ec.message()));
+  CrashPoint("restore-unmarked");
   if (Status s = SyncDir(data_dir_); !s.ok()) return Fail(prog, "finishing", s);
   EndProgress();
   uint64_t bytes = 0;
