@@ -222,6 +222,15 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
   STRATA_RETURN_IF_ERROR(CreateDirs(server->options_.data_dir));
   STRATA_ASSIGN_OR_RETURN(server->lock_, FileLock::Acquire(server->options_.data_dir + "/lock"));
   STRATA_ASSIGN_OR_RETURN(server->dir_state_, storage::CheckDataDir(server->options_.data_dir));
+  {
+    // Interrupted backups and snapshots leave staging areas nothing else removes.
+    STRATA_ASSIGN_OR_RETURN(auto removed,
+                            storage::RemoveSnapshotLeftovers(server->options_.data_dir));
+    for (const std::string& p : removed) {
+      STRATA_LOG(kWarn, "server") << "removed what an interrupted backup or snapshot left"
+                                  << LogKV("path", p);
+    }
+  }
   prometheus::BuildGauge()
       .Name("strata_build_info")
       .Help("A metric with a constant '1' value labelled by the Strata version.")

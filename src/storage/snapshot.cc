@@ -260,6 +260,7 @@ Result<SnapshotManifest> WriteSnapshot(const SnapshotSources& sources, const std
         UploadBlock(target, dir, *built, "blocks/" + block::BlockPrefix(built->node, built->id)));
     std::filesystem::remove_all(dir, ec);
     add(*built);
+    CrashPoint("snapshot-block-written");
     if (progress) progress("snapshot: " + source + " -> block " + built->id);
     return Status::Ok();
   };
@@ -341,6 +342,34 @@ Result<SnapshotManifest> VerifySnapshot(objstore::ObjectStore* source,
     if (progress) progress("verified block " + b.node + "/" + b.id);
   }
   return manifest;
+}
+
+Result<std::vector<std::string>> RemoveSnapshotLeftovers(const std::string& dir) {
+  std::vector<std::string> doomed;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name == "snapshot-staging" || name.rfind("snapshot-staging-", 0) == 0) {
+      doomed.push_back(e.path().string());
+    }
+  }
+  if (ec) return Status::IOError("listing " + dir + ": " + ec.message());
+  const std::string snapshots = dir + "/snapshots";
+  if (std::filesystem::is_directory(snapshots, ec)) {
+    for (const auto& e : std::filesystem::directory_iterator(snapshots, ec)) {
+      // Only snapshot directories by their name: <name>.copy is a running CLI copy's staging.
+      if (ValidSnapshotName(e.path().filename().string()) && e.is_directory(ec) &&
+          !std::filesystem::exists(e.path() / "manifest.json", ec)) {
+        doomed.push_back(e.path().string());
+      }
+    }
+    if (ec) return Status::IOError("listing " + snapshots + ": " + ec.message());
+  }
+  for (const std::string& p : doomed) {
+    std::filesystem::remove_all(p, ec);
+    if (ec) return Status::IOError("removing " + p + ": " + ec.message());
+  }
+  return doomed;
 }
 
 Status CopySnapshot(objstore::ObjectStore* source, const SnapshotManifest& manifest,

@@ -81,6 +81,11 @@ Status RestoreSnapshot(objstore::ObjectStore* source, const SnapshotManifest& ma
                        objstore::ObjectStore* cold_target, const std::string& staging_dir,
                        const Progress& progress = {});
 
+// Removes what interrupted backups and snapshots left in data directory `dir`: the staging
+// directories (snapshot-staging, snapshot-staging-<name>) and snapshots/<name> directories
+// without a manifest.json. Returns the paths removed. Call with the directory's lock held.
+Result<std::vector<std::string>> RemoveSnapshotLeftovers(const std::string& dir);
+
 // Builds one block from `querier`'s data in [mint, maxt] (every series with a __name__), in
 // `dir`. Returns its meta, or NotFound
 // when there is no data. `meta` gives id, node, source and created_ms.

@@ -29,8 +29,7 @@ TEST(SnapshotTest, ManifestRoundTrip) {
   const SnapshotManifest m = Sample();
   const std::string json = EncodeManifest(m);
   // The layout the format page shows: fixed field order, a closing CRC line.
-  EXPECT_EQ(json.find("{\n  \"format_version\": 1,\n  \"name\": \"20261201T180512Z-3f9a1c2b\""),
-            0u)
+  EXPECT_EQ(json.find("{\n  \"format_version\": 1,\n  \"name\": \"20261201T180512Z-3f9a1c2b\""), 0u)
       << json;
   EXPECT_NE(json.find("\"meta_crc32c\": \"1a2b3c4d\""), std::string::npos) << json;
   auto back = DecodeManifest(json);

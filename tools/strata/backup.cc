@@ -212,8 +212,12 @@ int BackupCommand::Run() {
   auto empty = LocationEmpty(target->get());
   if (!empty.ok()) return Fail(prog, "listing " + to_, empty.status());
   if (!*empty) {
-    std::fprintf(stderr, "%s: target %s is not empty; a backup goes to a new or empty place\n",
-                 prog, to_.c_str());
+    const bool incomplete = (*target)->Stat("manifest.json").status().IsNotFound();
+    std::fprintf(stderr, "%s: target %s is not empty%s; a backup goes to a new or empty place\n",
+                 prog, to_.c_str(),
+                 incomplete ? " (it holds an incomplete backup, without manifest.json, from a "
+                              "backup that was killed or failed: delete it)"
+                            : "");
     return 1;
   }
   auto progress = TerminalProgress();
