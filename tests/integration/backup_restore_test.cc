@@ -387,6 +387,12 @@ TEST(BackupRestoreTest, UsageAndStateErrors) {
                          &log),
             2)
       << log;
+  for (const char* url : {"127.0.0.1", "http://127.0.0.1:9/x", "http://:9", "http://h:"}) {
+    EXPECT_EQ(RunStrataCli({"backup", "--url", url, "--to", tmp.path() + "/bu"}, &log), 2)
+        << url << ": " << log;
+    EXPECT_NE(log.find("want http://HOST:PORT"), std::string::npos) << log;
+    EXPECT_FALSE(std::filesystem::exists(tmp.path() + "/bu")) << url;
+  }
   EXPECT_EQ(RunStrataCli({"restore", "--from", tmp.path()}, &log), 2) << log;
   EXPECT_EQ(RunStrataCli({"inspect", "--output", "yaml"}, &log), 2) << log;
   EXPECT_EQ(RunStrataCli({"inspect", "--data-dir", tmp.path() + "/none"}, &log), 1) << log;

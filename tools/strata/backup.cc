@@ -80,17 +80,25 @@ Result<bool> LocationEmpty(storage::objstore::ObjectStore* store) {
 }
 
 // POST http://HOST:PORT/api/v1/admin/tsdb/snapshot; returns the snapshot directory.
-Result<std::string> RequestSnapshot(const std::string& url) {
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  namespace asio = boost::asio;
+// "HOST:PORT" of --url http://HOST:PORT[/]; InvalidArgument for anything else.
+Result<std::string> ParseServerUrl(const std::string& url) {
   std::string rest = url;
   if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
   size_t colon = rest.rfind(':');
-  if (rest.empty() || rest.find('/') != std::string::npos || colon == std::string::npos) {
+  if (rest.empty() || rest.find('/') != std::string::npos || colon == std::string::npos ||
+      colon == 0 || colon + 1 == rest.size()) {
     return Status::InvalidArgument("--url " + url + ": want http://HOST:PORT");
   }
+  return rest;
+}
+
+Result<std::string> RequestSnapshot(const std::string& url) {
+  namespace beast = boost::beast;
+  namespace http = beast::http;
+  namespace asio = boost::asio;
+  STRATA_ASSIGN_OR_RETURN(std::string rest, ParseServerUrl(url));
+  size_t colon = rest.rfind(':');
   std::string host = rest.substr(0, colon), port = rest.substr(colon + 1);
   asio::io_context ioc;
   asio::ip::tcp::resolver resolver(ioc);
@@ -207,6 +215,12 @@ int BackupCommand::Run() {
   storage::ColdConfig cold;
   compaction::CompactorOptions copts;
   if (!storage_.Apply(prog, &wopts, &cold, &copts)) return 2;
+  if (!url_.empty()) {
+    if (auto u = ParseServerUrl(url_); !u.ok()) {
+      std::fprintf(stderr, "%s: %s\n", prog, u.status().message().c_str());
+      return 2;
+    }
+  }
   auto target = OpenLocation(to_, cold, /*create=*/true);
   if (!target.ok()) return Fail(prog, "opening " + to_, target.status());
   auto empty = LocationEmpty(target->get());
