@@ -31,6 +31,20 @@ void AppendFloatGo(std::string* out, double v, char fmt) {
     out->append(buf, r.ptr);
     return;
   }
+  if (fmt == 'g') {
+    // Go's shortest 'g': the 'e' form when the decimal exponent is < -4 or >= 6 (precision 6
+    // decides for shortest output), the 'f' form otherwise.
+    const char* e = std::find(buf, r.ptr, 'e');
+    const char* x = e + 1;
+    if (x < r.ptr && *x == '+') ++x;
+    int exp = 0;
+    std::from_chars(x, r.ptr, exp);
+    if (v != 0 && (exp < -4 || exp >= 6)) {
+      out->append(buf, r.ptr);
+      return;
+    }
+    fmt = 'f';
+  }
   const char* p = buf;
   if (*p == '-') {
     out->push_back('-');

@@ -308,6 +308,7 @@ void Server::AddRoutes() {
   });
   api_->Register(&router_);
   query_api_->Register(&router_);
+  federate_api_->Register(&router_);
   rules_api_->Register(&router_);
   status_api_->Register(&router_);
   web_ui_.Register(&router_);
@@ -549,6 +550,12 @@ Status Server::Start() {
   engine_ = std::make_unique<query::Engine>(options_.engine);
   query_api_ = std::make_unique<QueryApi>(querier_.get(), engine_.get());
   api_ = std::make_unique<Api>(querier_.get(), &metadata_, options_.version);
+  federate_api_ = std::make_unique<FederateApi>(
+      querier_.get(), options_.engine.lookback_delta_ms, options_.rules.group.external_labels, [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+      });
   status_api_ = std::make_unique<StatusApi>(
       StatusSources{.head = head_.get(),
                     .warm = warm_.get(),

@@ -23,6 +23,7 @@
 #include "rules/notifier.h"
 #include "rules/sample_sink.h"
 #include "server/api.h"
+#include "server/federate.h"
 #include "server/http_server.h"
 #include "server/otlp_grpc_server.h"
 #include "server/query_api.h"
@@ -141,6 +142,7 @@ class Server {
   std::unique_ptr<Api> api_;
   std::unique_ptr<query::Engine> engine_;
   std::unique_ptr<QueryApi> query_api_;
+  std::unique_ptr<FederateApi> federate_api_;
   std::unique_ptr<rules::IngestSink> rule_sink_;
   std::unique_ptr<rules::Notifier> notifier_;
   std::unique_ptr<rules::RuleManager> rules_;

@@ -33,6 +33,25 @@ TEST(FloatFormatTest, MatchesGoFormatFloatE) {
   EXPECT_EQ(FormatFloatGo(-2.5e-300, 'e'), "-2.5e-300");
 }
 
+// Values as Go's strconv.FormatFloat(v, 'g', -1, 64) prints them (and so the text exposition
+// format: Prometheus' own /metrics shows go_memstats_alloc_bytes 7.907416e+06).
+TEST(FloatFormatTest, MatchesGoFormatFloatG) {
+  EXPECT_EQ(FormatFloatGo(7907416, 'g'), "7.907416e+06");
+  EXPECT_EQ(FormatFloatGo(1.79644037458e+09, 'g'), "1.79644037458e+09");
+  EXPECT_EQ(FormatFloatGo(123456, 'g'), "123456");
+  EXPECT_EQ(FormatFloatGo(999999, 'g'), "999999");
+  EXPECT_EQ(FormatFloatGo(1e6, 'g'), "1e+06");
+  EXPECT_EQ(FormatFloatGo(10000, 'g'), "10000");
+  EXPECT_EQ(FormatFloatGo(0.0001, 'g'), "0.0001");
+  EXPECT_EQ(FormatFloatGo(0.00001, 'g'), "1e-05");
+  EXPECT_EQ(FormatFloatGo(-0.5, 'g'), "-0.5");
+  EXPECT_EQ(FormatFloatGo(1.5, 'g'), "1.5");
+  EXPECT_EQ(FormatFloatGo(0, 'g'), "0");
+  EXPECT_EQ(FormatFloatGo(-1.25e-300, 'g'), "-1.25e-300");
+  EXPECT_EQ(FormatFloatGo(std::nan(""), 'g'), "NaN");
+  EXPECT_EQ(FormatFloatGo(-std::numeric_limits<double>::infinity(), 'g'), "-Inf");
+}
+
 // The first implementation, with a std::string for every step: the reference the
 // allocation-free AppendFloatGo is checked against.
 std::string ReferenceFormat(double v, char fmt) {

@@ -111,11 +111,13 @@ inline std::optional<double> SumOfMetric(const std::string& exposition, std::str
 class PrometheusServer {
  public:
   // Picks a port, writes make_config(port) to <dir>/prometheus.yml and starts Prometheus with
-  // its TSDB in <dir>/tsdb and its log in <dir>/prometheus.log, then waits for /-/ready.
+  // its TSDB in <dir>/tsdb, its log in <dir>/prometheus.log and `extra_args`, then waits for
+  // /-/ready.
   // Retries with another port (at most 3 attempts) if the process exits early, e.g. because
   // another process took the port. Returns false with the reason in `error`.
   bool Start(const std::string& dir, const std::function<std::string(uint16_t)>& make_config,
-             std::string* error, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+             std::string* error, std::chrono::milliseconds timeout = std::chrono::seconds(30),
+             const std::vector<std::string>& extra_args = {}) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     log_path_ = dir + "/prometheus.log";
@@ -137,6 +139,7 @@ class PrometheusServer {
           "--web.listen-address=127.0.0.1:" + std::to_string(port_),
           "--log.level=info",
       };
+      argv.insert(argv.end(), extra_args.begin(), extra_args.end());
       if (!proc_.Start(argv, log_path_)) {
         *error = "fork failed";
         return false;
