@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <ctime>
+#include <type_traits>
 
 #include "base/curl_lib.h"
 #include "base/log.h"
@@ -194,6 +195,7 @@ void Notifier::Start() {
 
 void Notifier::Stop() {
   std::thread thread;  // Joined outside mu_ (Loop takes it), and by one Stop() only.
+  stopping_.store(true);
   {
     MutexLock lock(&mu_);
     stop_ = true;
@@ -274,13 +276,23 @@ void Notifier::Loop() {
     if (metrics_) metrics_->queue_length.Set(static_cast<double>(left));
     if (endpoints_.empty()) continue;
     const std::string body = EncodeAlertsV2(batch);
+    // Every Alertmanager at once: a slow one holds up none of the others.
+    std::vector<Status> results(endpoints_.size());
+    std::vector<double> seconds(endpoints_.size());
+    auto post = [&](size_t i) {
+      const auto start = std::chrono::steady_clock::now();
+      results[i] = PostWithRetries(i, body);
+      seconds[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    std::vector<std::thread> others;
+    for (size_t i = 1; i < endpoints_.size(); ++i) others.emplace_back(post, i);
+    post(0);
+    for (std::thread& t : others) t.join();
     size_t ok = 0;
     for (size_t i = 0; i < endpoints_.size(); ++i) {
-      const auto start = std::chrono::steady_clock::now();
-      Status s = PostWithRetries(i, body);
+      const Status& s = results[i];
       if (metrics_) {
-        metrics_->latency[i]->Observe(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        metrics_->latency[i]->Observe(seconds[i]);
         metrics_->sent[i]->Increment(static_cast<double>(batch.size()));
       }
       if (s.ok()) {
@@ -300,18 +312,32 @@ void Notifier::Loop() {
   }
 }
 
+static_assert(std::is_same_v<curl_off_t, int64_t>, "AbortOnStop's signature");
+
+int Notifier::AbortOnStop(void* self, int64_t, int64_t, int64_t, int64_t) {
+  return static_cast<Notifier*>(self)->stopping_.load() ? 1 : 0;
+}
+
 Status Notifier::PostWithRetries(size_t am, const std::string& body) {
   Status last;
   auto backoff = options_.retry_backoff;
+  const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
   for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
     if (attempt > 0) {
+      // A retry starts only with time left for it (at least 100 ms) after the backoff.
+      if (std::chrono::steady_clock::now() + backoff + std::chrono::milliseconds(100) >= deadline) {
+        return last;
+      }
       MutexLock lock(&mu_);
-      const auto deadline = std::chrono::steady_clock::now() + backoff;
-      while (!stop_ && cv_.WaitUntil(&mu_, deadline)) {
+      const auto wake = std::chrono::steady_clock::now() + backoff;
+      while (!stop_ && cv_.WaitUntil(&mu_, wake)) {
       }
       if (stop_) return last;
       backoff *= 2;
     }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return last.ok() ? Status::Unavailable("timed out") : last;
     CURL* curl = curl_->easy_init();
     if (curl == nullptr) return Status::Internal("curl_easy_init failed");
     std::string response;
@@ -321,7 +347,10 @@ Status Notifier::PostWithRetries(size_t am, const std::string& body) {
     curl_->easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
     curl_->easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
     curl_->easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_->easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
+    curl_->easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(left.count()));
+    curl_->easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_->easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &Notifier::AbortOnStop);
+    curl_->easy_setopt(curl, CURLOPT_XFERINFODATA, this);
     curl_->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_->easy_setopt(curl, CURLOPT_USERAGENT, "Strata");
     curl_->easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);

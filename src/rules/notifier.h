@@ -1,9 +1,11 @@
 // Notifier: sends alerts to Alertmanager's API v2 (POST <url>/api/v2/alerts, a JSON list of
 // {labels, annotations, startsAt, endsAt, generatorURL}) as Prometheus' notifier does.
 // Alerts wait in a bounded queue (when full the oldest are dropped and counted); one sender
-// thread takes batches of up to 64 and posts each batch to every Alertmanager in turn, with a
-// per-request timeout and a few retries with doubling backoff. External labels are added to
-// every alert (an alert's own label wins). Self-metrics under Prometheus' names:
+// thread takes batches of up to 64 and posts each batch to every Alertmanager at once (one
+// thread each, as Prometheus does), each within one --alertmanager.timeout including a few
+// retries with doubling backoff (so a hanging Alertmanager delays neither the others' batch
+// nor the next batch by more than the timeout). Stop() aborts requests under way. External labels
+// are added to every alert (an alert's own label wins). Self-metrics under Prometheus' names:
 // prometheus_notifications_{sent,errors}_total{alertmanager}, _dropped_total, _queue_length,
 // _queue_capacity, _latency_seconds{alertmanager}, prometheus_notifications_alertmanagers_
 // discovered. Thread-safe: Send() from any thread.
@@ -14,6 +16,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/summary.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -46,9 +49,9 @@ struct NotifierOptions {
   // Alerts per request. Default: 64 (Prometheus).
   size_t max_batch = 64;
   // Attempts per Alertmanager and batch (1 = no retry), waiting retry_backoff, then twice
-  // that, ... between them. Default: 3 attempts, 500 ms. Prometheus makes one attempt and
-  // relies on the resend; retries ride out a restarting Alertmanager without waiting a
-  // resend delay.
+  // that, ... between them, all within one `timeout` (a retry that would start after it is not
+  // made). Default: 3 attempts, 500 ms. Prometheus makes one attempt and relies on the resend;
+  // retries ride out a restarting Alertmanager without waiting a resend delay.
   int max_attempts = 3;
   std::chrono::milliseconds retry_backoff{500};
   // Labels added to every alert unless it has them (--rules.external-label).
@@ -99,8 +102,11 @@ class Notifier {
   struct Metrics;
   explicit Notifier(NotifierOptions options, prometheus::Registry* registry);
   void Loop();
-  // Posts one batch to one Alertmanager with retries. OK or the last error.
+  // Posts one batch to one Alertmanager with retries, within options_.timeout. OK or the last
+  // error.
   Status PostWithRetries(size_t am, const std::string& body);
+  // libcurl's progress callback: aborts the transfer once Stop() was called.
+  static int AbortOnStop(void* self, int64_t, int64_t, int64_t, int64_t);
 
   const NotifierOptions options_;
   const CurlLib* curl_ = nullptr;       // Set by Open.
@@ -111,6 +117,7 @@ class Notifier {
   std::deque<NotifierAlert> queue_ STRATA_GUARDED_BY(mu_);
   uint64_t dropped_ STRATA_GUARDED_BY(mu_) = 0;
   bool stop_ STRATA_GUARDED_BY(mu_) = false;
+  std::atomic<bool> stopping_{false};  // stop_, for libcurl's callback (no lock there).
   std::thread thread_ STRATA_GUARDED_BY(mu_);
 };
 

@@ -103,10 +103,15 @@ void RuleGroup::Eval(const storage::Querier& querier, const query::Engine& engin
     SeriesSet now;
     now.reserve(out.size());
     for (const query::VectorSample& s : out) now.insert(s.labels);
+    query::Vector markers;
     for (const model::Labels& l : previous_[i]) {
-      if (!now.contains(l)) out.push_back({l, out_ts, model::StaleNaN()});
+      if (!now.contains(l)) markers.push_back({l, out_ts, model::StaleNaN()});
     }
-    Status ws = sink->Append(out);
+    // A refused result sample makes the rule unhealthy, as in Prometheus; a refused stale
+    // marker is expected (another rule writes the series now) and is not counted.
+    SinkReport report;
+    Status ws = sink->Append(out, &report);
+    if (ws.ok() && !markers.empty()) ws = sink->Append(markers, nullptr);
     if (!ws.ok()) {
       st.health = RuleHealth::kBad;
       st.last_error = ws.ToString();
@@ -114,7 +119,16 @@ void RuleGroup::Eval(const storage::Querier& querier, const query::Engine& engin
       STRATA_LOG(kWarn, "rules") << "writing rule output failed" << LogKV("rule", rule.name())
                                  << LogKV("error", ws.ToString());
     } else {
-      st.health = RuleHealth::kGood;
+      if (report.rejected > 0) {
+        st.health = RuleHealth::kBad;
+        st.last_error = report.first_problem;
+        STRATA_LOG(kWarn, "rules")
+            << "rule output refused by the storage" << LogKV("group", spec_->name)
+            << LogKV("rule", rule.name()) << LogKV("refused", report.rejected)
+            << LogKV("first", report.first_problem);
+      } else {
+        st.health = RuleHealth::kGood;
+      }
       previous_[i] = std::move(now);
     }
     if (rule.kind() == RuleKind::kAlerting && notify) {
@@ -130,7 +144,7 @@ void RuleGroup::Eval(const storage::Querier& querier, const query::Engine& engin
     query::Vector markers;
     for (model::Labels& l : stale_) markers.push_back({std::move(l), out_ts, model::StaleNaN()});
     stale_.clear();
-    Status ws = sink->Append(markers);
+    Status ws = sink->Append(markers, nullptr);
     if (!ws.ok()) {
       STRATA_LOG(kWarn, "rules") << "writing stale markers failed" << LogKV("error", ws.ToString());
     }
@@ -216,7 +230,7 @@ void RuleGroup::MarkAllStale(int64_t ts_ms, SampleSink* sink) {
   }
   for (model::Labels& l : stale_) markers.push_back({std::move(l), ts_ms, model::StaleNaN()});
   stale_.clear();
-  Status s = sink->Append(markers);
+  Status s = sink->Append(markers, nullptr);
   if (!s.ok()) {
     STRATA_LOG(kWarn, "rules") << "writing stale markers of a removed group failed"
                                << LogKV("group", spec_->name) << LogKV("error", s.ToString());

@@ -1,10 +1,8 @@
 #include "rules/sample_sink.h"
 
-#include "base/log.h"
-
 namespace strata::rules {
 
-Status IngestSink::Append(const query::Vector& samples) {
+Status IngestSink::Append(const query::Vector& samples, SinkReport* report) {
   if (samples.empty()) return Status::Ok();
   ingest::IngestBatch batch;
   batch.series.reserve(samples.size());
@@ -22,10 +20,9 @@ Status IngestSink::Append(const query::Vector& samples) {
   }
   ingest::IngestOutcome outcome;
   STRATA_RETURN_IF_ERROR(pipeline_->Ingest(ingest::Protocol::kRules, &batch, &outcome));
-  if (outcome.rejected > 0) {
-    STRATA_LOG(kDebug, "rules") << "rule output samples refused" << LogKV("count", outcome.rejected)
-                                << LogKV("first", outcome.problems.empty() ? std::string()
-                                                                           : outcome.problems[0]);
+  if (report != nullptr) {
+    report->rejected = outcome.rejected;
+    report->first_problem = outcome.problems.empty() ? std::string() : outcome.problems[0];
   }
   return Status::Ok();
 }

@@ -86,9 +86,9 @@ void FederateApi::Federate(const HttpRequest& req, HttpResponse* res) const {
         return SetTextError(res, 500, s.ToString());
       }
       // The newest sample at or before now; a stale marker means the series has ended.
-      auto it = std::upper_bound(
-          samples.begin(), samples.end(), now,
-          [](int64_t t, const model::Sample& s) { return t < s.timestamp_ms; });
+      auto it =
+          std::upper_bound(samples.begin(), samples.end(), now,
+                           [](int64_t t, const model::Sample& s) { return t < s.timestamp_ms; });
       if (it == samples.begin()) continue;
       --it;
       if (it->timestamp_ms < hints.start_ms || model::IsStaleNaN(it->value)) continue;

@@ -81,9 +81,8 @@ TEST(FederateE2ETest, AnswersAsPrometheusDoesAndPrometheusFederatesFromIt) {
   std::string error;
   testutil::PrometheusServer source;
   ASSERT_TRUE(source.Start(
-      tmp.path() + "/source",
-      [](uint16_t) { return "global:\n  external_labels: {dc: eu}\n"; }, &error,
-      std::chrono::seconds(30), {"--web.enable-remote-write-receiver"}))
+      tmp.path() + "/source", [](uint16_t) { return "global:\n  external_labels: {dc: eu}\n"; },
+      &error, std::chrono::seconds(30), {"--web.enable-remote-write-receiver"}))
       << error;
   const int64_t now = NowMs();
   const std::string body = testutil::SnappyWriteRequest(Data(now));
@@ -129,7 +128,8 @@ TEST(FederateE2ETest, AnswersAsPrometheusDoesAndPrometheusFederatesFromIt) {
       },
       std::chrono::seconds(30)))
       << global.Log();
-  const std::string t = std::to_string(now / 1000) + "." + std::to_string(now % 1000 + 1000).substr(1);
+  const std::string t =
+      std::to_string(now / 1000) + "." + std::to_string(now % 1000 + 1000).substr(1);
   // {series in the federating Prometheus, the same series in the source}.
   for (const auto& [fed, src] : std::vector<std::pair<std::string, std::string>>{
            {"fed_reqs{code=\"200\",instance=\"a:1\",job=\"api\",dc=\"eu\"}",
@@ -137,8 +137,7 @@ TEST(FederateE2ETest, AnswersAsPrometheusDoesAndPrometheusFederatesFromIt) {
            {"fed_reqs{code=\"500\",instance=\"a:1\",job=\"api\",dc=\"eu\"}",
             "fed_reqs{code=\"500\",instance=\"a:1\",job=\"api\"}"},
            {"fed_bare{dc=\"eu\",instance=\"\"}", "fed_bare"},
-           {"fed_odd{dc=\"eu\",path=\"a\\\"b\\\\c\\nd\"}",
-            "fed_odd{path=\"a\\\"b\\\\c\\nd\"}"}}) {
+           {"fed_odd{dc=\"eu\",path=\"a\\\"b\\\\c\\nd\"}", "fed_odd{path=\"a\\\"b\\\\c\\nd\"}"}}) {
     SCOPED_TRACE(fed);
     for (const std::string& f : {std::string("timestamp(%)"), std::string("%")}) {
       auto wrap = [&](const std::string& e) {
@@ -150,8 +149,7 @@ TEST(FederateE2ETest, AnswersAsPrometheusDoesAndPrometheusFederatesFromIt) {
       ASSERT_TRUE(a && b) << error;
       ASSERT_EQ(a->items.size(), 1u) << global.Log();
       ASSERT_EQ(b->items.size(), 1u);
-      EXPECT_EQ(a->items[0].Find("value")->items[1].text,
-                b->items[0].Find("value")->items[1].text);
+      EXPECT_EQ(a->items[0].Find("value")->items[1].text, b->items[0].Find("value")->items[1].text);
       // The source's labels plus dc, and job="federate" where the source had no job; no
       // instance where the source had none (the answer's instance="" keeps the target's out).
       if (f == "%") {

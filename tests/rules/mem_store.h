@@ -17,14 +17,20 @@ namespace strata::rules {
 
 class MemStore final : public storage::Querier, public SampleSink {
  public:
-  void Add(const model::Labels& labels, int64_t t, double v) {
+  // False (nothing stored) for a sample not newer than the series' last.
+  bool Add(const model::Labels& labels, int64_t t, double v) {
     std::lock_guard<std::mutex> lock(mu_);
     auto& s = series_[labels];
-    if (!s.empty() && s.back().timestamp_ms >= t) return;
+    if (!s.empty() && s.back().timestamp_ms >= t) return false;
     s.push_back({t, v});
+    return true;
   }
-  Status Append(const query::Vector& samples) override {
-    for (const auto& s : samples) Add(s.labels, s.t, s.v);
+  Status Append(const query::Vector& samples, SinkReport* report) override {
+    for (const auto& s : samples) {
+      if (!Add(s.labels, s.t, s.v) && report != nullptr) {
+        if (report->rejected++ == 0) report->first_problem = "out of order sample";
+      }
+    }
     return Status::Ok();
   }
   std::vector<model::Sample> Get(const model::Labels& labels) const {

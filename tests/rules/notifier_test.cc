@@ -158,6 +158,60 @@ TEST(NotifierTest, UnreachableAlertmanagerIsAnErrorNotAHang) {
   EXPECT_TRUE(Eventually([&] { return (*n)->dropped() == 1; }));
 }
 
+// A listener that completes connections and never answers.
+struct SilentListener {
+  SilentListener() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    ::listen(fd, 16);
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+  }
+  ~SilentListener() { ::close(fd); }
+  int fd;
+  uint16_t port;
+};
+
+// A hanging Alertmanager (listed first) holds up neither the batch to a healthy one nor
+// shutdown: batches go to every Alertmanager at once, and Stop() aborts the request under way
+// long before its 60 s timeout.
+TEST(NotifierTest, AHangingAlertmanagerDelaysNeitherTheOthersNorShutdown) {
+  SilentListener hanging;
+  testutil::RecordingHttpServer healthy({200});
+  NotifierOptions o;
+  o.alertmanager_urls = {"http://127.0.0.1:" + std::to_string(hanging.port), healthy.url()};
+  o.timeout = std::chrono::seconds(60);
+  auto n = Notifier::Open(o, nullptr);
+  ASSERT_TRUE(n.ok());
+  (*n)->Start();
+  (*n)->Send({Alert("A", 1)});
+  EXPECT_TRUE(Eventually([&] { return healthy.count() == 1; }));
+  const auto start = std::chrono::steady_clock::now();
+  (*n)->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
+
+// Retries stay within one timeout: an Alertmanager that always fails gets as many attempts as
+// fit, not max_attempts timeouts.
+TEST(NotifierTest, RetriesStayWithinOneTimeout) {
+  testutil::RecordingHttpServer down({500});
+  NotifierOptions o;
+  o.alertmanager_urls = {down.url()};
+  o.max_attempts = 5;
+  o.retry_backoff = std::chrono::milliseconds(400);  // 400 + 800 ms: the third would start late.
+  o.timeout = std::chrono::milliseconds(1000);
+  auto n = Notifier::Open(o, nullptr);
+  ASSERT_TRUE(n.ok());
+  (*n)->Start();
+  (*n)->Send({Alert("A", 1)});
+  ASSERT_TRUE(Eventually([&] { return (*n)->dropped() == 1; }));
+  EXPECT_EQ(down.count(), 2u);
+}
+
 TEST(NotifierTest, FullQueueDropsTheOldest) {
   prometheus::Registry registry;
   NotifierOptions o;

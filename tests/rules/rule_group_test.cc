@@ -280,6 +280,31 @@ TEST_F(RuleGroupTest, EvaluationErrorsAreRecordedPerRule) {
   EXPECT_EQ(store_.Get(L({{"__name__", "good"}})).size(), 1u);
 }
 
+// Output the storage refuses makes the rule unhealthy with the reason (Prometheus' rule
+// appender does the same); the next evaluation that stores everything makes it healthy again.
+// A refused stale marker does not count.
+TEST_F(RuleGroupTest, RefusedOutputMakesTheRuleUnhealthy) {
+  store_.Add(L({{"__name__", "x"}}), 0, 1);
+  const auto r = L({{"__name__", "r"}});
+  store_.Add(r, 5 * kMin, 42);  // Another writer is ahead of the rule's times.
+  auto g = Group("groups:\n  - name: g\n    rules:\n      - record: r\n        expr: x\n");
+  Eval(g.get(), kMin);
+  EXPECT_EQ(g->rules()[0]->status().health, RuleHealth::kBad);
+  EXPECT_EQ(g->rules()[0]->status().last_error, "out of order sample");
+  store_.Add(L({{"__name__", "x"}}), 5 * kMin, 2);
+  Eval(g.get(), 6 * kMin);
+  EXPECT_EQ(g->rules()[0]->status().health, RuleHealth::kGood)
+      << g->rules()[0]->status().last_error;
+  EXPECT_EQ(store_.Get(r).back().value, 2);
+  EXPECT_TRUE(g->rules()[0]->status().last_error.empty());
+  // x is gone (older than the lookback) and another writer is ahead again: the rule's stale
+  // marker for r is refused, and the rule stays healthy.
+  store_.Add(r, 13 * kMin, 7);
+  Eval(g.get(), 12 * kMin);
+  EXPECT_EQ(g->rules()[0]->status().health, RuleHealth::kGood);
+  EXPECT_EQ(store_.Get(r).back().value, 7);
+}
+
 TEST_F(RuleGroupTest, TemplatesAreExpandedPerAlert) {
   store_.Add(L({{"__name__", "temp"}, {"room", "r1"}}), 0, 31.5);
   auto g = Group(R"(groups:

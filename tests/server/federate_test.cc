@@ -62,10 +62,10 @@ class FederateTest : public ::testing::Test {
     auto stale = Minutes(49, 1, 1);
     stale.push_back({50 * kMin, model::StaleNaN()});
     q_.Add({{"__name__", "ended"}}, stale);
-    q_.Add({{"__name__", "late"}}, Minutes(47, 1, 1));   // Last sample 4 min before "now".
-    q_.Add({{"__name__", "gone"}}, Minutes(40, 1, 1));   // Older than the lookback.
+    q_.Add({{"__name__", "late"}}, Minutes(47, 1, 1));  // Last sample 4 min before "now".
+    q_.Add({{"__name__", "gone"}}, Minutes(40, 1, 1));  // Older than the lookback.
     q_.Add({{"__name__", "big"}, {"v", "x\"y\\z\nw"}}, {{50 * kMin, 7907416}});
-    q_.Add({{"__name__", "ahead"}}, {{52 * kMin, 1}});   // After "now": not yet.
+    q_.Add({{"__name__", "ahead"}}, {{52 * kMin, 1}});  // After "now": not yet.
     q_.Add({{"job", "nameless"}}, Minutes(50, 1, 0));
   }
 
@@ -119,8 +119,7 @@ TEST_F(FederateTest, StaleOldFutureAndNamelessSeriesAreLeftOut) {
   EXPECT_EQ(r.body.find("ahead"), std::string::npos) << r.body;
   EXPECT_EQ(r.body.find("nameless"), std::string::npos) << r.body;
   // Within the lookback, with its own (older) timestamp.
-  EXPECT_NE(r.body.find("# TYPE late untyped\nlate{instance=\"\"} 48 2820000\n"),
-            std::string::npos)
+  EXPECT_NE(r.body.find("# TYPE late untyped\nlate{instance=\"\"} 48 2820000\n"), std::string::npos)
       << r.body;
   // Values as expfmt prints them; label values escaped; external labels after the series' own.
   EXPECT_NE(r.body.find("big{v=\"x\\\"y\\\\z\\nw\",instance=\"\"} 7.907416e+06 3000000\n"),

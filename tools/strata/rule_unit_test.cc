@@ -507,7 +507,7 @@ class GroupRun {
         if (in.values[in.next]) batch.push_back({in.labels, t, *in.values[in.next]});
       }
     }
-    if (Status st = sink_->Append(batch); !st.ok()) {
+    if (Status st = sink_->Append(batch, nullptr); !st.ok()) {
       errs_.push_back("writing the input series: " + st.ToString());
       return false;
     }
