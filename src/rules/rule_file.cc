@@ -14,6 +14,7 @@
 #include "model/validation.h"
 #include "query/parser.h"
 #include "query/printer.h"
+#include "rules/yaml_merge.h"
 
 namespace strata::rules {
 namespace {
@@ -305,6 +306,11 @@ std::vector<GroupSpec> ParseRuleFile(std::string_view file, std::string_view con
     root = YAML::Load(std::string(content));
   } catch (const YAML::Exception& e) {
     problems.File(e.mark.line >= 0 ? e.mark.line + 1 : 1, "yaml: " + e.msg);
+    return out;
+  }
+  int merge_line = 1;
+  if (Status s = ResolveYamlMergeKeys(root, &merge_line); !s.ok()) {
+    problems.File(merge_line, "yaml: " + s.message());
     return out;
   }
   try {

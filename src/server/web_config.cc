@@ -13,6 +13,8 @@
 #include <set>
 #include <sstream>
 
+#include "rules/yaml_merge.h"
+
 namespace strata::server {
 namespace {
 
@@ -327,6 +329,10 @@ Result<WebConfig> ParseWebConfig(std::string_view yaml, std::string_view base_di
   WebConfig config;
   try {
     YAML::Node root = YAML::Load(std::string(yaml));
+    int line = 1;
+    if (Status m = rules::ResolveYamlMergeKeys(root, &line); !m.ok()) {
+      return Status::InvalidArgument("line " + std::to_string(line) + ": " + m.message());
+    }
     Status s =
         ForEachKey(root, "the web config",
                    [&](const std::string& key, const YAML::Node& k, const YAML::Node& v) -> Status {

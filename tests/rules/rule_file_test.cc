@@ -167,6 +167,56 @@ TEST(RuleFileTest, YamlSyntaxErrorHasALine) {
   EXPECT_THAT(e, HasSubstr("yaml: "));
 }
 
+// YAML merge keys, as Go's yaml package reads them (promtool accepts these files): a rule
+// built from an anchored one, explicit keys winning; merged labels; a list of merges (the
+// earlier wins); a quoted "<<" is an ordinary (unknown) key.
+TEST(RuleFileTest, MergeKeys) {
+  std::vector<std::string> errors;
+  auto groups = ParseRuleFile("r.yml",
+                              "groups:\n"
+                              "  - name: g\n"
+                              "    rules:\n"
+                              "      - &base {alert: A, expr: vector(1), for: 5m,\n"
+                              "               labels: &l {severity: page, team: db}}\n"
+                              "      - <<: *base\n"
+                              "        alert: B\n"
+                              "        labels:\n"
+                              "          <<: *l\n"
+                              "          team: web\n"
+                              "      - <<: [{alert: C, expr: up}, {alert: D, for: 1m}]\n",
+                              &errors);
+  ASSERT_TRUE(errors.empty()) << ::testing::PrintToString(errors);
+  ASSERT_EQ(groups.size(), 1u);
+  ASSERT_EQ(groups[0].rules.size(), 3u);
+  const RuleSpec& b = groups[0].rules[1];
+  EXPECT_EQ(b.name, "B");
+  EXPECT_EQ(b.expr_text, "vector(1)");
+  EXPECT_EQ(b.for_ms, 300000);
+  ASSERT_EQ(b.labels.size(), 2u);
+  EXPECT_EQ(b.labels[0].name, "severity");
+  EXPECT_EQ(b.labels[1].name, "team");
+  EXPECT_EQ(b.labels[1].text, "web");
+  // The anchored rule is unchanged.
+  EXPECT_EQ(groups[0].rules[0].labels[1].text, "db");
+  const RuleSpec& c = groups[0].rules[2];
+  EXPECT_EQ(c.name, "C");
+  EXPECT_EQ(c.for_ms, 60000);
+  // A merge of something that is not a map, with its line.
+  EXPECT_EQ(OneError("groups:\n  - name: g\n    rules:\n      - <<: 3\n"),
+            "r.yml:4: yaml: map merge requires a map or a sequence of maps as the value");
+  EXPECT_THAT(OneError("groups:\n  - name: g\n    rules:\n      - '<<': {alert: A}\n"
+                       "        alert: A\n        expr: up\n"),
+              HasSubstr("\"<<\" not found in rule"));
+  // Aliases that expand into more nodes than the bound: an error, not a hang.
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'h'; ++c) {
+    bomb += std::string(1, c) + ": &" + c + " [";
+    for (int i = 0; i < 10; ++i) bomb += std::string(i ? ", *" : "*") + static_cast<char>(c - 1);
+    bomb += "]\n";
+  }
+  EXPECT_THAT(OneError(bomb + "groups: []\n"), HasSubstr("too large"));
+}
+
 TEST(RuleFileTest, TemplateThatDoesNotParse) {
   std::string e = OneError(
       "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n"

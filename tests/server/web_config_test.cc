@@ -78,6 +78,26 @@ TEST(WebConfigTest, BasicAuthOnlyIsPlainHttp) {
   EXPECT_EQ(c->users.size(), 1u);
 }
 
+// Merge keys, as exporter-toolkit's Go YAML reads them.
+TEST(WebConfigTest, MergeKeys) {
+  auto c = ParseWebConfig(std::string("common: &u\n  alice: ") + kHash +
+                              "\nbasic_auth_users:\n  <<: *u\n  bob: " + kHash + "\n",
+                          "/d");
+  // "common" is not a web config key: the anchor lives elsewhere in real files, but the merge
+  // itself must resolve before that error.
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("common"), std::string::npos) << c.status().ToString();
+  c = ParseWebConfig(
+      std::string("basic_auth_users:\n  <<: {alice: ") + kHash + "}\n  bob: " + kHash + "\n", "/d");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->users.size(), 2u);
+  EXPECT_EQ(c->users.count("alice"), 1u);
+  c = ParseWebConfig("basic_auth_users:\n  <<: 3\n", "/d");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("line 2: map merge"), std::string::npos)
+      << c.status().ToString();
+}
+
 TEST(WebConfigTest, ClientAuthTypes) {
   const std::pair<const char*, ClientAuth> cases[] = {
       {"NoClientCert", ClientAuth::kNoClientCert},

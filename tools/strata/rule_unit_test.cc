@@ -27,6 +27,7 @@
 #include "rules/rule_file.h"
 #include "rules/rule_group.h"
 #include "rules/sample_sink.h"
+#include "rules/yaml_merge.h"
 #include "series_notation.h"
 #include "storage/head.h"
 
@@ -666,7 +667,12 @@ UnitTestOutcome RunRuleUnitTestFile(const std::string& path) {
   TestFile file;
   try {
     YAML::Node root = YAML::Load(content.str());
-    file = DecodeTestFile(root, &decoder);
+    int line = 1;
+    if (Status m = rules::ResolveYamlMergeKeys(root, &line); !m.ok()) {
+      errors.push_back("yaml: line " + std::to_string(line) + ": " + m.message());
+    } else {
+      file = DecodeTestFile(root, &decoder);
+    }
   } catch (const YAML::Exception& e) {
     errors.push_back("yaml: line " + std::to_string(e.mark.line >= 0 ? e.mark.line + 1 : 1) + ": " +
                      e.msg);
