@@ -1,5 +1,6 @@
 #include "rules/manager.h"
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <set>
@@ -13,6 +14,7 @@ namespace strata::rules {
 struct RuleManager::Runner {
   std::shared_ptr<RuleGroup> group;
   std::thread thread;
+  std::atomic<bool> finished{false};  // The thread has returned (set last).
   Mutex mu;
   CondVar cv;
   bool stop STRATA_GUARDED_BY(mu) = false;
@@ -143,11 +145,29 @@ Status RuleManager::Reload() {
     next.push_back(runner);
     to_start.push_back(runner);
   }
-  // Removed groups: stop, mark their series stale, drop their metrics.
+  // Removed groups: stop, drop their metrics, and mark their series stale as of now, but only
+  // two intervals later (as Prometheus does): a group renamed or moved to another file has
+  // written newer samples by then, so the storage refuses the markers and its series have no
+  // gap. A Stop() before then writes none.
+  std::erase_if(stalers_, [](const std::shared_ptr<Runner>& r) {
+    if (!r->finished.load()) return false;
+    r->Join();
+    return true;
+  });
   for (auto& [key, runner] : old_by_key) {
     runner->Join();
-    runner->group->MarkAllStale(options_.group.clock->NowMillis(), sink_);
     if (metrics_ && !kept_keys.contains(key)) metrics_->RemoveGroup(runner->group->metrics());
+    auto staler = std::make_shared<Runner>();
+    staler->group = runner->group;
+    const int64_t now = options_.group.clock->NowMillis();
+    Runner* raw = staler.get();
+    staler->thread = std::thread([this, raw, now] {
+      if (raw->SleepUntil(*options_.group.clock, now + 2 * raw->group->interval_ms())) {
+        raw->group->MarkAllStale(now, sink_);
+      }
+      raw->finished.store(true);
+    });
+    stalers_.push_back(std::move(staler));
   }
   {
     MutexLock lock(&mu_);
@@ -177,6 +197,8 @@ void RuleManager::Stop() {
   }
   for (auto& r : runners) r->RequestStop();
   for (auto& r : runners) r->Join();
+  for (auto& r : stalers_) r->Join();
+  stalers_.clear();
 }
 
 std::vector<GroupSnapshot> RuleManager::Groups() const {

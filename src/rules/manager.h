@@ -11,7 +11,8 @@
 // Reload: a file that fails to load keeps every old group running, logs each problem and sets
 // strata_rules_config_last_reload_successful to 0. Otherwise groups whose definition is
 // unchanged keep running untouched; changed groups are restarted with the old group's alerts
-// and series (CopyStateFrom); removed groups get stale markers for their series.
+// and series (CopyStateFrom); removed groups get stale markers for their series, timestamped at
+// the reload and written two intervals later (a renamed group's newer samples win).
 //
 // Thread-safe: Reload, Groups and Stop may be called from any thread.
 #pragma once
@@ -84,6 +85,8 @@ class RuleManager {
   bool stopped_ STRATA_GUARDED_BY(reload_mu_) = false;
   mutable Mutex mu_;
   std::vector<std::shared_ptr<Runner>> runners_ STRATA_GUARDED_BY(mu_);
+  // Removed groups waiting two intervals to write their stale markers.
+  std::vector<std::shared_ptr<Runner>> stalers_ STRATA_GUARDED_BY(reload_mu_);
 };
 
 }  // namespace strata::rules

@@ -11,15 +11,15 @@ bool IsMergeKey(const YAML::Node& key) {
   return key.IsScalar() && key.Tag() == "?" && key.Scalar() == "<<";
 }
 
-
 class Resolver {
  public:
   Resolver(size_t max_nodes, int* error_line) : budget_(max_nodes), error_line_(error_line) {}
 
   Status Resolve(YAML::Node node, int depth) {
     if (budget_ == 0) {
-      return Status::InvalidArgument("the YAML document is too large once its aliases are "
-                                     "expanded");
+      return Status::InvalidArgument(
+          "the YAML document is too large once its aliases are "
+          "expanded");
     }
     --budget_;
     if (depth > 256) return Fail(node, "YAML nested too deeply");

@@ -101,9 +101,11 @@ TEST_F(RuleManagerTest, EvaluatesReloadsAndStops) {
   EXPECT_NE(after[1].spec.get(), before[1].spec.get());
   ASSERT_EQ(after[1].rules[0].alerts.size(), 1u);
   EXPECT_EQ(after[1].rules[0].alerts[0].active_at_ms, active_at);
-  auto r3 = store_.Get(L({{"__name__", "r3"}}));
-  ASSERT_FALSE(r3.empty());
-  EXPECT_TRUE(model::IsStaleNaN(r3.back().value));
+  // Two intervals later.
+  EXPECT_TRUE(Eventually([&] {
+    auto r3 = store_.Get(r3_labels);
+    return !r3.empty() && model::IsStaleNaN(r3.back().value);
+  }));
   ASSERT_TRUE(Eventually([&] {
     auto a = m->Groups()[1].rules[0].alerts;
     return !a.empty() && a[0].annotations.size() == 1;
@@ -114,6 +116,26 @@ TEST_F(RuleManagerTest, EvaluatesReloadsAndStops) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_EQ(store_.Get(L({{"__name__", "r1"}})).size(), n);  // No evaluation after Stop.
   EXPECT_FALSE(m->Reload().ok());
+}
+
+// A group renamed (or moved to another file) keeps writing its series without a gap: the old
+// group's stale markers, timestamped at the reload and written two intervals later, are older
+// than the new group's samples and refused.
+TEST_F(RuleManagerTest, ARenamedGroupLeavesNoStaleMarker) {
+  Write("a.yml", "groups:\n  - name: before\n    rules:\n      - record: rr\n        expr: x\n");
+  auto m = Manager();
+  ASSERT_TRUE(m->Reload().ok());
+  const model::Labels rr = L({{"__name__", "rr"}});
+  ASSERT_TRUE(Eventually([&] { return store_.Get(rr).size() >= 2; }));
+  Write("a.yml", "groups:\n  - name: after\n    rules:\n      - record: rr\n        expr: x\n");
+  ASSERT_TRUE(m->Reload().ok());
+  const size_t n = store_.Get(rr).size();
+  // Well past the two intervals (50 ms each) of the old group.
+  ASSERT_TRUE(Eventually([&] { return store_.Get(rr).size() >= n + 8; }));
+  for (const model::Sample& s : store_.Get(rr)) {
+    EXPECT_FALSE(model::IsStaleNaN(s.value)) << s.timestamp_ms;
+  }
+  m->Stop();
 }
 
 double Counter(prometheus::Registry& r, const std::string& name) {
