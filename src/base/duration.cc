@@ -58,6 +58,11 @@ Result<int64_t> ParseDurationMillis(std::string_view text) {
     if (total > std::numeric_limits<int64_t>::max() - add) return invalid();
     total += add;
   }
+  // As Prometheus' model.ParseDuration: the duration must fit Go's time.Duration (int64
+  // nanoseconds, about 292 years).
+  if (total > std::numeric_limits<int64_t>::max() / 1'000'000) {
+    return Status::InvalidArgument("duration out of range: \"" + std::string(text) + "\"");
+  }
   return total;
 }
 

@@ -10,7 +10,8 @@
 
 namespace strata {
 
-// Parses a duration into milliseconds. InvalidArgument for malformed text or overflow.
+// Parses a duration into milliseconds. InvalidArgument for malformed text, or for more than Go's
+// time.Duration holds (2^63 - 1 ns, about 292 years: "duration out of range"), as Prometheus.
 Result<int64_t> ParseDurationMillis(std::string_view text);
 
 // Parses a byte size as Prometheus' --storage.tsdb.retention.size does: an integer with an

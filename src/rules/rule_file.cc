@@ -95,7 +95,14 @@ std::optional<int64_t> DurationField(const YAML::Node& node, std::string_view fi
                                      Report report) {
   auto text = ScalarField(node, field, report);
   if (!text) return std::nullopt;
-  if (text->empty()) return int64_t{0};
+  if (text->empty()) {
+    // An absent or null field is 0; an empty string is an error, as in Prometheus.
+    if (node.IsDefined() && !node.IsNull()) {
+      report(LineOf(node, 1), "field \"" + std::string(field) + "\": empty duration string");
+      return std::nullopt;
+    }
+    return int64_t{0};
+  }
   auto d = ParseDurationMillis(*text);
   if (!d.ok()) {
     report(LineOf(node, 1), "field \"" + std::string(field) + "\": " + d.status().message());

@@ -43,12 +43,11 @@ void WriteAlert(JsonWriter* w, const rules::Alert& a) {
   w->EndObject();
 }
 
-// Static labels of a rule as the API shows them (the texts, unexpanded), without empty values.
+// Static labels of a rule as the API shows them: the texts as written, unexpanded, empty values
+// included (Prometheus 2.42 shows `"labels":{"src":""}`).
 std::vector<model::Label> StaticLabels(const std::vector<rules::TemplatedLabel>& in) {
   std::vector<model::Label> out;
-  for (const rules::TemplatedLabel& l : in) {
-    if (!l.text.empty()) out.push_back({l.name, l.text});
-  }
+  for (const rules::TemplatedLabel& l : in) out.push_back({l.name, l.text});
   return out;
 }
 

@@ -24,6 +24,17 @@ TEST(DurationTest, RejectsMalformed) {
   }
 }
 
+// Prometheus' limit: what fits Go's time.Duration (2^63 - 1 ns, about 292 years).
+TEST(DurationTest, RejectsWhatGoCannotHold) {
+  EXPECT_EQ(*ParseDurationMillis("292y"), 292LL * 365 * 86400000);
+  EXPECT_EQ(*ParseDurationMillis("9223372036854ms"), 9223372036854);
+  auto r = ParseDurationMillis("9223372036855ms");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "duration out of range: \"9223372036855ms\"");
+  EXPECT_FALSE(ParseDurationMillis("293y").ok());
+  EXPECT_FALSE(ParseDurationMillis("100000000y").ok());
+}
+
 TEST(DurationTest, FormatsLikePrometheus) {
   EXPECT_EQ(FormatDurationMillis(0), "0s");
   EXPECT_EQ(FormatDurationMillis(5400000), "1h30m");

@@ -161,6 +161,24 @@ TEST(RuleFileTest, BadDurationsAndTypes) {
   EXPECT_EQ(OneError("- a\n- b\n"), "r.yml:1: a rule file must be a map with a \"groups\" list");
 }
 
+// As promtool: an empty duration string and one over Go's limit are errors; a null one is 0.
+TEST(RuleFileTest, EmptyAndOverlongDurations) {
+  const std::string head = "groups:\n  - name: g\n";
+  EXPECT_THAT(
+      OneError(head + "    rules:\n      - alert: A\n        expr: up\n        for: ''\n"),
+      HasSubstr("r.yml:6: group \"g\", rule 1, \"A\": field \"for\": empty duration string"));
+  EXPECT_THAT(OneError(head + "    interval: ''\n    rules: []\n"),
+              HasSubstr("empty duration string"));
+  EXPECT_THAT(
+      OneError(head + "    rules:\n      - alert: A\n        expr: up\n        for: 293y\n"),
+      HasSubstr("duration out of range"));
+  EXPECT_THAT(OneError(head + "    interval: 100000000y\n    rules: []\n"),
+              HasSubstr("duration out of range"));
+  EXPECT_TRUE(Errors(head + "    interval:\n    rules:\n      - alert: A\n        expr: up\n"
+                            "        for:\n")
+                  .empty());
+}
+
 TEST(RuleFileTest, YamlSyntaxErrorHasALine) {
   std::string e = OneError("groups:\n  - name: g\n    rules: [\n");
   EXPECT_THAT(e, HasSubstr("r.yml:"));

@@ -51,6 +51,7 @@ class RulesApiTest : public ::testing::Test {
     rules:
       - record: x
         expr: "1"
+        labels: {src: ""}
 )",
                                        &errors);
     EXPECT_TRUE(errors.empty());
@@ -80,11 +81,12 @@ class RulesApiTest : public ::testing::Test {
 TEST_F(RulesApiTest, BeforeAnyEvaluation) {
   auto s = Snapshots();
   std::string data = EncodeRuleGroups({s[1]}, {});
-  EXPECT_EQ(data,
-            R"({"groups":[{"name":"other","file":"/etc/r.yml","rules":[{"name":"x","query":"1",)"
-            R"("health":"unknown","evaluationTime":0.125,"lastEvaluation":"0001-01-01T00:00:00Z",)"
-            R"("type":"recording"}],"interval":60,"limit":0,"evaluationTime":0.25,)"
-            R"("lastEvaluation":"0001-01-01T00:00:00Z"}]})");
+  EXPECT_EQ(
+      data,
+      R"({"groups":[{"name":"other","file":"/etc/r.yml","rules":[{"name":"x","query":"1",)"
+      R"("labels":{"src":""},"health":"unknown","evaluationTime":0.125,"lastEvaluation":"0001-01-01T00:00:00Z",)"
+      R"("type":"recording"}],"interval":60,"limit":0,"evaluationTime":0.25,)"
+      R"("lastEvaluation":"0001-01-01T00:00:00Z"}]})");
 }
 
 TEST_F(RulesApiTest, GroupsRulesAndAlertsInPrometheusShape) {

@@ -100,6 +100,16 @@ bool ApplyRuleFlags(const ServeFlags& flags, strata::server::ServerOptions* opti
   }
   g.external_labels = *labels;
   std::string& url = g.external_url;
+  if (url.empty()) {
+    // Prometheus' default: http://<hostname>:<listen port>, so that alerts' generatorURL
+    // links work from Alertmanager.
+    char host[256] = {};
+    const std::string& listen = options->http.listen_address;
+    const size_t colon = listen.rfind(':');
+    if (gethostname(host, sizeof(host) - 1) == 0 && colon != std::string::npos) {
+      url = "http://" + std::string(host) + ":" + listen.substr(colon + 1);
+    }
+  }
   while (!url.empty() && url.back() == '/') url.pop_back();
   if (!url.empty() && !url.starts_with("http://") && !url.starts_with("https://")) {
     std::fprintf(stderr,
