@@ -533,9 +533,10 @@ Result<CompactionReport> Compactor::RunOnce(
     const std::function<void(const std::string&)>& progress) {
   MutexLock lock(&run_mu_);
   CompactionReport report;
-  // Each step runs until it has nothing left to do: head -> warm, warm -> cold, downsampling.
-  auto until_done = [&](auto step) -> Status {
-    for (;;) {
+  // Each step runs until it has nothing left to do (or Stop() is called): head -> warm, warm ->
+  // cold, downsampling.
+  auto until_done = [&](auto step, const std::function<Status()>& between) -> Status {
+    while (!stopping_.load()) {
       bool did = false;
       Status s = (this->*step)(&did, &report, progress);
       if (!s.ok()) {
@@ -543,10 +544,14 @@ Result<CompactionReport> Compactor::RunOnce(
         return s;
       }
       if (!did) return Status::Ok();
+      if (between) STRATA_RETURN_IF_ERROR(between());
     }
+    return Status::Ok();
   };
-  STRATA_RETURN_IF_ERROR(until_done(&Compactor::MoveOne));
-  {
+  // The head's moves (local, and what bounds its memory) go first, and again after every
+  // cold step: a slow object store must not keep the head from moving.
+  auto head_moves = [&]() -> Status {
+    STRATA_RETURN_IF_ERROR(until_done(&Compactor::MoveOne, {}));
     bool checkpointed = false;
     Status s = head_->CheckpointTailIfLarge(&checkpointed);
     if (!s.ok()) {
@@ -557,9 +562,13 @@ Result<CompactionReport> Compactor::RunOnce(
       ++report.tail_checkpoints;
       if (metrics_) metrics_->tail_checkpoints.Increment();
     }
-  }
-  STRATA_RETURN_IF_ERROR(until_done(&Compactor::MoveToCold));
-  STRATA_RETURN_IF_ERROR(until_done(&Compactor::DownsampleOne));
+    return Status::Ok();
+  };
+  Status first = head_moves();
+  // The cold tier's steps; their failure (an unreachable store) holds back neither
+  // retention nor, through head_moves, the head.
+  if (first.ok()) first = until_done(&Compactor::MoveToCold, head_moves);
+  if (first.ok()) first = until_done(&Compactor::DownsampleOne, head_moves);
   if (report.moves > 0 || report.cold_moves > 0 || report.downsampled > 0 ||
       report.tail_checkpoints > 0) {
     // A move frees its collected chunks and the head's truncated chunks, a cold move its read
@@ -567,11 +576,14 @@ Result<CompactionReport> Compactor::RunOnce(
     // threshold for query buffers).
     malloc_trim(0);
   }
-  Status s = ApplyRetention(&report, progress);
-  if (!s.ok()) {
-    if (metrics_) metrics_->failed.Increment();
-    return s.WithContext("applying retention");
+  if (!stopping_.load()) {
+    Status s = ApplyRetention(&report, progress);
+    if (!s.ok()) {
+      if (metrics_) metrics_->failed.Increment();
+      if (first.ok()) first = s.WithContext("applying retention");
+    }
   }
+  if (!first.ok()) return first;
   return report;
 }
 
@@ -624,6 +636,9 @@ void Compactor::Start() {
 }
 
 void Compactor::Stop() {
+  stopping_.store(true);
+  // A hanging object store would hold up the join for its timeouts and retries.
+  if (cold_ != nullptr) cold_->object_store()->Interrupt();
   if (thread_.joinable()) {
     thread_.request_stop();
     thread_.join();

@@ -8,6 +8,7 @@
 // runs them on a background thread until Stop().
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -104,16 +105,18 @@ class Compactor {
   Compactor(const Compactor&) = delete;
   Compactor& operator=(const Compactor&) = delete;
 
-  // Moves every range that is due, then applies retention. `progress` (may be empty) is called
-  // after each step with a one-line description. Returns the first error (what was done
-  // before it stays done; the failed move is retried by the next call).
+  // Moves every range that is due (head moves again after each cold step), then applies
+  // retention, also when a move failed. `progress` (may be empty) is called after each step
+  // with a one-line description. Returns the first error (what was done before it stays done;
+  // the failed move is retried by the next call).
   Result<CompactionReport> RunOnce(const std::function<void(const std::string&)>& progress = {});
 
   // Runs `fn` while no move or retention run is in progress and none can start (the admin
   // snapshot API: data must not move between tiers under it). Returns what `fn` returns.
   Status WhilePaused(const std::function<Status()>& fn);
 
-  // Background thread: RunOnce() every check_interval. Stop() joins it.
+  // Background thread: RunOnce() every check_interval. Stop() interrupts the cold store's
+  // requests (Interrupt: for shutdown only) and joins it.
   void Start();
   void Stop();
 
@@ -154,6 +157,7 @@ class Compactor {
   std::map<std::string, std::chrono::steady_clock::time_point> downsample_skip_
       STRATA_GUARDED_BY(run_mu_);
   std::jthread thread_;
+  std::atomic<bool> stopping_{false};  // Stop() was called: RunOnce returns early.
 
   struct Metrics;
   std::unique_ptr<Metrics> metrics_;

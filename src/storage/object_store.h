@@ -60,6 +60,11 @@ class ObjectStore {
 
   // For messages and logs: "file:///var/lib/strata/cold" or "s3://bucket/prefix".
   virtual std::string Describe() const = 0;
+
+  // For shutdown: requests under way are aborted and later ones fail at once (Cancelled), so
+  // that a hanging remote store does not hold up the process's exit. Irreversible. Local
+  // stores, whose calls do not hang on a network, ignore it.
+  virtual void Interrupt() {}
 };
 
 struct S3Options {

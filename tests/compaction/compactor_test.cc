@@ -15,6 +15,7 @@
 #include "storage/data_dir.h"
 #include "storage/merge_querier.h"
 #include "storage/xor_chunk.h"
+#include "testutil/mem_object_store.h"
 #include "testutil/process.h"
 
 namespace strata::compaction {
@@ -794,6 +795,46 @@ TEST(CompactorTest, ABlockThatCannotBeDownsampledHoldsBackNeitherTheOthersNorRet
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->downsampled, 0);
   EXPECT_TRUE(r->downsample_errors.empty());
+}
+
+// An unreachable object store fails the cold moves, but retention still runs (the disk would
+// otherwise grow past it for as long as the store is down) and the head still moves to warm.
+TEST(CompactorTest, AnUnreachableColdStoreHoldsBackNeitherRetentionNorTheHead) {
+  testutil::TempDir tmp;
+  constexpr int64_t kDay = 24 * kHour;
+  CompactorOptions copts;
+  copts.warm_span_ms = 40 * kHour;
+  copts.downsample_5m_after_ms = 0;
+  copts.retention_ms = 3 * kDay;
+  Db db = Open(tmp.path(), copts, false);
+  auto state = std::make_shared<testutil::MemObjectStore::State>();
+  state->fault = [](const std::string& op, const std::string&) {
+    return op == "put" ? Status::Unavailable("S3 PUT: Couldn't connect to server") : Status::Ok();
+  };
+  storage::ColdOptions co;
+  co.node_id = "n1";
+  auto cold =
+      storage::ColdStore::Open(std::make_unique<testutil::MemObjectStore>(state), co, nullptr);
+  ASSERT_TRUE(cold.ok()) << cold.status().ToString();
+  copts.wal_dir = tmp.path() + "/wal";
+  copts.staging_dir = tmp.path() + "/cold-staging";
+  Compactor c(db.head.get(), db.warm.get(), cold->get(), copts, nullptr);
+  Write(db.head.get(), "m", 3, 0, 6 * kDay);
+  auto r = c.RunOnce();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().ToString().find("Couldn't connect"), std::string::npos)
+      << r.status().ToString();
+  // The head moved; retention dropped the partitions older than 6 d - 3 d although none of
+  // them reached the cold tier.
+  storage::WarmStats st = db.warm->Stats();
+  ASSERT_FALSE(st.partitions.empty());
+  EXPECT_EQ(st.partitions.front().start, 2 * kDay);  // Days 0 and 1 end before 3 d - 15 s.
+  EXPECT_TRUE((*cold)->Blocks().empty());
+  // More data while the store is still down: the head keeps moving.
+  const int64_t before = db.warm->covered_until();
+  Write(db.head.get(), "m", 3, 6 * kDay, 7 * kDay);
+  EXPECT_FALSE(c.RunOnce().ok());
+  EXPECT_GT(db.warm->covered_until(), before);
 }
 
 TEST(CompactorTest, DownsamplingOptionsAreValidated) {

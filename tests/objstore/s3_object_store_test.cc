@@ -479,6 +479,27 @@ TEST_F(S3ObjectStoreTest, SlowEndpointHitsTheTimeoutAndIsRetried) {
   EXPECT_EQ(*store->Get("slow"), "v2");
 }
 
+// Interrupt() (shutdown) ends a request that hangs on a slow endpoint, and the retries after
+// it, long before their timeouts; later requests fail at once.
+TEST_F(S3ObjectStoreTest, InterruptEndsAHangingRequest) {
+  S3Options o = Options();
+  o.request_timeout_ms = 60000;
+  o.max_attempts = 6;
+  auto store = Open(o);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Put("hang", "v").ok());
+  ASSERT_TRUE(env_->Delay(50000, 6, "GET"));
+  Result<std::string> r = Status::Internal("not run");
+  const auto start = std::chrono::steady_clock::now();
+  std::thread t([&] { r = store->Get("hang"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  store->Interrupt();
+  t.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  EXPECT_EQ(r.status().code(), StatusCode::kCancelled) << r.status().ToString();
+  EXPECT_EQ(store->Get("hang").status().code(), StatusCode::kCancelled);
+}
+
 TEST_F(S3ObjectStoreTest, ClientErrorsAreNotRetried) {
   prometheus::Registry registry;
   auto store = Open(Options(), &registry);

@@ -84,6 +84,10 @@ size_t WriteHeader(char* data, size_t size, size_t nitems, void* user) {
   return size * nitems;
 }
 
+int AbortWhenSet(void* flag, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(flag)->load() ? 1 : 0;
+}
+
 Status TransportError(const CurlLib& lib, CURLcode code, const char* detail, const HttpRequest& r,
                       const Transfer& t) {
   std::string what = r.method + " " + r.url + ": " +
@@ -107,6 +111,9 @@ Status TransportError(const CurlLib& lib, CURLcode code, const char* detail, con
     case CURLE_UNSUPPORTED_PROTOCOL:
       return Status::InvalidArgument(what);
     case CURLE_ABORTED_BY_CALLBACK:
+      if (r.abort != nullptr && r.abort->load())
+        return Status::Cancelled(what + " (shutting down)");
+      [[fallthrough]];
     case CURLE_READ_ERROR:
       if (t.read_errno != 0) {
         return Status::IOError(what + " (reading the body: " + std::strerror(t.read_errno) + ")");
@@ -216,6 +223,17 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
     curl_->easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
 
+  if (request.abort != nullptr) {
+    if (request.abort->load()) {
+      curl_->slist_free_all(headers);
+      Release(curl);
+      return Status::Cancelled(request.method + " " + request.url + " (shutting down)");
+    }
+    // libcurl calls this at least once a second, also while waiting for a reply.
+    curl_->easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_->easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, AbortWhenSet);
+    curl_->easy_setopt(curl, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(request.abort));
+  }
   CURLcode code = curl_->easy_perform(curl);
   curl_->slist_free_all(headers);
   if (code != CURLE_OK) {

@@ -4,6 +4,7 @@
 // (streamed, never read whole). Thread-safe. Private to storage.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -38,6 +39,8 @@ struct HttpRequest {
   HttpBody body;       // For PUT and POST.
   int connect_timeout_ms = 5000;
   int timeout_ms = 60000;  // The whole exchange.
+  // When set and true (now or during the exchange), the transfer is aborted: Cancelled.
+  const std::atomic<bool>* abort = nullptr;
 };
 
 struct HttpResponse {
@@ -58,7 +61,8 @@ class HttpClient {
 
   // Sends `request`. Any HTTP status is a response; transport failures are errors:
   // DeadlineExceeded for a timeout, Unavailable for connection failures (refused, reset, no or
-  // a partial reply), InvalidArgument for a malformed URL, IOError otherwise (e.g. reading the
+  // a partial reply), InvalidArgument for a malformed URL, Cancelled when request.abort was
+  // set, IOError otherwise (e.g. reading the
   // body file failed). The message names the method and URL.
   Result<HttpResponse> Send(const HttpRequest& request);
 

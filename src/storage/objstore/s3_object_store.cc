@@ -187,6 +187,7 @@ Result<HttpResponse> S3ObjectStore::Execute(Op op, const Call& call, int* attemp
   req.body = call.body;
   req.connect_timeout_ms = options_.connect_timeout_ms;
   req.timeout_ms = options_.request_timeout_ms;
+  req.abort = &interrupted_;
 
   thread_local std::mt19937_64 rng(std::random_device{}());
   Result<HttpResponse> last = Status::Internal("no attempt made");
@@ -206,7 +207,13 @@ Result<HttpResponse> S3ObjectStore::Execute(Op op, const Call& call, int* attemp
     int64_t cap = std::min<int64_t>(options_.retry_max_ms,
                                     int64_t{options_.retry_base_ms} << std::min(attempt - 1, 20));
     std::uniform_int_distribution<int64_t> wait(0, cap);
-    std::this_thread::sleep_for(std::chrono::milliseconds(wait(rng)));
+    // In slices, so that Interrupt() ends the wait.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait(rng));
+    while (!interrupted_.load() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          until - std::chrono::steady_clock::now(), std::chrono::milliseconds(50)));
+    }
+    if (interrupted_.load()) break;
   }
   if (attempts != nullptr) *attempts = attempt;
   if (!last.ok()) {

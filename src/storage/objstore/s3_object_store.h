@@ -7,6 +7,7 @@
 // Private to storage.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -35,6 +36,7 @@ class S3ObjectStore final : public ObjectStore {
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
   Status Delete(const std::vector<std::string>& keys) override;
   std::string Describe() const override;
+  void Interrupt() override { interrupted_.store(true); }
 
   // The URL a request for the bucket key `full_key` goes to (path or virtual-host style),
   // without a query.
@@ -84,6 +86,7 @@ class S3ObjectStore final : public ObjectStore {
   const SigV4Credentials credentials_;
   ObjectStoreMetrics metrics_;
   HttpClient http_;
+  std::atomic<bool> interrupted_{false};
 };
 
 }  // namespace strata::storage::objstore
