@@ -8,10 +8,13 @@
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/transaction_log.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "base/log.h"
@@ -153,6 +156,57 @@ WarmStore::Impl::~Impl() {
   Close().IgnoreError();
 }
 
+Status WarmStore::Impl::CheckWritable() {
+  {
+    MutexLock lock(&error_mu_);
+    if (!log_error_.empty()) {
+      return Status::Unavailable("warm store " + dir_ + " refuses writes after its log failed (" +
+                                 log_error_ +
+                                 "): restart Strata once the cause (a full disk?) is fixed; "
+                                 "nothing acknowledged is lost, it waits in the head and WAL");
+    }
+    if (!needs_resume_) return Status::Ok();
+  }
+  rocksdb::Status rs = db_->Resume();
+  // Busy: RocksDB is retrying the failed flush itself; give it a few seconds.
+  for (int i = 0; i < 50 && rs.IsBusy(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    rs = db_->Resume();
+  }
+  MutexLock lock(&error_mu_);
+  if (!rs.ok()) return warm::FromRocks(rs, dir_, "resume after an error");
+  needs_resume_ = false;
+  STRATA_LOG(kInfo, "warm") << "warm store writable again after an error";
+  return Status::Ok();
+}
+
+Status WarmStore::Impl::WriteError(const rocksdb::Status& rs, std::string_view what,
+                                   bool log_append) {
+  Status s = warm::FromRocks(rs, dir_, what);
+  if (rs.IsIOError() || rs.IsNoSpace()) {
+    MutexLock lock(&error_mu_);
+    if (log_append && log_error_.empty()) {
+      log_error_ = rs.ToString();
+      STRATA_LOG(kError, "warm") << "warm store log write failed; refusing writes until a restart"
+                                 << LogKV("error", s.ToString());
+    }
+    needs_resume_ = true;
+  }
+  return s;
+}
+
+Status WarmStore::Impl::CheckFreeSpace(uint64_t bytes) const {
+  struct statvfs fs {};
+  if (::statvfs(dir_.c_str(), &fs) != 0) return Status::Ok();  // Unknown: let the write tell.
+  const uint64_t avail = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  const uint64_t need = options_.min_free_bytes + 2 * bytes;
+  if (avail >= need) return Status::Ok();
+  return Status::ResourceExhausted(
+      "warm store " + dir_ + ": " + std::to_string(avail >> 20) +
+      " MiB free on its disk, below the " + std::to_string(need >> 20) +
+      " MiB a move of this size needs; free some space or lower --storage.retention.size");
+}
+
 Status WarmStore::Impl::ClosedError() const {
   return Status::Unavailable("warm store " + dir_ + " is closed");
 }
@@ -163,6 +217,7 @@ Status WarmStore::Impl::Open() {
   if (ec) return Status::IOError("warm store " + dir_ + ": create directory: " + ec.message());
 
   warm::RocksSetup setup = warm::MakeRocksSetup(options_.block_cache_bytes);
+  if (options_.env != nullptr) setup.db.env = options_.env;
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::Status rs = rocksdb::DB::Open(setup.db, dir_, setup.families, &handles, &raw);
@@ -284,7 +339,14 @@ Status WarmStore::Impl::Close() {
   MutexLock write(&write_mu_);
   WriterLock life(&life_mu_);
   if (db_ == nullptr) return Status::Ok();
-  rocksdb::Status rs = db_->FlushWAL(/*sync=*/true);
+  bool log_failed = false;
+  {
+    MutexLock lock(&error_mu_);
+    log_failed = !log_error_.empty();
+  }
+  // A log writer that failed must not be used again (see CheckWritable); nothing unflushed
+  // was acknowledged through it.
+  rocksdb::Status rs = log_failed ? rocksdb::Status::OK() : db_->FlushWAL(/*sync=*/true);
   for (rocksdb::ColumnFamilyHandle* h : handles_) {
     rocksdb::Status ds = db_->DestroyColumnFamilyHandle(h);
     if (rs.ok()) rs = ds;
@@ -355,6 +417,18 @@ Status WarmStore::Impl::WriteRange(int64_t range_min, int64_t range_max,
                                    std::to_string(range_max) + ") straddles partitions of " +
                                    std::to_string(width) + " ms");
   }
+  {
+    // RocksDB must not meet a full disk on its log: after a failed append it cannot write
+    // again (see CheckWritable). Refused here instead, before anything is written.
+    ReaderLock life(&life_mu_);
+    if (db_ == nullptr) return ClosedError();
+    STRATA_RETURN_IF_ERROR(CheckWritable());
+    uint64_t bytes = 0;
+    for (const WarmSeriesData& s : series) {
+      for (const WarmChunk& c : s.chunks) bytes += c.bytes.size() + 64;
+    }
+    STRATA_RETURN_IF_ERROR(CheckFreeSpace(bytes));
+  }
   std::vector<uint64_t> samples(series.size());
   for (size_t i = 0; i < series.size(); ++i) {
     STRATA_RETURN_IF_ERROR(CheckSeries(series[i], range_min, range_max, &samples[i]));
@@ -387,6 +461,7 @@ Status WarmStore::Impl::WriteRange(int64_t range_min, int64_t range_max,
   fo.wait = true;
   rocksdb::Status fs = db_->Flush(fo, handles_);
   if (!fs.ok()) {
+    WriteError(fs, "flush after a move").IgnoreError();  // Resumed before the next write.
     STRATA_LOG(kWarn, "warm") << "flush after a move failed" << LogKV("error", fs.ToString());
   }
   return Status::Ok();
@@ -481,7 +556,7 @@ Status WarmStore::Impl::WriteGroup(int64_t part, int64_t range_max,
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   rs = db_->Write(wo, &batch);
-  if (!rs.ok()) return warm::FromRocks(rs, dir_, "write move range");
+  if (!rs.ok()) return WriteError(rs, "write move range", /*log_append=*/true);
 
   MutexLock state(&state_mu_);
   if (wrote_data) partitions_[part] = info;
@@ -499,11 +574,15 @@ Status WarmStore::Impl::DropPartition(int64_t part) {
   rocksdb::Status rs = batch.DeleteRange(cf(warm::kChunksCf), lo, hi);
   if (rs.ok()) rs = batch.DeleteRange(cf(warm::kPostingsCf), lo, hi);
   if (rs.ok()) rs = batch.Delete(cf(warm::kMetaCf), warm::PartitionMetaKey(part));
+  // Without RocksDB's log: a drop must work on a full disk (it is how space comes back), and
+  // a failed log append would leave RocksDB unable to write. The flush below makes it durable;
+  // a crash before then loses the drop, which retention or the cold move then repeats.
+  STRATA_RETURN_IF_ERROR(CheckWritable());
   rocksdb::WriteOptions wo;
-  wo.sync = options_.sync;
+  wo.disableWAL = true;
   if (rs.ok()) rs = db_->Write(wo, &batch);
   const std::string what = "drop partition " + std::to_string(part);
-  if (!rs.ok()) return warm::FromRocks(rs, dir_, what);
+  if (!rs.ok()) return WriteError(rs, what);
   {
     MutexLock state(&state_mu_);
     partitions_.erase(part);
@@ -522,10 +601,11 @@ Status WarmStore::Impl::DropPartition(int64_t part) {
   for (warm::CfIndex i : {warm::kChunksCf, warm::kPostingsCf}) {
     if (snapshots == 0) rs = rocksdb::DeleteFilesInRange(db_.get(), cf(i), &lo_s, &hi_s);
     if (rs.ok()) rs = db_->CompactRange(cro, cf(i), &lo_s, &hi_s);
-    if (!rs.ok()) return warm::FromRocks(rs, dir_, what + ": compact");
+    if (!rs.ok()) return WriteError(rs, what + ": compact");
   }
   rs = db_->Flush(rocksdb::FlushOptions(), handles_);
-  return warm::FromRocks(rs, dir_, what + ": flush");
+  if (!rs.ok()) return WriteError(rs, what + ": flush");
+  return Status::Ok();
 }
 
 Result<int> WarmStore::Impl::DropPartitionsBefore(int64_t t) {
@@ -601,8 +681,10 @@ Status WarmStore::Impl::CompactChunks() {
   rocksdb::CompactRangeOptions opts;
   // Rewrite the bottommost files too: that is where older version 1 records sit.
   opts.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
-  return warm::FromRocks(db_->CompactRange(opts, cf(warm::kChunksCf), nullptr, nullptr), dir_,
-                         "compact chunks");
+  STRATA_RETURN_IF_ERROR(CheckWritable());
+  rocksdb::Status rs = db_->CompactRange(opts, cf(warm::kChunksCf), nullptr, nullptr);
+  if (!rs.ok()) return WriteError(rs, "compact chunks");
+  return Status::Ok();
 }
 
 WarmStats WarmStore::Impl::Stats() const {
@@ -619,9 +701,15 @@ WarmStats WarmStore::Impl::Stats() const {
     uint64_t sst = 0;
     if (db_->GetIntProperty(h, "rocksdb.live-sst-files-size", &sst)) stats.disk_bytes += sst;
   }
-  rocksdb::VectorLogPtr wal_files;
-  if (db_->GetSortedWalFiles(wal_files).ok()) {
-    for (const auto& f : wal_files) stats.disk_bytes += f->SizeFileBytes();
+  // RocksDB's own log files (<number>.log), from the directory: GetSortedWalFiles disables and
+  // re-enables file deletions, a log line each, on every call (the compactor's once a
+  // second, every /metrics scrape).
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
+    if (e.path().extension() == ".log" && e.is_regular_file(ec)) {
+      const auto size = e.file_size(ec);
+      if (!ec) stats.disk_bytes += size;
+    }
   }
   uint64_t v = 0;
   if (db_->GetIntProperty(handles_[0], "rocksdb.block-cache-usage", &v))

@@ -22,6 +22,9 @@
 namespace prometheus {
 class Registry;
 }
+namespace rocksdb {
+class Env;
+}
 
 namespace strata::storage {
 
@@ -43,6 +46,12 @@ struct WarmOptions {
   // writes the head's chunks as they are and leaves the re-encoding to compactions (tests of
   // that path). Default: true.
   bool reencode_moves = true;
+  // A move is refused (ResourceExhausted) unless the disk has this much free beyond twice the
+  // move's size: RocksDB cannot write again after its log met a full disk. Default: 64 MiB.
+  uint64_t min_free_bytes = uint64_t{64} << 20;
+  // RocksDB's environment (borrowed; must outlive the store): tests inject file-system faults.
+  // Default: null, RocksDB's default environment.
+  rocksdb::Env* env = nullptr;
 
   Status Validate() const;
 };

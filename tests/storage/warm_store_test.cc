@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <zstd.h>
 
 #include <algorithm>
@@ -604,6 +606,137 @@ TEST(WarmStoreTest, RoundTripAcrossPartitionsAndMatcherTypes) {
   EXPECT_EQ(store->max_time(), 3 * kWidth - 500);
   EXPECT_EQ(store->covered_until(), 3 * kWidth);
   EXPECT_GT(stats.disk_bytes, 0u);
+}
+
+// A file system whose writes fail with ENOSPC while `full` is set.
+class FullDiskFs : public rocksdb::FileSystemWrapper {
+ public:
+  explicit FullDiskFs(std::shared_ptr<rocksdb::FileSystem> base)
+      : rocksdb::FileSystemWrapper(std::move(base)) {}
+  const char* Name() const override { return "FullDiskFs"; }
+  rocksdb::IOStatus NewWritableFile(const std::string& f, const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                    rocksdb::IODebugContext* d) override {
+    rocksdb::IOStatus s = target()->NewWritableFile(f, o, r, d);
+    if (s.ok()) *r = std::make_unique<File>(std::move(*r), &full);
+    return s;
+  }
+  std::atomic<bool> full{false};
+
+ private:
+  class File : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    File(std::unique_ptr<rocksdb::FSWritableFile>&& f, std::atomic<bool>* full)
+        : rocksdb::FSWritableFileOwnerWrapper(std::move(f)), full_(full) {}
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                             rocksdb::IODebugContext* d) override {
+      if (full_->load()) return rocksdb::IOStatus::NoSpace("injected: no space left on device");
+      return rocksdb::FSWritableFileOwnerWrapper::Append(data, o, d);
+    }
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                             const rocksdb::DataVerificationInfo& v,
+                             rocksdb::IODebugContext* d) override {
+      if (full_->load()) return rocksdb::IOStatus::NoSpace("injected: no space left on device");
+      return rocksdb::FSWritableFileOwnerWrapper::Append(data, o, v, d);
+    }
+
+   private:
+    std::atomic<bool>* full_;
+  };
+};
+
+// A disk too full for a move: refused before RocksDB writes anything (RocksDB cannot write
+// again after its log met a full disk), and nothing else is affected.
+TEST(WarmStoreTest, AMoveIsRefusedWhenTheDiskIsNearlyFull) {
+  testutil::TempDir dir;
+  const Labels ls = L({{"__name__", "full"}});
+  {
+    auto store = OpenStore(dir.path());
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(
+        store
+            ->WriteRange(0, kWidth,
+                         std::vector<WarmSeriesData>{{ls, {MakeChunk(Ramp(0, kWidth, 1000))}}})
+            .ok());
+  }
+  WarmOptions o = TestOptions();
+  o.min_free_bytes = uint64_t{1} << 62;
+  auto store = OpenStore(dir.path(), o);
+  ASSERT_NE(store, nullptr);
+  Status s = store->WriteRange(
+      kWidth, 2 * kWidth,
+      std::vector<WarmSeriesData>{{ls, {MakeChunk(Ramp(kWidth, 2 * kWidth, 1000))}}});
+  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted) << s.ToString();
+  EXPECT_NE(s.message().find("MiB free on its disk"), std::string::npos) << s.ToString();
+  // Drops still work (they are how space comes back), and so do later moves once there is room.
+  ASSERT_TRUE(store->DropPartition(0).ok());
+  EXPECT_TRUE(store->Stats().partitions.empty());
+  ASSERT_TRUE(store->Close().ok());
+  store = OpenStore(dir.path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(store->Stats().partitions.empty());  // The drop was durable.
+  ASSERT_TRUE(store
+                  ->WriteRange(kWidth, 2 * kWidth,
+                               std::vector<WarmSeriesData>{
+                                   {ls, {MakeChunk(Ramp(kWidth, 2 * kWidth, 1000))}}})
+                  .ok());
+}
+
+// The disk fills anyway (another writer): a move whose log append fails is an error, later
+// writes are refused with a clear message instead of crashing RocksDB, reads go on, and after a
+// restart with space back everything written before is there and moves work. A failed flush
+// (a drop's) is cleared by RocksDB's Resume before the next write.
+TEST(WarmStoreTest, AFullDiskFailsWritesCleanlyAndARestartRecovers) {
+  testutil::TempDir dir;
+  auto fs = std::make_shared<FullDiskFs>(rocksdb::FileSystem::Default());
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  WarmOptions o = TestOptions();
+  o.sync = true;
+  o.env = env.get();
+  o.min_free_bytes = 0;
+  const Labels ls = L({{"__name__", "full"}});
+  const std::vector<Sample> a = Ramp(0, kWidth, 1000);
+  const std::vector<Sample> b = Ramp(kWidth, 2 * kWidth, 1000);
+  const std::vector<Sample> c = Ramp(2 * kWidth, 3 * kWidth, 1000);
+  auto write = [&](WarmStore* store, int64_t part, const std::vector<Sample>& v) {
+    return store->WriteRange(part, part + kWidth,
+                             std::vector<WarmSeriesData>{{ls, {MakeChunk(v)}}});
+  };
+  {
+    auto store = OpenStore(dir.path(), o);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(write(store.get(), 0, a).ok());
+    fs->full = true;
+    Status s = write(store.get(), kWidth, b);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.message().find("No space"), std::string::npos) << s.ToString();
+    fs->full = false;
+    s = write(store.get(), kWidth, b);
+    EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+    EXPECT_NE(s.message().find("restart Strata"), std::string::npos) << s.ToString();
+    std::vector<Got> got =
+        SelectAll(*store, {Matcher::Equal("__name__", "full")}, INT64_MIN, INT64_MAX);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_TRUE(SameSamples(a, got[0].samples));
+    // Closing reports the log's error (and does not crash).
+    EXPECT_FALSE(store->Close().ok());
+  }
+  auto store = OpenStore(dir.path(), o);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(write(store.get(), kWidth, b).ok());
+  // A drop whose flush fails: an error; the next write resumes RocksDB and succeeds.
+  fs->full = true;
+  EXPECT_FALSE(store->DropPartition(0).ok());
+  fs->full = false;
+  Status s = write(store.get(), 2 * kWidth, c);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::vector<Sample> want = b;
+  want.insert(want.end(), c.begin(), c.end());
+  std::vector<Got> got =
+      SelectAll(*store, {Matcher::Equal("__name__", "full")}, INT64_MIN, INT64_MAX);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(SameSamples(want, got[0].samples));
+  ASSERT_TRUE(store->Close().ok());
 }
 
 TEST(WarmStoreTest, NegativeTimesAndPartitions) {

@@ -9,6 +9,7 @@
 #include <rocksdb/statistics.h>
 #include <rocksdb/write_batch.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -121,6 +122,17 @@ class WarmStore::Impl {
   Result<std::vector<model::Labels>> LoadLabels(std::span<const uint64_t> ids) const
       STRATA_REQUIRES_SHARED(life_mu_);
   Status ClosedError() const;
+  // Writers call this first. After an append to RocksDB's log failed (a full disk), its log
+  // writer cannot be used again (RocksDB 7.8 as Debian builds it aborts the process on the
+  // next append, and Resume() keeps that writer), so the store refuses writes until a
+  // restart: Unavailable naming the error. After a flush, compaction or log-less write failed,
+  // RocksDB's error is sticky: Resume() clears it (an error if it cannot yet).
+  Status CheckWritable() STRATA_REQUIRES_SHARED(life_mu_);
+  // FromRocks, noting an I/O error for CheckWritable (`log_append`: a write through RocksDB's
+  // log).
+  Status WriteError(const rocksdb::Status& rs, std::string_view what, bool log_append = false);
+  // ResourceExhausted when the disk has less than options_.min_free_bytes + 2 * bytes free.
+  Status CheckFreeSpace(uint64_t bytes) const;
 
   rocksdb::ColumnFamilyHandle* cf(warm::CfIndex i) const STRATA_REQUIRES_SHARED(life_mu_) {
     return handles_[i];
@@ -141,6 +153,10 @@ class WarmStore::Impl {
   std::unique_ptr<rocksdb::DB> db_ STRATA_GUARDED_BY(life_mu_);
   std::vector<rocksdb::ColumnFamilyHandle*> handles_ STRATA_GUARDED_BY(life_mu_);
   std::shared_ptr<rocksdb::Statistics> statistics_;
+  // See CheckWritable.
+  Mutex error_mu_;
+  std::string log_error_ STRATA_GUARDED_BY(error_mu_);
+  bool needs_resume_ STRATA_GUARDED_BY(error_mu_) = false;
 
   // The meta entries as last written; readers copy what they need.
   mutable Mutex state_mu_;
