@@ -98,9 +98,9 @@ bool Head::CheckSample(MemSeries* s, int64_t t, double v, AppendResult* result, 
 }
 
 bool Head::CheckOutOfOrder(MemSeries* s, int64_t t, uint64_t v_bits, AppendResult* result) {
-  // Only out-of-order duplicates are detected; the commit lock orders all writers, so the
-  // buffer cannot change between this check and AppendOutOfOrder of the same batch except by
-  // this batch, which checks its own samples in order below.
+  // Duplicates of out-of-order and of in-order samples are detected; the commit lock orders
+  // all writers, so the buffer cannot change between this check and AppendOutOfOrder of the
+  // same batch except by this batch, which checks its own samples in order below.
   MutexLock lock(&s->mu);
   if (s->ooo) {
     auto it =
@@ -118,6 +118,55 @@ bool Head::CheckOutOfOrder(MemSeries* s, int64_t t, uint64_t v_bits, AppendResul
       }
       return false;
     }
+  }
+  // An in-order sample at t (older than the newest, so in a chunk): the same timestamp, as the
+  // in-order path would see it. Reads let the in-order sample win, so accepting this one
+  // would acknowledge a sample no query ever returns.
+  std::optional<uint64_t> in_order;
+  auto find_in = [&](std::span<const uint8_t> bytes) {
+    XorIterator it(bytes);
+    while (it.Next()) {
+      if (it.t() >= t) {
+        if (it.t() == t) in_order = std::bit_cast<uint64_t>(it.v());
+        return;
+      }
+    }
+  };
+  if (s->appender.has_value() && t >= s->open_min_t && t <= s->open_max_t) {
+    find_in(s->open.bytes());
+  } else {
+    for (size_t ci = 0; ci < s->closed.size() && !in_order; ++ci) {
+      const head::MemChunk& c = s->closed[ci];
+      if (t < c.min_t || t > c.max_t) continue;
+      const uint64_t key =
+          (static_cast<uint64_t>(s->id()) << 32) | ((s->closed_base + ci) & uint64_t{0xffffffff});
+      if (auto decoded = chunk_cache_.Get(key)) {
+        auto it =
+            std::lower_bound(decoded->begin(), decoded->end(), t,
+                             [](const model::Sample& a, int64_t x) { return a.timestamp_ms < x; });
+        if (it != decoded->end() && it->timestamp_ms == t) {
+          in_order = std::bit_cast<uint64_t>(it->value);
+        }
+      } else {
+        std::string bytes;
+        if (ReadClosedChunk(c, &bytes).ok()) {
+          find_in(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                           bytes.size()));
+        }
+      }
+    }
+  }
+  if (in_order) {
+    if (*in_order == v_bits) {
+      ++result->duplicates;
+    } else {
+      ++result->duplicate_timestamp;
+      if (result->errors.size() < AppendResult::kMaxErrors) {
+        result->errors.push_back("duplicate sample for timestamp " + std::to_string(t) +
+                                 " with a different value in series " + LabelsOf(*s).ToString());
+      }
+    }
+    return false;
   }
   ++result->out_of_order_accepted;
   return true;
@@ -286,15 +335,49 @@ Status Head::Append(std::span<const SeriesInput> batch, AppendResult* result) {
   }
   if (samples.empty()) return Status::Ok();
 
-  record_buf_.clear();
-  std::string series_rec;
-  if (!new_series.empty()) head::EncodeSeriesRecord(new_series, &series_rec);
-  head::EncodeSamplesRecord(samples, &record_buf_);
-  std::string_view recs[2];
-  size_t n = 0;
-  if (!series_rec.empty()) recs[n++] = series_rec;
-  recs[n++] = record_buf_;
-  Status st = wal_->Append(std::span<const std::string_view>(recs, n));
+  // The records, each well under the WAL's record limit (64 MiB): a large request (a backfill
+  // of millions of samples, which the ingest limits allow) is logged as several records in one
+  // append. Series records go before the samples that use them.
+  std::vector<std::string> big_records;
+  std::vector<std::string_view> recs;
+  {
+    constexpr size_t kRecordBytes = size_t{8} << 20;
+    std::vector<head::SeriesRecordEntry> part;
+    size_t part_bytes = 0;
+    auto flush_series = [&] {
+      if (part.empty()) return;
+      big_records.emplace_back();
+      head::EncodeSeriesRecord(part, &big_records.back());
+      part.clear();
+      part_bytes = 0;
+    };
+    for (const auto& e : new_series) {
+      size_t bytes = 24;
+      for (const auto& [name, value] : e.labels) bytes += name.size() + value.size() + 20;
+      if (part_bytes + bytes > kRecordBytes) flush_series();
+      part_bytes += bytes;
+      part.push_back(e);
+    }
+    flush_series();
+    // A samples entry takes at most 28 bytes (two varints and 8 value bytes).
+    constexpr size_t kSamplesPerRecord = kRecordBytes / 28;
+    record_buf_.clear();
+    if (samples.size() <= kSamplesPerRecord) {
+      head::EncodeSamplesRecord(samples, &record_buf_);
+    } else {
+      for (size_t i = 0; i < samples.size(); i += kSamplesPerRecord) {
+        std::vector<head::SampleRecordEntry> piece(
+            samples.begin() + static_cast<ptrdiff_t>(i),
+            samples.begin() +
+                static_cast<ptrdiff_t>(std::min(samples.size(), i + kSamplesPerRecord)));
+        big_records.emplace_back();
+        head::EncodeSamplesRecord(piece, &big_records.back());
+      }
+    }
+    for (const std::string& r : big_records) recs.push_back(r);
+    if (!record_buf_.empty()) recs.push_back(record_buf_);
+  }
+  Status st = wal_->Append(recs);
   if (!st.ok()) {
     // Nothing of this batch is acknowledged: restore the pending state. Series records may or
     // may not have reached the disk; logging them again later is harmless (replay dedups).

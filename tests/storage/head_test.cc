@@ -158,6 +158,79 @@ TEST(HeadTest, OutOfOrderWindowAcceptsOlderSamplesAndSurvivesReplay) {
   EXPECT_EQ((*sel)[0].samples[2].value, 25);
 }
 
+// An out-of-order sample at the timestamp of an in-order one: a duplicate (equal value) or a
+// duplicate-timestamp rejection, as on the in-order path; before, it was acknowledged and then
+// never read (reads let the in-order sample win). From the open chunk and from closed ones.
+TEST(HeadTest, AnOutOfOrderSampleAtAnInOrderTimestampIsADuplicate) {
+  testutil::TempDir dir;
+  HeadOptions o = Options();
+  o.out_of_order_window_ms = 3'600'000;
+  auto head = Head::Open(dir.path(), o, nullptr);
+  ASSERT_TRUE(head.ok());
+  std::vector<Sample> in_order;
+  for (int64_t t = 0; t < 400 * 15'000; t += 15'000)
+    in_order.push_back({t, static_cast<double>(t)});
+  AppendResult r;
+  ASSERT_TRUE(AppendOne(head->get(), Series("m", {}, in_order), &r).ok());
+  ASSERT_EQ(r.accepted, 400u);
+  const int64_t newest = 399 * 15'000;
+  for (int64_t t : {newest - 60'000, newest - 3'000'000}) {  // The open chunk; a closed one.
+    SCOPED_TRACE(t);
+    AppendResult same;
+    ASSERT_TRUE(AppendOne(head->get(), Series("m", {}, {{t, static_cast<double>(t)}}), &same).ok());
+    EXPECT_EQ(same.duplicates, 1u);
+    EXPECT_EQ(same.out_of_order_accepted, 0u);
+    AppendResult other;
+    ASSERT_TRUE(AppendOne(head->get(), Series("m", {}, {{t, 99}}), &other).ok());
+    EXPECT_EQ(other.duplicate_timestamp, 1u);
+    EXPECT_EQ(other.out_of_order_accepted, 0u);
+    ASSERT_FALSE(other.errors.empty());
+    EXPECT_NE(other.errors[0].find("duplicate sample for timestamp"), std::string::npos);
+    // A timestamp between two in-order samples is still out of order and accepted.
+    AppendResult between;
+    ASSERT_TRUE(AppendOne(head->get(), Series("m", {}, {{t + 1, 7}}), &between).ok());
+    EXPECT_EQ(between.out_of_order_accepted, 1u);
+  }
+  auto sel = SelectAll(**head, Eq("m"), 0, INT64_MAX);
+  ASSERT_EQ(sel->size(), 1u);
+  EXPECT_EQ((*sel)[0].samples.size(), 402u);
+}
+
+// A request too large for one WAL record (64 MiB): logged as several records, acknowledged,
+// and all of it replayed after a restart.
+TEST(HeadTest, ABatchLargerThanAWalRecordIsLoggedInPieces) {
+  testutil::TempDir dir;
+  constexpr int kSamples = 5'500'000;  // About 77 MB as one record: over the limit.
+  constexpr int kSeries = 60'000;    // Over one record's worth of series labels.
+  const std::string pad(150, 'p');
+  {
+    auto head = Head::Open(dir.path(), Options(), nullptr);
+    ASSERT_TRUE(head.ok());
+    std::vector<Sample> many;
+    for (int i = 0; i < kSamples; ++i) many.push_back({int64_t{i} * 1000, 1.0 * i});
+    AppendResult r;
+    ASSERT_TRUE(AppendOne(head->get(), Series("big", {}, many), &r).ok());
+    EXPECT_EQ(r.accepted, static_cast<uint64_t>(kSamples));
+    std::vector<TestSeries> wide;
+    for (int i = 0; i < kSeries; ++i) {
+      wide.push_back(Series("wide", {{"i", std::to_string(i)}, {"pad", pad}}, {{1000, 1.0 * i}}));
+    }
+    std::vector<SeriesInput> inputs;
+    for (auto& w : wide) inputs.push_back(w.Input());
+    AppendResult r2;
+    ASSERT_TRUE((*head)->Append(inputs, &r2).ok());
+    EXPECT_EQ(r2.accepted, static_cast<uint64_t>(kSeries));
+    ASSERT_TRUE((*head)->Close().ok());
+  }
+  auto head = Head::Open(dir.path(), Options(), nullptr);
+  ASSERT_TRUE(head.ok());
+  auto big = SelectAll(**head, Eq("big"), INT64_MIN, INT64_MAX);
+  ASSERT_EQ(big->size(), 1u);
+  EXPECT_EQ((*big)[0].samples.size(), static_cast<size_t>(kSamples));
+  auto wide = SelectAll(**head, Eq("wide"), INT64_MIN, INT64_MAX);
+  EXPECT_EQ(wide->size(), static_cast<size_t>(kSeries));
+}
+
 TEST(HeadTest, NaNAndStaleMarkersKeepTheirBits) {
   testutil::TempDir dir;
   auto head = Head::Open(dir.path(), Options(), nullptr);
