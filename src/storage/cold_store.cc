@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <random>
 #include <set>
 
@@ -471,7 +474,12 @@ class ColdSeriesSet final : public SeriesSet {
 ColdStore::ColdStore(std::unique_ptr<objstore::ObjectStore> store, ColdOptions options)
     : store_(std::move(store)), options_(std::move(options)), cache_(options_.cache_bytes) {}
 
-ColdStore::~ColdStore() = default;
+ColdStore::~ColdStore() {
+  if (initial_sync_.joinable()) {
+    store_->Interrupt();
+    initial_sync_.join();
+  }
+}
 
 Result<std::unique_ptr<ColdStore>> ColdStore::Open(std::unique_ptr<objstore::ObjectStore> store,
                                                    ColdOptions options,
@@ -494,11 +502,34 @@ Result<std::unique_ptr<ColdStore>> ColdStore::Open(std::unique_ptr<objstore::Obj
       cold->known_max_time_.store(t);
     }
   }
-  if (Status s = cold->Sync(); !s.ok()) {
-    STRATA_LOG(kError, "cold") << "cannot list the cold tier's object store; starting without "
-                                  "its block list and retrying"
-                               << LogKV("store", cold->store_->Describe())
-                               << LogKV("error", s.ToString());
+  // The first listing, on a thread of its own so that a slow store cannot hold up the start.
+  struct Wait {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+  };
+  auto wait = std::make_shared<Wait>();
+  ColdStore* raw = cold.get();
+  cold->initial_sync_ = std::thread([raw, wait] {
+    if (Status s = raw->Sync(); !s.ok()) {
+      STRATA_LOG(kError, "cold") << "cannot list the cold tier's object store; starting "
+                                    "without its block list and retrying"
+                                 << LogKV("store", raw->store_->Describe())
+                                 << LogKV("error", s.ToString());
+    }
+    std::lock_guard<std::mutex> lock(wait->mu);
+    wait->done = true;
+    wait->cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(wait->mu);
+  if (wait->cv.wait_for(lock, cold->options_.initial_sync_timeout, [&] { return wait->done; })) {
+    lock.unlock();
+    cold->initial_sync_.join();
+  } else {
+    STRATA_LOG(kWarn, "cold") << "the cold tier's object store is slow to list; starting "
+                                 "without its block list while the listing goes on"
+                              << LogKV("store", cold->store_->Describe())
+                              << LogKV("waited_ms", cold->options_.initial_sync_timeout.count());
   }
   return cold;
 }
@@ -704,14 +735,40 @@ Result<int> ColdStore::CollectPartialUploads(int64_t now_ms) {
     std::string node, id;
     if (ParseMetaKey(o.key, &node, &id)) committed.insert(block::BlockPrefix(node, id));
   }
-  std::vector<std::string> doomed;
+  {
+    // Blocks this process knows are committed, whatever this one listing says (an eventually
+    // consistent store may leave a meta.json out of it).
+    MutexLock lock(&mu_);
+    for (const auto& [name, b] : blocks_) {
+      committed.insert(block::BlockPrefix(b->meta().node, b->meta().id));
+    }
+  }
+  std::map<std::string, std::vector<std::string>> candidates;  // Block prefix -> keys.
   for (const auto& o : objects) {
     size_t a = o.key.find('/');
     size_t b = a == std::string::npos ? a : o.key.find('/', a + 1);
     if (b == std::string::npos) continue;
-    if (committed.count(o.key.substr(0, b + 1))) continue;
-    if (now_ms - o.last_modified_ms < options_.partial_grace_ms) continue;
-    doomed.push_back(o.key);
+    const std::string prefix = o.key.substr(0, b + 1);
+    if (committed.count(prefix)) continue;
+    // An object without a modification time (a store that leaves it out) counts as new.
+    if (o.last_modified_ms <= 0 || now_ms - o.last_modified_ms < options_.partial_grace_ms) {
+      candidates[prefix].push_back({});  // Marks the block as not partial yet.
+      continue;
+    }
+    candidates[prefix].push_back(o.key);
+  }
+  std::vector<std::string> doomed;
+  for (auto& [prefix, keys] : candidates) {
+    // A block with a file still in its grace period is not partial yet.
+    if (std::any_of(keys.begin(), keys.end(), [](const std::string& k) { return k.empty(); })) {
+      continue;
+    }
+    // The listing found no meta.json: ask for it directly before deleting anything.
+    auto meta = store_->Stat(prefix + "meta.json");
+    if (meta.ok()) continue;
+    if (!meta.status().IsNotFound())
+      return meta.status().WithContext("cold store: checking " + prefix);
+    doomed.insert(doomed.end(), keys.begin(), keys.end());
   }
   if (!doomed.empty()) STRATA_RETURN_IF_ERROR(store_->Delete(doomed));
   return static_cast<int>(doomed.size());

@@ -6,12 +6,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/mutex.h"
@@ -45,6 +47,11 @@ struct ColdOptions {
   // queries need no cold data (known_max_time()). Empty: not kept. OpenColdStore sets
   // <data-dir>/cold-max-time.
   std::string state_file;
+  // How long Open waits for the first listing. A store that answers slowly (or not at all:
+  // a hung endpoint costs every attempt its whole request timeout) must not hold up the
+  // server's start-up: after this the store opens unsynced and the listing goes on in the
+  // background (as after a failed one, the compactor also retries). Default: 10 s.
+  std::chrono::milliseconds initial_sync_timeout{10'000};
 };
 
 struct ColdStats {
@@ -171,6 +178,9 @@ class ColdStore final : public Querier {
 
   Mutex write_mu_;  // Serializes Upload, Delete, Sync.
   std::atomic<bool> synced_{false};
+  // The first listing, when it outlived initial_sync_timeout; joined by the destructor (after
+  // interrupting the store).
+  std::thread initial_sync_;
   mutable Mutex sync_mu_;
   Status last_sync_error_ STRATA_GUARDED_BY(sync_mu_);
   std::function<int64_t()> local_floor_ STRATA_GUARDED_BY(sync_mu_);

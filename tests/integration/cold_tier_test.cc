@@ -455,6 +455,27 @@ TEST(ColdTierTest, AServerStartsWhileS3IsDownAndAnswersWhatItHoldsLocally) {
   EXPECT_EQ(server.process().Stop(SIGTERM), 0) << server.Log();
 }
 
+// An S3 endpoint that takes requests and never answers (each attempt waits its whole 60 s
+// timeout, six attempts a request): the server still starts within the first listing's wait
+// (10 s), takes writes, and stops promptly on SIGTERM (its requests are interrupted).
+TEST(ColdTierTest, AHangingS3HoldsUpNeitherStartNorStop) {
+  testutil::S3TestEnv s3;
+  START_S3_OR_FAIL(s3);
+  testutil::TempDir tmp;
+  ASSERT_TRUE(s3.InjectFaults(R"([{"kind":"delay","ms":600000,"count":1000}])"));
+  testutil::StrataServer server;
+  server.SetEnv(s3.Env());
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(server.Start(tmp.path() + "/data", s3.Flags("cold"))) << server.Log();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(45)) << server.Log();
+  EXPECT_NE(server.Log().find("slow to list"), std::string::npos) << server.Log();
+  EXPECT_EQ(Send(server.port(), 0, 3, AllSeries()), 3);
+  const auto stop = std::chrono::steady_clock::now();
+  EXPECT_EQ(server.process().Stop(SIGTERM, std::chrono::seconds(30)), 0) << server.Log();
+  EXPECT_LT(std::chrono::steady_clock::now() - stop, std::chrono::seconds(20)) << server.Log();
+  ASSERT_TRUE(s3.ResetProxy());
+}
+
 // The commit of a block (its meta.json PUT) reaches the bucket, but every answer to it is lost:
 // the move fails without knowing, and its retry must find the committed block rather than
 // upload the partition again as a second block.

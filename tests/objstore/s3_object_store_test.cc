@@ -14,6 +14,7 @@
 
 #include "storage/object_store.h"
 #include "testutil/process.h"
+#include "testutil/recording_http_server.h"
 #include "testutil/s3.h"
 
 namespace strata::storage::objstore {
@@ -535,6 +536,46 @@ TEST_F(S3ObjectStoreTest, OpenObjectStoreWithAnS3Url) {
 }
 
 // Its own environment: the proxy then demands the session token on every request.
+// A ListObjectsV2 endpoint whose pages cycle (tokens A -> B -> A ...) or repeat keys: an error,
+// not a listing that loops for ever and grows without bound.
+TEST(S3ListingTest, CyclingTokensAndRepeatedKeysAreErrorsNotEndlessLoops) {
+  auto page = [](const std::string& next, const std::string& key) {
+    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult>"
+           "<IsTruncated>true</IsTruncated><NextContinuationToken>" +
+           next + "</NextContinuationToken><Contents><Key>" + key +
+           "</Key><Size>1</Size><LastModified>2026-01-01T00:00:00.000Z</LastModified>"
+           "</Contents></ListBucketResult>";
+  };
+  for (bool cycle : {true, false}) {
+    SCOPED_TRACE(cycle ? "cycling tokens" : "repeated keys");
+    testutil::RecordingHttpServer server({200}, [&](const std::string& line) {
+      static const std::string kA = "continuation-token=A", kB = "continuation-token=B";
+      if (cycle) {
+        if (line.find(kA) != std::string::npos) return page("B", "k2");
+        if (line.find(kB) != std::string::npos) return page("A", "k3");
+        return page("A", "k1");
+      }
+      // New tokens every time, the same key again.
+      static int n = 0;
+      return page("T" + std::to_string(++n), "k1");
+    });
+    S3Options o;
+    o.endpoint = server.url();
+    o.path_style = true;
+    o.access_key_id = "AKID";
+    o.secret_access_key = "secret";
+    o.max_attempts = 1;
+    auto store = S3ObjectStore::Open("bkt", "", o, nullptr);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    Result<std::vector<ObjectInfo>> r = (*store)->List("");
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find(cycle ? "did not advance" : "not in order"),
+              std::string::npos)
+        << r.status().ToString();
+    EXPECT_LE(server.count(), 4u);
+  }
+}
+
 TEST(S3SessionTokenTest, TokenIsSignedAndRequired) {
   S3TestEnv env;
   S3TestEnv::Config config;

@@ -485,6 +485,37 @@ TEST_F(ColdStoreTest, UploadFailureLeavesNoBlockAndPartialObjectsAreCollected) {
   EXPECT_TRUE(state_->objects.empty());
 }
 
+// A listing that leaves out committed blocks' meta.json (an eventually consistent store) must
+// not get them collected as partial uploads: a block this process knows, and one it does not
+// whose meta.json a direct read finds, both stay; an object without a modification time counts
+// as new.
+TEST_F(ColdStoreTest, PartialUploadCollectionTrustsNoSingleListing) {
+  auto data = MakeData(4, 0, 7200000);
+  auto cold = Open();
+  AddBlock(cold.get(), data, 0, 3600000, "warm:0");
+  auto other = Open();  // Written by this node's previous process: unknown to `cold`.
+  AddBlock(other.get(), data, 3600000, 7200000, "warm:1");
+  ASSERT_EQ(other->Blocks().size(), 2u);
+  const size_t objects = state_->objects.size();
+  state_->hide_from_list = [](const std::string& key) { return key.ends_with("/meta.json"); };
+  auto n = cold->CollectPartialUploads(state_->now_ms + 2 * 3600 * 1000);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 0);
+  EXPECT_EQ(state_->objects.size(), objects);
+  state_->hide_from_list = nullptr;
+  // A real partial upload whose objects carry no time: kept until they have one.
+  state_->objects["n1/01ZZZZZZZZZZZZZZZZZZZZZZZZ/index"] = {"x", 0};
+  n = cold->CollectPartialUploads(state_->now_ms + 2 * 3600 * 1000);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 0);
+  state_->objects["n1/01ZZZZZZZZZZZZZZZZZZZZZZZZ/index"] = {"x", state_->now_ms};
+  n = cold->CollectPartialUploads(state_->now_ms + 2 * 3600 * 1000);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(state_->objects.size(), objects);
+  EXPECT_EQ(cold->Blocks().size(), 1u);
+}
+
 TEST_F(ColdStoreTest, NodesSeeEachOthersBlocksOnlyWithReadAllNodes) {
   auto data = MakeData(10, 0, 3600000);
   std::vector<Series> a, b;

@@ -201,7 +201,7 @@ TEST(HeadTest, AnOutOfOrderSampleAtAnInOrderTimestampIsADuplicate) {
 TEST(HeadTest, ABatchLargerThanAWalRecordIsLoggedInPieces) {
   testutil::TempDir dir;
   constexpr int kSamples = 5'500'000;  // About 77 MB as one record: over the limit.
-  constexpr int kSeries = 60'000;    // Over one record's worth of series labels.
+  constexpr int kSeries = 60'000;      // Over one record's worth of series labels.
   const std::string pad(150, 'p');
   {
     auto head = Head::Open(dir.path(), Options(), nullptr);

@@ -26,6 +26,8 @@ class MemObjectStore final : public storage::objstore::ObjectStore {
     // Every ranged read: key and range.
     std::vector<std::pair<std::string, storage::objstore::ByteRange>> range_log;
     int64_t now_ms = 1'000'000;
+    // Keys List leaves out (an eventually consistent listing); Get and Stat still find them.
+    std::function<bool(const std::string& key)> hide_from_list;
   };
 
   explicit MemObjectStore(std::shared_ptr<State> state) : s_(std::move(state)) {}
@@ -78,6 +80,7 @@ class MemObjectStore final : public storage::objstore::ObjectStore {
     std::vector<storage::objstore::ObjectInfo> out;
     for (auto it = s_->objects.lower_bound(prefix);
          it != s_->objects.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+      if (s_->hide_from_list && s_->hide_from_list(it->first)) continue;
       out.push_back({it->first, it->second.first.size(), it->second.second});
     }
     return out;

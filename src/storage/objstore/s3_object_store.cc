@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "base/log.h"
@@ -456,6 +457,11 @@ Result<std::vector<ObjectInfo>> S3ObjectStore::List(const std::string& prefix) {
     const std::string store_prefix = prefix_.empty() ? "" : prefix_ + "/";
     std::vector<ObjectInfo> out;
     std::string token;
+    // S3 lists keys in increasing order, each page after the last: a server that repeats a
+    // token or a key (a bug, or a hostile endpoint) would otherwise loop for ever.
+    std::set<std::string> tokens;
+    std::string last_key;
+    bool any_key = false;
     while (true) {
       Call call{"GET", "", {{"list-type", "2"}, {"prefix", store_prefix + prefix}}, {}, {}, ""};
       if (!token.empty()) call.query.emplace_back("continuation-token", token);
@@ -465,6 +471,13 @@ Result<std::vector<ObjectInfo>> S3ObjectStore::List(const std::string& prefix) {
         return Status::IOError("S3 ListObjectsV2 " + Describe() + ": " + page.status().message());
       }
       for (ObjectInfo& o : page->objects) {
+        if (any_key && o.key <= last_key) {
+          return Status::IOError("S3 ListObjectsV2 " + Describe() + ": key \"" + o.key +
+                                 "\" does not come after \"" + last_key +
+                                 "\" (the listing is not in order)");
+        }
+        last_key = o.key;
+        any_key = true;
         if (!o.key.starts_with(store_prefix)) continue;
         o.key.erase(0, store_prefix.size());
         // Objects whose keys we could not address (written by something else) are left out.
@@ -472,7 +485,8 @@ Result<std::vector<ObjectInfo>> S3ObjectStore::List(const std::string& prefix) {
         out.push_back(std::move(o));
       }
       if (!page->truncated) break;
-      if (page->next_continuation_token == token) {
+      if (page->next_continuation_token.empty() ||
+          !tokens.insert(page->next_continuation_token).second) {
         return Status::IOError("S3 ListObjectsV2 " + Describe() +
                                ": the continuation token did not advance");
       }
