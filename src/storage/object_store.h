@@ -79,7 +79,8 @@ struct S3Options {
   // environment, else this file (an AWS shared-credentials file, its [default] profile or
   // `profile`). Empty: $AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials when present.
   std::string credentials_file;
-  std::string profile = "default";
+  // Empty: $AWS_PROFILE, else "default" (as the AWS tools).
+  std::string profile;
   // Explicit credentials, used instead of the environment and the file when access_key_id is
   // set (tools and tests that already hold them). Default: empty.
   std::string access_key_id;

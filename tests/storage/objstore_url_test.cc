@@ -247,5 +247,27 @@ TEST(S3CredentialsTest, SourcesInOrder) {
   EXPECT_EQ(OpenObjectStore(so, "", nullptr).status().code(), StatusCode::kUnavailable);
 }
 
+// The profile: the option, else $AWS_PROFILE, else [default] (as the AWS tools pick it).
+TEST(S3CredentialsTest, ProfileFromTheOptionOrAwsProfile) {
+  testutil::TempDir dir;
+  const std::string file = dir.path() + "/credentials";
+  std::ofstream(file) << "[default]\naws_access_key_id=DEF\naws_secret_access_key=x\n"
+                         "[prod]\naws_access_key_id=PROD\naws_secret_access_key=y\n"
+                         "[ops]\naws_access_key_id=OPS\naws_secret_access_key=z\n";
+  ::unsetenv("AWS_ACCESS_KEY_ID");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+  ::unsetenv("AWS_PROFILE");
+  S3Options o;
+  o.credentials_file = file;
+  EXPECT_EQ(LoadS3Credentials(o)->access_key_id, "DEF");
+  ::setenv("AWS_PROFILE", "prod", 1);
+  EXPECT_EQ(LoadS3Credentials(o)->access_key_id, "PROD");
+  o.profile = "ops";
+  EXPECT_EQ(LoadS3Credentials(o)->access_key_id, "OPS");
+  o.profile = "nope";
+  EXPECT_NE(LoadS3Credentials(o).status().message().find("no [nope] profile"), std::string::npos);
+  ::unsetenv("AWS_PROFILE");
+}
+
 }  // namespace
 }  // namespace strata::storage::objstore

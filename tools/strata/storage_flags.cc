@@ -53,6 +53,9 @@ void StorageFlags::Register(CLI::App* cmd) {
                   "AWS shared-credentials file, used when AWS_ACCESS_KEY_ID / "
                   "AWS_SECRET_ACCESS_KEY are not set (empty: ~/.aws/credentials)")
       ->capture_default_str();
+  cmd->add_option("--storage.cold.s3.profile", s3_profile,
+                  "Profile of the credentials file (empty: $AWS_PROFILE, else default)")
+      ->capture_default_str();
   cmd->add_option("--storage.cold.node-id", cold_node_id,
                   "This node's prefix in the object store (empty: the id kept in "
                   "<data-dir>/node-id, generated on first start)")
@@ -124,6 +127,7 @@ bool StorageFlags::Apply(const char* prog, storage::WarmOptions* warm, storage::
   cold->store.s3.region = s3_region;
   cold->store.s3.path_style = s3_path_style;
   cold->store.s3.credentials_file = s3_credentials_file;
+  cold->store.s3.profile = s3_profile;
   cold->cold.node_id = cold_node_id;
   cold->cold.read_all_nodes = cold_read_all_nodes;
   cold->cold.cache_bytes = static_cast<size_t>(*cache);

@@ -21,6 +21,7 @@ struct StorageFlags {
   std::string s3_region = "us-east-1";
   bool s3_path_style = false;
   std::string s3_credentials_file;
+  std::string s3_profile;
   std::string cold_node_id;
   bool cold_read_all_nodes = false;
   std::string cold_cache_bytes = "128MiB";

@@ -87,7 +87,10 @@ Result<SigV4Credentials> LoadS3Credentials(const S3Options& options) {
     if (in) {
       std::stringstream ss;
       ss << in.rdbuf();
-      Result<SigV4Credentials> c = ParseCredentialsFile(ss.str(), options.profile, file);
+      std::string profile = options.profile;
+      if (profile.empty()) profile = Env("AWS_PROFILE");
+      if (profile.empty()) profile = "default";
+      Result<SigV4Credentials> c = ParseCredentialsFile(ss.str(), profile, file);
       if (c.ok()) return c;
       why += ", and " + c.status().message();
     } else {

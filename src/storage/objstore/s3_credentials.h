@@ -22,7 +22,8 @@ Result<SigV4Credentials> ParseCredentialsFile(std::string_view content, std::str
 // Explicit options.access_key_id/secret_access_key/session_token when set; else
 // AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN); else the file
 // options.credentials_file, $AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile
-// options.profile. Unavailable, saying where it looked, when none has credentials.
+// options.profile, else $AWS_PROFILE, else "default". Unavailable, saying where it looked, when
+// none has credentials.
 Result<SigV4Credentials> LoadS3Credentials(const S3Options& options);
 
 }  // namespace strata::storage::objstore
