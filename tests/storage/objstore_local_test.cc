@@ -5,6 +5,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -150,6 +151,14 @@ TEST_F(LocalObjectStoreTest, TemporaryFilesAreNeverListedOrRead) {
     tmp += e.path().filename().string().starts_with(".strata-tmp.") ? 1 : 0;
   }
   EXPECT_EQ(tmp, 1);  // Only the planted one.
+  // The next Open removes those older than an hour (another process may be writing a new one).
+  fs::last_write_time(root_ + "/blk/.strata-tmp.meta.json.123.0",
+                      fs::file_time_type::clock::now() - std::chrono::hours(2));
+  auto again = LocalObjectStore::Open(root_, nullptr);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(fs::exists(root_ + "/blk/.strata-tmp.meta.json.123.0"));
+  EXPECT_TRUE(fs::exists(root_ + "/.strata-tmp.top.1.1"));
+  EXPECT_EQ(Keys(""), (std::vector<std::string>{"blk/chunks", "blk/meta.json"}));
 }
 
 TEST_F(LocalObjectStoreTest, ReadersNeverSeeAPartialObject) {

@@ -8,9 +8,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <set>
+
+#include "base/log.h"
 
 namespace strata::storage::objstore {
 
@@ -112,6 +115,25 @@ Result<std::unique_ptr<LocalObjectStore>> LocalObjectStore::Open(const std::stri
   if (ec) return Status::IOError("creating object store directory " + r + ": " + ec.message());
   if (!std::filesystem::is_directory(r, ec)) {
     return Status::IOError("object store path " + r + " is not a directory");
+  }
+  // Temporary files a crash left (a PutFile of up to a whole block file): never listed, so
+  // nothing else removes them. Only old ones, since another process may share the directory
+  // (two nodes over one file:// store) and be writing one now.
+  const auto cutoff = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
+  int swept = 0;
+  for (auto it = std::filesystem::recursive_directory_iterator(
+           r, std::filesystem::directory_options::skip_permission_denied, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code fe;
+    if (name.rfind(".strata-tmp.", 0) == 0 && it->is_regular_file(fe) &&
+        it->last_write_time(fe) < cutoff && !fe) {
+      if (std::filesystem::remove(it->path(), fe)) ++swept;
+    }
+  }
+  if (swept > 0) {
+    STRATA_LOG(kInfo, "objstore") << "removed temporary files an interrupted write left"
+                                  << LogKV("dir", r) << LogKV("files", swept);
   }
   return std::unique_ptr<LocalObjectStore>(new LocalObjectStore(std::move(r), registry));
 }
