@@ -284,8 +284,17 @@ Status Compactor::MoveToCold(bool* moved, CompactionReport* report,
   const int64_t width = warm_->partition_ms();
   const int64_t covered = warm_->covered_until();
   storage::WarmStats stats = warm_->Stats();
-  if (stats.partitions.empty()) return Status::Ok();
-  const storage::WarmPartitionInfo& p = stats.partitions.front();
+  // The oldest partition not set aside (one whose data could not be read: retried later).
+  const auto now = std::chrono::steady_clock::now();
+  const storage::WarmPartitionInfo* oldest = nullptr;
+  for (const storage::WarmPartitionInfo& q : stats.partitions) {
+    auto skip = cold_skip_.find(q.start);
+    if (skip != cold_skip_.end() && now < skip->second) continue;
+    oldest = &q;
+    break;
+  }
+  if (oldest == nullptr) return Status::Ok();
+  const storage::WarmPartitionInfo& p = *oldest;
   const int64_t end = p.start + width;
   // Due once all of it is older than the span, and the head holds nothing more for it.
   if (static_cast<__int128>(end) > static_cast<__int128>(newest) - options_.warm_span_ms ||
@@ -305,14 +314,30 @@ Status Compactor::MoveToCold(bool* moved, CompactionReport* report,
     block = cold_->FindOwnBySource(source);
   }
   if (!block) {
-    STRATA_RETURN_IF_ERROR(BuildAndUpload(
-                               "cold", source,
-                               [&](storage::block::BlockMeta meta, const std::string& dir) {
-                                 return storage::BuildBlockFromWarmPartition(*warm_, p.start,
-                                                                             std::move(meta), dir);
-                               },
-                               &block)
-                               .WithContext(what));
+    Status s =
+        BuildAndUpload(
+            "cold", source,
+            [&](storage::block::BlockMeta meta, const std::string& dir) {
+              return storage::BuildBlockFromWarmPartition(*warm_, p.start, std::move(meta), dir);
+            },
+            &block)
+            .WithContext(what);
+    if (s.IsCorruption()) {
+      // Its warm data cannot be read: set it aside (retried after downsample_retry; retention
+      // deletes it in time) so that the partitions after it still move.
+      cold_skip_[p.start] = now + options_.downsample_retry;
+      report->cold_errors.push_back(s.ToString());
+      if (metrics_) metrics_->failed.Increment();
+      STRATA_LOG(kError, "compaction")
+          << "cannot move a damaged warm partition; retrying later" << LogKV("partition", p.start)
+          << LogKV("error", s.ToString());
+      if (progress) progress(s.ToString());
+      std::error_code ec;
+      std::filesystem::remove_all(options_.staging_dir, ec);
+      *moved = true;  // The next partition, in the same pass.
+      return Status::Ok();
+    }
+    STRATA_RETURN_IF_ERROR(s);
     if (block) series_count = block->series;
   }
   STRATA_ASSIGN_OR_RETURN(bool dropped, warm_->DropPartition(p.start));

@@ -93,6 +93,10 @@ struct CompactionReport {
   // <error>"). One failing block does not stop the others or retention; it is retried after
   // CompactorOptions::downsample_retry.
   std::vector<std::string> downsample_errors;
+  // Warm partitions that could not be moved to the cold tier because their data is damaged
+  // ("moving warm partition P to the cold tier: Corruption: ..."); set aside, the later ones
+  // still move; retried after CompactorOptions::downsample_retry.
+  std::vector<std::string> cold_errors;
 };
 
 class Compactor {
@@ -156,6 +160,8 @@ class Compactor {
   // in this process).
   std::map<std::string, std::chrono::steady_clock::time_point> downsample_skip_
       STRATA_GUARDED_BY(run_mu_);
+  // Warm partitions (by start) not to move to cold before the time given: damaged.
+  std::map<int64_t, std::chrono::steady_clock::time_point> cold_skip_ STRATA_GUARDED_BY(run_mu_);
   std::jthread thread_;
   std::atomic<bool> stopping_{false};  // Stop() was called: RunOnce returns early.
 

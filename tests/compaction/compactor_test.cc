@@ -14,6 +14,8 @@
 
 #include "storage/data_dir.h"
 #include "storage/merge_querier.h"
+#include "storage/warm/keys.h"
+#include "storage/warm/rocks_options.h"
 #include "storage/xor_chunk.h"
 #include "testutil/mem_object_store.h"
 #include "testutil/process.h"
@@ -835,6 +837,70 @@ TEST(CompactorTest, AnUnreachableColdStoreHoldsBackNeitherRetentionNorTheHead) {
   Write(db.head.get(), "m", 3, 6 * kDay, 7 * kDay);
   EXPECT_FALSE(c.RunOnce().ok());
   EXPECT_GT(db.warm->covered_until(), before);
+}
+
+// A warm partition whose records are damaged cannot become a block: it is set aside (reported,
+// retried later) and the partitions after it still move to the cold tier.
+TEST(CompactorTest, ADamagedWarmPartitionDoesNotHoldBackTheOthers) {
+  testutil::TempDir tmp;
+  constexpr int64_t kDay = 24 * kHour;
+  CompactorOptions copts;
+  copts.warm_span_ms = 40 * kHour;
+  copts.downsample_5m_after_ms = 0;
+  {
+    Db db = Open(tmp.path(), copts, true);
+    Write(db.head.get(), "m", 3, 0, 4 * kDay);
+    CompactorOptions no_cold = copts;
+    no_cold.warm_span_ms = 1000 * kDay;
+    no_cold.wal_dir = tmp.path() + "/wal";
+    no_cold.staging_dir = tmp.path() + "/cold-staging";
+    Compactor filler(db.head.get(), db.warm.get(), db.cold.get(), no_cold, nullptr);
+    ASSERT_TRUE(filler.RunOnce().ok());
+    ASSERT_GE(db.warm->Stats().partitions.size(), 3u);
+    ASSERT_TRUE(db.warm->Close().ok());
+    ASSERT_TRUE(db.head->Close().ok());
+  }
+  {
+    // Damage day 0's chunk records (same length, other bytes).
+    storage::warm::RocksSetup setup = storage::warm::MakeRocksSetup(size_t{1} << 20);
+    rocksdb::DB* raw = nullptr;
+    std::vector<rocksdb::ColumnFamilyHandle*> cfs;
+    ASSERT_TRUE(rocksdb::DB::Open(setup.db, tmp.path() + "/warm", setup.families, &cfs, &raw).ok());
+    const std::string lo = storage::warm::PartitionPrefix(0);
+    const std::string hi = storage::warm::PartitionPrefix(kDay);
+    std::vector<std::pair<std::string, std::string>> damaged;
+    {
+      std::unique_ptr<rocksdb::Iterator> it(
+          raw->NewIterator(rocksdb::ReadOptions(), cfs[storage::warm::kChunksCf]));
+      for (it->Seek(lo); it->Valid() && it->key().compare(hi) < 0; it->Next()) {
+        std::string v = it->value().ToString();
+        for (size_t i = 4; i < v.size(); i += 5) v[i] = static_cast<char>(v[i] ^ 0x5a);
+        damaged.emplace_back(it->key().ToString(), std::move(v));
+      }
+    }
+    ASSERT_FALSE(damaged.empty());
+    for (const auto& [k, v] : damaged) {
+      ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), cfs[storage::warm::kChunksCf], k, v).ok());
+    }
+    for (auto* h : cfs) ASSERT_TRUE(raw->DestroyColumnFamilyHandle(h).ok());
+    ASSERT_TRUE(raw->Close().ok());
+    delete raw;
+  }
+  Db db = Open(tmp.path(), copts, true);
+  auto r = db.compactor->RunOnce();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // Days 0 and 1 were due: day 0 set aside, day 1 moved.
+  ASSERT_EQ(r->cold_errors.size(), 1u);
+  EXPECT_NE(r->cold_errors[0].find("moving warm partition 0"), std::string::npos)
+      << r->cold_errors[0];
+  EXPECT_EQ(r->cold_moves, 1);
+  ASSERT_EQ(db.cold->Blocks().size(), 1u);
+  EXPECT_EQ(db.cold->Blocks()[0].min_time, kDay);
+  EXPECT_EQ(db.warm->Stats().partitions.front().start, 0);
+  // Within the retry delay the next pass does not try it again.
+  r = db.compactor->RunOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->cold_errors.empty());
 }
 
 TEST(CompactorTest, DownsamplingOptionsAreValidated) {

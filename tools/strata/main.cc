@@ -188,10 +188,13 @@ int Compact(const std::string& data_dir, strata::compaction::CompactorOptions co
       static_cast<unsigned long long>(wstats.transcoded_bytes_before),
       static_cast<unsigned long long>(wstats.transcoded_bytes_after));
   // The rest of the work is done; a block that could not be downsampled is still an error.
+  for (const std::string& e : report->cold_errors) {
+    std::fprintf(stderr, "strata compact: %s\n", e.c_str());
+  }
   for (const std::string& e : report->downsample_errors) {
     std::fprintf(stderr, "strata compact: %s\n", e.c_str());
   }
-  return report->downsample_errors.empty() ? 0 : 1;
+  return report->downsample_errors.empty() && report->cold_errors.empty() ? 0 : 1;
 }
 
 int Serve(strata::server::ServerOptions options, const ServeFlags& flags) {
