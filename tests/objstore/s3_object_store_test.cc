@@ -576,6 +576,70 @@ TEST(S3ListingTest, CyclingTokensAndRepeatedKeysAreErrorsNotEndlessLoops) {
   }
 }
 
+// Which answers are retried: S3's 400 RequestTimeout is (AWS advises it), 501 is not.
+TEST(S3RetryTest, RequestTimeoutIsRetriedAndNotImplementedIsNot) {
+  S3Options o;
+  o.path_style = true;
+  o.access_key_id = "AKID";
+  o.secret_access_key = "secret";
+  o.retry_base_ms = 1;
+  o.retry_max_ms = 5;
+  {
+    int calls = 0;
+    testutil::RecordingHttpServer server({400, 200}, [&](const std::string&) {
+      return ++calls == 1 ? std::string(
+                                "<Error><Code>RequestTimeout</Code><Message>Your socket "
+                                "connection to the server was not read from or written "
+                                "to within the timeout period.</Message></Error>")
+                          : std::string("hello");
+    });
+    o.endpoint = server.url();
+    auto store = S3ObjectStore::Open("bkt", "", o, nullptr);
+    ASSERT_TRUE(store.ok());
+    Result<std::string> r = (*store)->Get("k");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(*r, "hello");
+    EXPECT_EQ(server.count(), 2u);
+  }
+  {
+    testutil::RecordingHttpServer server({501}, [](const std::string&) {
+      return std::string("<Error><Code>NotImplemented</Code><Message>no</Message></Error>");
+    });
+    o.endpoint = server.url();
+    auto store = S3ObjectStore::Open("bkt", "", o, nullptr);
+    ASSERT_TRUE(store.ok());
+    EXPECT_FALSE((*store)->Get("k").ok());
+    EXPECT_EQ(server.count(), 1u);
+  }
+}
+
+// An endpoint that ignores Range and answers 200 with the whole object: a small object is
+// sliced, a large one is refused after about a megabyte instead of being downloaded whole.
+TEST(S3RangeTest, AServerIgnoringRangeIsRefusedForLargeObjects) {
+  S3Options o;
+  o.path_style = true;
+  o.access_key_id = "AKID";
+  o.secret_access_key = "secret";
+  o.max_attempts = 1;
+  for (size_t size : {size_t{1000}, size_t{8} << 20}) {
+    SCOPED_TRACE(size);
+    const std::string object(size, 'x');
+    testutil::RecordingHttpServer server({200}, [&](const std::string&) { return object; });
+    o.endpoint = server.url();
+    auto store = S3ObjectStore::Open("bkt", "", o, nullptr);
+    ASSERT_TRUE(store.ok());
+    Result<std::string> r = (*store)->GetRange("k", {10, 20});
+    if (size == 1000) {
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      EXPECT_EQ(*r, std::string(20, 'x'));
+    } else {
+      ASSERT_FALSE(r.ok());
+      EXPECT_NE(r.status().message().find("larger than"), std::string::npos)
+          << r.status().ToString();
+    }
+  }
+}
+
 TEST(S3SessionTokenTest, TokenIsSignedAndRequired) {
   S3TestEnv env;
   S3TestEnv::Config config;

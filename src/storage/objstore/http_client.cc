@@ -22,6 +22,8 @@ struct Transfer {
   uint64_t sent = 0;
   int read_errno = 0;
   HttpResponse* response = nullptr;
+  uint64_t max_body = 0;  // HttpRequest::max_body_bytes.
+  bool too_large = false;
 };
 
 size_t ReadBody(char* buf, size_t size, size_t nitems, void* user) {
@@ -59,6 +61,10 @@ int SeekBody(void* user, curl_off_t offset, int origin) {
 
 size_t WriteBody(char* data, size_t size, size_t nmemb, void* user) {
   auto* t = static_cast<Transfer*>(user);
+  if (t->max_body > 0 && t->response->body.size() + size * nmemb > t->max_body) {
+    t->too_large = true;
+    return 0;  // Aborts the transfer.
+  }
   t->response->body.append(data, size * nmemb);
   return size * nmemb;
 }
@@ -110,6 +116,12 @@ Status TransportError(const CurlLib& lib, CURLcode code, const char* detail, con
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
       return Status::InvalidArgument(what);
+    case CURLE_WRITE_ERROR:
+      if (t.too_large) {
+        return Status::IOError(what + " (the answer is larger than the " +
+                               std::to_string(t.max_body) + " bytes expected)");
+      }
+      return Status::IOError(what);
     case CURLE_ABORTED_BY_CALLBACK:
       if (r.abort != nullptr && r.abort->load())
         return Status::Cancelled(what + " (shutting down)");
@@ -182,6 +194,7 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   Transfer t;
   t.body = &request.body;
   t.response = &response;
+  t.max_body = request.max_body_bytes;
   char error[CURL_ERROR_SIZE] = {};
 
   curl_slist* headers = nullptr;

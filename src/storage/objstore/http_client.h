@@ -41,6 +41,8 @@ struct HttpRequest {
   int timeout_ms = 60000;  // The whole exchange.
   // When set and true (now or during the exchange), the transfer is aborted: Cancelled.
   const std::atomic<bool>* abort = nullptr;
+  // A response body past this many bytes aborts the exchange (IOError); 0: no limit.
+  uint64_t max_body_bytes = 0;
 };
 
 struct HttpResponse {

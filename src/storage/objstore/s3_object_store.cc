@@ -44,7 +44,12 @@ class Fd {
   int fd_;
 };
 
-bool RetryableStatus(long status) { return status >= 500 || status == 429; }
+// Worth another attempt: 5xx but 501 (Not Implemented does not change), 429, and S3's 400
+// RequestTimeout (the upload was too slow for it; AWS advises retrying).
+bool RetryableResponse(const HttpResponse& r) {
+  if (r.status == 429 || (r.status >= 500 && r.status != 501)) return true;
+  return r.status == 400 && ParseS3Error(r.body).code == "RequestTimeout";
+}
 
 Result<std::string> HashBody(const HttpBody& body) {
   if (body.fd < 0) return Sha256Hex(body.data);
@@ -189,6 +194,7 @@ Result<HttpResponse> S3ObjectStore::Execute(Op op, const Call& call, int* attemp
   req.connect_timeout_ms = options_.connect_timeout_ms;
   req.timeout_ms = options_.request_timeout_ms;
   req.abort = &interrupted_;
+  req.max_body_bytes = call.max_body_bytes;
 
   thread_local std::mt19937_64 rng(std::random_device{}());
   Result<HttpResponse> last = Status::Internal("no attempt made");
@@ -200,8 +206,7 @@ Result<HttpResponse> S3ObjectStore::Execute(Op op, const Call& call, int* attemp
     req.headers = sreq.headers;
     req.headers.insert(req.headers.end(), sig.headers.begin(), sig.headers.end());
     last = http_.Send(req);
-    bool retry =
-        last.ok() ? RetryableStatus(last->status) : IsRetryableTransportError(last.status());
+    bool retry = last.ok() ? RetryableResponse(*last) : IsRetryableTransportError(last.status());
     if (!retry || attempt >= options_.max_attempts) break;
     metrics_.Retry(op);
     // Exponential backoff with full jitter: a uniform wait in [0, min(max, base * 2^(n-1))].
@@ -245,7 +250,7 @@ Status S3ObjectStore::HttpError(const Call& call, const HttpResponse& response) 
                            "clock)");
   }
   if (st == 416) return Status::InvalidArgument(what);
-  if (RetryableStatus(st)) return Status::Unavailable(what + " (retries exhausted)");
+  if (RetryableResponse(response)) return Status::Unavailable(what + " (retries exhausted)");
   return Status::IOError(what);
 }
 
@@ -317,16 +322,24 @@ Status S3ObjectStore::MultipartUpload(const std::string& full_key, const HttpBod
       "POST",        full_key,      {{"uploadId", id}}, {{"Content-Type", "application/xml"}},
       HttpBody{xml}, Sha256Hex(xml)};
   int attempts = 0;
-  Result<HttpResponse> r = Execute(Op::kPut, complete, &attempts);
-  if (!r.ok()) return fail(r.status());
-  if (r->status == 200) {
-    // S3 may answer 200 and still report a failure in the body.
+  Result<HttpResponse> r = Status::Internal("no attempt made");
+  for (int round = 0;; ++round) {
+    int n = 0;
+    r = Execute(Op::kPut, complete, &n);
+    attempts += n;
+    if (!r.ok()) return fail(r.status());
+    if (r->status != 200) break;
+    // S3 may answer 200 and still report a failure in the body (InternalError, SlowDown):
+    // AWS advises sending the request again.
     S3ErrorInfo e = ParseS3Error(r->body);
-    if (!e.code.empty()) {
+    if (e.code.empty()) return Status::Ok();
+    if (round + 1 >= options_.max_attempts || interrupted_.load()) {
       return fail(Status::Unavailable("S3 CompleteMultipartUpload s3://" + bucket_ + "/" +
                                       full_key + ": " + e.code + ": " + e.message));
     }
-    return Status::Ok();
+    metrics_.Retry(Op::kPut);
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(options_.retry_base_ms << std::min(round, 10)));
   }
   if (r->status == 404 && attempts > 1 && ParseS3Error(r->body).code == "NoSuchUpload") {
     // An earlier attempt completed the upload but its answer was lost: check the object.
@@ -405,6 +418,9 @@ Result<std::string> S3ObjectStore::GetRange(const std::string& key, ByteRange ra
                              std::to_string(range.offset + range.length - 1)}},
               {},
               ""};
+    // A server that ignores Range sends the whole object: fine for a small one, refused for a
+    // large one (a block file would be downloaded whole for every slice read).
+    call.max_body_bytes = std::max<uint64_t>(range.length, uint64_t{1} << 20) + (64 << 10);
     STRATA_ASSIGN_OR_RETURN(HttpResponse r, Execute(Op::kGetRange, call));
     if (r.status == 416) return past_end(ContentRangeTotal(r.Header("content-range")));
     if (r.status == 206) {

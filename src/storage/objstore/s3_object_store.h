@@ -49,7 +49,8 @@ class S3ObjectStore final : public ObjectStore {
     HeaderList query;      // Decoded.
     HeaderList headers;    // Extra headers, signed (Range, Content-MD5, Content-Type).
     HttpBody body;
-    std::string payload_sha256;  // Hex; empty means the empty body's.
+    std::string payload_sha256;   // Hex; empty means the empty body's.
+    uint64_t max_body_bytes = 0;  // HttpRequest::max_body_bytes.
   };
 
  private:
