@@ -4,6 +4,7 @@
 #include "compaction/compactor.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <atomic>
 #include <chrono>
@@ -14,8 +15,6 @@
 
 #include "storage/data_dir.h"
 #include "storage/merge_querier.h"
-#include "storage/warm/keys.h"
-#include "storage/warm/rocks_options.h"
 #include "storage/xor_chunk.h"
 #include "testutil/mem_object_store.h"
 #include "testutil/process.h"
@@ -861,18 +860,26 @@ TEST(CompactorTest, ADamagedWarmPartitionDoesNotHoldBackTheOthers) {
     ASSERT_TRUE(db.head->Close().ok());
   }
   {
-    // Damage day 0's chunk records (same length, other bytes).
-    storage::warm::RocksSetup setup = storage::warm::MakeRocksSetup(size_t{1} << 20);
+    // Damage day 0's chunk records (same length, other bytes), through RocksDB itself: the
+    // "chunks" family, keys starting with the partition's time64 (docs/format/warm.md).
+    rocksdb::DBOptions dbo;
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(dbo, tmp.path() + "/warm", &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    size_t chunks = names.size();
+    for (size_t i = 0; i < names.size(); ++i) {
+      families.emplace_back(names[i], rocksdb::ColumnFamilyOptions());
+      if (names[i] == "chunks") chunks = i;
+    }
+    ASSERT_LT(chunks, names.size());
     rocksdb::DB* raw = nullptr;
     std::vector<rocksdb::ColumnFamilyHandle*> cfs;
-    ASSERT_TRUE(rocksdb::DB::Open(setup.db, tmp.path() + "/warm", setup.families, &cfs, &raw).ok());
-    const std::string lo = storage::warm::PartitionPrefix(0);
-    const std::string hi = storage::warm::PartitionPrefix(kDay);
+    ASSERT_TRUE(rocksdb::DB::Open(dbo, tmp.path() + "/warm", families, &cfs, &raw).ok());
+    const std::string day0("\x80\0\0\0\0\0\0\0", 8);  // time64(0)
     std::vector<std::pair<std::string, std::string>> damaged;
     {
-      std::unique_ptr<rocksdb::Iterator> it(
-          raw->NewIterator(rocksdb::ReadOptions(), cfs[storage::warm::kChunksCf]));
-      for (it->Seek(lo); it->Valid() && it->key().compare(hi) < 0; it->Next()) {
+      std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions(), cfs[chunks]));
+      for (it->Seek(day0); it->Valid() && it->key().starts_with(day0); it->Next()) {
         std::string v = it->value().ToString();
         for (size_t i = 4; i < v.size(); i += 5) v[i] = static_cast<char>(v[i] ^ 0x5a);
         damaged.emplace_back(it->key().ToString(), std::move(v));
@@ -880,7 +887,7 @@ TEST(CompactorTest, ADamagedWarmPartitionDoesNotHoldBackTheOthers) {
     }
     ASSERT_FALSE(damaged.empty());
     for (const auto& [k, v] : damaged) {
-      ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), cfs[storage::warm::kChunksCf], k, v).ok());
+      ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), cfs[chunks], k, v).ok());
     }
     for (auto* h : cfs) ASSERT_TRUE(raw->DestroyColumnFamilyHandle(h).ok());
     ASSERT_TRUE(raw->Close().ok());
