@@ -275,6 +275,9 @@ Status Compactor::MoveToCold(bool* moved, CompactionReport* report,
   *moved = false;
   if (cold_ == nullptr) return Status::Ok();
   if (!cold_->synced()) {
+    // The first listing is still under way (a slow store): wait for it in a later pass rather
+    // than here, behind it, where the head could not move meanwhile.
+    if (cold_->initial_sync_running()) return Status::Ok();
     // The block list is unknown (the store was unreachable at start-up): a move now could
     // write a second block of a partition whose block is already committed.
     STRATA_RETURN_IF_ERROR(cold_->Sync().WithContext("listing the cold tier before a move"));
@@ -633,7 +636,8 @@ void Compactor::Start() {
                                   ? std::min<std::chrono::milliseconds>(options_.cold_sync_interval,
                                                                         std::chrono::seconds(5))
                                   : options_.cold_sync_interval;
-      if (cold_ != nullptr && std::chrono::steady_clock::now() - last_sync >= sync_every) {
+      if (cold_ != nullptr && !cold_->initial_sync_running() &&
+          std::chrono::steady_clock::now() - last_sync >= sync_every) {
         last_sync = std::chrono::steady_clock::now();
         Status s = cold_->Sync();
         int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(

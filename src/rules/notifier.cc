@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <ctime>
+#include <system_error>
 #include <type_traits>
 
 #include "base/curl_lib.h"
@@ -285,8 +286,17 @@ void Notifier::Loop() {
       seconds[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     };
     std::vector<std::thread> others;
-    for (size_t i = 1; i < endpoints_.size(); ++i) others.emplace_back(post, i);
+    size_t inline_from = endpoints_.size();  // Posted on this thread when threads run out.
+    for (size_t i = 1; i < endpoints_.size(); ++i) {
+      try {
+        others.emplace_back(post, i);
+      } catch (const std::system_error&) {
+        inline_from = i;
+        break;
+      }
+    }
     post(0);
+    for (size_t i = inline_from; i < endpoints_.size(); ++i) post(i);
     for (std::thread& t : others) t.join();
     size_t ok = 0;
     for (size_t i = 0; i < endpoints_.size(); ++i) {

@@ -510,6 +510,7 @@ Result<std::unique_ptr<ColdStore>> ColdStore::Open(std::unique_ptr<objstore::Obj
   };
   auto wait = std::make_shared<Wait>();
   ColdStore* raw = cold.get();
+  cold->initial_sync_running_.store(true);
   cold->initial_sync_ = std::thread([raw, wait] {
     if (Status s = raw->Sync(); !s.ok()) {
       STRATA_LOG(kError, "cold") << "cannot list the cold tier's object store; starting "
@@ -517,6 +518,7 @@ Result<std::unique_ptr<ColdStore>> ColdStore::Open(std::unique_ptr<objstore::Obj
                                  << LogKV("store", raw->store_->Describe())
                                  << LogKV("error", s.ToString());
     }
+    raw->initial_sync_running_.store(false);
     std::lock_guard<std::mutex> lock(wait->mu);
     wait->done = true;
     wait->cv.notify_all();

@@ -85,6 +85,10 @@ class ColdStore final : public Querier {
                                                  ColdOptions options,
                                                  prometheus::Registry* registry);
 
+  // True while the first listing (started by Open) is still under way in the background: a
+  // Sync() now would wait for it (for as long as a hanging store takes).
+  bool initial_sync_running() const { return initial_sync_running_.load(); }
+
   // True once a listing of the object store has succeeded. Until then the block list is
   // unknown: queries that may need cold data (see SetLocalFloor) fail with Unavailable instead
   // of answering without it, and the compactor moves nothing to the cold tier; the compactor's
@@ -181,6 +185,7 @@ class ColdStore final : public Querier {
   // The first listing, when it outlived initial_sync_timeout; joined by the destructor (after
   // interrupting the store).
   std::thread initial_sync_;
+  std::atomic<bool> initial_sync_running_{false};
   mutable Mutex sync_mu_;
   Status last_sync_error_ STRATA_GUARDED_BY(sync_mu_);
   std::function<int64_t()> local_floor_ STRATA_GUARDED_BY(sync_mu_);

@@ -276,6 +276,12 @@ Result<SnapshotManifest> WriteSnapshot(const SnapshotSources& sources, const std
   }
   // Cold blocks are copied as they are.
   if (sources.cold != nullptr) {
+    // A store not listed yet (slow, or unreachable at start-up) knows none of its blocks: a
+    // snapshot without them would look complete.
+    if (!sources.cold->synced()) {
+      STRATA_RETURN_IF_ERROR(
+          sources.cold->Sync().WithContext("listing the cold tier's blocks for the snapshot"));
+    }
     objstore::ObjectStore* store = sources.cold->object_store();
     for (const BlockMeta& meta : sources.cold->Blocks()) {
       const std::string prefix = block::BlockPrefix(meta.node, meta.id);

@@ -228,6 +228,7 @@ Status WarmStore::Impl::Open() {
     handles_ = std::move(handles);
     statistics_ = setup.db.statistics;
     transcode_ = setup.transcode;
+    bg_errors_ = setup.errors;
   }
   ReaderLock life(&life_mu_);
   auto get_meta = [&](std::string_view key, std::string* value)
@@ -555,8 +556,15 @@ Status WarmStore::Impl::WriteGroup(int64_t part, int64_t range_max,
   if (batch.Count() == 0) return Status::Ok();
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
+  const uint64_t errors_before = bg_errors_ ? bg_errors_->count() : 0;
   rs = db_->Write(wo, &batch);
-  if (!rs.ok()) return WriteError(rs, "write move range", /*log_append=*/true);
+  if (!rs.ok()) {
+    // Its own log append failed only if the write raised a new error of a write; an error
+    // RocksDB kept from a failed background flush or compaction is cleared by Resume.
+    const bool own = bg_errors_ == nullptr ||
+                     (bg_errors_->count() > errors_before && bg_errors_->LastWasAWrite());
+    return WriteError(rs, "write move range", /*log_append=*/own);
+  }
 
   MutexLock state(&state_mu_);
   if (wrote_data) partitions_[part] = info;
@@ -575,8 +583,9 @@ Status WarmStore::Impl::DropPartition(int64_t part) {
   if (rs.ok()) rs = batch.DeleteRange(cf(warm::kPostingsCf), lo, hi);
   if (rs.ok()) rs = batch.Delete(cf(warm::kMetaCf), warm::PartitionMetaKey(part));
   // Without RocksDB's log: a drop must work on a full disk (it is how space comes back), and
-  // a failed log append would leave RocksDB unable to write. The flush below makes it durable;
-  // a crash before then loses the drop, which retention or the cold move then repeats.
+  // a failed log append would leave RocksDB unable to write. The flush right after makes it
+  // durable, before any file is deleted; a crash before then loses the drop, which retention
+  // or the cold move then repeats.
   STRATA_RETURN_IF_ERROR(CheckWritable());
   rocksdb::WriteOptions wo;
   wo.disableWAL = true;
@@ -587,8 +596,10 @@ Status WarmStore::Impl::DropPartition(int64_t part) {
     MutexLock state(&state_mu_);
     partitions_.erase(part);
   }
+  rs = db_->Flush(rocksdb::FlushOptions(), handles_);
+  if (!rs.ok()) return WriteError(rs, what + ": flush");
   // Reclaim the space: drop whole files in the range, rewrite the rest, then flush every
-  // family so the log files holding the dropped data can go too. Whole files go only while no
+  // family again so the log files holding the dropped data can go too. Whole files go only while no
   // query holds a snapshot (a series set selected before this drop reads through one, and
   // DeleteFilesInRange ignores snapshots); otherwise the compaction keeps what a snapshot still
   // sees and a later compaction reclaims it. A snapshot taken after the batch above cannot see

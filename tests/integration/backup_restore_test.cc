@@ -113,9 +113,16 @@ void KillRestoreAtEachStep(const std::string& tmp, const std::string& backup, in
           const std::string marker = dir + "/RESTORE-IN-PROGRESS";
           const std::string text = testutil::ReadFile(marker);
           ASSERT_NE(text.find("\nbackup "), std::string::npos) << text;
-          std::ofstream(marker) << "restore from " << backup << "\nbackup 20260101T000000Z-0\n";
+          std::ofstream(marker) << "restore from " << backup
+                                << "\nbackup 20260101T000000Z-0\ncold \n";
           EXPECT_EQ(RunStrataCli(args, &log), 1) << log;
           EXPECT_NE(log.find("was of backup 20260101T000000Z-0"), std::string::npos) << log;
+          // Into another cold store than the first run's: refused (its blocks would be orphaned).
+          std::ofstream(marker) << text;
+          std::vector<std::string> other = args;
+          other.push_back("--storage.cold.url=file://" + dir + "-elsewhere");
+          EXPECT_EQ(RunStrataCli(other, &log), 1) << log;
+          EXPECT_NE(log.find("into another cold store"), std::string::npos) << log;
           std::ofstream(marker) << text;
         }
         ASSERT_EQ(RunStrataCli(args, &log), 0) << log;

@@ -8,7 +8,9 @@
 
 #include "base/coding.h"
 #include "storage/objstore/local_object_store.h"
+#include "testutil/mem_object_store.h"
 #include "testutil/process.h"
+#include "testutil/select_only_querier.h"
 
 namespace strata::storage {
 namespace {
@@ -95,6 +97,62 @@ TEST(SnapshotTest, CopyObjectChecksSizeAndChecksumBeforeWriting) {
   s = CopyObject(src->get(), "a/chunks/000001", dst->get(), "d", tmp, &shorter);
   EXPECT_TRUE(s.IsCorruption()) << s.ToString();
   EXPECT_TRUE((*dst)->Get("d").status().IsNotFound());
+}
+
+// Every series of a fixed set, whatever the matchers (enough for BuildBlockFromQuerier).
+class FixedQuerier : public testutil::SelectOnlyQuerier {
+ public:
+  explicit FixedQuerier(std::vector<MaterializedSeries> series) : series_(std::move(series)) {}
+  Result<std::unique_ptr<SeriesSet>> Select(const model::Matchers&,
+                                            const SelectHints&) const override {
+    return MakeMaterializedSeriesSet(series_);
+  }
+
+ private:
+  std::vector<MaterializedSeries> series_;
+};
+
+// A snapshot of a cold store that has not been listed yet (slow or unreachable at start-up)
+// lists it first, and fails if it cannot: before, it was written without any cold block and
+// looked complete.
+TEST(SnapshotTest, AnUnlistedColdStoreIsListedFirstOrTheSnapshotFails) {
+  testutil::TempDir dir;
+  auto state = std::make_shared<testutil::MemObjectStore::State>();
+  ColdOptions co;
+  co.node_id = "n1";
+  {
+    auto cold = ColdStore::Open(std::make_unique<testutil::MemObjectStore>(state), co, nullptr);
+    ASSERT_TRUE(cold.ok());
+    std::vector<MaterializedSeries> series(1);
+    series[0].labels = *model::Labels::FromPairs({{"__name__", "m"}});
+    for (int i = 0; i < 100; ++i) series[0].samples.push_back({i * 1000, 1.0 * i});
+    block::BlockMeta meta;
+    meta.id = "01M8SBZESMMZRDQZBV3AVGCG9G";
+    meta.node = "n1";
+    meta.source = "warm:0";
+    auto built =
+        BuildBlockFromQuerier(FixedQuerier(series), INT64_MIN, INT64_MAX, meta, dir.path() + "/b");
+    ASSERT_TRUE(built.ok()) << built.status().ToString();
+    ASSERT_TRUE((*cold)->Upload(dir.path() + "/b", *built).ok());
+  }
+  state->fault = [](const std::string& op, const std::string&) {
+    return op == "list" ? Status::Unavailable("injected: S3 unreachable") : Status::Ok();
+  };
+  auto cold = ColdStore::Open(std::make_unique<testutil::MemObjectStore>(state), co, nullptr);
+  ASSERT_TRUE(cold.ok());
+  ASSERT_FALSE((*cold)->synced());
+  auto target = objstore::LocalObjectStore::Open(dir.path() + "/backup", nullptr);
+  ASSERT_TRUE(target.ok());
+  SnapshotSources sources;
+  sources.cold = cold->get();
+  sources.node = "n1";
+  auto m = WriteSnapshot(sources, "20261205T000000Z-00000000", target->get(), dir.path() + "/s");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().ToString().find("unreachable"), std::string::npos) << m.status().ToString();
+  state->fault = nullptr;
+  m = WriteSnapshot(sources, "20261205T000000Z-00000001", target->get(), dir.path() + "/s");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->blocks.size(), 1u);
 }
 
 }  // namespace

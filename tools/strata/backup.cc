@@ -296,7 +296,8 @@ enum class RestoreTarget { kEmpty, kResume, kRefused };
 // restore from the same `from` (*backup_name: the backup it names, empty if none). kRefused
 // (with the message printed): anything else.
 RestoreTarget ClassifyRestoreTarget(const char* prog, const std::string& dir,
-                                    const std::string& from, std::string* backup_name) {
+                                    const std::string& from, const std::string& cold_url,
+                                    std::string* backup_name) {
   std::error_code ec;
   if (!std::filesystem::exists(dir, ec)) return RestoreTarget::kEmpty;
   if (!std::filesystem::is_directory(dir, ec)) {
@@ -309,10 +310,21 @@ RestoreTarget ClassifyRestoreTarget(const char* prog, const std::string& dir,
     std::string line;
     std::getline(in, line);
     if (line == "restore from " + from) {
-      std::string name;
+      std::string name, cold;
       std::getline(in, name);
-      if (name.rfind("backup ", 0) == 0) *backup_name = name.substr(7);
-      return RestoreTarget::kResume;
+      std::getline(in, cold);
+      // The backup it was (checked after verifying) and the cold store it wrote to: another
+      // store would keep the first run's blocks orphaned.
+      if (name.rfind("backup ", 0) == 0 && cold == "cold " + cold_url) {
+        *backup_name = name.substr(7);
+        return RestoreTarget::kResume;
+      }
+      std::fprintf(stderr,
+                   "%s: data directory %s holds an unfinished restore of %s into another cold "
+                   "store (or by an older release); delete the directory (and the blocks that "
+                   "restore wrote) and restore again\n",
+                   prog, dir.c_str(), from.c_str());
+      return RestoreTarget::kRefused;
     }
     std::fprintf(stderr,
                  "%s: data directory %s holds an unfinished restore (%s); run that restore "
@@ -339,7 +351,8 @@ int RestoreCommand::Run() {
   if (!storage_.Apply(prog, &wopts, &cold, &copts)) return 2;
   std::error_code ec;
   std::string resumed_name;
-  const RestoreTarget state = ClassifyRestoreTarget(prog, data_dir_, from_, &resumed_name);
+  const RestoreTarget state =
+      ClassifyRestoreTarget(prog, data_dir_, from_, cold.store.url, &resumed_name);
   if (state == RestoreTarget::kRefused) return 1;
   // The lock is taken before anything is written; a restore being finished takes it before
   // verifying too, whose staging directory lies inside.
@@ -407,8 +420,8 @@ int RestoreCommand::Run() {
     if (Status s = take_lock(); !s.ok()) return Fail(prog, "locking " + data_dir_, s);
   }
   const std::string marker = data_dir_ + "/" + std::string(storage::kRestoreMarker);
-  if (Status s =
-          WriteFileDurably(marker, "restore from " + from_ + "\nbackup " + manifest->name + "\n");
+  if (Status s = WriteFileDurably(marker, "restore from " + from_ + "\nbackup " + manifest->name +
+                                              "\ncold " + cold.store.url + "\n");
       !s.ok()) {
     return Fail(prog, "marking " + data_dir_ + " as being restored", s);
   }

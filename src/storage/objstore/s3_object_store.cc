@@ -338,8 +338,11 @@ Status S3ObjectStore::MultipartUpload(const std::string& full_key, const HttpBod
                                       full_key + ": " + e.code + ": " + e.message));
     }
     metrics_.Retry(Op::kPut);
-    std::this_thread::sleep_for(
-        std::chrono::milliseconds(options_.retry_base_ms << std::min(round, 10)));
+    const auto until = std::chrono::steady_clock::now() +
+                       std::chrono::milliseconds(options_.retry_base_ms << std::min(round, 10));
+    while (!interrupted_.load() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
   if (r->status == 404 && attempts > 1 && ParseS3Error(r->body).code == "NoSuchUpload") {
     // An earlier attempt completed the upload but its answer was lost: check the object.

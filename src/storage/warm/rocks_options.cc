@@ -70,6 +70,8 @@ RocksSetup MakeRocksSetup(size_t block_cache_bytes) {
   // GiB with five families.
   db.max_total_wal_size = uint64_t{256} << 20;
   db.info_log = std::make_shared<RocksLogger>();
+  setup.errors = std::make_shared<BackgroundErrors>();
+  db.listeners.push_back(setup.errors);
   // Start-up: the table files (tens) are opened on the calling thread rather than on up to 16
   // threads created for it, which cost more than they save on a small host; table statistics
   // are not loaded at open (they only tune compaction picking).

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <rocksdb/db.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/status.h>
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <string_view>
@@ -23,8 +25,31 @@ enum CfIndex : size_t { kDefaultCf = 0, kSeriesCf, kPostingsCf, kChunksCf, kMeta
 inline constexpr const char* kCfNames[kNumCfs] = {"default", "series", "postings", "chunks",
                                                   "meta"};
 
+// Counts RocksDB's background errors and keeps the reason of the last one (db.listeners), so
+// that a write failing with an error RocksDB kept from a failed flush or compaction is told
+// apart from one whose own log append failed.
+class BackgroundErrors final : public rocksdb::EventListener {
+ public:
+  void OnBackgroundError(rocksdb::BackgroundErrorReason reason, rocksdb::Status*) override {
+    last_reason_.store(static_cast<int>(reason));
+    count_.fetch_add(1);
+  }
+  uint64_t count() const { return count_.load(); }
+  // True when the last error came from a write to the log (or memtable) of a foreground write.
+  bool LastWasAWrite() const {
+    const int r = last_reason_.load();
+    return r == static_cast<int>(rocksdb::BackgroundErrorReason::kWriteCallback) ||
+           r == static_cast<int>(rocksdb::BackgroundErrorReason::kMemTable);
+  }
+
+ private:
+  std::atomic<int> last_reason_{-1};
+  std::atomic<uint64_t> count_{0};
+};
+
 struct RocksSetup {
   rocksdb::DBOptions db;
+  std::shared_ptr<BackgroundErrors> errors;               // Registered in db.listeners.
   std::vector<rocksdb::ColumnFamilyDescriptor> families;  // In CfIndex order.
   // The chunks family's compaction filter (families[kChunksCf] points at it): keep it alive as
   // long as the database. Disabled until Enable().

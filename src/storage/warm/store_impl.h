@@ -144,6 +144,7 @@ class WarmStore::Impl {
   // The chunks family's compaction filter, set by Open() before the Impl is shared. Declared
   // before db_ so that it outlives the database whatever the destruction path.
   std::shared_ptr<warm::TranscodeFilter> transcode_;
+  std::shared_ptr<warm::BackgroundErrors> bg_errors_;  // Set by Open().
 
   // Writers (WriteRange, Drop*, Close) serialize on write_mu_.
   Mutex write_mu_;
