@@ -119,6 +119,17 @@ void ExpectComplete(const storage::Querier& q, const std::string& name, int n, i
   }
 }
 
+// Moves every range of the head to warm and none to cold (a huge warm span), with `copts`'s
+// other options, over `db`.
+void FillWarmOnly(Db& db, const std::string& dir, const CompactorOptions& copts) {
+  CompactorOptions no_cold = copts;
+  no_cold.warm_span_ms = 1000 * 24 * kHour;
+  no_cold.wal_dir = dir + "/wal";
+  no_cold.staging_dir = dir + "/cold-staging";
+  Compactor filler(db.head.get(), db.warm.get(), db.cold.get(), no_cold, nullptr);
+  ASSERT_TRUE(filler.RunOnce().ok());
+}
+
 TEST(CompactorTest, NothingMovesUntilTheHeadSpansMoreThanOneAndAHalfRanges) {
   testutil::TempDir tmp;
   Db db = Open(tmp.path());
@@ -564,12 +575,7 @@ TEST(CompactorTest, ARetriedColdMoveReusesTheCommittedBlock) {
   Db db = Open(tmp.path(), copts, true);
   Write(db.head.get(), "m", 5, 0, 4 * kDay);
   // Fill warm without moving to cold: a huge span first.
-  CompactorOptions no_cold = copts;
-  no_cold.warm_span_ms = 1000 * kDay;
-  no_cold.wal_dir = tmp.path() + "/wal";
-  no_cold.staging_dir = tmp.path() + "/cold-staging";
-  Compactor filler(db.head.get(), db.warm.get(), db.cold.get(), no_cold, nullptr);
-  ASSERT_TRUE(filler.RunOnce().ok());
+  FillWarmOnly(db, tmp.path(), copts);
   EXPECT_TRUE(db.cold->Blocks().empty());
   // A block committed for day 0 by an earlier attempt that died before dropping the partition.
   auto r = db.compactor->RunOnce();
@@ -849,12 +855,7 @@ TEST(CompactorTest, ADamagedWarmPartitionDoesNotHoldBackTheOthers) {
   {
     Db db = Open(tmp.path(), copts, true);
     Write(db.head.get(), "m", 3, 0, 4 * kDay);
-    CompactorOptions no_cold = copts;
-    no_cold.warm_span_ms = 1000 * kDay;
-    no_cold.wal_dir = tmp.path() + "/wal";
-    no_cold.staging_dir = tmp.path() + "/cold-staging";
-    Compactor filler(db.head.get(), db.warm.get(), db.cold.get(), no_cold, nullptr);
-    ASSERT_TRUE(filler.RunOnce().ok());
+    FillWarmOnly(db, tmp.path(), copts);
     ASSERT_GE(db.warm->Stats().partitions.size(), 3u);
     ASSERT_TRUE(db.warm->Close().ok());
     ASSERT_TRUE(db.head->Close().ok());

@@ -536,6 +536,16 @@ TEST_F(S3ObjectStoreTest, OpenObjectStoreWithAnS3Url) {
 }
 
 // Its own environment: the proxy then demands the session token on every request.
+// Options for a stand-in S3 endpoint (testutil::RecordingHttpServer) at `url`.
+S3Options FakeEndpoint(const std::string& url) {
+  S3Options o;
+  o.endpoint = url;
+  o.path_style = true;
+  o.access_key_id = "AKID";
+  o.secret_access_key = "secret";
+  return o;
+}
+
 // A ListObjectsV2 endpoint whose pages cycle (tokens A -> B -> A ...) or repeat keys: an error,
 // not a listing that loops for ever and grows without bound.
 TEST(S3ListingTest, CyclingTokensAndRepeatedKeysAreErrorsNotEndlessLoops) {
@@ -559,11 +569,7 @@ TEST(S3ListingTest, CyclingTokensAndRepeatedKeysAreErrorsNotEndlessLoops) {
       static int n = 0;
       return page("T" + std::to_string(++n), "k1");
     });
-    S3Options o;
-    o.endpoint = server.url();
-    o.path_style = true;
-    o.access_key_id = "AKID";
-    o.secret_access_key = "secret";
+    S3Options o = FakeEndpoint(server.url());
     o.max_attempts = 1;
     auto store = S3ObjectStore::Open("bkt", "", o, nullptr);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
@@ -578,10 +584,7 @@ TEST(S3ListingTest, CyclingTokensAndRepeatedKeysAreErrorsNotEndlessLoops) {
 
 // Which answers are retried: S3's 400 RequestTimeout is (AWS advises it), 501 is not.
 TEST(S3RetryTest, RequestTimeoutIsRetriedAndNotImplementedIsNot) {
-  S3Options o;
-  o.path_style = true;
-  o.access_key_id = "AKID";
-  o.secret_access_key = "secret";
+  S3Options o = FakeEndpoint("");
   o.retry_base_ms = 1;
   o.retry_max_ms = 5;
   {
@@ -616,10 +619,7 @@ TEST(S3RetryTest, RequestTimeoutIsRetriedAndNotImplementedIsNot) {
 // An endpoint that ignores Range and answers 200 with the whole object: a small object is
 // sliced, a large one is refused after about a megabyte instead of being downloaded whole.
 TEST(S3RangeTest, AServerIgnoringRangeIsRefusedForLargeObjects) {
-  S3Options o;
-  o.path_style = true;
-  o.access_key_id = "AKID";
-  o.secret_access_key = "secret";
+  S3Options o = FakeEndpoint("");
   o.max_attempts = 1;
   for (size_t size : {size_t{1000}, size_t{8} << 20}) {
     SCOPED_TRACE(size);
