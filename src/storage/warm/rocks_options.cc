@@ -39,15 +39,21 @@ class RocksLogger final : public rocksdb::Logger {
 
  private:
   static void Log(rocksdb::InfoLogLevel level, const char* format, va_list ap) {
-    const LogLevel ours = level >= rocksdb::InfoLogLevel::ERROR_LEVEL  ? LogLevel::kError
-                          : level == rocksdb::InfoLogLevel::WARN_LEVEL ? LogLevel::kWarn
-                                                                       : LogLevel::kDebug;
+    // HEADER_LEVEL (above FATAL) is RocksDB's option dump at open: debug, not an error.
+    const LogLevel ours = level == rocksdb::InfoLogLevel::HEADER_LEVEL  ? LogLevel::kDebug
+                          : level >= rocksdb::InfoLogLevel::ERROR_LEVEL ? LogLevel::kError
+                          : level == rocksdb::InfoLogLevel::WARN_LEVEL  ? LogLevel::kWarn
+                                                                        : LogLevel::kDebug;
     if (ours < GetLogLevel()) return;
     char buf[1024];
     va_list copy;
     va_copy(copy, ap);
-    std::vsnprintf(buf, sizeof(buf), format, copy);
+    const int n = std::vsnprintf(buf, sizeof(buf), format, copy);
     va_end(copy);
+    for (size_t len = n < 0 ? 0 : std::min<size_t>(static_cast<size_t>(n), sizeof(buf) - 1);
+         len > 0 && buf[len - 1] == '\n'; --len) {
+      buf[len - 1] = '\0';
+    }
     internal::LogLine(ours, "rocksdb") << buf;
   }
 };
