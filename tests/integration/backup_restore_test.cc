@@ -123,7 +123,11 @@ void KillRestoreAtEachStep(const std::string& tmp, const std::string& backup, in
           other.push_back("--storage.cold.url=file://" + dir + "-elsewhere");
           EXPECT_EQ(RunStrataCli(other, &log), 1) << log;
           EXPECT_NE(log.find("into another cold store"), std::string::npos) << log;
-          std::ofstream(marker) << text;
+          // The first release's marker (its one line): not resumed, whatever the backup is.
+          std::ofstream(marker, std::ios::trunc) << "restore from " << backup << "\n";
+          EXPECT_EQ(RunStrataCli(args, &log), 1) << log;
+          EXPECT_NE(log.find("by an older release"), std::string::npos) << log;
+          std::ofstream(marker, std::ios::trunc) << text;
         }
         ASSERT_EQ(RunStrataCli(args, &log), 0) << log;
         EXPECT_NE(log.find("finishing the unfinished restore"), std::string::npos) << log;
